@@ -1,0 +1,464 @@
+/**
+ * CCID rev 1.10 bulk and interrupt messages: constants, encoders and decoders.
+ *
+ * Every message has a 10-byte header: bMessageType, dwLength (little-endian,
+ * length of abData), bSlot, bSeq, then three message-specific bytes; abData
+ * follows. Pure code, no I/O. Decoders check the header and that dwLength
+ * matches the bytes given, and throw `CcidError` otherwise.
+ */
+import { CcidError, SlotError } from '../errors.js';
+import { readU32LE, writeU32LE } from '../bytes.js';
+
+export const CCID_HEADER_LENGTH = 10;
+
+// PC_to_RDR (bulk-out), CCID 1.10 §6.1
+export const PC_to_RDR_SetParameters = 0x61;
+export const PC_to_RDR_IccPowerOn = 0x62;
+export const PC_to_RDR_IccPowerOff = 0x63;
+export const PC_to_RDR_GetSlotStatus = 0x65;
+export const PC_to_RDR_Secure = 0x69;
+export const PC_to_RDR_T0APDU = 0x6a;
+export const PC_to_RDR_Escape = 0x6b;
+export const PC_to_RDR_GetParameters = 0x6c;
+export const PC_to_RDR_ResetParameters = 0x6d;
+export const PC_to_RDR_IccClock = 0x6e;
+export const PC_to_RDR_XfrBlock = 0x6f;
+export const PC_to_RDR_Mechanical = 0x71;
+export const PC_to_RDR_Abort = 0x72;
+export const PC_to_RDR_SetDataRateAndClockFrequency = 0x73;
+
+// RDR_to_PC (bulk-in), CCID 1.10 §6.2
+export const RDR_to_PC_DataBlock = 0x80;
+export const RDR_to_PC_SlotStatus = 0x81;
+export const RDR_to_PC_Parameters = 0x82;
+export const RDR_to_PC_Escape = 0x83;
+export const RDR_to_PC_DataRateAndClockFrequency = 0x84;
+
+// RDR_to_PC (interrupt-in), CCID 1.10 §6.3
+export const RDR_to_PC_NotifySlotChange = 0x50;
+export const RDR_to_PC_HardwareError = 0x51;
+
+// Class-specific control requests, CCID 1.10 §5.3
+export const CCID_REQUEST_ABORT = 0x01;
+export const CCID_REQUEST_GET_CLOCK_FREQUENCIES = 0x02;
+export const CCID_REQUEST_GET_DATA_RATES = 0x03;
+
+// bStatus, CCID 1.10 §6.2.6
+export const ICC_STATUS_ACTIVE = 0;
+export const ICC_STATUS_INACTIVE = 1;
+export const ICC_STATUS_ABSENT = 2;
+export const COMMAND_STATUS_OK = 0;
+export const COMMAND_STATUS_FAILED = 1;
+export const COMMAND_STATUS_TIME_EXTENSION = 2;
+
+// bError (slot error register), CCID 1.10 table 6.2-2
+export const CCID_ERROR = {
+  CMD_ABORTED: 0xff,
+  ICC_MUTE: 0xfe,
+  XFR_PARITY_ERROR: 0xfd,
+  XFR_OVERRUN: 0xfc,
+  HW_ERROR: 0xfb,
+  BAD_ATR_TS: 0xf8,
+  BAD_ATR_TCK: 0xf7,
+  ICC_PROTOCOL_NOT_SUPPORTED: 0xf6,
+  ICC_CLASS_NOT_SUPPORTED: 0xf5,
+  PROCEDURE_BYTE_CONFLICT: 0xf4,
+  DEACTIVATED_PROTOCOL: 0xf3,
+  BUSY_WITH_AUTO_SEQUENCE: 0xf2,
+  PIN_TIMEOUT: 0xf0,
+  PIN_CANCELLED: 0xef,
+  CMD_SLOT_BUSY: 0xe0,
+  CMD_NOT_SUPPORTED: 0x00,
+} as const;
+
+// wLevelParameter (extended APDU level and short APDU chaining), CCID 1.10 §6.1.4
+export const LEVEL_SINGLE = 0x0000;
+export const LEVEL_BEGIN = 0x0001;
+export const LEVEL_END = 0x0002;
+export const LEVEL_CONTINUE = 0x0003;
+export const LEVEL_EMPTY_CONTINUE = 0x0010;
+
+interface Header {
+  bSlot: number;
+  bSeq: number;
+}
+
+/** A PC_to_RDR message. `abData` is empty where the message has no data. */
+export type CcidCommand = Header &
+  (
+    | { name: 'IccPowerOn'; bPowerSelect: number; abData?: Uint8Array }
+    | { name: 'IccPowerOff'; abData?: Uint8Array }
+    | { name: 'GetSlotStatus'; abData?: Uint8Array }
+    | { name: 'XfrBlock'; bBWI: number; wLevelParameter: number; abData: Uint8Array }
+    | { name: 'GetParameters'; abData?: Uint8Array }
+    | { name: 'ResetParameters'; abData?: Uint8Array }
+    | { name: 'SetParameters'; bProtocolNum: number; abData: Uint8Array }
+    | { name: 'Escape'; abData: Uint8Array }
+    | { name: 'IccClock'; bClockCommand: number; abData?: Uint8Array }
+    | { name: 'T0APDU'; bmChanges: number; bClassGetResponse: number; bClassEnvelope: number; abData?: Uint8Array }
+    | { name: 'Secure'; bBWI: number; wLevelParameter: number; abData: Uint8Array }
+    | { name: 'Mechanical'; bFunction: number; abData?: Uint8Array }
+    | { name: 'Abort'; abData?: Uint8Array }
+    | { name: 'SetDataRateAndClockFrequency'; dwClockFrequency: number; dwDataRate: number; abData?: Uint8Array }
+  );
+
+/** A RDR_to_PC bulk-in message. */
+export type CcidResponse = Header & {
+  bStatus: number;
+  bError: number;
+  abData: Uint8Array;
+} & (
+    | { name: 'DataBlock'; bChainParameter: number }
+    | { name: 'SlotStatus'; bClockStatus: number }
+    | { name: 'Parameters'; bProtocolNum: number }
+    | { name: 'Escape' }
+    | { name: 'DataRateAndClockFrequency'; dwClockFrequency: number; dwDataRate: number }
+  );
+
+/** An interrupt-in message. */
+export type CcidNotification =
+  | {
+      name: 'NotifySlotChange';
+      /** One entry a slot, slot 0 first, for as many slots as the bytes carry. */
+      slots: Array<{ present: boolean; changed: boolean }>;
+    }
+  | { name: 'HardwareError'; bSlot: number; bSeq: number; bHardwareErrorCode: number };
+
+export type CcidCommandName = CcidCommand['name'];
+export type CcidResponseName = CcidResponse['name'];
+
+const COMMAND_TYPES: Record<CcidCommandName, number> = {
+  IccPowerOn: PC_to_RDR_IccPowerOn,
+  IccPowerOff: PC_to_RDR_IccPowerOff,
+  GetSlotStatus: PC_to_RDR_GetSlotStatus,
+  XfrBlock: PC_to_RDR_XfrBlock,
+  GetParameters: PC_to_RDR_GetParameters,
+  ResetParameters: PC_to_RDR_ResetParameters,
+  SetParameters: PC_to_RDR_SetParameters,
+  Escape: PC_to_RDR_Escape,
+  IccClock: PC_to_RDR_IccClock,
+  T0APDU: PC_to_RDR_T0APDU,
+  Secure: PC_to_RDR_Secure,
+  Mechanical: PC_to_RDR_Mechanical,
+  Abort: PC_to_RDR_Abort,
+  SetDataRateAndClockFrequency: PC_to_RDR_SetDataRateAndClockFrequency,
+};
+const COMMAND_NAMES = invert(COMMAND_TYPES);
+
+const RESPONSE_TYPES: Record<CcidResponseName, number> = {
+  DataBlock: RDR_to_PC_DataBlock,
+  SlotStatus: RDR_to_PC_SlotStatus,
+  Parameters: RDR_to_PC_Parameters,
+  Escape: RDR_to_PC_Escape,
+  DataRateAndClockFrequency: RDR_to_PC_DataRateAndClockFrequency,
+};
+const RESPONSE_NAMES = invert(RESPONSE_TYPES);
+
+/**
+ * Which response type answers each command (CCID 1.10 §6.2). Used to reject
+ * a frame of the wrong kind.
+ */
+export const RESPONSE_FOR: Record<CcidCommandName, CcidResponseName> = {
+  IccPowerOn: 'DataBlock',
+  IccPowerOff: 'SlotStatus',
+  GetSlotStatus: 'SlotStatus',
+  XfrBlock: 'DataBlock',
+  GetParameters: 'Parameters',
+  ResetParameters: 'Parameters',
+  SetParameters: 'Parameters',
+  Escape: 'Escape',
+  IccClock: 'SlotStatus',
+  T0APDU: 'SlotStatus',
+  Secure: 'DataBlock',
+  Mechanical: 'SlotStatus',
+  Abort: 'SlotStatus',
+  SetDataRateAndClockFrequency: 'DataRateAndClockFrequency',
+};
+
+function invert<K extends string>(table: Record<K, number>): Map<number, K> {
+  const m = new Map<number, K>();
+  for (const k of Object.keys(table) as K[]) m.set(table[k], k);
+  return m;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function frame(type: number, slot: number, seq: number, b7: number, b8: number, b9: number, data: Uint8Array): Uint8Array {
+  checkByte('bSlot', slot);
+  checkByte('bSeq', seq);
+  const out = new Uint8Array(CCID_HEADER_LENGTH + data.length);
+  out[0] = type;
+  writeU32LE(out, 1, data.length);
+  out[5] = slot;
+  out[6] = seq;
+  out[7] = b7;
+  out[8] = b8;
+  out[9] = b9;
+  out.set(data, CCID_HEADER_LENGTH);
+  return out;
+}
+
+function checkByte(field: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new CcidError('ccid/bad-field', `${field} must be a byte, got ${v}.`);
+}
+
+function checkWord(field: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new CcidError('ccid/bad-field', `${field} must be 16 bits, got ${v}.`);
+}
+
+function dataRateAndClock(clock: number, rate: number): Uint8Array {
+  const d = new Uint8Array(8);
+  writeU32LE(d, 0, clock);
+  writeU32LE(d, 4, rate);
+  return d;
+}
+
+/** Encodes a PC_to_RDR message. Throws `CcidError('ccid/bad-field')` for out-of-range fields. */
+export function encodeCommand(cmd: CcidCommand): Uint8Array {
+  const type = COMMAND_TYPES[cmd.name];
+  const data = cmd.abData ?? EMPTY;
+  switch (cmd.name) {
+    case 'IccPowerOn':
+      checkByte('bPowerSelect', cmd.bPowerSelect);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bPowerSelect, 0, 0, data);
+    case 'XfrBlock':
+    case 'Secure':
+      checkByte('bBWI', cmd.bBWI);
+      checkWord('wLevelParameter', cmd.wLevelParameter);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bBWI, cmd.wLevelParameter & 0xff, cmd.wLevelParameter >> 8, data);
+    case 'SetParameters':
+      checkByte('bProtocolNum', cmd.bProtocolNum);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bProtocolNum, 0, 0, data);
+    case 'IccClock':
+      checkByte('bClockCommand', cmd.bClockCommand);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bClockCommand, 0, 0, data);
+    case 'T0APDU':
+      checkByte('bmChanges', cmd.bmChanges);
+      checkByte('bClassGetResponse', cmd.bClassGetResponse);
+      checkByte('bClassEnvelope', cmd.bClassEnvelope);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bmChanges, cmd.bClassGetResponse, cmd.bClassEnvelope, data);
+    case 'Mechanical':
+      checkByte('bFunction', cmd.bFunction);
+      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bFunction, 0, 0, data);
+    case 'SetDataRateAndClockFrequency':
+      return frame(type, cmd.bSlot, cmd.bSeq, 0, 0, 0, dataRateAndClock(cmd.dwClockFrequency, cmd.dwDataRate));
+    default:
+      return frame(type, cmd.bSlot, cmd.bSeq, 0, 0, 0, data);
+  }
+}
+
+interface RawFrame {
+  type: number;
+  slot: number;
+  seq: number;
+  b7: number;
+  b8: number;
+  b9: number;
+  data: Uint8Array;
+}
+
+/** Splits a frame, checking that it is complete and that dwLength matches the bytes. */
+function unframe(bytes: Uint8Array, maxLength?: number): RawFrame {
+  if (bytes.length < CCID_HEADER_LENGTH) {
+    throw new CcidError('ccid/malformed-frame', `A CCID frame needs ${CCID_HEADER_LENGTH} header bytes; got ${bytes.length}.`);
+  }
+  const dwLength = readU32LE(bytes, 1);
+  if (maxLength !== undefined && dwLength > maxLength) {
+    throw new CcidError('ccid/length-mismatch', `dwLength ${dwLength} is larger than the reader's maximum message (${maxLength}).`);
+  }
+  if (dwLength !== bytes.length - CCID_HEADER_LENGTH) {
+    throw new CcidError(
+      'ccid/length-mismatch',
+      `dwLength says ${dwLength} data bytes but the frame carries ${bytes.length - CCID_HEADER_LENGTH}.`,
+    );
+  }
+  return {
+    type: bytes[0]!,
+    slot: bytes[5]!,
+    seq: bytes[6]!,
+    b7: bytes[7]!,
+    b8: bytes[8]!,
+    b9: bytes[9]!,
+    data: bytes.subarray(CCID_HEADER_LENGTH),
+  };
+}
+
+function need8(name: string, data: Uint8Array): void {
+  if (data.length !== 8) throw new CcidError('ccid/malformed-frame', `${name} carries 8 data bytes, not ${data.length}.`);
+}
+
+/** Decodes a PC_to_RDR message (used by the virtual reader). */
+export function decodeCommand(bytes: Uint8Array): CcidCommand {
+  const f = unframe(bytes);
+  const name = COMMAND_NAMES.get(f.type);
+  if (name === undefined) {
+    throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a PC_to_RDR message type.`);
+  }
+  const h = { bSlot: f.slot, bSeq: f.seq, abData: f.data };
+  switch (name) {
+    case 'IccPowerOn':
+      return { name, ...h, bPowerSelect: f.b7 };
+    case 'XfrBlock':
+    case 'Secure':
+      return { name, ...h, bBWI: f.b7, wLevelParameter: f.b8 | (f.b9 << 8) };
+    case 'SetParameters':
+      return { name, ...h, bProtocolNum: f.b7 };
+    case 'IccClock':
+      return { name, ...h, bClockCommand: f.b7 };
+    case 'T0APDU':
+      return { name, ...h, bmChanges: f.b7, bClassGetResponse: f.b8, bClassEnvelope: f.b9 };
+    case 'Mechanical':
+      return { name, ...h, bFunction: f.b7 };
+    case 'SetDataRateAndClockFrequency':
+      need8(name, f.data);
+      return { name, ...h, dwClockFrequency: readU32LE(f.data, 0), dwDataRate: readU32LE(f.data, 4) };
+    default:
+      return { name, ...h };
+  }
+}
+
+/** Encodes a RDR_to_PC bulk-in message (used by the virtual reader). */
+export function encodeResponse(r: CcidResponse): Uint8Array {
+  const type = RESPONSE_TYPES[r.name];
+  checkByte('bStatus', r.bStatus);
+  checkByte('bError', r.bError);
+  switch (r.name) {
+    case 'DataBlock':
+      checkByte('bChainParameter', r.bChainParameter);
+      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bChainParameter, r.abData);
+    case 'SlotStatus':
+      checkByte('bClockStatus', r.bClockStatus);
+      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bClockStatus, r.abData);
+    case 'Parameters':
+      checkByte('bProtocolNum', r.bProtocolNum);
+      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bProtocolNum, r.abData);
+    case 'DataRateAndClockFrequency':
+      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, 0, dataRateAndClock(r.dwClockFrequency, r.dwDataRate));
+    default:
+      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, 0, r.abData);
+  }
+}
+
+/**
+ * Decodes a RDR_to_PC bulk-in message. `maxLength` (the reader's
+ * dwMaxCCIDMessageLength minus the header) bounds dwLength.
+ */
+export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: number }): CcidResponse {
+  const f = unframe(bytes, options?.maxDataLength);
+  const name = RESPONSE_NAMES.get(f.type);
+  if (name === undefined) {
+    throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a RDR_to_PC message type.`);
+  }
+  const h = { bSlot: f.slot, bSeq: f.seq, bStatus: f.b7, bError: f.b8, abData: f.data };
+  switch (name) {
+    case 'DataBlock':
+      return { name, ...h, bChainParameter: f.b9 };
+    case 'SlotStatus':
+      return { name, ...h, bClockStatus: f.b9 };
+    case 'Parameters':
+      return { name, ...h, bProtocolNum: f.b9 };
+    case 'DataRateAndClockFrequency':
+      // A failed command may carry no data; only a successful one must carry 8 bytes.
+      if (commandStatus(f.b7) === COMMAND_STATUS_OK) need8(name, f.data);
+      return {
+        name,
+        ...h,
+        dwClockFrequency: f.data.length >= 8 ? readU32LE(f.data, 0) : 0,
+        dwDataRate: f.data.length >= 8 ? readU32LE(f.data, 4) : 0,
+      };
+    default:
+      return { name, ...h };
+  }
+}
+
+/** Reads the header fields a dispatcher needs without decoding the rest. */
+export function peekHeader(bytes: Uint8Array): { bMessageType: number; dwLength: number; bSlot: number; bSeq: number } {
+  if (bytes.length < CCID_HEADER_LENGTH) {
+    throw new CcidError('ccid/malformed-frame', `A CCID frame needs ${CCID_HEADER_LENGTH} header bytes; got ${bytes.length}.`);
+  }
+  return { bMessageType: bytes[0]!, dwLength: readU32LE(bytes, 1), bSlot: bytes[5]!, bSeq: bytes[6]! };
+}
+
+/** Encodes an interrupt-in message (used by the virtual reader). */
+export function encodeNotification(n: CcidNotification): Uint8Array {
+  if (n.name === 'HardwareError') {
+    checkByte('bSlot', n.bSlot);
+    checkByte('bSeq', n.bSeq);
+    checkByte('bHardwareErrorCode', n.bHardwareErrorCode);
+    return Uint8Array.of(RDR_to_PC_HardwareError, n.bSlot, n.bSeq, n.bHardwareErrorCode);
+  }
+  const out = new Uint8Array(1 + Math.ceil(n.slots.length / 4));
+  out[0] = RDR_to_PC_NotifySlotChange;
+  n.slots.forEach((s, i) => {
+    const bits = (s.present ? 1 : 0) | (s.changed ? 2 : 0);
+    out[1 + (i >> 2)]! |= bits << ((i & 3) * 2);
+  });
+  return out;
+}
+
+/** Decodes an interrupt-in message. */
+export function decodeNotification(bytes: Uint8Array): CcidNotification {
+  if (bytes.length === 0) throw new CcidError('ccid/malformed-frame', 'Empty interrupt message.');
+  if (bytes[0] === RDR_to_PC_NotifySlotChange) {
+    if (bytes.length < 2) throw new CcidError('ccid/malformed-frame', 'RDR_to_PC_NotifySlotChange without bmSlotICCState.');
+    const slots: Array<{ present: boolean; changed: boolean }> = [];
+    for (let i = 0; i < (bytes.length - 1) * 4; i++) {
+      const bits = (bytes[1 + (i >> 2)]! >> ((i & 3) * 2)) & 3;
+      slots.push({ present: (bits & 1) !== 0, changed: (bits & 2) !== 0 });
+    }
+    return { name: 'NotifySlotChange', slots };
+  }
+  if (bytes[0] === RDR_to_PC_HardwareError) {
+    if (bytes.length !== 4) throw new CcidError('ccid/malformed-frame', `RDR_to_PC_HardwareError is 4 bytes, got ${bytes.length}.`);
+    return { name: 'HardwareError', bSlot: bytes[1]!, bSeq: bytes[2]!, bHardwareErrorCode: bytes[3]! };
+  }
+  throw new CcidError('ccid/unexpected-message', `0x${bytes[0]!.toString(16).padStart(2, '0')} is not an interrupt message type.`);
+}
+
+/** bmCommandStatus: 0 ok, 1 failed, 2 time extension requested. */
+export function commandStatus(bStatus: number): number {
+  return (bStatus >> 6) & 0x03;
+}
+
+/** bmICCStatus: 0 active, 1 present and inactive, 2 absent. */
+export function iccStatus(bStatus: number): number {
+  return bStatus & 0x03;
+}
+
+const ERROR_CODES: Record<number, [string, string]> = {
+  [CCID_ERROR.CMD_ABORTED]: ['ccid/cmd-aborted', 'The reader aborted the command.'],
+  [CCID_ERROR.ICC_MUTE]: ['ccid/icc-mute', 'The card did not answer (ICC mute).'],
+  [CCID_ERROR.XFR_PARITY_ERROR]: ['ccid/xfr-parity-error', 'Parity error while talking to the card.'],
+  [CCID_ERROR.XFR_OVERRUN]: ['ccid/xfr-overrun', 'Buffer overrun while talking to the card.'],
+  [CCID_ERROR.HW_ERROR]: ['ccid/hw-error', 'The reader reported a hardware error.'],
+  [CCID_ERROR.BAD_ATR_TS]: ['ccid/bad-atr-ts', 'The card sent an ATR with an invalid TS byte.'],
+  [CCID_ERROR.BAD_ATR_TCK]: ['ccid/bad-atr-tck', 'The card sent an ATR with a wrong check byte (TCK).'],
+  [CCID_ERROR.ICC_PROTOCOL_NOT_SUPPORTED]: ['ccid/icc-protocol-not-supported', 'The reader does not support the card protocol.'],
+  [CCID_ERROR.ICC_CLASS_NOT_SUPPORTED]: ['ccid/icc-class-not-supported', 'The reader does not support the card voltage class.'],
+  [CCID_ERROR.PROCEDURE_BYTE_CONFLICT]: ['ccid/procedure-byte-conflict', 'The card sent an unexpected T=0 procedure byte.'],
+  [CCID_ERROR.DEACTIVATED_PROTOCOL]: ['ccid/deactivated-protocol', 'The protocol is deactivated in the reader.'],
+  [CCID_ERROR.BUSY_WITH_AUTO_SEQUENCE]: ['ccid/busy-with-auto-sequence', 'The reader is busy with an automatic sequence (PPS or activation).'],
+  [CCID_ERROR.PIN_TIMEOUT]: ['ccid/pin-timeout', 'No PIN was entered on the reader in time.'],
+  [CCID_ERROR.PIN_CANCELLED]: ['ccid/pin-cancelled', 'PIN entry was cancelled on the reader.'],
+  [CCID_ERROR.CMD_SLOT_BUSY]: ['ccid/cmd-slot-busy', 'The slot is busy with another command.'],
+  [CCID_ERROR.CMD_NOT_SUPPORTED]: ['ccid/command-not-supported', 'The reader does not support this command.'],
+};
+
+/** The typed error for a failed command's bStatus / bError (CCID 1.10 table 6.2-2). */
+export function slotErrorFrom(bStatus: number, bError: number): SlotError {
+  const icc = iccStatus(bStatus);
+  if (icc === ICC_STATUS_ABSENT) {
+    return new SlotError('ccid/card-absent', 'No card in the reader.', bStatus, bError);
+  }
+  const known = ERROR_CODES[bError];
+  if (known) return new SlotError(known[0], known[1], bStatus, bError);
+  if (bError >= 0x01 && bError <= 0x7f) {
+    return new SlotError('ccid/bad-parameter', `The reader rejected the command's parameter at offset ${bError}.`, bStatus, bError);
+  }
+  return new SlotError(
+    'ccid/slot-error',
+    `The reader reported error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
+    bStatus,
+    bError,
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * Errors of every layer. One base class with a stable string `code`; callers
+ * branch on `code` (or `instanceof`), never on message text. Every code is
+ * listed in docs/errors.md.
+ *
+ * Rule for all layers: no PIN, PUK or key material ever goes into a message
+ * or a property of an error.
+ */
+
+export interface WebCcidErrorOptions {
+  cause?: unknown;
+}
+
+export class WebCcidError extends Error {
+  /** Stable machine-readable identifier, `layer/what`, e.g. `ccid/icc-mute`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: WebCcidErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * USB transport problems: the device is gone, a transfer stalled or timed
+ * out, or the browser / operating system would not let us have the device.
+ *
+ * Codes: `transport/disconnected`, `transport/timeout`, `transport/stall`,
+ * `transport/babble`, `transport/protected-class`, `transport/os-held`,
+ * `transport/no-permission`, `transport/no-webusb`, `transport/closed`,
+ * `transport/failed`.
+ */
+export class TransportError extends WebCcidError {}
+
+/**
+ * CCID framing and reader-level problems: malformed frames, a reader that is
+ * not CCID, an exchange level we cannot drive.
+ *
+ * Codes: `ccid/malformed-frame`, `ccid/length-mismatch`, `ccid/unexpected-message`,
+ * `ccid/no-class-descriptor`, `ccid/bad-descriptor`, `ccid/unsupported-level`,
+ * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`.
+ */
+export class CcidError extends WebCcidError {}
+
+/**
+ * A CCID command that the reader answered with bmCommandStatus = 1 (failed).
+ * `bError` is the reader's error code; `iccStatus` tells whether a card is
+ * present (0 active, 1 present but inactive, 2 absent).
+ *
+ * Codes (from bError): `ccid/cmd-aborted`, `ccid/icc-mute`, `ccid/xfr-parity-error`,
+ * `ccid/xfr-overrun`, `ccid/hw-error`, `ccid/bad-atr-ts`, `ccid/bad-atr-tck`,
+ * `ccid/icc-protocol-not-supported`, `ccid/icc-class-not-supported`,
+ * `ccid/procedure-byte-conflict`, `ccid/deactivated-protocol`, `ccid/busy-with-auto-sequence`,
+ * `ccid/pin-timeout`, `ccid/pin-cancelled`, `ccid/cmd-slot-busy`, `ccid/card-absent`
+ * (bError 0xFE with iccStatus 2), `ccid/bad-parameter` (bError 1..127: offset of the bad
+ * field), `ccid/command-not-supported` (bError 0), `ccid/slot-error` (anything else).
+ */
+export class SlotError extends CcidError {
+  readonly bStatus: number;
+  readonly bError: number;
+  readonly iccStatus: 0 | 1 | 2;
+
+  constructor(code: string, message: string, bStatus: number, bError: number, options?: WebCcidErrorOptions) {
+    super(code, message, options);
+    this.bStatus = bStatus;
+    this.bError = bError;
+    this.iccStatus = (bStatus & 0x03) as 0 | 1 | 2;
+  }
+}
+
+/**
+ * Card-protocol problems (ISO/IEC 7816-3): bad ATR, failed PPS, T=0/T=1
+ * errors the engine could not recover from.
+ *
+ * Codes: `protocol/bad-atr`, `protocol/no-common-protocol`, `protocol/pps-failed`,
+ * `protocol/t1-unrecoverable`, `protocol/t1-aborted`, `protocol/t0-bad-response`,
+ * `protocol/bad-apdu`, `protocol/bad-response`, `protocol/apdu-too-long`.
+ */
+export class ProtocolError extends WebCcidError {}
+
+/**
+ * The card answered, with a status word other than success. `sw` is
+ * SW1 << 8 | SW2; `data` is the response data that came with it (may be empty).
+ *
+ * Codes: `apdu/status` (generic), `apdu/security-not-satisfied` (6982),
+ * `apdu/auth-method-blocked` (6983 outside PIN context: use PinBlockedError),
+ * `apdu/file-not-found` (6A82), `apdu/wrong-length` (6700), `apdu/ins-not-supported` (6D00),
+ * `apdu/cla-not-supported` (6E00), `apdu/wrong-p1p2` (6A86/6B00), `apdu/conditions-not-satisfied` (6985),
+ * `apdu/func-not-supported` (6A81), `apdu/incorrect-data` (6A80), `apdu/record-not-found` (6A83),
+ * `apdu/memory-failure` (6581), `apdu/not-enough-memory` (6A84), `apdu/warning` (62xx/63xx other than 63Cx).
+ */
+export class ApduError extends WebCcidError {
+  readonly sw: number;
+  readonly data: Uint8Array;
+
+  constructor(code: string, message: string, sw: number, data: Uint8Array = new Uint8Array(0), options?: WebCcidErrorOptions) {
+    super(code, message, options);
+    this.sw = sw;
+    this.data = data;
+  }
+
+  get sw1(): number {
+    return this.sw >> 8;
+  }
+
+  get sw2(): number {
+    return this.sw & 0xff;
+  }
+}
+
+/** 63Cx: the PIN (or PUK) was wrong; `retriesLeft` = x. Code `apdu/pin-incorrect`. */
+export class PinIncorrectError extends ApduError {
+  readonly retriesLeft: number;
+
+  constructor(sw: number, message?: string) {
+    const retriesLeft = sw & 0x0f;
+    super('apdu/pin-incorrect', message ?? `Wrong PIN: ${retriesLeft} ${retriesLeft === 1 ? 'try' : 'tries'} left.`, sw);
+    this.retriesLeft = retriesLeft;
+  }
+}
+
+/** 6983 (or 63C0): the PIN is blocked. Code `apdu/pin-blocked`. */
+export class PinBlockedError extends ApduError {
+  constructor(sw: number, message?: string) {
+    super('apdu/pin-blocked', message ?? 'The PIN is blocked: unblock the card with its PUK.', sw);
+  }
+}
+
+/** The caller's AbortSignal fired. Code `aborted`. */
+export class AbortError extends WebCcidError {
+  constructor(message = 'The operation was cancelled.', options?: WebCcidErrorOptions) {
+    super('aborted', message, options);
+  }
+}
+
+/** True when `e` is one of ours with the given code. */
+export function isWebCcidError(e: unknown, code?: string): e is WebCcidError {
+  return e instanceof WebCcidError && (code === undefined || e.code === code);
+}
