@@ -1,0 +1,461 @@
+/**
+ * A powered card in one slot of a CCID reader: `transmit()` takes a command
+ * APDU and returns response data + SW1 SW2, whatever the reader's exchange
+ * level:
+ *
+ * - TPDU level, T=1: our T=1 engine, one block per PC_to_RDR_XfrBlock.
+ * - TPDU level, T=0: our T=0 engine (61xx GET RESPONSE, 6Cxx resend).
+ * - short APDU level: the whole APDU in one XfrBlock; extended APDUs are refused.
+ * - extended APDU level: one XfrBlock, or wLevelParameter chaining when the
+ *   APDU or the answer does not fit in dwMaxCCIDMessageLength.
+ *
+ * Every command's timeout comes from the card's timing at the negotiated
+ * rate (ATR time, BWT, WWT, wire time) plus the reader's USB slack.
+ * One exchange at a time per slot (a FIFO lock); `startTransaction` holds the
+ * lock across several exchanges.
+ */
+import { AbortError, CcidError, ProtocolError, SlotError, TransportError, WebCcidError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
+import { parseAtr, type Atr } from '../iso7816/atr.js';
+import { chooseRate, baudRate } from '../iso7816/rates.js';
+import { encodePpsRequest, checkPpsResponse } from '../iso7816/pps.js';
+import { encodeProtocolParams, paramsFromAtr } from '../iso7816/params.js';
+import { atrTimeoutSeconds, t0WorkWaitingTime, t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
+import { T1Host, type T1Action } from '../iso7816/t1.js';
+import { T0Host } from '../iso7816/t0.js';
+import { parseApdu } from '../iso7816/apdu.js';
+import {
+  CCID_ERROR,
+  CCID_HEADER_LENGTH,
+  COMMAND_STATUS_FAILED,
+  ICC_STATUS_ABSENT,
+  LEVEL_BEGIN,
+  LEVEL_CONTINUE,
+  LEVEL_EMPTY_CONTINUE,
+  LEVEL_END,
+  LEVEL_SINGLE,
+  commandStatus,
+  iccStatus,
+  slotErrorFrom,
+  type CcidResponse,
+} from './messages.js';
+import type { CcidRequest } from './transport.js';
+import type { CcidReader } from './reader.js';
+import type { Mutex } from './mutex.js';
+
+export type CardProtocol = 't0' | 't1';
+
+export interface ConnectOptions {
+  /** Protocols the caller accepts (default both). T=1 is chosen when both remain. */
+  preferredProtocols?: CardProtocol[];
+  /** Negotiate the fastest rate card and reader allow (default true). */
+  pps?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TransmitOptions {
+  signal?: AbortSignal;
+}
+
+/** The link as negotiated: clock, Fi/Di and the resulting bit rate. */
+export interface LinkParameters {
+  fHz: number;
+  fi: number;
+  di: number;
+  baud: number;
+  /** How the rate was set: PPS by us, by the reader itself, specific mode, or left at the default. */
+  negotiation: 'pps' | 'reader' | 'specific' | 'default' | 'pps-failed';
+}
+
+export interface CardTransaction {
+  transmit(apdu: Uint8Array, options?: TransmitOptions): Promise<Uint8Array>;
+}
+
+const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4 KB a step)
+
+export class CcidConnection {
+  private valid = true;
+  private removed = false;
+  private t1: T1Host | undefined;
+  private t1NeedsResynch = false;
+
+  private constructor(
+    private readonly reader: CcidReader,
+    readonly slot: number,
+    private readonly lock: Mutex,
+    readonly atr: Atr,
+    readonly protocol: CardProtocol,
+    readonly link: LinkParameters,
+  ) {}
+
+  /** @internal Used by CcidReader.connect. */
+  static establish(reader: CcidReader, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
+    return lock.run(async () => {
+      const signal = options.signal;
+      let atr = await powerOn(reader, slot, signal);
+      const protocol = chooseProtocol(reader, atr, options.preferredProtocols);
+      let link: LinkParameters;
+      try {
+        link = await negotiate(reader, slot, atr, protocol, options.pps ?? true, signal);
+      } catch (e) {
+        if (!(e instanceof WebCcidError) || e instanceof TransportError || e instanceof AbortError) throw e;
+        // A failed PPS or SetParameters is not fatal (ISO 7816-3 §9.3):
+        // power-cycle and go on at the default rate.
+        await reader.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: reader.commandTimeout(0), ...(signal ? { signal } : {}) });
+        atr = await powerOn(reader, slot, signal);
+        link = { ...defaultLink(reader), negotiation: 'pps-failed' };
+      }
+      const c = new CcidConnection(reader, slot, lock, atr, protocol, link);
+      if (reader.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(signal);
+      return c;
+    });
+  }
+
+  /** The exchange level the reader works at. */
+  get exchangeLevel() {
+    return this.reader.descriptor.exchangeLevel;
+  }
+
+  /** Negotiated IFSC / IFSD (TPDU-level T=1 only). */
+  get t1Sizes(): { ifsc: number; ifsd: number } | undefined {
+    return this.t1 ? { ifsc: this.t1.ifsc, ifsd: this.t1.ifsd } : undefined;
+  }
+
+  /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
+  transmit(apdu: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
+    return this.lock.run(() => this.transmitLocked(apdu, options));
+  }
+
+  /**
+   * Runs `fn` with the slot to itself: no other caller's APDU comes between
+   * the ones `fn` sends through `tx`.
+   */
+  startTransaction<T>(fn: (tx: CardTransaction) => Promise<T>): Promise<T> {
+    return this.lock.run(() => fn({ transmit: (apdu, options = {}) => this.transmitLocked(apdu, options) }));
+  }
+
+  /** PC_to_RDR_Escape: a vendor command to the reader; returns its answer's data. */
+  control(data: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
+    return this.lock.run(async () => {
+      this.checkUsable();
+      const r = await this.command({ name: 'Escape', bSlot: this.slot, abData: data }, 0, options.signal);
+      return r.abData.slice();
+    });
+  }
+
+  /** The slot's state as the reader reports it now. */
+  async status(options: TransmitOptions = {}): Promise<{ state: 'absent' | 'present' | 'active'; atr: Atr; protocol: CardProtocol }> {
+    const s = await this.reader.status(this.slot, options);
+    return { state: s.state, atr: this.atr, protocol: this.protocol };
+  }
+
+  /**
+   * Ends the connection: `leave` the card powered, `reset` it (power cycle)
+   * or `unpower` it. The connection is unusable afterwards.
+   */
+  disconnect(disposition: 'leave' | 'reset' | 'unpower' = 'leave', options: TransmitOptions = {}): Promise<void> {
+    return this.lock.run(async () => {
+      if (!this.valid) return;
+      this.valid = false;
+      if (disposition === 'leave' || this.removed || this.reader.isClosed) return;
+      await this.reader.command({ name: 'IccPowerOff', bSlot: this.slot }, this.opts(0, options.signal));
+      if (disposition === 'reset') await powerOn(this.reader, this.slot, options.signal);
+    });
+  }
+
+  /** @internal The reader replaced, closed or lost this connection. */
+  invalidate(): void {
+    this.valid = false;
+  }
+
+  /** @internal The reader saw the card leave. */
+  markRemoved(): void {
+    this.removed = true;
+  }
+
+  private checkUsable(): void {
+    if (this.reader.isClosed) {
+      throw this.reader.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
+    }
+    if (this.removed) {
+      throw new SlotError('ccid/card-absent', 'The card was removed; insert it and connect again.', 0x42, CCID_ERROR.ICC_MUTE);
+    }
+    if (!this.valid) throw new CcidError('ccid/not-connected', 'This connection was closed; connect to the card again.');
+  }
+
+  private async transmitLocked(apdu: Uint8Array, options: TransmitOptions): Promise<Uint8Array> {
+    this.checkUsable();
+    if (apdu.length < 4) throw new ProtocolError('protocol/bad-apdu', `A command APDU has at least 4 bytes; got ${apdu.length}.`);
+    try {
+      switch (this.reader.descriptor.exchangeLevel) {
+        case 'tpdu':
+          return this.protocol === 't1' ? await this.transmitT1(apdu, options.signal) : await this.transmitT0(apdu, options.signal);
+        case 'short-apdu':
+          return await this.transmitShortApdu(apdu, options.signal);
+        default:
+          return await this.transmitExtendedApdu(apdu, options.signal);
+      }
+    } catch (e) {
+      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
+      throw e;
+    }
+  }
+
+  // ---- TPDU level, T=1 ------------------------------------------------
+
+  private async setUpT1(signal: AbortSignal | undefined): Promise<void> {
+    const d = this.reader.descriptor;
+    this.t1 = new T1Host({ ifsc: this.atr.ifsc ?? 32, ifsd: 32, edc: this.atr.edc ?? 'lrc' });
+    const wanted = Math.min(254, d.dwMaxIFSD || 254);
+    if (!d.features.autoIfsd && wanted > 32) {
+      try {
+        await this.runT1(this.t1.negotiateIfsd(wanted), signal);
+      } catch (e) {
+        // IFSD stays 32: slower, still correct.
+        if (e instanceof TransportError || e instanceof AbortError) throw e;
+      }
+    }
+  }
+
+  private async transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t1 = this.t1!;
+    if (this.t1NeedsResynch) {
+      await this.runT1(t1.resynch(), signal);
+      this.t1NeedsResynch = false;
+    }
+    try {
+      return await this.runT1(t1.transmit(apdu), signal);
+    } catch (e) {
+      // After a transport or reader error the card may be mid-chain: resynchronise first next time.
+      this.t1NeedsResynch = true;
+      throw e;
+    }
+  }
+
+  private async runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t1 = this.t1!;
+    let action = first;
+    for (;;) {
+      if (action.kind === 'done') return action.response;
+      const block = action.block;
+      const cardSeconds =
+        this.bwt() * action.bwtMultiplier + this.wire(block.length + t1.ifsd + 4, 1);
+      let answer: Uint8Array | null;
+      try {
+        const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: block }, cardSeconds, signal);
+        answer = r.abData;
+      } catch (e) {
+        // The card did not answer in time or garbled its answer: the T=1 engine decides (R-block, retransmit, resynch).
+        if (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) {
+          answer = null;
+        } else if (e instanceof TransportError && e.code === 'transport/timeout') {
+          answer = null;
+        } else {
+          throw e;
+        }
+      }
+      action = t1.receive(answer);
+    }
+  }
+
+  // ---- TPDU level, T=0 ------------------------------------------------
+
+  private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t0 = new T0Host();
+    let action = t0.transmit(apdu);
+    for (;;) {
+      if (action.kind === 'done') return action.response;
+      const tpdu = action.tpdu;
+      const wwt = t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+      const cardSeconds = 2 * wwt + this.wire(tpdu.length + 258, 0);
+      const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: tpdu }, cardSeconds, signal);
+      action = t0.receive(r.abData);
+    }
+  }
+
+  // ---- APDU levels ----------------------------------------------------
+
+  private async transmitShortApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (parseApdu(apdu).extended) {
+      throw new ProtocolError(
+        'protocol/apdu-too-long',
+        'This reader exchanges short APDUs only; an extended APDU (more than 255 data bytes or Le over 256) cannot be sent through it.',
+      );
+    }
+    const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: apdu }, this.apduSeconds(apdu.length, 258), signal);
+    return r.abData.slice();
+  }
+
+  private async transmitExtendedApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const maxData = this.reader.descriptor.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
+    const cardSeconds = this.apduSeconds(apdu.length, 65538);
+    let r: CcidResponse;
+    if (apdu.length <= maxData) {
+      r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: LEVEL_SINGLE, abData: apdu }, cardSeconds, signal);
+    } else {
+      let offset = 0;
+      let level = LEVEL_BEGIN;
+      for (;;) {
+        const end = Math.min(apdu.length, offset + maxData);
+        if (end === apdu.length) level = LEVEL_END;
+        r = await this.command(
+          { name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: level, abData: apdu.subarray(offset, end) },
+          cardSeconds,
+          signal,
+        );
+        offset = end;
+        if (level === LEVEL_END) break;
+        level = LEVEL_CONTINUE;
+        if (r.name !== 'DataBlock' || r.bChainParameter !== LEVEL_EMPTY_CONTINUE) {
+          throw new CcidError('ccid/unexpected-message', 'The reader did not ask for the rest of a chained APDU (bChainParameter 0x10).');
+        }
+      }
+    }
+    const parts: Uint8Array[] = [r.abData.slice()];
+    let chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
+    for (let steps = 0; chain === LEVEL_BEGIN || chain === LEVEL_CONTINUE; steps++) {
+      if (steps > MAX_EXTENDED_CHAIN) throw new CcidError('ccid/malformed-frame', 'The reader chained its answer without end.');
+      r = await this.command(
+        { name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: LEVEL_EMPTY_CONTINUE, abData: new Uint8Array(0) },
+        cardSeconds,
+        signal,
+      );
+      parts.push(r.abData.slice());
+      chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
+    }
+    return concatBytes(...parts);
+  }
+
+  // ---- timing ---------------------------------------------------------
+
+  private bwt(): number {
+    return t1BlockWaitingTime({ bwi: this.atr.bwi ?? 4, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+  }
+
+  private wire(bytes: number, protocol: 0 | 1): number {
+    return wireTimeSeconds({ bytes, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz, guardEtu: this.atr.extraGuardTime, protocol });
+  }
+
+  /** Card time for a whole APDU run by the reader: wire time both ways and one waiting time per block. */
+  private apduSeconds(commandLength: number, maxResponse: number): number {
+    const protocol = this.protocol === 't1' ? 1 : 0;
+    const ifs = this.atr.ifsc ?? 32;
+    const blocks = Math.ceil(commandLength / ifs) + Math.ceil(Math.min(maxResponse, 4096) / ifs) + 1;
+    const wait =
+      protocol === 1
+        ? this.bwt() * blocks
+        : 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+    return wait + this.wire(commandLength + Math.min(maxResponse, 4096) + blocks * 4, protocol);
+  }
+
+  private opts(cardSeconds: number, signal: AbortSignal | undefined) {
+    return { timeoutMs: this.reader.commandTimeout(cardSeconds), ...(signal ? { signal } : {}) };
+  }
+
+  private command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
+    return this.reader.command(request, this.opts(cardSeconds, signal));
+  }
+}
+
+// ---- connect steps ------------------------------------------------------
+
+function defaultLink(reader: CcidReader): Omit<LinkParameters, 'negotiation'> {
+  const fHz = reader.descriptor.dwDefaultClock * 1000;
+  return { fHz, fi: 372, di: 1, baud: baudRate({ fi: 372, di: 1, fHz }) };
+}
+
+/** bPowerSelect: automatic when the reader chooses, else 5 V, 3 V, 1.8 V in the order the reader supports them. */
+function voltageChoices(reader: CcidReader): number[] {
+  const d = reader.descriptor;
+  if (d.features.autoVoltage) return [0];
+  const choices: number[] = [];
+  if (d.bVoltageSupport & 0x01) choices.push(1);
+  if (d.bVoltageSupport & 0x02) choices.push(2);
+  if (d.bVoltageSupport & 0x04) choices.push(3);
+  return choices.length > 0 ? choices : [0];
+}
+
+async function powerOn(reader: CcidReader, slot: number, signal: AbortSignal | undefined): Promise<Atr> {
+  const fHz = reader.descriptor.dwDefaultClock * 1000 || 4_000_000;
+  const timeoutMs = reader.commandTimeout(atrTimeoutSeconds(fHz));
+  const choices = voltageChoices(reader);
+  for (let i = 0; ; i++) {
+    const r = await reader.command(
+      { name: 'IccPowerOn', bSlot: slot, bPowerSelect: choices[i]! },
+      { timeoutMs, allowFailure: true, ...(signal ? { signal } : {}) },
+    );
+    if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED) {
+      const retry = r.bError === CCID_ERROR.ICC_CLASS_NOT_SUPPORTED && i + 1 < choices.length && iccStatus(r.bStatus) !== ICC_STATUS_ABSENT;
+      if (retry) continue;
+      throw slotErrorFrom(r.bStatus, r.bError);
+    }
+    return parseAtr(r.abData.slice());
+  }
+}
+
+function chooseProtocol(reader: CcidReader, atr: Atr, preferred: CardProtocol[] | undefined): CardProtocol {
+  const readerSupports = (t: number) => (reader.descriptor.dwProtocols & (1 << t)) !== 0;
+  const allowed = (preferred ?? ['t0', 't1']).map((p) => (p === 't0' ? 0 : 1));
+  const candidates = atr.protocols.filter((t) => (t === 0 || t === 1) && readerSupports(t) && allowed.includes(t));
+  if (atr.specificMode) {
+    const t = atr.specificMode.protocol;
+    if (candidates.includes(t)) return t === 1 ? 't1' : 't0';
+  } else if (candidates.length > 0) {
+    return candidates.includes(1) ? 't1' : 't0';
+  }
+  throw new ProtocolError(
+    'protocol/no-common-protocol',
+    `The card offers T=${atr.protocols.join(', T=')}; the reader supports ${[0, 1].filter(readerSupports).map((t) => `T=${t}`).join(' and ') || 'neither T=0 nor T=1'}` +
+      (preferred ? ` and the caller accepts ${preferred.join(', ')}` : '') +
+      '.',
+  );
+}
+
+/**
+ * ISO 7816-3 §9 and DESIGN.md §4.5: the fastest rate both card and reader
+ * allow, by PPS (ours at TPDU level, or the reader's own when it says it does
+ * PPS), then SetParameters so the reader uses it.
+ */
+async function negotiate(
+  reader: CcidReader,
+  slot: number,
+  atr: Atr,
+  protocol: CardProtocol,
+  wantPps: boolean,
+  signal: AbortSignal | undefined,
+): Promise<LinkParameters> {
+  const d = reader.descriptor;
+  const base = defaultLink(reader);
+  const t = protocol === 't1' ? 1 : 0;
+  const chosen = wantPps
+    ? chooseRate({ atr, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, ...(reader.dataRates ? { dataRates: reader.dataRates } : {}) })
+    : undefined;
+  const timeoutMs = reader.commandTimeout(0.5);
+  const opts = { timeoutMs, ...(signal ? { signal } : {}) };
+  let link: LinkParameters = { ...base, negotiation: 'default' };
+  let rate: { fiIndex: number; diIndex: number } | undefined;
+  if (chosen) {
+    const at = { fHz: base.fHz, fi: chosen.fi, di: chosen.di, baud: chosen.baud };
+    if (atr.specificMode) {
+      link = { ...at, negotiation: 'specific' };
+    } else if (d.features.autoPps) {
+      link = { ...at, negotiation: 'reader' };
+    } else if (d.exchangeLevel === 'tpdu') {
+      const request = encodePpsRequest({ protocol: t, fiIndex: chosen.fiIndex, diIndex: chosen.diIndex });
+      const r = await reader.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
+      const verdict = checkPpsResponse(request, r.abData);
+      if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', 'The card refused the proposed rate (PPS).');
+      link = { ...at, negotiation: 'pps' };
+    }
+    if (link.negotiation !== 'default') rate = { fiIndex: chosen.fiIndex, diIndex: chosen.diIndex };
+  }
+  if (!d.features.autoPpsProprietary) {
+    const params = paramsFromAtr(atr, t, rate);
+    const r = await reader.command({ name: 'SetParameters', bSlot: slot, bProtocolNum: t, abData: encodeProtocolParams(params) }, { ...opts, allowFailure: true });
+    if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && link.negotiation !== 'default') {
+      // The card runs at the new rate but the reader would not follow.
+      throw new ProtocolError('protocol/pps-failed', 'The reader refused the negotiated parameters (SetParameters).');
+    }
+  }
+  return link;
+}

@@ -1,0 +1,286 @@
+/**
+ * The CCID class descriptor (USB CCID rev 1.10, §5.1, table 5.1-1): 54 bytes,
+ * bLength 0x36, bDescriptorType 0x21, every multi-byte field little-endian.
+ *
+ * Offsets: 0 bLength, 1 bDescriptorType, 2 bcdCCID, 4 bMaxSlotIndex,
+ * 5 bVoltageSupport, 6 dwProtocols, 10 dwDefaultClock (kHz), 14 dwMaximumClock
+ * (kHz), 18 bNumClockSupported, 19 dwDataRate (bps), 23 dwMaxDataRate (bps),
+ * 27 bNumDataRatesSupported, 28 dwMaxIFSD, 32 dwSynchProtocols, 36 dwMechanical,
+ * 40 dwFeatures, 44 dwMaxCCIDMessageLength, 48 bClassGetResponse,
+ * 49 bClassEnvelope, 50 wLcdLayout, 52 bPINSupport, 53 bMaxCCIDBusySlots.
+ */
+import { CcidError } from '../errors.js';
+import { readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
+
+/** bLength of the CCID class descriptor. */
+export const CCID_CLASS_DESCRIPTOR_LENGTH = 0x36;
+/** bDescriptorType of the CCID class descriptor (0xFF is accepted too: seen on old readers). */
+export const CCID_CLASS_DESCRIPTOR_TYPE = 0x21;
+
+/** dwFeatures bits (CCID 1.10 table 5.1-1). */
+export const CCID_FEATURE = {
+  /** 0x02: automatic parameter configuration based on ATR data. */
+  AUTO_PARAMETERS: 0x00000002,
+  /** 0x04: automatic activation of ICC on inserting. */
+  AUTO_ACTIVATION: 0x00000004,
+  /** 0x08: automatic ICC voltage selection. */
+  AUTO_VOLTAGE: 0x00000008,
+  /** 0x10: automatic ICC clock frequency change according to active parameters. */
+  AUTO_CLOCK: 0x00000010,
+  /** 0x20: automatic baud rate change according to active parameters. */
+  AUTO_BAUD: 0x00000020,
+  /** 0x40: automatic parameters negotiation made by the CCID (proprietary algorithm). */
+  AUTO_PPS_PROPRIETARY: 0x00000040,
+  /** 0x80: automatic PPS made by the CCID according to the active parameters. */
+  AUTO_PPS: 0x00000080,
+  /** 0x100: the CCID can set the ICC in clock stop mode. */
+  CLOCK_STOP: 0x00000100,
+  /** 0x200: NAD value other than 00 accepted (T=1). */
+  NAD_OTHER_THAN_00: 0x00000200,
+  /** 0x400: automatic IFSD exchange as first exchange (T=1). */
+  AUTO_IFSD: 0x00000400,
+  /** 0x10000: TPDU level exchange. */
+  TPDU: 0x00010000,
+  /** 0x20000: short APDU level exchange. */
+  SHORT_APDU: 0x00020000,
+  /** 0x40000: short and extended APDU level exchange. */
+  EXTENDED_APDU: 0x00040000,
+  /** Mask of the exchange-level bits (all zero = character level). */
+  EXCHANGE_LEVEL_MASK: 0x00070000,
+  /** 0x100000: USB wake-up signaling supported on card insertion and removal. */
+  USB_WAKE_UP: 0x00100000,
+} as const;
+
+/** bPINSupport bits. */
+export const CCID_PIN_SUPPORT = { VERIFY: 0x01, MODIFY: 0x02 } as const;
+
+/** How the host and the reader exchange data with the card (dwFeatures bits 16-18). */
+export type CcidExchangeLevel = 'character' | 'tpdu' | 'short-apdu' | 'extended-apdu';
+
+/** Named dwFeatures flags. */
+export interface CcidFeatures {
+  autoParameters: boolean;
+  autoActivation: boolean;
+  autoVoltage: boolean;
+  autoClock: boolean;
+  autoBaud: boolean;
+  /** The reader does PPS itself: 0x80, or the proprietary negotiation 0x40. */
+  autoPps: boolean;
+  /** 0x40: the reader negotiates by its own algorithm (no SetParameters needed either). */
+  autoPpsProprietary: boolean;
+  clockStop: boolean;
+  nadOtherThan00: boolean;
+  autoIfsd: boolean;
+  usbWakeUp: boolean;
+  /** wLcdLayout is not zero. */
+  lcdPresent: boolean;
+  /** bPINSupport has verify or modify. */
+  pinpad: boolean;
+}
+
+/** A decoded CCID class descriptor: every raw field (numbers) plus derived fields. */
+export interface CcidClassDescriptor {
+  bLength: number;
+  bDescriptorType: number;
+  bcdCCID: number;
+  bMaxSlotIndex: number;
+  bVoltageSupport: number;
+  dwProtocols: number;
+  /** kHz */
+  dwDefaultClock: number;
+  /** kHz */
+  dwMaximumClock: number;
+  bNumClockSupported: number;
+  /** bps */
+  dwDataRate: number;
+  /** bps */
+  dwMaxDataRate: number;
+  bNumDataRatesSupported: number;
+  dwMaxIFSD: number;
+  dwSynchProtocols: number;
+  dwMechanical: number;
+  dwFeatures: number;
+  dwMaxCCIDMessageLength: number;
+  bClassGetResponse: number;
+  bClassEnvelope: number;
+  wLcdLayout: number;
+  bPINSupport: number;
+  bMaxCCIDBusySlots: number;
+  /** From dwFeatures bits 16-18; none set = character level. */
+  exchangeLevel: CcidExchangeLevel;
+  features: CcidFeatures;
+  pinpad: { verify: boolean; modify: boolean };
+  /** bMaxSlotIndex + 1 */
+  maxSlots: number;
+  /** Offered protocols from dwProtocols bits 0 (T=0) and 1 (T=1), e.g. [0, 1]. */
+  protocols: number[];
+  /** Voltages from bVoltageSupport: 0x01 5.0 V, 0x02 3.0 V, 0x04 1.8 V. */
+  voltages: { v5: boolean; v3: boolean; v1_8: boolean };
+  /** wLcdLayout: high byte lines, low byte characters per line; undefined when 0. */
+  lcd?: { lines: number; charactersPerLine: number };
+}
+
+/** The raw fields, as `encodeCcidClassDescriptor` takes them. */
+export type CcidClassDescriptorInit = Omit<
+  CcidClassDescriptor,
+  'exchangeLevel' | 'features' | 'pinpad' | 'maxSlots' | 'bLength' | 'bDescriptorType' | 'protocols' | 'voltages' | 'lcd'
+> &
+  Partial<Pick<CcidClassDescriptor, 'bDescriptorType'>>;
+
+function bad(message: string): CcidError {
+  return new CcidError('ccid/bad-descriptor', message);
+}
+
+/**
+ * The exchange level of dwFeatures bits 16-18. Readers set one of the bits;
+ * if several are set, the most capable wins.
+ */
+export function exchangeLevelOf(dwFeatures: number): CcidExchangeLevel {
+  if (dwFeatures & CCID_FEATURE.EXTENDED_APDU) return 'extended-apdu';
+  if (dwFeatures & CCID_FEATURE.SHORT_APDU) return 'short-apdu';
+  if (dwFeatures & CCID_FEATURE.TPDU) return 'tpdu';
+  return 'character';
+}
+
+/**
+ * Decodes a CCID class descriptor. Accepts bLength 0x36 (and longer: the extra
+ * bytes are ignored) and bDescriptorType 0x21 or 0xFF (old readers). Throws
+ * `CcidError('ccid/bad-descriptor')` when fewer than 54 bytes are given,
+ * bLength is below 0x36, or the type is anything else.
+ */
+export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor {
+  if (bytes.length < CCID_CLASS_DESCRIPTOR_LENGTH) {
+    throw bad(`CCID class descriptor too short: ${bytes.length} bytes, need 54.`);
+  }
+  const bLength = bytes[0]!;
+  const bDescriptorType = bytes[1]!;
+  if (bLength < CCID_CLASS_DESCRIPTOR_LENGTH) throw bad(`CCID class descriptor bLength ${bLength} is below 54.`);
+  if (bDescriptorType !== CCID_CLASS_DESCRIPTOR_TYPE && bDescriptorType !== 0xff) {
+    throw bad(`Not a CCID class descriptor: bDescriptorType 0x${bDescriptorType.toString(16)}.`);
+  }
+  const dwProtocols = readU32LE(bytes, 6);
+  const bVoltageSupport = bytes[5]!;
+  const dwFeatures = readU32LE(bytes, 40);
+  const wLcdLayout = readU16LE(bytes, 50);
+  const bPINSupport = bytes[52]!;
+  const bMaxSlotIndex = bytes[4]!;
+  const pinpad = {
+    verify: (bPINSupport & CCID_PIN_SUPPORT.VERIFY) !== 0,
+    modify: (bPINSupport & CCID_PIN_SUPPORT.MODIFY) !== 0,
+  };
+  const has = (bit: number): boolean => (dwFeatures & bit) !== 0;
+  const protocols: number[] = [];
+  if (dwProtocols & 0x01) protocols.push(0);
+  if (dwProtocols & 0x02) protocols.push(1);
+  const d: CcidClassDescriptor = {
+    bLength,
+    bDescriptorType,
+    bcdCCID: readU16LE(bytes, 2),
+    bMaxSlotIndex,
+    bVoltageSupport,
+    dwProtocols,
+    dwDefaultClock: readU32LE(bytes, 10),
+    dwMaximumClock: readU32LE(bytes, 14),
+    bNumClockSupported: bytes[18]!,
+    dwDataRate: readU32LE(bytes, 19),
+    dwMaxDataRate: readU32LE(bytes, 23),
+    bNumDataRatesSupported: bytes[27]!,
+    dwMaxIFSD: readU32LE(bytes, 28),
+    dwSynchProtocols: readU32LE(bytes, 32),
+    dwMechanical: readU32LE(bytes, 36),
+    dwFeatures,
+    dwMaxCCIDMessageLength: readU32LE(bytes, 44),
+    bClassGetResponse: bytes[48]!,
+    bClassEnvelope: bytes[49]!,
+    wLcdLayout,
+    bPINSupport,
+    bMaxCCIDBusySlots: bytes[53]!,
+    exchangeLevel: exchangeLevelOf(dwFeatures),
+    features: {
+      autoParameters: has(CCID_FEATURE.AUTO_PARAMETERS),
+      autoActivation: has(CCID_FEATURE.AUTO_ACTIVATION),
+      autoVoltage: has(CCID_FEATURE.AUTO_VOLTAGE),
+      autoClock: has(CCID_FEATURE.AUTO_CLOCK),
+      autoBaud: has(CCID_FEATURE.AUTO_BAUD),
+      autoPps: has(CCID_FEATURE.AUTO_PPS) || has(CCID_FEATURE.AUTO_PPS_PROPRIETARY),
+      autoPpsProprietary: has(CCID_FEATURE.AUTO_PPS_PROPRIETARY),
+      clockStop: has(CCID_FEATURE.CLOCK_STOP),
+      nadOtherThan00: has(CCID_FEATURE.NAD_OTHER_THAN_00),
+      autoIfsd: has(CCID_FEATURE.AUTO_IFSD),
+      usbWakeUp: has(CCID_FEATURE.USB_WAKE_UP),
+      lcdPresent: wLcdLayout !== 0,
+      pinpad: pinpad.verify || pinpad.modify,
+    },
+    pinpad,
+    maxSlots: bMaxSlotIndex + 1,
+    protocols,
+    voltages: { v5: (bVoltageSupport & 0x01) !== 0, v3: (bVoltageSupport & 0x02) !== 0, v1_8: (bVoltageSupport & 0x04) !== 0 },
+  };
+  if (wLcdLayout !== 0) d.lcd = { lines: wLcdLayout >> 8, charactersPerLine: wLcdLayout & 0xff };
+  return d;
+}
+
+const BYTE_FIELDS = [
+  'bMaxSlotIndex',
+  'bVoltageSupport',
+  'bNumClockSupported',
+  'bNumDataRatesSupported',
+  'bClassGetResponse',
+  'bClassEnvelope',
+  'bPINSupport',
+  'bMaxCCIDBusySlots',
+] as const;
+const DWORD_FIELDS = [
+  'dwProtocols',
+  'dwDefaultClock',
+  'dwMaximumClock',
+  'dwDataRate',
+  'dwMaxDataRate',
+  'dwMaxIFSD',
+  'dwSynchProtocols',
+  'dwMechanical',
+  'dwFeatures',
+  'dwMaxCCIDMessageLength',
+] as const;
+
+/**
+ * Encodes the 54-byte CCID class descriptor (bLength 0x36; bDescriptorType
+ * 0x21 unless given). Throws `CcidError('ccid/bad-descriptor')` on a field out
+ * of its range.
+ */
+export function encodeCcidClassDescriptor(d: CcidClassDescriptorInit): Uint8Array {
+  const bDescriptorType = d.bDescriptorType ?? CCID_CLASS_DESCRIPTOR_TYPE;
+  const check = (name: string, v: number, max: number): void => {
+    if (!Number.isInteger(v) || v < 0 || v > max) throw bad(`${name} must be an integer 0..${max}, got ${v}.`);
+  };
+  check('bDescriptorType', bDescriptorType, 0xff);
+  for (const k of BYTE_FIELDS) check(k, d[k], 0xff);
+  for (const k of DWORD_FIELDS) check(k, d[k], 0xffffffff);
+  check('bcdCCID', d.bcdCCID, 0xffff);
+  check('wLcdLayout', d.wLcdLayout, 0xffff);
+
+  const b = new Uint8Array(CCID_CLASS_DESCRIPTOR_LENGTH);
+  b[0] = CCID_CLASS_DESCRIPTOR_LENGTH;
+  b[1] = bDescriptorType;
+  writeU16LE(b, 2, d.bcdCCID);
+  b[4] = d.bMaxSlotIndex;
+  b[5] = d.bVoltageSupport;
+  writeU32LE(b, 6, d.dwProtocols);
+  writeU32LE(b, 10, d.dwDefaultClock);
+  writeU32LE(b, 14, d.dwMaximumClock);
+  b[18] = d.bNumClockSupported;
+  writeU32LE(b, 19, d.dwDataRate);
+  writeU32LE(b, 23, d.dwMaxDataRate);
+  b[27] = d.bNumDataRatesSupported;
+  writeU32LE(b, 28, d.dwMaxIFSD);
+  writeU32LE(b, 32, d.dwSynchProtocols);
+  writeU32LE(b, 36, d.dwMechanical);
+  writeU32LE(b, 40, d.dwFeatures);
+  writeU32LE(b, 44, d.dwMaxCCIDMessageLength);
+  b[48] = d.bClassGetResponse;
+  b[49] = d.bClassEnvelope;
+  writeU16LE(b, 50, d.wLcdLayout);
+  b[52] = d.bPINSupport;
+  b[53] = d.bMaxCCIDBusySlots;
+  return b;
+}

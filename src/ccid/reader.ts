@@ -1,0 +1,332 @@
+/**
+ * A CCID reader: opens a USB device, finds its CCID interface and class
+ * descriptor, claims it, watches interrupt-in for card insertion and removal,
+ * and hands out one connection per slot.
+ *
+ * Events (an `EventTarget`; `event.detail` carries `{ slot }` or the error):
+ *   `cardinserted`, `cardremoved`, `hardwareerror` ({ slot, code }),
+ *   `disconnect` ({ error }) — reported once.
+ */
+import { bytesOf, readU32LE } from '../bytes.js';
+import { CcidError, TransportError, WebCcidError } from '../errors.js';
+import { parseCcidClassDescriptor, type CcidClassDescriptor } from './descriptor.js';
+import {
+  CCID_REQUEST_GET_CLOCK_FREQUENCIES,
+  CCID_REQUEST_GET_DATA_RATES,
+  decodeNotification,
+  iccStatus,
+  ICC_STATUS_ABSENT,
+  ICC_STATUS_ACTIVE,
+} from './messages.js';
+import { CcidTransport, mapUsbError, type CcidRequest, type ExchangeOptions } from './transport.js';
+import { CcidConnection, type ConnectOptions } from './connection.js';
+import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo } from '../usb/config-descriptor.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+import { explainClaimError } from './claim-errors.js';
+import { Mutex } from './mutex.js';
+
+export interface CcidReaderOptions {
+  /**
+   * The backend the device came from (`navigator.usb`, the Node backend or
+   * the virtual one). When given, its `disconnect` event ends the reader.
+   */
+  backend?: UsbBackendLike;
+  /** Extra time allowed for every command on top of the protocol timing (USB and reader firmware), ms. Default 300. */
+  usbSlackMs?: number;
+  /** Multiplies every protocol-derived timeout (slow readers). Default 1. */
+  timeoutFactor?: number;
+  /** Watch interrupt-in for slot changes (default true). */
+  watchInterrupt?: boolean;
+  /** Wire-level trace hook: every CCID frame sent and received. */
+  trace?: (direction: 'out' | 'in', frame: Uint8Array) => void;
+}
+
+export interface SlotStatus {
+  slot: number;
+  /** 'absent' | 'present' (inactive) | 'active' (powered). */
+  state: 'absent' | 'present' | 'active';
+}
+
+/** Fields of the reader as the USB device describes it. */
+export interface ReaderIdentity {
+  vendorId: number;
+  productId: number;
+  productName: string | undefined;
+  manufacturerName: string | undefined;
+  serialNumber: string | undefined;
+  interfaceClass: number;
+  interfaceNumber: number;
+}
+
+export class CcidReader extends EventTarget {
+  readonly descriptor: CcidClassDescriptor;
+  readonly identity: ReaderIdentity;
+  /** GET_DATA_RATES answer in bps, when the reader lists them. */
+  readonly dataRates: number[] | undefined;
+  /** GET_CLOCK_FREQUENCIES answer in kHz, when the reader lists them. */
+  readonly clockFrequenciesKHz: number[] | undefined;
+  /** @internal */ readonly transport: CcidTransport;
+  /** @internal */ readonly usbSlackMs: number;
+  /** @internal */ readonly timeoutFactor: number;
+  private readonly slotLocks: Mutex[];
+  private readonly connections = new Map<number, CcidConnection>();
+  private readonly present: Array<boolean | undefined>;
+  private disconnected = false;
+  private closed = false;
+  private readonly onBackendDisconnect: ((event: { device: UsbDeviceLike }) => void) | undefined;
+
+  private constructor(
+    readonly device: UsbDeviceLike,
+    info: CcidInterfaceInfo,
+    descriptor: CcidClassDescriptor,
+    extras: { dataRates?: number[]; clocks?: number[] },
+    private readonly options: CcidReaderOptions,
+  ) {
+    super();
+    this.descriptor = descriptor;
+    this.dataRates = extras.dataRates;
+    this.clockFrequenciesKHz = extras.clocks;
+    this.usbSlackMs = options.usbSlackMs ?? 300;
+    this.timeoutFactor = options.timeoutFactor ?? 1;
+    this.identity = {
+      vendorId: device.vendorId,
+      productId: device.productId,
+      productName: device.productName ?? undefined,
+      manufacturerName: device.manufacturerName ?? undefined,
+      serialNumber: device.serialNumber ?? undefined,
+      interfaceClass: info.iface.bInterfaceClass,
+      interfaceNumber: info.iface.bInterfaceNumber,
+    };
+    this.slotLocks = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => new Mutex());
+    this.present = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => undefined);
+    this.transport = new CcidTransport(device, {
+      interfaceNumber: info.iface.bInterfaceNumber,
+      bulkIn: info.bulkIn.endpointNumber,
+      bulkOut: info.bulkOut.endpointNumber,
+      wMaxPacketSizeIn: info.bulkIn.wMaxPacketSize,
+      dwMaxCCIDMessageLength: descriptor.dwMaxCCIDMessageLength,
+      bMaxCCIDBusySlots: Math.max(1, descriptor.bMaxCCIDBusySlots),
+      onDisconnect: (error) => this.reportDisconnect(error),
+      ...(options.trace ? { trace: options.trace } : {}),
+    });
+    if (options.backend) {
+      const backend = options.backend;
+      this.onBackendDisconnect = (event) => {
+        if (event.device === device) {
+          this.reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
+        }
+      };
+      backend.addEventListener('disconnect', this.onBackendDisconnect);
+    }
+    if ((options.watchInterrupt ?? true) && info.interruptIn) this.watchInterrupt(info.interruptIn.endpointNumber, info.interruptIn.wMaxPacketSize);
+  }
+
+  /**
+   * Opens `device` as a CCID reader. Reads the raw configuration descriptor
+   * (WebUSB does not expose class descriptors), finds the CCID interface
+   * (class 0x0B, or vendor class 0xFF carrying a CCID descriptor) and claims
+   * it. A refusal is explained: Chrome's protected class, the OS holding the
+   * reader, or a missing permission (see `explainClaimError`).
+   */
+  static async open(device: UsbDeviceLike, options: CcidReaderOptions = {}): Promise<CcidReader> {
+    try {
+      if (!device.opened) await device.open();
+    } catch (e) {
+      throw explainClaimError(e, device, 'open');
+    }
+    try {
+      if (!device.configuration) {
+        const first = device.configurations[0]?.configurationValue ?? 1;
+        await device.selectConfiguration(first);
+      }
+      const config = parseConfigurationDescriptor(await readConfigurationDescriptor(device));
+      const info = findCcidInterface(config);
+      const descriptor = parseCcidClassDescriptor(info.classDescriptor);
+      if (descriptor.exchangeLevel === 'character') {
+        throw new CcidError(
+          'ccid/unsupported-level',
+          'This reader only offers character-level exchanges, which this driver does not support (TPDU, short APDU and extended APDU readers are supported).',
+        );
+      }
+      try {
+        await device.claimInterface(info.iface.bInterfaceNumber);
+      } catch (e) {
+        throw explainClaimError(e, device, 'claim', info.iface.bInterfaceClass);
+      }
+      const ifaceNumber = info.iface.bInterfaceNumber;
+      const dataRates =
+        descriptor.bNumDataRatesSupported > 0
+          ? await readU32List(device, CCID_REQUEST_GET_DATA_RATES, ifaceNumber, descriptor.bNumDataRatesSupported)
+          : undefined;
+      const clocks =
+        descriptor.bNumClockSupported > 0
+          ? await readU32List(device, CCID_REQUEST_GET_CLOCK_FREQUENCIES, ifaceNumber, descriptor.bNumClockSupported)
+          : undefined;
+      return new CcidReader(
+        device,
+        info,
+        descriptor,
+        { ...(dataRates ? { dataRates } : {}), ...(clocks ? { clocks } : {}) },
+        options,
+      );
+    } catch (e) {
+      await device.close().catch(() => undefined);
+      throw e instanceof WebCcidError ? e : mapUsbError(e, 'open');
+    }
+  }
+
+  get slotCount(): number {
+    return this.descriptor.bMaxSlotIndex + 1;
+  }
+
+  /** True once the reader is unplugged or closed. */
+  get isClosed(): boolean {
+    return this.closed || this.disconnected;
+  }
+
+  /** Asks the reader whether a card is in `slot` and powered. */
+  async status(slot = 0, options: { signal?: AbortSignal } = {}): Promise<SlotStatus> {
+    this.checkSlot(slot);
+    return this.slotLocks[slot]!.run(async () => {
+      const r = await this.command({ name: 'GetSlotStatus', bSlot: slot }, { timeoutMs: this.commandTimeout(0), allowFailure: true, ...options });
+      const icc = iccStatus(r.bStatus);
+      this.present[slot] = icc !== ICC_STATUS_ABSENT;
+      return { slot, state: icc === ICC_STATUS_ABSENT ? 'absent' : icc === ICC_STATUS_ACTIVE ? 'active' : 'present' };
+    });
+  }
+
+  /**
+   * Powers the card in `slot`, reads its ATR, picks the protocol and the
+   * fastest rate both sides allow, and returns the connection. One connection
+   * per slot: connecting again replaces (and invalidates) the previous one.
+   */
+  async connect(slot = 0, options: ConnectOptions = {}): Promise<CcidConnection> {
+    this.checkSlot(slot);
+    if (this.isClosed) throw this.closedError();
+    this.connections.get(slot)?.invalidate();
+    const connection = await CcidConnection.establish(this, slot, this.slotLocks[slot]!, options);
+    this.connections.set(slot, connection);
+    return connection;
+  }
+
+  /**
+   * Waits for the command in flight on each slot, powers nothing down (use
+   * `connection.disconnect('unpower')` for that), releases the interface and
+   * closes the device.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slotLocks.map((m) => m.run(async () => undefined)));
+    for (const c of this.connections.values()) c.invalidate();
+    this.transport.shutDown(new TransportError('transport/closed', 'The reader was closed.'));
+    if (this.onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.onBackendDisconnect);
+    if (!this.disconnected) {
+      await this.device.releaseInterface(this.identity.interfaceNumber).catch(() => undefined);
+      await this.device.close().catch(() => undefined);
+    }
+  }
+
+  /** @internal One CCID command (the caller holds the slot's lock). */
+  command(request: CcidRequest, options: ExchangeOptions) {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    return this.transport.exchange(request, options);
+  }
+
+  /** @internal Timeout for a command whose card-side work takes `cardSeconds`. */
+  commandTimeout(cardSeconds: number): number {
+    return Math.ceil(cardSeconds * 1000 * 1.5 * this.timeoutFactor + this.usbSlackMs * this.timeoutFactor);
+  }
+
+  /** @internal */
+  slotPresent(slot: number): boolean | undefined {
+    return this.present[slot];
+  }
+
+  private closedError(): WebCcidError {
+    return this.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot > this.descriptor.bMaxSlotIndex) {
+      throw new CcidError('ccid/bad-slot', `Slot ${slot} does not exist: this reader has ${this.slotCount} slot(s).`);
+    }
+  }
+
+  private reportDisconnect(error: TransportError): void {
+    if (this.disconnected || this.closed) return;
+    this.disconnected = true;
+    this.transport.shutDown(error);
+    for (const c of this.connections.values()) c.invalidate();
+    if (this.onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.onBackendDisconnect);
+    this.dispatchEvent(new CustomEvent('disconnect', { detail: { error } }));
+  }
+
+  private watchInterrupt(endpoint: number, packetSize: number): void {
+    const length = Math.max(packetSize, 8);
+    void (async () => {
+      while (!this.isClosed) {
+        let bytes: Uint8Array;
+        try {
+          const r = await this.device.transferIn(endpoint, length);
+          if (r.status === 'stall') {
+            await this.device.clearHalt('in', endpoint).catch(() => undefined);
+            continue;
+          }
+          bytes = bytesOf(r.data);
+        } catch (e) {
+          const err = mapUsbError(e, 'interrupt-in transfer');
+          if (err.code === 'transport/disconnected') this.reportDisconnect(err as TransportError);
+          return;
+        }
+        if (bytes.length === 0) continue;
+        let n;
+        try {
+          n = decodeNotification(bytes);
+        } catch {
+          continue; // a malformed notification is dropped; slot state is re-read on the next command
+        }
+        if (n.name === 'HardwareError') {
+          this.dispatchEvent(new CustomEvent('hardwareerror', { detail: { slot: n.bSlot, code: n.bHardwareErrorCode } }));
+          continue;
+        }
+        n.slots.slice(0, this.slotCount).forEach((s, slot) => {
+          const was = this.present[slot];
+          this.present[slot] = s.present;
+          if (!s.changed && was === s.present) return;
+          if (!s.present) this.connections.get(slot)?.markRemoved();
+          this.dispatchEvent(new CustomEvent(s.present ? 'cardinserted' : 'cardremoved', { detail: { slot } }));
+        });
+      }
+    })();
+  }
+}
+
+/** GET_DESCRIPTOR(CONFIGURATION): first the 9-byte header for wTotalLength, then the whole. */
+async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8Array> {
+  const index = Math.max(0, device.configurations.findIndex((c) => c === device.configuration));
+  const setup = { requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200 | index, index: 0 } as const;
+  const head = await device.controlTransferIn(setup, 9);
+  const headBytes = bytesOf(head.data);
+  if (head.status !== 'ok' || headBytes.length < 4) {
+    throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
+  }
+  const total = headBytes[2]! | (headBytes[3]! << 8);
+  const whole = await device.controlTransferIn(setup, Math.max(total, 9));
+  if (whole.status !== 'ok') throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
+  return bytesOf(whole.data).slice();
+}
+
+/** GET_DATA_RATES / GET_CLOCK_FREQUENCIES: a list of little-endian 32-bit values. Failure is not fatal. */
+async function readU32List(device: UsbDeviceLike, request: number, iface: number, count: number): Promise<number[] | undefined> {
+  try {
+    const r = await device.controlTransferIn({ requestType: 'class', recipient: 'interface', request, value: 0, index: iface }, count * 4);
+    if (r.status !== 'ok') return undefined;
+    const b = bytesOf(r.data);
+    const out: number[] = [];
+    for (let o = 0; o + 4 <= b.length; o += 4) out.push(readU32LE(b, o));
+    return out.length > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The CCID bulk pipe: sends PC_to_RDR messages and matches RDR_to_PC answers
+ * to them by bSlot and bSeq.
+ *
+ * - One bulk-in read is outstanding at a time and is shared: WebUSB cannot
+ *   cancel a transfer, so a read left over from a timed-out command stays in
+ *   flight and whatever it brings is dispatched like any other frame. A
+ *   frame whose bSeq does not match its slot's waiting command is stale and
+ *   dropped (at most `maxStaleFrames` for one command).
+ * - Read lengths are dwMaxCCIDMessageLength rounded up to a multiple of
+ *   wMaxPacketSize, so a reader's full last packet never overflows ("babble").
+ * - A zero-length read is not an answer (QEMU's reader sends one after an
+ *   answer that fills its last packet): read again.
+ * - bmCommandStatus = 2 (time extension) restarts the command's timer,
+ *   multiplied by bError when non-zero.
+ * - On timeout or cancellation the command is aborted the CCID way (the ABORT
+ *   class request, then PC_to_RDR_Abort with the same bSlot and bSeq), so the
+ *   reader is ready for the next command.
+ * - At most bMaxCCIDBusySlots commands are in flight at once; callers keep
+ *   one command per slot (see CcidReader).
+ */
+import { bytesOf } from '../bytes.js';
+import { AbortError, CcidError, TransportError, WebCcidError } from '../errors.js';
+import {
+  CCID_HEADER_LENGTH,
+  CCID_REQUEST_ABORT,
+  COMMAND_STATUS_FAILED,
+  COMMAND_STATUS_TIME_EXTENSION,
+  RESPONSE_FOR,
+  commandStatus,
+  decodeResponse,
+  encodeCommand,
+  peekHeader,
+  slotErrorFrom,
+  type CcidCommand,
+  type CcidResponse,
+} from './messages.js';
+import type { UsbDeviceLike } from '../usb/device.js';
+
+/** A command as callers give it: everything but bSeq, which the transport assigns. */
+export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
+
+export interface ExchangeOptions {
+  /** How long to wait for the answer, in ms; restarted by each time extension. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Return a failed answer instead of throwing its SlotError (for callers that inspect bError). */
+  allowFailure?: boolean;
+}
+
+export interface TransportOptions {
+  interfaceNumber: number;
+  bulkIn: number;
+  bulkOut: number;
+  wMaxPacketSizeIn: number;
+  dwMaxCCIDMessageLength: number;
+  bMaxCCIDBusySlots: number;
+  /** Stale frames tolerated while waiting for one answer (default 8). */
+  maxStaleFrames?: number;
+  /** Time allowed for the ABORT sequence after a timeout (default 2000 ms). */
+  abortTimeoutMs?: number;
+  /** Called once when a transfer says the device is gone. */
+  onDisconnect?: (error: TransportError) => void;
+  /** Wire-level trace hook (frames as sent and received). */
+  trace?: (direction: 'out' | 'in', frame: Uint8Array) => void;
+}
+
+interface Waiter {
+  slot: number;
+  seq: number;
+  expect: CcidResponse['name'];
+  stale: number;
+  deliver(frame: Uint8Array): void;
+  fail(error: WebCcidError): void;
+}
+
+/** Turns what a WebUSB call threw into one of our errors. */
+export function mapUsbError(e: unknown, what: string): WebCcidError {
+  if (e instanceof WebCcidError) return e;
+  const name = (e as { name?: string } | null)?.name;
+  const message = (e as { message?: string } | null)?.message ?? String(e);
+  if (name === 'NotFoundError' || /LIBUSB_ERROR_NO_DEVICE|No such device/i.test(message)) {
+    return new TransportError('transport/disconnected', `The reader was unplugged (${what}).`, { cause: e });
+  }
+  if (name === 'AbortError') return new TransportError('transport/closed', `The reader was closed during ${what}.`, { cause: e });
+  if (name === 'InvalidStateError') return new TransportError('transport/closed', `The reader is not open (${what}).`, { cause: e });
+  return new TransportError('transport/failed', `USB ${what} failed: ${message}`, { cause: e });
+}
+
+export class CcidTransport {
+  readonly readLength: number;
+  private seq = 0;
+  private readonly waiters = new Map<number, Waiter>();
+  /** ABORT sequences in progress, by slot: the next command on the slot waits for it. */
+  private readonly aborting = new Map<number, Promise<void>>();
+  private reading = false;
+  private busy = 0;
+  private readonly queue: Array<() => void> = [];
+  private dead: WebCcidError | undefined;
+  private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
+  /** Counters for diagnostics and benchmarks. */
+  readonly stats = { transfersOut: 0, transfersIn: 0, staleFrames: 0, timeExtensions: 0, zeroLengthReads: 0, aborts: 0 };
+
+  constructor(
+    private readonly device: UsbDeviceLike,
+    options: TransportOptions,
+  ) {
+    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, ...options };
+    const packet = Math.max(8, options.wMaxPacketSizeIn);
+    this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
+  }
+
+  /** The error that ended this transport, if any (disconnect, close). */
+  get closedBy(): WebCcidError | undefined {
+    return this.dead;
+  }
+
+  /** Sends one command and returns its answer. */
+  async exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    await this.acquire(options.signal);
+    try {
+      return await this.exchangeUnlocked(request, options);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async exchangeUnlocked(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    await this.aborting.get(request.bSlot);
+    if (this.dead) throw this.dead;
+    if (options.signal?.aborted) throw new AbortError();
+    const seq = this.nextSeq();
+    const command = { ...request, bSeq: seq } as CcidCommand;
+    const frame = encodeCommand(command);
+    if (frame.length > this.opts.dwMaxCCIDMessageLength) {
+      throw new CcidError(
+        'ccid/message-too-long',
+        `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
+      );
+    }
+    if (this.waiters.has(command.bSlot)) {
+      throw new CcidError('ccid/slot-busy', `Slot ${command.bSlot} already has a command in flight.`);
+    }
+    const answer = this.waitFor(command, options);
+    try {
+      await this.write(frame);
+    } catch (e) {
+      this.waiters.get(command.bSlot)?.fail(mapUsbError(e, 'bulk-out transfer'));
+    }
+    const response = await answer;
+    if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
+      throw slotErrorFrom(response.bStatus, response.bError);
+    }
+    return response;
+  }
+
+  /** Registers a waiter for `command`'s answer and keeps the bulk-in pump going. */
+  private waitFor(command: CcidCommand, options: ExchangeOptions): Promise<CcidResponse> {
+    return new Promise<CcidResponse>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (this.waiters.get(command.bSlot) === waiter) this.waiters.delete(command.bSlot);
+      };
+      const arm = (ms: number) => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new TransportError(
+              'transport/timeout',
+              `The reader did not answer ${command.name} within ${Math.round(ms)} ms.`,
+            ),
+          );
+          this.startAbort(command.bSlot);
+        }, ms);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new AbortError());
+        this.startAbort(command.bSlot);
+      };
+      const waiter: Waiter = {
+        slot: command.bSlot,
+        seq: command.bSeq,
+        expect: RESPONSE_FOR[command.name],
+        stale: 0,
+        deliver: (bytes) => {
+          let response: CcidResponse;
+          try {
+            response = decodeResponse(bytes);
+          } catch (e) {
+            waiter.fail(e as WebCcidError);
+            return;
+          }
+          if (response.name !== waiter.expect) {
+            waiter.fail(
+              new CcidError('ccid/unexpected-message', `${command.name} was answered with ${response.name}, not ${waiter.expect}.`),
+            );
+            return;
+          }
+          if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
+            this.stats.timeExtensions++;
+            arm(options.timeoutMs * Math.max(1, response.bError));
+            return;
+          }
+          cleanup();
+          resolve(response);
+        },
+        fail: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.set(command.bSlot, waiter);
+      arm(options.timeoutMs);
+      this.pump();
+    });
+  }
+
+  /** Keeps exactly one bulk-in read outstanding while anybody waits. */
+  private pump(): void {
+    if (this.reading || this.dead) return;
+    this.reading = true;
+    void (async () => {
+      try {
+        while (this.waiters.size > 0 && !this.dead) {
+          let result: USBInTransferResult;
+          try {
+            result = await this.device.transferIn(this.opts.bulkIn, this.readLength);
+          } catch (e) {
+            this.failAll(mapUsbError(e, 'bulk-in transfer'));
+            return;
+          }
+          this.stats.transfersIn++;
+          if (result.status === 'stall') {
+            await this.device.clearHalt('in', this.opts.bulkIn).catch(() => undefined);
+            this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
+            continue;
+          }
+          if (result.status === 'babble') {
+            this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
+            continue;
+          }
+          const bytes = bytesOf(result.data);
+          if (bytes.length === 0) {
+            this.stats.zeroLengthReads++;
+            continue;
+          }
+          this.opts.trace?.('in', bytes);
+          this.dispatch(bytes);
+        }
+      } finally {
+        this.reading = false;
+        // A waiter may have registered between the loop's last check and now.
+        if (this.waiters.size > 0 && !this.dead) this.pump();
+      }
+    })();
+  }
+
+  private dispatch(bytes: Uint8Array): void {
+    if (bytes.length < CCID_HEADER_LENGTH) {
+      // Cannot tell whose answer this was: every waiting command gets the error.
+      this.failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
+      return;
+    }
+    const h = peekHeader(bytes);
+    const waiter = this.waiters.get(h.bSlot);
+    if (!waiter) {
+      this.stats.staleFrames++;
+      return;
+    }
+    if (h.bSeq !== waiter.seq) {
+      this.stats.staleFrames++;
+      if (++waiter.stale > this.opts.maxStaleFrames) {
+        waiter.fail(new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${h.bSlot}.`));
+      }
+      return;
+    }
+    waiter.deliver(bytes);
+  }
+
+  private failAll(error: WebCcidError): void {
+    for (const w of [...this.waiters.values()]) w.fail(error);
+    if (error.code === 'transport/disconnected') this.markDead(error);
+  }
+
+  private markDead(error: WebCcidError): void {
+    if (this.dead) return;
+    this.dead = error;
+    for (const w of [...this.waiters.values()]) w.fail(error);
+    for (const go of this.queue.splice(0)) go();
+    if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
+  }
+
+  /** Called by the reader when the backend reports the device gone, or on close. */
+  shutDown(error: WebCcidError): void {
+    this.markDead(error);
+  }
+
+  private async write(frame: Uint8Array): Promise<void> {
+    this.opts.trace?.('out', frame);
+    const r = await this.device.transferOut(this.opts.bulkOut, frame as Uint8Array<ArrayBuffer>);
+    this.stats.transfersOut++;
+    if (r.status === 'stall') {
+      await this.device.clearHalt('out', this.opts.bulkOut).catch(() => undefined);
+      throw new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.');
+    }
+    if (r.bytesWritten !== frame.length) {
+      throw new TransportError('transport/failed', `Only ${r.bytesWritten} of ${frame.length} bytes reached the reader.`);
+    }
+  }
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = (this.seq + 1) & 0xff;
+    return s;
+  }
+
+  private startAbort(slot: number): void {
+    if (this.aborting.has(slot)) return;
+    const done = this.abort(slot).finally(() => this.aborting.delete(slot));
+    this.aborting.set(slot, done);
+  }
+
+  /**
+   * CCID 1.10 §5.3.1: the ABORT class request and PC_to_RDR_Abort, with the
+   * same bSlot and bSeq. Best effort: failures are swallowed (the next command
+   * will report what is wrong), but a disconnect is noticed.
+   */
+  private async abort(slot: number): Promise<void> {
+    if (this.dead) return;
+    this.stats.aborts++;
+    const seq = this.nextSeq();
+    try {
+      await this.device.controlTransferOut({
+        requestType: 'class',
+        recipient: 'interface',
+        request: CCID_REQUEST_ABORT,
+        value: (seq << 8) | slot,
+        index: this.opts.interfaceNumber,
+      });
+      const command: CcidCommand = { name: 'Abort', bSlot: slot, bSeq: seq };
+      const answer = this.waitFor(command, { timeoutMs: this.opts.abortTimeoutMs }).catch(() => undefined);
+      await this.write(encodeCommand(command));
+      await answer;
+    } catch (e) {
+      const err = mapUsbError(e, 'abort');
+      if (err.code === 'transport/disconnected') this.markDead(err);
+    }
+  }
+
+  private acquire(signal?: AbortSignal): Promise<void> {
+    if (this.busy < this.opts.bMaxCCIDBusySlots) {
+      this.busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.busy++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.queue.indexOf(go);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(new AbortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(go);
+    });
+  }
+
+  private release(): void {
+    this.busy--;
+    const next = this.queue.shift();
+    if (next) next();
+  }
+}

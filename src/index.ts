@@ -1,0 +1,39 @@
+/**
+ * webccid: a userspace USB CCID smart-card driver over WebUSB.
+ * Browser-safe: nothing here imports Node modules.
+ */
+export * from './errors.js';
+export { toHex, fromHex, concatBytes, bytesEqual, wipe } from './bytes.js';
+export type { UsbDeviceLike, UsbBackendLike } from './usb/device.js';
+export {
+  parseConfigurationDescriptor,
+  findCcidInterface,
+  findCcidInterfaces,
+  type ConfigurationDescriptor,
+  type InterfaceDescriptor,
+  type EndpointDescriptor,
+  type CcidInterfaceInfo,
+} from './usb/config-descriptor.js';
+export {
+  parseCcidClassDescriptor,
+  CCID_FEATURE,
+  type CcidClassDescriptor,
+  type CcidExchangeLevel,
+  type CcidFeatures,
+} from './ccid/descriptor.js';
+export * as ccidMessages from './ccid/messages.js';
+export { CcidReader, type CcidReaderOptions, type SlotStatus, type ReaderIdentity } from './ccid/reader.js';
+export {
+  CcidConnection,
+  type CardProtocol,
+  type ConnectOptions,
+  type TransmitOptions,
+  type LinkParameters,
+  type CardTransaction,
+} from './ccid/connection.js';
+export { explainClaimError } from './ccid/claim-errors.js';
+export { CCID_REQUEST_FILTERS } from './usb/filters.js';
+export { parseAtr, type Atr, type AtrInterfaceGroup } from './iso7816/atr.js';
+export { chooseRate, baudRate, FI_TABLE, DI_TABLE, FMAX_TABLE } from './iso7816/rates.js';
+export { encodeApdu, parseApdu, splitResponse, type CommandApdu, type ParsedApdu } from './iso7816/apdu.js';
+export { statusError, checkResponse, describeStatusWord } from './iso7816/status.js';

@@ -1,0 +1,249 @@
+/**
+ * Answer-to-Reset parser (ISO/IEC 7816-3:2006 §8).
+ *
+ * Decisions:
+ * - TS 0x3B = direct convention, 0x3F = inverse convention already decoded by the
+ *   reader (the usual case), 0x03 = raw inverse bytes that the reader did not decode:
+ *   every byte is then decoded (complement + bit reversal) and `bytes` holds the
+ *   decoded ATR (starting 0x3F), `decodedFromRaw` is true.
+ * - A reserved (RFU) Fi or Di in TA1 is not fatal by default: `fiIndex`/`diIndex`
+ *   keep the raw nibbles, `ta1Reserved` is true and the rate fields (fi, di, fMaxHz)
+ *   stay at their defaults (372, 1, 5 MHz), so nobody negotiates them. Pass
+ *   `{ strict: true }` to reject such an ATR with `protocol/bad-atr` instead.
+ * - A wrong TCK is not fatal (`tckValid: false`); the caller decides (libccid keeps it).
+ * - TCK is expected when any TD announces a protocol other than T=0. An ATR offering
+ *   only T=0 that still ends with one extra byte gets it taken as a TCK (some cards
+ *   send one); any other byte count mismatch is `protocol/bad-atr`.
+ */
+import { ProtocolError } from '../errors.js';
+import { DEFAULT_DI, DEFAULT_FI, DEFAULT_FMAX_HZ, DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
+
+/** One interface-byte group: groups[0] holds TA1/TB1/TC1/TD1, and so on. */
+export interface AtrInterfaceGroup {
+  ta?: number;
+  tb?: number;
+  tc?: number;
+  td?: number;
+  /** T announced by this group's TD (low nibble of TD). */
+  protocol?: number;
+}
+
+/** Clock stop indicator of the first TA for T=15 (bits 8-7). */
+export type ClockStop = 'not-supported' | 'low' | 'high' | 'no-preference';
+
+/** A decoded ATR. */
+export interface Atr {
+  /** The ATR in direct-convention bytes (decoded when the input was raw inverse, TS 0x03). */
+  bytes: Uint8Array;
+  convention: 'direct' | 'inverse';
+  /** True when the input started 0x03 and was decoded here. */
+  decodedFromRaw: boolean;
+  groups: AtrInterfaceGroup[];
+  /** Offered protocols in TD order, deduplicated, T=15 excluded; [0] when none. */
+  protocols: number[];
+  fi: number;
+  di: number;
+  /** Raw TA1 nibbles (1 / 1 without TA1). */
+  fiIndex: number;
+  diIndex: number;
+  /** True when TA1 holds an RFU Fi or Di (rate fields then keep defaults). */
+  ta1Reserved: boolean;
+  fMaxHz: number;
+  /** TC1 (N), 0 by default. 255 means minimum guard time. */
+  extraGuardTime: number;
+  /** From TA2: the card is in specific mode. */
+  specificMode?: { protocol: number; implicit: boolean; canChange: boolean };
+  /** T=1 only: first TAi (i >= 3) after a TD announcing T=1; default 32 (0xFF read as 254). */
+  ifsc?: number;
+  /** T=1 only: from the first TBi (i >= 3) for T=1; defaults 4 / 13. */
+  bwi?: number;
+  cwi?: number;
+  /** T=1 only: first TCi (i >= 3) for T=1, bit 1: 1 = CRC. Default LRC. */
+  edc?: 'lrc' | 'crc';
+  /** T=0 only: TC2 (work waiting integer), default 10. */
+  wi?: number;
+  /** From the first TA for T=15 (i >= 3). */
+  clockStop?: ClockStop;
+  /** Class indicator (bits 6-1 of the first TA for T=15): supported classes. */
+  classes?: Array<'A' | 'B' | 'C'>;
+  historicalBytes: Uint8Array;
+  tck?: number;
+  /** XOR of T0..TCK is zero; undefined when there is no TCK. */
+  tckValid: boolean | undefined;
+}
+
+/** Longest ATR allowed: TS + 32 bytes. */
+export const MAX_ATR_LENGTH = 33;
+
+/** Inverse-convention byte decoding: complement then reverse the bit order. */
+export function decodeInverseByte(b: number): number {
+  let v = ~b & 0xff;
+  let r = 0;
+  for (let i = 0; i < 8; i++) {
+    r = (r << 1) | (v & 1);
+    v >>= 1;
+  }
+  return r;
+}
+
+function bad(message: string): ProtocolError {
+  return new ProtocolError('protocol/bad-atr', message);
+}
+
+/**
+ * Parses an ATR. Throws `ProtocolError('protocol/bad-atr')` when it is empty,
+ * truncated, longer than 33 bytes, has trailing bytes, or TS is not 3B/3F/03
+ * (and, with `strict`, when TA1 holds RFU values).
+ */
+export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
+  if (input.length === 0) throw bad('Empty ATR.');
+  if (input.length > MAX_ATR_LENGTH) throw bad(`ATR of ${input.length} bytes: at most ${MAX_ATR_LENGTH} allowed.`);
+  const ts = input[0]!;
+  let bytes: Uint8Array;
+  let decodedFromRaw = false;
+  if (ts === 0x03) {
+    bytes = input.map(decodeInverseByte);
+    decodedFromRaw = true;
+  } else if (ts === 0x3b || ts === 0x3f) {
+    bytes = input.slice();
+  } else {
+    throw bad(`Bad TS byte 0x${ts.toString(16).padStart(2, '0')}.`);
+  }
+  const convention = bytes[0] === 0x3f ? 'inverse' : 'direct';
+  if (bytes.length < 2) throw bad('ATR truncated: no T0 byte.');
+
+  const t0 = bytes[1]!;
+  const k = t0 & 0x0f;
+  let y = t0 >> 4;
+  let pos = 2;
+  const groups: AtrInterfaceGroup[] = [];
+  // At most 32 bytes after TS, so the loop ends: every round consumes a TD byte.
+  for (;;) {
+    const g: AtrInterfaceGroup = {};
+    const next = (what: string): number => {
+      const v = bytes[pos];
+      if (v === undefined) throw bad(`ATR truncated in ${what}${groups.length + 1}.`);
+      pos++;
+      return v;
+    };
+    if (y & 0x1) g.ta = next('TA');
+    if (y & 0x2) g.tb = next('TB');
+    if (y & 0x4) g.tc = next('TC');
+    if (y & 0x8) {
+      g.td = next('TD');
+      g.protocol = g.td & 0x0f;
+    }
+    groups.push(g);
+    if (g.td === undefined) break;
+    y = g.td >> 4;
+  }
+
+  const announced = groups.flatMap((g) => (g.protocol === undefined ? [] : [g.protocol]));
+  const protocols: number[] = [];
+  for (const t of announced) if (t !== 15 && !protocols.includes(t)) protocols.push(t);
+  if (protocols.length === 0) protocols.push(0);
+  const tckExpected = announced.some((t) => t !== 0);
+
+  const histEnd = pos + k;
+  if (histEnd > bytes.length) throw bad('ATR truncated in the historical bytes.');
+  const historicalBytes = bytes.slice(pos, histEnd);
+  let tck: number | undefined;
+  if (tckExpected) {
+    if (bytes.length === histEnd) throw bad('ATR truncated: TCK missing.');
+    if (bytes.length > histEnd + 1) throw bad('Trailing bytes after TCK.');
+    tck = bytes[histEnd]!;
+  } else if (bytes.length === histEnd + 1) {
+    tck = bytes[histEnd]!;
+  } else if (bytes.length > histEnd) {
+    throw bad('Trailing bytes after the historical bytes.');
+  }
+  let tckValid: boolean | undefined;
+  if (tck !== undefined) {
+    let x = 0;
+    for (let i = 1; i < bytes.length; i++) x ^= bytes[i]!;
+    tckValid = x === 0;
+  }
+
+  // Global bytes.
+  const g1 = groups[0]!;
+  let fi = DEFAULT_FI;
+  let di = DEFAULT_DI;
+  let fMaxHz = DEFAULT_FMAX_HZ;
+  let fiIndex = 1;
+  let diIndex = 1;
+  let ta1Reserved = false;
+  if (g1.ta !== undefined) {
+    fiIndex = g1.ta >> 4;
+    diIndex = g1.ta & 0x0f;
+    const f = FI_TABLE[fiIndex];
+    const d = DI_TABLE[diIndex];
+    const m = FMAX_TABLE[fiIndex];
+    if (f === undefined || d === undefined || m === undefined) {
+      ta1Reserved = true;
+      if (opts?.strict) throw bad(`TA1 0x${g1.ta.toString(16).padStart(2, '0')} holds a reserved Fi or Di.`);
+    } else {
+      fi = f;
+      di = d;
+      fMaxHz = m;
+    }
+  }
+
+  const atr: Atr = {
+    bytes,
+    convention,
+    decodedFromRaw,
+    groups,
+    protocols,
+    fi,
+    di,
+    fiIndex,
+    diIndex,
+    ta1Reserved,
+    fMaxHz,
+    extraGuardTime: g1.tc ?? 0,
+    historicalBytes,
+    tckValid,
+  };
+  if (tck !== undefined) atr.tck = tck;
+
+  const ta2 = groups[1]?.ta;
+  if (ta2 !== undefined) {
+    atr.specificMode = { protocol: ta2 & 0x0f, implicit: (ta2 & 0x10) !== 0, canChange: (ta2 & 0x80) === 0 };
+  }
+
+  if (protocols.includes(0)) {
+    const tc2 = groups[1]?.tc;
+    atr.wi = tc2 === undefined || tc2 === 0 ? 10 : tc2;
+  }
+
+  // Protocol-specific bytes: group i (1-based, i >= 3) belongs to the T of TD(i-1).
+  const firstFor = (t: number, key: 'ta' | 'tb' | 'tc'): number | undefined => {
+    for (let i = 2; i < groups.length; i++) {
+      if (groups[i - 1]!.protocol !== t) continue;
+      const v = groups[i]![key];
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+
+  if (protocols.includes(1)) {
+    const ta = firstFor(1, 'ta');
+    atr.ifsc = ta === undefined || ta === 0 ? 32 : Math.min(ta, 254);
+    const tb = firstFor(1, 'tb');
+    atr.bwi = tb === undefined ? 4 : tb >> 4;
+    atr.cwi = tb === undefined ? 13 : tb & 0x0f;
+    const tc = firstFor(1, 'tc');
+    atr.edc = tc !== undefined && (tc & 0x01) !== 0 ? 'crc' : 'lrc';
+  }
+
+  const ta15 = firstFor(15, 'ta');
+  if (ta15 !== undefined) {
+    atr.clockStop = (['not-supported', 'low', 'high', 'no-preference'] as const)[ta15 >> 6]!;
+    const classes: Array<'A' | 'B' | 'C'> = [];
+    if (ta15 & 0x01) classes.push('A');
+    if (ta15 & 0x02) classes.push('B');
+    if (ta15 & 0x04) classes.push('C');
+    atr.classes = classes;
+  }
+  return atr;
+}

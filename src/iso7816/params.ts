@@ -1,0 +1,142 @@
+/**
+ * CCID abProtocolDataStructure (USB CCID rev 1.10 §6.1.7), the payload of
+ * PC_to_RDR_SetParameters and RDR_to_PC_Parameters: 5 bytes for T=0, 7 for T=1.
+ */
+import { CcidError, ProtocolError } from '../errors.js';
+import type { Atr, ClockStop } from './atr.js';
+
+/** T=0 protocol data structure (5 bytes). */
+export interface T0Params {
+  protocol: 0;
+  /** Fi index << 4 | Di index. */
+  bmFindexDindex: number;
+  /** Bit 1: convention (0 direct, 1 inverse); other bits 0. */
+  bmTCCKST0: number;
+  /** TC1 (extra guard time N). */
+  bGuardTimeT0: number;
+  /** WI (TC2). */
+  bWaitingIntegerT0: number;
+  /** 0 not allowed, 1 low, 2 high, 3 either. */
+  bClockStop: number;
+}
+
+/** T=1 protocol data structure (7 bytes). */
+export interface T1Params {
+  protocol: 1;
+  bmFindexDindex: number;
+  /** 0x10 | bit 1 convention inverse (0x02) | bit 0 CRC (0x01). */
+  bmTCCKST1: number;
+  /** TC1 (extra guard time N). */
+  bGuardTimeT1: number;
+  /** BWI << 4 | CWI. */
+  bmWaitingIntegersT1: number;
+  bClockStop: number;
+  bIFSC: number;
+  bNadValue: number;
+}
+
+export type ProtocolParams = T0Params | T1Params;
+
+/** Length of the structure for T=0 and T=1. */
+export const PROTOCOL_PARAMS_LENGTH = { 0: 5, 1: 7 } as const;
+
+const CLOCK_STOP_CODES: Record<ClockStop, number> = { 'not-supported': 0, low: 1, high: 2, 'no-preference': 3 };
+
+/**
+ * Parameters for SetParameters from an ATR. `rate` is the Fi/Di pair in force
+ * (after a successful PPS, or the pair the reader negotiated itself); without it:
+ * TA1 when the card is in specific mode with explicit parameters (TA2 b5 = 0),
+ * else the default 0x11. Protocol-specific fields fall back to the 7816-3
+ * defaults when the ATR does not give them (e.g. T=1 asked of a T=0-only ATR).
+ */
+export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: number; diIndex: number }): ProtocolParams {
+  let bmFindexDindex = 0x11;
+  if (rate) {
+    bmFindexDindex = ((rate.fiIndex & 0x0f) << 4) | (rate.diIndex & 0x0f);
+  } else if (atr.specificMode && !atr.specificMode.implicit && !atr.ta1Reserved && atr.groups[0]?.ta !== undefined) {
+    bmFindexDindex = atr.groups[0].ta;
+  }
+  const inverse = atr.convention === 'inverse' ? 0x02 : 0x00;
+  const bClockStop = atr.clockStop === undefined ? 0 : CLOCK_STOP_CODES[atr.clockStop];
+  if (protocol === 0) {
+    return {
+      protocol: 0,
+      bmFindexDindex,
+      bmTCCKST0: inverse,
+      bGuardTimeT0: atr.extraGuardTime,
+      bWaitingIntegerT0: atr.wi ?? 10,
+      bClockStop,
+    };
+  }
+  return {
+    protocol: 1,
+    bmFindexDindex,
+    bmTCCKST1: 0x10 | inverse | (atr.edc === 'crc' ? 0x01 : 0x00),
+    bGuardTimeT1: atr.extraGuardTime,
+    bmWaitingIntegersT1: (((atr.bwi ?? 4) & 0x0f) << 4) | ((atr.cwi ?? 13) & 0x0f),
+    bClockStop,
+    bIFSC: atr.ifsc ?? 32,
+    bNadValue: 0,
+  };
+}
+
+function checkByte(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) {
+    throw new ProtocolError('protocol/bad-parameters', `${name} must be a byte.`);
+  }
+  return v;
+}
+
+/**
+ * Encodes the structure: 5 bytes (T=0) or 7 bytes (T=1). Throws
+ * `ProtocolError('protocol/bad-parameters')` when a field is not a byte.
+ */
+export function encodeProtocolParams(p: ProtocolParams): Uint8Array {
+  if (p.protocol === 0) {
+    return Uint8Array.of(
+      checkByte('bmFindexDindex', p.bmFindexDindex),
+      checkByte('bmTCCKST0', p.bmTCCKST0),
+      checkByte('bGuardTimeT0', p.bGuardTimeT0),
+      checkByte('bWaitingIntegerT0', p.bWaitingIntegerT0),
+      checkByte('bClockStop', p.bClockStop),
+    );
+  }
+  return Uint8Array.of(
+    checkByte('bmFindexDindex', p.bmFindexDindex),
+    checkByte('bmTCCKST1', p.bmTCCKST1),
+    checkByte('bGuardTimeT1', p.bGuardTimeT1),
+    checkByte('bmWaitingIntegersT1', p.bmWaitingIntegersT1),
+    checkByte('bClockStop', p.bClockStop),
+    checkByte('bIFSC', p.bIFSC),
+    checkByte('bNadValue', p.bNadValue),
+  );
+}
+
+/**
+ * Decodes the structure of a Parameters answer (bProtocolNum = `protocol`).
+ * Throws `CcidError('ccid/malformed-frame')` for a protocol other than 0/1 or a
+ * length other than 5 (T=0) / 7 (T=1). Field values are kept raw.
+ */
+export function decodeProtocolParams(protocol: number, bytes: Uint8Array): ProtocolParams {
+  if (protocol !== 0 && protocol !== 1) {
+    throw new CcidError('ccid/malformed-frame', `Protocol data structure for T=${protocol} is not defined.`);
+  }
+  const want = PROTOCOL_PARAMS_LENGTH[protocol];
+  if (bytes.length !== want) {
+    throw new CcidError('ccid/malformed-frame', `Protocol data structure for T=${protocol} has ${bytes.length} bytes, expected ${want}.`);
+  }
+  const b = (i: number): number => bytes[i]!;
+  if (protocol === 0) {
+    return { protocol: 0, bmFindexDindex: b(0), bmTCCKST0: b(1), bGuardTimeT0: b(2), bWaitingIntegerT0: b(3), bClockStop: b(4) };
+  }
+  return {
+    protocol: 1,
+    bmFindexDindex: b(0),
+    bmTCCKST1: b(1),
+    bGuardTimeT1: b(2),
+    bmWaitingIntegersT1: b(3),
+    bClockStop: b(4),
+    bIFSC: b(5),
+    bNadValue: b(6),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * ISO/IEC 7816-3 transmission factors (Fi, Di, f(max)) and the choice of a
+ * rate that both the card and the CCID reader support.
+ *
+ * Units: clock in Hz (or kHz where the name says so), rates in bit/s.
+ */
+import type { Atr } from './atr.js';
+
+/** Fi by TA1 high nibble (ISO/IEC 7816-3:2006 table 7); `undefined` = RFU. */
+export const FI_TABLE: readonly (number | undefined)[] = [
+  372, 372, 558, 744, 1116, 1488, 1860, undefined,
+  undefined, 512, 768, 1024, 1536, 2048, undefined, undefined,
+];
+
+/** f(max) in Hz by TA1 high nibble (same table as {@link FI_TABLE}); `undefined` = RFU. */
+export const FMAX_TABLE: readonly (number | undefined)[] = [
+  4_000_000, 5_000_000, 6_000_000, 8_000_000, 12_000_000, 16_000_000, 20_000_000, undefined,
+  undefined, 5_000_000, 7_500_000, 10_000_000, 15_000_000, 20_000_000, undefined, undefined,
+];
+
+/** Di by TA1 low nibble (ISO/IEC 7816-3:2006 table 8); `undefined` = RFU. */
+export const DI_TABLE: readonly (number | undefined)[] = [
+  undefined, 1, 2, 4, 8, 16, 32, 64,
+  12, 20, undefined, undefined, undefined, undefined, undefined, undefined,
+];
+
+/** Default Fi (Fd) and Di (Dd) before any PPS. */
+export const DEFAULT_FI = 372;
+export const DEFAULT_DI = 1;
+/** Default f(max) (Fi index 1), Hz. */
+export const DEFAULT_FMAX_HZ = 5_000_000;
+
+/** Clock cycles per elementary time unit: Fi / Di. */
+export function etuClocks(fi: number, di: number): number {
+  return fi / di;
+}
+
+/** Bit rate in bit/s: f * Di / Fi (not rounded). */
+export function baudRate(params: { fi: number; di: number; fHz: number }): number {
+  return (params.fHz * params.di) / params.fi;
+}
+
+/** Index of a Fi value in {@link FI_TABLE} (the f(max) 5 MHz entry for 372), or undefined. */
+export function fiIndexOf(fi: number): number | undefined {
+  if (fi === 372) return 1;
+  const i = FI_TABLE.indexOf(fi);
+  return i < 0 ? undefined : i;
+}
+
+/** Index of a Di value in {@link DI_TABLE}, or undefined. */
+export function diIndexOf(di: number): number | undefined {
+  const i = DI_TABLE.indexOf(di);
+  return i < 0 ? undefined : i;
+}
+
+/** A rate chosen by {@link chooseRate}. */
+export interface ChosenRate {
+  fiIndex: number;
+  diIndex: number;
+  fi: number;
+  di: number;
+  /** Rate at the reader's clock, bit/s, truncated to an integer (as libccid prints it). */
+  baud: number;
+  /** The entry of the reader's data-rate list that matched, when a list was given. */
+  readerRate?: number;
+}
+
+/** Default relative tolerance of {@link chooseRate} (1 %). */
+export const RATE_TOLERANCE = 0.01;
+
+/**
+ * Chooses the fastest (Fi, Di) pair the card allows (its TA1 Fi/Di, or a slower
+ * Di with the same Fi) that the reader supports. Returns `undefined` when only
+ * the default rate (Fi 372, Di 1) is possible, i.e. no PPS with PPS1 is worth
+ * sending.
+ *
+ * Rules:
+ * - only rates faster than the default rate at the same clock are candidates;
+ * - the clock (`clockKHz`, the reader's current clock) must not exceed the card's
+ *   f(max) for its Fi;
+ * - rate <= `maxDataRate` (dwMaxDataRate); `maxDataRate <= 0` means unknown: no candidate;
+ * - when the reader gave a data-rate list (GET_DATA_RATES), the rate must match an entry.
+ * - in specific mode (TA2 present) the card cannot negotiate: only its TA1 pair is a
+ *   candidate (the caller must then set it with SetParameters, not PPS).
+ *
+ * Matching: libccid computes the rate from dwDefaultClock as an integer and accepts a
+ * list entry within +-2 bit/s. That misses readers whose descriptor rounds the clock:
+ * the Castles EZCCID declares 3.580 MHz but its list (9600, 19200, ..., 115200) is
+ * computed for 3.5712 MHz (9600 * 372), so 3 580 000 * 12 / 372 = 115483 never matches
+ * 115200 and libccid stays at 9600 bit/s. We use a relative tolerance (`tolerance`,
+ * default 1 %, for both the list match and dwMaxDataRate); adjacent entries of real
+ * lists differ by more than 3 %, so the match is unambiguous.
+ */
+export function chooseRate(opts: {
+  atr: Atr;
+  clockKHz: number;
+  maxDataRate: number;
+  dataRates?: number[];
+  tolerance?: number;
+}): ChosenRate | undefined {
+  const { atr, clockKHz, maxDataRate } = opts;
+  const tolerance = opts.tolerance ?? RATE_TOLERANCE;
+  const ta1 = atr.groups[0]?.ta;
+  if (ta1 === undefined || atr.ta1Reserved) return undefined;
+  if (!(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
+  const fHz = clockKHz * 1000;
+  if (fHz > atr.fMaxHz) return undefined;
+
+  const fi = atr.fi;
+  const defaultRate = baudRate({ fi: DEFAULT_FI, di: DEFAULT_DI, fHz });
+  const list = opts.dataRates && opts.dataRates.length > 0 ? opts.dataRates : undefined;
+
+  // Candidates: same Fi, Di from the card's down to the smallest, fastest first.
+  const candidates: number[] = [];
+  for (let i = 0; i < DI_TABLE.length; i++) {
+    const di = DI_TABLE[i];
+    if (di !== undefined && di <= atr.di) candidates.push(i);
+  }
+  candidates.sort((a, b) => DI_TABLE[b]! - DI_TABLE[a]!);
+  const specific = atr.specificMode !== undefined;
+
+  for (const diIndex of candidates) {
+    const di = DI_TABLE[diIndex]!;
+    if (specific && di !== atr.di) continue;
+    const rate = baudRate({ fi, di, fHz });
+    if (rate <= defaultRate * (1 + 1e-9)) continue;
+    if (rate > maxDataRate * (1 + tolerance)) continue;
+    let readerRate: number | undefined;
+    if (list) {
+      readerRate = list.find((r) => r > 0 && Math.abs(rate - r) <= r * tolerance);
+      if (readerRate === undefined) continue;
+    }
+    const chosen: ChosenRate = { fiIndex: atr.fiIndex, diIndex, fi, di, baud: Math.floor(rate) };
+    if (readerRate !== undefined) chosen.readerRate = readerRate;
+    return chosen;
+  }
+  return undefined;
+}

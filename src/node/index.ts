@@ -1,0 +1,71 @@
+/**
+ * The Node backend: the `usb` package's WebUSB implementation (libusb), which
+ * has no protected-class filter, so every CCID reader works. `usb` is an
+ * optional dependency loaded on first use with a dynamic import; this module
+ * is never part of the browser bundle.
+ */
+import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
+import { TransportError } from '../errors.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+
+const CLASS_SMART_CARD = 0x0b;
+const CLASS_VENDOR = 0xff;
+
+let backend: Promise<UsbBackendLike> | undefined;
+
+/** The `usb` package's WebUSB object, created once. Throws `transport/no-webusb` when the package is missing. */
+export function getNodeUsb(): Promise<UsbBackendLike> {
+  backend ??= (async () => {
+    let mod: typeof import('usb');
+    try {
+      mod = await import('usb');
+    } catch (e) {
+      throw new TransportError(
+        'transport/no-webusb',
+        'The optional "usb" package is not installed or failed to load its native part; run `npm install usb`.',
+        { cause: e },
+      );
+    }
+    return new mod.WebUSB({ allowAllDevices: true }) as unknown as UsbBackendLike;
+  })();
+  return backend;
+}
+
+/** True when one of the device's interfaces is class 0x0B, or vendor class 0xFF (which may be CCID; opening tells). */
+export function mayBeCcid(device: UsbDeviceLike): boolean {
+  return device.configurations.some((c) =>
+    c.interfaces.some((i) => i.alternates.some((a) => a.interfaceClass === CLASS_SMART_CARD || a.interfaceClass === CLASS_VENDOR)),
+  );
+}
+
+/** USB devices that may be CCID readers. Where `/sys/bus/usb` is missing (no USB at all) this is an empty list. */
+export async function listCcidDevices(): Promise<UsbDeviceLike[]> {
+  const usb = await getNodeUsb();
+  let devices: UsbDeviceLike[];
+  try {
+    devices = await usb.getDevices();
+  } catch {
+    return [];
+  }
+  return devices.filter(mayBeCcid);
+}
+
+export interface OpenNodeReaderOptions extends CcidReaderOptions {
+  vendorId?: number;
+  productId?: number;
+  /** Which matching reader, in enumeration order (default 0). */
+  index?: number;
+}
+
+/** Opens the first (or `index`-th) matching reader as a CcidReader. */
+export async function openNodeReader(options: OpenNodeReaderOptions = {}): Promise<CcidReader> {
+  const { vendorId, productId, index = 0, ...readerOptions } = options;
+  const matches = (await listCcidDevices()).filter(
+    (d) => (vendorId === undefined || d.vendorId === vendorId) && (productId === undefined || d.productId === productId),
+  );
+  const device = matches[index];
+  if (!device) throw new TransportError('transport/no-reader', 'No USB smart-card reader was found.');
+  return CcidReader.open(device, { backend: await getNodeUsb(), ...readerOptions });
+}
+
+export { CcidReader };

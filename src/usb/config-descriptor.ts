@@ -1,0 +1,366 @@
+/**
+ * USB configuration descriptors (USB 2.0 §9.6.3, §9.6.5, §9.6.6).
+ *
+ * WebUSB does not expose class-specific descriptors, so the driver reads the
+ * whole configuration descriptor with a standard GET_DESCRIPTOR(CONFIGURATION)
+ * control transfer and finds the CCID class descriptor (type 0x21) here.
+ *
+ * Parsing rules (what is accepted, what throws `CcidError('ccid/bad-descriptor')`):
+ * - fewer than 9 bytes, a first descriptor that is not a configuration
+ *   descriptor (type 0x02, bLength >= 9), or wTotalLength < bLength: throws;
+ * - any descriptor with bLength < 2 (0 would loop for ever): throws;
+ * - an interface descriptor shorter than 9 bytes or an endpoint descriptor
+ *   shorter than 7 bytes: throws;
+ * - a descriptor that runs past wTotalLength while the buffer holds all of
+ *   wTotalLength: throws (the device's own lengths disagree);
+ * - bytes after wTotalLength are ignored;
+ * - a buffer shorter than wTotalLength (the host asked for fewer bytes, or the
+ *   device sent fewer): every whole descriptor in it is parsed, a partial last
+ *   one is dropped, and the result has `truncated: true`.
+ *
+ * Every descriptor after an interface descriptor that is not an endpoint
+ * descriptor (class descriptors, SuperSpeed companions, IADs, vendor
+ * descriptors) goes whole into that interface's `extra`, in order; so a CCID
+ * class descriptor that a buggy reader places after its endpoints is still
+ * in `extra`. Descriptors before the first interface go into the
+ * configuration's `extra`.
+ */
+import { CcidError } from '../errors.js';
+import { concatBytes, readU16LE, writeU16LE } from '../bytes.js';
+
+/** bDescriptorType values used here (USB 2.0 table 9-5; CCID 1.10 §5.1). */
+export const USB_DESCRIPTOR_TYPE = {
+  DEVICE: 0x01,
+  CONFIGURATION: 0x02,
+  STRING: 0x03,
+  INTERFACE: 0x04,
+  ENDPOINT: 0x05,
+  INTERFACE_ASSOCIATION: 0x0b,
+  CCID_CLASS: 0x21,
+} as const;
+
+/** bInterfaceClass of a CCID (and ICCD) interface. */
+export const USB_CLASS_CCID = 0x0b;
+/** bInterfaceClass of a vendor-specific interface (some CCID readers use it). */
+export const USB_CLASS_VENDOR = 0xff;
+/** bLength of the CCID class descriptor (CCID 1.10 table 5.1-1). */
+const CCID_CLASS_DESCRIPTOR_LENGTH = 0x36;
+
+/** A standard endpoint descriptor (USB 2.0 §9.6.6) with its decoded address and type. */
+export interface EndpointDescriptor {
+  bEndpointAddress: number;
+  bmAttributes: number;
+  wMaxPacketSize: number;
+  bInterval: number;
+  direction: 'in' | 'out';
+  endpointNumber: number;
+  type: 'control' | 'isochronous' | 'bulk' | 'interrupt';
+}
+
+/** One interface descriptor (one alternate setting) with what follows it. */
+export interface InterfaceDescriptor {
+  bInterfaceNumber: number;
+  bAlternateSetting: number;
+  /** As declared; `endpoints.length` is what was actually found. */
+  bNumEndpoints: number;
+  bInterfaceClass: number;
+  bInterfaceSubClass: number;
+  bInterfaceProtocol: number;
+  iInterface: number;
+  endpoints: EndpointDescriptor[];
+  /** Every other descriptor after the interface descriptor, each whole (bLength, bDescriptorType, ...). */
+  extra: Uint8Array[];
+}
+
+/** A parsed configuration; `interfaces` holds every alternate setting, in descriptor order. */
+export interface ConfigurationDescriptor {
+  wTotalLength: number;
+  bNumInterfaces: number;
+  bConfigurationValue: number;
+  bmAttributes: number;
+  bMaxPower: number;
+  interfaces: InterfaceDescriptor[];
+  /** Descriptors before the first interface descriptor (set by the parser). */
+  extra?: Uint8Array[];
+  /** True when the buffer held fewer than wTotalLength bytes (set by the parser). */
+  truncated?: boolean;
+}
+
+/** The CCID interface of a configuration and the endpoints the driver uses. */
+export interface CcidInterfaceInfo {
+  iface: InterfaceDescriptor;
+  /** The whole CCID class descriptor (54 bytes or more), as found in `iface.extra`. */
+  classDescriptor: Uint8Array;
+  bulkIn: EndpointDescriptor;
+  bulkOut: EndpointDescriptor;
+  interruptIn?: EndpointDescriptor;
+}
+
+function bad(message: string): CcidError {
+  return new CcidError('ccid/bad-descriptor', message);
+}
+
+const ENDPOINT_TYPES = ['control', 'isochronous', 'bulk', 'interrupt'] as const;
+
+function decodeEndpoint(d: Uint8Array): EndpointDescriptor {
+  const bEndpointAddress = d[2]!;
+  const bmAttributes = d[3]!;
+  return {
+    bEndpointAddress,
+    bmAttributes,
+    wMaxPacketSize: readU16LE(d, 4),
+    bInterval: d[6]!,
+    direction: bEndpointAddress & 0x80 ? 'in' : 'out',
+    endpointNumber: bEndpointAddress & 0x0f,
+    type: ENDPOINT_TYPES[bmAttributes & 0x03]!,
+  };
+}
+
+function decodeInterface(d: Uint8Array): InterfaceDescriptor {
+  return {
+    bInterfaceNumber: d[2]!,
+    bAlternateSetting: d[3]!,
+    bNumEndpoints: d[4]!,
+    bInterfaceClass: d[5]!,
+    bInterfaceSubClass: d[6]!,
+    bInterfaceProtocol: d[7]!,
+    iInterface: d[8]!,
+    endpoints: [],
+    extra: [],
+  };
+}
+
+/**
+ * Parses a raw configuration descriptor (the answer to GET_DESCRIPTOR(CONFIGURATION)).
+ * See the module comment for what is tolerated. Throws `CcidError('ccid/bad-descriptor')`.
+ */
+export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDescriptor {
+  if (bytes.length < 9) throw bad(`Configuration descriptor too short: ${bytes.length} bytes, need at least 9.`);
+  const bLength = bytes[0]!;
+  if (bytes[1] !== USB_DESCRIPTOR_TYPE.CONFIGURATION) {
+    throw bad(`Not a configuration descriptor: bDescriptorType 0x${bytes[1]!.toString(16)}.`);
+  }
+  if (bLength < 9) throw bad(`Configuration descriptor bLength ${bLength} is below 9.`);
+  const wTotalLength = readU16LE(bytes, 2);
+  if (wTotalLength < bLength) throw bad(`wTotalLength ${wTotalLength} is below the configuration bLength ${bLength}.`);
+  const truncated = bytes.length < wTotalLength;
+  const end = Math.min(wTotalLength, bytes.length);
+  if (bLength > end) throw bad('Configuration descriptor cut short.');
+
+  const config: ConfigurationDescriptor = {
+    wTotalLength,
+    bNumInterfaces: bytes[4]!,
+    bConfigurationValue: bytes[5]!,
+    bmAttributes: bytes[7]!,
+    bMaxPower: bytes[8]!,
+    interfaces: [],
+    extra: [],
+    truncated,
+  };
+  const configExtra: Uint8Array[] = [];
+  let current: InterfaceDescriptor | undefined;
+  let offset = bLength;
+  while (offset < end) {
+    if (end - offset < 2) {
+      if (truncated) break;
+      throw bad(`Stray byte at offset ${offset} of the configuration descriptor.`);
+    }
+    const len = bytes[offset]!;
+    const type = bytes[offset + 1]!;
+    if (len < 2) throw bad(`Descriptor at offset ${offset} has bLength ${len}.`);
+    if (offset + len > end) {
+      if (truncated) break;
+      throw bad(`Descriptor at offset ${offset} (bLength ${len}) runs past wTotalLength ${wTotalLength}.`);
+    }
+    const d = bytes.slice(offset, offset + len);
+    if (type === USB_DESCRIPTOR_TYPE.INTERFACE) {
+      if (len < 9) throw bad(`Interface descriptor at offset ${offset} has bLength ${len}, below 9.`);
+      current = decodeInterface(d);
+      config.interfaces.push(current);
+    } else if (type === USB_DESCRIPTOR_TYPE.ENDPOINT && current) {
+      if (len < 7) throw bad(`Endpoint descriptor at offset ${offset} has bLength ${len}, below 7.`);
+      current.endpoints.push(decodeEndpoint(d));
+    } else if (current) {
+      current.extra.push(d);
+    } else {
+      configExtra.push(d);
+    }
+    offset += len;
+  }
+  config.extra = configExtra;
+  return config;
+}
+
+/** True when `d` is a CCID class descriptor: bLength >= 0x36 and type 0x21, or exactly 0x36 with type 0xFF (old readers). */
+function isCcidClassDescriptor(d: Uint8Array): boolean {
+  if (d.length < CCID_CLASS_DESCRIPTOR_LENGTH || d[0]! < CCID_CLASS_DESCRIPTOR_LENGTH) return false;
+  if (d[1] === USB_DESCRIPTOR_TYPE.CCID_CLASS) return true;
+  return d[1] === 0xff && d[0] === CCID_CLASS_DESCRIPTOR_LENGTH;
+}
+
+/** The CCID class descriptor in `iface.extra`, if any (type 0x21 preferred over the old 0xFF form). */
+export function findCcidClassDescriptor(iface: InterfaceDescriptor): Uint8Array | undefined {
+  const found = iface.extra.filter(isCcidClassDescriptor);
+  return found.find((d) => d[1] === USB_DESCRIPTOR_TYPE.CCID_CLASS) ?? found[0];
+}
+
+/**
+ * The endpoints a CCID driver uses: the first bulk-in, the first bulk-out and
+ * the first interrupt-in endpoint of the interface. `undefined` when a bulk pair
+ * is missing (e.g. an ICCD token that works with control transfers).
+ */
+export function findBulkEndpoints(
+  iface: InterfaceDescriptor,
+): { bulkIn: EndpointDescriptor; bulkOut: EndpointDescriptor; interruptIn?: EndpointDescriptor } | undefined {
+  const bulkIn = iface.endpoints.find((e) => e.type === 'bulk' && e.direction === 'in');
+  const bulkOut = iface.endpoints.find((e) => e.type === 'bulk' && e.direction === 'out');
+  if (!bulkIn || !bulkOut) return undefined;
+  const interruptIn = iface.endpoints.find((e) => e.type === 'interrupt' && e.direction === 'in');
+  return interruptIn ? { bulkIn, bulkOut, interruptIn } : { bulkIn, bulkOut };
+}
+
+/**
+ * Every usable CCID interface of a configuration, in descriptor order: class
+ * 0x0B, or vendor class 0xFF, that carries a CCID class descriptor (anywhere in
+ * its `extra`, also after the endpoints) and has a bulk-in and a bulk-out
+ * endpoint. At most one alternate setting per interface number (the first that
+ * qualifies).
+ */
+export function findCcidInterfaces(config: ConfigurationDescriptor): CcidInterfaceInfo[] {
+  const out: CcidInterfaceInfo[] = [];
+  const seen = new Set<number>();
+  for (const iface of config.interfaces) {
+    if (seen.has(iface.bInterfaceNumber)) continue;
+    if (iface.bInterfaceClass !== USB_CLASS_CCID && iface.bInterfaceClass !== USB_CLASS_VENDOR) continue;
+    const classDescriptor = findCcidClassDescriptor(iface);
+    if (!classDescriptor) continue;
+    const eps = findBulkEndpoints(iface);
+    if (!eps) continue;
+    seen.add(iface.bInterfaceNumber);
+    out.push({ iface, classDescriptor, ...eps });
+  }
+  return out;
+}
+
+/**
+ * Finds the CCID interface: class 0x0B, or class 0xFF with a 54-byte 0x21
+ * descriptor (also accepted when placed after the endpoints). With several
+ * (dual readers), the first one, or the one numbered `opts.interfaceNumber`.
+ *
+ * Throws `CcidError('ccid/no-class-descriptor')` when a class 0x0B interface
+ * exists but none carries a class descriptor, and `CcidError('ccid/no-interface')`
+ * when there is no CCID interface at all or only ICCD-style ones (no bulk
+ * endpoints: ICCD tokens use control transfers, which this driver does not speak).
+ */
+export function findCcidInterface(config: ConfigurationDescriptor, opts: { interfaceNumber?: number } = {}): CcidInterfaceInfo {
+  const all = findCcidInterfaces(config);
+  const found = opts.interfaceNumber === undefined ? all[0] : all.find((c) => c.iface.bInterfaceNumber === opts.interfaceNumber);
+  if (found) return found;
+  const wanted = config.interfaces.filter(
+    (i) => opts.interfaceNumber === undefined || i.bInterfaceNumber === opts.interfaceNumber,
+  );
+  const ccidClass = wanted.filter((i) => i.bInterfaceClass === USB_CLASS_CCID);
+  const withDescriptor = wanted.filter(
+    (i) => (i.bInterfaceClass === USB_CLASS_CCID || i.bInterfaceClass === USB_CLASS_VENDOR) && findCcidClassDescriptor(i),
+  );
+  if (withDescriptor.length > 0) {
+    throw new CcidError(
+      'ccid/no-interface',
+      'The CCID interface has no bulk-in/bulk-out endpoint pair (an ICCD token using control transfers?).',
+    );
+  }
+  if (ccidClass.length > 0) {
+    throw new CcidError('ccid/no-class-descriptor', 'The CCID interface carries no CCID class descriptor (type 0x21).');
+  }
+  throw new CcidError(
+    'ccid/no-interface',
+    opts.interfaceNumber === undefined
+      ? 'No CCID interface (class 0x0B, or 0xFF with a CCID class descriptor) in this configuration.'
+      : `Interface ${opts.interfaceNumber} is not a usable CCID interface.`,
+  );
+}
+
+/** What `encodeConfigurationDescriptor` takes for one interface (alternate setting). */
+export type InterfaceDescriptorInit = Omit<InterfaceDescriptor, 'bNumEndpoints' | 'iInterface' | 'endpoints'> & {
+  iInterface?: number;
+  endpoints: Array<Pick<EndpointDescriptor, 'bEndpointAddress' | 'bmAttributes' | 'wMaxPacketSize' | 'bInterval'>>;
+};
+
+function checkByte(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw bad(`${name} must be an integer 0..255, got ${v}.`);
+}
+
+/**
+ * Builds a configuration descriptor (for the virtual reader): computes
+ * wTotalLength, bNumInterfaces (distinct interface numbers) and each
+ * bNumEndpoints. Each interface's `extra` descriptors (e.g. the CCID class
+ * descriptor) are written whole, in order, after its interface descriptor and
+ * before its endpoints. Defaults: bmAttributes 0x80 (bus powered), bMaxPower 50
+ * (100 mA). Throws `CcidError('ccid/bad-descriptor')` on out-of-range values or
+ * an `extra` entry whose bLength is not its length.
+ */
+export function encodeConfigurationDescriptor(config: {
+  bConfigurationValue: number;
+  bmAttributes?: number;
+  bMaxPower?: number;
+  interfaces: InterfaceDescriptorInit[];
+}): Uint8Array {
+  const bmAttributes = config.bmAttributes ?? 0x80;
+  const bMaxPower = config.bMaxPower ?? 50;
+  checkByte('bConfigurationValue', config.bConfigurationValue);
+  checkByte('bmAttributes', bmAttributes);
+  checkByte('bMaxPower', bMaxPower);
+  const parts: Uint8Array[] = [];
+  const numbers = new Set<number>();
+  for (const iface of config.interfaces) {
+    const iInterface = iface.iInterface ?? 0;
+    for (const [name, v] of [
+      ['bInterfaceNumber', iface.bInterfaceNumber],
+      ['bAlternateSetting', iface.bAlternateSetting],
+      ['bInterfaceClass', iface.bInterfaceClass],
+      ['bInterfaceSubClass', iface.bInterfaceSubClass],
+      ['bInterfaceProtocol', iface.bInterfaceProtocol],
+      ['iInterface', iInterface],
+      ['bNumEndpoints', iface.endpoints.length],
+    ] as const) {
+      checkByte(name, v);
+    }
+    numbers.add(iface.bInterfaceNumber);
+    parts.push(
+      Uint8Array.of(
+        9,
+        USB_DESCRIPTOR_TYPE.INTERFACE,
+        iface.bInterfaceNumber,
+        iface.bAlternateSetting,
+        iface.endpoints.length,
+        iface.bInterfaceClass,
+        iface.bInterfaceSubClass,
+        iface.bInterfaceProtocol,
+        iInterface,
+      ),
+    );
+    for (const d of iface.extra) {
+      if (d.length < 2 || d.length > 0xff || d[0] !== d.length) {
+        throw bad(`An extra descriptor's bLength (${d[0] ?? 'none'}) must equal its length (${d.length}), 2..255.`);
+      }
+      parts.push(d.slice());
+    }
+    for (const ep of iface.endpoints) {
+      checkByte('bEndpointAddress', ep.bEndpointAddress);
+      checkByte('bmAttributes', ep.bmAttributes);
+      checkByte('bInterval', ep.bInterval);
+      if (!Number.isInteger(ep.wMaxPacketSize) || ep.wMaxPacketSize < 0 || ep.wMaxPacketSize > 0xffff) {
+        throw bad(`wMaxPacketSize must be an integer 0..65535, got ${ep.wMaxPacketSize}.`);
+      }
+      const e = Uint8Array.of(7, USB_DESCRIPTOR_TYPE.ENDPOINT, ep.bEndpointAddress, ep.bmAttributes, 0, 0, ep.bInterval);
+      writeU16LE(e, 4, ep.wMaxPacketSize);
+      parts.push(e);
+    }
+  }
+  checkByte('bNumInterfaces', numbers.size);
+  const header = Uint8Array.of(9, USB_DESCRIPTOR_TYPE.CONFIGURATION, 0, 0, numbers.size, config.bConfigurationValue, 0, bmAttributes, bMaxPower);
+  const out = concatBytes(header, ...parts);
+  if (out.length > 0xffff) throw bad(`Configuration descriptor too long: ${out.length} bytes.`);
+  writeU16LE(out, 2, out.length);
+  return out;
+}
