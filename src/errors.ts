@@ -28,7 +28,7 @@ export class WebCcidError extends Error {
  *
  * Codes: `transport/disconnected`, `transport/timeout`, `transport/stall`,
  * `transport/babble`, `transport/protected-class`, `transport/os-held`,
- * `transport/no-permission`, `transport/no-webusb`, `transport/closed`,
+ * `transport/no-permission`, `transport/no-webusb`, `transport/no-reader`, `transport/closed`,
  * `transport/failed`.
  */
 export class TransportError extends WebCcidError {}
@@ -39,7 +39,8 @@ export class TransportError extends WebCcidError {}
  *
  * Codes: `ccid/malformed-frame`, `ccid/length-mismatch`, `ccid/unexpected-message`,
  * `ccid/no-class-descriptor`, `ccid/bad-descriptor`, `ccid/unsupported-level`,
- * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`.
+ * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`, `ccid/bad-field`,
+ * `ccid/slot-busy`, `ccid/not-connected`.
  */
 export class CcidError extends WebCcidError {}
 
@@ -74,8 +75,9 @@ export class SlotError extends CcidError {
  * errors the engine could not recover from.
  *
  * Codes: `protocol/bad-atr`, `protocol/no-common-protocol`, `protocol/pps-failed`,
- * `protocol/t1-unrecoverable`, `protocol/t1-aborted`, `protocol/t0-bad-response`,
- * `protocol/bad-apdu`, `protocol/bad-response`, `protocol/apdu-too-long`.
+ * `protocol/t1-unrecoverable`, `protocol/t1-resynchronised`, `protocol/t1-aborted`, `protocol/t1-bad-block`,
+ * `protocol/t0-bad-response`, `protocol/bad-apdu`, `protocol/bad-response`, `protocol/apdu-too-long`,
+ * `protocol/bad-parameters`.
  */
 export class ProtocolError extends WebCcidError {}
 

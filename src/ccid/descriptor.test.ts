@@ -157,7 +157,7 @@ describe('parseCcidClassDescriptor', () => {
     [0x00060000, 'extended-apdu'],
     [0x00030000, 'short-apdu'],
     [0x00100000, 'character'],
-  ] as const)('exchange level of dwFeatures 0x%s', (dwFeatures, level) => {
+  ] as const)('exchange level of dwFeatures %i', (dwFeatures, level) => {
     expect(exchangeLevelOf(dwFeatures)).toBe(level);
     expect(parseCcidClassDescriptor(encodeCcidClassDescriptor({ ...EZCCID_FIELDS, dwFeatures })).exchangeLevel).toBe(level);
   });
@@ -166,7 +166,7 @@ describe('parseCcidClassDescriptor', () => {
     [0x00, [], false, false],
     [0x01, [0], true, false],
     [0x02, [1], false, true],
-  ] as const)('bPINSupport / dwProtocols bits 0x%s', (bits, protocols, verify, modify) => {
+  ] as const)('bPINSupport / dwProtocols bits %i', (bits, protocols, verify, modify) => {
     const d = parseCcidClassDescriptor(encodeCcidClassDescriptor({ ...EZCCID_FIELDS, dwProtocols: bits, bPINSupport: bits }));
     expect(d.protocols).toEqual(protocols);
     expect(d.pinpad).toEqual({ verify, modify });

@@ -206,7 +206,13 @@ function checkWord(field: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new CcidError('ccid/bad-field', `${field} must be 16 bits, got ${v}.`);
 }
 
+function checkU32(field: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new CcidError('ccid/bad-field', `${field} must be an unsigned 32-bit integer, got ${v}.`);
+}
+
 function dataRateAndClock(clock: number, rate: number): Uint8Array {
+  checkU32('dwClockFrequency', clock);
+  checkU32('dwDataRate', rate);
   const d = new Uint8Array(8);
   writeU32LE(d, 0, clock);
   writeU32LE(d, 4, rate);
@@ -340,8 +346,9 @@ export function encodeResponse(r: CcidResponse): Uint8Array {
 }
 
 /**
- * Decodes a RDR_to_PC bulk-in message. `maxLength` (the reader's
- * dwMaxCCIDMessageLength minus the header) bounds dwLength.
+ * Decodes a RDR_to_PC bulk-in message. `maxDataLength` (the reader's
+ * dwMaxCCIDMessageLength minus the header) bounds dwLength. `abData` is a
+ * view into `bytes`, not a copy.
  */
 export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: number }): CcidResponse {
   const f = unframe(bytes, options?.maxDataLength);
@@ -387,6 +394,7 @@ export function encodeNotification(n: CcidNotification): Uint8Array {
     checkByte('bHardwareErrorCode', n.bHardwareErrorCode);
     return Uint8Array.of(RDR_to_PC_HardwareError, n.bSlot, n.bSeq, n.bHardwareErrorCode);
   }
+  if (n.slots.length === 0) throw new CcidError('ccid/bad-field', 'RDR_to_PC_NotifySlotChange needs at least one slot.');
   const out = new Uint8Array(1 + Math.ceil(n.slots.length / 4));
   out[0] = RDR_to_PC_NotifySlotChange;
   n.slots.forEach((s, i) => {

@@ -49,6 +49,9 @@ const CLOCK_STOP_CODES: Record<ClockStop, number> = { 'not-supported': 0, low: 1
  * else the default 0x11. Protocol-specific fields fall back to the 7816-3
  * defaults when the ATR does not give them (e.g. T=1 asked of a T=0-only ATR).
  */
+export function paramsFromAtr(atr: Atr, protocol: 0, rate?: { fiIndex: number; diIndex: number }): T0Params;
+export function paramsFromAtr(atr: Atr, protocol: 1, rate?: { fiIndex: number; diIndex: number }): T1Params;
+export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: number; diIndex: number }): ProtocolParams;
 export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: number; diIndex: number }): ProtocolParams {
   let bmFindexDindex = 0x11;
   if (rate) {

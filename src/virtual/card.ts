@@ -1,0 +1,739 @@
+/**
+ * A virtual ISO/IEC 7816-4 card: an APDU processor with a tiny file system,
+ * PINs and a test command. The reader (src/virtual/reader.ts) puts a wire
+ * protocol in front of it (T=1 blocks or T=0 TPDUs, see t0-card.ts and
+ * t1-card.ts), or calls `transmit` directly at APDU level.
+ *
+ * Commands (CLA 0x00..0x0F interindustry, 0x80..0xFE proprietary; CLA bit
+ * 0x10 = command chaining, supported for every command; secure messaging
+ * (CLA bits 0x0C) answers 6882; CLA 0xFF answers 6E00):
+ *
+ * - SELECT (A4): P1 00 (MF / EF / DF by FID; empty data or 3F00 = MF), 01 (child
+ *   DF), 02 (EF of the current DF), 03 (parent), 04 (DF name = AID, right-truncated
+ *   names match), 08 (path from the MF), 09 (path from the current DF). P2 00 = FCI
+ *   (6F), 04 = FCP (62), 0C = no data. 6A82 not found, 6A86 bad P1/P2.
+ * - READ BINARY (B0): offset P1P2 (15 bits) in the current EF, or P1 = 1 0 0 SFI
+ *   with offset P2; short or extended Le; 6282 when the file ends before Ne bytes,
+ *   6B00 when the offset is at or beyond the end, 6986 no current EF, 6982 when the
+ *   EF needs a PIN not verified, 6700 without Le.
+ * - GET CHALLENGE (84): Ne (1..256) pseudo-random bytes (deterministic per seed).
+ * - VERIFY (20): P1 00, P2 = PIN reference. No data: 9000 when verified, else 63Cx.
+ *   Wrong PIN: 63Cx with x tries left (63C0 on the try that blocks), then 6983.
+ *   Unknown reference 6A88.
+ * - CHANGE REFERENCE DATA (24, P1 00): data = old PIN || new PIN (old length = stored
+ *   length). RESET RETRY COUNTER (2C): P1 00 data = PUK || new PIN, P1 01 data = PUK.
+ *   The PIN encoding is "the bytes as given" (a later issue brings the HCA profile).
+ * - GET RESPONSE (C0): the rest of a response longer than Ne (which answered 61xx).
+ * - ENVELOPE (C2): the data of a chain of ENVELOPEs (the last without CLA bit 0x10)
+ *   is a command APDU, processed as such (lets T=0 carry extended APDUs).
+ * - Test command, CLA 0x80 INS 0xEE (`VIRTUAL_TEST_INS`):
+ *   P1 00 = echo: returns the command data;
+ *   P1 01 = digest: returns Nc (2 bytes, big-endian) and the XOR of the data bytes;
+ *   P1 >= 0x80 = generate: returns N = ((P1 & 0x7F) << 8 | P2) bytes, byte i = i & 0xFF.
+ *   Always 9000 (subject to Ne as for every command).
+ *
+ * Ne rules: a response longer than Ne returns Ne bytes with 61xx (xx = bytes
+ * left, 00 = 256 or more) and GET RESPONSE gives the rest; a command without Le
+ * returns no data.
+ */
+import { concatBytes, bytesEqual } from '../bytes.js';
+import { isWebCcidError } from '../errors.js';
+import { parseApdu, type ParsedApdu } from '../iso7816/apdu.js';
+
+/** INS of the proprietary test command (CLA 0x80). */
+export const VIRTUAL_TEST_INS = 0xee;
+
+/** A transparent elementary file. */
+export interface VirtualEfSpec {
+  type: 'ef';
+  fid: number;
+  /** Short EF identifier (1..30) for READ BINARY with P1 = 100xxxxx. */
+  sfi?: number;
+  data: Uint8Array;
+  /** PIN reference that must be verified to read the file. */
+  readPin?: number;
+  /** What the file is, for documentation and traces. */
+  description?: string;
+}
+
+/** A dedicated file (the MF is the root DF, FID 3F00). */
+export interface VirtualDfSpec {
+  type: 'df';
+  fid: number;
+  /** DF name (application identifier). */
+  aid?: Uint8Array;
+  description?: string;
+  children: Array<VirtualDfSpec | VirtualEfSpec>;
+}
+
+/** A PIN (or PUK) held by the card. */
+export interface VirtualPinSpec {
+  /** VERIFY P2. */
+  reference: number;
+  value: Uint8Array;
+  /** Tries allowed (also the reset value). Default 3. */
+  maxTries?: number;
+  /** Tries left at start. Default maxTries. */
+  triesLeft?: number;
+  /** Reference of the PUK that unblocks this PIN (RESET RETRY COUNTER). */
+  pukReference?: number;
+  /** Length bounds for a new value (CHANGE REFERENCE DATA / RESET RETRY COUNTER). Default 4..16. */
+  minLength?: number;
+  maxLength?: number;
+}
+
+export interface VirtualCardOptions {
+  /** The ATR the card answers to a reset. */
+  atr: Uint8Array;
+  /** The file system; default an MF with nothing in it. */
+  fileSystem?: VirtualDfSpec;
+  pins?: VirtualPinSpec[];
+  /** Seed of the GET CHALLENGE generator. */
+  challengeSeed?: number;
+  /** Label for traces. */
+  label?: string;
+}
+
+interface PinState {
+  spec: VirtualPinSpec;
+  value: Uint8Array;
+  maxTries: number;
+  triesLeft: number;
+}
+
+type Node = DfNode | EfNode;
+interface DfNode {
+  kind: 'df';
+  fid: number;
+  aid?: Uint8Array;
+  parent?: DfNode;
+  children: Node[];
+}
+interface EfNode {
+  kind: 'ef';
+  fid: number;
+  sfi?: number;
+  data: Uint8Array;
+  readPin?: number;
+  parent: DfNode;
+}
+
+const SW = {
+  OK: 0x9000,
+  END_OF_FILE: 0x6282,
+  WRONG_LENGTH: 0x6700,
+  SM_NOT_SUPPORTED: 0x6882,
+  LAST_COMMAND_EXPECTED: 0x6883,
+  INCOMPATIBLE_FILE: 0x6981,
+  SECURITY: 0x6982,
+  BLOCKED: 0x6983,
+  CONDITIONS: 0x6985,
+  NO_CURRENT_EF: 0x6986,
+  WRONG_DATA: 0x6a80,
+  NOT_FOUND: 0x6a82,
+  WRONG_P1P2: 0x6a86,
+  REF_NOT_FOUND: 0x6a88,
+  OFFSET_OUTSIDE: 0x6b00,
+  INS_NOT_SUPPORTED: 0x6d00,
+  CLA_NOT_SUPPORTED: 0x6e00,
+} as const;
+
+function swBytes(sw: number): Uint8Array {
+  return Uint8Array.of(sw >> 8, sw & 0xff);
+}
+
+function reply(data: Uint8Array, sw: number): Uint8Array {
+  return concatBytes(data, swBytes(sw));
+}
+
+function buildTree(spec: VirtualDfSpec, parent?: DfNode): DfNode {
+  const df: DfNode = { kind: 'df', fid: spec.fid, children: [] };
+  if (spec.aid) df.aid = spec.aid.slice();
+  if (parent) df.parent = parent;
+  for (const c of spec.children) {
+    if (c.type === 'df') df.children.push(buildTree(c, df));
+    else {
+      const ef: EfNode = { kind: 'ef', fid: c.fid, data: c.data.slice(), parent: df };
+      if (c.sfi !== undefined) ef.sfi = c.sfi;
+      if (c.readPin !== undefined) ef.readPin = c.readPin;
+      df.children.push(ef);
+    }
+  }
+  return df;
+}
+
+/** Tag-length-value with a short or long (81 / 82) length. */
+function tlv(tag: number, value: Uint8Array): Uint8Array {
+  const n = value.length;
+  const len = n < 0x80 ? Uint8Array.of(n) : n < 0x100 ? Uint8Array.of(0x81, n) : Uint8Array.of(0x82, n >> 8, n & 0xff);
+  return concatBytes(Uint8Array.of(tag), len, value);
+}
+
+/** A virtual contact card (see the module comment for its commands). */
+export class VirtualCard {
+  readonly atr: Uint8Array;
+  readonly label: string;
+  private readonly mf: DfNode;
+  private readonly pins = new Map<number, PinState>();
+  private readonly verified = new Set<number>();
+  private currentDf: DfNode;
+  private currentEf: EfNode | undefined;
+  private pendingResponse: Uint8Array | undefined;
+  private chain: { header: Uint8Array; parts: Uint8Array[] } | undefined;
+  private envelope: Uint8Array[] | undefined;
+  private seed: number;
+  private readonly initialSeed: number;
+  /** Count of APDUs processed since creation (for tests). */
+  apduCount = 0;
+
+  constructor(options: VirtualCardOptions) {
+    this.atr = options.atr.slice();
+    this.label = options.label ?? 'virtual card';
+    this.mf = buildTree(options.fileSystem ?? { type: 'df', fid: 0x3f00, children: [] });
+    this.currentDf = this.mf;
+    for (const p of options.pins ?? []) {
+      const maxTries = p.maxTries ?? 3;
+      this.pins.set(p.reference, { spec: p, value: p.value.slice(), maxTries, triesLeft: p.triesLeft ?? maxTries });
+    }
+    this.initialSeed = (options.challengeSeed ?? 0x2545f491) >>> 0 || 1;
+    this.seed = this.initialSeed;
+  }
+
+  /** Cold or warm reset: clears the security state, selects the MF, returns the ATR. PIN counters persist. */
+  reset(): Uint8Array {
+    this.verified.clear();
+    this.currentDf = this.mf;
+    this.currentEf = undefined;
+    this.pendingResponse = undefined;
+    this.chain = undefined;
+    this.envelope = undefined;
+    return this.atr.slice();
+  }
+
+  /** Tries left for a PIN reference (undefined when unknown). */
+  triesLeft(reference: number): number | undefined {
+    return this.pins.get(reference)?.triesLeft;
+  }
+
+  /** True when the PIN reference is verified in the current session. */
+  isVerified(reference: number): boolean {
+    return this.verified.has(reference);
+  }
+
+  /**
+   * For T=0 (7816-3 §12.2): whether a command sends data to the card ('in'), gets
+   * data from it ('out') or neither, judged from its header the way the card's
+   * own procedure-byte logic would.
+   */
+  t0Direction(header: Uint8Array): 'in' | 'out' {
+    const ins = header[1] ?? 0;
+    const p1 = header[2] ?? 0;
+    switch (ins) {
+      case 0xb0:
+      case 0xb2:
+      case 0x84:
+      case 0xc0:
+      case 0xca:
+        return 'out';
+      case VIRTUAL_TEST_INS:
+        return p1 & 0x80 ? 'out' : 'in';
+      default:
+        return 'in';
+    }
+  }
+
+  /** Processes one command APDU; returns response data || SW1 SW2. Never throws. */
+  transmit(apdu: Uint8Array): Uint8Array {
+    this.apduCount++;
+    let cmd: ParsedApdu;
+    try {
+      cmd = parseApdu(apdu);
+    } catch (e) {
+      if (isWebCcidError(e)) return swBytes(SW.WRONG_LENGTH);
+      throw e;
+    }
+    return this.process(cmd);
+  }
+
+  private process(cmd: ParsedApdu): Uint8Array {
+    const ne = cmd.le ?? 0;
+    if (cmd.cla === 0xff) return swBytes(SW.CLA_NOT_SUPPORTED);
+    if (cmd.cla < 0x80 && cmd.cla & 0x0c) return swBytes(SW.SM_NOT_SUPPORTED);
+    // GET RESPONSE serves what is pending; anything else drops it.
+    if (cmd.ins === 0xc0) return this.getResponse(cmd, ne);
+    this.pendingResponse = undefined;
+    // ENVELOPE: collect, then process the carried command.
+    if (cmd.ins === 0xc2) return this.envelopeCommand(cmd);
+    // Command chaining (CLA bit 0x10).
+    if (cmd.cla & 0x10) {
+      const header = Uint8Array.of(cmd.cla & 0xef, cmd.ins, cmd.p1, cmd.p2);
+      if (this.chain && !bytesEqual(this.chain.header, header)) {
+        this.chain = undefined;
+        return swBytes(SW.LAST_COMMAND_EXPECTED);
+      }
+      this.chain ??= { header, parts: [] };
+      this.chain.parts.push(cmd.data ?? new Uint8Array(0));
+      return swBytes(SW.OK);
+    }
+    if (this.chain) {
+      const chain = this.chain;
+      this.chain = undefined;
+      if (!bytesEqual(chain.header, cmd.header)) return swBytes(SW.LAST_COMMAND_EXPECTED);
+      const data = concatBytes(...chain.parts, cmd.data ?? new Uint8Array(0));
+      cmd = { ...cmd, data, case: cmd.le === undefined ? 3 : 4 };
+    }
+    const [data, sw] = this.execute(cmd);
+    return this.limit(data, sw, ne);
+  }
+
+  /** Applies Ne: no Le = no data; more than Ne = Ne bytes + 61xx, the rest for GET RESPONSE. */
+  private limit(data: Uint8Array, sw: number, ne: number): Uint8Array {
+    if (ne === 0 || data.length === 0) return swBytes(sw);
+    if (data.length <= ne) return reply(data, sw);
+    const rest = data.slice(ne);
+    this.pendingResponse = rest;
+    return reply(data.subarray(0, ne), 0x6100 | (rest.length >= 256 ? 0 : rest.length));
+  }
+
+  private getResponse(cmd: ParsedApdu, ne: number): Uint8Array {
+    if (cmd.p1 !== 0 || cmd.p2 !== 0) return swBytes(SW.WRONG_P1P2);
+    const pending = this.pendingResponse;
+    if (!pending) return swBytes(SW.CONDITIONS);
+    if (ne === 0) return swBytes(SW.WRONG_LENGTH);
+    this.pendingResponse = undefined;
+    return this.limit(pending, SW.OK, ne);
+  }
+
+  private envelopeCommand(cmd: ParsedApdu): Uint8Array {
+    this.envelope ??= [];
+    this.envelope.push(cmd.data ?? new Uint8Array(0));
+    if (cmd.cla & 0x10) return swBytes(SW.OK);
+    const inner = concatBytes(...this.envelope);
+    this.envelope = undefined;
+    let parsed: ParsedApdu;
+    try {
+      parsed = parseApdu(inner);
+    } catch {
+      return swBytes(SW.WRONG_DATA);
+    }
+    return this.process(parsed);
+  }
+
+  private execute(cmd: ParsedApdu): [Uint8Array, number] {
+    const none = new Uint8Array(0);
+    switch (cmd.ins) {
+      case 0xa4:
+        return this.select(cmd);
+      case 0xb0:
+        return this.readBinary(cmd);
+      case 0x84: {
+        if (cmd.p1 !== 0 || cmd.p2 !== 0) return [none, SW.WRONG_P1P2];
+        const ne = cmd.le ?? 0;
+        if (ne === 0 || ne > 256) return [none, SW.WRONG_LENGTH];
+        const out = new Uint8Array(ne);
+        for (let i = 0; i < ne; i++) out[i] = this.nextRandom();
+        return [out, SW.OK];
+      }
+      case 0x20:
+        return [none, this.verify(cmd)];
+      case 0x24:
+        return [none, this.changeReferenceData(cmd)];
+      case 0x2c:
+        return [none, this.resetRetryCounter(cmd)];
+      case VIRTUAL_TEST_INS:
+        if ((cmd.cla & 0x80) === 0) return [none, SW.INS_NOT_SUPPORTED];
+        return this.testCommand(cmd);
+      default:
+        return [none, SW.INS_NOT_SUPPORTED];
+    }
+  }
+
+  private nextRandom(): number {
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x >>> 0;
+    return this.seed & 0xff;
+  }
+
+  // ---- SELECT ------------------------------------------------------------------
+
+  private select(cmd: ParsedApdu): [Uint8Array, number] {
+    const none = new Uint8Array(0);
+    const data = cmd.data ?? none;
+    const fids: number[] = [];
+    for (let i = 0; i + 1 < data.length; i += 2) fids.push((data[i]! << 8) | data[i + 1]!);
+    let target: Node | undefined;
+    switch (cmd.p1) {
+      case 0x00:
+        if (data.length === 0 || (data.length === 2 && fids[0] === 0x3f00)) target = this.mf;
+        else if (data.length === 2) target = this.findByFid(fids[0]!);
+        else return [none, SW.WRONG_DATA];
+        break;
+      case 0x01:
+        if (data.length !== 2) return [none, SW.WRONG_DATA];
+        target = this.currentDf.children.find((c) => c.kind === 'df' && c.fid === fids[0]);
+        break;
+      case 0x02:
+        if (data.length !== 2) return [none, SW.WRONG_DATA];
+        target = this.currentDf.children.find((c) => c.kind === 'ef' && c.fid === fids[0]);
+        break;
+      case 0x03:
+        if (data.length !== 0) return [none, SW.WRONG_DATA];
+        target = this.currentDf.parent;
+        break;
+      case 0x04:
+        if (data.length === 0 || data.length > 16) return [none, SW.WRONG_DATA];
+        target = this.findByAid(this.mf, data);
+        break;
+      case 0x08:
+      case 0x09: {
+        if (data.length === 0 || data.length % 2 !== 0) return [none, SW.WRONG_DATA];
+        let node: Node | undefined = cmd.p1 === 0x08 ? this.mf : this.currentDf;
+        for (const fid of fids) {
+          if (!node || node.kind !== 'df') {
+            node = undefined;
+            break;
+          }
+          node = node.children.find((c: Node) => c.fid === fid);
+        }
+        target = node;
+        break;
+      }
+      default:
+        return [none, SW.WRONG_P1P2];
+    }
+    const answer = cmd.p2 & 0xf3;
+    if (answer !== 0x00) return [none, SW.WRONG_P1P2];
+    if (!target) return [none, SW.NOT_FOUND];
+    if (target.kind === 'df') {
+      this.currentDf = target;
+      this.currentEf = undefined;
+    } else {
+      this.currentDf = target.parent;
+      this.currentEf = target;
+    }
+    const kind = cmd.p2 & 0x0c;
+    if (kind === 0x0c) return [none, SW.OK];
+    const fcp = this.fcp(target);
+    return [tlv(kind === 0x04 ? 0x62 : 0x6f, fcp), SW.OK];
+  }
+
+  private fcp(node: Node): Uint8Array {
+    const parts: Uint8Array[] = [];
+    if (node.kind === 'ef') {
+      parts.push(tlv(0x80, Uint8Array.of(node.data.length >> 8, node.data.length & 0xff)));
+      parts.push(tlv(0x82, Uint8Array.of(0x01)));
+    } else {
+      parts.push(tlv(0x82, Uint8Array.of(0x38)));
+    }
+    parts.push(tlv(0x83, Uint8Array.of(node.fid >> 8, node.fid & 0xff)));
+    if (node.kind === 'df' && node.aid) parts.push(tlv(0x84, node.aid));
+    if (node.kind === 'ef' && node.sfi !== undefined) parts.push(tlv(0x88, Uint8Array.of(node.sfi << 3)));
+    parts.push(tlv(0x8a, Uint8Array.of(0x05)));
+    return concatBytes(...parts);
+  }
+
+  private findByFid(fid: number): Node | undefined {
+    const df = this.currentDf;
+    if (df.fid === fid) return df;
+    const child = df.children.find((c) => c.fid === fid);
+    if (child) return child;
+    const parent = df.parent;
+    if (parent) {
+      if (parent.fid === fid) return parent;
+      return parent.children.find((c) => c.fid === fid);
+    }
+    return undefined;
+  }
+
+  private findByAid(df: DfNode, name: Uint8Array): DfNode | undefined {
+    if (df.aid && df.aid.length >= name.length && bytesEqual(df.aid.subarray(0, name.length), name)) return df;
+    for (const c of df.children) {
+      if (c.kind !== 'df') continue;
+      const hit = this.findByAid(c, name);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  // ---- READ BINARY -------------------------------------------------------------
+
+  private readBinary(cmd: ParsedApdu): [Uint8Array, number] {
+    const none = new Uint8Array(0);
+    let ef = this.currentEf;
+    let offset: number;
+    if (cmd.p1 & 0x80) {
+      if (cmd.p1 & 0x60) return [none, SW.WRONG_P1P2];
+      const sfi = cmd.p1 & 0x1f;
+      const found = this.currentDf.children.find((c): c is EfNode => c.kind === 'ef' && c.sfi === sfi);
+      if (!found) return [none, SW.NOT_FOUND];
+      ef = found;
+      this.currentEf = found;
+      offset = cmd.p2;
+    } else {
+      offset = (cmd.p1 << 8) | cmd.p2;
+    }
+    if (!ef) return [none, SW.NO_CURRENT_EF];
+    if (ef.readPin !== undefined && !this.verified.has(ef.readPin)) return [none, SW.SECURITY];
+    const ne = cmd.le ?? 0;
+    if (ne === 0) return [none, SW.WRONG_LENGTH];
+    if (offset >= ef.data.length) return [none, SW.OFFSET_OUTSIDE];
+    const out = ef.data.slice(offset, offset + ne);
+    return [out, out.length < ne ? SW.END_OF_FILE : SW.OK];
+  }
+
+  // ---- PINs --------------------------------------------------------------------
+
+  private verify(cmd: ParsedApdu): number {
+    if (cmd.p1 !== 0x00) return SW.WRONG_P1P2;
+    const pin = this.pins.get(cmd.p2);
+    if (!pin) return SW.REF_NOT_FOUND;
+    const data = cmd.data ?? new Uint8Array(0);
+    if (data.length === 0) {
+      if (pin.triesLeft === 0) return SW.BLOCKED;
+      return this.verified.has(cmd.p2) ? SW.OK : 0x63c0 | pin.triesLeft;
+    }
+    return this.checkPin(cmd.p2, pin, data);
+  }
+
+  private checkPin(reference: number, pin: PinState, candidate: Uint8Array): number {
+    if (pin.triesLeft === 0) return SW.BLOCKED;
+    if (bytesEqual(candidate, pin.value)) {
+      pin.triesLeft = pin.maxTries;
+      this.verified.add(reference);
+      return SW.OK;
+    }
+    pin.triesLeft--;
+    this.verified.delete(reference);
+    return 0x63c0 | pin.triesLeft;
+  }
+
+  private newValueOk(pin: PinState, value: Uint8Array): boolean {
+    return value.length >= (pin.spec.minLength ?? 4) && value.length <= (pin.spec.maxLength ?? 16);
+  }
+
+  private changeReferenceData(cmd: ParsedApdu): number {
+    if (cmd.p1 !== 0x00) return SW.WRONG_P1P2;
+    const pin = this.pins.get(cmd.p2);
+    if (!pin) return SW.REF_NOT_FOUND;
+    const data = cmd.data ?? new Uint8Array(0);
+    const oldLength = pin.value.length;
+    if (data.length <= oldLength) return SW.WRONG_DATA;
+    const sw = this.checkPin(cmd.p2, pin, data.subarray(0, oldLength));
+    if (sw !== SW.OK) return sw;
+    const next = data.slice(oldLength);
+    if (!this.newValueOk(pin, next)) return SW.WRONG_DATA;
+    pin.value = next;
+    return SW.OK;
+  }
+
+  private resetRetryCounter(cmd: ParsedApdu): number {
+    if (cmd.p1 !== 0x00 && cmd.p1 !== 0x01) return SW.WRONG_P1P2;
+    const pin = this.pins.get(cmd.p2);
+    if (!pin) return SW.REF_NOT_FOUND;
+    const pukRef = pin.spec.pukReference;
+    const puk = pukRef === undefined ? undefined : this.pins.get(pukRef);
+    if (!puk || pukRef === undefined) return SW.CONDITIONS;
+    const data = cmd.data ?? new Uint8Array(0);
+    const pukLength = puk.value.length;
+    if (cmd.p1 === 0x01 ? data.length !== pukLength : data.length <= pukLength) return SW.WRONG_DATA;
+    const sw = this.checkPin(pukRef, puk, data.subarray(0, pukLength));
+    if (sw !== SW.OK) return sw;
+    if (cmd.p1 === 0x00) {
+      const next = data.slice(pukLength);
+      if (!this.newValueOk(pin, next)) return SW.WRONG_DATA;
+      pin.value = next;
+    }
+    pin.triesLeft = pin.maxTries;
+    return SW.OK;
+  }
+
+  // ---- test command --------------------------------------------------------------
+
+  private testCommand(cmd: ParsedApdu): [Uint8Array, number] {
+    const data = cmd.data ?? new Uint8Array(0);
+    if (cmd.p1 === 0x00) return [data.slice(), SW.OK];
+    if (cmd.p1 === 0x01) {
+      let x = 0;
+      for (const b of data) x ^= b;
+      return [Uint8Array.of(data.length >> 8, data.length & 0xff, x), SW.OK];
+    }
+    if (cmd.p1 & 0x80) {
+      const n = ((cmd.p1 & 0x7f) << 8) | cmd.p2;
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = i & 0xff;
+      return [out, SW.OK];
+    }
+    return [new Uint8Array(0), SW.WRONG_P1P2];
+  }
+}
+
+// ---- factories -------------------------------------------------------------------
+
+/** The HCA personnel card ATR (confirmed): T=1 only, TA1=18, IFSC 254, historical bytes "PV_J2D081". */
+export const HCA_ATR = Uint8Array.of(0x3b, 0xf9, 0x18, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x45, 0x50, 0x56, 0x5f, 0x4a, 0x32, 0x44, 0x30, 0x38, 0x31, 0xb6);
+
+/**
+ * ATR of the virtual T=0 card: TS 3B, T0 = 0x95 (TA1 TD1, 5 historical bytes), TA1 = 0x13 (Fi 372,
+ * Di 4), TD1 = 0x00 (T=0 only, no TCK), historical bytes "VT0CD".
+ */
+export const T0_CARD_ATR = Uint8Array.of(0x3b, 0x95, 0x13, 0x00, 0x56, 0x54, 0x30, 0x43, 0x44);
+
+/**
+ * The HCA-like layout. Everything but the ATR is ASSUMED (the real AID, file IDs and references
+ * are not public; see DESIGN.md §5). The trace recorder / probe will confirm or correct it.
+ */
+export const HCA_LIKE_LAYOUT = {
+  /** DF name of the HCA applet. Assumed: national RID D158 (Taiwan) + "HCA". */
+  aid: Uint8Array.of(0xd1, 0x58, 0x00, 0x00, 0x01, 0x48, 0x43, 0x41),
+  dfFid: 0x4843,
+  files: {
+    /** Basic data (name, ID number, category), readable without a PIN. */
+    basicData: { fid: 0x0001, sfi: 1 },
+    /** Card information: card number "GH" + 12 digits, validity dates. */
+    cardInfo: { fid: 0x0002, sfi: 2 },
+    /** Certificates 0..3: HCA CA, signature, encryption, GRCA root. */
+    certificates: [0x0010, 0x0011, 0x0012, 0x0013],
+  },
+  /** VERIFY P2 of the user PIN (assumed). */
+  pinReference: 0x81,
+  /** Reference of the PUK (assumed). */
+  pukReference: 0x82,
+  /** Default test values (virtual card only). */
+  defaultPin: '123456',
+  defaultPuk: '12345678',
+  /** Serial number in EF.GDO-like file 3F00/2F02. */
+  serialFid: 0x2f02,
+} as const;
+
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** A fake DER "certificate": SEQUENCE with a long length and deterministic content, `total` bytes in all. */
+export function fakeCertificate(total: number, seed: number): Uint8Array {
+  const out = new Uint8Array(total);
+  out[0] = 0x30;
+  out[1] = 0x82;
+  out[2] = ((total - 4) >> 8) & 0xff;
+  out[3] = (total - 4) & 0xff;
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 4; i < total; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export interface HcaLikeCardOptions {
+  /** PIN (ASCII digits); default "123456". */
+  pin?: string;
+  puk?: string;
+  pinTriesLeft?: number;
+  /** Card number digits after "GH" (12 digits); default "000012345678". */
+  cardNumber?: string;
+  /** Size of the signature certificate (EF 0011), default 2100 bytes (the benchmark file, > 2 KB). */
+  signatureCertificateSize?: number;
+  /** Version 1 cards lack certificates 2 and 3. */
+  version?: 1 | 2;
+  challengeSeed?: number;
+  atr?: Uint8Array;
+}
+
+/**
+ * An HCA-like card: the real HCA ATR (T=1 only, TA1=18, IFSC 254) and the
+ * ASSUMED layout of `HCA_LIKE_LAYOUT`:
+ *
+ * ```
+ * MF 3F00
+ * ├─ EF 2F02  serial number (8 bytes)
+ * └─ DF 4843  AID D1 58 00 00 01 48 43 41 (assumed)
+ *    ├─ EF 0001 (SFI 1) basic data: "name|ID|category" UTF-8-free ASCII placeholder
+ *    ├─ EF 0002 (SFI 2) card info: "GH" + 12 digits, valid-from, valid-to (YYYYMMDD)
+ *    ├─ EF 0010 certificate 0 (HCA CA), 1200 bytes
+ *    ├─ EF 0011 certificate 1 (signature), 2100 bytes by default
+ *    ├─ EF 0012 certificate 2 (encryption), 1500 bytes (version 2)
+ *    └─ EF 0013 certificate 3 (GRCA root), 1400 bytes (version 2)
+ * PIN reference 0x81 (default "123456", 3 tries), PUK reference 0x82 ("12345678", 10 tries)
+ * ```
+ */
+export function createHcaLikeCard(options: HcaLikeCardOptions & { label?: string } = {}): VirtualCard {
+  const L = HCA_LIKE_LAYOUT;
+  const cardNumber = options.cardNumber ?? '000012345678';
+  const version = options.version ?? 2;
+  const certs: VirtualEfSpec[] = [
+    { type: 'ef', fid: 0x0010, data: fakeCertificate(1200, 10), description: 'certificate 0: HCA CA' },
+    {
+      type: 'ef',
+      fid: 0x0011,
+      data: fakeCertificate(options.signatureCertificateSize ?? 2100, 11),
+      description: 'certificate 1: signature',
+    },
+  ];
+  if (version === 2) {
+    certs.push({ type: 'ef', fid: 0x0012, data: fakeCertificate(1500, 12), description: 'certificate 2: encryption' });
+    certs.push({ type: 'ef', fid: 0x0013, data: fakeCertificate(1400, 13), description: 'certificate 3: GRCA root' });
+  }
+  return new VirtualCard({
+    atr: options.atr ?? HCA_ATR,
+    label: options.label ?? 'HCA-like card',
+    challengeSeed: options.challengeSeed ?? 0x48434131,
+    fileSystem: {
+      type: 'df',
+      fid: 0x3f00,
+      children: [
+        { type: 'ef', fid: L.serialFid, data: ascii('VHCA0001'), description: 'serial number' },
+        {
+          type: 'df',
+          fid: L.dfFid,
+          aid: L.aid,
+          description: 'HCA applet (assumed)',
+          children: [
+            { type: 'ef', fid: L.files.basicData.fid, sfi: L.files.basicData.sfi, data: ascii('VIRTUAL HOLDER|A123456789|doctor'), description: 'basic data' },
+            { type: 'ef', fid: L.files.cardInfo.fid, sfi: L.files.cardInfo.sfi, data: ascii(`GH${cardNumber}|20240101|20281231`), description: 'card info' },
+            ...certs,
+          ],
+        },
+      ],
+    },
+    pins: [
+      {
+        reference: L.pinReference,
+        value: ascii(options.pin ?? L.defaultPin),
+        maxTries: 3,
+        ...(options.pinTriesLeft === undefined ? {} : { triesLeft: options.pinTriesLeft }),
+        pukReference: L.pukReference,
+        minLength: 6,
+        maxLength: 8,
+      },
+      { reference: L.pukReference, value: ascii(options.puk ?? L.defaultPuk), maxTries: 10, minLength: 8, maxLength: 8 },
+    ],
+  });
+}
+
+export interface T0CardOptions {
+  /** ATR, default `T0_CARD_ATR` (TA1 = 13, T=0 only). */
+  atr?: Uint8Array;
+  pin?: string;
+  challengeSeed?: number;
+}
+
+/**
+ * A T=0 card with the HCA-like file layout (same files and PINs) but a T=0 ATR
+ * (default TA1 = 0x13: Fi 372, Di 4). For the T=0 paths (61xx, 6Cxx).
+ */
+export function createT0Card(options: T0CardOptions = {}): VirtualCard {
+  return createHcaLikeCard({
+    label: 'T=0 card',
+    atr: options.atr ?? T0_CARD_ATR,
+    ...(options.pin === undefined ? {} : { pin: options.pin }),
+    challengeSeed: options.challengeSeed ?? 0x54304344,
+  });
+}

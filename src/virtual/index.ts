@@ -1,0 +1,43 @@
+/**
+ * `webccid/virtual`: a byte-level virtual CCID reader and ISO 7816-4 card
+ * behind the USB seam, a virtual `navigator.usb`, reader presets and faults.
+ * Browser-safe: no Node imports.
+ *
+ * ```ts
+ * const reader = createVirtualReader({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+ * const usb = new VirtualUsb({ devices: [reader] });
+ * ```
+ */
+export { createVirtualReader, VirtualReader, VIRTUAL_READER_ENDPOINTS } from './reader.js';
+export type { VirtualReaderOptions, VirtualReaderStats, SecureRequest, SecureOutcome } from './reader.js';
+export { VirtualUsb } from './backend.js';
+export type { VirtualUsbOptions } from './backend.js';
+export { VirtualUsbDevice } from './usb-device.js';
+export type {
+  VirtualUsbDeviceInit,
+  VirtualConfigurationInit,
+  VirtualInterfaceInit,
+  VirtualEndpointInit,
+  ClaimRefusal,
+  UsbTrafficStats,
+  ControlInAnswer,
+  ConnectionListener,
+} from './usb-device.js';
+export { createUsbError, USB_ERROR_MESSAGES } from './usb-errors.js';
+export type { UsbErrorName } from './usb-errors.js';
+export {
+  VirtualCard,
+  createHcaLikeCard,
+  createT0Card,
+  fakeCertificate,
+  HCA_ATR,
+  HCA_LIKE_LAYOUT,
+  T0_CARD_ATR,
+  VIRTUAL_TEST_INS,
+} from './card.js';
+export type { VirtualCardOptions, VirtualDfSpec, VirtualEfSpec, VirtualPinSpec, HcaLikeCardOptions, T0CardOptions } from './card.js';
+export { T0CardEngine } from './t0-card.js';
+export type { T0Exchange } from './t0-card.js';
+export { VIRTUAL_READER_PRESETS, VIRTUAL_READER_PRESET_NAMES } from './presets.js';
+export type { VirtualReaderPreset, VirtualReaderPresetName } from './presets.js';
+export type { VirtualFault, VirtualFaultSpec, FaultTrigger, FaultHandle } from './faults.js';
