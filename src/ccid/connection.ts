@@ -123,6 +123,7 @@ export class CcidConnection {
 
   /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
   transmit(apdu: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
     return this.lock.run(() => this.transmitLocked(apdu, options));
   }
 
@@ -131,6 +132,7 @@ export class CcidConnection {
    * the ones `fn` sends through `tx`.
    */
   startTransaction<T>(fn: (tx: CardTransaction) => Promise<T>): Promise<T> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
     return this.lock.run(() => fn({ transmit: (apdu, options = {}) => this.transmitLocked(apdu, options) }));
   }
 
@@ -174,9 +176,7 @@ export class CcidConnection {
   }
 
   private checkUsable(): void {
-    if (this.reader.isClosed) {
-      throw this.reader.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
-    }
+    if (this.reader.isClosed) throw this.reader.closedError();
     if (this.removed) {
       throw new SlotError('ccid/card-absent', 'The card was removed; insert it and connect again.', 0x42, CCID_ERROR.ICC_MUTE);
     }
@@ -207,11 +207,11 @@ export class CcidConnection {
     const d = this.reader.descriptor;
     this.t1 = new T1Host({ ifsc: this.atr.ifsc ?? 32, ifsd: 32, edc: this.atr.edc ?? 'lrc' });
     const wanted = Math.min(254, d.dwMaxIFSD || 254);
-    if (!d.features.autoIfsd && wanted > 32) {
+    if (!d.features.autoIfsd && wanted !== 32) {
       try {
         await this.runT1(this.t1.negotiateIfsd(wanted), signal);
       } catch (e) {
-        // IFSD stays 32: slower, still correct.
+        // IFSD stays 32 (the card's default).
         if (e instanceof TransportError || e instanceof AbortError) throw e;
       }
     }

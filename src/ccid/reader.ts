@@ -72,6 +72,7 @@ export class CcidReader extends EventTarget {
   private readonly connections = new Map<number, CcidConnection>();
   private readonly present: Array<boolean | undefined>;
   private disconnected = false;
+  private closing = false;
   private closed = false;
   private readonly onBackendDisconnect: ((event: { device: UsbDeviceLike }) => void) | undefined;
 
@@ -184,6 +185,11 @@ export class CcidReader extends EventTarget {
     return this.closed || this.disconnected;
   }
 
+  /** True from the moment `close()` is called: no new exchange is accepted. */
+  get isClosing(): boolean {
+    return this.closing || this.isClosed;
+  }
+
   /** Asks the reader whether a card is in `slot` and powered. */
   async status(slot = 0, options: { signal?: AbortSignal } = {}): Promise<SlotStatus> {
     this.checkSlot(slot);
@@ -202,7 +208,7 @@ export class CcidReader extends EventTarget {
    */
   async connect(slot = 0, options: ConnectOptions = {}): Promise<CcidConnection> {
     this.checkSlot(slot);
-    if (this.isClosed) throw this.closedError();
+    if (this.isClosing) throw this.closedError();
     this.connections.get(slot)?.invalidate();
     const connection = await CcidConnection.establish(this, slot, this.slotLocks[slot]!, options);
     this.connections.set(slot, connection);
@@ -215,9 +221,10 @@ export class CcidReader extends EventTarget {
    * closes the device.
    */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     await Promise.all(this.slotLocks.map((m) => m.run(async () => undefined)));
+    this.closed = true;
     for (const c of this.connections.values()) c.invalidate();
     this.transport.shutDown(new TransportError('transport/closed', 'The reader was closed.'));
     if (this.onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.onBackendDisconnect);
@@ -243,7 +250,8 @@ export class CcidReader extends EventTarget {
     return this.present[slot];
   }
 
-  private closedError(): WebCcidError {
+  /** @internal */
+  closedError(): WebCcidError {
     return this.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
   }
 

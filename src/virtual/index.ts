@@ -41,3 +41,5 @@ export type { T0Exchange } from './t0-card.js';
 export { VIRTUAL_READER_PRESETS, VIRTUAL_READER_PRESET_NAMES } from './presets.js';
 export type { VirtualReaderPreset, VirtualReaderPresetName } from './presets.js';
 export type { VirtualFault, VirtualFaultSpec, FaultTrigger, FaultHandle } from './faults.js';
+export { RawCcidSession } from './raw-session.js';
+export type { RawSessionOptions } from './raw-session.js';
