@@ -276,19 +276,21 @@ export class CcidConnection {
   // ---- APDU levels ----------------------------------------------------
 
   private async transmitShortApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (parseApdu(apdu).extended) {
+    const parsed = parseApdu(apdu);
+    if (parsed.extended) {
       throw new ProtocolError(
         'protocol/apdu-too-long',
         'This reader exchanges short APDUs only; an extended APDU (more than 255 data bytes or Le over 256) cannot be sent through it.',
       );
     }
-    const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: apdu }, this.apduSeconds(apdu.length, 258), signal);
+    const cardSeconds = this.apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
+    const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: apdu }, cardSeconds, signal);
     return r.abData.slice();
   }
 
   private async transmitExtendedApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const maxData = this.reader.descriptor.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
-    const cardSeconds = this.apduSeconds(apdu.length, 65538);
+    const cardSeconds = this.apduSeconds(apdu.length, (parseApdu(apdu).le ?? 0) + 2);
     let r: CcidResponse;
     if (apdu.length <= maxData) {
       r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: LEVEL_SINGLE, abData: apdu }, cardSeconds, signal);
@@ -336,16 +338,22 @@ export class CcidConnection {
     return wireTimeSeconds({ bytes, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz, guardEtu: this.atr.extraGuardTime, protocol });
   }
 
-  /** Card time for a whole APDU run by the reader: wire time both ways and one waiting time per block. */
+  /**
+   * Card time for a whole APDU run by the reader: wire time both ways and one
+   * waiting time per T=1 block (command blocks of IFSC, answer blocks of the
+   * reader's IFSD), or two work waiting times for T=0. A card that needs
+   * longer asks for it (WTX, NULL bytes) and the reader sends time extensions.
+   */
   private apduSeconds(commandLength: number, maxResponse: number): number {
     const protocol = this.protocol === 't1' ? 1 : 0;
-    const ifs = this.atr.ifsc ?? 32;
-    const blocks = Math.ceil(commandLength / ifs) + Math.ceil(Math.min(maxResponse, 4096) / ifs) + 1;
+    const ifsc = this.atr.ifsc ?? 32;
+    const ifsd = Math.min(254, this.reader.descriptor.dwMaxIFSD || 32);
+    const blocks = Math.ceil(commandLength / ifsc) + Math.ceil(maxResponse / ifsd);
     const wait =
       protocol === 1
         ? this.bwt() * blocks
         : 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
-    return wait + this.wire(commandLength + Math.min(maxResponse, 4096) + blocks * 4, protocol);
+    return wait + this.wire(commandLength + maxResponse + blocks * 4, protocol);
   }
 
   private opts(cardSeconds: number, signal: AbortSignal | undefined) {

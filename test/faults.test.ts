@@ -1,0 +1,193 @@
+/**
+ * Every fault the virtual reader can inject ends in a typed error (or is
+ * recovered transparently where the protocol allows it) within its timeout,
+ * and the next APDU works.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { concatBytes } from '../src/bytes.js';
+import { SlotError, TransportError, WebCcidError } from '../src/errors.js';
+import { createHcaLikeCard, HCA_LIKE_LAYOUT, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
+import { openStack, sw, type Stack } from './helpers/stack.js';
+
+const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
+/** Timeouts scaled down so that a mute card costs a fraction of a second. */
+const DRIVER = { timeoutFactor: 0.1, usbSlackMs: 100 };
+
+let open: Stack[] = [];
+afterEach(async () => {
+  for (const s of open) await s.reader.close();
+  open = [];
+});
+
+async function connected(preset: VirtualReaderPresetName) {
+  const s = await openStack({ preset, card: createHcaLikeCard() }, DRIVER);
+  open.push(s);
+  const connection = await s.reader.connect(0);
+  expect(sw(await connection.transmit(SELECT_HCA))).toBe(0x9000);
+  return { ...s, connection };
+}
+
+/** Runs one APDU under `fault`; returns the error (or undefined) and the time it took. */
+async function underFault(s: Awaited<ReturnType<typeof connected>>, fault: VirtualFault) {
+  s.device.injectFault(fault);
+  const started = performance.now();
+  let error: unknown;
+  try {
+    const r = await s.connection.transmit(SELECT_HCA);
+    expect(sw(r)).toBe(0x9000);
+  } catch (e) {
+    error = e;
+  }
+  return { error, ms: performance.now() - started };
+}
+
+const PRESETS: VirtualReaderPresetName[] = ['castles-ezccid', 'omnikey-3121'];
+
+describe.each(PRESETS)('faults on %s', (preset) => {
+  it('time extensions: the answer still comes, the timer restarted each time', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'time-extension', count: 3, multiplier: 2 });
+    expect(error).toBeUndefined();
+    expect(s.reader.transport.stats.timeExtensions).toBe(3);
+  });
+
+  it('S(WTX) from the card: answered, the APDU completes', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'wtx', multiplier: 10 });
+    expect(error).toBeUndefined();
+  });
+
+  it('stale bSeq: the old answers are dropped', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'stale-seq', count: 2 });
+    expect(error).toBeUndefined();
+    expect(s.reader.transport.stats.staleFrames).toBeGreaterThanOrEqual(2);
+  });
+
+  it('garbage on bulk-in: ccid/malformed-frame, then the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'garbage' });
+    expect(error).toBeInstanceOf(WebCcidError);
+    expect((error as WebCcidError).code).toBe('ccid/malformed-frame');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('wrong dwLength: ccid/length-mismatch, then the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'wrong-length', delta: 3 });
+    expect((error as WebCcidError).code).toBe('ccid/length-mismatch');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('bulk-in stall: transport/stall, the endpoint is cleared, the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'stall', endpoint: 'in', dropAnswer: true });
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).code).toBe('transport/stall');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('bulk-out stall: transport/stall, then the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'stall', endpoint: 'out' });
+    expect((error as TransportError).code).toBe('transport/stall');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('a failed transfer: transport/failed, then the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error } = await underFault(s, { kind: 'transfer-error', direction: 'out' });
+    expect((error as TransportError).code).toBe('transport/failed');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('hardware error: ccid/hw-error and a hardwareerror event; the next APDU works', async () => {
+    const s = await connected(preset);
+    const events: unknown[] = [];
+    s.reader.addEventListener('hardwareerror', (e) => events.push((e as CustomEvent).detail));
+    const { error } = await underFault(s, { kind: 'hardware-error', code: 1 });
+    expect(error).toBeInstanceOf(SlotError);
+    expect((error as SlotError).code).toBe('ccid/hw-error');
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(events).toEqual([{ slot: 0, code: 1 }]);
+  });
+
+  it('a mute reader: typed timeout (or a transparent T=1 recovery) within the timeout, then ABORT and the next APDU works', async () => {
+    const s = await connected(preset);
+    const { error, ms } = await underFault(s, { kind: 'mute' });
+    if (error !== undefined) {
+      expect((error as WebCcidError).code).toBe('transport/timeout');
+    }
+    // The longest command timeout at this scale is well under 2 s; never a hang.
+    expect(ms).toBeLessThan(2000);
+    expect(s.reader.transport.stats.aborts).toBeGreaterThanOrEqual(1);
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('card removed: ccid/card-absent and a cardremoved event; reinserted, a new connection works', async () => {
+    const s = await connected(preset);
+    const events: string[] = [];
+    s.reader.addEventListener('cardremoved', () => events.push('removed'));
+    s.reader.addEventListener('cardinserted', () => events.push('inserted'));
+    const { error } = await underFault(s, { kind: 'card-removal' });
+    expect(error).toBeInstanceOf(SlotError);
+    expect((error as SlotError).code).toBe('ccid/card-absent');
+    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'ccid/card-absent' });
+    s.device.insertCard(createHcaLikeCard());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(['removed', 'inserted']);
+    const again = await s.reader.connect(0);
+    expect(sw(await again.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('unplugged mid-transfer: transport/disconnected, one disconnect event; plugged back, a new reader works', async () => {
+    const s = await connected(preset);
+    let disconnects = 0;
+    s.reader.addEventListener('disconnect', () => disconnects++);
+    const { error } = await underFault(s, { kind: 'unplug' });
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).code).toBe('transport/disconnected');
+    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'transport/disconnected' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(disconnects).toBe(1);
+    s.device.plug();
+    const { CcidReader } = await import('../src/ccid/reader.js');
+    const reader = await CcidReader.open(s.device, { backend: s.usb });
+    const c = await reader.connect(0);
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    await reader.close();
+  });
+});
+
+describe('cancellation', () => {
+  it('an AbortSignal ends a slow exchange with code "aborted"; the reader recovers', async () => {
+    const s = await openStack({ preset: 'omnikey-3121', card: createHcaLikeCard() }, DRIVER);
+    open.push(s);
+    const c = await s.reader.connect(0);
+    s.device.injectFault({ kind: 'mute' });
+    const controller = new AbortController();
+    const pending = c.transmit(SELECT_HCA, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+});
+
+describe('claim refusals are explained', () => {
+  it('Chrome protected class -> transport/protected-class', async () => {
+    await expect(openStack({ preset: 'castles-ezccid', claimRefusal: 'protected-class' })).rejects.toMatchObject({
+      code: 'transport/protected-class',
+    });
+  });
+  it('OS-held interface -> transport/os-held', async () => {
+    await expect(openStack({ preset: 'castles-ezccid', claimRefusal: 'os-held' })).rejects.toMatchObject({ code: 'transport/os-held' });
+  });
+  it('no permission -> transport/no-permission', async () => {
+    await expect(openStack({ preset: 'castles-ezccid', accessDenied: true })).rejects.toMatchObject({ code: 'transport/no-permission' });
+  });
+  it('a character-level reader is refused clearly', async () => {
+    await expect(openStack({ preset: 'castles-ezccid', exchangeLevel: 'character' })).rejects.toMatchObject({
+      code: 'ccid/unsupported-level',
+    });
+  });
+});
