@@ -11,6 +11,10 @@ export interface WebCcidErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Base class. Thrown directly (no subclass) only for helper and test-tool codes:
+ * `bytes/bad-hex` (fromHex), `virtual/unknown-preset`, `virtual/bad-slot` (virtual reader).
+ */
 export class WebCcidError extends Error {
   /** Stable machine-readable identifier, `layer/what`, e.g. `ccid/icc-mute`. */
   readonly code: string;
@@ -28,8 +32,8 @@ export class WebCcidError extends Error {
  *
  * Codes: `transport/disconnected`, `transport/timeout`, `transport/stall`,
  * `transport/babble`, `transport/protected-class`, `transport/os-held`,
- * `transport/no-permission`, `transport/no-webusb`, `transport/no-reader`, `transport/closed`,
- * `transport/failed`.
+ * `transport/no-permission`, `transport/no-webusb` (Node: no `usb` package),
+ * `transport/no-reader` (Node: no matching device), `transport/closed`, `transport/failed`.
  */
 export class TransportError extends WebCcidError {}
 
@@ -40,7 +44,8 @@ export class TransportError extends WebCcidError {}
  * Codes: `ccid/malformed-frame`, `ccid/length-mismatch`, `ccid/unexpected-message`,
  * `ccid/no-class-descriptor`, `ccid/bad-descriptor`, `ccid/unsupported-level`,
  * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`, `ccid/bad-field`,
- * `ccid/slot-busy`, `ccid/not-connected`.
+ * `ccid/slot-busy` (the driver's own check, not bError 0xE0), `ccid/not-connected`.
+ * Reader-reported failures are SlotError (below).
  */
 export class CcidError extends WebCcidError {}
 
@@ -49,13 +54,14 @@ export class CcidError extends WebCcidError {}
  * `bError` is the reader's error code; `iccStatus` tells whether a card is
  * present (0 active, 1 present but inactive, 2 absent).
  *
- * Codes (from bError): `ccid/cmd-aborted`, `ccid/icc-mute`, `ccid/xfr-parity-error`,
- * `ccid/xfr-overrun`, `ccid/hw-error`, `ccid/bad-atr-ts`, `ccid/bad-atr-tck`,
- * `ccid/icc-protocol-not-supported`, `ccid/icc-class-not-supported`,
- * `ccid/procedure-byte-conflict`, `ccid/deactivated-protocol`, `ccid/busy-with-auto-sequence`,
- * `ccid/pin-timeout`, `ccid/pin-cancelled`, `ccid/cmd-slot-busy`, `ccid/card-absent`
- * (bError 0xFE with iccStatus 2), `ccid/bad-parameter` (bError 1..127: offset of the bad
- * field), `ccid/command-not-supported` (bError 0), `ccid/slot-error` (anything else).
+ * Codes (slotErrorFrom): `ccid/card-absent` (iccStatus 2, whatever bError; also thrown by a
+ * connection whose card was removed), else from bError: `ccid/cmd-aborted` (FF), `ccid/icc-mute` (FE),
+ * `ccid/xfr-parity-error` (FD), `ccid/xfr-overrun` (FC), `ccid/hw-error` (FB), `ccid/bad-atr-ts` (F8),
+ * `ccid/bad-atr-tck` (F7), `ccid/icc-protocol-not-supported` (F6), `ccid/icc-class-not-supported` (F5),
+ * `ccid/procedure-byte-conflict` (F4), `ccid/deactivated-protocol` (F3), `ccid/busy-with-auto-sequence` (F2),
+ * `ccid/pin-timeout` (F0), `ccid/pin-cancelled` (EF), `ccid/cmd-slot-busy` (E0),
+ * `ccid/command-not-supported` (00), `ccid/bad-parameter` (01..7F: offset of the bad field),
+ * `ccid/slot-error` (anything else: 80, vendor 81..C0, reserved).
  */
 export class SlotError extends CcidError {
   readonly bStatus: number;
@@ -75,9 +81,9 @@ export class SlotError extends CcidError {
  * errors the engine could not recover from.
  *
  * Codes: `protocol/bad-atr`, `protocol/no-common-protocol`, `protocol/pps-failed`,
- * `protocol/t1-unrecoverable`, `protocol/t1-resynchronised`, `protocol/t1-aborted`, `protocol/t1-bad-block`,
- * `protocol/t0-bad-response`, `protocol/bad-apdu`, `protocol/bad-response`, `protocol/apdu-too-long`,
- * `protocol/bad-parameters`.
+ * `protocol/t1-unrecoverable`, `protocol/t1-resynchronised` (the command may or may not have run),
+ * `protocol/t1-aborted`, `protocol/t1-bad-block`, `protocol/t0-bad-response`, `protocol/bad-apdu`,
+ * `protocol/bad-response`, `protocol/apdu-too-long`, `protocol/bad-parameters`.
  */
 export class ProtocolError extends WebCcidError {}
 
@@ -85,12 +91,13 @@ export class ProtocolError extends WebCcidError {}
  * The card answered, with a status word other than success. `sw` is
  * SW1 << 8 | SW2; `data` is the response data that came with it (may be empty).
  *
- * Codes: `apdu/status` (generic), `apdu/security-not-satisfied` (6982),
- * `apdu/auth-method-blocked` (6983 outside PIN context: use PinBlockedError),
- * `apdu/file-not-found` (6A82), `apdu/wrong-length` (6700), `apdu/ins-not-supported` (6D00),
- * `apdu/cla-not-supported` (6E00), `apdu/wrong-p1p2` (6A86/6B00), `apdu/conditions-not-satisfied` (6985),
- * `apdu/func-not-supported` (6A81), `apdu/incorrect-data` (6A80), `apdu/record-not-found` (6A83),
- * `apdu/memory-failure` (6581), `apdu/not-enough-memory` (6A84), `apdu/warning` (62xx/63xx other than 63Cx).
+ * Codes (src/iso7816/status.ts): `apdu/status` (anything not listed, and 61xx from checkResponse),
+ * `apdu/security-not-satisfied` (6982), `apdu/file-not-found` (6A82),
+ * `apdu/wrong-length` (6700, 6Cxx), `apdu/ins-not-supported` (6D00), `apdu/cla-not-supported` (6E00),
+ * `apdu/wrong-p1p2` (6A86/6B00), `apdu/conditions-not-satisfied` (6985), `apdu/func-not-supported` (6A81),
+ * `apdu/incorrect-data` (6A80), `apdu/record-not-found` (6A83), `apdu/memory-failure` (6581),
+ * `apdu/not-enough-memory` (6A84), `apdu/warning` (62xx/63xx other than 63Cx).
+ * 6983 and 63C0 are always PinBlockedError, 63C1..63CF PinIncorrectError (subclasses below).
  */
 export class ApduError extends WebCcidError {
   readonly sw: number;
@@ -111,7 +118,7 @@ export class ApduError extends WebCcidError {
   }
 }
 
-/** 63Cx: the PIN (or PUK) was wrong; `retriesLeft` = x. Code `apdu/pin-incorrect`. */
+/** 63C1..63CF: the PIN (or PUK) was wrong; `retriesLeft` = x. Code `apdu/pin-incorrect`. */
 export class PinIncorrectError extends ApduError {
   readonly retriesLeft: number;
 

@@ -31,6 +31,9 @@ export const S = {
   openVirtual: 'Open virtual reader',
   chooseUsb: 'Choose a USB reader…',
   closeReader: 'Close reader',
+  usbHint:
+    'Chrome lets an ordinary HTTPS page use only readers whose interface is not class 0x0B (vendor-class CCID readers, the Castles EZ100PU); ' +
+    'class 0x0B readers need an Isolated Web App. The operating system’s own smart-card service must not hold the reader.',
   virtualControls: 'Virtual hardware',
   removeCard: 'Remove card',
   insertCard: 'Insert card',
@@ -52,6 +55,8 @@ export const S = {
 
   // ---- reader panel
   readerHeading: 'Reader identity',
+  badgeVirtual: 'virtual',
+  badgeUsb: 'USB',
   descriptorHeading: 'CCID class descriptor',
   noReader: 'No reader open.',
   vidPid: 'VID:PID',

@@ -49,9 +49,11 @@ if [ -n "$MISSING" ]; then
   fi
 fi
 
-mkdir -p "$WORK"
-exec 9>"$WORK/.setup.lock"
-flock 9   # one setup at a time (several test workers / engineers)
+if [ "$CHECK_ONLY" = 0 ]; then
+  mkdir -p "$WORK"
+  exec 9>"$WORK/.setup.lock"
+  flock 9   # one setup at a time (several test workers / engineers)
+fi
 
 # ---- 2. kernel ----------------------------------------------------------------------------
 # Cached: $WORK/kernel.env names the unpacked kernel. Otherwise choose the newest
@@ -135,5 +137,10 @@ if ! certutil -L -d "sql:$NSSDB" -n encryption-cert >/dev/null 2>&1; then
   rm -f "$WORK/noise"
 fi
 
-printf 'WEBCCID_QEMU_DIR=%s\nKERNEL=%s\nINITRD=%s\nNSSDB=%s\n' "$WORK" "$KIMAGE" "$INITRD" "$NSSDB" > "$WORK/lab.env"
-log "ready: $(tr '\n' ' ' < "$WORK/lab.env")"
+LAB_ENV=$(printf 'WEBCCID_QEMU_DIR=%s\nKERNEL=%s\nINITRD=%s\nNSSDB=%s\n' "$WORK" "$KIMAGE" "$INITRD" "$NSSDB")
+if [ "$CHECK_ONLY" = 0 ]; then
+  echo "$LAB_ENV" > "$WORK/lab.env"
+elif [ "$(cat "$WORK/lab.env" 2>/dev/null)" != "$LAB_ENV" ]; then
+  echo "$WORK/lab.env is stale (run scripts/qemu/setup.sh)"; exit 1
+fi
+log "ready: $(echo "$LAB_ENV" | tr '\n' ' ')"

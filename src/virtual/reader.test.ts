@@ -304,3 +304,174 @@ describe('robustness', () => {
     );
   });
 });
+
+describe('other commands', () => {
+  it('GetParameters / ResetParameters; an auto-PPS reader negotiates the rate at power-on', async () => {
+    const { reader, s } = await session({ preset: 'ideal', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    expect(reader.slotInfo().cardRate).toEqual({ fiIndex: 1, diIndex: 8 });
+    const p = await s.command({ name: 'GetParameters', bSlot: 0 });
+    expect(p.name === 'Parameters' && p.bProtocolNum).toBe(1);
+    expect(toHex(p.abData)).toBe('18 10 00 45 00 FE 00');
+    const r = await s.command({ name: 'ResetParameters', bSlot: 0 });
+    expect(r.abData[0]).toBe(0x18); // auto-parameters reader: back to what it negotiated
+    const bad = await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('18 10 00') });
+    expect(bad.bStatus).toBe(0x40);
+    expect(bad.bError).toBe(1);
+    const badProto = await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 2, abData: fromHex('18 10 00 45 00') });
+    expect(badProto.bError).toBe(7);
+  });
+
+  it('TPDU reader: ResetParameters goes back to Fi/Di 1/1', async () => {
+    const { reader, s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const p = await s.command({ name: 'GetParameters', bSlot: 0 });
+    expect(p.name === 'Parameters' && p.bProtocolNum).toBe(0);
+    expect(p.abData.length).toBe(5);
+    await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('18 10 00 45 00 FE 00') });
+    const r = await s.command({ name: 'ResetParameters', bSlot: 0 });
+    expect(r.abData[0]).toBe(0x11);
+    expect(reader.slotInfo().readerRate).toEqual({ fiIndex: 1, diIndex: 1 });
+  });
+
+  it('PPS after SetParameters already switched the reader is not understood by the card', async () => {
+    const { s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('18 10 00 45 00 FE 00') });
+    const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: fromHex('FF 11 18 F6') });
+    expect(r.bError).toBe(CCID_ERROR.ICC_MUTE);
+  });
+
+  it('a PPS asking more than the card offers is answered without PPS1 (defaults kept)', async () => {
+    const { reader, s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: fromHex('FF 11 19 F7') });
+    expect(toHex(r.abData)).toBe('FF 01 FE');
+    expect(reader.slotInfo().cardRate).toEqual({ fiIndex: 1, diIndex: 1 });
+    expect(reader.slotInfo().cardProtocol).toBe(1);
+  });
+
+  it('SetDataRateAndClockFrequency picks supported values and reports them', async () => {
+    const { reader, s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const r = await s.command({ name: 'SetDataRateAndClockFrequency', bSlot: 0, dwClockFrequency: 4000, dwDataRate: 100000 });
+    expect(r.name).toBe('DataRateAndClockFrequency');
+    if (r.name !== 'DataRateAndClockFrequency') return;
+    expect(r.dwClockFrequency).toBe(3580);
+    expect(r.dwDataRate).toBe(74400);
+    expect(reader.slotInfo().dataRate).toBe(74400);
+    const exact = await s.command({ name: 'SetDataRateAndClockFrequency', bSlot: 0, dwClockFrequency: 3580, dwDataRate: 115200 });
+    expect(exact.name === 'DataRateAndClockFrequency' && exact.dwDataRate).toBe(115200);
+  });
+
+  it('IccClock, Escape, Mechanical, T0APDU, IccPowerOff, bad bPowerSelect', async () => {
+    const { s } = await session({ preset: 'gemplus-gempc-pinpad', card: createHcaLikeCard(), onEscape: (d) => d.slice().reverse() });
+    expect((await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 4 })).bError).toBe(7);
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 3 });
+    const stop = await s.command({ name: 'IccClock', bSlot: 0, bClockCommand: 1 });
+    expect(stop.name === 'SlotStatus' && stop.bClockStatus).toBe(1);
+    const start = await s.command({ name: 'IccClock', bSlot: 0, bClockCommand: 0 });
+    expect(start.name === 'SlotStatus' && start.bClockStatus).toBe(0);
+    const esc = await s.command({ name: 'Escape', bSlot: 0, abData: fromHex('01 02') });
+    expect(esc.name).toBe('Escape');
+    expect(toHex(esc.abData)).toBe('02 01');
+    expect((await s.command({ name: 'Mechanical', bSlot: 0, bFunction: 1 })).bError).toBe(CCID_ERROR.CMD_NOT_SUPPORTED);
+    expect((await s.command({ name: 'T0APDU', bSlot: 0, bmChanges: 1, bClassGetResponse: 0, bClassEnvelope: 0 })).bError).toBe(
+      CCID_ERROR.CMD_NOT_SUPPORTED,
+    );
+    const off = await s.command({ name: 'IccPowerOff', bSlot: 0 });
+    expect(off.bStatus).toBe(0x01);
+    const x = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: fromHex('00 84 00 00 08') });
+    expect(x.bStatus).toBe(0x41);
+    expect(x.bError).toBe(CCID_ERROR.ICC_MUTE);
+    const noEscape = await session({});
+    expect((await noEscape.s.command({ name: 'Escape', bSlot: 0, abData: fromHex('01') })).bError).toBe(CCID_ERROR.CMD_NOT_SUPPORTED);
+  });
+
+  it('character level: declared, XfrBlock not supported', async () => {
+    const { reader, s } = await session({ exchangeLevel: 'character', card: createHcaLikeCard() });
+    expect(reader.exchangeLevel).toBe('character');
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 5, abData: fromHex('00') });
+    expect(r.bStatus).toBe(0x40);
+    expect(r.bError).toBe(CCID_ERROR.CMD_NOT_SUPPORTED);
+  });
+
+  it('Secure: refused without bPINSupport, cancelled without a hook, the hook can talk to the card', async () => {
+    const verify = fromHex('00 00 00 82 04 00 00 00 00 00 00 00 00 00 00 00 00 00 20 00 81 08 20 FF FF FF FF FF FF FF');
+    const secure = { name: 'Secure' as const, bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: verify };
+    const plain = await session({ card: createHcaLikeCard() });
+    await plain.s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    expect((await plain.s.command(secure)).bError).toBe(CCID_ERROR.CMD_NOT_SUPPORTED);
+    const pinpad = await session({ preset: 'gemplus-gempc-pinpad', card: createHcaLikeCard() });
+    await pinpad.s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    expect((await pinpad.s.command(secure)).bError).toBe(CCID_ERROR.PIN_CANCELLED);
+    const seen: number[] = [];
+    const hooked = await session({
+      card: createHcaLikeCard(),
+      pinpad: true,
+      onSecure: (req) => {
+        seen.push(req.abData[0]!);
+        req.transmit(encodeApdu({ cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: L.aid }));
+        return { response: req.transmit(fromHex('00 20 00 81 06 31 32 33 34 35 36')) };
+      },
+    });
+    await hooked.s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const r = await hooked.s.command(secure);
+    expect(toHex(r.abData)).toBe('90 00');
+    expect(seen).toEqual([0]);
+    const timeout = await session({ card: createHcaLikeCard(), pinpad: 1, onSecure: () => ({ error: 'timeout' }) });
+    await timeout.s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    expect((await timeout.s.command(secure)).bError).toBe(CCID_ERROR.PIN_TIMEOUT);
+  });
+
+  it('a message longer than dwMaxCCIDMessageLength is refused (bError 1)', async () => {
+    const { s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: new Uint8Array(262) });
+    expect(r.bStatus).toBe(0x40);
+    expect(r.bError).toBe(1);
+  });
+});
+
+describe('time model', () => {
+  it('counts wire time at the negotiated rate: reading 2 KB is ~12x faster at TA1=18 than at the default', async () => {
+    const read = async (pps: boolean) => {
+      const { reader, s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+      await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+      if (pps) await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: fromHex('FF 11 18 F6') });
+      await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex(pps ? '18 10 00 45 00 FE 00' : '11 10 00 45 00 FE 00') });
+      reader.resetStats();
+      let ns: 0 | 1 = 0;
+      const send = async (apdu: Uint8Array) => {
+        const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: iBlock(ns, apdu) });
+        ns = (ns ^ 1) as 0 | 1;
+        return r;
+      };
+      await send(encodeApdu({ cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: L.aid }));
+      await send(fromHex('00 A4 02 0C 02 00 11'));
+      for (let off = 0; off < 2100; off += 32) await send(encodeApdu({ cla: 0, ins: 0xb0, p1: off >> 8, p2: off & 0xff, le: 28 }));
+      return reader.stats;
+    };
+    const slow = await read(false);
+    const fast = await read(true);
+    expect(slow.wireBytes).toBe(fast.wireBytes);
+    expect(slow.wireSeconds / fast.wireSeconds).toBeCloseTo(12, 5);
+    expect(fast.modelledSeconds).toBeGreaterThan(fast.wireSeconds - 1e-12);
+    expect(fast.apdus).toBe(2 + 66);
+  });
+
+  it('timeScale 1 sleeps for the modelled wire time', async () => {
+    const { reader, s } = await session({ preset: 'castles-ezccid', card: createHcaLikeCard(), timeScale: 1 });
+    await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+    await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('11 10 00 45 00 FE 00') });
+    reader.resetStats();
+    const t0 = performance.now();
+    // 200-byte answer; the card's IFSD is still 32, so 9 + 36 characters at 9624 bps: about 56 ms on the wire.
+    await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: iBlock(0, fromHex('80 EE 80 C8 C8')) });
+    const elapsed = (performance.now() - t0) / 1000;
+    expect(reader.stats.wireBytes).toBe(9 + 36);
+    expect(reader.stats.wireSeconds).toBeCloseTo((45 * 12 * 372) / 3_580_000, 9);
+    expect(elapsed).toBeGreaterThanOrEqual(reader.stats.wireSeconds * 0.9);
+  });
+});

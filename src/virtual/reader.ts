@@ -1097,6 +1097,12 @@ export class VirtualReader extends VirtualUsbDevice {
   private async pps(slot: SlotState, request: Uint8Array): Promise<Answer> {
     slot.ppsAllowed = false;
     const atr = slot.atr!;
+    const sameRate = slot.readerRate.fiIndex === slot.cardRate.fiIndex && slot.readerRate.diIndex === slot.cardRate.diIndex;
+    if (this.strict && !sameRate) {
+      // The reader already switched its rate (SetParameters before PPS): the card hears noise.
+      await this.wire(slot, request.length);
+      return this.muteWait(slot);
+    }
     let req;
     try {
       req = decodePpsRequest(request);

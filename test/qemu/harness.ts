@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -175,6 +175,21 @@ function installExitHook(): void {
 
 let runCounter = 0;
 
+/** Deletes run folders (kept after failures) older than a day. */
+function pruneOldRuns(): void {
+  const runs = path.join(QEMU_WORK_DIR, 'runs');
+  if (!existsSync(runs)) return;
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(runs)) {
+    const dir = path.join(runs, name);
+    try {
+      if (statSync(dir).mtimeMs < dayAgo) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another process removed it
+    }
+  }
+}
+
 /**
  * Boots the guest and runs `script` in it with the host's node (same path). Resolves when QEMU has
  * exited (the guest powers off after the script) or was killed at `timeoutMs`. Never rejects for
@@ -188,6 +203,7 @@ export async function runInGuest(opts: RunInGuestOptions): Promise<GuestRunResul
   const script = path.resolve(opts.script);
   if (!existsSync(script)) throw new Error(`guest script not found: ${script}`);
 
+  pruneOldRuns();
   const runDir = path.join(QEMU_WORK_DIR, 'runs', `${process.pid}-${++runCounter}-${randomBytes(3).toString('hex')}`);
   if (/\s/.test(runDir)) throw new Error(`the run folder must not contain white space: ${runDir}`);
   mkdirSync(runDir, { recursive: true });
@@ -210,6 +226,8 @@ export async function runInGuest(opts: RunInGuestOptions): Promise<GuestRunResul
   lines.push(`cd ${shellQuote(PROJECT_ROOT)}`);
   lines.push(`exec ${[process.execPath, script, ...(opts.args ?? [])].map(shellQuote).join(' ')}`);
   writeFileSync(path.join(runDir, 'job.sh'), `${lines.join('\n')}\n`);
+  // the guest kills the job at this limit by itself (should the host side die and leave QEMU behind)
+  writeFileSync(path.join(runDir, 'job-timeout'), `${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}\n`);
   // the init waits (bounded) for these USB vendor ids before starting the job
   writeFileSync(path.join(runDir, 'wait-usb'), `${QEMU_CCID_VENDOR_ID.toString(16).padStart(4, '0')}\n`);
 

@@ -1,0 +1,298 @@
+/**
+ * docs/errors.md and the code agree: every error code that src/ can produce is documented
+ * (one table row per code, first cell `code`, second cell naming the class), and every
+ * documented code is still produced.
+ *
+ * The codes are found with the TypeScript parser, not by matching text:
+ * - `new X('code', ...)` where X is WebCcidError or any class that extends it (found by walking
+ *   `class ... extends` in src/);
+ * - classes whose constructor fixes the code (`super('apdu/pin-incorrect', ...)`);
+ * - code tables read by a `new X(<expression>, ...)`: such a call must be registered in
+ *   CODE_TABLES below, otherwise the test fails and names the call.
+ * src/virtual is scanned too (it throws WebCcidError with `virtual/*` codes).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SRC = join(ROOT, 'src');
+const DOC = join(ROOT, 'docs', 'errors.md');
+
+/**
+ * Constructor calls whose code is not a literal but read from a table in the same file, by file
+ * and the first argument's source text. The table's codes are the string literals of that file
+ * that are a `code:` property value or the first element of an array literal (`['ccid/x', 'text']`).
+ */
+const CODE_TABLES: Record<string, string[]> = {
+  'src/ccid/messages.ts': ['known[0]'],
+  'src/iso7816/status.ts': ['exact.code'],
+};
+
+/** Codes the scan must find (one of each way a code can be written). */
+const KNOWN_CODES = [
+  'transport/timeout', // literal
+  'transport/os-held', // literal on the line after `new TransportError(`
+  'protocol/t1-resynchronised', // literal inside a helper method
+  'ccid/icc-mute', // slotErrorFrom's table
+  'ccid/card-absent',
+  'apdu/file-not-found', // status.ts's table
+  'apdu/status',
+  'apdu/pin-incorrect', // fixed by PinIncorrectError
+  'apdu/pin-blocked', // fixed by PinBlockedError
+  'aborted', // fixed by AbortError
+  'bytes/bad-hex', // base class
+];
+const MIN_CODES = 70;
+
+const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;
+
+interface Site {
+  file: string;
+  line: number;
+  cls: string;
+}
+
+function listSources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listSources(full));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) out.push(full);
+  }
+  return out.sort();
+}
+
+function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
+  visit(node);
+  node.forEachChild((child) => walk(child, visit));
+}
+
+function literalText(node: ts.Node | undefined): string | undefined {
+  if (node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))) return node.text;
+  return undefined;
+}
+
+interface Scan {
+  files: number;
+  /** code -> where it is produced, and by which class. */
+  produced: Map<string, Site[]>;
+  /** Constructor calls whose code the scan cannot see. */
+  unresolved: string[];
+  /** CODE_TABLES entries that matched no call. */
+  unusedTables: string[];
+  /** Code-shaped string literals anywhere in src (comparisons, tables), with where. */
+  literals: Map<string, string[]>;
+  classes: Set<string>;
+}
+
+function scanSources(): Scan {
+  const sources = listSources(SRC).map((full) => {
+    const file = relative(ROOT, full).split(sep).join('/');
+    return { file, sf: ts.createSourceFile(file, readFileSync(full, 'utf8'), ts.ScriptTarget.Latest, true) };
+  });
+  const lineOf = (sf: ts.SourceFile, n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+
+  // Our error classes: WebCcidError and everything that extends it, anywhere in src.
+  const declarations = new Map<string, { parent: string; decl: ts.ClassDeclaration; file: string; sf: ts.SourceFile }>();
+  for (const { file, sf } of sources) {
+    walk(sf, (n) => {
+      if (!ts.isClassDeclaration(n) || !n.name) return;
+      const ext = n.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+      if (ext && ts.isIdentifier(ext)) declarations.set(n.name.text, { parent: ext.text, decl: n, file, sf });
+    });
+  }
+  const classes = new Set(['WebCcidError']);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, d] of declarations) {
+      if (!classes.has(name) && classes.has(d.parent)) {
+        classes.add(name);
+        grew = true;
+      }
+    }
+  }
+
+  const produced = new Map<string, Site[]>();
+  const add = (code: string, site: Site) => {
+    const sites = produced.get(code) ?? [];
+    sites.push(site);
+    produced.set(code, sites);
+  };
+
+  // Classes whose constructor fixes the code: super('code', ...).
+  const fixedCode = new Map<string, string>();
+  for (const name of classes) {
+    const d = declarations.get(name);
+    const ctor = d?.decl.members.find(ts.isConstructorDeclaration);
+    if (!d || !ctor?.body) continue;
+    walk(ctor.body, (n) => {
+      if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
+        const code = literalText(n.arguments[0]);
+        if (code !== undefined) {
+          fixedCode.set(name, code);
+          add(code, { file: d.file, line: lineOf(d.sf, n), cls: name });
+        }
+      }
+    });
+  }
+  const codeOf = (name: string): string | undefined => {
+    for (let c: string | undefined = name; c && c !== 'WebCcidError'; c = declarations.get(c)?.parent) {
+      const fixed = fixedCode.get(c);
+      if (fixed !== undefined) return fixed;
+      if (declarations.get(c)?.decl.members.some(ts.isConstructorDeclaration)) return undefined;
+    }
+    return undefined;
+  };
+
+  const unresolved: string[] = [];
+  const tableUsers = new Map<string, { sf: ts.SourceFile; classes: Set<string>; used: Set<string> }>();
+  const literals = new Map<string, string[]>();
+  for (const { file, sf } of sources) {
+    walk(sf, (n) => {
+      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) {
+        if (CODE_SHAPE.test(n.text) && n.text.includes('/')) {
+          const at = literals.get(n.text) ?? [];
+          at.push(`${file}:${lineOf(sf, n)}`);
+          literals.set(n.text, at);
+        }
+        return;
+      }
+      if (!ts.isNewExpression(n) || !ts.isIdentifier(n.expression) || !classes.has(n.expression.text)) return;
+      const cls = n.expression.text;
+      const site = { file, line: lineOf(sf, n), cls };
+      const fixed = codeOf(cls);
+      if (fixed !== undefined) {
+        add(fixed, site);
+        return;
+      }
+      const arg = n.arguments?.[0];
+      const code = literalText(arg);
+      if (code !== undefined) {
+        add(code, site);
+        return;
+      }
+      const text = arg ? arg.getText(sf) : '<no argument>';
+      if (CODE_TABLES[file]?.includes(text)) {
+        const t = tableUsers.get(file) ?? { sf, classes: new Set<string>(), used: new Set<string>() };
+        t.classes.add(cls);
+        t.used.add(text);
+        tableUsers.set(file, t);
+      } else {
+        unresolved.push(`${file}:${site.line}: new ${cls}(${text}, ...)`);
+      }
+    });
+  }
+
+  // Read the registered tables.
+  for (const [file, t] of tableUsers) {
+    walk(t.sf, (n) => {
+      let code: string | undefined;
+      if (ts.isPropertyAssignment(n) && ts.isIdentifier(n.name) && n.name.text === 'code') code = literalText(n.initializer);
+      if (ts.isArrayLiteralExpression(n) && n.elements.length >= 2) code = literalText(n.elements[0]);
+      if (code === undefined || !CODE_SHAPE.test(code)) return;
+      for (const cls of t.classes) add(code, { file, line: lineOf(t.sf, n), cls });
+    });
+  }
+  const unusedTables = Object.entries(CODE_TABLES).flatMap(([file, texts]) =>
+    texts.filter((text) => !tableUsers.get(file)?.used.has(text)).map((text) => `${file}: new X(${text}, ...)`),
+  );
+
+  return { files: sources.length, produced, unresolved, unusedTables, literals, classes };
+}
+
+interface DocRow {
+  code: string;
+  classCell: string;
+  line: number;
+}
+
+/** Table rows of docs/errors.md whose first cell is one backticked code. */
+function readDocRows(): DocRow[] {
+  const rows: DocRow[] = [];
+  readFileSync(DOC, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      const m = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(text);
+      if (m && CODE_SHAPE.test(m[1]!)) rows.push({ code: m[1]!, classCell: m[2]!, line: i + 1 });
+    });
+  return rows;
+}
+
+function describeSites(sites: Site[] | undefined): string {
+  return (sites ?? []).map((s) => `${s.file}:${s.line} (${s.cls})`).join(', ');
+}
+
+describe('error codes: src/ and docs/errors.md', () => {
+  const scan = scanSources();
+  const rows = readDocRows();
+  const documented = new Map(rows.map((r) => [r.code, r]));
+
+  it('the scan finds the codes (sanity)', () => {
+    expect(scan.files).toBeGreaterThan(20);
+    for (const cls of ['TransportError', 'CcidError', 'SlotError', 'ProtocolError', 'ApduError', 'PinIncorrectError', 'PinBlockedError', 'AbortError']) {
+      expect(scan.classes.has(cls), `class ${cls} not found in src/`).toBe(true);
+    }
+    const missing = KNOWN_CODES.filter((c) => !scan.produced.has(c));
+    expect(missing, `The scan did not find these known codes: ${missing.join(', ')}`).toEqual([]);
+    expect(scan.produced.size, `only ${scan.produced.size} codes found: ${[...scan.produced.keys()].sort().join(', ')}`).toBeGreaterThanOrEqual(MIN_CODES);
+    expect(rows.length).toBeGreaterThanOrEqual(MIN_CODES);
+  });
+
+  it('every error constructor gets a literal code or reads a registered code table', () => {
+    expect(
+      scan.unresolved,
+      'These constructor calls pass a code the scan cannot read. Pass a string literal, or register the table in CODE_TABLES in test/error-codes.test.ts:\n' +
+        scan.unresolved.join('\n'),
+    ).toEqual([]);
+    expect(scan.unusedTables, `CODE_TABLES entries that match no constructor call any more:\n${scan.unusedTables.join('\n')}`).toEqual([]);
+  });
+
+  it('every code produced in src/ is documented in docs/errors.md', () => {
+    const missing = [...scan.produced.keys()].filter((c) => !documented.has(c)).sort();
+    expect(
+      missing,
+      'Codes thrown in src/ but missing from docs/errors.md (add a table row: | `code` | Class | When | What to do | Afterwards |):\n' +
+        missing.map((c) => `  ${c}  <- ${describeSites(scan.produced.get(c))}`).join('\n'),
+    ).toEqual([]);
+  });
+
+  it('every code documented in docs/errors.md is still produced in src/', () => {
+    const stale = rows.filter((r) => !scan.produced.has(r.code));
+    expect(
+      stale.map((r) => r.code),
+      'Codes documented in docs/errors.md that src/ no longer produces (remove or fix the rows):\n' +
+        stale.map((r) => `  ${r.code}  (docs/errors.md:${r.line})`).join('\n'),
+    ).toEqual([]);
+  });
+
+  it('each code has one row', () => {
+    const seen = new Set<string>();
+    const twice = rows.filter((r) => (seen.has(r.code) ? true : (seen.add(r.code), false))).map((r) => `${r.code} (docs/errors.md:${r.line})`);
+    expect(twice, `Codes with more than one row in docs/errors.md:\n${twice.join('\n')}`).toEqual([]);
+  });
+
+  it('each row names every class that throws its code', () => {
+    const wrong: string[] = [];
+    for (const [code, sites] of scan.produced) {
+      const row = documented.get(code);
+      if (!row) continue; // reported above
+      for (const cls of new Set(sites.map((s) => s.cls))) {
+        if (!new RegExp(`\\b${cls}\\b`).test(row.classCell)) {
+          wrong.push(`  ${code}: thrown as ${cls} at ${describeSites(sites.filter((s) => s.cls === cls))}; docs/errors.md:${row.line} says "${row.classCell.trim()}"`);
+        }
+      }
+    }
+    expect(wrong, `Rows of docs/errors.md whose Class cell does not name the class used in src/:\n${wrong.join('\n')}`).toEqual([]);
+  });
+
+  it('every code-shaped string in src/ (comparisons such as e.code === ...) is a produced code', () => {
+    const prefixes = new Set([...scan.produced.keys()].filter((c) => c.includes('/')).map((c) => c.split('/')[0]!));
+    const unknown = [...scan.literals]
+      .filter(([code]) => prefixes.has(code.split('/')[0]!) && !scan.produced.has(code))
+      .map(([code, at]) => `  ${code}  at ${at.join(', ')}`);
+    expect(unknown, `String literals that look like error codes but no error is ever created with them (typo?):\n${unknown.join('\n')}`).toEqual([]);
+  });
+});
