@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/qemu/**', 'node_modules/**'],
+    exclude: ['node_modules/**', 'test/qemu/.build/**'],
     testTimeout: 20_000,
   },
 });

@@ -37,7 +37,17 @@ export type FaultKind = keyof typeof S.faults;
 export type SlotView = 'absent' | 'present' | 'active' | 'unknown';
 
 export type LogEntry = { id: number; time: string } & (
-  | { kind: 'apdu'; command: Uint8Array; response?: Uint8Array; sw?: number; ms?: number; error?: Explained }
+  | {
+      kind: 'apdu';
+      command: Uint8Array;
+      response?: Uint8Array;
+      sw?: number;
+      /** Wall-clock time in this page. */
+      ms?: number;
+      /** Virtual reader only: the time a real reader and card would take at the negotiated rate (USB, wire, processing). */
+      modelledMs?: number;
+      error?: Explained;
+    }
   | { kind: 'event'; text: string }
   | { kind: 'frame'; direction: 'out' | 'in'; bytes: Uint8Array; summary: string }
   | { kind: 'error'; explained: Explained }
@@ -237,9 +247,10 @@ export class DemoApp {
       const device = createVirtualReader({
         preset: this.preset,
         card,
+        // Modelled times are counted whatever the scale; realTime also waits for them.
         timeScale: this.realTime ? 1 : 0,
-        latencyMs: this.realTime ? 0.5 : 0,
-        processingMs: this.realTime ? 2 : 0,
+        latencyMs: 0.5,
+        processingMs: 2,
         ...(this.refusal === 'protected-class' || this.refusal === 'os-held' ? { claimRefusal: this.refusal } : {}),
         ...(this.refusal === 'no-permission' ? { accessDenied: true } : {}),
       });
@@ -425,10 +436,13 @@ export class DemoApp {
         return;
       }
       const entry = this.addLog({ kind: 'apdu', command }) as Extract<LogEntry, { kind: 'apdu' }>;
+      const virtual = this.virtual?.device;
+      const modelledBefore = virtual?.stats.modelledSeconds ?? 0;
       const started = performance.now();
       try {
         const response = await connection.transmit(command);
         entry.ms = performance.now() - started;
+        if (virtual) entry.modelledMs = (virtual.stats.modelledSeconds - modelledBefore) * 1000;
         entry.response = response;
         if (response.length >= 2) {
           const sw = (response[response.length - 2]! << 8) | response[response.length - 1]!;

@@ -93,9 +93,6 @@ function protocolList(ts: number[]): string {
   return ts.length > 0 ? ts.map((t) => `T=${t}`).join(', ') : 'none';
 }
 
-function classByte(b: number): string {
-  return b === 0xff ? 'FF (echo the command’s CLA)' : hex2(b);
-}
 
 /** The rows of the descriptor table. */
 export function descriptorRows(reader: CcidReader): Row[] {
@@ -118,12 +115,17 @@ export function descriptorRows(reader: CcidReader): Row[] {
       value: `${formatBaud(d.dwDataRate)} default, ${formatBaud(d.dwMaxDataRate)} max`,
       ...(rates ? { note: `${S.listedByReader(rates.length)}: ${summariseRates(rates)}` } : {}),
     },
-    { label: 'dwMaxIFSD', value: `${d.dwMaxIFSD} bytes`, note: 'largest T=1 block the reader accepts from the card' },
+    { label: 'dwMaxIFSD', value: `${d.dwMaxIFSD} bytes`, note: 'largest T=1 block from the card' },
     { label: 'dwMaxCCIDMessageLength', value: `${d.dwMaxCCIDMessageLength} bytes` },
     { label: 'PIN pad', value: d.pinpad.verify || d.pinpad.modify ? [d.pinpad.verify && 'verify', d.pinpad.modify && 'modify'].filter(Boolean).join(' and ') : 'none' },
     { label: 'LCD', value: d.lcd ? `${d.lcd.lines} × ${d.lcd.charactersPerLine} characters` : 'none' },
     { label: 'Slots', value: `${d.maxSlots}`, note: `${d.bMaxCCIDBusySlots} busy at once` },
-    { label: 'GET RESPONSE / ENVELOPE CLA', value: `${classByte(d.bClassGetResponse)} / ${classByte(d.bClassEnvelope)}`, mono: true },
+    {
+      label: 'Class bytes',
+      value: `${hex2(d.bClassGetResponse)} / ${hex2(d.bClassEnvelope)}`,
+      mono: true,
+      note: 'CLA the reader uses for GET RESPONSE / ENVELOPE (FF: the command’s own)',
+    },
   ];
   return rows;
 }
@@ -241,11 +243,12 @@ export function atrRows(atr: Atr): Row[] {
     });
   }
   if (atr.protocols.includes(1)) {
-    rows.push({ label: 'IFSC (T=1)', value: `${atr.ifsc ?? 32} bytes` });
-    rows.push({ label: 'BWI / CWI (T=1)', value: `${atr.bwi ?? 4} / ${atr.cwi ?? 13}` });
-    rows.push({ label: 'EDC (T=1)', value: (atr.edc ?? 'lrc').toUpperCase() });
+    rows.push({
+      label: 'T=1: IFSC, BWI, CWI, EDC',
+      value: `${atr.ifsc ?? 32} bytes, ${atr.bwi ?? 4}, ${atr.cwi ?? 13}, ${(atr.edc ?? 'lrc').toUpperCase()}`,
+    });
   }
-  if (atr.protocols.includes(0)) rows.push({ label: 'WI (T=0)', value: `${atr.wi ?? 10}` });
+  if (atr.protocols.includes(0)) rows.push({ label: 'T=0: WI', value: `${atr.wi ?? 10}` });
   if (atr.clockStop !== undefined) rows.push({ label: 'Clock stop', value: atr.clockStop });
   if (atr.classes !== undefined) rows.push({ label: 'Classes', value: atr.classes.join(', ') || 'none' });
   rows.push({
@@ -266,14 +269,11 @@ export function atrRows(atr: Atr): Row[] {
 }
 
 /** The negotiated link and protocol. */
-export function linkRows(link: LinkParameters, protocol: string, level: string, t1Sizes: { ifsc: number; ifsd: number } | undefined): Row[] {
+export function linkRows(link: LinkParameters, protocol: string, t1Sizes: { ifsc: number; ifsd: number } | undefined): Row[] {
   const rows: Row[] = [
     { label: 'Protocol', value: protocol === 't1' ? 'T=1 (block)' : 'T=0 (character)' },
-    { label: 'Exchange level', value: level },
-    { label: 'Clock', value: formatHz(link.fHz) },
-    { label: 'Fi / Di', value: `${link.fi} / ${link.di}` },
-    { label: 'Bit rate', value: formatBaud(link.baud) },
-    { label: 'How', value: S.negotiation[link.negotiation] ?? link.negotiation },
+    { label: 'Bit rate', value: formatBaud(link.baud), note: `clock ${formatHz(link.fHz)}, Fi ${link.fi} / Di ${link.di}` },
+    { label: 'Negotiated', value: S.negotiation[link.negotiation] ?? link.negotiation },
   ];
   if (t1Sizes) rows.push({ label: 'IFSC / IFSD', value: `${t1Sizes.ifsc} / ${t1Sizes.ifsd} bytes` });
   return rows;

@@ -5,7 +5,7 @@
  *   ?preset=castles-ezccid   virtual reader model (VIRTUAL_READER_PRESET_NAMES)
  *   &card=hca|t0|none        card in slot 0
  *   &refusal=protected-class|os-held|no-permission   simulate a browser / OS refusal
- *   &realtime=0              instant virtual timing instead of modelled wire time
+ *   &realtime=1              the virtual reader waits for its modelled USB / wire / card time
  *   &trace=1                 CCID frames in the log
  *   &autoconnect=1           power the card on after opening
  *   &apdu=00A4040000,0084000008   APDUs to send after autoconnect (comma-separated hex)
@@ -29,7 +29,7 @@ function readOptions(search: string): StartOptions {
     preset: pick<VirtualReaderPresetName>('preset', VIRTUAL_READER_PRESET_NAMES, 'castles-ezccid'),
     card: pick<CardKind>('card', ['hca', 't0', 'none'], 'hca'),
     refusal: pick<Refusal>('refusal', ['none', 'protected-class', 'os-held', 'no-permission'], 'none'),
-    realTime: flag('realtime', true),
+    realTime: flag('realtime', false),
     trace: flag('trace', false),
     autoconnect: flag('autoconnect', false),
     apdus: (q.get('apdu') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0),
@@ -40,5 +40,8 @@ const root = document.getElementById('app');
 if (root) {
   const options = readOptions(location.search);
   const app = new DemoApp(root, options);
-  void app.start(options);
+  // data-ready tells scripts/screenshot.mjs that the URL-driven steps are done.
+  void app.start(options).finally(() => {
+    document.documentElement.dataset.ready = '1';
+  });
 }

@@ -27,7 +27,7 @@ export const S = {
   refusalProtected: 'Chrome’s protected class (SecurityError)',
   refusalOsHeld: 'Another driver holds it (NetworkError)',
   refusalNoPermission: 'No permission (SecurityError on open)',
-  realTimeLabel: 'Real-time card timing (wire speed, processing)',
+  realTimeLabel: 'Wait for the modelled card and USB time',
   openVirtual: 'Open virtual reader',
   chooseUsb: 'Choose a USB reader…',
   closeReader: 'Close reader',
@@ -70,7 +70,7 @@ export const S = {
   slotsRow: 'Slots',
   slotState: { absent: 'empty', present: 'card present', active: 'card powered', unknown: 'unknown' } as Record<string, string>,
   rawFields: 'All raw fields',
-  listedByReader: (n: number) => `${n} listed by the reader`,
+  listedByReader: (n: number) => `${n} listed`,
 
   // ---- card panel
   cardHeading: 'Card',
@@ -95,11 +95,11 @@ export const S = {
   send: 'Send',
   quickLabel: 'Examples',
   quick: [
-    { label: 'SELECT HCA app', hex: '00 A4 04 00 08 D1 58 00 00 01 48 43 41 00', title: 'SELECT by DF name (the HCA-like card’s assumed AID), Le = 00' },
-    { label: 'READ BINARY (SFI 1)', hex: '00 B0 81 00 00', title: 'READ BINARY of the file with short identifier 1 (basic data)' },
+    { label: 'SELECT HCA', hex: '00 A4 04 00 08 D1 58 00 00 01 48 43 41 00', title: 'SELECT by DF name (the HCA-like card’s assumed AID), Le = 00' },
+    { label: 'READ BINARY', hex: '00 B0 81 00 00', title: 'READ BINARY of the file with short identifier 1 (basic data)' },
     { label: 'GET CHALLENGE', hex: '00 84 00 00 08', title: 'GET CHALLENGE: 8 random bytes' },
     { label: 'SELECT MF', hex: '00 A4 00 00 02 3F 00', title: 'SELECT the master file 3F00' },
-    { label: 'Unknown INS', hex: '00 CA 9F 7F 00', title: 'An instruction the card does not support' },
+    { label: 'Bad INS', hex: '00 CA 9F 7F 00', title: 'An instruction the card does not support' },
   ],
   traceLabel: 'Show CCID frames in the log',
   clearLog: 'Clear log',
@@ -108,6 +108,8 @@ export const S = {
   responseData: 'data',
   ascii: 'ASCII',
   ms: (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`,
+  modelled: (ms: string) => `real reader: ~${ms}`,
+  modelledTitle: 'What a real reader and card would take at the negotiated rate: USB transfers, characters on the wire, card processing (modelled by the virtual reader).',
 
   // ---- status messages (aria-live)
   statusReady: 'Ready.',
@@ -118,7 +120,7 @@ export const S = {
   statusPowered: (protocol: string, baud: string) => `Card powered: ${protocol} at ${baud}.`,
   statusPoweredOff: 'Card powered off.',
   statusSending: 'Sending…',
-  statusAnswered: (sw: string, text: string, ms: string) => `Answer ${sw}: ${text} (${ms})`,
+  statusAnswered: (sw: string, text: string, ms: string) => `Answer ${sw}: ${text.replace(/\.$/, '')} (${ms}).`,
   statusFailed: (title: string) => `Failed: ${title}`,
   eventInserted: (slot: number) => `Card inserted in slot ${slot}.`,
   eventRemoved: (slot: number) => `Card removed from slot ${slot}.`,

@@ -34,7 +34,9 @@ export function renderApp(app: DemoApp): TemplateResult {
       <p class="status" role="status" aria-live="polite">${app.busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}${app.status}</p>
     </header>
     <main class="grid">
-      ${pickerPanel(app)} ${readerPanel(app)} ${cardPanel(app)} ${consolePanel(app)}
+      ${pickerPanel(app)}
+      <div class="column">${readerPanel(app)}</div>
+      <div class="column">${cardPanel(app)} ${consolePanel(app)}</div>
     </main>
   `;
 }
@@ -114,16 +116,16 @@ function virtualControls(app: DemoApp, busy: boolean): TemplateResult {
         <input type="checkbox" .checked=${live(app.realTime)} ?disabled=${busy} @change=${(e: Event) => void app.setRealTime(checked(e))} />
         <span>${S.realTimeLabel}</span>
       </label>
-    </div>
-    <div class="buttons">
-      <button type="button" class="primary" ?disabled=${busy} @click=${() => void app.openVirtual()}>${S.openVirtual}</button>
-      ${app.reader ? html`<button type="button" ?disabled=${busy} @click=${() => void app.closeReader()}>${S.closeReader}</button>` : nothing}
+      <div class="buttons">
+        <button type="button" class="primary" ?disabled=${busy} @click=${() => void app.openVirtual()}>${S.openVirtual}</button>
+        ${app.reader ? html`<button type="button" ?disabled=${busy} @click=${() => void app.closeReader()}>${S.closeReader}</button>` : nothing}
+      </div>
     </div>
     ${v
       ? html`
           <div class="hardware" role="group" aria-labelledby="hw-h">
-            <h3 id="hw-h">${S.virtualControls}</h3>
             <div class="buttons">
+              <h3 id="hw-h">${S.virtualControls}:</h3>
               <button type="button" ?disabled=${!app.virtualPlugged} @click=${() => app.toggleCard()}>
                 ${app.virtualCardIn ? S.removeCard : S.insertCard}
               </button>
@@ -257,7 +259,7 @@ function cardPanel(app: DemoApp): TemplateResult {
                   <h3>${S.atrHeading}</h3>
                   ${table(atrRows(c.atr), S.atrHeading)}
                   <h3>${S.linkHeading}</h3>
-                  ${table(linkRows(c.link, c.protocol, exchangeLevelName(c.exchangeLevel), c.t1Sizes), S.linkHeading)}
+                  ${table(linkRows(c.link, c.protocol, c.t1Sizes), S.linkHeading)}
                 `}
           `}
     </section>
@@ -364,7 +366,10 @@ function logItem(e: LogEntry): TemplateResult {
           ${e.error ? html`<div class="err-inline"><strong>${e.error.title}.</strong> ${e.error.body}</div>` : nothing}
           ${!e.response && !e.error ? html`<div class="muted">…</div>` : nothing}
         </div>
-        <span class="ms">${e.ms !== undefined ? S.ms(e.ms) : ''}</span>
+        <span class="ms">
+          ${e.ms !== undefined ? S.ms(e.ms) : ''}
+          ${e.modelledMs !== undefined ? html`<br /><span title=${S.modelledTitle}>${S.modelled(S.ms(e.modelledMs))}</span>` : nothing}
+        </span>
       </li>`;
     }
   }

@@ -1,9 +1,45 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));
+
+/**
+ * Serves the repository's docs/*.md at ./docs/ (as plain text), so the page's
+ * "Deployment guide" links work in `npm start`, and copies them into the build.
+ */
+function serveDocs(): Plugin {
+  return {
+    name: 'webccid-docs',
+    configureServer(server) {
+      server.middlewares.use('/docs', (req, res, next) => {
+        const name = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '');
+        if (!/^[\w.-]+\.md$/.test(name)) return next();
+        const file = join(docsDir, name);
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        if (!existsSync(file)) {
+          res.statusCode = 404;
+          res.end(`docs/${name} is not written yet.\n`);
+          return;
+        }
+        res.end(readFileSync(file));
+      });
+    },
+    generateBundle() {
+      if (!existsSync(docsDir)) return;
+      for (const name of readdirSync(docsDir)) {
+        if (name.endsWith('.md')) this.emitFile({ type: 'asset', fileName: `docs/${name}`, source: readFileSync(join(docsDir, name)) });
+      }
+    },
+  };
+}
 
 // The demo page. `npm start` serves it; the driver is imported from ../src.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  plugins: [serveDocs()],
   server: { port: 5173, strictPort: false },
   build: { outDir: fileURLToPath(new URL('../dist-web', import.meta.url)), emptyOutDir: true },
 });

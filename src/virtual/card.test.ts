@@ -272,3 +272,12 @@ describe('T=0 card engine', () => {
     expect(x.wireBytes).toBe(5 + 1 + 10);
   });
 });
+
+describe('HCA ATR with another IFSC', () => {
+  it('patches TA3 and the TCK', () => {
+    const atr = parseAtr(createHcaLikeCard({ ifsc: 32 }).reset());
+    expect(atr.ifsc).toBe(32);
+    expect(atr.tckValid).toBe(true);
+    expect(atr.protocols).toEqual([1]);
+  });
+});

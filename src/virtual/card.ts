@@ -644,7 +644,20 @@ export interface HcaLikeCardOptions {
   /** Version 1 cards lack certificates 2 and 3. */
   version?: 1 | 2;
   challengeSeed?: number;
+  /** The whole ATR (default `HCA_ATR`); wins over `ifsc`. */
   atr?: Uint8Array;
+  /** IFSC of the HCA ATR (TA3, 1..254; default 254); TCK is recomputed. */
+  ifsc?: number;
+}
+
+/** The HCA ATR with another IFSC in TA3 (index 7) and TCK recomputed. */
+export function hcaAtrWithIfsc(ifsc: number): Uint8Array {
+  const atr = HCA_ATR.slice();
+  atr[7] = ifsc & 0xff;
+  let tck = 0;
+  for (let i = 1; i < atr.length - 1; i++) tck ^= atr[i]!;
+  atr[atr.length - 1] = tck;
+  return atr;
 }
 
 /**
@@ -682,7 +695,7 @@ export function createHcaLikeCard(options: HcaLikeCardOptions & { label?: string
     certs.push({ type: 'ef', fid: 0x0013, data: fakeCertificate(1400, 13), description: 'certificate 3: GRCA root' });
   }
   return new VirtualCard({
-    atr: options.atr ?? HCA_ATR,
+    atr: options.atr ?? (options.ifsc === undefined ? HCA_ATR : hcaAtrWithIfsc(options.ifsc)),
     label: options.label ?? 'HCA-like card',
     challengeSeed: options.challengeSeed ?? 0x48434131,
     fileSystem: {

@@ -306,3 +306,52 @@ describe('slots', () => {
     expect(empty.bStatus).toBe(0x02);
   });
 });
+
+describe('card-wire faults', () => {
+  it('card-mute at TPDU level: ICC_MUTE; the T=1 card then answers the retransmission', async () => {
+    const { reader, s } = await powered({ preset: 'castles-ezccid' });
+    await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('11 10 00 45 00 FE 00') });
+    reader.injectFault({ kind: 'card-mute' });
+    expect((await s.command({ name: 'GetSlotStatus', bSlot: 0 })).bError).toBe(0); // waits for an XfrBlock
+    const block = encodeT1Block({ kind: 'I', nad: 0, ns: 0, more: false, inf: challenge }, 'lrc');
+    const m = await s.command(xfr(block));
+    expect(m.bStatus).toBe(0x40);
+    expect(m.bError).toBe(CCID_ERROR.ICC_MUTE);
+    // R(N(R)=0): the host asks for the card's I-block (N(S)=0) that never arrived.
+    const r = await s.command(xfr(encodeT1Block({ kind: 'R', nad: 0, nr: 0, error: 0 }, 'lrc')));
+    const got = decodeT1Block(r.abData, 'lrc');
+    expect(got.kind).toBe('I');
+  });
+
+  it('corrupt-block at TPDU level: bad EDC, R-block gets the block again', async () => {
+    const { reader, s } = await powered({ preset: 'castles-ezccid' });
+    await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('11 10 00 45 00 FE 00') });
+    reader.injectFault({ kind: 'corrupt-block' });
+    const r = await s.command(xfr(encodeT1Block({ kind: 'I', nad: 0, ns: 0, more: false, inf: challenge }, 'lrc')));
+    expect(() => decodeT1Block(r.abData, 'lrc')).toThrow();
+    const again = await s.command(xfr(encodeT1Block({ kind: 'R', nad: 0, nr: 0, error: 1 }, 'lrc')));
+    const i = decodeT1Block(again.abData, 'lrc');
+    expect(i.kind).toBe('I');
+    expect((i as { inf: Uint8Array }).inf.length).toBe(10);
+  });
+
+  it('APDU level: the reader recovers from a lost or corrupt card block by itself', async () => {
+    const { reader, s } = await powered({ preset: 'inmax-dwr18-hpc' });
+    reader.injectFault({ kind: 'card-mute' });
+    const a = await s.command(xfr(challenge));
+    expect(toHex(a.abData.subarray(-2))).toBe('90 00');
+    reader.injectFault({ kind: 'corrupt-block' });
+    const b = await s.command(xfr(challenge));
+    expect(toHex(b.abData.subarray(-2))).toBe('90 00');
+  });
+
+  it('card-mute on a T=0 card: ICC_MUTE at either level', async () => {
+    const tpdu = await powered({ preset: 'castles-ezccid', card: createT0Card() });
+    tpdu.reader.injectFault({ kind: 'card-mute' });
+    expect((await tpdu.s.command(xfr(challenge))).bError).toBe(CCID_ERROR.ICC_MUTE);
+    expect((await tpdu.s.command(xfr(challenge))).abData.length).toBe(10);
+    const apdu = await powered({ preset: 'inmax-dwr18-hpc', card: createT0Card() });
+    apdu.reader.injectFault({ kind: 'card-mute' });
+    expect((await apdu.s.command(xfr(challenge))).bError).toBe(CCID_ERROR.ICC_MUTE);
+  });
+});

@@ -2,13 +2,17 @@
  * Faults the virtual reader can inject (see `VirtualReader.injectFault`).
  *
  * Every fault fires on the next command(s) that match its `slot` and
- * `command` filters (default: any slot, any command except PC_to_RDR_Abort),
+ * `command` filters (default: any slot, any command except PC_to_RDR_Abort;
+ * XfrBlock only for the card-wire faults wtx, card-mute and corrupt-block),
  * once by default, `times` times, or on every match when `persistent`.
  * USB-level faults (`transfer-error`, `stall` on the OUT endpoint) act on the
  * next transfer instead.
  */
 import type { CcidCommandName } from '../ccid/messages.js';
 import type { VirtualCard } from './card.js';
+
+/** Faults about the card's wire: without a `command` filter they wait for an XfrBlock. */
+const CARD_FAULTS: ReadonlySet<string> = new Set(['wtx', 'card-mute', 'corrupt-block']);
 
 /** Filters and repetition shared by every fault. */
 export interface FaultTrigger {
@@ -46,6 +50,10 @@ export type VirtualFaultSpec =
   | { kind: 'mute'; answerOnAbort?: boolean }
   /** The answer's dwLength is off by `delta` (default +1) from the data it carries. */
   | { kind: 'wrong-length'; delta?: number }
+  /** The card does not answer this command's block / TPDU (TPDU level: the reader answers ICC_MUTE after BWT; APDU level: the reader's T=1 engine retransmits). */
+  | { kind: 'card-mute' }
+  /** T=1: one byte of the card's next block is XORed with `mask` (default the last byte, EDC): the host must ask again with an R-block. */
+  | { kind: 'corrupt-block'; index?: number; mask?: number }
   /** The next transfer in that direction rejects NetworkError (a failed transfer). */
   | { kind: 'transfer-error'; direction?: 'in' | 'out' | 'control' };
 
@@ -111,6 +119,7 @@ export class FaultRegistry {
       if (f.slot !== undefined && f.slot !== slot) continue;
       if (f.command === undefined) {
         if (name === 'Abort') continue;
+        if (CARD_FAULTS.has(f.kind) && name !== 'XfrBlock') continue;
       } else if (Array.isArray(f.command) ? !f.command.includes(name) : f.command !== name) continue;
       e.fired++;
       out.push(f);

@@ -30,6 +30,7 @@ export {
   createHcaLikeCard,
   createT0Card,
   fakeCertificate,
+  hcaAtrWithIfsc,
   HCA_ATR,
   HCA_LIKE_LAYOUT,
   T0_CARD_ATR,

@@ -6,7 +6,7 @@
  * (virtual or real) reader does with exactly the bytes you give it.
  */
 import { bytesOf } from '../bytes.js';
-import { WebCcidError } from '../errors.js';
+import { TransportError } from '../errors.js';
 import {
   CCID_REQUEST_ABORT,
   decodeResponse,
@@ -69,7 +69,7 @@ export class RawCcidSession {
   /** One bulk-IN read that must succeed; its bytes. */
   async receiveFrame(length = this.o.readLength): Promise<Uint8Array> {
     const r = await this.receive(length);
-    if (r.status !== 'ok') throw new WebCcidError('transport/failed', `bulk-IN read ended with status ${r.status}.`);
+    if (r.status !== 'ok') throw new TransportError('transport/failed', `bulk-IN read ended with status ${r.status}.`);
     return bytesOf(r.data).slice();
   }
 
@@ -89,7 +89,7 @@ export class RawCcidSession {
     const bSeq = cmd.bSeq ?? this.seq;
     if (cmd.bSeq === undefined) this.seq = (this.seq + 1) & 0xff;
     const r = await this.send(encodeCommand({ ...cmd, bSeq } as CcidCommand));
-    if (r.status !== 'ok') throw new WebCcidError('transport/failed', `bulk-OUT write ended with status ${r.status}.`);
+    if (r.status !== 'ok') throw new TransportError('transport/failed', `bulk-OUT write ended with status ${r.status}.`);
     return bSeq;
   }
 

@@ -9,6 +9,7 @@ import { decodeT1Block, encodeT1Block, type T1Block } from '../iso7816/t1.js';
 import { createHcaLikeCard, createT0Card, HCA_ATR, HCA_LIKE_LAYOUT, T0_CARD_ATR, VIRTUAL_TEST_INS } from './card.js';
 import { RawCcidSession } from './raw-session.js';
 import { createVirtualReader, type VirtualReaderOptions } from './reader.js';
+import { T0CardEngine } from './t0-card.js';
 
 const L = HCA_LIKE_LAYOUT;
 
@@ -473,5 +474,46 @@ describe('time model', () => {
     expect(reader.stats.wireBytes).toBe(9 + 36);
     expect(reader.stats.wireSeconds).toBeCloseTo((45 * 12 * 372) / 3_580_000, 9);
     expect(elapsed).toBeGreaterThanOrEqual(reader.stats.wireSeconds * 0.9);
+  });
+});
+
+describe('properties', () => {
+  it('any XfrBlock payload at any level, for either card, gets exactly one well-formed answer', async () => {
+    const presets = ['castles-ezccid', 'inmax-dwr18-hpc', 'omnikey-3121', 'ideal'] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...presets),
+        fc.boolean(),
+        fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom(0, 1, 2, 3, 0x10),
+        async (preset, t0, payloads, wLevel) => {
+          const { s } = await session({ preset, card: t0 ? createT0Card() : createHcaLikeCard(), initialNotification: false });
+          await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
+          for (const p of payloads) {
+            const data = p.subarray(0, 261);
+            const r = await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: wLevel, abData: data });
+            expect(r.name).toBe('DataBlock');
+            expect(r.bSeq).toBe((s.seq - 1) & 0xff);
+          }
+          // The slot still answers.
+          const st = await s.command({ name: 'GetSlotStatus', bSlot: 0 });
+          expect(st.name).toBe('SlotStatus');
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the T=0 card engine answers any TPDU with null or at least a status word', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 270 }), { maxLength: 5 }), (tpdus) => {
+        const e = new T0CardEngine(createT0Card());
+        for (const t of tpdus) {
+          const r = e.exchange(t);
+          if (r !== null) expect(r.response.length).toBeGreaterThanOrEqual(2);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

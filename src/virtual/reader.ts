@@ -61,8 +61,9 @@
  *   S(IFS request) with dwMaxIFSD themselves.
  *
  * ## Faults (`reader.injectFault({ kind, ...trigger })`, faults.ts)
- * time-extension, wtx, card-removal, card-insertion, unplug, stall, stale-seq,
- * hardware-error, garbage, mute, wrong-length, transfer-error. One-shot by
+ * time-extension, wtx, card-mute, corrupt-block, card-removal, card-insertion,
+ * unplug, stall, stale-seq, hardware-error, garbage, mute, wrong-length,
+ * transfer-error. One-shot by
  * default; `times: n` or `persistent: true`; filter by `slot` / `command`.
  * Immediate actions: `removeCard(slot)`, `insertCard(card, slot)`, `unplug()`,
  * `plug()`.
@@ -225,6 +226,8 @@ interface SlotState {
   classGetResponse: number;
   classEnvelope: number;
   lastAnswer?: Uint8Array;
+  /** card-mute fault on a T=0 card: the next TPDU goes unanswered. */
+  cardMuteNext?: boolean;
 }
 
 interface Answer {
@@ -539,7 +542,7 @@ export class VirtualReader extends VirtualUsbDevice {
     }
   }
 
-  protected override handleControlIn(setup: USBControlTransferParameters, length: number): ControlInAnswer {
+  protected override handleControlIn(setup: USBControlTransferParameters, _length: number): ControlInAnswer {
     if (setup.requestType === 'standard') {
       if (setup.request === 0x06) {
         const type = setup.value >> 8;
@@ -565,7 +568,6 @@ export class VirtualReader extends VirtualUsbDevice {
         return { status: 'ok', data: dwordList([...this.dataRates]) };
       }
     }
-    void length;
     return { status: 'stall' };
   }
 
@@ -679,8 +681,21 @@ export class VirtualReader extends VirtualUsbDevice {
             await extend(te.multiplier ?? 1);
           }
         }
+        if (has('card-mute')) {
+          if (slot.t1) slot.t1.skipNext();
+          slot.cardMuteNext = true;
+        }
+        const corrupt = has('corrupt-block');
+        if (corrupt && slot.t1) {
+          slot.t1.corruptNext({ ...(corrupt.index === undefined ? {} : { index: corrupt.index }), ...(corrupt.mask === undefined ? {} : { mask: corrupt.mask }) });
+        }
         answer = await this.execute(slot, cmd, wtx?.multiplier ?? (wtx ? 2 : undefined), extend);
+        slot.cardMuteNext = false;
       }
+    } catch {
+      // A model bug or an impossible card (e.g. an ATR the T=1 engine refuses): report a hardware error
+      // rather than leaving an unhandled rejection and a silent reader.
+      answer = { status: 1, error: CCID_ERROR.HW_ERROR };
     } finally {
       slot.busy = false;
       if (slot.inFlight === flight) slot.inFlight = undefined;
@@ -688,7 +703,7 @@ export class VirtualReader extends VirtualUsbDevice {
     if (!this.connectedState) return;
     if (flight.aborted) answer = { status: 1, error: CCID_ERROR.CMD_ABORTED };
 
-    let bytes = this.frame(cmd, slot, answer);
+    const bytes = this.frame(cmd, slot, answer);
     const wrong = has('wrong-length');
     if (wrong) {
       const n = (bytes.length - CCID_HEADER_LENGTH + (wrong.delta ?? 1)) >>> 0;
@@ -1080,6 +1095,11 @@ export class VirtualReader extends VirtualUsbDevice {
       if (!r) return this.muteWait(slot);
       return { data: r, chain: 0 };
     }
+    if (slot.cardMuteNext) {
+      slot.cardMuteNext = false;
+      await this.wire(slot, data.length);
+      return this.muteWait(slot);
+    }
     const engine = slot.t0 ?? new T0CardEngine(card);
     const before = card.apduCount;
     const r = engine.exchange(data);
@@ -1178,6 +1198,10 @@ export class VirtualReader extends VirtualUsbDevice {
     const engine = slot.t0 ?? new T0CardEngine(card);
     const gr = slot.classGetResponse;
     const host = new T0Host(gr === 0xff ? {} : { getResponseCla: gr });
+    if (slot.cardMuteNext) {
+      slot.cardMuteNext = false;
+      return this.muteWait(slot);
+    }
     const run = async (one: Uint8Array): Promise<Uint8Array | undefined> => {
       let action = host.transmit(one);
       for (let i = 0; i < 1000 && action.kind === 'send'; i++) {
