@@ -216,6 +216,27 @@ describe('APDU-level readers', () => {
   });
 });
 
+describe('transport details', () => {
+  it('a zero-length read after a full last packet is not an answer (the QEMU quirk)', async () => {
+    const { reader } = await stack({ preset: 'omnikey-3121', card: createHcaLikeCard(), zeroLengthPacket: true });
+    const c = await reader.connect(0);
+    // 54 data bytes + 10 header bytes = one full 64-byte packet, then the reader's zero-length packet.
+    for (let i = 0; i < 3; i++) {
+      const r = await c.transmit(echoApdu(pattern(52, i), 256));
+      expect(toHex(data(r))).toBe(toHex(pattern(52, i)));
+    }
+    // The last zero-length packet is read (and skipped) by the next command.
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(reader.transport.stats.zeroLengthReads).toBe(3);
+  });
+
+  it('reads are a whole number of packets and cover dwMaxCCIDMessageLength', async () => {
+    const { reader } = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    expect(reader.descriptor.dwMaxCCIDMessageLength).toBe(271);
+    expect(reader.transport.readLength).toBe(320);
+  });
+});
+
 describe('multi-slot reader', () => {
   it('routes answers by bSlot, with commands in flight on two slots at once', async () => {
     const { reader, device } = await stack({

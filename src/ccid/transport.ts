@@ -189,7 +189,7 @@ export class CcidTransport {
         deliver: (bytes) => {
           let response: CcidResponse;
           try {
-            response = decodeResponse(bytes);
+            response = decodeResponse(bytes, { maxDataLength: this.opts.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH });
           } catch (e) {
             waiter.fail(e as WebCcidError);
             return;
