@@ -12,7 +12,8 @@
  *   npm start &                      # serves http://localhost:5173
  *   node scripts/screenshot.mjs [out.png] [query] [widthxheight]
  *
- * Env: CHROMIUM (default /usr/bin/chromium), DEMO_URL (default http://localhost:5173/).
+ * Env: CHROMIUM (default /usr/bin/chromium), DEMO_URL (default http://localhost:5173/),
+ * DARK=1 (prefers-color-scheme: dark).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,9 @@ try {
   const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
   await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false }, sessionId);
   await send('Page.enable', {}, sessionId);
+  if (process.env.DARK === '1') {
+    await send('Emulation.setEmulatedMedia', { features: [{ name: 'prefers-color-scheme', value: 'dark' }] }, sessionId);
+  }
   await send('Page.navigate', { url }, sessionId);
   for (let i = 0; ; i++) {
     const { result } = await send('Runtime.evaluate', { expression: 'document.documentElement.dataset.ready === "1"', returnByValue: true }, sessionId);

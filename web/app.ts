@@ -11,6 +11,7 @@ import {
   CcidReader,
   describeStatusWord,
   fromHex,
+  toHex,
   type CcidConnection,
   type UsbBackendLike,
   type UsbDeviceLike,
@@ -114,14 +115,17 @@ export class DemoApp {
 
   /** Opens the default reader (and, for URL-driven runs, powers on and sends APDUs). */
   async start(options: StartOptions): Promise<void> {
-    this.update();
-    if (this.source !== 'virtual') return;
+    if (this.source === 'usb') {
+      if (!this.webUsb) this.problem = explainNoWebUsb();
+      this.update();
+      return;
+    }
     await this.openVirtual();
     if (!options.autoconnect || !this.reader) return;
     await this.powerOn();
     for (const hex of options.apdus) {
       if (!this.connection) break;
-      this.apduText = hex;
+      this.apduText = spaced(hex);
       await this.send();
     }
   }
@@ -186,11 +190,11 @@ export class DemoApp {
   // ---- settings -----------------------------------------------------------
 
   async setSource(source: Source): Promise<void> {
-    if (source === this.source) return;
-    await this.closeReader();
+    if (source === this.source || this.busy) return;
     this.source = source;
+    await this.run(S.statusClosed, () => this.closeReaderNow());
     this.problem = source === 'usb' && !this.webUsb ? explainNoWebUsb() : undefined;
-    this.update();
+    this.say(S.statusReady);
     if (source === 'virtual') await this.openVirtual();
   }
 
@@ -511,6 +515,15 @@ export class DemoApp {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** "00A40400" -> "00 A4 04 00" when it is hex; the text as given otherwise (send() explains). */
+function spaced(text: string): string {
+  try {
+    return toHex(fromHex(text));
+  } catch {
+    return text;
+  }
+}
 
 function makeCard(kind: CardKind): VirtualCard | null {
   return kind === 'hca' ? createHcaLikeCard() : kind === 't0' ? createT0Card() : null;

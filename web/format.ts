@@ -289,9 +289,14 @@ export function describeFrame(direction: 'out' | 'in', frame: Uint8Array): strin
     const r = ccidMessages.decodeResponse(frame);
     const failed = ccidMessages.commandStatus(r.bStatus) === ccidMessages.COMMAND_STATUS_FAILED;
     const extension = ccidMessages.commandStatus(r.bStatus) === ccidMessages.COMMAND_STATUS_TIME_EXTENSION;
-    const status = failed ? ` · failed, bError ${hex2(r.bError)}` : extension ? ' · time extension' : '';
+    const status = failed ? ` · failed, bError ${hex2(r.bError)}${errorName(r.bError)}` : extension ? ' · time extension' : '';
     return `RDR_to_PC_${r.name} · slot ${r.bSlot} · seq ${r.bSeq}${status}`;
   } catch {
     return direction === 'out' ? 'malformed command' : 'malformed or unknown frame';
   }
+}
+
+function errorName(bError: number): string {
+  const entry = Object.entries(ccidMessages.CCID_ERROR).find(([, v]) => v === bError);
+  return entry ? ` ${entry[0]}` : '';
 }

@@ -96,7 +96,7 @@ export const S = {
   quickLabel: 'Examples',
   quick: [
     { label: 'SELECT HCA', hex: '00 A4 04 00 08 D1 58 00 00 01 48 43 41 00', title: 'SELECT by DF name (the HCA-like card’s assumed AID), Le = 00' },
-    { label: 'READ BINARY', hex: '00 B0 81 00 00', title: 'READ BINARY of the file with short identifier 1 (basic data)' },
+    { label: 'READ BINARY', hex: '00 B0 81 00 00', title: 'READ BINARY of short file 1 (basic data) in the current application: SELECT HCA first' },
     { label: 'GET CHALLENGE', hex: '00 84 00 00 08', title: 'GET CHALLENGE: 8 random bytes' },
     { label: 'SELECT MF', hex: '00 A4 00 00 02 3F 00', title: 'SELECT the master file 3F00' },
     { label: 'Bad INS', hex: '00 CA 9F 7F 00', title: 'An instruction the card does not support' },
