@@ -22,7 +22,16 @@ export {
   type CcidFeatures,
 } from './ccid/descriptor.js';
 export * as ccidMessages from './ccid/messages.js';
-export { CcidReader, type CcidReaderOptions, type SlotStatus, type ReaderIdentity } from './ccid/reader.js';
+export {
+  CcidReader,
+  type CcidReaderOptions,
+  type SlotStatus,
+  type ReaderIdentity,
+  type CcidReaderEventMap,
+  type CardEventDetail,
+  type HardwareErrorDetail,
+  type DisconnectDetail,
+} from './ccid/reader.js';
 export {
   CcidConnection,
   type CardProtocol,

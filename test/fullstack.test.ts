@@ -106,9 +106,10 @@ describe('PPS and parameters', () => {
     expect(c.link.di).toBe(12);
   });
 
-  it('refuses a protocol the caller does not accept', async () => {
+  it('refuses a protocol the caller does not accept, and leaves the card unpowered', async () => {
     const { reader } = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard() });
     await expect(reader.connect(0, { preferredProtocols: ['t0'] })).rejects.toMatchObject({ code: 'protocol/no-common-protocol' });
+    expect((await reader.status(0)).state).toBe('present');
   });
 });
 

@@ -22,7 +22,7 @@ import {
   rawDescriptorRows,
   type Row,
 } from './format.js';
-import { S } from './strings.js';
+import { DOCS_BASE, S } from './strings.js';
 
 export function renderApp(app: DemoApp): TemplateResult {
   return html`
@@ -163,7 +163,9 @@ function problemBox(p: Explained): TemplateResult {
       <p>${p.body}</p>
       <p class="problem-foot">
         ${p.docs ? html`<a href=${p.docs.href} target="_blank" rel="noopener">${p.docs.label}</a>` : nothing}
-        ${p.code ? html`<span class="code">${S.errorCode}: <code>${p.code}</code></span>` : nothing}
+        ${p.code
+          ? html`<span class="code">${S.errorCode}: <a href=${`${DOCS_BASE}errors.md`} target="_blank" rel="noopener"><code>${p.code}</code></a></span>`
+          : nothing}
       </p>
     </div>
   `;

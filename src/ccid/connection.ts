@@ -93,7 +93,14 @@ export class CcidConnection {
     return lock.run(async () => {
       const signal = options.signal;
       let atr = await powerOn(reader, slot, signal);
-      const protocol = chooseProtocol(reader, atr, options.preferredProtocols);
+      let protocol: CardProtocol;
+      try {
+        protocol = chooseProtocol(reader, atr, options.preferredProtocols);
+      } catch (e) {
+        // Leave no card powered behind a failed connect.
+        await reader.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: reader.commandTimeout(0) }).catch(() => undefined);
+        throw e;
+      }
       let link: LinkParameters;
       try {
         link = await negotiate(reader, slot, atr, protocol, options.pps ?? true, signal);
@@ -369,7 +376,7 @@ export class CcidConnection {
 
 function defaultLink(reader: CcidReader): Omit<LinkParameters, 'negotiation'> {
   const fHz = reader.descriptor.dwDefaultClock * 1000;
-  return { fHz, fi: 372, di: 1, baud: baudRate({ fi: 372, di: 1, fHz }) };
+  return { fHz, fi: 372, di: 1, baud: Math.floor(baudRate({ fi: 372, di: 1, fHz })) };
 }
 
 /** bPowerSelect: automatic when the reader chooses, else 5 V, 3 V, 1.8 V in the order the reader supports them. */

@@ -41,6 +41,31 @@ export interface CcidReaderOptions {
   trace?: (direction: 'out' | 'in', frame: Uint8Array) => void;
 }
 
+/** `event.detail` of `cardinserted` and `cardremoved`. */
+export interface CardEventDetail {
+  slot: number;
+}
+
+/** `event.detail` of `hardwareerror` (RDR_to_PC_HardwareError). */
+export interface HardwareErrorDetail {
+  slot: number;
+  /** bHardwareErrorCode: 0x01 overcurrent. */
+  code: number;
+}
+
+/** `event.detail` of `disconnect`. */
+export interface DisconnectDetail {
+  error: TransportError;
+}
+
+/** The reader's events and their `CustomEvent` details. */
+export interface CcidReaderEventMap {
+  cardinserted: CustomEvent<CardEventDetail>;
+  cardremoved: CustomEvent<CardEventDetail>;
+  hardwareerror: CustomEvent<HardwareErrorDetail>;
+  disconnect: CustomEvent<DisconnectDetail>;
+}
+
 export interface SlotStatus {
   slot: number;
   /** 'absent' | 'present' (inactive) | 'active' (powered). */
@@ -120,6 +145,13 @@ export class CcidReader extends EventTarget {
       backend.addEventListener('disconnect', this.onBackendDisconnect);
     }
     if ((options.watchInterrupt ?? true) && info.interruptIn) this.watchInterrupt(info.interruptIn.endpointNumber, info.interruptIn.wMaxPacketSize);
+  }
+
+  /** Typed `addEventListener` for the reader's events (see CcidReaderEventMap). */
+  on<K extends keyof CcidReaderEventMap>(type: K, listener: (event: CcidReaderEventMap[K]) => void): () => void {
+    const l = listener as EventListener;
+    this.addEventListener(type, l);
+    return () => this.removeEventListener(type, l);
   }
 
   /**
@@ -301,7 +333,8 @@ export class CcidReader extends EventTarget {
         n.slots.slice(0, this.slotCount).forEach((s, slot) => {
           const was = this.present[slot];
           this.present[slot] = s.present;
-          if (!s.changed && was === s.present) return;
+          // An unchanged slot is news only when it contradicts what we knew; a first report just sets the state.
+          if (!s.changed && (was === undefined || was === s.present)) return;
           if (!s.present) this.connections.get(slot)?.markRemoved();
           this.dispatchEvent(new CustomEvent(s.present ? 'cardinserted' : 'cardremoved', { detail: { slot } }));
         });
