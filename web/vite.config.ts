@@ -2,6 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { referenceServerPlugin } from '../src/reference-server/index.js';
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));
 
@@ -35,11 +36,15 @@ function serveDocs(): Plugin {
   };
 }
 
-// The demo page. `npm start` serves it; the driver is imported from ../src.
+// The web app. `npm start` serves it together with the reference server (one
+// process); the driver is imported from ../src. The reference server's
+// database lives in .webccid/ (WEBCCID_DB overrides the path).
+const dbPath = process.env['WEBCCID_DB'] ?? fileURLToPath(new URL('../.webccid/reference-server.sqlite', import.meta.url));
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  plugins: [serveDocs()],
+  plugins: [serveDocs(), referenceServerPlugin({ dbPath })],
   server: { port: 5173, strictPort: false },
   build: { outDir: fileURLToPath(new URL('../dist-web', import.meta.url)), emptyOutDir: true },
 });

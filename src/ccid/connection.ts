@@ -42,6 +42,8 @@ import {
 import type { CcidRequest } from './transport.js';
 import type { CcidReader } from './reader.js';
 import type { Mutex } from './mutex.js';
+import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
+import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } from './secure.js';
 
 export type CardProtocol = 't0' | 't1';
 
@@ -73,7 +75,7 @@ export interface CardTransaction {
 
 const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4 KB a step)
 
-export class CcidConnection {
+export class CcidConnection implements CardChannel {
   private valid = true;
   private removed = false;
   private t1: T1Host | undefined;
@@ -152,6 +154,36 @@ export class CcidConnection {
     });
   }
 
+  /** The reader's pinpad (bPINSupport), or undefined when it has none. */
+  get pinpad(): { verify: boolean; modify: boolean } | undefined {
+    const p = this.reader.descriptor.pinpad;
+    return p.verify || p.modify ? { verify: p.verify, modify: p.modify } : undefined;
+  }
+
+  /**
+   * PIN verification on the reader's keypad (PC_to_RDR_Secure, bPINOperation 0).
+   * Resolves with the card's answer (data + SW1 SW2, not checked). The user's
+   * events are errors: SlotError 'ccid/pin-cancelled' / 'ccid/pin-timeout'
+   * (bError 0xEF / 0xF0, or the PC/SC part 10 statuses 6401 / 6400 some
+   * readers answer instead), CcidError 'ccid/pin-length' (6403: the keyed PIN
+   * was too short or too long; the card saw nothing). Never retried.
+   */
+  verifyPinSecure(request: SecurePinVerifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
+    return this.lock.run(() => this.secureLocked({ kind: 'verify', request }, options.signal));
+  }
+
+  /**
+   * PIN modification on the reader's keypad (bPINOperation 1): CHANGE
+   * REFERENCE DATA, or unblock (RESET RETRY COUNTER) with the PUK as the
+   * "current" value. As {@link verifyPinSecure}, plus CcidError
+   * 'ccid/pin-mismatch' (6402: the two new PIN entries differed).
+   */
+  modifyPinSecure(request: SecurePinModifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
+    return this.lock.run(() => this.secureLocked({ kind: 'modify', request }, options.signal));
+  }
+
   /** The slot's state as the reader reports it now. */
   async status(options: TransmitOptions = {}): Promise<{ state: 'absent' | 'present' | 'active'; atr: Atr; protocol: CardProtocol }> {
     const s = await this.reader.status(this.slot, options);
@@ -205,6 +237,120 @@ export class CcidConnection {
     } catch (e) {
       if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
       throw e;
+    }
+  }
+
+  // ---- PC_to_RDR_Secure ------------------------------------------------
+
+  private async secureLocked(
+    op: { kind: 'verify'; request: SecurePinVerifyRequest } | { kind: 'modify'; request: SecurePinModifyRequest },
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    this.checkUsable();
+    if (!this.pinpad?.[op.kind]) {
+      throw new CcidError(
+        'ccid/pinpad-unsupported',
+        `This reader has no pinpad for PIN ${op.kind === 'verify' ? 'verification' : 'modification'} (bPINSupport); enter the PIN on screen instead.`,
+      );
+    }
+    let template: Uint8Array;
+    let bTimeOut: number;
+    let encode: (bTeoPrologue: Uint8Array) => Uint8Array;
+    if (op.kind === 'verify') {
+      const s = buildPinVerify(op.request);
+      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
+      encode = (bTeoPrologue) => encodePinVerify({ ...s, bTeoPrologue });
+    } else {
+      const s = buildPinModify(op.request);
+      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
+      encode = (bTeoPrologue) => encodePinModify({ ...s, bTeoPrologue });
+    }
+    // TPDU-level T=1: the reader builds the I-block from our prologue and answers the card's block.
+    const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
+    let prologue = new Uint8Array(3);
+    if (t1) {
+      if (this.t1NeedsResynch) {
+        await this.runT1(t1.resynch(), signal);
+        this.t1NeedsResynch = false;
+      }
+      if (template.length > t1.ifsc) {
+        throw new ProtocolError('protocol/apdu-too-long', `The PIN command (${template.length} bytes) does not fit in one T=1 block (IFSC ${t1.ifsc}).`);
+      }
+      const first = t1.transmit(template);
+      if (first.kind !== 'send') throw new ProtocolError('protocol/t1-unrecoverable', 'The T=1 engine did not produce the PIN command block.');
+      prologue = first.block.slice(0, 3);
+    }
+    const abData = encode(prologue);
+    const entries = op.kind === 'verify' ? 1 : op.request.confirm ? 3 : 2;
+    const perEntry = bTimeOut === 0 ? 90 : bTimeOut;
+    const cardSeconds = entries * perEntry + this.apduSeconds(template.length, 2);
+    let r: CcidResponse;
+    try {
+      r = await this.command({ name: 'Secure', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData }, cardSeconds, signal);
+    } catch (e) {
+      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
+      // A reader failure other than a user event may have left the card mid-block.
+      if (t1 && !(e instanceof SlotError && (e.code === 'ccid/pin-cancelled' || e.code === 'ccid/pin-timeout'))) this.t1NeedsResynch = true;
+      throw e;
+    }
+    const answer = r.abData.slice();
+    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0);
+    if (!t1) return answer;
+    return this.finishSecureT1(t1, answer, signal);
+  }
+
+  /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
+  private checkPinpadStatus(r: CcidResponse, sw: number): void {
+    switch (sw) {
+      case PINPAD_SW.TIMEOUT:
+        throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);
+      case PINPAD_SW.CANCELLED:
+        throw new SlotError('ccid/pin-cancelled', 'PIN entry was cancelled on the reader.', r.bStatus, CCID_ERROR.PIN_CANCELLED);
+      case PINPAD_SW.NEW_PIN_MISMATCH:
+        throw new CcidError('ccid/pin-mismatch', 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.');
+      case PINPAD_SW.PIN_LENGTH:
+        throw new CcidError('ccid/pin-length', 'The PIN keyed on the reader was too short or too long; the card was not asked.');
+    }
+  }
+
+  /**
+   * The Secure answer of a TPDU-level T=1 reader is the card's first block.
+   * The T=1 engine takes it (WTX, chained answers and R-blocks continue
+   * through XfrBlock); it must never send our I-block again, since the
+   * reader's copy held the PIN and ours only the pad: resynchronise instead.
+   */
+  private async finishSecureT1(t1: T1Host, block: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    let answer: Uint8Array | null = block;
+    for (;;) {
+      let action: T1Action;
+      try {
+        action = t1.receive(answer);
+      } catch (e) {
+        this.t1NeedsResynch = true;
+        throw e;
+      }
+      if (action.kind === 'done') return action.response;
+      if ((action.block[1]! & 0x80) === 0) {
+        this.t1NeedsResynch = true;
+        throw new ProtocolError(
+          'protocol/t1-unrecoverable',
+          'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
+        );
+      }
+      const cardSeconds = this.bwt() * action.bwtMultiplier + this.wire(action.block.length + t1.ifsd + 4, 1);
+      try {
+        const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: action.block }, cardSeconds, signal);
+        answer = r.abData;
+      } catch (e) {
+        if (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) {
+          answer = null;
+        } else if (e instanceof TransportError && e.code === 'transport/timeout') {
+          answer = null;
+        } else {
+          this.t1NeedsResynch = true;
+          throw e;
+        }
+      }
     }
   }
 

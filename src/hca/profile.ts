@@ -5,7 +5,7 @@
  * default is the standard ISO/IEC 7816-4 command (DESIGN.md §5).
  *
  * To correct the profile for a real card (after `npx webccid probe`), pass a
- * modified copy to the operations: `new HcaCard(channel, { profile })`. No
+ * modified copy to the operations: `HcaCard.open(channel, { profile })`. No
  * code changes are needed for any value here; the enumerated choices
  * (`encoding`, `method`) name the variants the operations implement.
  */

@@ -194,6 +194,23 @@ describe('VERIFY and PIN management', () => {
     expect(tx(card, verify('111111')).sw).toBe('9000');
     expect(tx(card, encodeApdu({ cla: 0, ins: 0x2c, p1: 1, p2: 0x81, data: ascii('12345678') })).sw).toBe('9000');
   });
+
+  it('RESET RETRY COUNTER P1 02 (new PIN) and P1 03 (no data) need the PUK verified first', () => {
+    const card = createHcaLikeCard({ pinTriesLeft: 0 });
+    selectApp(card);
+    const p1 = (n: number, data?: Uint8Array) => encodeApdu({ cla: 0, ins: 0x2c, p1: n, p2: 0x81, ...(data ? { data } : {}) });
+    expect(tx(card, p1(2, ascii('222222'))).sw).toBe('6982');
+    expect(tx(card, p1(3)).sw).toBe('6982');
+    expect(tx(card, p1(4)).sw).toBe('6A86');
+    expect(tx(card, encodeApdu({ cla: 0, ins: 0x20, p1: 0, p2: 0x82, data: ascii('12345678') })).sw).toBe('9000');
+    expect(tx(card, p1(3, ascii('1'))).sw).toBe('6A80');
+    expect(tx(card, p1(3)).sw).toBe('9000');
+    expect(card.triesLeft(0x81)).toBe(3);
+    expect(tx(card, p1(2)).sw).toBe('6A80');
+    expect(tx(card, p1(2, ascii('22'))).sw).toBe('6A80');
+    expect(tx(card, p1(2, ascii('222222'))).sw).toBe('9000');
+    expect(tx(card, verify('222222')).sw).toBe('9000');
+  });
 });
 
 describe('transport-level commands', () => {

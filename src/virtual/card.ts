@@ -21,8 +21,12 @@
  *   Wrong PIN: 63Cx with x tries left (63C0 on the try that blocks), then 6983.
  *   Unknown reference 6A88.
  * - CHANGE REFERENCE DATA (24, P1 00): data = old PIN || new PIN (old length = stored
- *   length). RESET RETRY COUNTER (2C): P1 00 data = PUK || new PIN, P1 01 data = PUK.
- *   The PIN encoding is "the bytes as given" (a later issue brings the HCA profile).
+ *   length). RESET RETRY COUNTER (2C): P1 00 data = PUK || new PIN, P1 01 data = PUK,
+ *   P1 02 data = new PIN and P1 03 no data, both only after the PUK was verified (VERIFY
+ *   with the PUK reference) in this session (6982 otherwise).
+ *   The PIN encoding is "the bytes as given"; `VirtualPinSpec.acceptValue` can restrict
+ *   new values (the virtual HCA card checks its profile's PIN block format).
+ * - Subclasses add commands by overriding `executeExtension` (see hca-card.ts).
  * - GET RESPONSE (C0): the rest of a response longer than Ne (which answered 61xx).
  * - ENVELOPE (C2): the data of a chain of ENVELOPEs (the last without CLA bit 0x10)
  *   is a command APDU, processed as such (lets T=0 carry extended APDUs).
@@ -80,6 +84,8 @@ export interface VirtualPinSpec {
   /** Length bounds for a new value (CHANGE REFERENCE DATA / RESET RETRY COUNTER). Default 4..16. */
   minLength?: number;
   maxLength?: number;
+  /** Check of a new value (instead of the length bounds): false answers 6A80. */
+  acceptValue?: (value: Uint8Array) => boolean;
 }
 
 export interface VirtualCardOptions {
@@ -207,8 +213,21 @@ export class VirtualCard {
     this.pendingResponse = undefined;
     this.chain = undefined;
     this.envelope = undefined;
+    this.onReset();
     return this.atr.slice();
   }
+
+  /**
+   * Hook for subclasses: handle a command before the built-in ones (after
+   * chaining and ENVELOPE are resolved; Ne is applied to the answer). Return
+   * `[data, sw]`, or undefined to let the built-in commands handle it.
+   */
+  protected executeExtension(_cmd: ParsedApdu): [Uint8Array, number] | undefined {
+    return undefined;
+  }
+
+  /** Hook for subclasses: called on every reset, after the security state is cleared. */
+  protected onReset(): void {}
 
   /** Tries left for a PIN reference (undefined when unknown). */
   triesLeft(reference: number): number | undefined {
@@ -321,6 +340,8 @@ export class VirtualCard {
 
   private execute(cmd: ParsedApdu): [Uint8Array, number] {
     const none = new Uint8Array(0);
+    const extended = this.executeExtension(cmd);
+    if (extended) return extended;
     switch (cmd.ins) {
       case 0xa4:
         return this.select(cmd);
@@ -511,6 +532,7 @@ export class VirtualCard {
   }
 
   private newValueOk(pin: PinState, value: Uint8Array): boolean {
+    if (pin.spec.acceptValue) return pin.spec.acceptValue(value);
     return value.length >= (pin.spec.minLength ?? 4) && value.length <= (pin.spec.maxLength ?? 16);
   }
 
@@ -530,13 +552,24 @@ export class VirtualCard {
   }
 
   private resetRetryCounter(cmd: ParsedApdu): number {
-    if (cmd.p1 !== 0x00 && cmd.p1 !== 0x01) return SW.WRONG_P1P2;
+    if (cmd.p1 > 0x03) return SW.WRONG_P1P2;
     const pin = this.pins.get(cmd.p2);
     if (!pin) return SW.REF_NOT_FOUND;
     const pukRef = pin.spec.pukReference;
     const puk = pukRef === undefined ? undefined : this.pins.get(pukRef);
     if (!puk || pukRef === undefined) return SW.CONDITIONS;
     const data = cmd.data ?? new Uint8Array(0);
+    if (cmd.p1 === 0x02 || cmd.p1 === 0x03) {
+      // The PUK was verified earlier in this session (VERIFY with its reference).
+      if (!this.verified.has(pukRef) || puk.triesLeft === 0) return SW.SECURITY;
+      if (cmd.p1 === 0x03 ? data.length !== 0 : data.length === 0) return SW.WRONG_DATA;
+      if (cmd.p1 === 0x02) {
+        if (!this.newValueOk(pin, data)) return SW.WRONG_DATA;
+        pin.value = data.slice();
+      }
+      pin.triesLeft = pin.maxTries;
+      return SW.OK;
+    }
     const pukLength = puk.value.length;
     if (cmd.p1 === 0x01 ? data.length !== pukLength : data.length <= pukLength) return SW.WRONG_DATA;
     const sw = this.checkPin(pukRef, puk, data.subarray(0, pukLength));

@@ -37,6 +37,19 @@ export {
   VIRTUAL_TEST_INS,
 } from './card.js';
 export type { VirtualCardOptions, VirtualDfSpec, VirtualEfSpec, VirtualPinSpec, HcaLikeCardOptions, T0CardOptions } from './card.js';
+export { createVirtualHcaCard, VirtualHcaCard, VIRTUAL_HCA_DEFAULTS, encodePinBlock, pinBlockDigits } from './hca-card.js';
+export type { VirtualHcaCardOptions, VirtualHcaCertificates } from './hca-card.js';
+export { createTestPki, generateRsaKeys, TEST_PKI_ALGORITHM } from './pki.js';
+export type {
+  TestPki,
+  TestPkiOptions,
+  PkiCertificate,
+  PkiAuthority,
+  HolderCertificate,
+  HolderCertificateRequest,
+  HcaCardKind,
+} from './pki.js';
+export { loadX509 } from '../x509.js';
 export { T0CardEngine } from './t0-card.js';
 export type { T0Exchange } from './t0-card.js';
 export { VIRTUAL_READER_PRESETS, VIRTUAL_READER_PRESET_NAMES } from './presets.js';
@@ -44,3 +57,5 @@ export type { VirtualReaderPreset, VirtualReaderPresetName } from './presets.js'
 export type { VirtualFault, VirtualFaultSpec, FaultTrigger, FaultHandle } from './faults.js';
 export { RawCcidSession } from './raw-session.js';
 export type { RawSessionOptions } from './raw-session.js';
+export { createVirtualPinpad, VirtualPinpad } from './pinpad.js';
+export type { PinpadEntry, PinpadPrompt, PinpadStep, VirtualPinpadOptions } from './pinpad.js';

@@ -107,7 +107,8 @@ import { decodeProtocolParams, encodeProtocolParams, paramsFromAtr, type Protoco
 import { decodePpsRequest } from '../iso7816/pps.js';
 import { baudRate, chooseRate, DI_TABLE, FI_TABLE, RATE_TOLERANCE } from '../iso7816/rates.js';
 import { T0Host } from '../iso7816/t0.js';
-import { T1Host } from '../iso7816/t1.js';
+import { decodeT1Block, encodeT1Block, T1Host } from '../iso7816/t1.js';
+import { decodeSecurePinData } from '../ccid/secure.js';
 import { T1Card } from '../iso7816/t1-card.js';
 import { t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
 import type { VirtualCard } from './card.js';
@@ -130,8 +131,12 @@ export interface SecureRequest {
   transmit(apdu: Uint8Array): Uint8Array;
 }
 
-/** What the pinpad hook answers: the card's response, or a user event. */
-export type SecureOutcome = { response: Uint8Array } | { error: 'cancelled' | 'timeout' };
+/**
+ * What the pinpad hook answers: the card's response (or a status the reader
+ * makes itself, e.g. PC/SC 6403), a user event (bError 0xEF / 0xF0), or a
+ * bad structure (bError = `offset` of the bad field in the message, 1..127).
+ */
+export type SecureOutcome = { response: Uint8Array } | { error: 'cancelled' | 'timeout' } | { error: 'bad-parameter'; offset: number };
 
 /** Options of `createVirtualReader` (see the module comment). */
 export interface VirtualReaderOptions {
@@ -1252,14 +1257,41 @@ export class VirtualReader extends VirtualUsbDevice {
     if (!card || !slot.powered) return { status: 1, error: CCID_ERROR.ICC_MUTE };
     const hook = this.onSecure;
     if (!hook) return { status: 1, error: CCID_ERROR.PIN_CANCELLED };
-    const outcome = await hook({
-      slot: slot.index,
-      bBWI,
-      wLevelParameter,
-      abData: abData.slice(),
-      transmit: (apdu) => this.cardTransmit(card, apdu),
-    });
-    if ('error' in outcome) return { status: 1, error: outcome.error === 'timeout' ? CCID_ERROR.PIN_TIMEOUT : CCID_ERROR.PIN_CANCELLED };
+    // TPDU level with T=1: the reader wraps the APDU in the I-block whose prologue
+    // (NAD PCB) the host gave in bTeoPrologue, and answers the card's block as is.
+    const t1Card = this.exchangeLevel === 'tpdu' && slot.cardProtocol === 1 ? slot.t1 : undefined;
+    let rawBlock: Uint8Array | null | undefined;
+    const transmit = (apdu: Uint8Array): Uint8Array => {
+      if (!t1Card) return this.cardTransmit(card, apdu);
+      const edc = slot.atr?.edc ?? 'lrc';
+      let prologue = Uint8Array.of(0, 0, 0);
+      try {
+        prologue = decodeSecurePinData(abData).bTeoPrologue.slice();
+      } catch {
+        // The hook decides about bad structures; an undecodable one gets the default prologue.
+      }
+      const pcb = prologue[1]!;
+      const block = encodeT1Block({ kind: 'I', nad: prologue[0]!, ns: ((pcb >> 6) & 1) as 0 | 1, more: false, inf: apdu }, edc);
+      rawBlock = t1Card.receive(block);
+      block.fill(0);
+      if (!rawBlock) return new Uint8Array(0);
+      try {
+        const answer = decodeT1Block(rawBlock, edc);
+        if (answer.kind === 'I' && !answer.more) return answer.inf.slice();
+      } catch {
+        // garbled: the host's T=1 engine sees the raw block
+      }
+      return new Uint8Array(0);
+    };
+    const outcome = await hook({ slot: slot.index, bBWI, wLevelParameter, abData: abData.slice(), transmit });
+    if ('error' in outcome) {
+      if (outcome.error === 'bad-parameter') return { status: 1, error: Math.min(0x7f, Math.max(1, outcome.offset)) };
+      return { status: 1, error: outcome.error === 'timeout' ? CCID_ERROR.PIN_TIMEOUT : CCID_ERROR.PIN_CANCELLED };
+    }
+    if (t1Card && rawBlock !== undefined) {
+      if (rawBlock === null) return this.muteWait(slot);
+      return { data: rawBlock, chain: 0 };
+    }
     return { data: outcome.response, chain: 0 };
   }
 

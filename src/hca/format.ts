@@ -1,0 +1,223 @@
+/**
+ * Pure encoders and parsers of the HCA card operations: PIN / PUK checks and PIN blocks, the
+ * pipe-separated files (card info, basic data), the DER header of a certificate file, and the
+ * PKCS#1 DigestInfo. No I/O. Every parser returns a result or throws `HcaError`, whatever the
+ * input.
+ */
+import { concatBytes, fromHex, toHex } from '../bytes.js';
+import type { PinEncoding } from './profile.js';
+import { HcaError } from './errors.js';
+
+// ---- PIN and PUK ---------------------------------------------------------------------
+
+/** A PIN or PUK as the caller gives it: a string of digits, or their ASCII bytes ('1' = 0x31). */
+export type Secret = string | Uint8Array;
+
+/**
+ * Checks a PIN or PUK and returns its ASCII digits in a new buffer (the caller wipes it).
+ * Throws `HcaError(code)` when it is not `minLength..maxLength` decimal digits; the message names
+ * the rule, never the value. The caller's own buffer is not changed.
+ */
+export function secretDigits(
+  value: Secret,
+  rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN' },
+): Uint8Array {
+  const length = typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : -1;
+  const span = rule.minLength === rule.maxLength ? `${rule.minLength}` : `${rule.minLength} to ${rule.maxLength}`;
+  const fail = () => {
+    const message = `The ${rule.what} must be ${span} digits (0-9).`;
+    return rule.code === 'hca/bad-puk-format' ? new HcaError('hca/bad-puk-format', message) : new HcaError('hca/bad-pin-format', message);
+  };
+  if (length < rule.minLength || length > rule.maxLength) throw fail();
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const c = typeof value === 'string' ? value.charCodeAt(i) : (value as Uint8Array)[i]!;
+    if (c < 0x30 || c > 0x39) {
+      out.fill(0);
+      throw fail();
+    }
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
+ * The PIN block the card expects: the digits left-justified in `blockLength` bytes, as ASCII
+ * (one digit a byte) or BCD (two digits a byte, high nibble first; an odd last digit is followed
+ * by the low nibble of `padByte`), the rest filled with `padByte`. Throws
+ * `HcaError('hca/bad-profile')` when the digits do not fit.
+ */
+export function encodePinBlock(digits: Uint8Array, encoding: PinEncoding): Uint8Array {
+  const needed = encoding.encoding === 'ascii' ? digits.length : Math.ceil(digits.length / 2);
+  if (needed > encoding.blockLength) {
+    throw new HcaError('hca/bad-profile', `The profile's PIN block (${encoding.blockLength} bytes) cannot hold ${digits.length} digits.`);
+  }
+  const block = new Uint8Array(encoding.blockLength).fill(encoding.padByte & 0xff);
+  if (encoding.encoding === 'ascii') {
+    block.set(digits);
+  } else {
+    for (let i = 0; i < digits.length; i++) {
+      const d = digits[i]! - 0x30;
+      const at = i >> 1;
+      block[at] = i % 2 === 0 ? (d << 4) | (encoding.padByte & 0x0f) : (block[at]! & 0xf0) | d;
+    }
+  }
+  return block;
+}
+
+// ---- text files -----------------------------------------------------------------------
+
+/** Card information: number and validity. */
+export interface CardInfo {
+  /** The 12 digits of the card number, without the letters (what users type in the unlock flow). */
+  cardNumber: string;
+  /** The number as printed on the card: two letters and the 12 digits, e.g. "GH000012345678". */
+  printedNumber: string;
+  /** First day of validity, `YYYY-MM-DD`. */
+  validFrom: string;
+  /** Last day of validity, `YYYY-MM-DD`. */
+  validTo: string;
+}
+
+/** Basic data, readable without a PIN. */
+export interface BasicData {
+  name: string;
+  /** National ID (or resident certificate) number of the holder; for institution cards the institution code. */
+  idNumber: string;
+  /** Holder category as the card stores it (e.g. the profession). */
+  category: string;
+}
+
+const MAX_TEXT_FILE = 4096;
+
+/** Strips trailing padding (00, FF, spaces) and decodes UTF-8 (invalid sequences become U+FFFD). */
+function textOf(bytes: Uint8Array, what: string): string {
+  if (bytes.length > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', `The ${what} file is longer than ${MAX_TEXT_FILE} bytes.`);
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0xff || bytes[end - 1] === 0x20)) end--;
+  return new TextDecoder('utf-8').decode(bytes.subarray(0, end));
+}
+
+function fields(bytes: Uint8Array, what: string, count: number): string[] {
+  const parts = textOf(bytes, what).split('|').map((s) => s.trim());
+  if (parts.length < count) throw new HcaError('hca/bad-file', `The ${what} file does not have ${count} '|'-separated fields.`);
+  return parts;
+}
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A date as YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD, or YYYMMDD in the Minguo (ROC) calendar
+ * (year + 1911); returns `YYYY-MM-DD`.
+ */
+export function parseCardDate(text: string, what = 'card info'): string {
+  const bad = () => new HcaError('hca/bad-file', `The ${what} file has a date that is not YYYYMMDD.`);
+  let m = /^(\d{4})[-/]?(\d{2})[-/]?(\d{2})$/.exec(text);
+  let year: number;
+  if (m) year = Number(m[1]);
+  else {
+    m = /^(\d{3})(\d{2})(\d{2})$/.exec(text);
+    if (!m) throw bad();
+    year = Number(m[1]) + 1911;
+  }
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]!) throw bad();
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) throw bad();
+  return `${String(year).padStart(4, '0')}-${m[2]}-${m[3]}`;
+}
+
+/** Parses the card-info file: `<2 letters><12 digits>|<valid from>|<valid to>`. */
+export function parseCardInfo(bytes: Uint8Array): CardInfo {
+  const [number, from, to] = fields(bytes, 'card info', 3) as [string, string, string];
+  const m = /^([A-Z]{2})(\d{12})$/.exec(number);
+  if (!m) throw new HcaError('hca/bad-file', 'The card info file does not start with a card number (two letters and 12 digits).');
+  return { cardNumber: m[2]!, printedNumber: number, validFrom: parseCardDate(from), validTo: parseCardDate(to) };
+}
+
+/** Parses the basic-data file: `<name>|<ID number>|<category>`. */
+export function parseBasicData(bytes: Uint8Array): BasicData {
+  const [name, idNumber, category] = fields(bytes, 'basic data', 3) as [string, string, string];
+  if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', 'The basic data file has an empty name or ID number.');
+  return { name, idNumber, category };
+}
+
+/** Card numbers as users type them: 12 digits (an optional two-letter prefix such as "GH" is dropped). */
+export function normalizeCardNumber(text: string): string | undefined {
+  const m = /^(?:[A-Za-z]{2})?(\d{12})$/.exec(text.trim());
+  return m ? m[1] : undefined;
+}
+
+// ---- certificates -----------------------------------------------------------------------
+
+/** Largest certificate file READ BINARY with a 15-bit offset can reach. */
+export const MAX_CERTIFICATE_LENGTH = 0x8000;
+
+/**
+ * The total length (header + content) of the DER SEQUENCE a certificate file starts with, from
+ * its first bytes; `'erased'` when the file starts with 00 or FF (an empty slot). Throws
+ * `HcaError('hca/bad-file')` for anything else (not a SEQUENCE, indefinite or over-long length,
+ * more than `MAX_CERTIFICATE_LENGTH`), and when `head` is too short to hold the header.
+ */
+export function derTotalLength(head: Uint8Array): number | 'erased' {
+  const bad = (why: string) => new HcaError('hca/bad-file', `The certificate file is not a DER certificate: ${why}.`);
+  if (head.length === 0 || head[0] === 0x00 || head[0] === 0xff) return 'erased';
+  if (head[0] !== 0x30) throw bad('it does not start with a SEQUENCE');
+  if (head.length < 2) throw bad('the header is truncated');
+  const first = head[1]!;
+  if (first < 0x80) return 2 + first;
+  const n = first & 0x7f;
+  if (n === 0) throw bad('indefinite length');
+  if (n > 3) throw bad('length too large');
+  if (head.length < 2 + n) throw bad('the header is truncated');
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + head[2 + i]!;
+  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('length not in minimal DER form');
+  const total = 2 + n + length;
+  if (total > MAX_CERTIFICATE_LENGTH) throw bad(`longer than ${MAX_CERTIFICATE_LENGTH} bytes`);
+  return total;
+}
+
+// ---- signing ----------------------------------------------------------------------------
+
+/**
+ * DER prefixes of the PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2, note 1) by WebCrypto hash name,
+ * and the digest length.
+ */
+const DIGEST_INFO: Readonly<Record<string, { prefix: string; length: number }>> = {
+  'SHA-1': { prefix: '30 21 30 09 06 05 2B 0E 03 02 1A 05 00 04 14', length: 20 },
+  'SHA-256': { prefix: '30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20', length: 32 },
+  'SHA-384': { prefix: '30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30', length: 48 },
+  'SHA-512': { prefix: '30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40', length: 64 },
+};
+
+/** Digest length in bytes of a hash name the operations support, or undefined. */
+export function digestLength(hash: string): number | undefined {
+  return Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash]!.length : undefined;
+}
+
+/** The DER DigestInfo for a digest. Throws `HcaError('hca/bad-argument')` when the digest has the wrong length. */
+export function digestInfo(hash: string, digest: Uint8Array): Uint8Array {
+  const entry = Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash] : undefined;
+  if (!entry) throw new HcaError('hca/bad-profile', `Hash ${JSON.stringify(hash)} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).`);
+  if (digest.length !== entry.length) {
+    throw new HcaError('hca/bad-argument', `A ${hash} digest has ${entry.length} bytes, not ${digest.length}.`);
+  }
+  return concatBytes(fromHex(entry.prefix), digest);
+}
+
+/** Printable ASCII text of bytes, or undefined when any byte is not printable. */
+export function printableAscii(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return undefined;
+  let s = '';
+  for (const b of bytes) {
+    if (b < 0x20 || b > 0x7e) return undefined;
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
+/** Hex of bytes without separators (for serial numbers). */
+export function compactHex(bytes: Uint8Array): string {
+  return toHex(bytes, '');
+}

@@ -1,0 +1,31 @@
+/**
+ * `webccid/hca`: operations of the Taiwan HCA healthcare card (醫事人員卡 / 醫事機構卡) over any
+ * `CardChannel` (a CCID reader connection, `MemoryCardChannel`, ...), driven by a card profile.
+ *
+ * ```ts
+ * const card = await HcaCard.open(connection);            // or { profile: corrected }
+ * const { cardNumber, validTo } = await card.readCardInfo();
+ * await card.verifyPin(pinBytes);                         // PinIncorrectError.retriesLeft
+ * const signature = await card.sign(message);             // SHA-256 + PKCS#1 v1.5 on the card
+ * ```
+ */
+export { HcaCard, checkProfile, CERTIFICATE_NAMES } from './card.js';
+export type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, SerialNumber, CertificateIndex } from './card.js';
+export { HcaError, PukIncorrectError, PukBlockedError } from './errors.js';
+export {
+  secretDigits,
+  encodePinBlock,
+  parseCardInfo,
+  parseBasicData,
+  parseCardDate,
+  normalizeCardNumber,
+  derTotalLength,
+  digestInfo,
+  MAX_CERTIFICATE_LENGTH,
+} from './format.js';
+export type { Secret, CardInfo, BasicData } from './format.js';
+export { HCA_PROFILE } from './profile.js';
+export type { HcaProfile, ProfileField, Provenance, PinEncoding } from './profile.js';
+export { MemoryCardChannel } from '../card/memory.js';
+export type { MemoryCard, MemoryCardChannelOptions } from '../card/memory.js';
+export type { CardChannel } from '../card/channel.js';

@@ -1,0 +1,547 @@
+/**
+ * The virtual HCA card: a `VirtualCard` that implements the HCA profile
+ * (src/hca/profile.ts) exactly, with real certificates from the test PKI
+ * (pki.ts) and a real RSA 2048 signing key. Every AID, file ID, reference,
+ * encoding and method is read from the profile object passed in (default
+ * `HCA_PROFILE`), so a corrected profile gives a matching card.
+ *
+ * Layout (FIDs from the profile; the DF's own FID is not in the profile and
+ * only matters to SELECT by FID: 0x4843 unless the profile uses it):
+ *
+ * ```
+ * MF 3F00
+ * ├─ EF serialNumber    card serial number (ASCII)
+ * └─ DF (AID = profile.aid)
+ *    ├─ EF cardInfo     "GH" + 12 digits | validFrom | validTo   (ASCII, YYYYMMDD, UTC)
+ *    ├─ EF basicData    name | ID number | category              (UTF-8)
+ *    ├─ EF cert 0       HCA CA certificate (DER)
+ *    ├─ EF cert 1       holder signature certificate (DER)
+ *    ├─ EF cert 2       holder encryption certificate (DER; version 2 only)
+ *    └─ EF cert 3       GRCA root certificate (DER; version 2 only)
+ * ```
+ *
+ * Commands, on top of `VirtualCard`'s (SELECT, READ BINARY, GET RESPONSE ...):
+ * - VERIFY (20) P2 = PIN or PUK reference: data must be exactly the profile's
+ *   block length (6700 otherwise, no try spent); no data = status (9000 verified,
+ *   63Cx not verified with x tries left, 6983 blocked).
+ * - CHANGE REFERENCE DATA (24) P2 = PIN reference: old block || new block (6700 on
+ *   another length); the new block must be a well-formed profile block of
+ *   minLength..maxLength digits (6A80 otherwise; the old PIN is checked first).
+ * - RESET RETRY COUNTER (2C), both unblock methods of the profile are served:
+ *   P1 00 data = PUK block || new PIN block ('reset-retry-counter'), or VERIFY of
+ *   the PUK reference then P1 02 data = new PIN block ('verify-puk-then-reset').
+ *   A wrong PUK answers 63Cx (PUK tries left), a blocked PUK 6983.
+ * - MSE SET (00 22 41 B6, data 84 01 keyRef 80 01 algRef): key reference and
+ *   algorithm reference must be the profile's (6A88 / 6A80 otherwise).
+ * - PSO COMPUTE DIGITAL SIGNATURE (00 2A 9E 9A, data = DigestInfo, Le 00): needs
+ *   MSE SET first (6985) and a verified PIN (6982); INTERNAL AUTHENTICATE
+ *   (00 88 00 keyRef, data = DigestInfo, Le 00): needs a verified PIN (6982).
+ *   Both methods are always served (the profile's `signing.method` chooses what
+ *   the host sends). The data must be a DER DigestInfo of the profile's hash
+ *   (6A80 otherwise). The answer is the RSA PKCS#1 v1.5 signature (256 bytes),
+ *   computed with the holder's private key (raw RSA, CRT, BigInt).
+ * The verified PIN stays verified until reset (it is not "PIN always").
+ */
+import { bytesEqual, concatBytes, fromHex } from '../bytes.js';
+import { WebCcidError } from '../errors.js';
+import { HCA_PROFILE, type HcaProfile, type PinEncoding } from '../hca/profile.js';
+import type { ParsedApdu } from '../iso7816/apdu.js';
+import { HCA_ATR, VirtualCard, hcaAtrWithIfsc, type VirtualCardOptions, type VirtualDfSpec, type VirtualEfSpec } from './card.js';
+import { createTestPki, type HcaCardKind, type HolderCertificate, type TestPki } from './pki.js';
+
+/** Default test values of the virtual HCA card. */
+export const VIRTUAL_HCA_DEFAULTS = {
+  pin: '123456',
+  puk: '12345678',
+  cardNumber: '000012345678',
+  personnel: { holderName: '王大明', idNumber: 'A123456789', category: '醫師' },
+  institution: { holderName: '虛擬醫院', idNumber: '0123456789', category: '醫事機構' },
+  pukMaxTries: 10,
+} as const;
+
+export interface VirtualHcaCardOptions {
+  /** The profile the card implements. Default `HCA_PROFILE`. */
+  profile?: HcaProfile;
+  /** The PKI issuing the certificates. Default `createTestPki({ profile })` (memoised). */
+  pki?: TestPki;
+  /** The holder key pair (extractable RSA): default the PKI's shared `holderKeys`; 'fresh' makes a new one (slow). */
+  holderKeys?: CryptoKeyPair | 'fresh';
+  /** 'personnel' (default) or 'institution': the certificate policy OID and the default basic data. */
+  kind?: HcaCardKind;
+  holderName?: string;
+  idNumber?: string;
+  /** Category field of the basic data (default 醫師 / 醫事機構). */
+  category?: string;
+  /** The 12 digits after "GH". Default "000012345678". */
+  cardNumber?: string;
+  /** Content of the serial-number EF (ASCII). Default "VHCA" + the last 8 digits of the card number. */
+  serialNumber?: string;
+  /** PIN digits (profile length bounds). Default "123456". */
+  pin?: string;
+  /** PUK digits (profile length). Default "12345678". */
+  puk?: string;
+  /** PIN tries left at start (0..profile maxTries). */
+  pinTriesLeft?: number;
+  /** The PIN is blocked (tries left 0): the unlock flow's starting point. */
+  locked?: boolean;
+  /** PUK tries allowed, default 10. */
+  pukMaxTries?: number;
+  pukTriesLeft?: number;
+  /** The PUK is blocked (tries left 0). */
+  pukBlocked?: boolean;
+  /** Version 1 cards lack certificates 2 and 3. Default 2. */
+  version?: 1 | 2;
+  /** Certificates (and card info) expired a year ago. */
+  expired?: boolean;
+  /** Certificate validity (wins over `expired`). Default: from a year ago, five years. */
+  notBefore?: Date;
+  notAfter?: Date;
+  /** Bytes of FF appended after each certificate in its EF (real cards' files are often larger). Default 0. */
+  certificatePadding?: number;
+  /** The whole ATR (default the HCA ATR); wins over `ifsc`. */
+  atr?: Uint8Array;
+  /** IFSC of the HCA ATR (TA3). */
+  ifsc?: number;
+  label?: string;
+  challengeSeed?: number;
+}
+
+/** The certificates on a virtual HCA card. */
+export interface VirtualHcaCertificates {
+  /** Certificate 0: the HCA CA. */
+  ca: Uint8Array<ArrayBuffer>;
+  /** Certificate 1: the holder's signature certificate. */
+  signature: HolderCertificate;
+  /** Certificate 2 (version 2 only). */
+  encryption?: HolderCertificate;
+  /** Certificate 3: the GRCA root (version 2 only). */
+  root?: Uint8Array<ArrayBuffer>;
+}
+
+interface RsaPrivateKey {
+  n: bigint;
+  p: bigint;
+  q: bigint;
+  dp: bigint;
+  dq: bigint;
+  qi: bigint;
+  /** Modulus length in bytes. */
+  k: number;
+}
+
+const SW_OK = 0x9000;
+const SW_WRONG_LENGTH = 0x6700;
+const SW_SECURITY = 0x6982;
+const SW_CONDITIONS = 0x6985;
+const SW_WRONG_DATA = 0x6a80;
+const SW_WRONG_P1P2 = 0x6a86;
+const SW_REF_NOT_FOUND = 0x6a88;
+
+/** DER prefixes of DigestInfo (RFC 8017 §9.2 note 1) by hash. */
+const DIGEST_INFO_PREFIX: Record<string, { prefix: Uint8Array; length: number }> = {
+  'SHA-256': { prefix: fromHex('30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20'), length: 32 },
+  'SHA-1': { prefix: fromHex('30 21 30 09 06 05 2B 0E 03 02 1A 05 00 04 14'), length: 20 },
+};
+
+function fail(message: string): never {
+  throw new WebCcidError('virtual/bad-hca-card-options', message);
+}
+
+/** Encodes PIN digits as a profile PIN block (left-justified, padded). */
+export function encodePinBlock(digits: string, encoding: PinEncoding): Uint8Array {
+  const block = new Uint8Array(encoding.blockLength).fill(encoding.padByte);
+  if (encoding.encoding === 'ascii') {
+    for (let i = 0; i < digits.length && i < block.length; i++) block[i] = digits.charCodeAt(i);
+  } else {
+    const padNibble = encoding.padByte & 0x0f;
+    for (let i = 0; i < digits.length && i < 2 * block.length; i++) {
+      const d = digits.charCodeAt(i) - 0x30;
+      const at = i >> 1;
+      const current = block[at]!;
+      block[at] = i % 2 === 0 ? (d << 4) | padNibble : (current & 0xf0) | d;
+    }
+  }
+  return block;
+}
+
+/** Number of digits in a well-formed profile block (digits then padding only), or -1. */
+export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number {
+  if (block.length !== encoding.blockLength) return -1;
+  const nibbles: number[] = [];
+  if (encoding.encoding === 'ascii') {
+    let n = 0;
+    while (n < block.length && block[n]! >= 0x30 && block[n]! <= 0x39) n++;
+    for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
+    return n;
+  }
+  for (const b of block) nibbles.push(b >> 4, b & 0x0f);
+  let n = 0;
+  while (n < nibbles.length && nibbles[n]! <= 9) n++;
+  // Padding: the pad nibble up to the byte boundary, then whole pad bytes.
+  const padNibble = encoding.padByte & 0x0f;
+  if (n % 2 === 1 && nibbles[n] !== padNibble) return -1;
+  for (let i = Math.ceil(n / 2); i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
+  return n;
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}
+
+function yyyymmdd(d: Date): string {
+  return `${d.getUTCFullYear().toString().padStart(4, '0')}${(d.getUTCMonth() + 1).toString().padStart(2, '0')}${d.getUTCDate().toString().padStart(2, '0')}`;
+}
+
+function base64UrlToBigInt(text: string): bigint {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  let hex = '';
+  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
+  return hex.length === 0 ? 0n : BigInt('0x' + hex);
+}
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  let e = exponent;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function bytesToBigInt(bytes: Uint8Array): bigint {
+  let x = 0n;
+  for (const b of bytes) x = (x << 8n) | BigInt(b);
+  return x;
+}
+
+function bigIntToBytes(x: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let v = x;
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+const privateKeys = new WeakMap<CryptoKey, Promise<RsaPrivateKey>>();
+
+function rsaPrivateKey(key: CryptoKey): Promise<RsaPrivateKey> {
+  let found = privateKeys.get(key);
+  if (!found) {
+    found = (async () => {
+      if (!key.extractable) fail('The holder private key must be extractable (the virtual card signs with raw RSA).');
+      const jwk = await globalThis.crypto.subtle.exportKey('jwk', key);
+      const { n, p, q, dp, dq, qi } = jwk;
+      if (jwk.kty !== 'RSA' || !n || !p || !q || !dp || !dq || !qi) fail('The holder private key must be an RSA private key.');
+      const modulus = base64UrlToBigInt(n);
+      return {
+        n: modulus,
+        p: base64UrlToBigInt(p),
+        q: base64UrlToBigInt(q),
+        dp: base64UrlToBigInt(dp),
+        dq: base64UrlToBigInt(dq),
+        qi: base64UrlToBigInt(qi),
+        k: Math.ceil(modulus.toString(16).length / 2),
+      };
+    })();
+    privateKeys.set(key, found);
+  }
+  return found;
+}
+
+/** RSASSA-PKCS1-v1_5 signature of an encoded DigestInfo `t` (EMSA-PKCS1-v1_5, then RSASP1 with CRT). */
+function rsaSignDigestInfo(key: RsaPrivateKey, t: Uint8Array): Uint8Array {
+  const em = new Uint8Array(key.k).fill(0xff);
+  em[0] = 0x00;
+  em[1] = 0x01;
+  em[key.k - t.length - 1] = 0x00;
+  em.set(t, key.k - t.length);
+  const m = bytesToBigInt(em);
+  const m1 = modPow(m, key.dp, key.p);
+  const m2 = modPow(m, key.dq, key.q);
+  let h = (key.qi * (m1 - m2)) % key.p;
+  if (h < 0n) h += key.p;
+  return bigIntToBytes(m2 + h * key.q, key.k);
+}
+
+/** A virtual HCA card (see the module comment). Build it with `createVirtualHcaCard`. */
+export class VirtualHcaCard extends VirtualCard {
+  readonly profile: HcaProfile;
+  readonly pki: TestPki;
+  readonly holderKeys: CryptoKeyPair;
+  readonly kind: HcaCardKind;
+  readonly version: 1 | 2;
+  /** The 12 digits after "GH". */
+  readonly cardNumber: string;
+  readonly holderName: string;
+  readonly certificates: VirtualHcaCertificates;
+  /** Signatures made since creation (for tests). */
+  signatureCount = 0;
+  private readonly privateKey: RsaPrivateKey;
+  private securityEnvironment: { keyReference: number; algorithmReference: number } | undefined;
+
+  /** @internal Use `createVirtualHcaCard`. */
+  constructor(init: {
+    base: VirtualCardOptions;
+    profile: HcaProfile;
+    pki: TestPki;
+    holderKeys: CryptoKeyPair;
+    privateKey: RsaPrivateKey;
+    kind: HcaCardKind;
+    version: 1 | 2;
+    cardNumber: string;
+    holderName: string;
+    certificates: VirtualHcaCertificates;
+  }) {
+    super(init.base);
+    this.profile = init.profile;
+    this.pki = init.pki;
+    this.holderKeys = init.holderKeys;
+    this.privateKey = init.privateKey;
+    this.kind = init.kind;
+    this.version = init.version;
+    this.cardNumber = init.cardNumber;
+    this.holderName = init.holderName;
+    this.certificates = init.certificates;
+  }
+
+  /** PIN tries left. */
+  get pinTriesLeft(): number {
+    return this.triesLeft(this.profile.pin.reference.value) ?? 0;
+  }
+
+  /** PUK tries left. */
+  get pukTriesLeft(): number {
+    return this.triesLeft(this.profile.puk.reference.value) ?? 0;
+  }
+
+  protected override onReset(): void {
+    this.securityEnvironment = undefined;
+  }
+
+  protected override executeExtension(cmd: ParsedApdu): [Uint8Array, number] | undefined {
+    if (cmd.cla & 0x80) return undefined;
+    const none = new Uint8Array(0);
+    const profile = this.profile;
+    const pinRef = profile.pin.reference.value;
+    const pukRef = profile.puk.reference.value;
+    const pinBlock = profile.pin.encoding.value.blockLength;
+    const pukBlock = profile.puk.encoding.value.blockLength;
+    const dataLength = cmd.data?.length ?? 0;
+    switch (cmd.ins) {
+      case 0x20: // VERIFY: a present PIN must be one whole block.
+        if (cmd.p1 === 0 && dataLength > 0) {
+          if (cmd.p2 === pinRef && dataLength !== pinBlock) return [none, SW_WRONG_LENGTH];
+          if (cmd.p2 === pukRef && dataLength !== pukBlock) return [none, SW_WRONG_LENGTH];
+        }
+        return undefined;
+      case 0x24: // CHANGE REFERENCE DATA: old block || new block.
+        if (cmd.p1 === 0 && cmd.p2 === pinRef && dataLength !== 2 * pinBlock) return [none, SW_WRONG_LENGTH];
+        if (cmd.p1 === 0 && cmd.p2 === pukRef) return [none, SW_SECURITY];
+        return undefined;
+      case 0x2c: // RESET RETRY COUNTER: P1 00 = PUK block || new PIN block, P1 02 = new PIN block.
+        if (cmd.p2 === pinRef) {
+          if (cmd.p1 === 0x00 && dataLength !== pukBlock + pinBlock) return [none, SW_WRONG_LENGTH];
+          if (cmd.p1 === 0x02 && dataLength !== pinBlock) return [none, SW_WRONG_LENGTH];
+        }
+        return undefined;
+      case 0x22:
+        return [none, this.manageSecurityEnvironment(cmd)];
+      case 0x2a:
+        if (cmd.p1 !== 0x9e || cmd.p2 !== 0x9a) return [none, SW_WRONG_P1P2];
+        if (!this.securityEnvironment) return [none, SW_CONDITIONS];
+        return this.sign(cmd);
+      case 0x88:
+        if (cmd.p1 !== 0x00) return [none, SW_WRONG_P1P2];
+        if (cmd.p2 !== profile.signing.keyReference.value) return [none, SW_REF_NOT_FOUND];
+        return this.sign(cmd);
+      default:
+        return undefined;
+    }
+  }
+
+  private manageSecurityEnvironment(cmd: ParsedApdu): number {
+    if (cmd.p1 !== 0x41 || cmd.p2 !== 0xb6) return SW_WRONG_P1P2;
+    const data = cmd.data ?? new Uint8Array(0);
+    let keyReference: number | undefined;
+    let algorithmReference: number | undefined;
+    for (let i = 0; i < data.length; ) {
+      const tag = data[i]!;
+      const length = data[i + 1];
+      if (length === undefined || length > 0x7f || i + 2 + length > data.length) return SW_WRONG_DATA;
+      const value = data.subarray(i + 2, i + 2 + length);
+      if (tag === 0x84 || tag === 0x83) keyReference = length === 1 ? value[0]! : -1;
+      else if (tag === 0x80) algorithmReference = length === 1 ? value[0]! : -1;
+      i += 2 + length;
+    }
+    this.securityEnvironment = undefined;
+    if (keyReference !== this.profile.signing.keyReference.value) return SW_REF_NOT_FOUND;
+    if (algorithmReference !== this.profile.signing.algorithmReference.value) return SW_WRONG_DATA;
+    this.securityEnvironment = { keyReference, algorithmReference };
+    return SW_OK;
+  }
+
+  private sign(cmd: ParsedApdu): [Uint8Array, number] {
+    const none = new Uint8Array(0);
+    if (!this.isVerified(this.profile.pin.reference.value)) return [none, SW_SECURITY];
+    const data = cmd.data ?? none;
+    const expected = DIGEST_INFO_PREFIX[this.profile.signing.hash.value];
+    if (!expected) return [none, SW_CONDITIONS];
+    if (data.length === 0 || data.length > this.privateKey.k - 11) return [none, SW_WRONG_LENGTH];
+    const prefix = expected.prefix;
+    if (data.length !== prefix.length + expected.length || !bytesEqual(data.subarray(0, prefix.length), prefix)) {
+      return [none, SW_WRONG_DATA];
+    }
+    this.signatureCount++;
+    return [rsaSignDigestInfo(this.privateKey, data), SW_OK];
+  }
+}
+
+/**
+ * Makes a virtual HCA card (async: it issues its certificates from the test
+ * PKI and reads its private key). Cheap after the first card: the PKI and its
+ * shared holder key are memoised.
+ */
+export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}): Promise<VirtualHcaCard> {
+  const profile = options.profile ?? HCA_PROFILE;
+  const kind = options.kind ?? 'personnel';
+  if (kind !== 'personnel' && kind !== 'institution') fail("kind must be 'personnel' or 'institution'.");
+  const version = options.version ?? 2;
+  if (version !== 1 && version !== 2) fail('version must be 1 or 2.');
+  const defaults = VIRTUAL_HCA_DEFAULTS[kind];
+  const cardNumber = options.cardNumber ?? VIRTUAL_HCA_DEFAULTS.cardNumber;
+  if (!/^\d{12}$/.test(cardNumber)) fail('cardNumber must be 12 digits (the part after "GH").');
+  const holderName = options.holderName ?? defaults.holderName;
+  const idNumber = options.idNumber ?? defaults.idNumber;
+  const category = options.category ?? defaults.category;
+  for (const [what, value] of [['holderName', holderName], ['idNumber', idNumber], ['category', category]] as const) {
+    if (value.length === 0 || value.includes('|')) fail(`${what} must be non-empty and must not contain "|".`);
+  }
+
+  const pinMin = profile.pin.minLength.value;
+  const pinMax = profile.pin.maxLength.value;
+  const pinEncoding = profile.pin.encoding.value;
+  const pukEncoding = profile.puk.encoding.value;
+  const pin = options.pin ?? VIRTUAL_HCA_DEFAULTS.pin;
+  const puk = options.puk ?? VIRTUAL_HCA_DEFAULTS.puk;
+  // The option values are test data (never real PINs), but stay out of messages anyway.
+  if (!/^\d+$/.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} digits.`);
+  if (!/^\d+$/.test(puk) || puk.length !== profile.puk.length.value) fail(`puk must be ${profile.puk.length.value} digits.`);
+  const pinMaxTries = profile.pin.maxTries.value;
+  const pukMaxTries = options.pukMaxTries ?? VIRTUAL_HCA_DEFAULTS.pukMaxTries;
+  const tries = (value: number | undefined, max: number, what: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!Number.isInteger(value) || value < 0 || value > max) fail(`${what} must be an integer from 0 to ${max}.`);
+    return value;
+  };
+  if (!Number.isInteger(pukMaxTries) || pukMaxTries < 1 || pukMaxTries > 15) fail('pukMaxTries must be an integer from 1 to 15.');
+  if (!Number.isInteger(pinMaxTries) || pinMaxTries < 1 || pinMaxTries > 15) fail('The profile pin.maxTries must be 1 to 15.');
+  const pinTriesLeft = options.locked ? 0 : tries(options.pinTriesLeft, pinMaxTries, 'pinTriesLeft');
+  const pukTriesLeft = options.pukBlocked ? 0 : tries(options.pukTriesLeft, pukMaxTries, 'pukTriesLeft');
+  const padding = options.certificatePadding ?? 0;
+  if (!Number.isInteger(padding) || padding < 0 || padding > 4096) fail('certificatePadding must be an integer from 0 to 4096.');
+
+  const pki = options.pki ?? (await createTestPki({ profile }));
+  const holderKeys = options.holderKeys === 'fresh' ? await pki.generateHolderKeys() : (options.holderKeys ?? pki.holderKeys);
+  const privateKey = await rsaPrivateKey(holderKeys.privateKey);
+
+  const DAY = 86_400_000;
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const notBefore = options.notBefore ?? new Date(options.expired ? today - 6 * 365 * DAY : today - 365 * DAY);
+  const notAfter = options.notAfter ?? new Date(options.expired ? today - 365 * DAY : notBefore.getTime() + 5 * 365 * DAY);
+  const request = { holderName, idNumber, cardNumber, kind, notBefore, notAfter, publicKey: holderKeys.publicKey } as const;
+  const signature = await pki.issue(request);
+  const encryption = version === 2 ? await pki.issue({ ...request, usage: 'encryption' }) : undefined;
+  const certificates: VirtualHcaCertificates = { ca: pki.ca.der, signature };
+  if (encryption) certificates.encryption = encryption;
+  if (version === 2) certificates.root = pki.root.der;
+
+  const pad = (der: Uint8Array): Uint8Array => (padding === 0 ? der.slice() : concatBytes(der, new Uint8Array(padding).fill(0xff)));
+  const files = profile.files;
+  const certFids = files.certificates.value;
+  const certData: Array<[Uint8Array, string] | undefined> = [
+    [certificates.ca, 'certificate 0: HCA CA'],
+    [signature.der, 'certificate 1: signature'],
+    encryption ? [encryption.der, 'certificate 2: encryption'] : undefined,
+    certificates.root ? [certificates.root, 'certificate 3: GRCA root'] : undefined,
+  ];
+  const efs: VirtualEfSpec[] = [
+    {
+      type: 'ef',
+      fid: files.cardInfo.value.fid,
+      data: ascii(`GH${cardNumber}|${yyyymmdd(notBefore)}|${yyyymmdd(notAfter)}`),
+      description: 'card info',
+    },
+    { type: 'ef', fid: files.basicData.value.fid, data: utf8(`${holderName}|${idNumber}|${category}`), description: 'basic data' },
+  ];
+  certData.forEach((entry, i) => {
+    if (entry) efs.push({ type: 'ef', fid: certFids[i]!, data: pad(entry[0]), description: entry[1] });
+  });
+  const usedFids = new Set([0x3f00, files.serialNumber.value.fid, ...efs.map((e) => e.fid)]);
+  let dfFid = 0x4843;
+  while (usedFids.has(dfFid)) dfFid++;
+  const fileSystem: VirtualDfSpec = {
+    type: 'df',
+    fid: 0x3f00,
+    children: [
+      {
+        type: 'ef',
+        fid: files.serialNumber.value.fid,
+        data: ascii(options.serialNumber ?? `VHCA${cardNumber.slice(-8)}`),
+        description: 'serial number',
+      },
+      { type: 'df', fid: dfFid, aid: fromHex(profile.aid.value), description: 'HCA application', children: efs },
+    ],
+  };
+
+  const acceptPin = (value: Uint8Array): boolean => {
+    const n = pinBlockDigits(value, pinEncoding);
+    return n >= pinMin && n <= pinMax;
+  };
+  const card = new VirtualHcaCard({
+    base: {
+      atr: options.atr ?? (options.ifsc === undefined ? HCA_ATR : hcaAtrWithIfsc(options.ifsc)),
+      label: options.label ?? `virtual HCA ${kind} card`,
+      challengeSeed: options.challengeSeed ?? 0x48434132,
+      fileSystem,
+      pins: [
+        {
+          reference: profile.pin.reference.value,
+          value: encodePinBlock(pin, pinEncoding),
+          maxTries: pinMaxTries,
+          ...(pinTriesLeft === undefined ? {} : { triesLeft: pinTriesLeft }),
+          pukReference: profile.puk.reference.value,
+          acceptValue: acceptPin,
+        },
+        {
+          reference: profile.puk.reference.value,
+          value: encodePinBlock(puk, pukEncoding),
+          maxTries: pukMaxTries,
+          ...(pukTriesLeft === undefined ? {} : { triesLeft: pukTriesLeft }),
+          acceptValue: () => false,
+        },
+      ],
+    },
+    profile,
+    pki,
+    holderKeys,
+    privateKey,
+    kind,
+    version,
+    cardNumber,
+    holderName,
+    certificates,
+  });
+  return card;
+}
