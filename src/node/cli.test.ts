@@ -79,9 +79,9 @@ describe('parseArguments', () => {
     [['--help'], { command: 'help' }],
     [['--version'], { command: 'version' }],
     [['list'], { command: 'list' }],
-    [['probe'], { command: 'probe', verifyPin: false, pinpad: true, redactCardData: false }],
+    [['probe'], { command: 'probe', verifyPin: false, pinpad: true, redactCardData: true }],
     [['probe', '--out', 't.json', '--verify-pin'], { command: 'probe', out: 't.json', verifyPin: true }],
-    [['probe', '--out=t.json', '--no-pinpad', '--profile', 'p.json', '--redact-card-data'], { out: 't.json', pinpad: false, profile: 'p.json', redactCardData: true }],
+    [['probe', '--out=t.json', '--no-pinpad', '--profile', 'p.json', '--keep-card-data'], { out: 't.json', pinpad: false, profile: 'p.json', redactCardData: false }],
   ])('%j', (argv, expected) => {
     expect(parseArguments(argv)).toMatchObject(expected);
   });
@@ -177,20 +177,25 @@ describe('webccid (main)', () => {
       expect(session.reader).toMatchObject({ exchangeLevel: preset === 'castles-ezccid' ? 'tpdu' : 'extended-apdu' });
       expect(session.entries[0]!.command).toMatch(/^00 A4 04 [0-9A-F]{2} 08 D1 58 00 00 01 48 43 41/);
       expect(session.entries.every((e) => e.sw !== undefined)).toBe(true);
-      // The card number file went into the trace as read (no --redact-card-data).
-      expect(r.files.get('trace.json')).toContain(toHex(ascii(`GH${VIRTUAL_HCA_DEFAULTS.cardNumber}`)));
+      // By default the card's files (card number, name, ID number) stay out of the trace.
+      expect(r.files.get('trace.json')).not.toContain(toHex(ascii(`GH${VIRTUAL_HCA_DEFAULTS.cardNumber}`)));
     },
     30_000,
   );
 
-  it('probe --redact-card-data keeps the files (name, ID number, card number) out of the trace', async () => {
-    const r = await run(['probe', '--out', 't.json', '--redact-card-data'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+  it('probe keeps the files (name, ID number, card number) out of the trace by default', async () => {
+    const r = await run(['probe', '--out', 't.json'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
     const json = r.files.get('t.json')!;
     expect(json).toContain('[REDACTED');
     expect(json).not.toContain(toHex(ascii('GH')));
     expect(json).not.toContain(toHex(ascii(VIRTUAL_HCA_DEFAULTS.personnel.idNumber)));
     // The screen still shows them to the card holder.
     expect(r.out.join('\n')).toContain(VIRTUAL_HCA_DEFAULTS.personnel.idNumber);
+  });
+
+  it('probe --keep-card-data puts the files into the trace as read', async () => {
+    const r = await run(['probe', '--out', 't.json', '--keep-card-data'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+    expect(r.files.get('t.json')).toContain(toHex(ascii(`GH${VIRTUAL_HCA_DEFAULTS.cardNumber}`)));
   });
 
   it('probe on a version 1 card: certificates 2 and 3 absent', async () => {

@@ -5,7 +5,7 @@
  * webccid list                      readers: VID:PID, name, interface class, Chrome protected class,
  *                                   exchange level, pinpad, slots
  * webccid probe [--out trace.json] [--verify-pin] [--no-pinpad] [--profile corrected.json]
- *               [--redact-card-data]
+ *               [--keep-card-data]
  * ```
  *
  * The PIN is never taken from the command line: `--verify-pin` asks for it
@@ -50,7 +50,7 @@ export const USAGE = `Usage:
       List USB smart-card readers: VID:PID, name, interface class (0x0B: Chrome
       refuses it on ordinary pages), exchange level, pinpad, slots.
   webccid probe [--out trace.json] [--verify-pin] [--no-pinpad]
-                [--profile corrected-profile.json] [--redact-card-data]
+                [--profile corrected-profile.json] [--keep-card-data]
       Power each card, decode its ATR, read what the HCA profile reads without
       a PIN (card number, basic data, certificates) and record every APDU.
       --out FILE          write the trace (JSON; PIN, PUK and keys redacted)
@@ -59,7 +59,9 @@ export const USAGE = `Usage:
                           pinpad), never taken from the command line
       --no-pinpad         ask for the PIN here even when the reader has a pinpad
       --profile FILE      JSON merged over the default HCA profile
-      --redact-card-data  keep file contents (name, ID number) out of the trace
+      --keep-card-data    keep what the card's files hold (card number, name, ID
+                          number) in the trace; by default they are replaced by
+                          their length, so a trace can be shared safely
   webccid --help | --version`;
 
 function usageError(message: string): WebCcidError {
@@ -68,7 +70,7 @@ function usageError(message: string): WebCcidError {
 
 /** Parses the command line. Throws `WebCcidError('cli/bad-arguments')` (exit code 2) on anything unknown. */
 export function parseArguments(argv: readonly string[]): CliArguments {
-  const args: CliArguments = { command: 'help', verifyPin: false, pinpad: true, redactCardData: false };
+  const args: CliArguments = { command: 'help', verifyPin: false, pinpad: true, redactCardData: true };
   let command: string | undefined;
   const rest = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
@@ -99,8 +101,8 @@ export function parseArguments(argv: readonly string[]): CliArguments {
       case '--profile':
         args.profile = value('--profile', inline);
         break;
-      case '--redact-card-data':
-        args.redactCardData = true;
+      case '--keep-card-data':
+        args.redactCardData = false;
         break;
       case '--pin':
       case '--puk':
@@ -113,7 +115,7 @@ export function parseArguments(argv: readonly string[]): CliArguments {
   }
   if (command === undefined || command === 'help') return { ...args, command: 'help' };
   if (command !== 'list' && command !== 'probe') throw usageError(`Unknown command "${command}".`);
-  if (command === 'list' && (args.out !== undefined || args.verifyPin || args.profile !== undefined || args.redactCardData || !args.pinpad)) {
+  if (command === 'list' && (args.out !== undefined || args.verifyPin || args.profile !== undefined || !args.redactCardData || !args.pinpad)) {
     throw usageError('list takes no options (they belong to probe).');
   }
   return { ...args, command };
