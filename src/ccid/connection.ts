@@ -337,19 +337,11 @@ export class CcidConnection implements CardChannel {
           'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
         );
       }
-      const cardSeconds = this.bwt() * action.bwtMultiplier + this.wire(action.block.length + t1.ifsd + 4, 1);
       try {
-        const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: action.block }, cardSeconds, signal);
-        answer = r.abData;
+        answer = await this.sendT1Block(action, signal);
       } catch (e) {
-        if (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) {
-          answer = null;
-        } else if (e instanceof TransportError && e.code === 'transport/timeout') {
-          answer = null;
-        } else {
-          this.t1NeedsResynch = true;
-          throw e;
-        }
+        this.t1NeedsResynch = true;
+        throw e;
       }
     }
   }
@@ -385,29 +377,32 @@ export class CcidConnection implements CardChannel {
     }
   }
 
+  /**
+   * One T=1 block in an XfrBlock, waiting BWT (times the WTX multiplier) plus
+   * the wire time. Resolves with the card's block, or null when the card was
+   * silent or garbled its answer: the T=1 engine then decides (R-block,
+   * retransmission, resynchronisation).
+   */
+  private async sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
+    const cardSeconds = this.bwt() * action.bwtMultiplier + this.wire(action.block.length + this.t1!.ifsd + 4, 1);
+    try {
+      const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: action.block }, cardSeconds, signal);
+      return r.abData;
+    } catch (e) {
+      const silent =
+        (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) ||
+        (e instanceof TransportError && e.code === 'transport/timeout');
+      if (silent) return null;
+      throw e;
+    }
+  }
+
   private async runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const t1 = this.t1!;
     let action = first;
     for (;;) {
       if (action.kind === 'done') return action.response;
-      const block = action.block;
-      const cardSeconds =
-        this.bwt() * action.bwtMultiplier + this.wire(block.length + t1.ifsd + 4, 1);
-      let answer: Uint8Array | null;
-      try {
-        const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: block }, cardSeconds, signal);
-        answer = r.abData;
-      } catch (e) {
-        // The card did not answer in time or garbled its answer: the T=1 engine decides (R-block, retransmit, resynch).
-        if (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) {
-          answer = null;
-        } else if (e instanceof TransportError && e.code === 'transport/timeout') {
-          answer = null;
-        } else {
-          throw e;
-        }
-      }
-      action = t1.receive(answer);
+      action = t1.receive(await this.sendT1Block(action, signal));
     }
   }
 
