@@ -1,7 +1,9 @@
 /**
  * Errors of every layer. One base class with a stable string `code`; callers
- * branch on `code` (or `instanceof`), never on message text. Every code is
- * listed in docs/errors.md.
+ * branch on `code` (or `instanceof`), never on message text. docs/errors.md is
+ * the complete list (test/error-codes.test.ts keeps it in step with the code);
+ * the lists below name the codes of this file's classes. The HCA layer adds
+ * its own classes in src/hca/errors.ts.
  *
  * Rule for all layers: no PIN, PUK or key material ever goes into a message
  * or a property of an error.
@@ -12,8 +14,9 @@ export interface WebCcidErrorOptions {
 }
 
 /**
- * Base class. Thrown directly (no subclass) only for helper and test-tool codes:
- * `bytes/bad-hex` (fromHex), `virtual/unknown-preset`, `virtual/bad-slot` (virtual reader).
+ * Base class. Thrown directly (no subclass) only for helper, tool and server
+ * input codes: `bytes/bad-hex` (fromHex), `virtual/*` (virtual reader and card
+ * set-up), `cli/*` (the probe command line), `server/*` (bad verifier input).
  */
 export class WebCcidError extends Error {
   /** Stable machine-readable identifier, `layer/what`, e.g. `ccid/icc-mute`. */
@@ -44,7 +47,8 @@ export class TransportError extends WebCcidError {}
  * Codes: `ccid/malformed-frame`, `ccid/length-mismatch`, `ccid/unexpected-message`,
  * `ccid/no-class-descriptor`, `ccid/bad-descriptor`, `ccid/unsupported-level`,
  * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`, `ccid/bad-field`,
- * `ccid/slot-busy` (the driver's own check, not bError 0xE0), `ccid/not-connected`.
+ * `ccid/slot-busy` (the driver's own check, not bError 0xE0), `ccid/not-connected`,
+ * `ccid/pinpad-unsupported`, `ccid/pin-length`, `ccid/pin-mismatch` (the pinpad reader's own answers).
  * Reader-reported failures are SlotError (below).
  */
 export class CcidError extends WebCcidError {}
