@@ -92,6 +92,15 @@ describe('PPS and parameters', () => {
     expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
   });
 
+  it('a failed PPS is not fatal: power cycle, default rate, the card works', async () => {
+    const { reader, device } = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard() });
+    // The PPS is the first XfrBlock after the ATR: its answer arrives garbled.
+    device.injectFault({ kind: 'garbage', replace: true, command: 'XfrBlock' });
+    const c = await reader.connect(0);
+    expect(c.link).toMatchObject({ fi: 372, di: 1, negotiation: 'pps-failed' });
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
   it('connect with pps: false keeps the default rate and still works', async () => {
     const { reader } = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard() });
     const c = await reader.connect(0, { pps: false });

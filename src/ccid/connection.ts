@@ -112,7 +112,7 @@ export class CcidConnection implements CardChannel {
         // power-cycle and go on at the default rate.
         await reader.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: reader.commandTimeout(0), ...(signal ? { signal } : {}) });
         atr = await powerOn(reader, slot, signal);
-        link = { ...defaultLink(reader), negotiation: 'pps-failed' };
+        link = { ...(await negotiate(reader, slot, atr, protocol, false, signal)), negotiation: 'pps-failed' };
       }
       const c = new CcidConnection(reader, slot, lock, atr, protocol, link);
       if (reader.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(signal);
@@ -600,8 +600,9 @@ async function negotiate(
       const request = encodePpsRequest({ protocol: t, fiIndex: chosen.fiIndex, diIndex: chosen.diIndex });
       const r = await reader.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
       const verdict = checkPpsResponse(request, r.abData);
-      if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', 'The card refused the proposed rate (PPS).');
-      link = { ...at, negotiation: 'pps' };
+      if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', 'The card answered the PPS with something else than it was asked.');
+      // A card may accept the protocol but keep the default rate (PPS1 left out of its answer).
+      if (verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
     }
     if (link.negotiation !== 'default') rate = { fiIndex: chosen.fiIndex, diIndex: chosen.diIndex };
   }
