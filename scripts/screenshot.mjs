@@ -12,7 +12,7 @@
  *   npm start &                      # serves http://localhost:5173
  *   node scripts/screenshot.mjs [out.png] [query] [widthxheight]
  *
- * Env: CHROMIUM (default /usr/bin/chromium), DEMO_URL (default http://localhost:5173/),
+ * Env: CHROMIUM (default /usr/bin/chromium), DEMO_URL (default http://localhost:5173/driver.html),
  * DARK=1 (prefers-color-scheme: dark).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ if (typeof WebSocket === 'undefined') {
 const out = resolve(process.argv[2] ?? 'docs/images/demo.png');
 const query = process.argv[3] ?? 'autoconnect=1&apdu=00A4040008D15800000148434100,0084000008';
 const [width, height] = (process.argv[4] ?? '1280x1600').split('x').map(Number);
-const url = `${process.env.DEMO_URL ?? 'http://localhost:5173/'}${query ? `?${query}` : ''}`;
+const url = `${process.env.DEMO_URL ?? 'http://localhost:5173/driver.html'}${query ? `?${query}` : ''}`;
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const profile = mkdtempSync(join(tmpdir(), 'webccid-shot-'));
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceServerPlugin } from '../src/reference-server/index.js';
+import { CSP_META, SECURITY_HEADERS } from './csp.js';
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));
 
@@ -36,6 +37,25 @@ function serveDocs(): Plugin {
   };
 }
 
+/**
+ * Puts the Content-Security-Policy (web/csp.ts) into every built page as a <meta> tag. Build
+ * only: the dev server injects inline styles for hot reloading, which the policy forbids.
+ */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'webccid-csp',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP_META }, injectTo: 'head-prepend' }],
+    },
+  };
+}
+
+/** The pages of the multi-page app (web/*.html). */
+const pages = ['index', 'unlock', 'change-pin', 'bind', 'driver'];
+const page = (name: string) => fileURLToPath(new URL(`./${name}.html`, import.meta.url));
+
 // The web app. `npm start` serves it together with the reference server (one
 // process); the driver is imported from ../src. The reference server's
 // database lives in .webccid/ (WEBCCID_DB overrides the path).
@@ -44,7 +64,17 @@ const dbPath = process.env['WEBCCID_DB'] ?? fileURLToPath(new URL('../.webccid/r
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  plugins: [serveDocs(), referenceServerPlugin({ dbPath })],
+  plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy()],
   server: { port: 5173, strictPort: false },
-  build: { outDir: fileURLToPath(new URL('../dist-web', import.meta.url)), emptyOutDir: true },
+  // `vite preview --config web/vite.config.ts` serves the build with the production headers.
+  preview: { headers: { ...SECURITY_HEADERS } },
+  build: {
+    outDir: fileURLToPath(new URL('../dist-web', import.meta.url)),
+    emptyOutDir: true,
+    // No data: URLs for assets and no inline module preload polyfill: everything is a file of the origin.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    target: 'es2022',
+    rollupOptions: { input: Object.fromEntries(pages.map((name) => [name, page(name)])) },
+  },
 });

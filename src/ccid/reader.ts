@@ -23,6 +23,7 @@ import { CcidConnection, type ConnectOptions } from './connection.js';
 import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo } from '../usb/config-descriptor.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { explainClaimError } from './claim-errors.js';
+import { applyDescriptorQuirks, findQuirkedCcidInterface, resolveReaderQuirks, type ReaderQuirks } from './quirks.js';
 import { Mutex } from './mutex.js';
 
 export interface CcidReaderOptions {
@@ -39,6 +40,11 @@ export interface CcidReaderOptions {
   watchInterrupt?: boolean;
   /** Wire-level trace hook: every CCID frame sent and received. */
   trace?: (direction: 'out' | 'in', frame: Uint8Array) => void;
+  /**
+   * Reader quirks (quirks.ts): merged over the table's entry for this VID:PID
+   * (a field set here wins; `false` turns a flag off). `false` ignores the table.
+   */
+  quirks?: ReaderQuirks | false;
 }
 
 /** `event.detail` of `cardinserted` and `cardremoved`. */
@@ -86,6 +92,8 @@ export interface ReaderIdentity {
 export class CcidReader extends EventTarget {
   readonly descriptor: CcidClassDescriptor;
   readonly identity: ReaderIdentity;
+  /** The quirks in force for this reader (the table's entry plus `options.quirks`). */
+  readonly quirks: ReaderQuirks;
   /** GET_DATA_RATES answer in bps, when the reader lists them. */
   readonly dataRates: number[] | undefined;
   /** GET_CLOCK_FREQUENCIES answer in kHz, when the reader lists them. */
@@ -107,13 +115,15 @@ export class CcidReader extends EventTarget {
     descriptor: CcidClassDescriptor,
     extras: { dataRates?: number[]; clocks?: number[] },
     private readonly options: CcidReaderOptions,
+    quirks: ReaderQuirks,
   ) {
     super();
     this.descriptor = descriptor;
+    this.quirks = quirks;
     this.dataRates = extras.dataRates;
     this.clockFrequenciesKHz = extras.clocks;
     this.usbSlackMs = options.usbSlackMs ?? 300;
-    this.timeoutFactor = options.timeoutFactor ?? 1;
+    this.timeoutFactor = options.timeoutFactor ?? quirks.timeoutFactor ?? 1;
     this.identity = {
       vendorId: device.vendorId,
       productId: device.productId,
@@ -134,6 +144,7 @@ export class CcidReader extends EventTarget {
       bMaxCCIDBusySlots: Math.max(1, descriptor.bMaxCCIDBusySlots),
       onDisconnect: (error) => this.reportDisconnect(error),
       ...(options.trace ? { trace: options.trace } : {}),
+      quirks,
     });
     if (options.backend) {
       const backend = options.backend;
@@ -159,7 +170,8 @@ export class CcidReader extends EventTarget {
    * (WebUSB does not expose class descriptors), finds the CCID interface
    * (class 0x0B, or vendor class 0xFF carrying a CCID descriptor) and claims
    * it. A refusal is explained: Chrome's protected class, the OS holding the
-   * reader, or a missing permission (see `explainClaimError`).
+   * reader, or a missing permission (see `explainClaimError`). The reader's
+   * quirks (quirks.ts) are resolved here once and passed down.
    */
   static async open(device: UsbDeviceLike, options: CcidReaderOptions = {}): Promise<CcidReader> {
     try {
@@ -172,9 +184,10 @@ export class CcidReader extends EventTarget {
         const first = device.configurations[0]?.configurationValue ?? 1;
         await device.selectConfiguration(first);
       }
+      const quirks = resolveReaderQuirks(device, options.quirks);
       const config = parseConfigurationDescriptor(await readConfigurationDescriptor(device));
-      const info = findCcidInterface(config);
-      const descriptor = parseCcidClassDescriptor(info.classDescriptor);
+      const info = findQuirkedCcidInterface(config, quirks) ?? findCcidInterface(config);
+      const descriptor = applyDescriptorQuirks(parseCcidClassDescriptor(info.classDescriptor), quirks);
       if (descriptor.exchangeLevel === 'character') {
         throw new CcidError(
           'ccid/unsupported-level',
@@ -187,6 +200,7 @@ export class CcidReader extends EventTarget {
         throw explainClaimError(e, device, 'claim', info.iface.bInterfaceClass);
       }
       const ifaceNumber = info.iface.bInterfaceNumber;
+      if (quirks.startupCommand) await sendStartupCommand(device, info, quirks.startupCommand, quirks.startupTimeoutMs ?? 1000);
       const dataRates =
         descriptor.bNumDataRatesSupported > 0
           ? await readU32List(device, CCID_REQUEST_GET_DATA_RATES, ifaceNumber, descriptor.bNumDataRatesSupported)
@@ -201,6 +215,7 @@ export class CcidReader extends EventTarget {
         descriptor,
         { ...(dataRates ? { dataRates } : {}), ...(clocks ? { clocks } : {}) },
         options,
+        quirks,
       );
     } catch (e) {
       await device.close().catch(() => undefined);
@@ -356,6 +371,26 @@ async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8
   const whole = await device.controlTransferIn(setup, Math.max(total, 9));
   if (whole.status !== 'ok') throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
   return bytesOf(whole.data).slice();
+}
+
+/**
+ * The `startupCommand` quirk: writes the vendor frame, reads one answer and
+ * ignores it. Best effort: a failure or no answer within `timeoutMs` is not
+ * fatal (a late answer is taken by the still-pending read and dropped).
+ */
+async function sendStartupCommand(device: UsbDeviceLike, info: CcidInterfaceInfo, frame: Uint8Array, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const w = await device.transferOut(info.bulkOut.endpointNumber, frame.slice() as Uint8Array<ArrayBuffer>);
+    if (w.status !== 'ok') return;
+    const packet = Math.max(8, info.bulkIn.wMaxPacketSize);
+    const read = device.transferIn(info.bulkIn.endpointNumber, Math.ceil(512 / packet) * packet).catch(() => undefined);
+    await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  } catch {
+    // not fatal: the standard commands follow
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
 }
 
 /** GET_DATA_RATES / GET_CLOCK_FREQUENCIES: a list of little-endian 32-bit values. Failure is not fatal. */

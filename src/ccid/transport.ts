@@ -36,6 +36,7 @@ import {
   type CcidResponse,
 } from './messages.js';
 import type { UsbDeviceLike } from '../usb/device.js';
+import { adaptIncomingFrame, adaptOutgoingFrame, type ReaderQuirks } from './quirks.js';
 
 /** A command as callers give it: everything but bSeq, which the transport assigns. */
 export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
@@ -63,6 +64,8 @@ export interface TransportOptions {
   onDisconnect?: (error: TransportError) => void;
   /** Wire-level trace hook (frames as sent and received). */
   trace?: (direction: 'out' | 'in', frame: Uint8Array) => void;
+  /** The reader's framing quirks (big-endian dwLength, a 0x00 before the ATR), applied at the wire (see quirks.ts). */
+  quirks?: ReaderQuirks;
 }
 
 interface Waiter {
@@ -97,7 +100,8 @@ export class CcidTransport {
   private busy = 0;
   private readonly queue: Array<() => void> = [];
   private dead: WebCcidError | undefined;
-  private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
+  private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
+  private readonly quirks: ReaderQuirks;
   /** Counters for diagnostics and benchmarks. */
   readonly stats = { transfersOut: 0, transfersIn: 0, staleFrames: 0, timeExtensions: 0, zeroLengthReads: 0, aborts: 0 };
 
@@ -105,7 +109,9 @@ export class CcidTransport {
     private readonly device: UsbDeviceLike,
     options: TransportOptions,
   ) {
-    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, ...options };
+    const { quirks, ...rest } = options;
+    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, ...rest };
+    this.quirks = quirks ?? {};
     const packet = Math.max(8, options.wMaxPacketSizeIn);
     this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
   }
@@ -186,9 +192,10 @@ export class CcidTransport {
         seq: command.bSeq,
         expect: RESPONSE_FOR[command.name],
         stale: 0,
-        deliver: (bytes) => {
+        deliver: (wire) => {
           let response: CcidResponse;
           try {
+            const bytes = adaptIncomingFrame(wire, this.quirks, command.name);
             response = decodeResponse(bytes, { maxDataLength: this.opts.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH });
           } catch (e) {
             waiter.fail(e as WebCcidError);
@@ -300,7 +307,8 @@ export class CcidTransport {
     this.markDead(error);
   }
 
-  private async write(frame: Uint8Array): Promise<void> {
+  private async write(message: Uint8Array): Promise<void> {
+    const frame = adaptOutgoingFrame(message, this.quirks);
     this.opts.trace?.('out', frame);
     const r = await this.device.transferOut(this.opts.bulkOut, frame as Uint8Array<ArrayBuffer>);
     this.stats.transfersOut++;

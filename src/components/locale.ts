@@ -13,6 +13,7 @@
  * ```
  */
 import { configureLocalization } from '@lit/localize';
+import { WebCcidError } from '../errors.js';
 
 /** The locales the components ship. */
 export const LOCALES = ['zh-Hant', 'en'] as const;
@@ -29,7 +30,7 @@ function configured(): ReturnType<typeof configureLocalization> {
     targetLocales: LOCALES.filter((l) => l !== SOURCE_LOCALE),
     loadLocale: async (locale) => {
       if (locale === 'en') return import('./locales/en.js');
-      throw new Error(`No templates for locale ${locale}`);
+      throw new WebCcidError('components/bad-locale', `No templates for locale ${locale}.`);
     },
   });
   return runtime;
@@ -62,11 +63,11 @@ export function getLocale(): Locale {
 
 /**
  * Switches every component to `locale` (loads the English templates on first use) and sets
- * `<html lang>` when there is a document. Resolves when the new strings are ready; elements
+ * `<html lang>` when there is a document. Rejects `components/bad-locale` for anything else. Resolves when the new strings are ready; elements
  * decorated with `@localized()` re-render then. Needs `window` (a browser; Node tests stub it).
  */
 export async function setLocale(locale: Locale): Promise<void> {
-  if (!isLocale(locale)) throw new TypeError(`Unknown locale: ${String(locale)}`);
+  if (!isLocale(locale)) throw new WebCcidError('components/bad-locale', `Unknown locale: ${String(locale)} (use ${LOCALES.join(' or ')}).`);
   await configured().setLocale(locale);
   if (typeof document !== 'undefined' && document.documentElement) document.documentElement.lang = locale;
 }

@@ -1,6 +1,59 @@
 /**
- * `navigator.usb.requestDevice` filters for CCID readers: any interface of
- * class 0x0B (smart card). Vendor-class readers and the non-compliant
- * EZ100PU need VID:PID filters (added with the reader quirk table).
+ * `navigator.usb.requestDevice` filters for smart-card readers, and the same
+ * test applied to devices the page already holds:
+ * - any interface of class 0x0B (smart card; usable on a plain page only from
+ *   an Isolated Web App with `usb-unrestricted`, or in Node),
+ * - the vendor-class (0xFF) CCID readers of libccid's fixtures (generated list,
+ *   vendor-class-readers.ts),
+ * - the readers the quirk table gives a built-in class descriptor (the
+ *   Castles EZ100PU, 0CA6:0010, vendor class, not CCID-compliant).
  */
-export const CCID_REQUEST_FILTERS: USBDeviceFilter[] = [{ classCode: 0x0b }];
+import { READER_QUIRKS } from '../ccid/quirks.js';
+import { VENDOR_CLASS_CCID_READERS } from './vendor-class-readers.js';
+
+/** USB class code of smart-card (CCID) interfaces. */
+export const USB_CLASS_SMART_CARD = 0x0b;
+
+/** The Castles EZ100PU. */
+export const EZ100PU_FILTER: Readonly<USBDeviceFilter> = Object.freeze({ vendorId: 0x0ca6, productId: 0x0010 });
+
+/** VID:PID filters of the non-compliant readers the quirk table can drive (no class descriptor of their own). */
+export const NON_COMPLIANT_READER_FILTERS: readonly USBDeviceFilter[] = Object.freeze(
+  READER_QUIRKS.filter((e) => e.quirks.descriptor !== undefined).map((e) => ({ vendorId: e.vendorId, productId: e.productId })),
+);
+
+/** VID:PID filters of the vendor-class CCID readers. */
+export const VENDOR_CLASS_READER_FILTERS: readonly USBDeviceFilter[] = Object.freeze(
+  VENDOR_CLASS_CCID_READERS.map((r) => ({ vendorId: r.vendorId, productId: r.productId })),
+);
+
+/** Every reader this driver can open: class 0x0B, the vendor-class CCID readers, the EZ100PU. */
+export const CCID_REQUEST_FILTERS: USBDeviceFilter[] = [
+  { classCode: USB_CLASS_SMART_CARD },
+  ...VENDOR_CLASS_READER_FILTERS,
+  ...NON_COMPLIANT_READER_FILTERS,
+];
+
+/** The device fields the filters look at (a `USBDevice` has them). */
+export interface FilterableDevice {
+  vendorId: number;
+  productId: number;
+  deviceClass?: number;
+  configurations?: ReadonlyArray<{ interfaces: ReadonlyArray<{ alternates: ReadonlyArray<{ interfaceClass: number }> }> }>;
+}
+
+/** True when `device` matches `filter` the way WebUSB matches (vendorId, productId, classCode on the device or an interface). */
+export function deviceMatchesFilter(device: FilterableDevice, filter: USBDeviceFilter): boolean {
+  if (filter.vendorId !== undefined && filter.vendorId !== device.vendorId) return false;
+  if (filter.productId !== undefined && filter.productId !== device.productId) return false;
+  if (filter.classCode !== undefined) {
+    const classes = [device.deviceClass, ...(device.configurations ?? []).flatMap((c) => c.interfaces.flatMap((i) => i.alternates.map((a) => a.interfaceClass)))];
+    if (!classes.includes(filter.classCode)) return false;
+  }
+  return true;
+}
+
+/** True when `device` is a reader `CCID_REQUEST_FILTERS` would offer. */
+export function isCcidReaderCandidate(device: FilterableDevice, filters: readonly USBDeviceFilter[] = CCID_REQUEST_FILTERS): boolean {
+  return filters.some((f) => deviceMatchesFilter(device, f));
+}

@@ -52,8 +52,8 @@ export type {
 export { loadX509 } from '../x509.js';
 export { T0CardEngine } from './t0-card.js';
 export type { T0Exchange } from './t0-card.js';
-export { VIRTUAL_READER_PRESETS, VIRTUAL_READER_PRESET_NAMES } from './presets.js';
-export type { VirtualReaderPreset, VirtualReaderPresetName } from './presets.js';
+export { VIRTUAL_READER_PRESETS, VIRTUAL_READER_PRESET_NAMES, NON_COMPLIANT_READER_PRESETS } from './presets.js';
+export type { VirtualReaderPreset, VirtualReaderPresetName, NonCompliantReaderPresetName, VirtualReaderQuirks } from './presets.js';
 export type { VirtualFault, VirtualFaultSpec, FaultTrigger, FaultHandle } from './faults.js';
 export { RawCcidSession } from './raw-session.js';
 export type { RawSessionOptions } from './raw-session.js';

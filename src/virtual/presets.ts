@@ -23,6 +23,27 @@ export interface VirtualReaderPreset {
   descriptor: CcidClassDescriptorInit;
   clockFrequencies?: number[];
   dataRates?: number[];
+  /** Ways the reader departs from CCID on the wire (non-compliant readers only, see VirtualReaderQuirks). */
+  quirks?: VirtualReaderQuirks;
+}
+
+/**
+ * How a non-compliant reader departs from CCID, as the virtual reader plays it
+ * (the driver's side is src/ccid/quirks.ts).
+ */
+export interface VirtualReaderQuirks {
+  /** The configuration descriptor carries no CCID class descriptor (the reader still behaves by `descriptor`). */
+  noClassDescriptor?: boolean;
+  /** dwLength is big-endian in both directions. */
+  bigEndianLength?: boolean;
+  /** The PowerOn answer carries a 0x00 before the ATR. */
+  atrLeadingZero?: boolean;
+  /**
+   * A vendor message the reader answers outside CCID: a bulk-out frame whose
+   * first byte is `messageType` gets `answer` (a whole bulk-in frame, bSeq
+   * byte 6 copied from the request).
+   */
+  vendorCommand?: { messageType: number; answer: Uint8Array };
 }
 
 /** The preset names. */
@@ -33,7 +54,11 @@ export type VirtualReaderPresetName =
   | 'omnikey-3121'
   | 'gemplus-gempc-pinpad'
   | 'gemcore-sim-pro'
-  | 'sysmocom-octsim';
+  | 'sysmocom-octsim'
+  | 'scm-scr3310-nttcom';
+
+/** Names of the presets of readers that are not CCID-compliant on the wire. */
+export type NonCompliantReaderPresetName = 'castles-ez100pu';
 
 /** The presets. */
 export const VIRTUAL_READER_PRESETS: Record<VirtualReaderPresetName, VirtualReaderPreset> = {
@@ -277,6 +302,119 @@ export const VIRTUAL_READER_PRESETS: Record<VirtualReaderPresetName, VirtualRead
     },
     clockFrequencies: [],
     dataRates: [],
+  },
+  /**
+   * SCM SCR3310-NTTCom (04E6:511A): a vendor-class (0xFF) CCID reader, TPDU
+   * level with automatic parameters and PPS, 4.8 MHz, IFSD 252. Fixture:
+   * SCR3310-NTTCom.txt. Its class descriptor lists no clocks / rates
+   * (bNum* = 0) but the reader answers the requests.
+   */
+  'scm-scr3310-nttcom': {
+    fixture: 'SCR3310-NTTCom.txt',
+    vendorId: 0x04E6,
+    productId: 0x511A,
+    bcdDevice: 0x0203,
+    manufacturerName: 'NTT Communications Corp.',
+    productName: 'SCR3310-NTTCom USB SmartCard Reader',
+    interfaceClass: 0xFF,
+    descriptor: {
+      bcdCCID: 0x0110,
+      bMaxSlotIndex: 0x00,
+      bVoltageSupport: 0x07,
+      dwProtocols: 0x00000003,
+      dwDefaultClock: 4800,
+      dwMaximumClock: 8000,
+      bNumClockSupported: 0,
+      dwDataRate: 12903,
+      dwMaxDataRate: 412903,
+      bNumDataRatesSupported: 0,
+      dwMaxIFSD: 252,
+      dwSynchProtocols: 0x00000000,
+      dwMechanical: 0x00000000,
+      dwFeatures: 0x000101BA,
+      dwMaxCCIDMessageLength: 271,
+      bClassGetResponse: 0xFF,
+      bClassEnvelope: 0xFF,
+      wLcdLayout: 0x0000,
+      bPINSupport: 0x00,
+      bMaxCCIDBusySlots: 1,
+    },
+    clockFrequencies: [4000, 4800, 6000, 8000, 12000],
+    dataRates: [
+      10752, 21505, 43010, 86021, 172043, 344086, 129032, 215053, 12903, 25806, 51612, 103225, 206451, 412903, 154838, 258064, 10752,
+      21505, 43010, 86021, 172043, 344086, 129032, 215053, 10752, 21505, 43010, 86021, 172043, 344086, 129032, 215053, 7168, 14336,
+      28673, 57347, 114695, 229390, 86021, 143369, 5376, 10752, 21505, 43010, 86021, 172043, 64516, 107526, 4301, 8602, 17204, 34408,
+      68817, 137634, 51612, 86021, 9375, 18750, 37500, 75000, 150000, 300000, 112500, 187500, 7812, 15625, 31250, 62500, 125000, 250000,
+      93750, 156250, 7812, 15625, 31250, 62500, 125000, 250000, 93750, 156250, 5208, 10416, 20833, 41666, 83333, 166666, 62500, 104166,
+      3906, 7812, 15625, 31250, 62500, 125000, 46875, 78125,
+    ],
+  },
+};
+
+/**
+ * The Castles EZ100PU's identification answer to the vendor 0x60 command.
+ * ASSUMED: public sources say only that the vendor driver's 0x60 command "gets
+ * back some identification string"; the frame shape (an RDR_to_PC_Escape-like
+ * header, the string as data) is this model's choice.
+ */
+const EZ100PU_IDENTIFICATION = new TextEncoder().encode('EZ100PU (virtual)');
+const EZ100PU_ID_FRAME = new Uint8Array(10 + EZ100PU_IDENTIFICATION.length);
+EZ100PU_ID_FRAME[0] = 0x83;
+EZ100PU_ID_FRAME[4] = EZ100PU_IDENTIFICATION.length; // big-endian dwLength, as the reader sends it
+EZ100PU_ID_FRAME.set(EZ100PU_IDENTIFICATION, 10);
+
+/**
+ * Readers that are not CCID-compliant on the wire (kept apart from
+ * VIRTUAL_READER_PRESETS, whose every entry is a class-compliant reader).
+ */
+export const NON_COMPLIANT_READER_PRESETS: Record<NonCompliantReaderPresetName, VirtualReaderPreset> = {
+  /**
+   * Castles EZ100PU (0CA6:0010), as public sources describe it (src/ccid/quirks.ts
+   * cites them): a vendor-class (0xFF) interface with bulk OUT 0x01, bulk IN
+   * 0x82, interrupt IN 0x83 and no CCID class descriptor; it behaves like the
+   * EZCCID (TPDU, 5 V, 3.58 MHz, up to 115200 bps, 271-byte messages) but
+   * dwLength is big-endian both ways and the PowerOn answer has a 0x00 before
+   * the ATR. It answers the vendor 0x60 command with an identification frame
+   * (form assumed). It answers no GET_CLOCK_FREQUENCIES / GET_DATA_RATES (unknown
+   * on the real reader; the driver's built-in descriptor does not ask).
+   */
+  'castles-ez100pu': {
+    vendorId: 0x0CA6,
+    productId: 0x0010,
+    bcdDevice: 0x0100,
+    manufacturerName: 'Castles Technology Co., Ltd.',
+    productName: 'EZ100PU',
+    interfaceClass: 0xFF,
+    descriptor: {
+      bcdCCID: 0x0100,
+      bMaxSlotIndex: 0x00,
+      bVoltageSupport: 0x01,
+      dwProtocols: 0x00000003,
+      dwDefaultClock: 3580,
+      dwMaximumClock: 3580,
+      bNumClockSupported: 0,
+      dwDataRate: 9600,
+      dwMaxDataRate: 115200,
+      bNumDataRatesSupported: 0,
+      dwMaxIFSD: 252,
+      dwSynchProtocols: 0x00000000,
+      dwMechanical: 0x00000000,
+      dwFeatures: 0x00010130,
+      dwMaxCCIDMessageLength: 271,
+      bClassGetResponse: 0x00,
+      bClassEnvelope: 0x00,
+      wLcdLayout: 0x0000,
+      bPINSupport: 0x00,
+      bMaxCCIDBusySlots: 1,
+    },
+    clockFrequencies: [],
+    dataRates: [],
+    quirks: {
+      noClassDescriptor: true,
+      bigEndianLength: true,
+      atrLeadingZero: true,
+      vendorCommand: { messageType: 0x60, answer: EZ100PU_ID_FRAME },
+    },
   },
 };
 

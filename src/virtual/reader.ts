@@ -113,7 +113,15 @@ import { T1Card } from '../iso7816/t1-card.js';
 import { t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
 import type { VirtualCard } from './card.js';
 import { FaultRegistry, type FaultHandle, type VirtualFault } from './faults.js';
-import { VIRTUAL_READER_PRESETS, type VirtualReaderPreset, type VirtualReaderPresetName } from './presets.js';
+import {
+  NON_COMPLIANT_READER_PRESETS,
+  VIRTUAL_READER_PRESETS,
+  type NonCompliantReaderPresetName,
+  type VirtualReaderPreset,
+  type VirtualReaderPresetName,
+  type VirtualReaderQuirks,
+} from './presets.js';
+import { swapLengthByteOrder } from '../ccid/quirks.js';
 import { T0CardEngine } from './t0-card.js';
 import { VirtualUsbDevice, type ClaimRefusal, type ControlInAnswer, type UsbTrafficStats } from './usb-device.js';
 
@@ -140,7 +148,9 @@ export type SecureOutcome = { response: Uint8Array } | { error: 'cancelled' | 't
 
 /** Options of `createVirtualReader` (see the module comment). */
 export interface VirtualReaderOptions {
-  preset?: VirtualReaderPresetName | VirtualReaderPreset;
+  preset?: VirtualReaderPresetName | NonCompliantReaderPresetName | VirtualReaderPreset;
+  /** Non-compliant wire behaviour (merged over the preset's `quirks`): no class descriptor, big-endian dwLength, ... */
+  quirks?: VirtualReaderQuirks;
   vendorId?: number;
   productId?: number;
   bcdDevice?: number;
@@ -296,6 +306,8 @@ export class VirtualReader extends VirtualUsbDevice {
   strict: boolean;
   onSecure: VirtualReaderOptions['onSecure'];
   onEscape: VirtualReaderOptions['onEscape'];
+  /** The wire quirks this reader plays (preset's, then the options'). */
+  readonly quirks: VirtualReaderQuirks;
 
   private readonly slots: SlotState[];
   private readonly faults = new FaultRegistry();
@@ -359,6 +371,7 @@ export class VirtualReader extends VirtualUsbDevice {
     this.hasInterrupt = hasInterrupt;
     this.bulkPacketSize = bulkPacketSize;
     this.initialNotification = options.initialNotification ?? true;
+    this.quirks = { ...(preset.quirks ?? {}), ...(options.quirks ?? {}) };
     this.strings = [this.manufacturerName ?? '', this.productName ?? '', this.serialNumber ?? ''];
 
     this.classDescriptor = encodeCcidClassDescriptor(descriptor);
@@ -368,7 +381,8 @@ export class VirtualReader extends VirtualUsbDevice {
       wMaxPacketSize: e.packetSize,
       bInterval: 'interval' in e ? (e.interval ?? 0) : 0,
     }));
-    const after = options.classDescriptorPlacement === 'after-endpoints';
+    const withDescriptor = !this.quirks.noClassDescriptor;
+    const after = withDescriptor && options.classDescriptorPlacement === 'after-endpoints';
     let config = encodeConfigurationDescriptor({
       bConfigurationValue: 1,
       interfaces: [
@@ -378,7 +392,7 @@ export class VirtualReader extends VirtualUsbDevice {
           bInterfaceClass: interfaceClass,
           bInterfaceSubClass: 0,
           bInterfaceProtocol: 0,
-          extra: after ? [] : [this.classDescriptor],
+          extra: after || !withDescriptor ? [] : [this.classDescriptor],
           endpoints: epDescriptors,
         },
       ],
@@ -589,9 +603,17 @@ export class VirtualReader extends VirtualUsbDevice {
     return 'stall';
   }
 
-  protected override handleTransferOut(endpointNumber: number, data: Uint8Array): void {
+  protected override handleTransferOut(endpointNumber: number, wire: Uint8Array): void {
     if (endpointNumber !== VIRTUAL_READER_ENDPOINTS.bulkOut) return;
     this.counters.commands++;
+    const vendor = this.quirks.vendorCommand;
+    if (vendor && wire[0] === vendor.messageType) {
+      const answer = vendor.answer.slice();
+      if (answer.length > 6 && wire.length > 6) answer[6] = wire[6]!;
+      if (this.connectedState) this.queueIn(VIRTUAL_READER_ENDPOINTS.bulkIn, answer);
+      return;
+    }
+    const data = this.quirks.bigEndianLength ? swapLengthByteOrder(wire) : wire;
     if (data.length < CCID_HEADER_LENGTH) return; // not a message: a real reader ignores it
     const head = peekHeader(data);
     const maxData = this.descriptor.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
@@ -747,8 +769,11 @@ export class VirtualReader extends VirtualUsbDevice {
   ): Promise<Answer> {
     const absent = { status: 1 as const, error: CCID_ERROR.ICC_MUTE };
     switch (cmd.name) {
-      case 'IccPowerOn':
-        return this.powerOn(slot, cmd.bPowerSelect);
+      case 'IccPowerOn': {
+        const on = await this.powerOn(slot, cmd.bPowerSelect);
+        if (!this.quirks.atrLeadingZero || on.status || !on.data) return on;
+        return { ...on, data: concatBytes(Uint8Array.of(0x00), on.data) };
+      }
       case 'IccPowerOff':
         this.resetCardState(slot);
         return { clockStatus: 0 };
@@ -1412,9 +1437,10 @@ export class VirtualReader extends VirtualUsbDevice {
     return encodeResponse(r);
   }
 
-  private queueFrame(bytes: Uint8Array): void {
+  private queueFrame(frame: Uint8Array): void {
     if (!this.connectedState) return;
     this.counters.answers++;
+    const bytes = this.quirks.bigEndianLength ? swapLengthByteOrder(frame) : frame;
     this.queueIn(VIRTUAL_READER_ENDPOINTS.bulkIn, bytes);
     if (this.zeroLengthPacket && bytes.length % this.bulkPacketSize === 0) this.queueIn(VIRTUAL_READER_ENDPOINTS.bulkIn, EMPTY);
   }
@@ -1432,7 +1458,9 @@ export class VirtualReader extends VirtualUsbDevice {
 function resolvePreset(preset: VirtualReaderOptions['preset']): VirtualReaderPreset {
   if (preset === undefined) return VIRTUAL_READER_PRESETS.ideal;
   if (typeof preset === 'string') {
-    const p = VIRTUAL_READER_PRESETS[preset];
+    const p =
+      (VIRTUAL_READER_PRESETS as Record<string, VirtualReaderPreset | undefined>)[preset] ??
+      (NON_COMPLIANT_READER_PRESETS as Record<string, VirtualReaderPreset | undefined>)[preset];
     if (!p) throw new WebCcidError('virtual/unknown-preset', `Unknown virtual reader preset "${String(preset)}".`);
     return p;
   }

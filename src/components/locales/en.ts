@@ -8,17 +8,23 @@
  * (or import a `templates` object from their folder and spread it below).
  */
 import { str } from '@lit/localize';
+import { templates as sharedTemplates } from './en-shared.js';
+import { templates as bindTemplates } from '../hca-bind-card/locale-en.js';
+import { templates as unlockTemplates } from '../hca-unlock-card/locale-en.js';
 
 // ---- shared: messages.ts, reader status, pin pad, steps (K1) -----------------------------------
 const shared = {
+  ...sharedTemplates,
 } as const;
 
 // ---- <hca-unlock-card> and <hca-change-pin> (K2): add your templates here --------------------
 const unlock = {
+  ...unlockTemplates,
 } as const;
 
 // ---- <hca-bind-card> and the web app (K3): add your templates here ----------------------------
 const bind = {
+  ...bindTemplates,
 } as const;
 
 /** The templates module @lit/localize loads for 'en'. */

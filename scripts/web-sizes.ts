@@ -1,0 +1,123 @@
+/**
+ * Prints the gzipped size of each page of the built web app (dist-web/, made by `npm run build`):
+ * the HTML, what the page loads at once (its scripts, module preloads and style sheets, and their
+ * static imports), and what it may load later (dynamic imports: the English strings, the
+ * certificate library, the components). Each file is gzipped on its own at level 9, as a server
+ * would send it.
+ *
+ *   npm run sizes                # after npm run build
+ *   npx tsx scripts/web-sizes.ts [dist-dir] [--json]
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const dist = resolve(args.find((a) => !a.startsWith('--')) ?? 'dist-web');
+
+if (!existsSync(dist)) {
+  console.error(`No ${relative(process.cwd(), dist) || dist}: run "npm run build" first.`);
+  process.exit(1);
+}
+
+const gzCache = new Map<string, number>();
+function gz(file: string): number {
+  let n = gzCache.get(file);
+  if (n === undefined) {
+    n = gzipSync(readFileSync(file), { level: 9 }).length;
+    gzCache.set(file, n);
+  }
+  return n;
+}
+
+/** Files a built page refers to in its HTML (scripts, module preloads, style sheets) of this origin. */
+function htmlRefs(htmlFile: string): string[] {
+  const text = readFileSync(htmlFile, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>/g)) {
+    const url = m[1]!;
+    if (/^[a-z]+:|^\/\//i.test(url)) continue;
+    if (!/\.(?:js|css)$/.test(url)) continue;
+    out.push(resolve(dirname(htmlFile), url));
+  }
+  return out;
+}
+
+/** Static and dynamic imports of a built JS chunk (relative specifiers only). */
+function jsRefs(file: string): { static: string[]; dynamic: string[] } {
+  const text = readFileSync(file, 'utf8');
+  const dir = dirname(file);
+  const stat = new Set<string>();
+  const dyn = new Set<string>();
+  for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+\.js)["']/g)) stat.add(resolve(dir, m[1]!));
+  for (const m of text.matchAll(/\bimport\(\s*["'`](\.{1,2}\/[^"'`]+\.js)["'`]\s*\)/g)) dyn.add(resolve(dir, m[1]!));
+  // Vite's preload map lists the files a dynamic import needs, relative to the output root.
+  for (const m of text.matchAll(/["'](assets\/[^"']+\.(?:js|css))["']/g)) dyn.add(resolve(dist, m[1]!));
+  return { static: [...stat], dynamic: [...dyn] };
+}
+
+function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
+  const initial = new Set<string>();
+  const pending = [...start];
+  const dynamicSeeds: string[] = [];
+  while (pending.length) {
+    const f = pending.pop()!;
+    if (initial.has(f) || !existsSync(f)) continue;
+    initial.add(f);
+    if (f.endsWith('.js')) {
+      const r = jsRefs(f);
+      pending.push(...r.static);
+      dynamicSeeds.push(...r.dynamic);
+    }
+  }
+  const lazy = new Set<string>();
+  const queue = [...dynamicSeeds];
+  while (queue.length) {
+    const f = queue.pop()!;
+    if (initial.has(f) || lazy.has(f) || !existsSync(f)) continue;
+    lazy.add(f);
+    if (f.endsWith('.js')) {
+      const r = jsRefs(f);
+      queue.push(...r.static, ...r.dynamic);
+    }
+  }
+  return { initial, lazy };
+}
+
+const sum = (files: Iterable<string>) => [...files].reduce((n, f) => n + gz(f), 0);
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+
+const pages = readdirSync(dist)
+  .filter((f) => f.endsWith('.html'))
+  .sort();
+const rows = pages.map((name) => {
+  const file = join(dist, name);
+  const { initial, lazy } = closure(htmlRefs(file));
+  return {
+    page: name,
+    html: gz(file),
+    initial: sum(initial),
+    initialFiles: initial.size,
+    lazy: sum(lazy),
+    lazyFiles: lazy.size,
+  };
+});
+
+if (json) {
+  console.log(JSON.stringify(rows, null, 2));
+} else {
+  const header = ['page', 'html', 'loaded at once', 'on demand', 'total'];
+  const lines = rows.map((r) => [
+    r.page,
+    kb(r.html),
+    `${kb(r.initial)} (${r.initialFiles} files)`,
+    `${kb(r.lazy)} (${r.lazyFiles} files)`,
+    kb(r.html + r.initial + r.lazy),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`Gzipped sizes (level 9, each file alone) of ${relative(process.cwd(), dist) || dist}/:`);
+  console.log(fmt(header));
+  for (const l of lines) console.log(fmt(l));
+}

@@ -1,0 +1,358 @@
+/**
+ * Reader quirks as data (DESIGN.md §4.9): a table keyed by VID:PID (and a
+ * bcdDevice range where the firmware matters), resolved once by
+ * `CcidReader.open` and passed down. The driver core never tests a VID:PID
+ * itself; it only reads the resolved `ReaderQuirks` at these points:
+ *
+ * - open: `descriptor` (a built-in class descriptor for a reader that has
+ *   none), then `applyDescriptorQuirks` (`descriptorPatch`, `exchangeLevel`,
+ *   `forceShortApdu`, `noPinpad`), `timeoutFactor`, `startupCommand`;
+ * - the bulk pipe: `adaptOutgoingFrame` / `adaptIncomingFrame`
+ *   (`bigEndianLength`, `atrLeadingZero`).
+ *
+ * Sources (behaviour only, no code taken):
+ * - Castles EZ100PU: the ezIFD project's README (a libccid fork that drives the
+ *   EZ100PU: no CCID class descriptor, a fake one copied from Castles' EZCCID;
+ *   dwLength big-endian, both directions; the PowerOn answer's ATR prefixed by
+ *   0x00; the vendor driver sends a 0x60 command at start, "NULL command?",
+ *   answered by an identification string; the open driver works without it),
+ *   and a clean-room Windows driver's notes (vendor-class interface, bulk OUT
+ *   0x01 / IN 0x82 / interrupt IN 0x83, big-endian dwLength on commands and
+ *   answers, the extra 0x00 dropped only when a TS byte 3B/3F follows, one
+ *   slot, T=0/T=1, TPDU, 271-byte messages, 3.58 MHz, 9600..115200 bps).
+ *   The EZCCID descriptor itself is libccid's fixture
+ *   `CASTLES_EZCCID_Smart_Card_Reader.txt`.
+ * - The other entries: libccid's `ccid_open_hack_pre/post` (src/ccid.c) and
+ *   its changelog; the VID:PID values are libccid's reader IDs (src/ccid.h).
+ */
+import { CcidError } from '../errors.js';
+import { readU32LE, writeU32LE } from '../bytes.js';
+import {
+  CCID_FEATURE,
+  encodeCcidClassDescriptor,
+  parseCcidClassDescriptor,
+  type CcidClassDescriptor,
+  type CcidClassDescriptorInit,
+  type CcidExchangeLevel,
+} from './descriptor.js';
+import { CCID_HEADER_LENGTH, RDR_to_PC_DataBlock } from './messages.js';
+import { findBulkEndpoints, findCcidInterfaces, type CcidInterfaceInfo, type ConfigurationDescriptor } from '../usb/config-descriptor.js';
+
+/** What the driver does differently for one reader model. Every field is optional; absent = standard CCID. */
+export interface ReaderQuirks {
+  /** Built-in CCID class descriptor, used when the device carries none (the EZ100PU). */
+  descriptor?: CcidClassDescriptorInit;
+  /** Raw class-descriptor fields to replace (e.g. libccid's dwMaxDataRate = 9600 for the O2Micro OZ776). */
+  descriptorPatch?: Partial<CcidClassDescriptorInit>;
+  /** dwLength of every bulk message is big-endian, commands and answers (the EZ100PU). */
+  bigEndianLength?: boolean;
+  /** The PowerOn answer carries a 0x00 before the ATR's TS byte (the EZ100PU); it is dropped. */
+  atrLeadingZero?: boolean;
+  /**
+   * A vendor frame written to bulk-out once at open, before any CCID command;
+   * one bulk-in answer is read (bounded by `startupTimeoutMs`) and ignored.
+   * See `EZ100PU_STARTUP_COMMAND`: its exact form is an assumption, so no table
+   * entry sets it; pass it in `CcidReaderOptions.quirks` to try it.
+   */
+  startupCommand?: Uint8Array;
+  /** Time allowed for the startup command's answer, ms (default 1000). */
+  startupTimeoutMs?: number;
+  /** Multiplies every command timeout (slow firmware). `CcidReaderOptions.timeoutFactor` wins over it. */
+  timeoutFactor?: number;
+  /** Lower an extended-APDU reader to short APDUs (readers that announce extended APDUs they cannot do). */
+  forceShortApdu?: boolean;
+  /** Replace the exchange level the descriptor announces (libccid: readers whose firmware chains although they say otherwise). */
+  exchangeLevel?: Exclude<CcidExchangeLevel, 'character'>;
+  /** The reader advertises a pinpad (bPINSupport) it does not have, or whose secure PIN entry is unsafe: ignore it. */
+  noPinpad?: boolean;
+}
+
+/** One row of the quirk table. */
+export interface ReaderQuirkEntry {
+  vendorId: number;
+  productId: number;
+  /** Inclusive bcdDevice range (firmware release) the row applies to; absent = every release. */
+  bcdDevice?: { min?: number; max?: number };
+  /** The reader's name, for messages and docs. */
+  name: string;
+  quirks: ReaderQuirks;
+  /** Where the behaviour is documented. */
+  source: string;
+}
+
+/**
+ * The Castles EZCCID's class descriptor (libccid fixture
+ * CASTLES_EZCCID_Smart_Card_Reader.txt), which the EZ100PU borrows: TPDU level,
+ * 5 V, 3.58 MHz, 9600..115200 bps, T=0 and T=1, IFSD 252, 271-byte messages,
+ * automatic clock and baud change, no automatic PPS. One change:
+ * bNumClockSupported and bNumDataRatesSupported are 0, so the driver sends no
+ * class-specific GET_CLOCK_FREQUENCIES / GET_DATA_RATES request to a
+ * vendor-class interface that was never shown to answer them (rates are then
+ * bounded by dwMaxDataRate, as the clean-room driver does).
+ */
+export const EZCCID_CLASS_DESCRIPTOR: Readonly<CcidClassDescriptorInit> = Object.freeze({
+  bcdCCID: 0x0100,
+  bMaxSlotIndex: 0x00,
+  bVoltageSupport: 0x01,
+  dwProtocols: 0x00000003,
+  dwDefaultClock: 3580,
+  dwMaximumClock: 3580,
+  bNumClockSupported: 0,
+  dwDataRate: 9600,
+  dwMaxDataRate: 115200,
+  bNumDataRatesSupported: 0,
+  dwMaxIFSD: 252,
+  dwSynchProtocols: 0x00000000,
+  dwMechanical: 0x00000000,
+  dwFeatures: 0x00010130,
+  dwMaxCCIDMessageLength: 271,
+  bClassGetResponse: 0x00,
+  bClassEnvelope: 0x00,
+  wLcdLayout: 0x0000,
+  bPINSupport: 0x00,
+  bMaxCCIDBusySlots: 1,
+});
+
+/**
+ * ASSUMED form of the EZ100PU vendor driver's start-up command: a 10-byte
+ * header with bMessageType 0x60 and nothing else (dwLength 0, slot 0, bSeq 0).
+ * Public sources confirm only "a 60h command at init, answered by an
+ * identification string"; the open-source drivers work without sending it, so
+ * it is off by default. Enable with
+ * `CcidReader.open(device, { quirks: { startupCommand: EZ100PU_STARTUP_COMMAND } })`.
+ */
+export const EZ100PU_STARTUP_COMMAND: Uint8Array = Uint8Array.of(0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+const SPE_UNSAFE = 'libccid src/ccid.c ccid_open_hack_post: "the Secure Pin Entry is bogus so disable it" (the PIN typed on the pinpad also reaches the host)';
+const FAKE_PINPAD = 'libccid src/ccid.c ccid_open_hack_post: "The chip advertises pinpad but actually doesn\'t have one"; "Firmware uses chaining" (extended APDU)';
+
+/** The quirk table (DESIGN.md §4.9). */
+export const READER_QUIRKS: readonly ReaderQuirkEntry[] = Object.freeze([
+  {
+    vendorId: 0x0ca6,
+    productId: 0x0010,
+    name: 'Castles EZ100PU',
+    quirks: { descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true },
+    source: 'ezIFD README (Castles EZUSB/EZ100PU libccid fork); clean-room EZ100PU Windows driver notes (CLEANROOM.md)',
+  },
+  // Readers that advertise a pinpad they lack, or whose pinpad is unsafe.
+  { vendorId: 0x03f0, productId: 0x1024, name: 'HP USB Smart Card Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
+  { vendorId: 0x03f0, productId: 0x0036, name: 'HP USB CCID Smartcard Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
+  { vendorId: 0x0bf8, productId: 0x1017, name: 'Fujitsu Smartcard Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
+  { vendorId: 0x0783, productId: 0x0006, name: 'C3PO LTC31 v2', quirks: { noPinpad: true }, source: 'libccid src/ccid.c ccid_open_hack_post (bPINSupport = 0)' },
+  { vendorId: 0x076b, productId: 0x3a21, name: 'HID OMNIKEY (Aviator chip)', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  { vendorId: 0x076b, productId: 0x3031, name: 'HID OMNIKEY 3x21', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  { vendorId: 0x076b, productId: 0x6632, name: 'HID OMNIKEY 6121', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  { vendorId: 0x046a, productId: 0x00a7, name: 'Cherry Smart Terminal xx44', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  { vendorId: 0x0bf8, productId: 0x1024, name: 'Fujitsu Smartcard Reader D323', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  // Readers that need longer timeouts (usbSlackMs 300 ms x factor).
+  {
+    vendorId: 0x04e6,
+    productId: 0x5293,
+    name: 'SCM SCL011',
+    quirks: { timeoutFactor: 2 },
+    source: 'libccid src/ccid.c ccid_open_hack_pre: "The SCM SCL011 reader needs 350 ms to answer"',
+  },
+  {
+    vendorId: 0x09d8,
+    productId: 0x0427,
+    name: 'Elatec TWN4 CCID (CDC)',
+    quirks: { timeoutFactor: 4 },
+    source: 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"',
+  },
+  {
+    vendorId: 0x09d8,
+    productId: 0x0428,
+    name: 'Elatec TWN4 CCID',
+    quirks: { timeoutFactor: 4 },
+    source: 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"',
+  },
+  {
+    vendorId: 0x0b81,
+    productId: 0x0200,
+    name: 'id3 CL1356D/T',
+    quirks: { timeoutFactor: 20 },
+    source: 'libccid src/ccid.c ccid_open_hack_pre: "the firmware needs some time to initialize", read timeout 60 s',
+  },
+  // Readers forced to short APDUs.
+  {
+    vendorId: 0x0d46,
+    productId: 0x3010,
+    name: 'KOBIL TriBank (EMV CAP - SecOVID Reader III)',
+    quirks: { forceShortApdu: true },
+    source: 'libccid 1.4.35 changelog: "The Kobil TriBank reader does NOT support extended APDU"',
+  },
+  {
+    vendorId: 0x046a,
+    productId: 0x00a1,
+    bcdDevice: { min: 0x0100, max: 0x0100 },
+    name: 'Cherry KC 1000 SC (firmware 1.00)',
+    quirks: { exchangeLevel: 'extended-apdu' },
+    source: 'libccid src/ccid.c ccid_open_hack_post: firmware 1.00 at short APDU level chains case 2 answers over 128 bytes',
+  },
+  // Descriptor corrections.
+  { vendorId: 0x0b97, productId: 0x7762, name: 'O2Micro OZ776', quirks: { descriptorPatch: { dwMaxDataRate: 9600 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
+  { vendorId: 0x0b97, productId: 0x7772, name: 'O2Micro OZ776 (7772)', quirks: { descriptorPatch: { dwMaxDataRate: 9600 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
+  { vendorId: 0x09be, productId: 0x0002, name: 'MySmartPad', quirks: { descriptorPatch: { dwMaxIFSD: 254 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
+] satisfies ReaderQuirkEntry[]);
+
+/** The identity fields a quirk lookup uses (a `USBDevice` has them all). */
+export interface QuirkLookupDevice {
+  vendorId: number;
+  productId: number;
+  deviceVersionMajor?: number;
+  deviceVersionMinor?: number;
+  deviceVersionSubminor?: number;
+}
+
+/** bcdDevice as the device descriptor has it (WebUSB splits it into three numbers). */
+export function bcdDeviceOf(device: QuirkLookupDevice): number {
+  return ((device.deviceVersionMajor ?? 0) << 8) | (((device.deviceVersionMinor ?? 0) & 0x0f) << 4) | ((device.deviceVersionSubminor ?? 0) & 0x0f);
+}
+
+/** The table rows that apply to `device` (VID:PID and, when given, bcdDevice range). */
+export function findQuirkEntries(device: QuirkLookupDevice, table: readonly ReaderQuirkEntry[] = READER_QUIRKS): ReaderQuirkEntry[] {
+  const bcd = bcdDeviceOf(device);
+  return table.filter(
+    (e) =>
+      e.vendorId === device.vendorId &&
+      e.productId === device.productId &&
+      (e.bcdDevice?.min === undefined || bcd >= e.bcdDevice.min) &&
+      (e.bcdDevice?.max === undefined || bcd <= e.bcdDevice.max),
+  );
+}
+
+/**
+ * The quirks in force for `device`: the table's rows merged in order, then
+ * `override` on top (a field set there wins, `false` switches a flag off).
+ * `override === false` ignores the table.
+ */
+export function resolveReaderQuirks(
+  device: QuirkLookupDevice,
+  override?: ReaderQuirks | false,
+  table: readonly ReaderQuirkEntry[] = READER_QUIRKS,
+): ReaderQuirks {
+  const merged: ReaderQuirks = {};
+  if (override !== false) for (const e of findQuirkEntries(device, table)) Object.assign(merged, e.quirks);
+  if (override) {
+    for (const [k, v] of Object.entries(override)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  }
+  return merged;
+}
+
+const LEVEL_BITS: Record<Exclude<CcidExchangeLevel, 'character'>, number> = {
+  tpdu: CCID_FEATURE.TPDU,
+  'short-apdu': CCID_FEATURE.SHORT_APDU,
+  'extended-apdu': CCID_FEATURE.EXTENDED_APDU,
+};
+
+/** The raw fields of a parsed descriptor (what `encodeCcidClassDescriptor` takes). */
+function rawFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
+  return {
+    bDescriptorType: d.bDescriptorType,
+    bcdCCID: d.bcdCCID,
+    bMaxSlotIndex: d.bMaxSlotIndex,
+    bVoltageSupport: d.bVoltageSupport,
+    dwProtocols: d.dwProtocols,
+    dwDefaultClock: d.dwDefaultClock,
+    dwMaximumClock: d.dwMaximumClock,
+    bNumClockSupported: d.bNumClockSupported,
+    dwDataRate: d.dwDataRate,
+    dwMaxDataRate: d.dwMaxDataRate,
+    bNumDataRatesSupported: d.bNumDataRatesSupported,
+    dwMaxIFSD: d.dwMaxIFSD,
+    dwSynchProtocols: d.dwSynchProtocols,
+    dwMechanical: d.dwMechanical,
+    dwFeatures: d.dwFeatures,
+    dwMaxCCIDMessageLength: d.dwMaxCCIDMessageLength,
+    bClassGetResponse: d.bClassGetResponse,
+    bClassEnvelope: d.bClassEnvelope,
+    wLcdLayout: d.wLcdLayout,
+    bPINSupport: d.bPINSupport,
+    bMaxCCIDBusySlots: d.bMaxCCIDBusySlots,
+  };
+}
+
+/**
+ * The descriptor the driver works with: `descriptorPatch`, then the exchange
+ * level (`exchangeLevel`, or `forceShortApdu` lowering extended to short), then
+ * `noPinpad` (bPINSupport 0). Re-encoded and re-parsed, so every derived field
+ * (exchangeLevel, features, pinpad) agrees with the raw ones. Unchanged when
+ * no field applies.
+ */
+export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): CcidClassDescriptor {
+  if (!q.descriptorPatch && !q.exchangeLevel && !q.forceShortApdu && !q.noPinpad) return d;
+  const raw = { ...rawFields(d), ...(q.descriptorPatch ?? {}) };
+  let level = q.exchangeLevel;
+  if (!level && q.forceShortApdu && (raw.dwFeatures & CCID_FEATURE.EXTENDED_APDU) !== 0) level = 'short-apdu';
+  if (level) raw.dwFeatures = ((raw.dwFeatures & ~CCID_FEATURE.EXCHANGE_LEVEL_MASK) | LEVEL_BITS[level]) >>> 0;
+  if (q.noPinpad) raw.bPINSupport = 0;
+  return parseCcidClassDescriptor(encodeCcidClassDescriptor(raw));
+}
+
+/**
+ * For a reader with a built-in descriptor (`q.descriptor`, the EZ100PU): its
+ * CCID interface, which is the first interface of class 0xFF or 0x0B with a
+ * bulk-in / bulk-out pair, given the built-in descriptor (a descriptor the
+ * device does carry wins). `undefined` when `q.descriptor` is not set (then
+ * `findCcidInterface` decides). Throws `CcidError('ccid/no-interface')` when
+ * no interface has a bulk pair.
+ */
+export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: ReaderQuirks): CcidInterfaceInfo | undefined {
+  if (!q.descriptor) return undefined;
+  const real = findCcidInterfaces(config)[0];
+  if (real) return real;
+  for (const iface of config.interfaces) {
+    if (iface.bInterfaceClass !== 0xff && iface.bInterfaceClass !== 0x0b) continue;
+    const eps = findBulkEndpoints(iface);
+    if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
+  }
+  throw new CcidError('ccid/no-interface', 'The reader has no interface with a bulk-in / bulk-out endpoint pair to carry CCID messages.');
+}
+
+/** Reverses the byte order of dwLength (bytes 1..4) of a bulk frame, in a copy. Frames shorter than a header are returned as they are. */
+export function swapLengthByteOrder(frame: Uint8Array): Uint8Array {
+  if (frame.length < CCID_HEADER_LENGTH) return frame;
+  const out = frame.slice();
+  out[1] = frame[4]!;
+  out[2] = frame[3]!;
+  out[3] = frame[2]!;
+  out[4] = frame[1]!;
+  return out;
+}
+
+/** A frame as the reader wants it on the wire (`bigEndianLength`). */
+export function adaptOutgoingFrame(frame: Uint8Array, q: ReaderQuirks): Uint8Array {
+  return q.bigEndianLength ? swapLengthByteOrder(frame) : frame;
+}
+
+/**
+ * A frame from the wire made standard: dwLength back to little-endian
+ * (`bigEndianLength`), and for the answer to IccPowerOn the leading 0x00
+ * dropped (`atrLeadingZero`) when a TS byte (3B or 3F) follows it, dwLength
+ * shortened to match. Other frames pass unchanged.
+ */
+export function adaptIncomingFrame(frame: Uint8Array, q: ReaderQuirks, command: string): Uint8Array {
+  let f = q.bigEndianLength ? swapLengthByteOrder(frame) : frame;
+  if (
+    q.atrLeadingZero &&
+    command === 'IccPowerOn' &&
+    f.length > CCID_HEADER_LENGTH + 1 &&
+    f[0] === RDR_to_PC_DataBlock &&
+    f[CCID_HEADER_LENGTH] === 0x00 &&
+    (f[CCID_HEADER_LENGTH + 1] === 0x3b || f[CCID_HEADER_LENGTH + 1] === 0x3f) &&
+    readU32LE(f, 1) === f.length - CCID_HEADER_LENGTH
+  ) {
+    const out = new Uint8Array(f.length - 1);
+    out.set(f.subarray(0, CCID_HEADER_LENGTH));
+    out.set(f.subarray(CCID_HEADER_LENGTH + 1), CCID_HEADER_LENGTH);
+    writeU32LE(out, 1, out.length - CCID_HEADER_LENGTH);
+    f = out;
+  }
+  return f;
+}
+
+/** True when the quirks change the bulk framing (the transport needs them). */
+export function hasFrameQuirks(q: ReaderQuirks): boolean {
+  return q.bigEndianLength === true || q.atrLeadingZero === true;
+}

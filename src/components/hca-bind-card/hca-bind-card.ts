@@ -1,0 +1,487 @@
+/**
+ * `<hca-bind-card>`: binds a healthcare card (醫事人員卡 / 醫事機構卡) to an account, as the
+ * 綁定憑證 IC 卡 section of a registration or account page: choose the card type, type the PIN (or
+ * key it on the reader's pinpad), press 驗證. The component reads the signature certificate and the
+ * card number, checks the card type before any PIN is sent, verifies the PIN (never retried: a
+ * wrong PIN shows the tries left), gets a one-use challenge, has the card sign the binding message
+ * (`bindingMessage` of webccid/server), fires `hca-bind`, sends the result to the verifier and shows
+ * 驗證成功 with the holder and the validity, or what went wrong and what to do.
+ *
+ * Defining the element is up to the app (`define.ts`); importing this module has no side effect.
+ *
+ * Events (all bubble and are composed):
+ * - `hca-bind` (`BindPayload`): the signed response, before it is verified;
+ * - `hca-bound` (`BindBoundDetail`): the verifier accepted it;
+ * - `hca-bind-error` (`{ code }`): a failure is shown (data-testid "error");
+ * - `hca-unlock-requested` (`{ reason: 'pin-blocked' }`): the user followed "unlock the card" (data-testid "go-unlock").
+ */
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state, query } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
+import { WebCcidError, PinIncorrectError } from '../../errors.js';
+import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
+import { renderError } from '../shared/error-view.js';
+import type { SessionState, UsbCardSession } from '../shared/card-session.js';
+import { getLocale } from '../locale.js';
+import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
+import { requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
+import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
+import { bindCardStyles } from './styles.js';
+
+/** Detail of `hca-bound`. */
+export interface BindBoundDetail {
+  /** What the verifier stored, when it says (the reference server does). */
+  binding?: ServerBinding;
+  /** Holder, card type and validity read from the certificate. */
+  summary: CertificateSummary;
+  payload: BindPayload;
+}
+
+type Phase = 'form' | 'working' | 'done';
+
+interface ShownError extends ErrorDescription {
+  /** The card is blocked: offer the unlock flow (data-testid "go-unlock"). */
+  blocked?: boolean;
+}
+
+const PIN_MIN = 6;
+const PIN_MAX = 8;
+
+function pinProblem(text: string): string | undefined {
+  if (text.length === 0) return 'input/pin-empty';
+  if (!/^[0-9]+$/.test(text)) return 'input/pin-not-digits';
+  if (text.length < PIN_MIN) return 'input/pin-too-short';
+  if (text.length > PIN_MAX) return 'input/pin-too-long';
+  return undefined;
+}
+
+function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof WebCcidError ? error.code : 'unknown';
+}
+
+/** See the module comment. */
+@localized()
+export class HcaBindCard extends LitElement {
+  static override styles = bindCardStyles;
+
+  /** The card session the flow gets its card from (required). */
+  @property({ attribute: false }) session: UsbCardSession | undefined;
+
+  /** Kiosk mode: on-screen PIN pad, large targets, back to the first step on card removal and after `idleSeconds`. */
+  @property({ type: Boolean, reflect: true }) kiosk = false;
+
+  /** Kiosk only: seconds without any input before the flow starts over (default 120). */
+  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+
+  /** The selected card type (the radio buttons change it): 'personnel' (醫事人員卡, default) or 'institution' (醫事機構卡). */
+  @property({ attribute: 'card-type' }) cardType: BindCardType = 'personnel';
+
+  /** The account to bind the card to, for the default `verifyBinding` (the reference server's `account`). */
+  @property() account = '';
+
+  /** Base URL of the reference server's API for the default callbacks (default `/api`). */
+  @property({ attribute: 'api-base' }) apiBase = '/api';
+
+  /** Where the "deployment guide" action of a reader problem points. */
+  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = 'docs/deployment.md';
+
+  /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
+  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+
+  /** Gets a one-use challenge and the origin it is for. Default: `POST {apiBase}/bind/challenge`. */
+  @property({ attribute: false }) getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
+
+  /**
+   * Verifies the signed response. Default: `POST {apiBase}/bind/verify` with `{ account, response }`.
+   * Resolve with `{ verified: false, code }` for a refusal (the code is shown as `bind/<code>`);
+   * throw for a transport failure.
+   */
+  @property({ attribute: false }) verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => {
+    if (!this.account) return Promise.resolve({ verified: false, code: 'no-account' });
+    return submitBinding(this.apiBase, this.account, payload);
+  };
+
+  @state() private phase: Phase = 'form';
+  @state() private stage: BindStage | undefined;
+  @state() private error: ShownError | undefined;
+  @state() private result: BindBoundDetail | undefined;
+  @state() private sessionState: SessionState | undefined;
+  @state() private pinInvalid = false;
+
+  @query('[data-testid="pin"]') private pinInput!: HTMLInputElement | null;
+
+  private abort: AbortController | undefined;
+  private lostCard = false;
+  private offSession: (() => void) | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onActivity = (): void => this.armIdle();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('pointerdown', this.onActivity);
+    this.addEventListener('keydown', this.onActivity);
+    this.watchSession();
+    this.armIdle();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('pointerdown', this.onActivity);
+    this.removeEventListener('keydown', this.onActivity);
+    this.offSession?.();
+    this.offSession = undefined;
+    this.abort?.abort();
+    this.clearIdle();
+    this.clearPin();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('session')) this.watchSession();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.armIdle();
+  }
+
+  /** Back to the first step: clears the PIN, the result and the message. */
+  reset(): void {
+    this.abort?.abort();
+    this.clearPin();
+    this.phase = 'form';
+    this.stage = undefined;
+    this.error = undefined;
+    this.result = undefined;
+    this.pinInvalid = false;
+  }
+
+  // ---- session and kiosk ---------------------------------------------------------------------
+
+  private watchSession(): void {
+    this.offSession?.();
+    this.offSession = undefined;
+    const session = this.session;
+    this.sessionState = session?.state;
+    if (!session || !this.isConnected) return;
+    this.offSession = session.on('statechange', (event) => this.onSessionState(event.detail.state));
+  }
+
+  private onSessionState(s: SessionState): void {
+    this.sessionState = s;
+    const gone = s.kind === 'no-card' || s.kind === 'no-reader';
+    if (!gone) return;
+    if (this.phase === 'working' && s.lostDuringUse) {
+      // The running operation fails on its own; it will show "card removed" and start over.
+      this.lostCard = true;
+      this.abort?.abort();
+    } else if (this.kiosk && this.phase !== 'working') {
+      this.reset();
+    }
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    if (!this.kiosk || !this.isConnected || !(this.idleSeconds > 0)) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.phase === 'working') this.armIdle();
+      else this.reset();
+    }, this.idleSeconds * 1000);
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private clearPin(): void {
+    const input = this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]');
+    if (input) input.value = '';
+  }
+
+  // ---- the flow --------------------------------------------------------------------------------
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private show(code: string, error?: unknown, pinpad = false): void {
+    const own = describeBindFailure(code, { selected: this.cardType });
+    let shown: ShownError;
+    if (own) {
+      shown = { code, ...own };
+    } else if (code.startsWith('input/')) {
+      shown = { code, ...this.inputMessage(code) };
+    } else {
+      shown = describeError(error ?? new WebCcidError(code, code), {
+        inFlow: true,
+        pinpad,
+        ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
+      });
+      if (shown.code === 'apdu/pin-blocked') shown.blocked = true;
+    }
+    this.error = shown;
+    this.emit('hca-bind-error', { code: shown.code });
+  }
+
+  private inputMessage(code: string): BindMessage {
+    switch (code) {
+      case 'input/pin-empty':
+        return { title: msg('請輸入 PIN 碼', { id: 'bind.pin-empty.title' }), detail: msg('請輸入卡片的 PIN 碼（6 到 8 位數字）後再點選「驗證」。', { id: 'bind.pin-empty.detail' }) };
+      default:
+        return describeBindFailure('hca/bad-pin-format', { selected: this.cardType })!;
+    }
+  }
+
+  private onCardType(event: Event): void {
+    const value = (event.target as HTMLInputElement).value;
+    if (value === 'personnel' || value === 'institution') this.cardType = value;
+    if (this.error?.code === 'bind/wrong-card-type') this.error = undefined;
+  }
+
+  private async onVerify(event: Event): Promise<void> {
+    event.preventDefault();
+    if (this.phase === 'working') return;
+    const session = this.session;
+    const pinpadReader = this.sessionState?.pinpad === true;
+    this.error = undefined;
+    this.result = undefined;
+    this.pinInvalid = false;
+
+    let pin: Uint8Array | undefined;
+    const input = this.pinInput;
+    if (!pinpadReader) {
+      const text = input?.value ?? '';
+      if (input) input.value = '';
+      const problem = pinProblem(text);
+      if (problem) {
+        this.pinInvalid = true;
+        this.show(problem);
+        input?.focus();
+        return;
+      }
+      pin = asciiBytes(text);
+    } else if (input) {
+      input.value = '';
+    }
+    if (!session) {
+      pin?.fill(0);
+      this.show('transport/no-reader', new WebCcidError('transport/no-reader', 'No card session.'));
+      return;
+    }
+
+    const abort = new AbortController();
+    this.abort = abort;
+    this.lostCard = false;
+    this.phase = 'working';
+    this.stage = 'connecting';
+    let held = false;
+    let pinpadUsed = false;
+    try {
+      const card = await session.connect();
+      held = true;
+      pinpadUsed = card.pinpad;
+      const outcome = await performBinding({
+        channel: card.channel,
+        cardType: this.cardType,
+        pinpad: card.pinpad,
+        pin,
+        getChallenge: () => this.getChallenge(),
+        onStage: (s) => {
+          this.stage = s;
+        },
+        signal: abort.signal,
+        ...(this.pinpadTimeoutSeconds !== undefined ? { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds } : {}),
+      });
+      pin = undefined;
+      await session.release();
+      held = false;
+      this.emit<BindPayload>('hca-bind', outcome.payload);
+      this.stage = undefined;
+      const verdict = await this.verifyBinding(outcome.payload);
+      if (abort.signal.aborted && !this.isConnected) return;
+      if (!verdict.verified) {
+        const code = verdict.code === 'wrong-card-type' ? 'bind/wrong-card-type-server' : `bind/${verdict.code}`;
+        this.phase = 'form';
+        this.show(code);
+        return;
+      }
+      const detail: BindBoundDetail = { summary: outcome.summary, payload: outcome.payload };
+      if (verdict.binding) detail.binding = verdict.binding;
+      this.result = detail;
+      this.phase = 'done';
+      this.emit('hca-bound', detail);
+    } catch (e) {
+      this.phase = 'form';
+      if (this.lostCard) {
+        const lost = this.sessionState?.error ?? new WebCcidError('ccid/card-absent', 'The card was removed.');
+        this.show(codeOf(lost), lost, pinpadUsed);
+      } else {
+        this.show(codeOf(e), e, pinpadUsed);
+      }
+      if (e instanceof PinIncorrectError || codeOf(e).startsWith('input/')) this.pinInvalid = true;
+    } finally {
+      pin?.fill(0);
+      this.clearPin();
+      if (held) await session.release().catch(() => undefined);
+      this.stage = undefined;
+      if (this.abort === abort) this.abort = undefined;
+      this.armIdle();
+    }
+  }
+
+  private onAction(kind: ErrorAction['kind'] | 'restart'): void {
+    if (kind === 'unlock') {
+      this.emit('hca-unlock-requested', { reason: 'pin-blocked' });
+    } else if (kind === 'choose-reader') {
+      void this.session?.choose();
+    } else {
+      this.reset();
+      void this.updateComplete.then(() => this.pinInput?.focus());
+    }
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------
+
+  private stepNames(): string[] {
+    return [
+      msg('選擇卡別並輸入 PIN 碼', { id: 'bind.step.form' }),
+      msg('讀卡、驗證與簽章', { id: 'bind.step.working' }),
+      msg('驗證結果', { id: 'bind.step.done' }),
+    ];
+  }
+
+  private stageText(stage: BindStage | undefined): string {
+    switch (stage) {
+      case 'connecting':
+        return msg('正在連接卡片…', { id: 'bind.stage.connecting' });
+      case 'reading':
+        return msg('正在讀取卡片憑證與卡號…', { id: 'bind.stage.reading' });
+      case 'verifying-pin':
+        return msg('正在驗證 PIN 碼…', { id: 'bind.stage.verifying-pin' });
+      case 'pinpad':
+        return msg('請在讀卡機的鍵盤上輸入 PIN 碼，再按確認鍵。', { id: 'bind.stage.pinpad' });
+      case 'challenge':
+        return msg('正在向伺服器取得驗證碼…', { id: 'bind.stage.challenge' });
+      case 'signing':
+        return msg('卡片正在簽章…', { id: 'bind.stage.signing' });
+      default:
+        return msg('正在向伺服器驗證…', { id: 'bind.stage.verifying' });
+    }
+  }
+
+  private announcement(): string {
+    if (this.phase === 'working') return this.stageText(this.stage);
+    if (this.phase === 'done') return msg('驗證成功', { id: 'bind.success' });
+    return msg('步驟 1：選擇憑證 IC 卡類別，輸入 PIN 碼後點選「驗證」。', { id: 'bind.announce.form' });
+  }
+
+  private formatDate(d: Date): string {
+    const locale = getLocale() === 'en' ? 'en-GB' : 'zh-TW';
+    return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', day: 'numeric' }).format(d);
+  }
+
+  private renderErrorArea(): TemplateResult | typeof nothing {
+    const e = this.error;
+    if (!e) return nothing;
+    const hideAction = e.blocked === true || (this.kiosk && e.action?.kind === 'deployment-guide');
+    return html`${renderError(e, { onAction: (a) => this.onAction(a.kind), hideAction })}
+    ${e.blocked
+      ? html`<p><button type="button" data-testid="go-unlock" @click=${() => this.onAction('unlock')}>${msg('前往解鎖卡', { id: 'bind.go-unlock' })}</button></p>`
+      : nothing}`;
+  }
+
+  private renderForm(): TemplateResult {
+    const working = this.phase === 'working';
+    const pinpadReader = this.sessionState?.pinpad === true;
+    return html`<form class="panel" @submit=${this.onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
+      <fieldset ?disabled=${working}>
+        <legend>${msg('憑證 IC 卡類別', { id: 'bind.card-type' })}</legend>
+        <div class="choices" role="radiogroup">
+          <label class="choice">
+            <input type="radio" name="card-type" value="personnel" data-testid="card-type-personnel"
+              .checked=${this.cardType === 'personnel'} @change=${this.onCardType} />
+            ${cardTypeName('personnel')}
+          </label>
+          <label class="choice">
+            <input type="radio" name="card-type" value="institution" data-testid="card-type-institution"
+              .checked=${this.cardType === 'institution'} @change=${this.onCardType} />
+            ${cardTypeName('institution')}
+          </label>
+        </div>
+      </fieldset>
+      ${pinpadReader
+        ? html`<p class="pinpad-note" data-testid="pinpad-note">
+            ${msg('這台讀卡機有密碼鍵盤：點選「驗證」後，請在讀卡機上輸入 PIN 碼並按確認鍵。PIN 碼不會經過電腦。', { id: 'bind.pinpad-note' })}
+          </p>`
+        : html`<div class="field">
+              <label for="pin">${msg('PIN 碼', { id: 'bind.pin' })}</label>
+              <p class="hint" id="pin-hint">${msg('卡片的 PIN 碼，6 到 8 位數字。連續輸入錯誤 3 次卡片會鎖住。', { id: 'bind.pin-hint' })}</p>
+              <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode="numeric"
+                maxlength=${PIN_MAX} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
+                ?disabled=${working} />
+              ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?disabled=${working}></hca-pin-pad>` : nothing}
+            </div>`}
+      <div class="actions">
+        <button type="submit" data-testid="verify" ?disabled=${working}>${msg('驗證', { id: 'bind.verify' })}</button>
+      </div>
+      ${working
+        ? html`<p class="progress" data-testid="progress"><span class="spinner" aria-hidden="true"></span>${this.stageText(this.stage)}</p>`
+        : nothing}
+    </form>`;
+  }
+
+  private renderResult(): TemplateResult {
+    const r = this.result!;
+    const s = r.summary;
+    const type = s.cardType ?? r.binding?.cardType;
+    return html`<div class="panel">
+      <div class="success" data-testid="success" tabindex="-1">
+        <h3>${msg('驗證成功', { id: 'bind.success' })}</h3>
+        <p>${msg('這張醫事憑證 IC 卡已綁定到帳號。', { id: 'bind.success.detail' })}</p>
+        <dl>
+          <dt>${msg('持卡人', { id: 'bind.holder' })}</dt>
+          <dd data-testid="holder">${r.binding?.holderName ?? s.holderName}</dd>
+          ${type ? html`<dt>${msg('卡別', { id: 'bind.type' })}</dt><dd>${cardTypeName(type)}</dd>` : nothing}
+          <dt>${msg('卡號', { id: 'bind.card-number' })}</dt>
+          <dd>GH${r.payload.cardNumber}</dd>
+          <dt>${msg('憑證有效期間', { id: 'bind.validity' })}</dt>
+          <dd data-testid="validity">${msg(str`${this.formatDate(s.notBefore)} 至 ${this.formatDate(s.notAfter)}`, { id: 'bind.validity.range' })}</dd>
+        </dl>
+      </div>
+      <div class="actions">
+        <button type="button" class="secondary" data-testid="restart" @click=${() => this.onAction('restart')}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
+      </div>
+    </div>`;
+  }
+
+  protected override render(): TemplateResult {
+    const current = this.phase === 'form' ? 0 : this.phase === 'working' ? 1 : 2;
+    return html`
+      <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>
+      <hca-steps .steps=${this.stepNames()} .current=${current} ?kiosk=${this.kiosk}></hca-steps>
+      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announce">${this.announcement()}</div>
+      <div aria-live="assertive">${this.renderErrorArea()}</div>
+      ${this.phase === 'done' && this.result ? this.renderResult() : this.renderForm()}
+    `;
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    if (changed.has('phase') && this.phase === 'done') {
+      this.renderRoot.querySelector<HTMLElement>('[data-testid="success"]')?.focus();
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hca-bind-card': HcaBindCard;
+  }
+  interface HTMLElementEventMap {
+    'hca-bind': CustomEvent<BindPayload>;
+    'hca-bound': CustomEvent<BindBoundDetail>;
+    'hca-bind-error': CustomEvent<{ code: string }>;
+  }
+}

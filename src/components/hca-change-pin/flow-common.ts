@@ -1,0 +1,84 @@
+/**
+ * What the PIN flows (`<hca-change-pin>`, `<hca-unlock-card>`) share: the error they show, how a
+ * thrown error becomes one, and which errors mean the card is gone. Pure: no DOM, no timers.
+ */
+import type { CardChannel } from '../../card/channel.js';
+import { ApduError, PinIncorrectError, WebCcidError } from '../../errors.js';
+import { HcaCard } from '../../hca/card.js';
+import { PukIncorrectError } from '../../hca/errors.js';
+import type { HcaProfile } from '../../hca/profile.js';
+import { pinpadStatusCode } from './pin-entry.js';
+
+/** What a flow gets its card from (`UsbCardSession` satisfies it). */
+export interface CardConnector {
+  /** Powers the card and returns its channel; `pinpad`: the reader has a pinpad. */
+  connect(): Promise<{ channel: CardChannel; pinpad: boolean }>;
+  /** Gives the card back (powered off: no verified PIN outlives the operation). */
+  release(): Promise<void>;
+}
+
+/**
+ * Runs `operation` on the card: connect, open the HCA application, run, and always release.
+ * The flows hold the card only while they talk to it (the session shows `busy` meanwhile).
+ */
+export async function withCard<T>(
+  connector: CardConnector,
+  options: { profile: HcaProfile; signal: AbortSignal },
+  operation: (card: HcaCard) => Promise<T>,
+): Promise<T> {
+  const { channel } = await connector.connect();
+  try {
+    const card = await HcaCard.open(channel, { profile: options.profile, signal: options.signal });
+    return await operation(card);
+  } finally {
+    await connector.release().catch(() => undefined);
+  }
+}
+
+/** The error a flow shows (data-testid "error", `data-code` = `code`). */
+export interface FlowError {
+  /**
+   * The code shown for support: the `WebCcidError` code of `error`, or one of the flow's own:
+   * `input/*` (what the user typed), `unlock/card-mismatch` (the card in the reader is not the
+   * card number typed), `unknown` (not one of our errors). A pinpad reader's own answers
+   * 6400..6403 are given the driver's codes (`ccid/pin-timeout`, `ccid/pin-cancelled`,
+   * `ccid/pin-mismatch`, `ccid/pin-length`) whatever channel reported them.
+   */
+  code: string;
+  /** The thrown error, for `describeError` (absent for the flow's own checks). */
+  error?: unknown;
+  /** The input the problem is about (its data-testid), for input problems. */
+  field?: string;
+  /** PIN or PUK tries left, after a wrong PIN / PUK. */
+  retriesLeft?: number;
+}
+
+/** Codes meaning the card (or the reader) went away: the flow starts again from its first step. */
+const CARD_GONE = new Set(['ccid/card-absent', 'transport/disconnected', 'transport/closed', 'ccid/not-connected']);
+
+/** True when the error code means the card or the reader is gone. */
+export function isCardGone(code: string): boolean {
+  return CARD_GONE.has(code);
+}
+
+/**
+ * The flow error for a thrown error: its code (a pinpad reader's own status words 6400..6403 are
+ * mapped to what they mean), and the tries left after a wrong PIN / PUK.
+ */
+export function flowErrorOf(error: unknown): FlowError {
+  if (error instanceof PinIncorrectError || error instanceof PukIncorrectError) {
+    return { code: error.code, error, retriesLeft: error.retriesLeft };
+  }
+  if (error instanceof ApduError) {
+    const pinpad = pinpadStatusCode(error.sw);
+    if (pinpad) return { code: pinpad, error };
+  }
+  if (error instanceof WebCcidError) return { code: error.code, error };
+  return { code: 'unknown', error };
+}
+
+/** True when a thrown error is an abort (ours, or a DOM AbortError). */
+export function isAbort(error: unknown): boolean {
+  if (error instanceof WebCcidError) return error.code === 'aborted';
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+}

@@ -1,0 +1,159 @@
+/**
+ * `<hca-pin-pad>`: an on-screen numeric keypad for kiosks and touch screens. It types into a
+ * target input (by id with `for`, or the `target` property), never holds the digits itself:
+ * every key changes `input.value` and fires an `input` event on it, so the flow's own handling
+ * (and clearing after use) stays in one place. Keys are at least 64 px; `shuffle` puts the
+ * digits in a random order (from `crypto.getRandomValues`) each time the pad is shown or
+ * `reshuffle()` is called. Keyboard: the keys are buttons (Tab, Enter, Space); with focus in
+ * the pad, digit keys, Backspace and Escape / Delete work too.
+ *
+ * Event `hca-pin-key` (bubbles, composed): `{ key: 'digit' | 'back' | 'clear', length }`, the
+ * length of the input's value afterwards (never a digit).
+ *
+ * Test hooks: `pin-key-0` .. `pin-key-9`, `pin-key-back`, `pin-key-clear`.
+ */
+import { LitElement, html } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { localized, msg } from '@lit/localize';
+import { sharedStyles } from '../shared/styles.js';
+import { pinPadStyles } from './styles.js';
+
+/** `event.detail` of `hca-pin-key`. */
+export interface PinKeyDetail {
+  key: 'digit' | 'back' | 'clear';
+  /** Length of the target's value after the key. */
+  length: number;
+}
+
+const DIGITS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0] as const;
+
+/** A uniformly random permutation of 0..9 (Fisher-Yates over crypto.getRandomValues). */
+export function shuffledDigits(random: (max: number) => number = cryptoRandom): number[] {
+  const out: number[] = [...DIGITS];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** An integer in 0..max-1 without modulo bias. */
+function cryptoRandom(max: number): number {
+  const limit = Math.floor(0x1_0000_0000 / max) * max;
+  const buf = new Uint32Array(1);
+  for (;;) {
+    crypto.getRandomValues(buf);
+    if (buf[0]! < limit) return buf[0]! % max;
+  }
+}
+
+@localized()
+export class HcaPinPad extends LitElement {
+  static override styles = [sharedStyles, pinPadStyles];
+
+  /** The id of the input to type into, looked up in the pad's own root (document or shadow root). */
+  @property({ attribute: 'for' }) for = '';
+
+  /** The input to type into (takes precedence over `for`). */
+  @property({ attribute: false }) target: HTMLInputElement | null = null;
+
+  /** Digits in a random order (new order on each connect and each `reshuffle()`). */
+  @property({ type: Boolean, reflect: true }) shuffle = false;
+
+  /** Disables every key. */
+  @property({ type: Boolean, reflect: true }) disabled = false;
+
+  /** Bigger keys (kiosk layout). */
+  @property({ type: Boolean, reflect: true }) kiosk = false;
+
+  /** Accessible name of the keypad. Default 「數字鍵盤」. */
+  @property() label: string | undefined;
+
+  @state() private order: number[] = [...DIGITS];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.shuffle) this.order = shuffledDigits();
+  }
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('shuffle')) this.order = this.shuffle ? shuffledDigits() : [...DIGITS];
+  }
+
+  /** A new random order (with `shuffle`); call it after each PIN entry. */
+  reshuffle(): void {
+    if (this.shuffle) this.order = shuffledDigits();
+  }
+
+  /** The input the keys type into, if it can be found. */
+  get input(): HTMLInputElement | null {
+    if (this.target) return this.target;
+    if (!this.for) return null;
+    const root = this.getRootNode() as Document | ShadowRoot;
+    const found = typeof root.getElementById === 'function' ? root.getElementById(this.for) : null;
+    return found instanceof HTMLInputElement ? found : null;
+  }
+
+  /** Presses a key as if touched: a digit '0'..'9', 'back' or 'clear'. */
+  press(key: string): void {
+    const input = this.input;
+    if (this.disabled || !input || input.disabled || input.readOnly) return;
+    let kind: PinKeyDetail['key'];
+    if (/^[0-9]$/.test(key)) {
+      const max = input.maxLength > 0 ? input.maxLength : Infinity;
+      if (input.value.length >= max) return;
+      input.value += key;
+      kind = 'digit';
+    } else if (key === 'back') {
+      if (input.value.length === 0) return;
+      input.value = input.value.slice(0, -1);
+      kind = 'back';
+    } else if (key === 'clear') {
+      input.value = '';
+      kind = 'clear';
+    } else {
+      return;
+    }
+    input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<PinKeyDetail>('hca-pin-key', { detail: { key: kind, length: input.value.length }, bubbles: true, composed: true }),
+    );
+  }
+
+  private onKeydown(event: KeyboardEvent): void {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    let key: string | undefined;
+    if (/^[0-9]$/.test(event.key)) key = event.key;
+    else if (event.key === 'Backspace') key = 'back';
+    else if (event.key === 'Escape' || event.key === 'Delete') key = 'clear';
+    if (key === undefined) return;
+    event.preventDefault();
+    this.press(key);
+  }
+
+  override render() {
+    const digit = (d: number) =>
+      html`<button type="button" data-testid=${`pin-key-${d}`} ?disabled=${this.disabled} @click=${() => this.press(String(d))}>${d}</button>`;
+    const first = this.order.slice(0, 9);
+    const last = this.order[9]!;
+    return html`<div class="pad" role="group" aria-label=${this.label ?? msg('數字鍵盤', { id: 'pinpad.label' })} @keydown=${this.onKeydown}>
+      ${first.map(digit)}
+      <button type="button" class="edit" data-testid="pin-key-clear" ?disabled=${this.disabled} @click=${() => this.press('clear')}>
+        ${msg('清除', { id: 'pinpad.clear' })}
+      </button>
+      ${digit(last)}
+      <button type="button" class="edit" data-testid="pin-key-back" ?disabled=${this.disabled} @click=${() => this.press('back')}>
+        <span aria-hidden="true">⌫</span> ${msg('刪除', { id: 'pinpad.back' })}
+      </button>
+    </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hca-pin-pad': HcaPinPad;
+  }
+  interface HTMLElementEventMap {
+    'hca-pin-key': CustomEvent<PinKeyDetail>;
+  }
+}

@@ -1,0 +1,38 @@
+import { css } from 'lit';
+
+export const pinPadStyles = css`
+  :host {
+    --hca-pin-key-size: 4.5rem;
+  }
+  :host([kiosk]) {
+    --hca-pin-key-size: 5.5rem;
+  }
+  .pad {
+    display: grid;
+    grid-template-columns: repeat(3, max(64px, var(--hca-pin-key-size)));
+    gap: 0.5rem;
+    width: max-content;
+  }
+  button {
+    min-width: 64px;
+    min-height: 64px;
+    width: max(64px, var(--hca-pin-key-size));
+    height: max(64px, var(--hca-pin-key-size));
+    padding: 0;
+    font-size: 1.5rem;
+    font-weight: 700;
+    background: var(--hca-surface);
+    color: var(--hca-text);
+    border: 2px solid var(--hca-border);
+    touch-action: manipulation;
+    user-select: none;
+  }
+  button:active:not(:disabled) {
+    background: var(--hca-accent);
+    color: var(--hca-accent-contrast);
+  }
+  button.edit {
+    font-size: 1rem;
+    font-weight: 400;
+  }
+`;

@@ -1,0 +1,56 @@
+/**
+ * `<hca-steps>`: where the user is in a flow. An ordered list; the current step has
+ * `aria-current="step"`, finished steps say so to screen readers. It does not announce changes
+ * itself (the flow's polite live region does).
+ *
+ * Test hooks: `data-testid="steps"` (the list), `step-0`, `step-1`, ... (the items).
+ */
+import { LitElement, html, nothing } from 'lit';
+import { property } from 'lit/decorators.js';
+import { localized, msg, str } from '@lit/localize';
+import { sharedStyles } from '../shared/styles.js';
+import { stepsStyles } from './styles.js';
+
+@localized()
+export class HcaSteps extends LitElement {
+  static override styles = [sharedStyles, stepsStyles];
+
+  /** The step names, in order (already localised by the caller). */
+  @property({ attribute: false }) steps: string[] = [];
+
+  /** The current step, 0-based (`steps.length` or more: every step done). */
+  @property({ type: Number }) current = 0;
+
+  /** Accessible name of the list. Default 「步驟」. */
+  @property() label: string | undefined;
+
+  /** Larger marks (kiosk layout). */
+  @property({ type: Boolean, reflect: true }) kiosk = false;
+
+  override render() {
+    const total = this.steps.length;
+    return html`<ol data-testid="steps" aria-label=${this.label ?? msg('步驟', { id: 'steps.label' })}>
+      ${this.steps.map((name, i) => {
+        const position = i + 1;
+        const status =
+          i < this.current
+            ? msg(str`第 ${position} 步，共 ${total} 步，已完成`, { id: 'steps.done' })
+            : i === this.current
+              ? msg(str`第 ${position} 步，共 ${total} 步，目前步驟`, { id: 'steps.current' })
+              : msg(str`第 ${position} 步，共 ${total} 步`, { id: 'steps.upcoming' });
+        const cls = i < this.current ? 'done' : i === this.current ? 'current' : 'upcoming';
+        return html`<li class=${cls} data-testid=${`step-${i}`} aria-current=${i === this.current ? 'step' : nothing}>
+          <span class="num" aria-hidden="true">${i < this.current ? '✓' : position}</span>
+          <span class="name">${name}</span>
+          <span class="visually-hidden">${status}</span>
+        </li>`;
+      })}
+    </ol>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hca-steps': HcaSteps;
+  }
+}

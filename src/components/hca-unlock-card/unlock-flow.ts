@@ -1,0 +1,312 @@
+/**
+ * The unlock flow of `<hca-unlock-card>` (解鎖卡作業) without the DOM:
+ *
+ * 1. `identify`: the card number (12 digits after "GH") and the user code (用戶代碼, case
+ *    sensitive). The card in the reader is read first (no PIN needed) and must carry that card
+ *    number: a PUK meant for another card would spend one of this card's PUK tries. Then the
+ *    unlock service gives the PUK (`requestPuk`).
+ * 2. `new-pin`: on a pinpad reader the PUK is shown and the user keys it and the new PIN (twice)
+ *    on the reader; otherwise the flow sends the PUK itself (never shown) with the new PIN typed
+ *    twice on the screen (RESET RETRY COUNTER).
+ * 3. `done`: 變更PIN碼(解鎖卡)成功!
+ *
+ * Rules: nothing is retried by the flow; input is checked before anything is sent; the PUK and
+ * PIN bytes are wiped after use and the PUK is forgotten on every way out of step 2; the card is
+ * held only while the flow talks to it; a removed card restarts the flow.
+ */
+import { wipe } from '../../bytes.js';
+import { WebCcidError } from '../../errors.js';
+import type { HcaCard } from '../../hca/card.js';
+import { secretDigits } from '../../hca/format.js';
+import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
+import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError } from '../hca-change-pin/flow-common.js';
+import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from '../hca-change-pin/pin-entry.js';
+
+/**
+ * Asks the unlock service for the card's PUK (解鎖碼). Resolves with its digits; rejects with an
+ * error (ideally a `WebCcidError`, e.g. `PukServiceError`) that the page shows.
+ */
+export type RequestPuk = (cardNumber: string, userCode: string, options?: { signal?: AbortSignal }) => Promise<string>;
+
+export type UnlockStep = 'identify' | 'new-pin' | 'done';
+
+/** What the component renders. */
+export interface UnlockState {
+  step: UnlockStep;
+  /** What is under way: reading the card, asking the service, unlocking (on the pinpad: the user is keying). */
+  busy: false | 'reading-card' | 'requesting-puk' | 'unlocking';
+  /** Step 2 is done on the reader's pinpad. */
+  pinpad: boolean;
+  /** The PUK to key on the reader (pinpad only; never set otherwise). */
+  puk?: string;
+  /** The card number the flow is working on (12 digits), from step 2 on. */
+  cardNumber?: string;
+  error?: FlowError;
+}
+
+export interface UnlockFlowOptions {
+  connector: CardConnector;
+  requestPuk: RequestPuk;
+  profile?: HcaProfile;
+  onChange?: (state: UnlockState) => void;
+  /** Seconds the reader waits for the first key (pinpad); default the reader's. */
+  pinpadTimeoutSeconds?: number;
+}
+
+/** Fields of step 1 (their data-testid). */
+export type IdentifyField = 'card-number' | 'user-code';
+
+/** Longest user code the reference service accepts. */
+export const MAX_USER_CODE_LENGTH = 64;
+
+/**
+ * Checks a card number as typed (`partial`: an incomplete number is not a problem yet) or as
+ * submitted. A leading "GH" (any case), spaces and dashes are accepted. Codes:
+ * `input/card-number-empty`, `input/card-number-not-digits`, `input/card-number-length`.
+ */
+export function checkCardNumber(text: string, options: { partial?: boolean } = {}): { digits: string } | { code: string } {
+  const compact = text.replace(/[\s-]/g, '');
+  if (compact === '') return options.partial ? { digits: '' } : { code: 'input/card-number-empty' };
+  let digits = compact;
+  if (/^gh/i.test(digits)) digits = digits.slice(2);
+  else if (options.partial && /^g$/i.test(digits)) return { digits: '' };
+  if (!/^[0-9]*$/.test(digits)) return { code: 'input/card-number-not-digits' };
+  if (digits.length > 12 || (digits.length < 12 && !options.partial)) return { code: 'input/card-number-length' };
+  return { digits };
+}
+
+/** Checks a user code (kept exactly as typed: case sensitive). `input/user-code-empty` / `input/user-code-length`. */
+export function checkUserCode(text: string): string | undefined {
+  if (text.length === 0) return 'input/user-code-empty';
+  if (text.length > MAX_USER_CODE_LENGTH) return 'input/user-code-length';
+  return undefined;
+}
+
+/** The unlock flow; one per component. */
+export class UnlockFlow {
+  readonly rule: PinRule;
+  private readonly connector: CardConnector;
+  private readonly requestPuk: RequestPuk;
+  private readonly profile: HcaProfile;
+  private readonly onChange: ((state: UnlockState) => void) | undefined;
+  private readonly pinpadTimeoutSeconds: number | undefined;
+  private current: UnlockState = { step: 'identify', busy: false, pinpad: false };
+  /** The PUK's digits for on-screen unlocking (never shown); wiped on every way out of step 2. */
+  private pukBytes: Uint8Array | undefined;
+  private generation = 0;
+  private abort = new AbortController();
+
+  constructor(options: UnlockFlowOptions) {
+    this.connector = options.connector;
+    this.requestPuk = options.requestPuk;
+    this.profile = options.profile ?? HCA_PROFILE;
+    this.rule = pinRuleOf(this.profile);
+    this.onChange = options.onChange;
+    this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
+  }
+
+  /** The current state (a snapshot). */
+  get state(): UnlockState {
+    return { ...this.current };
+  }
+
+  /** True while the flow holds a PUK (for tests: it must not after the flow ends). */
+  get holdsPuk(): boolean {
+    return this.pukBytes !== undefined || this.current.puk !== undefined;
+  }
+
+  private set(patch: Partial<UnlockState>, generation: number): void {
+    if (generation !== this.generation) return;
+    this.current = { ...this.current, ...patch };
+    for (const k of ['error', 'puk', 'cardNumber'] as const) if (this.current[k] === undefined) delete this.current[k];
+    this.onChange?.(this.state);
+  }
+
+  private forgetPuk(): void {
+    if (this.pukBytes) wipe(this.pukBytes);
+    this.pukBytes = undefined;
+  }
+
+  /** Shows an input problem found by the page (e.g. while typing); undefined clears it. */
+  showProblem(error: FlowError | undefined): void {
+    this.set({ error }, this.generation);
+  }
+
+  /** Reads the card number of the card in the reader (no PIN), e.g. to fill step 1. Undefined on failure (shown). */
+  async readCardNumber(): Promise<string | undefined> {
+    const generation = this.generation;
+    if (this.current.busy || this.current.step !== 'identify') return undefined;
+    this.set({ busy: 'reading-card', error: undefined }, generation);
+    try {
+      const info = await withCard(this.connector, { profile: this.profile, signal: this.abort.signal }, (card) => card.readCardInfo({ signal: this.abort.signal }));
+      this.set({ busy: false }, generation);
+      return generation === this.generation ? info.cardNumber : undefined;
+    } catch (e) {
+      this.fail(e, generation);
+      return undefined;
+    }
+  }
+
+  /** The flow error `unlock/card-mismatch` when the card in the reader is not `cardNumber`. */
+  private async checkCard(card: HcaCard, cardNumber: string): Promise<FlowError | undefined> {
+    const info = await card.readCardInfo({ signal: this.abort.signal });
+    if (info.cardNumber === cardNumber) return undefined;
+    const error = new WebCcidError(
+      'unlock/card-mismatch',
+      'The card in the reader does not carry the card number typed: nothing was asked of the service or sent to the card.',
+    );
+    return { code: error.code, field: 'card-number', error };
+  }
+
+  /**
+   * Step 1: checks the inputs and the card, asks the service for the PUK, and moves to step 2.
+   * Resolves true on success; errors are shown (state.error), not thrown.
+   */
+  async submitIdentity(values: { cardNumber: string; userCode: string }): Promise<boolean> {
+    const generation = this.generation;
+    if (this.current.busy || this.current.step !== 'identify') return false;
+    const number = checkCardNumber(values.cardNumber);
+    if ('code' in number) {
+      this.set({ error: { code: number.code, field: 'card-number' } }, generation);
+      return false;
+    }
+    const userCodeProblem = checkUserCode(values.userCode);
+    if (userCodeProblem) {
+      this.set({ error: { code: userCodeProblem, field: 'user-code' } }, generation);
+      return false;
+    }
+    const cardNumber = number.digits;
+    this.set({ busy: 'reading-card', error: undefined }, generation);
+    let puk: Uint8Array | undefined;
+    try {
+      const signal = this.abort.signal;
+      const { mismatch, pinpad } = await withCard(this.connector, { profile: this.profile, signal }, async (card) => ({
+        mismatch: await this.checkCard(card, cardNumber),
+        pinpad: usesPinpad(card.pinpad, 'unblock', this.profile),
+      }));
+      if (mismatch) {
+        this.set({ busy: false, error: mismatch }, generation);
+        return false;
+      }
+      this.set({ busy: 'requesting-puk' }, generation);
+      const text = await this.requestPuk(cardNumber, values.userCode, { signal });
+      if (generation !== this.generation) return false;
+      // Checked now (8 digits), so a bad answer of the service is reported before step 2.
+      puk = secretDigits(typeof text === 'string' ? text : '', {
+        minLength: this.profile.puk.length.value,
+        maxLength: this.profile.puk.length.value,
+        code: 'hca/bad-puk-format',
+        what: 'PUK',
+      });
+      if (pinpad) {
+        this.set({ busy: false, step: 'new-pin', pinpad: true, puk: text, cardNumber, error: undefined }, generation);
+        wipe(puk);
+      } else {
+        this.pukBytes = puk;
+        this.set({ busy: false, step: 'new-pin', pinpad: false, cardNumber, error: undefined }, generation);
+      }
+      puk = undefined;
+      return true;
+    } catch (e) {
+      if (puk) wipe(puk);
+      this.fail(e, generation);
+      return false;
+    }
+  }
+
+  /**
+   * Step 2: unlocks the card. On-screen: checks the new PIN twice, then sends PUK + new PIN; on a
+   * pinpad reader the user keys PUK and new PIN on the reader (`values` unused). Never retried.
+   * Resolves true when the card is unlocked.
+   */
+  async submitNewPin(values?: { newPin: string; confirm: string }): Promise<boolean> {
+    const generation = this.generation;
+    const cardNumber = this.current.cardNumber;
+    if (this.current.busy || this.current.step !== 'new-pin' || cardNumber === undefined) return false;
+    const pinpad = this.current.pinpad;
+    if (!pinpad) {
+      const problem = checkPinChange(values ?? { newPin: '', confirm: '' }, this.rule);
+      if (problem) {
+        this.set({ error: { code: problem.code, field: problem.field } }, generation);
+        return false;
+      }
+      if (!this.pukBytes) {
+        this.restart();
+        return false;
+      }
+    }
+    this.set({ busy: 'unlocking', error: undefined }, generation);
+    const buffers: Uint8Array[] = [];
+    try {
+      const signal = this.abort.signal;
+      const mismatch = await withCard(this.connector, { profile: this.profile, signal }, async (card) => {
+        // The card may have been swapped since step 1: never spend a PUK try on another card.
+        const problem = await this.checkCard(card, cardNumber);
+        if (problem) return problem;
+        if (pinpad) {
+          await card.unblockPinOnPinpad({
+            signal,
+            ...(this.pinpadTimeoutSeconds === undefined ? {} : { timeoutSeconds: this.pinpadTimeoutSeconds }),
+          });
+        } else {
+          const newPin = secretBytes(values!.newPin);
+          buffers.push(newPin);
+          await card.unblockPin(this.pukBytes!, newPin, { signal });
+        }
+        return undefined;
+      });
+      if (generation !== this.generation) return false;
+      if (mismatch) {
+        this.forgetPuk();
+        this.set({ busy: false, step: 'identify', puk: undefined, error: mismatch }, generation);
+        return false;
+      }
+      this.forgetPuk();
+      this.set({ busy: false, step: 'done', puk: undefined, error: undefined }, generation);
+      return true;
+    } catch (e) {
+      this.fail(e, generation);
+      return false;
+    } finally {
+      wipe(...buffers);
+    }
+  }
+
+  private fail(e: unknown, generation: number): void {
+    if (generation !== this.generation) return;
+    if (isAbort(e)) {
+      this.set({ busy: false }, generation);
+      return;
+    }
+    const error = flowErrorOf(e);
+    if (isCardGone(error.code)) {
+      this.restart(error);
+      return;
+    }
+    if (this.current.step === 'new-pin') {
+      const pukSpent = error.code === 'hca/puk-incorrect' || error.code === 'hca/puk-blocked';
+      // On the reader a wrong PUK may be a slip of the finger: stay (the PUK is still shown) unless
+      // it is blocked. A wrong PUK sent by the flow came from the service: asking again gives the
+      // same PUK, so go back to step 1 (the service or help desk must sort it out).
+      if (error.code === 'hca/puk-blocked' || (pukSpent && !this.current.pinpad)) {
+        this.forgetPuk();
+        this.set({ busy: false, step: 'identify', puk: undefined, error }, generation);
+        return;
+      }
+    }
+    this.set({ busy: false, error }, generation);
+  }
+
+  /**
+   * Back to step 1, forgetting the PUK and the card (after a removal, an idle time-out, or the
+   * user's "restart"); `error` is shown there. A card operation under way is aborted.
+   */
+  restart(error?: FlowError): void {
+    this.generation++;
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.forgetPuk();
+    this.current = { step: 'identify', busy: false, pinpad: false, ...(error ? { error } : {}) };
+    this.onChange?.(this.state);
+  }
+}

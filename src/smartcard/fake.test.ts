@@ -1,0 +1,125 @@
+/** The fake follows the spec's method steps (so tests on it mean something for Chrome). */
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../bytes.js';
+import { encodeApdu } from '../iso7816/apdu.js';
+import { createHcaLikeCard, VIRTUAL_TEST_INS } from '../virtual/card.js';
+import { createFakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './fake.js';
+
+const echo = (b: number) => new Uint8Array(encodeApdu({ cla: 0x80, ins: VIRTUAL_TEST_INS, p1: 0, p2: 0, data: Uint8Array.of(b), le: 256 }));
+
+async function rejection(p: Promise<unknown>): Promise<{ name?: string; responseCode?: string }> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: { name?: string; responseCode?: string }) => e,
+  );
+}
+
+describe('fake navigator.smartCard: spec conformance', () => {
+  it('establishContext rejects with SecurityError when the permissions policy disallows', async () => {
+    const sc = createFakeSmartCard({ policyAllowed: false });
+    expect((await rejection(sc.establishContext())).name).toBe('SecurityError');
+  });
+
+  it('a context runs one operation at a time: a second one gets InvalidStateError', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A' }] });
+    const ctx = await sc.establishContext();
+    const first = ctx.listReaders();
+    expect((await rejection(ctx.listReaders())).name).toBe('InvalidStateError');
+    expect(await first).toEqual(['A']);
+    expect(await ctx.listReaders()).toEqual(['A']);
+  });
+
+  it('listReaders with no readers resolves with an empty list', async () => {
+    const ctx = await createFakeSmartCard().establishContext();
+    expect(await ctx.listReaders()).toEqual([]);
+  });
+
+  it('getStatusChange: unaware answers at once with changed, the ATR and the event count', async () => {
+    const card = createHcaLikeCard();
+    const sc = createFakeSmartCard({ readers: [{ name: 'A', card }, { name: 'B' }] });
+    const ctx = await sc.establishContext();
+    const out = await ctx.getStatusChange([
+      { readerName: 'A', currentState: { unaware: true } },
+      { readerName: 'B', currentState: { unaware: true } },
+      { readerName: 'Z', currentState: { unaware: true } },
+      { readerName: 'B', currentState: { ignore: true } },
+    ]);
+    expect(out[0]).toMatchObject({ readerName: 'A', eventCount: 1, eventState: { changed: true, present: true, empty: false } });
+    expect(toHex(new Uint8Array(out[0]!.answerToReset!), '')).toBe(toHex(card.atr, ''));
+    expect(out[1]).toMatchObject({ eventCount: 0, eventState: { changed: true, empty: true, present: false } });
+    expect(out[2]!.eventState).toMatchObject({ unknown: true, changed: true });
+    expect(out[3]!.eventState).toMatchObject({ ignore: true, changed: false });
+  });
+
+  it('getStatusChange waits for a change; timeout -> UnknownError; abort -> the signal’s reason', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A' }] });
+    const ctx = await sc.establishContext();
+    const known = [{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }];
+    expect((await rejection(ctx.getStatusChange(known, { timeout: 10 }))).name).toBe('UnknownError');
+    const controller = new AbortController();
+    const waiting = ctx.getStatusChange(known, { signal: controller.signal });
+    controller.abort(new Error('stop'));
+    expect(await rejection(waiting)).toMatchObject({ message: 'stop' });
+    const next = ctx.getStatusChange(known);
+    sc.insertCard('A', createHcaLikeCard());
+    const out = await next;
+    expect(out[0]).toMatchObject({ eventCount: 1, eventState: { changed: true, present: true } });
+  });
+
+  it('connect: SmartCardErrors with the spec’s response codes', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A' }, { name: 'B', card: createHcaLikeCard() }] });
+    const ctx = await sc.establishContext();
+    const e1 = await rejection(ctx.connect('A', 'shared', { preferredProtocols: ['t1'] }));
+    expect(e1).toBeInstanceOf(FakeSmartCardError);
+    expect(e1).toBeInstanceOf(DOMException);
+    expect(e1).toMatchObject({ name: 'SmartCardError', responseCode: 'no-smartcard' });
+    expect(await rejection(ctx.connect('Z', 'shared'))).toMatchObject({ responseCode: 'unknown-reader' });
+    expect(await rejection(ctx.connect('B', 'shared', { preferredProtocols: ['t0'] }))).toMatchObject({ responseCode: 'proto-mismatch' });
+    const direct = await ctx.connect('A', 'direct');
+    expect(direct.activeProtocol).toBeUndefined();
+    const r = await ctx.connect('B', 'shared', { preferredProtocols: ['t0', 't1'] });
+    expect(r.activeProtocol).toBe('t1');
+    expect(await rejection(ctx.connect('B', 'exclusive'))).toMatchObject({ responseCode: 'sharing-violation' });
+  });
+
+  it('connect: NotAllowedError when the user refuses', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }], permission: 'denied' });
+    const ctx = await sc.establishContext();
+    expect((await rejection(ctx.connect('A', 'shared'))).name).toBe('NotAllowedError');
+  });
+
+  it('a transaction blocks the other connections of the context; an undefined result ends it with "reset"', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
+    const ctx = await sc.establishContext();
+    const { connection: c1 } = await ctx.connect('A', 'shared', { preferredProtocols: ['t1'] });
+    const { connection: c2 } = await ctx.connect('A', 'shared', { preferredProtocols: ['t1'] });
+    let blocked: unknown;
+    await c1.startTransaction(async () => {
+      blocked = await rejection(c2.transmit(echo(1)));
+      expect(toHex(new Uint8Array(await c1.transmit(echo(2))), '')).toBe('029000');
+      return undefined;
+    });
+    expect(blocked).toMatchObject({ name: 'InvalidStateError' });
+    expect(sc.log.at(-1)).toBe('endTransaction reset');
+    // c2 sees the reset the transaction's end made.
+    expect(await rejection(c2.transmit(echo(3)))).toMatchObject({ responseCode: 'reset-card' });
+    expect(toHex(new Uint8Array(await c2.transmit(echo(4))), '')).toBe('049000');
+  });
+
+  it('status, getAttribute(ATR), control / setAttribute unsupported, disconnect closes', async () => {
+    const card = createHcaLikeCard();
+    const sc = createFakeSmartCard({ readers: [{ name: 'A', card }] });
+    const ctx = await sc.establishContext();
+    const { connection } = await ctx.connect('A', 'exclusive', { preferredProtocols: ['t1'] });
+    expect(await connection.status()).toMatchObject({ readerName: 'A', state: 't1' });
+    expect(toHex(new Uint8Array(await connection.getAttribute(SCARD_ATTR_ATR_STRING)), '')).toBe(toHex(card.atr, ''));
+    expect(await rejection(connection.control(0x42000d48, new Uint8Array(0)))).toMatchObject({ responseCode: 'unsupported-feature' });
+    expect(await rejection(connection.setAttribute(1, new Uint8Array(1)))).toMatchObject({ responseCode: 'unsupported-feature' });
+    await connection.disconnect();
+    expect(sc.log.at(-1)).toBe('disconnect leave');
+    expect((await rejection(connection.transmit(echo(1)))).name).toBe('InvalidStateError');
+    expect((await rejection(connection.disconnect())).name).toBe('InvalidStateError');
+  });
+});

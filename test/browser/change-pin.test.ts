@@ -1,0 +1,198 @@
+/**
+ * The change-PIN flow (change-pin.html, <hca-change-pin>) on the virtual
+ * reader without a pinpad: success (and the new PIN really is the PIN: changed
+ * back with it), a wrong old PIN (tries left, one try spent, never retried),
+ * the new PINs not matching, a locked card leading to the unlock page and
+ * unlocked there, not an HCA card, the card removed while the card works,
+ * the reader unplugged and plugged back. No PIN left in the page; axe-clean;
+ * screenshots in both languages.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO,
+  expectAccessible,
+  expectNoSecrets,
+  FLOW_TIMEOUT,
+  press,
+  screenshot,
+  SKIP,
+  START_TIMEOUT,
+  startApp,
+  suiteTitle,
+  typeInto,
+  unexpectedErrors,
+  waitForError,
+  waitForSuccess,
+  type App,
+  type Tab,
+} from './harness.js';
+import {
+  inBothLanguages,
+  openFlow,
+  plugReader,
+  PUBLIC_TEXT,
+  removeCard,
+  unlockAction,
+  unplugReader,
+  waitForReader,
+  waitForTries,
+} from './flows.js';
+
+const NEW_PIN = '592046';
+
+async function changePin(tab: Tab, oldPin: string, newPin: string, confirm = newPin): Promise<void> {
+  await typeInto(tab, 'old-pin', oldPin);
+  await typeInto(tab, 'new-pin', newPin);
+  await typeInto(tab, 'new-pin-confirm', confirm);
+  await press(tab, 'submit');
+}
+
+describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('changes the PIN: old PIN, new PIN twice -> success; the new PIN is the card’s PIN (both languages)', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    const page = tab.page;
+    await inBothLanguages(tab, 'change-pin-1-enter');
+    await changePin(tab, DEMO.pin, NEW_PIN);
+    expect(await waitForSuccess(tab)).toContain('變更PIN碼成功!');
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    await inBothLanguages(tab, 'change-pin-2-success', async (lang) => {
+      expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼成功!' : 'PIN changed!');
+    });
+    // The new PIN is the card's PIN now: the old one is refused, the new one changes it back.
+    await press(tab, 'restart');
+    await changePin(tab, DEMO.pin, '606060');
+    await waitForError(tab, 'apdu/pin-incorrect');
+    await waitForTries(tab, { pin: 2 });
+    await changePin(tab, NEW_PIN, DEMO.pin);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(page, [NEW_PIN, DEMO.pin, '606060'], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a wrong old PIN: the tries left, one try spent, the fields emptied', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, '000000', NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(err.text).toMatch(/2/);
+    await waitForTries(tab, { pin: 2 });
+    // Never retried by the flow itself.
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 2 });
+    await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin wrong pin');
+    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    // The last try is announced as such.
+    await changePin(tab, '000000', NEW_PIN);
+    const last = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(last.text).toMatch(/1/);
+    await waitForTries(tab, { pin: 1 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('new PIN and confirmation differ, or the new PIN is too long: said at once, the card untouched', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, DEMO.pin, NEW_PIN, '592047');
+    await waitForError(tab, 'input/pin-mismatch');
+    await changePin(tab, DEMO.pin, 'abcdef');
+    const err = await waitForError(tab);
+    expect(err.code).toMatch(/^input\/pin-(not-digits|too-short|empty)$/);
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(tab.page, [NEW_PIN, '592047'], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin mismatch');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a locked card leads to the unlock page, where it is unlocked', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'locked' });
+    const page = tab.page;
+    const go = unlockAction(tab);
+    // The flow may know before any PIN is typed (PIN status read on connect), or after a try.
+    const oldPin = tab.byTestId('old-pin');
+    await Promise.race([go.waitFor({ state: 'visible' }), oldPin.waitFor({ state: 'visible' })]);
+    if (!(await go.isVisible())) await changePin(tab, DEMO.pin, NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-blocked');
+    expect(err.text.length).toBeGreaterThan(10);
+    await expectAccessible(page, 'change-pin blocked');
+    await screenshot(page, 'change-pin-error-blocked.zh-TW');
+    await go.click();
+    await page.waitForURL(/unlock\.html/);
+    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached' });
+    await waitForReader(tab, 'card');
+    // The same (still locked) card is in the reader on the unlock page.
+    await waitForTries(tab, { pin: 0 });
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    await typeInto(tab, 'new-pin', NEW_PIN);
+    await typeInto(tab, 'new-pin-confirm', NEW_PIN);
+    await press(tab, 'submit');
+    expect(await waitForSuccess(tab)).toContain('變更PIN碼(解鎖卡)成功!');
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('not an HCA card: says so', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'not-hca' });
+    const oldPin = tab.byTestId('old-pin');
+    const notHca = tab.page.locator('[data-testid="error"][data-code="hca/not-hca-card"]').first();
+    await Promise.race([oldPin.waitFor({ state: 'visible' }), notHca.waitFor({ state: 'visible' })]);
+    if (!(await notHca.isVisible())) await changePin(tab, DEMO.pin, NEW_PIN);
+    const err = await waitForError(tab, 'hca/not-hca-card');
+    expect(err.text.length).toBeGreaterThan(10);
+    await expectNoSecrets(tab.page, [NEW_PIN], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin not hca');
+    await screenshot(tab.page, 'change-pin-error-not-hca.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the card pulled out while the (slow) card works: the flow starts over with the message, nothing kept', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'slow' });
+    await changePin(tab, DEMO.pin, NEW_PIN);
+    // The slow card takes a few hundred ms per command: pull it out while the flow is busy.
+    await tab.page.waitForTimeout(150);
+    await removeCard(tab);
+    await waitForReader(tab, 'no-card');
+    const err = await waitForError(tab);
+    expect(err.code).toMatch(/card-absent|card-removed|disconnected|not-connected/);
+    await tab.byTestId('old-pin').waitFor({ state: 'visible' });
+    expect(await tab.byTestId('success').count()).toBe(0);
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin card removed');
+    await screenshot(tab.page, 'change-pin-card-removed.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the reader unplugged and plugged back in: said, then the flow works again without a reload', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await typeInto(tab, 'old-pin', DEMO.pin);
+    await unplugReader(tab);
+    await waitForReader(tab, 'no-reader');
+    await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin reader unplugged');
+    await screenshot(tab.page, 'change-pin-reader-unplugged.zh-TW');
+    await plugReader(tab);
+    await waitForReader(tab, 'card');
+    await changePin(tab, DEMO.pin, NEW_PIN);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+});

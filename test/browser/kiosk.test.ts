@@ -1,0 +1,146 @@
+/**
+ * Kiosk mode (`?kiosk=1`): the on-screen PIN pad (keys >= 64 px, digits,
+ * back, clear) drives the PIN fields of change PIN, unlock and bind; no driver
+ * console link; the flow starts over when the card is removed and after the
+ * idle time (`&idle=`); nothing typed survives a reset. axe-clean;
+ * screenshots in both languages.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO,
+  expectAccessible,
+  expectNoSecrets,
+  FLOW_TIMEOUT,
+  press,
+  screenshot,
+  SKIP,
+  START_TIMEOUT,
+  startApp,
+  suiteTitle,
+  typeInto,
+  unexpectedErrors,
+  waitForSuccess,
+  type App,
+  type Tab,
+} from './harness.js';
+import { inBothLanguages, insertCard, keyOnScreen, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+
+const NEW_PIN = '264810';
+const KIOSK_VIEWPORT = { width: 1080, height: 1400 };
+
+/** Focuses a PIN field (as a touch would) and keys `digits` on the on-screen pad. */
+async function padInto(tab: Tab, testid: string, digits: string): Promise<void> {
+  await tab.byTestId(testid).click();
+  const pad = tab.page.locator('hca-pin-pad').locator('visible=true').first();
+  await pad.locator('[data-testid="pin-key-0"]:enabled').waitFor({ state: 'visible' });
+  await keyOnScreen(tab, digits, pad);
+}
+
+async function valueLength(tab: Tab, testid: string): Promise<number> {
+  return tab.byTestId(testid).evaluate((el) => (el as HTMLInputElement).value.length);
+}
+
+describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('change PIN with the on-screen pad (large keys, back, clear) -> success (both languages)', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal', kiosk: true, open: { viewport: KIOSK_VIEWPORT } });
+    const page = tab.page;
+    await tab.byTestId('kiosk-badge').waitFor({ state: 'visible' });
+    expect(await tab.byTestId('nav-driver').count()).toBe(0);
+    await tab.byTestId('old-pin').click();
+    const pad = page.locator('hca-pin-pad').locator('visible=true').first();
+    // Every key is a large touch target.
+    for (const key of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'back', 'clear']) {
+      const box = await pad.locator(`[data-testid="pin-key-${key}"]`).boundingBox();
+      expect(box, `pin-key-${key}`).not.toBeNull();
+      expect(Math.min(box!.width, box!.height), `pin-key-${key} size`).toBeGreaterThanOrEqual(64);
+    }
+    // Digits, back and clear act on the focused field.
+    await keyOnScreen(tab, '99', pad);
+    expect(await valueLength(tab, 'old-pin')).toBe(2);
+    await pad.locator('[data-testid="pin-key-clear"]').click();
+    expect(await valueLength(tab, 'old-pin')).toBe(0);
+    await keyOnScreen(tab, '1234567', pad);
+    await pad.locator('[data-testid="pin-key-back"]').click();
+    expect(await valueLength(tab, 'old-pin')).toBe(6);
+    await padInto(tab, 'new-pin', NEW_PIN);
+    await padInto(tab, 'new-pin-confirm', NEW_PIN);
+    await expectAccessible(page, 'kiosk change-pin');
+    await screenshot(page, 'kiosk-change-pin.zh-TW');
+    await press(tab, 'submit');
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    await inBothLanguages(tab, 'kiosk-change-pin-success', async () => {
+      await waitForSuccess(tab);
+    });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('starts over after the idle time, and when the card is removed, keeping nothing typed', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal', kiosk: true, idle: 2 });
+    // Idle: a half-typed PIN is wiped after 2 s without a touch.
+    await padInto(tab, 'old-pin', '1234');
+    expect(await valueLength(tab, 'old-pin')).toBe(4);
+    await expect.poll(() => valueLength(tab, 'old-pin'), { timeout: 8_000, interval: 200 }).toBe(0);
+    // After a success, the idle reset brings back the first step.
+    await padInto(tab, 'old-pin', DEMO.pin);
+    await padInto(tab, 'new-pin', NEW_PIN);
+    await padInto(tab, 'new-pin-confirm', NEW_PIN);
+    await press(tab, 'submit');
+    await waitForSuccess(tab);
+    await tab.byTestId('old-pin').waitFor({ state: 'visible', timeout: 8_000 });
+    expect(await tab.byTestId('success').count()).toBe(0);
+    // Card removal: the typed PIN is wiped at once.
+    await padInto(tab, 'old-pin', NEW_PIN);
+    await removeCard(tab);
+    await waitForReader(tab, 'no-card');
+    await expect.poll(() => valueLength(tab, 'old-pin'), { timeout: 5_000, interval: 100 }).toBe(0);
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    await insertCard(tab);
+    await waitForReader(tab, 'card');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('unlock in kiosk mode: card number and new PIN on the pad -> success', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked', kiosk: true, open: { viewport: KIOSK_VIEWPORT } });
+    await padInto(tab, 'card-number', DEMO.cardNumber);
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await padInto(tab, 'new-pin', NEW_PIN);
+    await padInto(tab, 'new-pin-confirm', NEW_PIN);
+    await expectAccessible(tab.page, 'kiosk unlock new pin');
+    await screenshot(tab.page, 'kiosk-unlock.zh-TW');
+    await press(tab, 'submit');
+    expect(await waitForSuccess(tab)).toContain('變更PIN碼(解鎖卡)成功!');
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('bind in kiosk mode: PIN on the pad -> verified', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'normal', kiosk: true, query: { mode: 'register' }, open: { viewport: KIOSK_VIEWPORT } });
+    await typeInto(tab, 'account', 'kiosk-user');
+    await tab.byTestId('card-type-personnel').check();
+    await padInto(tab, 'pin', DEMO.pin);
+    expect(await valueLength(tab, 'pin')).toBe(6);
+    await expectAccessible(tab.page, 'kiosk bind');
+    await screenshot(tab.page, 'kiosk-bind.zh-TW');
+    await press(tab, 'verify');
+    await waitForSuccess(tab, 30_000);
+    await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * The flows on a reader with a PIN pad (demo state "pinpad": the virtual
+ * Gemplus GemPC Pinpad; the demo panel stands in for its keys): unlock (the
+ * PUK shown, then keyed on the reader with the new PIN twice), change PIN on
+ * the reader, and the reader's own outcomes: cancel key, time-out, a wrong PIN
+ * keyed on the reader. No PIN or PUK typed into the page; nothing left in the
+ * page afterwards (the PUK display gone after success); axe-clean.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO,
+  expectAccessible,
+  expectNoSecrets,
+  FLOW_TIMEOUT,
+  press,
+  screenshot,
+  SKIP,
+  START_TIMEOUT,
+  startApp,
+  suiteTitle,
+  typeInto,
+  unexpectedErrors,
+  waitForError,
+  waitForSuccess,
+  type App,
+  type Tab,
+} from './harness.js';
+import { inBothLanguages, keyOnReader, openFlow, PUBLIC_TEXT, refuseOnReader, waitForTries } from './flows.js';
+
+const NEW_PIN = '731904';
+
+async function expectPinpadReader(tab: Tab): Promise<void> {
+  const note = tab.page.locator('[data-testid="reader-pinpad"][data-pinpad="yes"]').first();
+  await note.waitFor({ state: 'visible' });
+}
+
+describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('unlock: the PUK is shown, then PUK and new PIN keyed on the reader -> success (both languages)', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'pinpad' });
+    const page = tab.page;
+    await expectPinpadReader(tab);
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    const puk = tab.byTestId('puk-display');
+    await puk.waitFor({ state: 'visible' });
+    expect((await puk.innerText()).replace(/\s/g, '')).toBe(DEMO.puk);
+    // No PIN field on the page: everything is keyed on the reader.
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    await inBothLanguages(tab, 'unlock-pinpad-puk', async () => {
+      expect((await puk.innerText()).replace(/\s/g, '')).toBe(DEMO.puk);
+    });
+    await press(tab, 'submit');
+    await keyOnReader(tab, 'current', DEMO.puk);
+    await keyOnReader(tab, 'new', NEW_PIN);
+    await keyOnReader(tab, 'confirm', NEW_PIN);
+    expect(await waitForSuccess(tab)).toContain('變更PIN碼(解鎖卡)成功!');
+    await waitForTries(tab, { pin: 3, puk: 10 });
+    // The PUK is not shown any more, and nothing typed is left (the reader keypad's field included).
+    expect(await tab.byTestId('puk-display').count()).toBe(0);
+    await expectNoSecrets(page, [DEMO.puk, NEW_PIN], PUBLIC_TEXT);
+    await inBothLanguages(tab, 'unlock-pinpad-success', async (lang) => {
+      expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼(解鎖卡)成功!' : 'PIN changed (card unlocked)!');
+    });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('change PIN on the reader: current, new, confirmation keyed there -> success; the new PIN works', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    const page = tab.page;
+    await expectPinpadReader(tab);
+    expect(await tab.byTestId('old-pin').count()).toBe(0);
+    await expectAccessible(page, 'change-pin pinpad');
+    await screenshot(page, 'change-pin-pinpad.zh-TW');
+    await press(tab, 'submit');
+    await keyOnReader(tab, 'current', DEMO.pin);
+    await keyOnReader(tab, 'new', NEW_PIN);
+    await keyOnReader(tab, 'confirm', NEW_PIN);
+    expect(await waitForSuccess(tab)).toContain('變更PIN碼成功!');
+    await waitForTries(tab, { pin: 3 });
+    // Change it back with the new PIN: it is the card's PIN now.
+    await press(tab, 'restart');
+    await press(tab, 'submit');
+    await keyOnReader(tab, 'current', NEW_PIN);
+    await keyOnReader(tab, 'new', DEMO.pin);
+    await keyOnReader(tab, 'confirm', DEMO.pin);
+    await waitForSuccess(tab);
+    await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the reader’s cancel key and time-out each get their message; the card is untouched', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    await press(tab, 'submit');
+    await refuseOnReader(tab, 'current', 'cancel');
+    const cancelled = await waitForError(tab, 'ccid/pin-cancelled');
+    expect(cancelled.text.length).toBeGreaterThan(5);
+    await expectAccessible(tab.page, 'pinpad cancelled');
+    await screenshot(tab.page, 'change-pin-pinpad-cancelled.zh-TW');
+    await press(tab, 'submit');
+    await refuseOnReader(tab, 'current', 'timeout');
+    const timedOut = await waitForError(tab, 'ccid/pin-timeout');
+    expect(timedOut.text.length).toBeGreaterThan(5);
+    await waitForTries(tab, { pin: 3 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    await press(tab, 'submit');
+    await keyOnReader(tab, 'current', '000000');
+    await keyOnReader(tab, 'new', NEW_PIN);
+    await keyOnReader(tab, 'confirm', NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(err.text).toMatch(/2/);
+    await waitForTries(tab, { pin: 2 });
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 2 });
+    await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * The unlock flow (unlock.html, <hca-unlock-card>) on the virtual reader
+ * without a pinpad, through the reference server's PUK endpoint: a locked card
+ * unlocked with card number + user code and a new PIN typed twice (the PUK is
+ * sent by the component, never shown); the failures: card number format,
+ * wrong user code, PUK blocked, the server's PUK wrong for this card; the card
+ * removed mid-flow. No PIN or PUK left in the page afterwards; axe-clean in
+ * each main state; screenshots in both languages.
+ *
+ * The reference server allows 10 PUK requests per card number per 15 minutes:
+ * this file makes 6 (its own server and database).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO,
+  expectAccessible,
+  expectNoSecrets,
+  FLOW_TIMEOUT,
+  HTTP_ERROR_LINE,
+  press,
+  screenshot,
+  SKIP,
+  START_TIMEOUT,
+  startApp,
+  suiteTitle,
+  typeInto,
+  unexpectedErrors,
+  waitForError,
+  waitForSuccess,
+  type App,
+  type Tab,
+} from './harness.js';
+import { inBothLanguages, insertCard, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+
+const NEW_PIN = '480913';
+
+async function identify(tab: Tab, userCode: string = DEMO.userCode, cardNumber: string = DEMO.cardNumber): Promise<void> {
+  await typeInto(tab, 'card-number', cardNumber);
+  await typeInto(tab, 'user-code', userCode);
+  await press(tab, 'next');
+}
+
+async function typeNewPin(tab: Tab, pin: string, confirm = pin): Promise<void> {
+  await typeInto(tab, 'new-pin', pin);
+  await typeInto(tab, 'new-pin-confirm', confirm);
+  await press(tab, 'submit');
+}
+
+describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('unlocks a locked card: card number + user code, new PIN twice -> 變更PIN碼(解鎖卡)成功! (both languages)', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    const page = tab.page;
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await inBothLanguages(tab, 'unlock-1-identify');
+
+    await identify(tab);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    // A plain reader: the component sends the PUK itself; it is never shown.
+    expect(await tab.byTestId('puk-display').count()).toBe(0);
+    await expectNoSecrets(page, [DEMO.puk], PUBLIC_TEXT);
+    await inBothLanguages(tab, 'unlock-2-new-pin', async () => {
+      await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    });
+
+    await typeNewPin(tab, NEW_PIN);
+    const text = await waitForSuccess(tab);
+    expect(text).toContain('變更PIN碼(解鎖卡)成功!');
+    // The card really is unlocked: PIN tries back to 3, no PUK try spent.
+    await waitForTries(tab, { pin: 3, puk: 10 });
+    await expectNoSecrets(page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await inBothLanguages(tab, 'unlock-3-success', async (lang) => {
+      expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼(解鎖卡)成功!' : 'PIN changed (card unlocked)!');
+    });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('checks the card number as typed and the two new PINs before asking the server or the card', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    // Letters in the card number.
+    await typeInto(tab, 'card-number', '0000A2345678');
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    const notDigits = await waitForError(tab);
+    expect(notDigits.code).toMatch(/^input\/card-number/);
+    // Too short.
+    await typeInto(tab, 'card-number', '12345');
+    await press(tab, 'next');
+    await waitForError(tab, 'input/card-number-length');
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+
+    // A valid number (typed with its GH prefix) goes on; then the two new PINs must agree.
+    await identify(tab, DEMO.userCode, `GH${DEMO.cardNumber}`);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await typeNewPin(tab, NEW_PIN, '480914');
+    await waitForError(tab, 'input/pin-mismatch');
+    await typeNewPin(tab, '12', '12');
+    const short = await waitForError(tab);
+    expect(short.code).toBe('input/pin-too-short');
+    // Nothing reached the card.
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await expectNoSecrets(tab.page, [NEW_PIN, '480914', DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock input problems');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('says the user code is wrong (and how many attempts are left), without touching the card', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    await identify(tab, 'demo1234'); // case sensitive
+    const err = await waitForError(tab, 'unlock/wrong-user-code');
+    expect(err.text).toMatch(/4/); // attemptsLeft from the server: 5 - 1
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await expectAccessible(tab.page, 'unlock wrong user code');
+    await screenshot(tab.page, 'unlock-error-user-code.zh-TW');
+    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
+    await tab.close();
+  });
+
+  it('a card whose PUK is blocked: says it can no longer be unlocked', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'puk-blocked' });
+    await identify(tab);
+    // Either before asking for a new PIN (status read first) or after.
+    const pin = tab.byTestId('new-pin');
+    const blocked = tab.page.locator('[data-testid="error"][data-code="hca/puk-blocked"]');
+    await Promise.race([pin.waitFor({ state: 'visible' }), blocked.first().waitFor({ state: 'visible' })]);
+    if (await pin.isVisible()) await typeNewPin(tab, NEW_PIN);
+    const err = await waitForError(tab, 'hca/puk-blocked');
+    expect(err.text.length).toBeGreaterThan(10);
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock puk blocked');
+    await screenshot(tab.page, 'unlock-error-puk-blocked.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await identify(tab);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await typeNewPin(tab, NEW_PIN);
+    const err = await waitForError(tab, 'hca/puk-incorrect');
+    expect(err.text).toMatch(/9/);
+    // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock wrong puk');
+    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the card removed mid-flow: back to the first step with the message, nothing kept', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    await identify(tab);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await typeInto(tab, 'new-pin', NEW_PIN);
+    await removeCard(tab);
+    await waitForReader(tab, 'no-card');
+    // Reset to step 1, the removal explained.
+    await tab.byTestId('card-number').waitFor({ state: 'visible' });
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    const err = await waitForError(tab);
+    expect(err.code).toMatch(/card-absent|card-removed|disconnected/);
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock card removed');
+    await screenshot(tab.page, 'unlock-card-removed.zh-TW');
+    // The card back: the flow works from the start (still locked: the removal changed nothing).
+    await insertCard(tab);
+    await waitForReader(tab, 'card');
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+});

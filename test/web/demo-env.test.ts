@@ -1,0 +1,122 @@
+/**
+ * The web app's virtual hardware (web/app/demo-env.ts): each demo-panel situation gives the card
+ * and reader it promises, as the card session (what the components use) sees them.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DemoEnvironment, DEMO_STATES } from '../../web/app/demo-env.js';
+import { UsbCardSession, type SessionState } from '../../src/components/shared/card-session.js';
+import { HcaCard } from '../../src/hca/card.js';
+
+async function until(session: UsbCardSession, predicate: (s: SessionState) => boolean, ms = 5000): Promise<SessionState> {
+  if (predicate(session.state)) return session.state;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`state stayed ${session.state.kind}`));
+    }, ms);
+    const off = session.on('statechange', (event) => {
+      if (!predicate(event.detail.state)) return;
+      clearTimeout(timer);
+      off();
+      resolve(event.detail.state);
+    });
+  });
+}
+
+async function open(state: (typeof DEMO_STATES)[number]) {
+  const env = new DemoEnvironment('http://127.0.0.1:9/api');
+  await env.setState(state);
+  const session = new UsbCardSession({ usb: env.usb });
+  await session.start();
+  return { env, session };
+}
+
+describe('DemoEnvironment', () => {
+  const sessions: UsbCardSession[] = [];
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) await s.close();
+    vi.unstubAllGlobals();
+  });
+
+  it.each([
+    ['normal', { blocked: false, retriesLeft: 3 }],
+    ['locked', { blocked: true, retriesLeft: 0 }],
+    ['puk-blocked', { blocked: true, retriesLeft: 0 }],
+    ['wrong-puk', { blocked: true, retriesLeft: 0 }],
+    ['version1', { blocked: false, retriesLeft: 3 }],
+  ] as const)('%s: the card answers PIN status %j', async (state, status) => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const { env, session } = await open(state);
+    sessions.push(session);
+    expect((await until(session, (s) => s.kind === 'card')).pinpad).toBe(false);
+    const { channel } = await session.connect();
+    const card = await HcaCard.open(channel);
+    expect(await card.pinStatus()).toMatchObject(status);
+    if (state === 'version1') await expect(card.readCertificate(3)).rejects.toMatchObject({ code: 'hca/certificate-absent' });
+    await session.release();
+    if (state === 'puk-blocked') expect(env.hcaCard?.pukTriesLeft).toBe(0);
+  });
+
+  it('not-hca: a card without the HCA application', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const { env, session } = await open('not-hca');
+    sessions.push(session);
+    await until(session, (s) => s.kind === 'card');
+    expect(env.hcaCard).toBeUndefined();
+    const { channel } = await session.connect();
+    await expect(HcaCard.open(channel)).rejects.toMatchObject({ code: 'hca/not-hca-card' });
+    await session.release();
+  });
+
+  it('pinpad: swaps in a pinpad reader; the keypad prompt is answered from the panel', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const { env, session } = await open('normal');
+    sessions.push(session);
+    await until(session, (s) => s.kind === 'card');
+    await env.setState('pinpad');
+    expect((await until(session, (s) => s.kind === 'card' && s.pinpad === true)).readerName).toMatch(/Pinpad/i);
+    const { channel } = await session.connect();
+    const card = await HcaCard.open(channel);
+    const verified = card.verifyPinOnPinpad();
+    await vi.waitFor(() => expect(env.keypadPrompt?.step).toBe('current'));
+    env.answerKeypad({ digits: '123456' });
+    await verified;
+    expect(env.keypadPrompt).toBeUndefined();
+    await session.release();
+  });
+
+  it('remove / insert the card and unplug / plug the reader', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const { env, session } = await open('normal');
+    sessions.push(session);
+    await until(session, (s) => s.kind === 'card');
+    env.removeCard();
+    await until(session, (s) => s.kind === 'no-card');
+    env.insertCard();
+    await until(session, (s) => s.kind === 'card');
+    env.unplug();
+    await until(session, (s) => s.kind === 'no-reader');
+    env.plug();
+    await until(session, (s) => s.kind === 'card');
+    expect([env.cardInserted, env.readerPlugged]).toEqual([true, true]);
+  });
+
+  it('carries the tries counters over (a locked card stays locked on the next page)', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const env = new DemoEnvironment('http://127.0.0.1:9/api');
+    await env.setState('normal', { pin: 0, puk: 7 });
+    expect(env.savedTries()).toEqual({ pin: 0, puk: 7 });
+  });
+
+  it('registers the test PKI root with the demo server once', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => new Response('{"added":2}', { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const env = new DemoEnvironment('/api');
+    await env.setState('normal');
+    await env.setState('institution');
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(fetchMock.mock.calls[0]?.[0]).toBe('/api/demo/trust-anchors');
+    const body = JSON.parse(String(fetchMock.mock.calls[0]?.[1]?.body)) as { certificates: string[] };
+    expect(body.certificates).toHaveLength(2);
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * The demo's virtual hardware: a virtual CCID reader on a virtual `navigator.usb` (VirtualUsb)
+ * with a virtual HCA card, switchable into every situation the flows must handle (the demo panel
+ * drives it; tests can too, through `window.webccidDemo`).
+ */
+import {
+  createVirtualHcaCard,
+  createVirtualPinpad,
+  createVirtualReader,
+  T0_CARD_ATR,
+  VirtualCard,
+  VirtualUsb,
+  type PinpadEntry,
+  type PinpadPrompt,
+  type VirtualHcaCard,
+  type VirtualPinpad,
+  type VirtualReader,
+  type VirtualReaderOptions,
+} from '../../src/virtual/index.js';
+import { encodeBase64 } from '../../src/server/base64.js';
+
+import type { DemoState } from './demo-states.js';
+
+export { DEMO_STATES, isDemoState, type DemoState } from './demo-states.js';
+
+/** The virtual card's PUK in the 'wrong-puk' state: the reference server hands out 12345678 for the demo user code. */
+const OTHER_PUK = '87654321';
+
+type ReaderKind = 'plain' | 'pinpad' | 'slow';
+
+/** PIN and PUK tries left of a card, carried from page to page (never a PIN). */
+export interface SavedTries {
+  pin: number;
+  puk: number;
+}
+
+function readerKindOf(state: DemoState): ReaderKind {
+  return state === 'pinpad' ? 'pinpad' : state === 'slow' ? 'slow' : 'plain';
+}
+
+/** See the module comment. Fires `change` whenever something shown in the demo panel changes. */
+export class DemoEnvironment extends EventTarget {
+  readonly usb = new VirtualUsb({ devices: [], granted: true });
+  readonly pinpad: VirtualPinpad;
+  state: DemoState = 'normal';
+  reader: VirtualReader | undefined;
+  /** The card of the current state (in the reader, or held out after "remove"). */
+  card: VirtualCard | undefined;
+  cardInserted = true;
+  readerPlugged = true;
+  /** A state is being prepared (the first one makes the test PKI: RSA keys take a moment). */
+  preparing = false;
+  /** What the reader's keypad is asked for now (pinpad reader only). */
+  keypadPrompt: PinpadPrompt | undefined;
+  private keypadAnswer: ((entry: PinpadEntry) => void) | undefined;
+  private readerKind: ReaderKind | undefined;
+  private anchorsSent = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly apiBase = '/api') {
+    super();
+    this.pinpad = createVirtualPinpad({
+      onEntry: (prompt) =>
+        new Promise<PinpadEntry>((resolve) => {
+          this.keypadPrompt = prompt;
+          this.keypadAnswer = resolve;
+          this.changed();
+        }),
+    });
+  }
+
+  /** The virtual HCA card, when the current card is one. */
+  get hcaCard(): VirtualHcaCard | undefined {
+    const c = this.card as VirtualHcaCard | undefined;
+    return c && 'pinTriesLeft' in c ? c : undefined;
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /**
+   * Switches to a situation: a new card in that state, and the reader it needs. `tries` carries
+   * a card's counters over from the previous page (the virtual card lives in the page).
+   */
+  setState(state: DemoState, tries?: SavedTries): Promise<void> {
+    this.queue = this.queue.then(() => this.apply(state, tries)).catch((e: unknown) => console.error('demo state', e));
+    return this.queue;
+  }
+
+  /** The counters of the current HCA card, to carry over to the next page. */
+  savedTries(): SavedTries | undefined {
+    const c = this.hcaCard;
+    return c ? { pin: c.pinTriesLeft, puk: c.pukTriesLeft } : undefined;
+  }
+
+  /** A fresh card in the current situation (tries reset). */
+  resetCard(): Promise<void> {
+    return this.setState(this.state);
+  }
+
+  private async apply(state: DemoState, tries?: SavedTries): Promise<void> {
+    this.state = state;
+    this.preparing = true;
+    this.changed();
+    try {
+      this.releaseKeypad();
+      const card = await this.makeCard(state, tries);
+      await this.registerTrustAnchors(card);
+      const kind = readerKindOf(state);
+      if (!this.reader || this.readerKind !== kind) {
+        if (this.reader) this.usb.detach(this.reader);
+        this.readerKind = kind;
+        this.reader = createVirtualReader(this.readerOptions(kind, card));
+        this.card = card;
+        this.cardInserted = true;
+        this.readerPlugged = true;
+        this.usb.attach(this.reader);
+      } else {
+        if (this.cardInserted) this.reader.removeCard();
+        this.card = card;
+        this.cardInserted = true;
+        this.reader.insertCard(card);
+        if (!this.readerPlugged) {
+          this.readerPlugged = true;
+          this.reader.plug();
+        }
+      }
+    } finally {
+      this.preparing = false;
+      this.changed();
+    }
+  }
+
+  private readerOptions(kind: ReaderKind, card: VirtualCard): VirtualReaderOptions {
+    switch (kind) {
+      case 'pinpad':
+        return { preset: 'gemplus-gempc-pinpad', pinpad: true, card, onSecure: this.pinpad.onSecure };
+      case 'slow':
+        return { preset: 'castles-ezccid', card, timeScale: 1, latencyMs: 40, processingMs: 350 };
+      default:
+        return { preset: 'castles-ezccid', card };
+    }
+  }
+
+  private async makeCard(state: DemoState, tries?: SavedTries): Promise<VirtualCard> {
+    if (tries && state !== 'not-hca') {
+      return createVirtualHcaCard({
+        pinTriesLeft: tries.pin,
+        pukTriesLeft: tries.puk,
+        ...(state === 'institution' ? { kind: 'institution' as const } : {}),
+        ...(state === 'version1' ? { version: 1 as const } : {}),
+        ...(state === 'expired' ? { expired: true } : {}),
+        ...(state === 'wrong-puk' ? { puk: OTHER_PUK } : {}),
+      });
+    }
+    switch (state) {
+      case 'locked':
+        return createVirtualHcaCard({ locked: true });
+      case 'puk-blocked':
+        return createVirtualHcaCard({ locked: true, pukBlocked: true });
+      case 'wrong-puk':
+        return createVirtualHcaCard({ locked: true, puk: OTHER_PUK });
+      case 'not-hca':
+        return new VirtualCard({ atr: T0_CARD_ATR, label: 'not an HCA card' });
+      case 'version1':
+        return createVirtualHcaCard({ version: 1 });
+      case 'institution':
+        return createVirtualHcaCard({ kind: 'institution' });
+      case 'expired':
+        return createVirtualHcaCard({ expired: true });
+      default:
+        return createVirtualHcaCard();
+    }
+  }
+
+  /** The virtual card's test PKI is made in the page: the demo server must trust its root to verify bindings. */
+  private async registerTrustAnchors(card: VirtualCard): Promise<void> {
+    const pki = (card as Partial<VirtualHcaCard>).pki;
+    if (!pki) return;
+    const root = encodeBase64(pki.root.der);
+    if (this.anchorsSent.has(root)) return;
+    try {
+      const res = await fetch(`${this.apiBase}/demo/trust-anchors`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ certificates: [root, encodeBase64(pki.ca.der)] }),
+      });
+      if (res.ok) this.anchorsSent.add(root);
+    } catch {
+      // No demo server (e.g. the static build): binding will say the chain is untrusted.
+    }
+  }
+
+  removeCard(): void {
+    if (!this.reader || !this.cardInserted) return;
+    this.releaseKeypad();
+    this.reader.removeCard();
+    this.cardInserted = false;
+    this.changed();
+  }
+
+  insertCard(): void {
+    if (!this.reader || this.cardInserted || !this.card) return;
+    this.reader.insertCard(this.card);
+    this.cardInserted = true;
+    this.changed();
+  }
+
+  unplug(): void {
+    if (!this.reader || !this.readerPlugged) return;
+    this.releaseKeypad();
+    this.reader.unplug();
+    this.readerPlugged = false;
+    this.changed();
+  }
+
+  plug(): void {
+    if (!this.reader || this.readerPlugged) return;
+    this.reader.plug();
+    this.readerPlugged = true;
+    this.changed();
+  }
+
+  /** Answers the reader keypad's current prompt (digits + OK, cancel, or nothing until the time-out). */
+  answerKeypad(entry: PinpadEntry): void {
+    const answer = this.keypadAnswer;
+    this.keypadAnswer = undefined;
+    this.keypadPrompt = undefined;
+    answer?.(entry);
+    this.changed();
+  }
+
+  private releaseKeypad(): void {
+    if (this.keypadAnswer) this.answerKeypad({ cancel: true });
+    this.pinpad.clear();
+  }
+}

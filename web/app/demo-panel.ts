@@ -1,0 +1,78 @@
+/**
+ * The demo panel (data-testid "demo-panel"): switches the virtual card and reader into each
+ * situation, removes / inserts the card, unplugs / plugs the reader, and stands in for the
+ * reader's keypad when the virtual reader has one.
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { DemoEnvironment } from './demo-env.js';
+import { DEMO_STATES, type DemoState } from './demo-states.js';
+import { words } from './i18n.js';
+
+function keypad(env: DemoEnvironment): TemplateResult | typeof nothing {
+  if (env.state !== 'pinpad') return nothing;
+  const w = words();
+  const prompt = env.keypadPrompt;
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const input = form.querySelector<HTMLInputElement>('input');
+    const digits = (input?.value ?? '').replace(/[^0-9]/g, '');
+    if (input) input.value = '';
+    env.answerKeypad({ digits });
+  };
+  return html`<section class="keypad" data-testid="reader-keypad" aria-labelledby="keypad-title">
+    <h3 id="keypad-title">${w.keypadTitle}</h3>
+    <p aria-live="polite" data-testid="reader-keypad-prompt">${prompt ? w.keypadAsk[prompt.step] : w.keypadIdle}</p>
+    <form @submit=${submit} class="keypad-form">
+      <label>
+        ${w.keypadInput}
+        <input type="password" inputmode="numeric" autocomplete="off" maxlength="12" data-testid="reader-keypad-input" ?disabled=${!prompt} />
+      </label>
+      <button type="submit" data-testid="reader-keypad-ok" ?disabled=${!prompt}>${w.keypadOk}</button>
+      <button type="button" data-testid="reader-keypad-cancel" ?disabled=${!prompt} @click=${() => env.answerKeypad({ cancel: true })}>${w.keypadCancel}</button>
+      <button type="button" data-testid="reader-keypad-timeout" ?disabled=${!prompt} @click=${() => env.answerKeypad({ timeout: true })}>${w.keypadTimeout}</button>
+    </form>
+  </section>`;
+}
+
+/** The panel for the virtual environment. */
+export function renderDemoPanel(env: DemoEnvironment): TemplateResult {
+  const w = words();
+  const card = env.hcaCard;
+  const choose = (state: DemoState) => void env.setState(state);
+  return html`<section class="demo-panel" data-testid="demo-panel" aria-labelledby="demo-title" aria-busy=${env.preparing ? 'true' : 'false'}>
+    <h2 id="demo-title">${w.demoPanel}</h2>
+    <p class="muted">${w.demoPanelHint}</p>
+    <fieldset ?disabled=${env.preparing}>
+      <legend>${w.demoState}</legend>
+      <div class="states">
+        ${DEMO_STATES.map(
+          (s) => html`<label class="state">
+            <input type="radio" name="demo-state" value=${s} data-testid=${`demo-state-${s}`} .checked=${env.state === s} @change=${() => choose(s)} />
+            ${w.states[s]}
+          </label>`,
+        )}
+      </div>
+    </fieldset>
+    <div class="demo-actions">
+      ${env.cardInserted
+        ? html`<button type="button" data-testid="demo-remove-card" ?disabled=${env.preparing || !env.readerPlugged} @click=${() => env.removeCard()}>${w.removeCard}</button>`
+        : html`<button type="button" data-testid="demo-insert-card" ?disabled=${env.preparing || !env.readerPlugged} @click=${() => env.insertCard()}>${w.insertCard}</button>`}
+      ${env.readerPlugged
+        ? html`<button type="button" data-testid="demo-unplug" ?disabled=${env.preparing} @click=${() => env.unplug()}>${w.unplugReader}</button>`
+        : html`<button type="button" data-testid="demo-plug" ?disabled=${env.preparing} @click=${() => env.plug()}>${w.plugReader}</button>`}
+      <button type="button" data-testid="demo-reset-card" ?disabled=${env.preparing} @click=${() => void env.resetCard()}>${w.resetCard}</button>
+    </div>
+    <dl class="demo-facts" data-testid="demo-facts">
+      <dt>${w.readerPlugged}</dt><dd>${env.readerPlugged ? w.plugged : w.unplugged}</dd>
+      <dt>${w.cardInReader}</dt><dd>${env.cardInserted ? w.inReader : w.outOfReader}</dd>
+      ${card
+        ? html`<dt>${w.pinTries}</dt><dd data-testid="demo-pin-tries">${card.pinTriesLeft}</dd>
+            <dt>${w.pukTries}</dt><dd data-testid="demo-puk-tries">${card.pukTriesLeft}</dd>`
+        : nothing}
+    </dl>
+    ${env.preparing ? html`<p class="muted" role="status">${w.preparing}</p>` : nothing}
+    <p class="muted small">${w.demoDataText}</p>
+    ${keypad(env)}
+  </section>`;
+}

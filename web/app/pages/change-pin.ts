@@ -1,0 +1,26 @@
+/** change-pin.html: <hca-change-pin>; a blocked PIN leads to the unlock page. */
+import { html } from 'lit';
+import { startPage } from '../shell.js';
+import { words } from '../i18n.js';
+import { loadHardware } from '../hardware.js';
+import { HcaChangePin } from '../../../src/components/hca-change-pin/hca-change-pin.js';
+import { defineElements } from '../elements.js';
+
+defineElements(['hca-change-pin', HcaChangePin]);
+
+
+startPage(
+  'change-pin',
+  (c) => {
+    const w = words();
+    return html`<h1>${w.changePinTitle}</h1>
+      <p class="lead">${w.changePinIntro}</p>
+      <div class="flow">
+        <hca-change-pin .session=${c.session} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}
+          @hca-unlock-requested=${() => location.assign(c.href('unlock'))}></hca-change-pin>
+      </div>`;
+  },
+  () => `${words().changePin} — ${words().appName}`,
+  loadHardware,
+);
+

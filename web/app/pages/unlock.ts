@@ -1,0 +1,25 @@
+/** unlock.html: <hca-unlock-card> (解鎖卡作業). */
+import { html } from 'lit';
+import { startPage } from '../shell.js';
+import { words } from '../i18n.js';
+import { loadHardware } from '../hardware.js';
+import { HcaUnlockCard } from '../../../src/components/hca-unlock-card/hca-unlock-card.js';
+import { defineElements } from '../elements.js';
+
+defineElements(['hca-unlock-card', HcaUnlockCard]);
+
+
+startPage(
+  'unlock',
+  (c) => {
+    const w = words();
+    return html`<h1>${w.unlockTitle}</h1>
+      <p class="lead">${w.unlockIntro}</p>
+      <div class="flow">
+        <hca-unlock-card .session=${c.session} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}></hca-unlock-card>
+      </div>`;
+  },
+  () => `${words().unlock} — ${words().appName}`,
+  loadHardware,
+);
+

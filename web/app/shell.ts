@@ -1,0 +1,254 @@
+/**
+ * What every page of the web app shares: the header (navigation, language switch, reader
+ * source), the card session (the virtual reader by default, or a real one over WebUSB), the demo
+ * panel, kiosk mode, and the test hooks.
+ *
+ * URL flags (all pages):
+ *   ?lang=en|zh          language (else the last choice, else 中文)
+ *   ?kiosk=1             kiosk mode: large targets, on-screen PIN pad, idle reset (&idle=seconds)
+ *   ?reader=usb          start with a real reader (navigator.usb) instead of the virtual one
+ *   ?state=<demo state>  start the virtual card in that state (demo-env.ts DEMO_STATES)
+ *   ?panel=0             hide the demo panel
+ *
+ * Test hooks: `window.webccidDemo` (this page's `PageContext`; `session` and `env` are set once
+ * `ready` resolves), and `<html data-ready="1">` once the virtual card is in its reader and the
+ * session has started. The virtual hardware and the driver are loaded only by the flow pages.
+ */
+import { html, nothing, render, type TemplateResult } from 'lit';
+import type { UsbCardSession } from '../../src/components/shared/card-session.js';
+import type { Locale } from '../../src/components/locale.js';
+import type { DemoEnvironment, SavedTries } from './demo-env.js';
+import { isDemoState, type DemoState } from './demo-states.js';
+import { renderDemoPanel } from './demo-panel.js';
+import { applyLanguage, initialLocale, words } from './i18n.js';
+
+export type PageName = 'home' | 'unlock' | 'change-pin' | 'bind';
+
+/** What a page's render function gets. */
+export interface PageContext {
+  readonly page: PageName;
+  readonly params: URLSearchParams;
+  readonly kiosk: boolean;
+  /** Kiosk idle reset, seconds (`?idle=`; default 120). */
+  readonly idleSeconds: number;
+  /** The session the flow components use (changes when the reader source changes; undefined on the home page and until `ready`). */
+  session: UsbCardSession | undefined;
+  /** 'virtual' (default) or 'usb'. */
+  source: 'virtual' | 'usb';
+  /** The virtual hardware (flow pages, once `ready`; used while `source` is 'virtual'). */
+  env: DemoEnvironment | undefined;
+  /** Resolves once the first virtual card is in its reader and the session started. */
+  ready: Promise<void>;
+  /** Renders the page again. */
+  update(): void;
+  /** A link to another page, keeping the kiosk / reader / state flags. */
+  href(page: PageName | 'driver'): string;
+  useVirtualReader(): Promise<void>;
+  useRealReader(): Promise<void>;
+  setLanguage(locale: Locale): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    webccidDemo?: PageContext;
+  }
+}
+
+const PAGE_FILES: Record<PageName | 'driver', string> = {
+  home: './index.html',
+  unlock: './unlock.html',
+  'change-pin': './change-pin.html',
+  bind: './bind.html',
+  driver: './driver.html',
+};
+
+const SAVED_CARD = 'webccid-demo-card';
+
+function loadSavedCard(): { state: DemoState; tries: SavedTries } | undefined {
+  try {
+    const raw = sessionStorage.getItem(SAVED_CARD);
+    if (!raw) return undefined;
+    const v = JSON.parse(raw) as { state?: unknown; pin?: unknown; puk?: unknown };
+    if (isDemoState(v.state) && typeof v.pin === 'number' && typeof v.puk === 'number') return { state: v.state, tries: { pin: v.pin, puk: v.puk } };
+  } catch {
+    // Ignore a damaged entry.
+  }
+  return undefined;
+}
+
+function saveCard(env: DemoEnvironment | undefined): void {
+  if (!env) return;
+  try {
+    const tries = env.savedTries();
+    sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state, ...(tries ?? { pin: 3, puk: 10 }) }));
+  } catch {
+    // Not saved: the next page starts with a fresh card.
+  }
+}
+
+/**
+ * Starts a page: language, header, and (with `hardware`: the flow pages) the session, the demo
+ * environment and its panel; `main` renders the page's own content into <main>.
+ */
+export function startPage(
+  page: PageName,
+  main: (ctx: PageContext) => TemplateResult,
+  title: () => string,
+  hardware?: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; UsbCardSession: typeof UsbCardSession }>,
+): PageContext {
+  const params = new URLSearchParams(location.search);
+  const kiosk = params.get('kiosk') === '1' || params.get('kiosk') === 'true';
+  const idle = Number(params.get('idle'));
+  const showPanel = params.get('panel') !== '0';
+  let Session: typeof UsbCardSession | undefined;
+  const root = document.getElementById('app') ?? document.body;
+  let queued = false;
+  let offSession: (() => void) | undefined;
+
+  const keep = new URLSearchParams();
+  for (const name of ['kiosk', 'reader', 'idle', 'panel']) {
+    const v = params.get(name);
+    if (v !== null) keep.set(name, v);
+  }
+
+  const ctx: PageContext = {
+    page,
+    params,
+    kiosk,
+    idleSeconds: Number.isFinite(idle) && idle > 0 ? idle : 120,
+    session: undefined,
+    source: 'virtual',
+    env: undefined,
+    ready: Promise.resolve(),
+    update() {
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        draw();
+      });
+    },
+    href(target) {
+      const q = keep.toString();
+      return `${PAGE_FILES[target]}${q ? `?${q}` : ''}`;
+    },
+    async useVirtualReader() {
+      if (ctx.source === 'virtual' || !Session || !ctx.env) return;
+      const old = ctx.session;
+      ctx.source = 'virtual';
+      const session = new Session({ usb: ctx.env.usb });
+      watch(session);
+      void old?.close();
+      await session.start();
+      ctx.update();
+    },
+    async useRealReader() {
+      if (!Session) return;
+      const old = ctx.session;
+      // Made and asked in the click itself (the chooser needs the user gesture).
+      const session = new Session();
+      const chosen = session.canChoose ? session.choose() : session.start();
+      ctx.source = 'usb';
+      watch(session);
+      void old?.close();
+      await chosen;
+      ctx.update();
+    },
+    async setLanguage(locale) {
+      await applyLanguage(locale);
+      document.title = title();
+      ctx.update();
+    },
+  };
+
+  function watch(session: UsbCardSession): void {
+    offSession?.();
+    ctx.session = session;
+    offSession = session.on('statechange', () => ctx.update());
+  }
+
+  function header(): TemplateResult {
+    const w = words();
+    const link = (target: PageName | 'driver', label: string) =>
+      html`<a href=${ctx.href(target)} aria-current=${target === page ? 'page' : 'false'} data-testid=${`nav-${target}`}>${label}</a>`;
+    const lang = document.documentElement.lang === 'en' ? 'en' : 'zh-Hant';
+    return html`<a class="skip" href="#main">${w.skip}</a>
+      <header class="top">
+        <div class="brand">
+          <a href=${ctx.href('home')} class="brand-name">${w.appName}</a>
+          <span class="tagline">${w.appTagline}</span>
+        </div>
+        <nav aria-label=${w.nav}>
+          ${link('home', w.home)} ${link('unlock', w.unlock)} ${link('change-pin', w.changePin)} ${link('bind', w.bind)}
+          ${kiosk ? nothing : link('driver', w.driver)}
+        </nav>
+        <div class="lang" role="group" aria-label=${w.language}>
+          <button type="button" lang="zh-Hant" data-testid="lang-zh" aria-pressed=${lang === 'zh-Hant' ? 'true' : 'false'} @click=${() => void ctx.setLanguage('zh-Hant')}>中文</button>
+          <button type="button" lang="en" data-testid="lang-en" aria-pressed=${lang === 'en' ? 'true' : 'false'} @click=${() => void ctx.setLanguage('en')}>English</button>
+        </div>
+      </header>`;
+  }
+
+  function sourceBar(): TemplateResult | typeof nothing {
+    if (page === 'home' || !Session) return nothing;
+    const w = words();
+    return html`<div class="source" role="group" aria-label=${w.readerSource}>
+      <span data-testid="reader-source" data-source=${ctx.source}>${ctx.source === 'virtual' ? w.usingVirtual : w.usingReal}</span>
+      ${ctx.source === 'virtual'
+        ? html`<button type="button" data-testid="use-real-reader" @click=${() => void ctx.useRealReader()}>${w.useReal}</button>`
+        : html`<button type="button" data-testid="use-virtual-reader" @click=${() => void ctx.useVirtualReader()}>${w.useVirtual}</button>`}
+      ${kiosk ? html`<span class="badge" data-testid="kiosk-badge">${w.kioskOn}</span>` : nothing}
+    </div>`;
+  }
+
+  function draw(): void {
+    const env = ctx.env;
+    const panel = showPanel && ctx.source === 'virtual' && env !== undefined;
+    render(
+      html`${header()}
+        <div class=${panel ? 'layout with-panel' : 'layout'}>
+          <main id="main" tabindex="-1">${sourceBar()}${main(ctx)}</main>
+          ${panel && env ? html`<aside class="side" aria-label=${words().demoPanel}>${renderDemoPanel(env)}</aside>` : nothing}
+        </div>`,
+      root,
+    );
+  }
+
+  document.documentElement.classList.toggle('kiosk', kiosk);
+  addEventListener('pagehide', () => saveCard(ctx.env));
+  window.webccidDemo = ctx;
+
+  const locale = initialLocale(params);
+  ctx.ready = (async () => {
+    await applyLanguage(locale);
+    document.title = title();
+    ctx.update();
+    if (!hardware) return;
+    const loaded = await hardware();
+    Session = loaded.UsbCardSession;
+    const env = new loaded.DemoEnvironment();
+    ctx.env = env;
+    env.addEventListener('change', () => ctx.update());
+    watch(new Session({ usb: env.usb }));
+    ctx.update();
+    const requested = params.get('state');
+    const saved = loadSavedCard();
+    if (isDemoState(requested)) await env.setState(requested);
+    else if (saved) await env.setState(saved.state, saved.tries);
+    else await env.setState('normal');
+    if (params.get('reader') === 'usb') {
+      ctx.source = 'usb';
+      const virtual = ctx.session;
+      const real = new Session();
+      watch(real);
+      void virtual?.close();
+      await real.start();
+    } else {
+      await ctx.session?.start();
+    }
+    ctx.update();
+  })().finally(() => {
+    document.documentElement.dataset['ready'] = '1';
+  });
+  return ctx;
+}
