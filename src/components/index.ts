@@ -4,9 +4,9 @@
  * component's own `define.js`).
  *
  * ```ts
- * import { defineAll, setLocale, UsbCardSession } from 'webccid/components';
+ * import { defineAll, setLocale, createCardSession } from 'webccid/components';
  * defineAll();
- * const session = new UsbCardSession();
+ * const session = createCardSession(); // WebUSB, or the Web Smart Card API where WebUSB cannot claim the reader
  * document.querySelector('hca-reader-status')!.session = session;
  * await session.start();
  * ```
@@ -25,8 +25,11 @@ export { setLocale, getLocale, isLocale, matchLocale, LOCALES, SOURCE_LOCALE } f
 export type { Locale } from './locale.js';
 
 // ---- shared pieces (K1) ----
-export { UsbCardSession, detectWebUsb } from './shared/card-session.js';
+export { UsbCardSession, detectWebUsb, cardAbsentError, CLAIM_REFUSALS } from './shared/card-session.js';
 export type {
+  CardBackendKind,
+  CardSession,
+  CardSessionEventMap,
   SessionState,
   SessionStateKind,
   SessionStateChangeDetail,
@@ -35,6 +38,10 @@ export type {
   UsbCardSessionOptions,
   WebUsbSupport,
 } from './shared/card-session.js';
+export { SmartCardSession } from './shared/smartcard-session.js';
+export type { SmartCardSessionOptions } from './shared/smartcard-session.js';
+export { createCardSession, AutoCardSession } from './shared/auto-session.js';
+export type { CardSessionOptions } from './shared/auto-session.js';
 export { describeError, detectOs, DESCRIBED_CODES } from './shared/messages.js';
 export type { DescribeContext, ErrorAction, ErrorActionKind, ErrorDescription, OsName } from './shared/messages.js';
 export { renderError } from './shared/error-view.js';

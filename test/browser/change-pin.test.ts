@@ -27,8 +27,10 @@ import {
   type Tab,
 } from './harness.js';
 import {
+  announcement,
   inBothLanguages,
   openFlow,
+  pinFieldAttributes,
   plugReader,
   PUBLIC_TEXT,
   removeCard,
@@ -76,6 +78,38 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForSuccess(tab);
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(page, [NEW_PIN, DEMO.pin, '606060'], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('keyboard only, PIN fields as the contract says, steps announced politely', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    for (const id of ['old-pin', 'new-pin', 'new-pin-confirm']) {
+      expect(await pinFieldAttributes(tab, id), id).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
+    }
+    // Tab order: old PIN -> new PIN -> confirmation; Enter submits.
+    await tab.byTestId('old-pin').focus();
+    await tab.page.keyboard.type(DEMO.pin);
+    await tab.page.keyboard.press('Tab');
+    await tab.page.keyboard.type(NEW_PIN);
+    await tab.page.keyboard.press('Tab');
+    await tab.page.keyboard.type(NEW_PIN);
+    expect(await tab.byTestId('new-pin-confirm').evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    await tab.page.keyboard.press('Enter');
+    await waitForSuccess(tab);
+    await expect.poll(() => announcement(tab)).toMatch(/PIN/);
+    // The success message takes the focus (announced by screen readers).
+    expect(await tab.byTestId('success').evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    // Errors go to an assertive region.
+    await press(tab, 'restart');
+    await changePin(tab, '000000', NEW_PIN);
+    await waitForError(tab, 'apdu/pin-incorrect');
+    const live = await tab.page
+      .locator('[data-testid="error"]')
+      .first()
+      .evaluate((el) => el.getAttribute('role') === 'alert' || el.closest('[aria-live="assertive"]') !== null);
+    expect(live).toBe(true);
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin, '000000'], PUBLIC_TEXT);
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });
@@ -164,8 +198,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
   it('the card pulled out while the (slow) card works: the flow starts over with the message, nothing kept', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'slow' });
     await changePin(tab, DEMO.pin, NEW_PIN);
-    // The slow card takes a few hundred ms per command: pull it out while the flow is busy.
-    await tab.page.waitForTimeout(150);
+    // The slow card takes a few hundred ms per command: pull it out while the flow holds the card.
+    await waitForReader(tab, 'busy');
     await removeCard(tab);
     await waitForReader(tab, 'no-card');
     const err = await waitForError(tab);
@@ -187,6 +221,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin reader unplugged');
     await screenshot(tab.page, 'change-pin-reader-unplugged.zh-TW');
+    await waitForError(tab, 'transport/disconnected');
     await plugReader(tab);
     await waitForReader(tab, 'card');
     await changePin(tab, DEMO.pin, NEW_PIN);

@@ -208,3 +208,15 @@ export async function inBothLanguages(tab: Tab, name: string, check?: (lang: Lan
   }
   await switchLanguage(tab, 'zh');
 }
+
+/** The contract's PIN field attributes: type password, inputmode numeric, autocomplete off. */
+export async function pinFieldAttributes(tab: Tab, testid: string): Promise<{ type: string | null; inputmode: string | null; autocomplete: string | null }> {
+  const f = tab.byTestId(testid).first();
+  return { type: await f.getAttribute('type'), inputmode: await f.getAttribute('inputmode'), autocomplete: await f.getAttribute('autocomplete') };
+}
+
+/** The text of the flow's polite live region (data-testid "announce"). */
+export async function announcement(tab: Tab): Promise<string> {
+  const el = tab.page.locator('[data-testid="announce"][aria-live="polite"]').first();
+  return (await el.textContent())?.trim() ?? '';
+}

@@ -1,9 +1,7 @@
 /**
  * The home page (web/index.html): the three flows, the language switch
  * (中文 / English, remembered across pages), the link to the driver console,
- * kiosk mode hiding it; and the "no WebUSB" explanation when the user asks for
- * a real reader in a browser without navigator.usb. axe-clean in both
- * languages.
+ * kiosk mode hiding it. axe-clean in both languages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +13,6 @@ import {
   startApp,
   suiteTitle,
   unexpectedErrors,
-  waitForError,
   type App,
 } from './harness.js';
 import { openPage } from './flows.js';
@@ -74,21 +71,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: home page'), { timeout: FLOW_TIMEOUT 
     expect(await tab.byTestId('nav-driver').count()).toBe(0);
     expect(await tab.byTestId('go-unlock').getAttribute('href')).toMatch(/kiosk=1/);
     await expectAccessible(tab.page, 'home kiosk');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
-  });
-
-  it('explains a browser without WebUSB when the user asks for a real reader', async () => {
-    const tab = await openPage(app, 'change-pin.html', {
-      // Firefox or Safari: no navigator.usb at all.
-      open: { initScripts: ['delete Navigator.prototype.usb;'] },
-    });
-    await tab.byTestId('use-real-reader').click();
-    const err = await waitForError(tab);
-    expect(err.code).toMatch(/no-webusb/);
-    expect(err.text.length).toBeGreaterThan(20);
-    await screenshot(tab.page, 'error-no-webusb.zh-TW');
-    await expectAccessible(tab.page, 'no webusb');
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });

@@ -4,8 +4,9 @@
  * test PKI behind them) are loaded on demand.
  */
 import { UsbCardSession } from '../../src/components/shared/card-session.js';
+import { createCardSession } from '../../src/components/shared/auto-session.js';
 
 export async function loadHardware() {
   const env = await import('./demo-env.js');
-  return { DemoEnvironment: env.DemoEnvironment, UsbCardSession };
+  return { DemoEnvironment: env.DemoEnvironment, UsbCardSession, createCardSession };
 }

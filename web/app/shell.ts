@@ -15,7 +15,8 @@
  * session has started. The virtual hardware and the driver are loaded only by the flow pages.
  */
 import { html, nothing, render, type TemplateResult } from 'lit';
-import type { UsbCardSession } from '../../src/components/shared/card-session.js';
+import type { CardSession, UsbCardSession } from '../../src/components/shared/card-session.js';
+import type { createCardSession } from '../../src/components/shared/auto-session.js';
 import type { Locale } from '../../src/components/locale.js';
 import type { DemoEnvironment, SavedTries } from './demo-env.js';
 import { isDemoState, type DemoState } from './demo-states.js';
@@ -32,7 +33,7 @@ export interface PageContext {
   /** Kiosk idle reset, seconds (`?idle=`; default 120). */
   readonly idleSeconds: number;
   /** The session the flow components use (changes when the reader source changes; undefined on the home page and until `ready`). */
-  session: UsbCardSession | undefined;
+  session: CardSession | undefined;
   /** 'virtual' (default) or 'usb'. */
   source: 'virtual' | 'usb';
   /** The virtual hardware (flow pages, once `ready`; used while `source` is 'virtual'). */
@@ -94,13 +95,15 @@ export function startPage(
   page: PageName,
   main: (ctx: PageContext) => TemplateResult,
   title: () => string,
-  hardware?: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; UsbCardSession: typeof UsbCardSession }>,
+  hardware?: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; UsbCardSession: typeof UsbCardSession; createCardSession: typeof createCardSession }>,
 ): PageContext {
   const params = new URLSearchParams(location.search);
   const kiosk = params.get('kiosk') === '1' || params.get('kiosk') === 'true';
   const idle = Number(params.get('idle'));
   const showPanel = params.get('panel') !== '0';
   let Session: typeof UsbCardSession | undefined;
+  // Real readers: WebUSB first, the Web Smart Card API when WebUSB is missing or refuses the reader.
+  let realSession: (() => CardSession) | undefined;
   const root = document.getElementById('app') ?? document.body;
   let queued = false;
   let offSession: (() => void) | undefined;
@@ -143,10 +146,10 @@ export function startPage(
       ctx.update();
     },
     async useRealReader() {
-      if (!Session) return;
+      if (!realSession) return;
       const old = ctx.session;
       // Made and asked in the click itself (the chooser needs the user gesture).
-      const session = new Session();
+      const session = realSession();
       const chosen = session.canChoose ? session.choose() : session.start();
       ctx.source = 'usb';
       watch(session);
@@ -161,7 +164,7 @@ export function startPage(
     },
   };
 
-  function watch(session: UsbCardSession): void {
+  function watch(session: CardSession): void {
     offSession?.();
     ctx.session = session;
     offSession = session.on('statechange', () => ctx.update());
@@ -226,6 +229,7 @@ export function startPage(
     if (!hardware) return;
     const loaded = await hardware();
     Session = loaded.UsbCardSession;
+    realSession = () => loaded.createCardSession();
     const env = new loaded.DemoEnvironment();
     ctx.env = env;
     env.addEventListener('change', () => ctx.update());
@@ -239,7 +243,7 @@ export function startPage(
     if (params.get('reader') === 'usb') {
       ctx.source = 'usb';
       const virtual = ctx.session;
-      const real = new Session();
+      const real = realSession!();
       watch(real);
       void virtual?.close();
       await real.start();

@@ -64,7 +64,54 @@ export async function requestBindChallenge(apiBase = '/api'): Promise<BindChalle
     return { challenge: json['challenge'], origin: json['origin'] };
   }
   const code = typeof json['error'] === 'string' ? json['error'] : `http-${status}`;
-  throw new WebCcidError(`bind/${code === 'origin-not-allowed' ? code : 'challenge-failed'}`, `The server gave no challenge (HTTP ${status}, ${code}).`);
+  if (code === 'origin-not-allowed') throw new WebCcidError('bind/origin-not-allowed', `The server does not accept binding from this page's origin (HTTP ${status}).`);
+  throw new WebCcidError('bind/challenge-failed', `The server gave no challenge (HTTP ${status}, ${code}).`);
+}
+
+/**
+ * The error a page shows for a refused binding: the server's verdict code
+ * (webccid/server's verifyBinding, or the reference server's own refusals)
+ * as a `bind/*` code. A card-type refusal by the server is kept apart from
+ * the component's own check (`bind/wrong-card-type-server`).
+ */
+export function bindVerdictError(code: string): WebCcidError {
+  const message = `The server refused the binding (${code}).`;
+  switch (code) {
+    case 'wrong-card-type':
+      return new WebCcidError('bind/wrong-card-type-server', message);
+    case 'origin-not-allowed':
+      return new WebCcidError('bind/origin-not-allowed', message);
+    case 'origin-mismatch':
+      return new WebCcidError('bind/origin-mismatch', message);
+    case 'challenge-expired':
+      return new WebCcidError('bind/challenge-expired', message);
+    case 'challenge-unknown':
+      return new WebCcidError('bind/challenge-unknown', message);
+    case 'challenge-replayed':
+      return new WebCcidError('bind/challenge-replayed', message);
+    case 'bad-signature':
+      return new WebCcidError('bind/bad-signature', message);
+    case 'unsupported-key':
+      return new WebCcidError('bind/unsupported-key', message);
+    case 'untrusted-chain':
+      return new WebCcidError('bind/untrusted-chain', message);
+    case 'certificate-expired':
+      return new WebCcidError('bind/certificate-expired', message);
+    case 'certificate-not-yet-valid':
+      return new WebCcidError('bind/certificate-not-yet-valid', message);
+    case 'certificate-not-for-signing':
+      return new WebCcidError('bind/certificate-not-for-signing', message);
+    case 'card-number-mismatch':
+      return new WebCcidError('bind/card-number-mismatch', message);
+    case 'already-bound':
+      return new WebCcidError('bind/already-bound', message);
+    case 'no-account':
+      return new WebCcidError('bind/no-account', message);
+    case 'bad-account':
+      return new WebCcidError('bind/bad-account', message);
+    default:
+      return new WebCcidError('bind/rejected', message);
+  }
 }
 
 /** `POST {apiBase}/bind/verify` of the reference server with `{ account, response }`. */

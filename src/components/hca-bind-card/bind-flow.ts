@@ -12,6 +12,7 @@ import { wipe } from '../../bytes.js';
 import { AbortError, WebCcidError } from '../../errors.js';
 import type { CardChannel } from '../../card/channel.js';
 import { HcaCard } from '../../hca/card.js';
+import { HcaError } from '../../hca/errors.js';
 import { HCA_PROFILE } from '../../hca/profile.js';
 import { bindingMessage, createBindingResponse, type BindingResponseJson } from '../../server/message.js';
 import { loadX509 } from '../../x509.js';
@@ -84,7 +85,7 @@ export async function summarizeCertificate(der: Uint8Array): Promise<Certificate
   try {
     cert = new x509.X509Certificate(der.slice());
   } catch (e) {
-    throw new WebCcidError('hca/bad-file', 'The signature certificate on the card is not a DER X.509 certificate.', { cause: e });
+    throw new HcaError('hca/bad-file', 'The signature certificate on the card is not a DER X.509 certificate.', { cause: e });
   }
   const oids = HCA_PROFILE.oids;
   let cardType: BindCardType | undefined;
@@ -148,7 +149,7 @@ export async function performBinding(options: PerformBindingOptions): Promise<Bi
       await card.verifyPinOnPinpad(pinpadOptions);
     } else {
       stage('verifying-pin');
-      if (!pin) throw new WebCcidError('hca/bad-pin-format', 'Enter the PIN.');
+      if (!pin) throw new HcaError('hca/bad-pin-format', 'Enter the PIN.');
       await card.verifyPin(pin, signal ? { signal } : {});
     }
     if (pin) wipe(pin);

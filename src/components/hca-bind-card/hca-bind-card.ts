@@ -18,13 +18,13 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state, query } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import { WebCcidError, PinIncorrectError } from '../../errors.js';
+import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
-import type { SessionState, UsbCardSession } from '../shared/card-session.js';
+import { cardAbsentError, type CardSession, type SessionState } from '../shared/card-session.js';
 import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
-import { requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
+import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
 import { bindCardStyles } from './styles.js';
 
@@ -71,7 +71,7 @@ export class HcaBindCard extends LitElement {
   static override styles = bindCardStyles;
 
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: UsbCardSession | undefined;
+  @property({ attribute: false }) session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, back to the first step on card removal and after `idleSeconds`. */
   @property({ type: Boolean, reflect: true }) kiosk = false;
@@ -215,7 +215,7 @@ export class HcaBindCard extends LitElement {
     } else if (code.startsWith('input/')) {
       shown = { code, ...this.inputMessage(code) };
     } else {
-      shown = describeError(error ?? new WebCcidError(code, code), {
+      shown = describeError(error ?? { code }, {
         inFlow: true,
         pinpad,
         ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
@@ -268,7 +268,7 @@ export class HcaBindCard extends LitElement {
     }
     if (!session) {
       pin?.fill(0);
-      this.show('transport/no-reader', new WebCcidError('transport/no-reader', 'No card session.'));
+      this.show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
       return;
     }
 
@@ -303,9 +303,9 @@ export class HcaBindCard extends LitElement {
       const verdict = await this.verifyBinding(outcome.payload);
       if (abort.signal.aborted && !this.isConnected) return;
       if (!verdict.verified) {
-        const code = verdict.code === 'wrong-card-type' ? 'bind/wrong-card-type-server' : `bind/${verdict.code}`;
+        const refusal = bindVerdictError(verdict.code);
         this.phase = 'form';
-        this.show(code);
+        this.show(refusal.code, refusal);
         return;
       }
       const detail: BindBoundDetail = { summary: outcome.summary, payload: outcome.payload };
@@ -316,7 +316,7 @@ export class HcaBindCard extends LitElement {
     } catch (e) {
       this.phase = 'form';
       if (this.lostCard) {
-        const lost = this.sessionState?.error ?? new WebCcidError('ccid/card-absent', 'The card was removed.');
+        const lost = this.sessionState?.error ?? cardAbsentError();
         this.show(codeOf(lost), lost, pinpadUsed);
       } else {
         this.show(codeOf(e), e, pinpadUsed);

@@ -9,7 +9,7 @@ import { PukIncorrectError } from '../../hca/errors.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { pinpadStatusCode } from './pin-entry.js';
 
-/** What a flow gets its card from (`UsbCardSession` satisfies it). */
+/** What a flow gets its card from (every `CardSession` satisfies it). */
 export interface CardConnector {
   /** Powers the card and returns its channel; `pinpad`: the reader has a pinpad. */
   connect(): Promise<{ channel: CardChannel; pinpad: boolean }>;
@@ -54,7 +54,7 @@ export interface FlowError {
 }
 
 /** Codes meaning the card (or the reader) went away: the flow starts again from its first step. */
-const CARD_GONE = new Set(['ccid/card-absent', 'transport/disconnected', 'transport/closed', 'ccid/not-connected']);
+const CARD_GONE = new Set(['ccid/card-absent', 'smartcard/card-removed', 'transport/disconnected', 'transport/closed', 'ccid/not-connected']);
 
 /** True when the error code means the card or the reader is gone. */
 export function isCardGone(code: string): boolean {

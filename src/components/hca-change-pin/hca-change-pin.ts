@@ -19,7 +19,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { SessionState, UsbCardSession } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
@@ -49,7 +49,7 @@ export class HcaChangePin extends LitElement {
   static override styles = pinFlowStyles;
 
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: UsbCardSession | undefined;
+  @property({ attribute: false }) session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, start over on card removal and after `idleSeconds`. */
   @property({ type: Boolean, reflect: true }) kiosk = false;
@@ -74,7 +74,7 @@ export class HcaChangePin extends LitElement {
   @state() private announcement = '';
 
   private flow: ChangePinFlow | undefined;
-  private flowSession: UsbCardSession | undefined;
+  private flowSession: CardSession | undefined;
   private offSession: (() => void) | undefined;
   /** The inserted card has been read (reset when it is removed). */
   private inspected = false;

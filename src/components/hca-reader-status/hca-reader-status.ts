@@ -1,8 +1,8 @@
 /**
  * `<hca-reader-status>`: what the user needs to know about reader and card, from a
- * `UsbCardSession`: no WebUSB (and why), no reader, a reader without a card, a card ready, the
- * card in use, or why the reader could not be used. Names the reader and says whether it has a
- * pinpad. Offers 「選擇讀卡機」 (the browser's chooser) where that helps, except in kiosk mode
+ * `CardSession` (WebUSB or the Web Smart Card API): no WebUSB (and why), no reader, a reader
+ * without a card, a card ready, the card in use, or why the reader could not be used. Names the
+ * reader and says whether it has a pinpad. Offers 「選擇讀卡機」 (the browser's chooser) where that helps, except in kiosk mode
  * (kiosk readers are pre-granted).
  *
  * The status is a polite live region; an error inside it is an alert.
@@ -15,7 +15,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { SessionState, UsbCardSession } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type DescribeContext } from '../shared/messages.js';
 import { sharedStyles } from '../shared/styles.js';
 import { readerStatusStyles } from './styles.js';
@@ -34,7 +34,7 @@ export class HcaReaderStatus extends LitElement {
   static override styles = [sharedStyles, readerStatusStyles];
 
   /** The session to show (required). */
-  @property({ attribute: false }) session: UsbCardSession | undefined;
+  @property({ attribute: false }) session: CardSession | undefined;
 
   /** Kiosk mode: no chooser button, larger text. */
   @property({ type: Boolean, reflect: true }) kiosk = false;

@@ -20,7 +20,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { SessionState, UsbCardSession } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { fetchPuk } from '../shared/puk-service.js';
@@ -48,7 +48,7 @@ export class HcaUnlockCard extends LitElement {
   static override styles = pinFlowStyles;
 
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: UsbCardSession | undefined;
+  @property({ attribute: false }) session: CardSession | undefined;
 
   /** Kiosk mode: on-screen number pad, large targets, start over on card removal and after `idleSeconds`. */
   @property({ type: Boolean, reflect: true }) kiosk = false;
@@ -83,7 +83,7 @@ export class HcaUnlockCard extends LitElement {
   @state() private announcement = '';
 
   private flow: UnlockFlow | undefined;
-  private flowSession: UsbCardSession | undefined;
+  private flowSession: CardSession | undefined;
   private offSession: (() => void) | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onActivity = (): void => this.armIdle();

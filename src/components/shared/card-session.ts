@@ -27,6 +27,9 @@ import { Mutex } from '../../ccid/mutex.js';
 import { CCID_REQUEST_FILTERS } from '../../usb/filters.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../../usb/device.js';
 
+/** Which API a session reaches the card through. */
+export type CardBackendKind = 'webusb' | 'smartcard';
+
 /** What the session can tell the user about reader and card. */
 export type SessionStateKind = 'no-webusb' | 'no-reader' | 'no-card' | 'card' | 'busy' | 'error';
 
@@ -48,6 +51,8 @@ export interface SessionState {
   error?: WebCcidError;
   /** True when the card was removed (or the reader unplugged) while a flow held it. */
   lostDuringUse?: boolean;
+  /** The API the session uses: `webusb` (our CCID driver) or `smartcard` (the Web Smart Card API). */
+  backend?: CardBackendKind;
 }
 
 /** `event.detail` of `statechange`. */
@@ -56,9 +61,35 @@ export interface SessionStateChangeDetail {
   previous: SessionState;
 }
 
-/** The session's events. */
-export interface UsbCardSessionEventMap {
+/** The events of every card session. */
+export interface CardSessionEventMap {
   statechange: CustomEvent<SessionStateChangeDetail>;
+}
+
+/** The events of `UsbCardSession`. */
+export type UsbCardSessionEventMap = CardSessionEventMap;
+
+/**
+ * What the components need from a card session, whichever API it uses (`UsbCardSession`,
+ * `SmartCardSession`, or the session of `createCardSession()` that picks one).
+ */
+export interface CardSession extends EventTarget {
+  /** The current state (a fresh object on every change; listen to `statechange`). */
+  readonly state: SessionState;
+  /** Whether `choose()` can be offered (the API has a reader chooser). */
+  readonly canChoose: boolean;
+  /** Typed `addEventListener`; returns a function that removes the listener. */
+  on<K extends keyof CardSessionEventMap>(type: K, listener: (event: CardSessionEventMap[K]) => void): () => void;
+  /** Finds the reader and follows reader and card; resolves with the state, never rejects. */
+  start(): Promise<SessionState>;
+  /** Lets the user pick a reader (a user gesture), where the API can; never rejects. */
+  choose(): Promise<SessionState>;
+  /** Hands the card to a flow (state `busy` until `release()`); rejects with our errors. */
+  connect(): Promise<SessionCard>;
+  /** Takes the card back, clearing any verified PIN. Safe to call more than once. */
+  release(): Promise<void>;
+  /** Stops following readers and closes what is open. */
+  close(): Promise<void>;
 }
 
 export interface UsbCardSessionOptions {
@@ -140,8 +171,15 @@ function browserError(e: unknown, what: string): WebCcidError {
   return mapUsbError(e, what);
 }
 
-function cardAbsentError(): SlotError {
-  return new SlotError('ccid/card-absent', 'The card was removed from the reader.', 0x42, 0xfe);
+/** The codes of a reader that is there but cannot be claimed through WebUSB. */
+export const CLAIM_REFUSALS: ReadonlySet<string> = new Set(['transport/protected-class', 'transport/os-held', 'transport/no-permission']);
+
+/**
+ * The session's "no card" error (`ccid/card-absent`, as the reader reports an absent card:
+ * bmICCStatus 2, ICC_MUTE), for sessions that learn of the removal some other way.
+ */
+export function cardAbsentError(options?: { cause?: unknown }): SlotError {
+  return new SlotError('ccid/card-absent', 'The card was removed from the reader.', 0x42, 0xfe, options);
 }
 
 interface OpenReader {
@@ -151,7 +189,7 @@ interface OpenReader {
 }
 
 /** See the module comment. */
-export class UsbCardSession extends EventTarget {
+export class UsbCardSession extends EventTarget implements CardSession {
   private readonly backend: UsbBackendLike | undefined;
   private readonly filters: USBDeviceFilter[];
   private readonly slot: number;
@@ -166,7 +204,13 @@ export class UsbCardSession extends EventTarget {
   private current_state: SessionState;
   private readonly onUsbConnect = (event: { device: UsbDeviceLike }): void => {
     if (!this.started || this.closed || this.current) return;
-    void this.lock.run(() => this.openReader(event.device)).catch(() => undefined);
+    void this.lock
+      .run(() => this.openReader(event.device))
+      .catch((e: unknown) => {
+        // A reader plugged in that cannot be claimed (protected class, held by the OS): say so.
+        const error = e instanceof WebCcidError ? e : mapUsbError(e, 'open');
+        if (!this.closed && !this.current && CLAIM_REFUSALS.has(error.code)) this.setState({ kind: 'error', error });
+      });
   };
 
   constructor(options: UsbCardSessionOptions = {}) {
@@ -176,7 +220,7 @@ export class UsbCardSession extends EventTarget {
     this.slot = options.slot ?? 0;
     this.readerOptions = options.readerOptions ?? {};
     this.connectOptions = options.connectOptions ?? {};
-    this.current_state = this.backend ? { kind: 'no-reader' } : { kind: 'no-webusb', error: noWebUsbError() };
+    this.current_state = this.backend ? { kind: 'no-reader', backend: 'webusb' } : { kind: 'no-webusb', error: noWebUsbError(), backend: 'webusb' };
   }
 
   /** The current state (a fresh object on every change; listen to `statechange`). */
@@ -419,7 +463,8 @@ export class UsbCardSession extends EventTarget {
 
   private setState(next: SessionState): void {
     const previous = this.current_state;
-    this.current_state = next;
-    this.dispatchEvent(new CustomEvent<SessionStateChangeDetail>('statechange', { detail: { state: next, previous } }));
+    const state: SessionState = { ...next, backend: 'webusb' };
+    this.current_state = state;
+    this.dispatchEvent(new CustomEvent<SessionStateChangeDetail>('statechange', { detail: { state, previous } }));
   }
 }

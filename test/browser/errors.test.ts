@@ -1,0 +1,169 @@
+/**
+ * Failures outside the card itself, each shown with its message and
+ * data-code: no WebUSB (wrong browser, not HTTPS), a reader the browser or the
+ * system will not let the page use (Chrome's protected class, held by the OS,
+ * no permission: a refusing virtual reader swapped in through the page's test
+ * hook), a reader that stops answering (time-out), and the unlock service's protections (wrong user codes counted down,
+ * then the card number locked: this file has its own server and database
+ * for that; the service's rate-limit answer and no service at all, through
+ * request interception).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO,
+  expectAccessible,
+  expectNoSecrets,
+  FLOW_TIMEOUT,
+  HTTP_ERROR_LINE,
+  press,
+  ROOT,
+  screenshot,
+  SKIP,
+  START_TIMEOUT,
+  startApp,
+  suiteTitle,
+  typeInto,
+  unexpectedErrors,
+  waitForError,
+  type App,
+  type Tab,
+} from './harness.js';
+import { inBothLanguages, openFlow, openPage, PUBLIC_TEXT, waitForTries } from './flows.js';
+
+/** Replaces the page's virtual reader by one that refuses the page the way `refusal` says. */
+async function swapInRefusingReader(tab: Tab, refusal: 'protected-class' | 'os-held' | 'no-permission'): Promise<void> {
+  const moduleUrl = `/@fs${ROOT.replace(/\/$/, '')}/src/virtual/index.ts`;
+  const options = refusal === 'no-permission' ? { preset: 'castles-ezccid', accessDenied: true } : { preset: 'castles-ezccid', claimRefusal: refusal };
+  // A string, so that the test runner does not rewrite the page's dynamic import.
+  await tab.page.evaluate(`(async () => {
+    const v = await import(${JSON.stringify(moduleUrl)});
+    const env = window.webccidDemo.env;
+    if (env.reader) env.usb.detach(env.reader);
+    env.usb.attach(v.createVirtualReader(${JSON.stringify(options)}));
+  })()`);
+}
+
+/** Submits step 1 of the unlock flow again and returns the error it ends with (a new one, not the previous). */
+async function submitUserCode(tab: Tab, userCode: string): Promise<{ code: string | null; text: string }> {
+  const previous = await tab.page.locator('[data-testid="error"][data-code]').elementHandles();
+  await typeInto(tab, 'user-code', userCode);
+  await press(tab, 'next');
+  for (const h of previous) await h.waitForElementState('hidden').catch(() => undefined);
+  return waitForError(tab);
+}
+
+describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('no WebUSB in this browser: says which browsers have it (both languages)', async () => {
+    const tab = await openPage(app, 'change-pin.html', { open: { initScripts: ['delete Navigator.prototype.usb;'] } });
+    await tab.byTestId('use-real-reader').click();
+    const err = await waitForError(tab);
+    expect(err.code).toBe('transport/no-webusb');
+    expect(err.text).toMatch(/Chrome|Edge/);
+    await inBothLanguages(tab, 'error-no-webusb', async () => {
+      await waitForError(tab, 'transport/no-webusb');
+    });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('no WebUSB because the page is not served over HTTPS: says so', async () => {
+    const tab = await openPage(app, 'change-pin.html', {
+      open: { initScripts: ['delete Navigator.prototype.usb; Object.defineProperty(window, "isSecureContext", { get: () => false });'] },
+    });
+    await tab.byTestId('use-real-reader').click();
+    const err = await waitForError(tab);
+    expect(err.code).toMatch(/no-webusb|insecure/);
+    expect(err.text).toMatch(/HTTPS/);
+    await expectAccessible(tab.page, 'no webusb (http)');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  for (const refusal of ['protected-class', 'os-held', 'no-permission'] as const) {
+    it(`a reader the page may not use (${refusal}): its own explanation`, async () => {
+      const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+      await swapInRefusingReader(tab, refusal);
+      const err = await waitForError(tab, `transport/${refusal}`);
+      expect(err.text.length).toBeGreaterThan(30);
+      await expectAccessible(tab.page, `reader refused: ${refusal}`);
+      await screenshot(tab.page, `error-${refusal}.zh-TW`);
+      // The flow cannot go on with that reader.
+      expect(await tab.byTestId('success').count()).toBe(0);
+      expect(unexpectedErrors(tab)).toEqual([]);
+      await tab.close();
+    });
+  }
+
+  it('a reader that stops answering mid-operation: the time-out message, with the code for support', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await typeInto(tab, 'old-pin', DEMO.pin);
+    await typeInto(tab, 'new-pin', '318274');
+    await typeInto(tab, 'new-pin-confirm', '318274');
+    // Armed on the page's virtual reader (test hook): the next APDU gets no answer.
+    await tab.page.evaluate(`window.webccidDemo.env.reader.injectFault({ kind: 'mute', command: 'XfrBlock' })`);
+    await press(tab, 'submit');
+    const err = await waitForError(tab, 'transport/timeout', 40_000);
+    expect(err.text).toContain('transport/timeout');
+    expect(await tab.byTestId('success').count()).toBe(0);
+    await expectNoSecrets(tab.page, ['318274', DEMO.pin], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'reader mute');
+    await screenshot(tab.page, 'error-reader-timeout.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the unlock service: wrong user codes counted down, then the card number locked (even the right code refused)', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    // 5 consecutive wrong user codes: attempts left 4, 3, 2, 1, then the card number is locked.
+    for (let i = 0; i < 4; i++) {
+      const err = await submitUserCode(tab, `Wrong${i}xx`);
+      expect(err.code).toBe('unlock/wrong-user-code');
+      expect(err.text).toContain(String(4 - i));
+    }
+    expect((await submitUserCode(tab, 'Wrong4xx')).code).toBe('unlock/card-locked');
+    const locked = await submitUserCode(tab, DEMO.userCode);
+    expect(locked.code).toBe('unlock/card-locked');
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await expectAccessible(tab.page, 'unlock card locked');
+    await screenshot(tab.page, 'unlock-error-service-locked.zh-TW');
+    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
+    await tab.close();
+  });
+
+  it('the unlock service rate limiting, or out of reach: each its own message, the card untouched', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    // The reference server's documented 429 answer (its card limit needs 10 attempts in 15 minutes).
+    await tab.page.route('**/api/unlock/puk', (route) =>
+      route.fulfill({
+        status: 429,
+        headers: { 'Retry-After': '600', 'Cache-Control': 'no-store' },
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'rate-limited', message: 'Too many attempts.', scope: 'card', retryAfterSeconds: 600 }),
+      }),
+    );
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    const limited = await submitUserCode(tab, DEMO.userCode);
+    expect(limited.code).toBe('unlock/rate-limited');
+    expect(limited.text).toMatch(/10/); // minutes to wait
+    await expectAccessible(tab.page, 'unlock rate limited');
+    // The service cannot be reached at all.
+    await tab.page.unroute('**/api/unlock/puk');
+    await tab.page.route('**/api/unlock/puk', (route) => route.abort('connectionrefused'));
+    const network = await submitUserCode(tab, DEMO.userCode);
+    expect(network.code).toBe('unlock/network');
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE, /net::ERR_CONNECTION_REFUSED|Failed to load resource/])).toEqual([]);
+    await tab.close();
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Probe page for the real-route test (test/qemu-browser): runs in Chromium inside the QEMU guest,
+ * on an ordinary http://127.0.0.1 page and inside the Isolated Web App. Bundled by esbuild on the
+ * host into <web build>/qemu-probe/probe.js (no inline script: the IWA CSP forbids it).
+ *
+ * It uses the project's driver exactly as an app does: navigator.usb.getDevices() (the reader is
+ * pre-granted by the WebUsbAllowDevicesForUrls policy), CcidReader.open (open + claim, refusals
+ * explained by explainClaimError), connect (power the card), then HcaCard: card number, PIN,
+ * signing certificate, sign. The result is written as JSON into <pre id="result"> (textContent:
+ * the IWA requires Trusted Types for script sinks) and to window.__probe.
+ */
+import { CcidReader, WebCcidError, explainClaimError, toHex } from '../../../src/index.js';
+import { HcaCard } from '../../../src/hca/index.js';
+
+const QEMU_VID = 0x08e6;
+const QEMU_PID = 0x4433;
+
+interface ProbeResult {
+  ok: boolean;
+  origin: string;
+  isolated: boolean;
+  devices: string[];
+  steps: Array<{ name: string; ms: number }>;
+  /** The driver's error (code, message) when it refused. */
+  error?: { name: string; code?: string; message: string; cause?: string };
+  /** What explainClaimError makes of the raw claimInterface refusal (second, driver-free attempt). */
+  rawClaim?: { name: string; message: string; explainedCode?: string };
+  atr?: string;
+  protocol?: string;
+  cardNumber?: string;
+  pinVerified?: boolean;
+  certificate?: string;
+  data?: string;
+  signature?: string;
+}
+
+const b64 = (u8: Uint8Array): string => btoa(String.fromCharCode(...u8));
+
+function show(result: ProbeResult): void {
+  (window as unknown as { __probe: ProbeResult }).__probe = result;
+  const pre = document.getElementById('result');
+  if (pre) pre.textContent = JSON.stringify(result, null, 2);
+  document.documentElement.dataset['done'] = '1';
+  if (result.error) {
+    const p = document.getElementById('explanation');
+    if (p) {
+      p.textContent = result.error.message;
+      p.dataset['code'] = result.error.code ?? '';
+    }
+  }
+}
+
+async function run(mode: string): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const result: ProbeResult = { ok: false, origin: location.origin, isolated: globalThis.crossOriginIsolated === true, devices: [], steps: [] };
+  const step = (name: string): void => {
+    result.steps.push({ name, ms: Math.round(performance.now() - t0) });
+  };
+  if (!('usb' in navigator)) throw new Error('navigator.usb is missing');
+  const devices = await navigator.usb.getDevices();
+  result.devices = devices.map((d) => `${d.vendorId.toString(16).padStart(4, '0')}:${d.productId.toString(16).padStart(4, '0')} ${d.productName ?? ''}`);
+  step('getDevices');
+  const device = devices.find((d) => d.vendorId === QEMU_VID && d.productId === QEMU_PID);
+  if (!device) throw new Error(`QEMU's reader is not among the permitted devices (${result.devices.join(', ') || 'none'})`);
+  let reader: CcidReader;
+  try {
+    reader = await CcidReader.open(device);
+    step('open+claim');
+  } catch (e) {
+    step('open+claim refused');
+    const err = e as WebCcidError;
+    result.error = { name: err.name, code: err.code, message: err.message, cause: String((err as { cause?: unknown }).cause ?? '') };
+    // the raw WebUSB refusal, explained once more by explainClaimError directly
+    try {
+      if (!device.opened) await device.open();
+      await device.claimInterface(0);
+      result.rawClaim = { name: 'none', message: 'claimInterface resolved' };
+    } catch (raw) {
+      const r = raw as DOMException;
+      result.rawClaim = { name: r.name, message: r.message, explainedCode: explainClaimError(raw, device, 'claim', 0x0b).code };
+    }
+    return result;
+  }
+  try {
+    const connection = await reader.connect(0);
+    step('connect');
+    result.atr = toHex(connection.atr.bytes);
+    result.protocol = String(connection.protocol);
+    const card = await HcaCard.open(connection);
+    step('HcaCard.open');
+    result.cardNumber = await card.readCardNumber();
+    step('readCardNumber');
+    if (mode === 'bind') {
+      await card.verifyPin('123456');
+      result.pinVerified = true;
+      step('verifyPin');
+      const certificate = await card.readCertificate(1);
+      result.certificate = b64(certificate);
+      step('readCertificate');
+      const data = new TextEncoder().encode(`webccid qemu-browser bind ${location.origin} ${Date.now()}`);
+      const signature = await card.sign(data);
+      result.data = b64(data);
+      result.signature = b64(signature);
+      step('sign');
+    }
+    await connection.disconnect('unpower');
+    step('disconnect');
+    result.ok = true;
+  } finally {
+    await reader.close().catch(() => undefined);
+  }
+  return result;
+}
+
+const mode = new URLSearchParams(location.search).get('mode') ?? 'bind';
+run(mode)
+  .then(show)
+  .catch((e: unknown) => {
+    const err = e as { name?: string; code?: string; message?: string; stack?: string };
+    show({
+      ok: false,
+      origin: location.origin,
+      isolated: globalThis.crossOriginIsolated === true,
+      devices: [],
+      steps: [],
+      error: { name: err?.name ?? 'Error', ...(err?.code ? { code: err.code } : {}), message: String(err?.message ?? e), cause: String(err?.stack ?? '') },
+    });
+  });

@@ -1,0 +1,181 @@
+/**
+ * The real route, end to end (issue 5): Debian's Chromium inside the QEMU guest (real WebUSB, the
+ * real Linux USB stack), QEMU's CCID reader (08E6:4433, class 0x0B) with the project's virtual HCA
+ * card behind it, served from this process over QEMU's ccid-card-passthru (VSCard protocol,
+ * test/qemu/vscard.ts).
+ *
+ *   (a) an ordinary page (http://127.0.0.1 in the guest) using the driver on the policy-granted
+ *       reader shows our transport/protected-class explanation;
+ *   (b) the signed IWA (scripts/build-iwa.ts, dev key), installed in Chromium's IWA dev mode with
+ *       the reader granted by policy to its isolated-app:// origin: the driver inside it claims
+ *       the reader, powers the card, reads the card number, verifies the PIN, reads the signing
+ *       certificate and signs; the signature is verified here against the card's certificate.
+ *
+ * One guest boot runs both (about 4-5 minutes under TCG). `npm run test:qemu-browser`
+ * (test/qemu-browser/vitest.config.ts). Skipped with the reason when QEMU's lab or Chromium is
+ * missing and CI is unset; under CI it fails instead.
+ */
+import { X509Certificate, verify } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVirtualHcaCard } from '../../src/virtual/index.js';
+import { PROJECT_ROOT, describeRun, diagnose, qemuAvailability, runInGuest, setupQemuLab, type GuestRunResult, type PassthruCard } from '../qemu/harness.js';
+
+const IN_CI = Boolean(process.env['CI']);
+const GUEST_TIMEOUT_MS = Number(process.env['WEBCCID_QEMU_BROWSER_TIMEOUT_MS'] ?? 350_000);
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+function availability(): { ok: true } | { ok: false; reason: string } {
+  let lab = qemuAvailability();
+  if (!lab.ok && IN_CI) lab = setupQemuLab();
+  if (!lab.ok) return lab;
+  if (!CHROMIUM) return { ok: false, reason: 'Chromium not found (/usr/bin/chromium: Debian package chromium)' };
+  if (!existsSync(path.join(PROJECT_ROOT, 'node_modules/playwright-core/package.json'))) return { ok: false, reason: 'playwright-core is not installed (npm install)' };
+  return { ok: true };
+}
+
+const avail = availability();
+const SKIP = !avail.ok && !IN_CI;
+if (!avail.ok) {
+  console.warn(`[qemu-browser] real-route test ${SKIP ? 'SKIPPED' : 'cannot run (CI: failing)'}: ${avail.reason}`);
+}
+
+interface ProbeResult {
+  ok: boolean;
+  origin: string;
+  isolated: boolean;
+  devices: string[];
+  steps: Array<{ name: string; ms: number }>;
+  error?: { name: string; code?: string; message: string; cause?: string };
+  rawClaim?: { name: string; message: string; explainedCode?: string };
+  explanationShown?: string;
+  explanationCode?: string;
+  atr?: string;
+  protocol?: string;
+  cardNumber?: string;
+  pinVerified?: boolean;
+  certificate?: string;
+  data?: string;
+  signature?: string;
+  url?: string;
+}
+interface GuestResults {
+  ok: boolean;
+  error?: string;
+  steps: Array<{ name: string; s: number }>;
+  a: ProbeResult | null;
+  b: ProbeResult | null;
+}
+
+/** A T=0 ATR without TA1 (QEMU's reader says T=0 only); the card answers whole APDUs. */
+const PASSTHRU_ATR = Uint8Array.from([0x3b, 0x07, ...new TextEncoder().encode('webccid')]);
+
+describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, virtual HCA card over VSCard', () => {
+  let buildDir = '';
+  let run: GuestRunResult | undefined;
+  let results: GuestResults | undefined;
+  let card: Awaited<ReturnType<typeof createVirtualHcaCard>>;
+  let apdus = 0;
+  const timings: string[] = [];
+
+  beforeAll(async () => {
+    if (!avail.ok) throw new Error(`QEMU browser lab not available: ${avail.reason}`);
+    let t = Date.now();
+    buildDir = path.join(tmpdir(), `webccid-qemu-browser-${process.pid}`);
+    rmSync(buildDir, { recursive: true, force: true });
+    const webDir = path.join(buildDir, 'web');
+    const iwaDir = path.join(buildDir, 'iwa');
+    const { buildIwa } = await import('../../scripts/build-iwa.js');
+    // vite build of the web app, then the probe page added, then the signed bundle of it all
+    await buildIwa({ outWeb: webDir, outDir: iwaDir });
+    const probeDir = path.join(webDir, 'qemu-probe');
+    mkdirSync(probeDir, { recursive: true });
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      entryPoints: [path.join(PROJECT_ROOT, 'test/qemu-browser/page/probe.ts')],
+      outfile: path.join(probeDir, 'probe.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'chrome120',
+      logLevel: 'silent',
+    });
+    cpSync(path.join(PROJECT_ROOT, 'test/qemu-browser/page/probe.html'), path.join(probeDir, 'probe.html'));
+    const iwa = await buildIwa({ webDir, outDir: iwaDir });
+    timings.push(`build (vite + probe + signed bundle): ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+    t = Date.now();
+    card = await createVirtualHcaCard();
+    timings.push(`virtual HCA card: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const passthru: PassthruCard = {
+      atr: PASSTHRU_ATR,
+      transmit: (apdu) => {
+        apdus++;
+        return card.transmit(apdu);
+      },
+    };
+    run = await runInGuest({
+      card: 'passthru',
+      passthru,
+      script: path.join(PROJECT_ROOT, 'test/qemu-browser/guest/browser-run.mjs'),
+      env: {
+        QB_WEB_DIR: webDir,
+        QB_SWBN: iwa.signedBundlePath,
+        QB_IWA_ORIGIN: iwa.origin.replace(/\/$/, ''),
+        QB_WATCHDOG_MS: String(GUEST_TIMEOUT_MS - 30_000),
+      },
+      timeoutMs: GUEST_TIMEOUT_MS,
+    });
+    results = run.results as GuestResults | undefined;
+    timings.push(`guest run: ${describeRun(run)}; APDUs served to the card: ${apdus}`);
+    if (results?.steps) timings.push(`guest steps: ${results.steps.map((s) => `${s.name} @${s.s}s`).join(', ')}`);
+  });
+
+  afterAll(() => {
+    if (timings.length) console.log(`[qemu-browser]\n  ${timings.join('\n  ')}`);
+    if (run && run.exitCode === 0 && buildDir) rmSync(buildDir, { recursive: true, force: true });
+    else if (buildDir) console.log(`[qemu-browser] build kept in ${buildDir}; run folder ${run?.runDir ?? '?'}`);
+  });
+
+  it('the guest run finished', () => {
+    expect(run, 'no guest run').toBeDefined();
+    expect(run!.timedOut, diagnose(run!)).toBe(false);
+    expect(results?.error, diagnose(run!)).toBeUndefined();
+    expect(run!.exitCode, diagnose(run!)).toBe(0);
+  });
+
+  it('(a) an ordinary page: Chrome refuses the class 0x0B reader and the page shows transport/protected-class', () => {
+    const a = results?.a;
+    expect(a, run && diagnose(run)).toBeTruthy();
+    expect(a!.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(a!.devices.some((d) => d.startsWith('08e6:4433'))).toBe(true);
+    expect(a!.ok).toBe(false);
+    expect(a!.error?.code, JSON.stringify(a)).toBe('transport/protected-class');
+    expect(a!.explanationCode).toBe('transport/protected-class');
+    expect(a!.explanationShown).toMatch(/Isolated Web App/);
+    // the refusal itself is Chrome's, seen not assumed
+    expect(a!.rawClaim?.name).toBe('SecurityError');
+    expect(a!.rawClaim?.message).toMatch(/protected class/i);
+    expect(a!.rawClaim?.explainedCode).toBe('transport/protected-class');
+  });
+
+  it('(b) the IWA: claims the reader, powers the card, reads the card number, verifies the PIN, signs', () => {
+    const b = results?.b;
+    expect(b, run && diagnose(run)).toBeTruthy();
+    expect(b!.error, JSON.stringify(b)).toBeUndefined();
+    expect(b!.origin).toMatch(/^isolated-app:\/\/[a-z0-9]+$/);
+    expect(b!.isolated).toBe(true);
+    expect(b!.ok).toBe(true);
+    expect(b!.atr).toBe(Buffer.from(PASSTHRU_ATR).toString('hex'));
+    expect(b!.cardNumber).toContain(card.cardNumber);
+    expect(b!.pinVerified).toBe(true);
+    const der = Buffer.from(b!.certificate!, 'base64');
+    expect(der.equals(Buffer.from(card.certificates.signature.der))).toBe(true);
+    const signature = Buffer.from(b!.signature!, 'base64');
+    const data = Buffer.from(b!.data!, 'base64');
+    expect(verify('sha256', data, new X509Certificate(der).publicKey, signature)).toBe(true);
+    expect(card.signatureCount).toBe(1);
+  });
+});
