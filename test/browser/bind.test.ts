@@ -29,7 +29,7 @@ import {
   type App,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, openFlow, PUBLIC_TEXT, removeCard, unlockAction, waitForReader, waitForTries } from './flows.js';
+import { inBothLanguages, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, unlockAction, waitForReader, waitForTries } from './flows.js';
 
 interface ServerBinding {
   account: string;
@@ -69,6 +69,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     const tab = await openFlow(app, 'bind', { state: 'normal' });
     const page = tab.page;
     await inBothLanguages(tab, 'bind-1-register');
+    expect(await pinFieldAttributes(tab, 'pin')).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
     await typeInto(tab, 'account', account);
     await typeInto(tab, 'email', `${account}@example.org`);
     await verify(tab, 'personnel');

@@ -135,7 +135,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await tab.close();
   });
 
-  it('new PIN and confirmation differ, or the new PIN is too long: said at once, the card untouched', async () => {
+  it('new PIN and confirmation differ, or the new PIN is not digits: said at once, the card untouched', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
     await changePin(tab, DEMO.pin, NEW_PIN, '592047');
     await waitForError(tab, 'input/pin-mismatch');

@@ -7,10 +7,12 @@
  * Chromium is missing.
  *
  * One Vite server and one browser per test file (`startApp` in `beforeAll`),
- * one browser context per test (`app.open`), a temporary reference-server
- * database per run. Helpers: axe-core (`expectAccessible`), a DOM scan that
- * walks open shadow roots (`expectNoSecrets`), console-error capture
- * (`tab.errors`), waits on data-testid hooks, screenshots to docs/images/.
+ * one browser context per locale shared by the file's tests (HTTP cache), one
+ * page per test (`app.open`), a temporary reference-server database per run.
+ * Helpers: axe-core (`expectAccessible`), a DOM scan that walks open shadow
+ * roots (`expectNoSecrets`), console-error capture (`tab.errors`), waits on
+ * data-testid hooks, screenshots to docs/images/ (`screenshot`, see
+ * WEBCCID_SCREENSHOTS below).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -95,7 +97,7 @@ export interface App {
   browser: Browser;
   /** The reference server's database for this run (a temporary file). */
   dbPath: string;
-  /** A fresh browser context and page at `url + pathAndQuery`. */
+  /** A new page at `url + pathAndQuery`, in the file's shared context for its locale (or a new one: `fresh`, `initScripts`). */
   open(pathAndQuery: string, options?: OpenOptions): Promise<Tab>;
   close(): Promise<void>;
 }
@@ -114,7 +116,7 @@ export async function startApp(options: { env?: Record<string, string> } = {}): 
   const server = await createServer({
     configFile: path.join(ROOT, 'web/vite.config.ts'),
     server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false, watch: null },
-    // One optimizer cache per server: test files run in parallel and must not share a cache directory.
+    // One optimizer cache per server: test files may run in parallel and must not share a cache directory.
     cacheDir: path.join(dir, 'vite-cache'),
     logLevel: 'error',
     clearScreen: false,
@@ -416,13 +418,24 @@ export async function waitForSuccess(tab: Tab, timeout = WAIT): Promise<string> 
   return (await el.innerText()).trim();
 }
 
-/** Saves a screenshot under docs/images/ (shown in the README and docs). */
+/**
+ * `WEBCCID_SCREENSHOTS`: unset = write a screenshot only when docs/images/ has
+ * none of that name yet (test runs do not rewrite the tracked images, whose
+ * dates and timings change from run to run); `1` = rewrite them all (after a
+ * change to the pages: `WEBCCID_SCREENSHOTS=1 npx vitest run test/browser`);
+ * `0` = none.
+ */
+const SCREENSHOT_MODE = process.env['WEBCCID_SCREENSHOTS'] === '1' ? 'refresh' : process.env['WEBCCID_SCREENSHOTS'] === '0' ? 'off' : 'missing';
+
+/** Saves a screenshot under docs/images/ (shown in the README and docs); see SCREENSHOT_MODE. */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  if (SCREENSHOT_MODE === 'off' || (SCREENSHOT_MODE === 'missing' && existsSync(file))) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   // Let fonts (the CJK fallback font included) load and the page paint twice.
   await page.evaluate(async () => {
     await document.fonts.ready;
     await new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
   });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
 }

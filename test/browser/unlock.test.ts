@@ -30,7 +30,7 @@ import {
   type App,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, insertCard, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+import { inBothLanguages, insertCard, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
 
 const NEW_PIN = '480913';
 
@@ -65,6 +65,9 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
     // A plain reader: the component sends the PUK itself; it is never shown.
     expect(await tab.byTestId('puk-display').count()).toBe(0);
+    for (const id of ['new-pin', 'new-pin-confirm']) {
+      expect(await pinFieldAttributes(tab, id), id).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
+    }
     await expectNoSecrets(page, [DEMO.puk], PUBLIC_TEXT);
     await inBothLanguages(tab, 'unlock-2-new-pin', async () => {
       await tab.byTestId('new-pin').waitFor({ state: 'visible' });

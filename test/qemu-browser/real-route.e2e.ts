@@ -16,15 +16,25 @@
  * missing and CI is unset; under CI it fails instead.
  */
 import { X509Certificate, verify } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBinding } from '../../src/server/index.js';
 import { createVirtualHcaCard } from '../../src/virtual/index.js';
 import { PROJECT_ROOT, describeRun, diagnose, qemuAvailability, runInGuest, setupQemuLab, type GuestRunResult, type PassthruCard } from '../qemu/harness.js';
 
 const IN_CI = Boolean(process.env['CI']);
-const GUEST_TIMEOUT_MS = Number(process.env['WEBCCID_QEMU_BROWSER_TIMEOUT_MS'] ?? 350_000);
+const GUEST_TIMEOUT_MS = Number(process.env['WEBCCID_QEMU_BROWSER_TIMEOUT_MS'] ?? 380_000);
+/**
+ * How the IWA is installed. 'url' (default): Chromium's IWA dev-mode proxy
+ * (--install-isolated-web-app-from-url) serving the same web build, manifest, icons and IWA
+ * headers that the signed bundle holds; its origin is random, so the policy is written once it is
+ * installed. 'file': the signed bundle itself (--install-isolated-web-app-from-file) — Chromium 156
+ * ignores that switch (chrome://web-app-internals shows no install attempt, PWA.launch answers
+ * "Failed to launch": suggested_from_migration_or_not_installed), so it is not the default.
+ */
+const INSTALL = process.env['WEBCCID_QEMU_BROWSER_IWA'] === 'file' ? 'file' : 'url';
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
 
 function availability(): { ok: true } | { ok: false; reason: string } {
@@ -59,6 +69,7 @@ interface ProbeResult {
   certificate?: string;
   data?: string;
   signature?: string;
+  bindingResponse?: unknown;
   url?: string;
 }
 interface GuestResults {
@@ -78,6 +89,7 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
   let results: GuestResults | undefined;
   let card: Awaited<ReturnType<typeof createVirtualHcaCard>>;
   let apdus = 0;
+  let iwaOrigin = '';
   const timings: string[] = [];
 
   beforeAll(async () => {
@@ -103,7 +115,16 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
       logLevel: 'silent',
     });
     cpSync(path.join(PROJECT_ROOT, 'test/qemu-browser/page/probe.html'), path.join(probeDir, 'probe.html'));
+    // for the dev-mode proxy install (QB_IWA_INSTALL=url) the web build itself carries the IWA
+    // manifest and icons (the signed bundle adds the same files itself)
+    const built = await import('../../scripts/build-iwa.js');
+    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    mkdirSync(path.join(webDir, '.well-known'), { recursive: true });
+    writeFileSync(path.join(webDir, built.IWA_MANIFEST_PATH.slice(1)), JSON.stringify(built.createIwaManifest({ name: 'webccid HCA', version: pkg.version })));
+    mkdirSync(path.join(webDir, 'icons'), { recursive: true });
+    for (const size of built.ICON_SIZES) writeFileSync(path.join(webDir, `icons/icon-${size}.png`), built.renderIcon(size));
     const iwa = await buildIwa({ webDir, outDir: iwaDir });
+    iwaOrigin = iwa.origin.endsWith('/') ? iwa.origin : `${iwa.origin}/`;
     timings.push(`build (vite + probe + signed bundle): ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
     t = Date.now();
@@ -125,6 +146,8 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
         QB_SWBN: iwa.signedBundlePath,
         QB_IWA_ORIGIN: iwa.origin.replace(/\/$/, ''),
         QB_WATCHDOG_MS: String(GUEST_TIMEOUT_MS - 30_000),
+        QB_IWA_INSTALL: INSTALL,
+        QB_IWA_HEADERS: JSON.stringify(built.IWA_HEADERS),
       },
       timeoutMs: GUEST_TIMEOUT_MS,
     });
@@ -166,6 +189,7 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
     expect(b, run && diagnose(run)).toBeTruthy();
     expect(b!.error, JSON.stringify(b)).toBeUndefined();
     expect(b!.origin).toMatch(/^isolated-app:\/\/[a-z0-9]+$/);
+    if (INSTALL === 'file') expect(`${b!.origin}/`).toBe(iwaOrigin);
     expect(b!.isolated).toBe(true);
     expect(b!.ok).toBe(true);
     expect(b!.atr).toBe(Buffer.from(PASSTHRU_ATR).toString('hex'));
@@ -177,5 +201,22 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
     const data = Buffer.from(b!.data!, 'base64');
     expect(verify('sha256', data, new X509Certificate(der).publicKey, signature)).toBe(true);
     expect(card.signatureCount).toBe(1);
+  });
+
+  it('(b) the binding response from the IWA passes the reference server verifier', async () => {
+    const b = results?.b;
+    expect(b?.bindingResponse, JSON.stringify(b)).toBeTruthy();
+    const response = b!.bindingResponse as { challenge: string; origin: string };
+    expect(response.origin).toBe(b!.origin);
+    const verdict = await verifyBinding({
+      response,
+      expectedChallenge: { challenge: response.challenge, expiresAt: Date.now() + 600_000, origin: b!.origin },
+      expectedOrigin: b!.origin,
+      trustAnchors: card.pki.trustAnchors,
+      intermediates: card.pki.intermediates,
+      expectedCardType: 'personnel',
+    });
+    expect(verdict.verified, JSON.stringify(verdict.verified ? {} : verdict)).toBe(true);
+    if (verdict.verified) expect(verdict.cardNumber).toContain(card.cardNumber);
   });
 });

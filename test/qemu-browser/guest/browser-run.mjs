@@ -44,6 +44,7 @@ const watchdog = setTimeout(() => {
 const WEB_DIR = process.env.QB_WEB_DIR;
 const SWBN = process.env.QB_SWBN;
 const IWA_ORIGIN = process.env.QB_IWA_ORIGIN;
+const INSTALL = process.env.QB_IWA_INSTALL === 'url' ? 'url' : 'file';
 const CHROMIUM = existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2' };
 
@@ -53,14 +54,16 @@ function sh(cmd, args) {
   return r.status === 0;
 }
 
-function serveStatic(root) {
+function serveStatic(root, extraHeaders = {}) {
   return createServer((req, res) => {
+    for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = path.normalize(path.join(root, p));
     if (!file.startsWith(root)) return res.writeHead(403).end();
     if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!existsSync(file)) return res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    const type = file.endsWith('.webmanifest') ? 'application/manifest+json' : (TYPES[path.extname(file)] ?? 'application/octet-stream');
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
     createReadStream(file).pipe(res);
   });
 }
@@ -89,11 +92,24 @@ async function main() {
   writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
   step('server+policy', { pageOrigin, iwaOrigin: IWA_ORIGIN });
 
+  // IWA install: 'file' = the signed bundle (--install-isolated-web-app-from-file); 'url' = the same web
+  // build through Chromium's dev-mode proxy (--install-isolated-web-app-from-url), random origin
+  let iwaOrigin = IWA_ORIGIN;
+  let devServer;
+  const installArg = [];
+  if (INSTALL === 'url') {
+    devServer = serveStatic(path.resolve(WEB_DIR), JSON.parse(process.env.QB_IWA_HEADERS ?? '{}'));
+    await new Promise((r) => devServer.listen(0, '127.0.0.1', r));
+    installArg.push(`--install-isolated-web-app-from-url=http://127.0.0.1:${devServer.address().port}`);
+    iwaOrigin = '';
+  } else {
+    installArg.push(`--install-isolated-web-app-from-file=${SWBN}`);
+  }
   const profile = mkdtempSync(path.join(process.env.TMPDIR ?? '/run', 'chr-'));
   const args = [
     '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-dev-shm-usage', '--enable-features=IsolatedWebApps,IsolatedWebAppDevMode,UnrestrictedUsb',
-    `--install-isolated-web-app-from-file=${SWBN}`,
+    ...installArg,
   ];
   const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, timeout: 150_000, args });
   ctx.setDefaultTimeout(90_000);
@@ -111,27 +127,69 @@ async function main() {
 
     // (b) the IWA: wait until it is installed (PWA.launch fails before), launch it, open the probe
     const cdp = await ctx.browser().newBrowserCDPSession();
+    if (!iwaOrigin) {
+      // the dev-mode proxy gives the app a random origin: find it, then grant the reader to it
+      const ip = await ctx.newPage();
+      for (let i = 0; i < 90 && !iwaOrigin; i++) {
+        await ip.goto('chrome://web-app-internals/').catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 1500));
+        const text = await ip.evaluate(() => document.documentElement.outerHTML + (document.body?.innerText ?? '')).catch(() => '');
+        iwaOrigin = text.match(/isolated-app:\/\/[a-z0-9]{50,}/)?.[0] ?? '';
+      }
+      await ip.close();
+      if (!iwaOrigin) throw new Error('the dev-mode IWA did not show up in chrome://web-app-internals');
+      policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
+      writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
+      step('(b) dev-mode IWA installed; policy updated', { iwaOrigin });
+      await new Promise((r) => setTimeout(r, Number(process.env.QB_POLICY_WAIT_MS ?? 12_000)));
+    }
+    results.iwaOrigin = iwaOrigin;
+    results.install = INSTALL;
+    const IWA_ORIGIN = iwaOrigin;
     const manifestId = `${IWA_ORIGIN}/`;
-    let launched = null;
+    const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`;
+    const appPage = () => ctx.pages().find((p) => p.url().startsWith(IWA_ORIGIN)) ?? null;
+    let pb = null;
     let lastErr = '';
-    const deadline = Date.now() + 150_000;
-    while (!launched && Date.now() < deadline) {
+    let known = 0; // attempts answered by an installed app that would not launch
+    const deadline = Date.now() + 170_000;
+    while (!pb && Date.now() < deadline) {
       try {
         // (with a `url` Chromium 156 answers "not in the scope of the web app": launch the start page, then navigate)
-        launched = await cdp.send('PWA.launch', { manifestId });
+        const launched = await cdp.send('PWA.launch', { manifestId });
+        step('(b) PWA.launch', launched);
+        for (let i = 0; i < 40 && !pb; i++) {
+          pb = appPage();
+          if (!pb) await new Promise((r) => setTimeout(r, 500));
+        }
       } catch (e) {
+        if (e.message !== lastErr) step('(b) PWA.launch refused', { error: e.message.slice(0, 300) });
         lastErr = e.message;
-        await new Promise((r) => setTimeout(r, 2000));
+        pb = appPage();
+        if (!pb && /Failed to launch|not in the scope/.test(e.message) && ++known >= 2) {
+          // installed but PWA.launch will not open a window (headless): open the app's URL in a tab
+          try {
+            const tab = await ctx.newPage();
+            await tab.goto(probeUrl, { timeout: 60_000 });
+            step('(b) opened in a tab', { url: tab.url() });
+            pb = tab;
+          } catch (e2) {
+            step('(b) tab refused', { error: String(e2.message).slice(0, 300) });
+          }
+        }
+        if (!pb) await new Promise((r) => setTimeout(r, 3000));
       }
     }
-    if (!launched) throw new Error(`the IWA did not install/launch within 150 s: ${lastErr}`);
-    step('(b) PWA.launch', launched);
-    let pb = null;
-    for (let i = 0; i < 60 && !pb; i++) {
-      pb = ctx.pages().find((p) => p.url().startsWith(IWA_ORIGIN)) ?? null;
-      if (!pb) await new Promise((r) => setTimeout(r, 500));
+    if (!pb) {
+      // for the diagnosis: what Chromium says about its web apps
+      const ip = await ctx.newPage();
+      await ip.goto('chrome://web-app-internals/').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 3000));
+      const text = await ip.evaluate(() => document.body?.innerText ?? '').catch((e) => String(e));
+      const at = Math.max(0, text.search(/isolat/i) - 500);
+      results.webAppInternals = text.slice(at, at + 6000);
     }
-    if (!pb) throw new Error(`no page of ${IWA_ORIGIN} after PWA.launch: ${ctx.pages().map((p) => p.url()).join(', ')}`);
+    if (!pb) throw new Error(`the IWA did not install/launch within 170 s: ${lastErr}; pages: ${ctx.pages().map((p) => p.url()).join(', ')}`);
     if (!pb.url().includes('/qemu-probe/probe.html')) await pb.goto(`${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`);
     results.b = await waitForProbe(pb, 120_000);
     results.b.url = pb.url();
@@ -140,6 +198,7 @@ async function main() {
   } finally {
     await ctx.close().catch(() => undefined);
     server.close();
+    devServer?.close();
   }
 }
 

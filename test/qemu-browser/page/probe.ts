@@ -11,6 +11,7 @@
  */
 import { CcidReader, WebCcidError, explainClaimError, toHex } from '../../../src/index.js';
 import { HcaCard } from '../../../src/hca/index.js';
+import { bindingMessage, createBindingResponse } from '../../../src/server/message.js';
 
 const QEMU_VID = 0x08e6;
 const QEMU_PID = 0x4433;
@@ -32,6 +33,8 @@ interface ProbeResult {
   certificate?: string;
   data?: string;
   signature?: string;
+  /** What <hca-bind-card> would POST to the reference server's /api/bind/verify. */
+  bindingResponse?: unknown;
 }
 
 const b64 = (u8: Uint8Array): string => btoa(String.fromCharCode(...u8));
@@ -97,10 +100,15 @@ async function run(mode: string): Promise<ProbeResult> {
       const certificate = await card.readCertificate(1);
       result.certificate = b64(certificate);
       step('readCertificate');
-      const data = new TextEncoder().encode(`webccid qemu-browser bind ${location.origin} ${Date.now()}`);
+      // the bind protocol of <hca-bind-card>: sign bindingMessage(origin, challenge, card number).
+      // The IWA CSP only lets the page reach https/wss servers, so the challenge is made here (the
+      // shape the reference server issues) and the host checks the response with its verifier.
+      const challenge = b64(crypto.getRandomValues(new Uint8Array(32))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const data = bindingMessage({ origin: location.origin, challenge, cardNumber: result.cardNumber });
       const signature = await card.sign(data);
       result.data = b64(data);
       result.signature = b64(signature);
+      result.bindingResponse = createBindingResponse({ origin: location.origin, challenge, cardNumber: result.cardNumber, certificate, signature });
       step('sign');
     }
     await connection.disconnect('unpower');
