@@ -83,6 +83,46 @@ interface GuestResults {
 /** A T=0 ATR without TA1 (QEMU's reader says T=0 only); the card answers whole APDUs. */
 const PASSTHRU_ATR = Uint8Array.from([0x3b, 0x07, ...new TextEncoder().encode('webccid')]);
 
+/**
+ * The card side of T=0 for an APDU-level card (the virtual HCA card answers whole APDUs): the ATR
+ * says T=0, so the driver sends a case 4 command as case 3 (no Le) and expects 61xx then GET
+ * RESPONSE, the way a T=0 card answers (ISO 7816-3 / 7816-4 T=0 transport of case 4). Here a
+ * case-3-shaped command goes to the card with Le=00; when data come back with 9000 the card
+ * answers 61xx and keeps them for GET RESPONSE (00 C0 00 00 xx).
+ */
+function t0CardTransport(transmit: (apdu: Uint8Array) => Uint8Array): (apdu: Uint8Array) => Uint8Array {
+  let pending: Uint8Array | undefined;
+  const sw61 = (n: number) => Uint8Array.of(0x61, Math.min(n, 256) & 0xff);
+  const withSw = (data: Uint8Array, sw: Uint8Array) => {
+    const out = new Uint8Array(data.length + 2);
+    out.set(data);
+    out.set(sw, data.length);
+    return out;
+  };
+  return (apdu) => {
+    if (pending && apdu.length === 5 && apdu[1] === 0xc0) {
+      const le = apdu[4] === 0 ? 256 : apdu[4]!;
+      const out = pending.subarray(0, le);
+      const rest = pending.subarray(out.length);
+      pending = rest.length > 0 ? rest : undefined;
+      return withSw(out, rest.length > 0 ? sw61(rest.length) : Uint8Array.of(0x90, 0x00));
+    }
+    pending = undefined;
+    if (apdu.length > 5 && apdu[4] !== 0 && apdu.length === 5 + apdu[4]!) {
+      const asked = withSw(apdu, Uint8Array.of(0x00)).subarray(0, apdu.length + 1);
+      const r = transmit(asked);
+      const sw1 = r[r.length - 2];
+      if (r.length > 2 && sw1 === 0x90 && r[r.length - 1] === 0x00) {
+        pending = r.slice(0, r.length - 2);
+        return sw61(pending.length);
+      }
+      if (sw1 !== 0x67 && sw1 !== 0x6c) return r;
+      return transmit(apdu);
+    }
+    return transmit(apdu);
+  };
+}
+
 describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, virtual HCA card over VSCard', () => {
   let buildDir = '';
   let run: GuestRunResult | undefined;
@@ -130,11 +170,12 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
     t = Date.now();
     card = await createVirtualHcaCard();
     timings.push(`virtual HCA card: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const t0 = t0CardTransport((apdu) => card.transmit(apdu));
     const passthru: PassthruCard = {
       atr: PASSTHRU_ATR,
       transmit: (apdu) => {
         apdus++;
-        return card.transmit(apdu);
+        return t0(apdu);
       },
     };
     run = await runInGuest({
@@ -192,7 +233,7 @@ describe.skipIf(SKIP)('the real route: Chromium in the QEMU guest, QEMU reader, 
     if (INSTALL === 'file') expect(`${b!.origin}/`).toBe(iwaOrigin);
     expect(b!.isolated).toBe(true);
     expect(b!.ok).toBe(true);
-    expect(b!.atr).toBe(Buffer.from(PASSTHRU_ATR).toString('hex'));
+    expect(b!.atr?.replace(/\s/g, '').toLowerCase()).toBe(Buffer.from(PASSTHRU_ATR).toString('hex'));
     expect(b!.cardNumber).toContain(card.cardNumber);
     expect(b!.pinVerified).toBe(true);
     const der = Buffer.from(b!.certificate!, 'base64');

@@ -44,6 +44,7 @@ const watchdog = setTimeout(() => {
 const WEB_DIR = process.env.QB_WEB_DIR;
 const SWBN = process.env.QB_SWBN;
 const IWA_ORIGIN = process.env.QB_IWA_ORIGIN;
+let devRequests = 0;
 const INSTALL = process.env.QB_IWA_INSTALL === 'url' ? 'url' : 'file';
 const CHROMIUM = existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2' };
@@ -57,6 +58,7 @@ function sh(cmd, args) {
 function serveStatic(root, extraHeaders = {}) {
   return createServer((req, res) => {
     for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+    if (Object.keys(extraHeaders).length) devRequests++;
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = path.normalize(path.join(root, p));
     if (!file.startsWith(root)) return res.writeHead(403).end();
@@ -66,6 +68,20 @@ function serveStatic(root, extraHeaders = {}) {
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
     createReadStream(file).pipe(res);
   });
+}
+
+/** The text of chrome://web-app-internals (its JSON lives in shadow roots). */
+function internalsText() {
+  const out = [];
+  const walk = (n) => {
+    if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.childNodes) {
+      if (c.nodeType === 3) out.push(c.textContent);
+      else walk(c);
+    }
+  };
+  walk(document.body);
+  return out.join(' ');
 }
 
 async function waitForProbe(page, timeoutMs) {
@@ -130,14 +146,14 @@ async function main() {
     if (!iwaOrigin) {
       // the dev-mode proxy gives the app a random origin: find it, then grant the reader to it
       const ip = await ctx.newPage();
-      for (let i = 0; i < 90 && !iwaOrigin; i++) {
+      for (let i = 0; i < 60 && !iwaOrigin; i++) {
         await ip.goto('chrome://web-app-internals/').catch(() => undefined);
         await new Promise((r) => setTimeout(r, 1500));
-        const text = await ip.evaluate(() => document.documentElement.outerHTML + (document.body?.innerText ?? '')).catch(() => '');
+        const text = await ip.evaluate(internalsText).catch(() => '');
         iwaOrigin = text.match(/isolated-app:\/\/[a-z0-9]{50,}/)?.[0] ?? '';
       }
       await ip.close();
-      if (!iwaOrigin) throw new Error('the dev-mode IWA did not show up in chrome://web-app-internals');
+      if (!iwaOrigin) throw new Error(`the dev-mode IWA did not show up in chrome://web-app-internals (dev server requests: ${devRequests})`);
       policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
       writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
       step('(b) dev-mode IWA installed; policy updated', { iwaOrigin });
@@ -185,7 +201,7 @@ async function main() {
       const ip = await ctx.newPage();
       await ip.goto('chrome://web-app-internals/').catch(() => undefined);
       await new Promise((r) => setTimeout(r, 3000));
-      const text = await ip.evaluate(() => document.body?.innerText ?? '').catch((e) => String(e));
+      const text = await ip.evaluate(internalsText).catch((e) => String(e));
       const at = Math.max(0, text.search(/isolat/i) - 500);
       results.webAppInternals = text.slice(at, at + 6000);
     }
