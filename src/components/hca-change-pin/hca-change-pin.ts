@@ -24,7 +24,7 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import type { FlowError } from './flow-common.js';
-import { describeInputProblem, pinHint } from './input-messages.js';
+import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
 import { checkPin } from './pin-entry.js';
 import { pinFlowStyles } from './styles.js';
 
@@ -289,14 +289,7 @@ export class HcaChangePin extends LitElement {
   // ---- rendering -------------------------------------------------------------------------------
 
   private describe(error: FlowError): ErrorDescription {
-    const own = describeInputProblem(error.code, error.field, this.flow?.rule ?? { minLength: 6, maxLength: 8 });
-    if (own) return own;
-    return describeError(error.error ?? error, {
-      inFlow: true,
-      pinpad: this.flowState.pinpad,
-      ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }),
-      ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
-    });
+    return describeFlowError(error, { rule: this.flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
   }
 
   private renderErrorArea(): TemplateResult | typeof nothing {

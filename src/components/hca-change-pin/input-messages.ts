@@ -4,7 +4,8 @@
  * anything to the card: each message says so where it helps.
  */
 import { msg, str } from '@lit/localize';
-import type { ErrorDescription } from '../shared/messages.js';
+import { describeError, type ErrorDescription } from '../shared/messages.js';
+import type { FlowError } from './flow-common.js';
 import type { PinRule } from './pin-entry.js';
 
 /** The field label a problem belongs to, for "請輸入…" style messages. */
@@ -98,4 +99,23 @@ export function pinHint(code: string | undefined, rule: PinRule): string | undef
     default:
       return undefined;
   }
+}
+
+/**
+ * What a flow component shows for `error`: its own input problems first
+ * (field-level, localised here), then the shared messages for everything the
+ * card, reader or service said.
+ */
+export function describeFlowError(
+  error: FlowError,
+  context: { rule: { minLength: number; maxLength: number } | undefined; pinpad: boolean | undefined; deploymentGuideUrl?: string | undefined },
+): ErrorDescription {
+  const own = describeInputProblem(error.code, error.field, context.rule ?? { minLength: 6, maxLength: 8 });
+  if (own) return own;
+  return describeError(error.error ?? error, {
+    inFlow: true,
+    ...(context.pinpad === undefined ? {} : { pinpad: context.pinpad }),
+    ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }),
+    ...(context.deploymentGuideUrl ? { deploymentGuideUrl: context.deploymentGuideUrl } : {}),
+  });
 }

@@ -25,7 +25,7 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { fetchPuk } from '../shared/puk-service.js';
 import type { FlowError } from '../hca-change-pin/flow-common.js';
-import { cardNumberHint, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
+import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
 import { checkPin } from '../hca-change-pin/pin-entry.js';
 import { pinFlowStyles } from '../hca-change-pin/styles.js';
 import { checkCardNumber, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
@@ -331,14 +331,7 @@ export class HcaUnlockCard extends LitElement {
   // ---- rendering -------------------------------------------------------------------------------
 
   private describe(error: FlowError): ErrorDescription {
-    const own = describeInputProblem(error.code, error.field, this.flow?.rule ?? { minLength: 6, maxLength: 8 });
-    if (own) return own;
-    return describeError(error.error ?? error, {
-      inFlow: true,
-      pinpad: this.flowState.pinpad,
-      ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }),
-      ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
-    });
+    return describeFlowError(error, { rule: this.flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
   }
 
   private renderErrorArea(): TemplateResult | typeof nothing {
