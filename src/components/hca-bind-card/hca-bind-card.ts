@@ -21,6 +21,7 @@ import { localized, msg, str } from '@lit/localize';
 import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
+import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { cardAbsentError, type CardSession, type SessionState } from '../shared/card-session.js';
 import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
@@ -119,31 +120,28 @@ export class HcaBindCard extends LitElement {
   private abort: AbortController | undefined;
   private lostCard = false;
   private offSession: (() => void) | undefined;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onActivity = (): void => this.armIdle();
+  private readonly idle = new KioskIdleController(this, {
+    busy: () => this.phase === 'working',
+    onIdle: () => this.reset(),
+    events: ['pointerdown', 'keydown'],
+  });
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.addEventListener('pointerdown', this.onActivity);
-    this.addEventListener('keydown', this.onActivity);
     this.watchSession();
-    this.armIdle();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.removeEventListener('pointerdown', this.onActivity);
-    this.removeEventListener('keydown', this.onActivity);
     this.offSession?.();
     this.offSession = undefined;
     this.abort?.abort();
-    this.clearIdle();
     this.clearPin();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session')) this.watchSession();
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.armIdle();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
   /** Back to the first step: clears the PIN, the result and the message. */
@@ -181,20 +179,6 @@ export class HcaBindCard extends LitElement {
     }
   }
 
-  private armIdle(): void {
-    this.clearIdle();
-    if (!this.kiosk || !this.isConnected || !(this.idleSeconds > 0)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.phase === 'working') this.armIdle();
-      else this.reset();
-    }, this.idleSeconds * 1000);
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
 
   private clearPin(): void {
     const input = this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]');
@@ -328,7 +312,7 @@ export class HcaBindCard extends LitElement {
       if (held) await session.release().catch(() => undefined);
       this.stage = undefined;
       if (this.abort === abort) this.abort = undefined;
-      this.armIdle();
+      this.idle.arm();
     }
   }
 

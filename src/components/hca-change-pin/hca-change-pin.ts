@@ -22,6 +22,7 @@ import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
+import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import type { FlowError } from './flow-common.js';
 import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
@@ -78,33 +79,28 @@ export class HcaChangePin extends LitElement {
   private offSession: (() => void) | undefined;
   /** The inserted card has been read (reset when it is removed). */
   private inspected = false;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onActivity = (): void => this.armIdle();
+  private readonly idle = new KioskIdleController(this, {
+    busy: () => Boolean(this.flow?.state.busy),
+    onIdle: () => this.restart(),
+    events: ['pointerdown', 'keydown', 'input'],
+  });
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.addEventListener('pointerdown', this.onActivity);
-    this.addEventListener('keydown', this.onActivity);
-    this.addEventListener('input', this.onActivity);
     this.watchSession();
-    this.armIdle();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.removeEventListener('pointerdown', this.onActivity);
-    this.removeEventListener('keydown', this.onActivity);
-    this.removeEventListener('input', this.onActivity);
     this.offSession?.();
     this.offSession = undefined;
-    this.clearIdle();
     this.flow?.restart();
     this.clearInputs();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session') || changed.has('pinpadTimeoutSeconds')) this.watchSession();
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.armIdle();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
   /** Back to the start: clears every input and message. */
@@ -186,20 +182,6 @@ export class HcaChangePin extends LitElement {
     if (s.step !== before.step || (s.error && s.error !== before.error)) void this.updateComplete.then(() => this.focusAfterChange(s));
   }
 
-  private armIdle(): void {
-    this.clearIdle();
-    if (!this.kiosk || !this.isConnected || !(this.idleSeconds > 0)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.flow?.state.busy) this.armIdle();
-      else this.restart();
-    }, this.idleSeconds * 1000);
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
 
   // ---- inputs ----------------------------------------------------------------------------------
 

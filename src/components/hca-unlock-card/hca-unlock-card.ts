@@ -23,6 +23,7 @@ import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
+import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { fetchPuk } from '../shared/puk-service.js';
 import type { FlowError } from '../hca-change-pin/flow-common.js';
 import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
@@ -85,33 +86,28 @@ export class HcaUnlockCard extends LitElement {
   private flow: UnlockFlow | undefined;
   private flowSession: CardSession | undefined;
   private offSession: (() => void) | undefined;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onActivity = (): void => this.armIdle();
+  private readonly idle = new KioskIdleController(this, {
+    busy: () => Boolean(this.flow?.state.busy),
+    onIdle: () => this.restart(),
+    events: ['pointerdown', 'keydown', 'input'],
+  });
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.addEventListener('pointerdown', this.onActivity);
-    this.addEventListener('keydown', this.onActivity);
-    this.addEventListener('input', this.onActivity);
     this.watchSession();
-    this.armIdle();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.removeEventListener('pointerdown', this.onActivity);
-    this.removeEventListener('keydown', this.onActivity);
-    this.removeEventListener('input', this.onActivity);
     this.offSession?.();
     this.offSession = undefined;
-    this.clearIdle();
     this.flow?.restart();
     this.clearInputs(ALL_INPUTS);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('session') || changed.has('pinpadTimeoutSeconds')) this.watchSession();
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.armIdle();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
   /** Back to step 1: clears every input, the PUK and the message. */
@@ -199,20 +195,6 @@ export class HcaUnlockCard extends LitElement {
     }
   }
 
-  private armIdle(): void {
-    this.clearIdle();
-    if (!this.kiosk || !this.isConnected || !(this.idleSeconds > 0)) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.flow?.state.busy) this.armIdle();
-      else this.restart();
-    }, this.idleSeconds * 1000);
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
 
   // ---- inputs ----------------------------------------------------------------------------------
 
