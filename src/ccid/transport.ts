@@ -148,10 +148,16 @@ export class CcidTransport {
       throw new CcidError('ccid/slot-busy', `Slot ${command.bSlot} already has a command in flight.`);
     }
     const answer = this.waitFor(command, options);
+    // The answer can fail (an unplug seen on bulk-in or interrupt-in, a stall)
+    // while the write is still pending: observe it now so that the failure is
+    // never an unhandled rejection; it is awaited below.
+    answer.catch(() => undefined);
     try {
       await this.write(frame);
     } catch (e) {
-      this.waiters.get(command.bSlot)?.fail(mapUsbError(e, 'bulk-out transfer'));
+      const error = mapUsbError(e, 'bulk-out transfer');
+      this.waiters.get(command.bSlot)?.fail(error);
+      if (error.code === 'transport/disconnected') this.markDead(error);
     }
     const response = await answer;
     if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {

@@ -10,6 +10,7 @@
  */
 import type { CcidCommandName } from '../ccid/messages.js';
 import type { VirtualCard } from './card.js';
+import type { UnplugStep } from './usb-device.js';
 
 /** Faults about the card's wire: without a `command` filter they wait for an XfrBlock. */
 const CARD_FAULTS: ReadonlySet<string> = new Set(['wtx', 'card-mute', 'corrupt-block']);
@@ -36,8 +37,8 @@ export type VirtualFaultSpec =
   | { kind: 'card-removal' }
   /** A card is put in before the command runs (`card`, default the slot's last card): NotifySlotChange. */
   | { kind: 'card-insertion'; card?: VirtualCard }
-  /** The reader is unplugged when the command arrives: pending and later transfers reject NotFoundError, the backend fires 'disconnect'. */
-  | { kind: 'unplug' }
+  /** The reader is unplugged when the command arrives: pending and later transfers reject NotFoundError, the backend fires 'disconnect' (in `order`, one step per task, when given: see `VirtualUsbDevice.unplug`). */
+  | { kind: 'unplug'; order?: UnplugStep[] }
   /** Bulk-IN halts when the answer is ready ('in', default): reads answer 'stall' until clearHalt('in'), then the answer comes (unless `dropAnswer`). 'out': the OUT endpoint halts at once: the next transferOut answers 'stall' and is not processed. */
   | { kind: 'stall'; endpoint?: 'in' | 'out'; dropAnswer?: boolean }
   /** An extra answer with an old bSeq (the previous answer again, or a SlotStatus with bSeq - 1) comes before the real one. */

@@ -22,6 +22,8 @@ export type {
   UsbTrafficStats,
   ControlInAnswer,
   ConnectionListener,
+  UnplugStep,
+  UnplugOptions,
 } from './usb-device.js';
 export { createUsbError, USB_ERROR_MESSAGES } from './usb-errors.js';
 export type { UsbErrorName } from './usb-errors.js';

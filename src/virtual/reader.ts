@@ -648,8 +648,9 @@ export class VirtualReader extends VirtualUsbDevice {
     const has = <K extends VirtualFault['kind']>(kind: K): Extract<VirtualFault, { kind: K }> | undefined =>
       faults.find((f): f is Extract<VirtualFault, { kind: K }> => f.kind === kind);
 
-    if (has('unplug')) {
-      this.unplug();
+    const unplug = has('unplug');
+    if (unplug) {
+      this.unplug(unplug.order ? { order: unplug.order } : {});
       return;
     }
     if (has('card-removal')) this.removeCard(slot.index);

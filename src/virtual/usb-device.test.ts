@@ -162,6 +162,25 @@ describe('USBDevice state rules (Chromium behaviour)', () => {
     const r = await s2.command({ name: 'GetSlotStatus', bSlot: 0 });
     expect(r.bStatus).toBe(0x01);
   });
+
+  it('unplug with an order: each step fails its pending transfers in a task of its own, the event where named', async () => {
+    const reader = createVirtualReader({ card: createHcaLikeCard(), initialNotification: false, latencyMs: 50, timeScale: 1 });
+    const usb = new VirtualUsb({ devices: [reader] });
+    const s = await RawCcidSession.open(reader);
+    const seen: string[] = [];
+    const note = (what: string, p: Promise<unknown>) =>
+      p.then(
+        () => seen.push(`${what} ok`),
+        (e: Error) => seen.push(`${what} ${e.name}`),
+      );
+    usb.addEventListener('disconnect', () => seen.push('event'));
+    const all = Promise.all([note('bulk-in', s.receive()), note('interrupt', s.interrupt()), note('bulk-out', s.send(slotStatus(1)))]);
+    reader.unplug({ order: [{ direction: 'out' }, 'disconnect-event', { direction: 'in', endpointNumber: 3 }] });
+    expect(seen).toEqual([]); // nothing inside unplug() itself
+    await rejectsWith(s.send(slotStatus(2)), 'NotFoundError'); // later calls fail at once
+    await all;
+    expect(seen).toEqual(['bulk-out NotFoundError', 'event', 'interrupt NotFoundError', 'bulk-in NotFoundError']);
+  });
 });
 
 describe('VirtualUsb backend', () => {

@@ -190,6 +190,24 @@ function outResult(status: USBTransferStatus, bytesWritten: number): USBOutTrans
   return { status, bytesWritten } as USBOutTransferResult;
 }
 
+/**
+ * One step of a staggered unplug (see `VirtualUsbDevice.unplug`): the transfers pending on an
+ * endpoint (`in` / `out` with its number, every endpoint of that direction without one), the
+ * pending control transfers, or the backend's `disconnect` event.
+ */
+export type UnplugStep = { direction: USBDirection; endpointNumber?: number } | 'control' | 'disconnect-event';
+
+/** How an unplug is seen by the host (see `VirtualUsbDevice.unplug`). */
+export interface UnplugOptions {
+  /**
+   * Report the unplug in this order, each step in its own task (a `setTimeout(0)` after the
+   * previous one), as a real host controller completes transfers one callback at a time.
+   * Pending transfers no step names fail in a last step, then the `disconnect` event comes if
+   * no step named it. Without `order`, everything fails at once inside `unplug()`.
+   */
+  order?: UnplugStep[];
+}
+
 /** Listener for plug / unplug of one device (the backend uses it). */
 export type ConnectionListener = (event: 'connect' | 'disconnect', device: VirtualUsbDevice) => void;
 
@@ -229,7 +247,8 @@ export abstract class VirtualUsbDevice {
   private readonly claimedInterfaces = new Set<number>();
   private readonly inEndpoints = new Map<number, InEndpointState>();
   private readonly haltedOut = new Set<number>();
-  private readonly pendingRejects = new Set<(e: unknown) => void>();
+  /** Rejects of tracked transfers in progress, with what they are (`in 2`, `out 1`, `control`). */
+  private readonly pendingRejects = new Map<(e: unknown) => void, string>();
   private readonly connectionListeners = new Set<ConnectionListener>();
   private readonly failNext: Array<{ direction: USBDirection | 'control'; endpointNumber?: number }> = [];
 
@@ -325,20 +344,51 @@ export abstract class VirtualUsbDevice {
     return this.connected;
   }
 
-  /** Unplugs the device: pending and later calls reject `NotFoundError`; listeners hear 'disconnect'. */
-  unplug(): void {
+  /**
+   * Unplugs the device: later calls reject `NotFoundError` at once; transfers pending at the
+   * unplug reject `NotFoundError` too, and listeners hear 'disconnect': all inside this call, or
+   * one step per task in `options.order` (e.g. bulk-out before bulk-in, the event first).
+   */
+  unplug(options: UnplugOptions = {}): void {
     if (!this.connected) return;
     this.connected = false;
     this.isOpened = false;
     this.claimedInterfaces.clear();
-    const error = createUsbError('NotFoundError', MSG.deviceUnavailable);
-    for (const ep of this.inEndpoints.values()) {
-      for (const w of ep.waiters.splice(0)) w.reject(error);
-    }
-    for (const reject of [...this.pendingRejects]) reject(error);
-    this.pendingRejects.clear();
     this.handleUnplug();
-    for (const l of [...this.connectionListeners]) l('disconnect', this);
+    const error = createUsbError('NotFoundError', MSG.deviceUnavailable);
+    const steps: UnplugStep[] = [...(options.order ?? []), { direction: 'in' }, { direction: 'out' }, 'control'];
+    if (!steps.includes('disconnect-event')) steps.push('disconnect-event');
+    const run = (step: UnplugStep): void => {
+      if (step === 'disconnect-event') {
+        for (const l of [...this.connectionListeners]) l('disconnect', this);
+        return;
+      }
+      const matches = (key: string): boolean => {
+        if (step === 'control') return key === 'control';
+        const [direction, n] = key.split(' ');
+        return direction === step.direction && (step.endpointNumber === undefined || Number(n) === step.endpointNumber);
+      };
+      for (const [n, ep] of this.inEndpoints) {
+        if (matches(`in ${n}`)) for (const w of ep.waiters.splice(0)) w.reject(error);
+      }
+      for (const [reject, key] of [...this.pendingRejects]) {
+        if (!matches(key)) continue;
+        this.pendingRejects.delete(reject);
+        reject(error);
+      }
+    };
+    if (!options.order) {
+      for (const step of steps) run(step);
+      return;
+    }
+    const next = (i: number): void => {
+      if (i >= steps.length) return;
+      setTimeout(() => {
+        run(steps[i]!);
+        next(i + 1);
+      }, 0);
+    };
+    next(0);
   }
 
   /** Plugs the device in again (fresh state: closed, first configuration active); listeners hear 'connect'. */
@@ -448,7 +498,7 @@ export abstract class VirtualUsbDevice {
   async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
     this.ensureControl(setup);
     this.usbStats.controlTransfers++;
-    await this.tracked(this.usbDelay());
+    await this.tracked(this.usbDelay(), 'control');
     this.ensureConnected();
     this.consumeFailure('control');
     const answer = this.handleControlIn(setup, length);
@@ -462,7 +512,7 @@ export abstract class VirtualUsbDevice {
     this.ensureControl(setup);
     const bytes = toBytes(data);
     this.usbStats.controlTransfers++;
-    await this.tracked(this.usbDelay());
+    await this.tracked(this.usbDelay(), 'control');
     this.ensureConnected();
     this.consumeFailure('control');
     const status = this.handleControlOut(setup, bytes);
@@ -473,7 +523,7 @@ export abstract class VirtualUsbDevice {
 
   async clearHalt(direction: USBDirection, endpointNumber: number): Promise<void> {
     this.ensureEndpoint(direction, endpointNumber);
-    await this.tracked(this.usbDelay());
+    await this.tracked(this.usbDelay(), 'control');
     this.ensureConnected();
     if (direction === 'out') this.haltedOut.delete(endpointNumber);
     else {
@@ -491,7 +541,7 @@ export abstract class VirtualUsbDevice {
     this.ensureEndpoint('out', endpointNumber);
     const bytes = toBytes(data);
     this.usbStats.transfersOut++;
-    await this.tracked(this.usbDelay());
+    await this.tracked(this.usbDelay(), `out ${endpointNumber}`);
     this.ensureConnected();
     this.consumeFailure('out', endpointNumber);
     if (this.haltedOut.has(endpointNumber)) return outResult('stall', 0);
@@ -508,7 +558,7 @@ export abstract class VirtualUsbDevice {
       ep.waiters.push({ length, resolve, reject });
       this.serviceIn(ep);
     });
-    await this.tracked(this.usbDelay());
+    await this.tracked(this.usbDelay(), `in ${endpointNumber}`);
     this.ensureConnected();
     this.consumeFailure('in', endpointNumber);
     this.usbStats.bytesIn += result.data?.byteLength ?? 0;
@@ -531,9 +581,9 @@ export abstract class VirtualUsbDevice {
   }
 
   /** Makes a delay rejectable by an unplug. */
-  private tracked(p: Promise<void>): Promise<void> {
+  private tracked(p: Promise<void>, key: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pendingRejects.add(reject);
+      this.pendingRejects.set(reject, key);
       p.then(
         () => {
           this.pendingRejects.delete(reject);
