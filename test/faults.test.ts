@@ -173,6 +173,50 @@ describe('cancellation', () => {
   });
 });
 
+describe('a queued call and its AbortSignal', () => {
+  /** True when `needle` occurs in `frame`. */
+  const contains = (frame: Uint8Array, needle: Uint8Array) =>
+    frame.some((_, i) => needle.every((b, j) => frame[i + j] === b));
+
+  it.each(PRESETS)('%s: a transmit queued behind a mute exchange rejects "aborted" at once and never reaches the reader', async (preset) => {
+    const s = await openStack({ preset, card: createHcaLikeCard() }, DRIVER);
+    open.push(s);
+    const c = await s.reader.connect(0);
+    s.device.injectFault({ kind: 'mute' });
+    const first = c.transmit(SELECT_HCA).catch((e: unknown) => e);
+    // A READ BINARY with an offset used nowhere else, to find it in the trace.
+    const queuedApdu = Uint8Array.of(0x00, 0xb0, 0x5a, 0xa5, 0x04);
+    const controller = new AbortController();
+    const queued = c.transmit(queuedApdu, { signal: controller.signal });
+    const settled = queued.then(
+      () => performance.now(),
+      () => performance.now(),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(queued).rejects.toMatchObject({ code: 'aborted' });
+    expect((await settled) - abortedAt).toBeLessThan(50);
+    await first; // the mute exchange ends on its own timeout
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.sent.some((f) => contains(f, queuedApdu))).toBe(false);
+    // The slot is not left behind: the next call works.
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it('an already aborted signal: transmit, status and connect reject at once without sending anything', async () => {
+    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard() }, DRIVER);
+    open.push(s);
+    const c = await s.reader.connect(0);
+    const before = s.sent.length;
+    const signal = AbortSignal.abort();
+    await expect(c.transmit(SELECT_HCA, { signal })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(s.reader.status(0, { signal })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(s.reader.connect(0, { signal })).rejects.toMatchObject({ code: 'aborted' });
+    expect(s.sent.length).toBe(before);
+  });
+});
+
 describe('claim refusals are explained', () => {
   it('Chrome protected class -> transport/protected-class', async () => {
     await expect(openStack({ preset: 'castles-ezccid', claimRefusal: 'protected-class' })).rejects.toMatchObject({

@@ -117,7 +117,7 @@ export class CcidConnection implements CardChannel {
       const c = new CcidConnection(reader, slot, lock, atr, protocol, link);
       if (reader.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(signal);
       return c;
-    });
+    }, options.signal);
   }
 
   /** The exchange level the reader works at. */
@@ -133,7 +133,7 @@ export class CcidConnection implements CardChannel {
   /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
   transmit(apdu: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
     if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.transmitLocked(apdu, options));
+    return this.lock.run(() => this.transmitLocked(apdu, options), options.signal);
   }
 
   /**
@@ -151,7 +151,7 @@ export class CcidConnection implements CardChannel {
       this.checkUsable();
       const r = await this.command({ name: 'Escape', bSlot: this.slot, abData: data }, 0, options.signal);
       return r.abData.slice();
-    });
+    }, options.signal);
   }
 
   /** The reader's pinpad (bPINSupport), or undefined when it has none. */
@@ -170,7 +170,7 @@ export class CcidConnection implements CardChannel {
    */
   verifyPinSecure(request: SecurePinVerifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
     if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'verify', request }, options.signal));
+    return this.lock.run(() => this.secureLocked({ kind: 'verify', request }, options.signal), options.signal);
   }
 
   /**
@@ -181,7 +181,7 @@ export class CcidConnection implements CardChannel {
    */
   modifyPinSecure(request: SecurePinModifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
     if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'modify', request }, options.signal));
+    return this.lock.run(() => this.secureLocked({ kind: 'modify', request }, options.signal), options.signal);
   }
 
   /** The slot's state as the reader reports it now. */
@@ -201,7 +201,7 @@ export class CcidConnection implements CardChannel {
       if (disposition === 'leave' || this.removed || this.reader.isClosed) return;
       await this.reader.command({ name: 'IccPowerOff', bSlot: this.slot }, this.opts(0, options.signal));
       if (disposition === 'reset') await powerOn(this.reader, this.slot, options.signal);
-    });
+    }, options.signal);
   }
 
   /** @internal The reader replaced, closed or lost this connection. */

@@ -245,7 +245,7 @@ export class CcidReader extends EventTarget {
       const icc = iccStatus(r.bStatus);
       this.present[slot] = icc !== ICC_STATUS_ABSENT;
       return { slot, state: icc === ICC_STATUS_ABSENT ? 'absent' : icc === ICC_STATUS_ACTIVE ? 'active' : 'present' };
-    });
+    }, options.signal);
   }
 
   /**
