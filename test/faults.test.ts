@@ -173,6 +173,53 @@ describe('cancellation', () => {
   });
 });
 
+describe('a lost ABORT (CCID 1.10 §5.3.1)', () => {
+  // A real reader keeps a slot busy (CMD_SLOT_BUSY) until it gets the ABORT
+  // class request and PC_to_RDR_Abort with the same bSeq; the virtual reader's
+  // 'mute' fault does the same.
+  it.each(PRESETS)('%s: every ABORT request of a sequence fails: the next exchange repeats the sequence and works', async (preset) => {
+    const s = await connected(preset);
+    s.device.injectFault({ kind: 'mute' });
+    s.device.injectFault({ kind: 'transfer-error', direction: 'control', times: 3 });
+    await s.connection.transmit(SELECT_HCA).catch(() => undefined); // may fail (typed) or recover: the card never saw it
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(s.reader.transport.stats.aborts).toBeGreaterThanOrEqual(2);
+    const again = await s.reader.connect(0);
+    expect(sw(await again.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it.each(PRESETS)('%s: one failed ABORT request is tried again within the sequence', async (preset) => {
+    const s = await connected(preset);
+    s.device.injectFault({ kind: 'mute' });
+    s.device.injectFault({ kind: 'transfer-error', direction: 'control' });
+    await s.connection.transmit(SELECT_HCA).catch(() => undefined);
+    expect(s.reader.transport.stats.abortControlFailures).toBe(1);
+    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  it.each(PRESETS)('%s: a slot left busy by an earlier session: close() and CcidReader.open, then connect works', async (preset) => {
+    const s = await connected(preset);
+    s.device.injectFault({ kind: 'mute' });
+    // Every control transfer fails while this reader object lives: its aborts never reach the reader.
+    s.device.injectFault({ kind: 'transfer-error', direction: 'control', times: 1000 });
+    await s.connection.transmit(SELECT_HCA).catch(() => undefined);
+    await expect(s.connection.transmit(SELECT_HCA)).rejects.toBeInstanceOf(WebCcidError);
+    await s.reader.close();
+    open = open.filter((x) => x !== s);
+    s.device.clearFaults();
+    const { CcidReader } = await import('../src/ccid/reader.js');
+    const reader = await CcidReader.open(s.device, { backend: s.usb, ...DRIVER });
+    try {
+      const c = await reader.connect(0);
+      expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+      expect(reader.transport.stats.aborts).toBe(1);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 describe('a queued call and its AbortSignal', () => {
   /** True when `needle` occurs in `frame`. */
   const contains = (frame: Uint8Array, needle: Uint8Array) =>

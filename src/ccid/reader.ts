@@ -34,7 +34,7 @@ export interface CcidReaderOptions {
   backend?: UsbBackendLike;
   /** Extra time allowed for every command on top of the protocol timing (USB and reader firmware), ms. Default 300. */
   usbSlackMs?: number;
-  /** Multiplies every protocol-derived timeout (slow readers). Default 1. */
+  /** Multiplies every protocol-derived timeout and the 2 s allowed for an ABORT sequence (slow readers). Default 1. */
   timeoutFactor?: number;
   /** Watch interrupt-in for slot changes (default true). */
   watchInterrupt?: boolean;
@@ -142,6 +142,7 @@ export class CcidReader extends EventTarget {
       wMaxPacketSizeIn: info.bulkIn.wMaxPacketSize,
       dwMaxCCIDMessageLength: descriptor.dwMaxCCIDMessageLength,
       bMaxCCIDBusySlots: Math.max(1, descriptor.bMaxCCIDBusySlots),
+      abortTimeoutMs: Math.ceil(2000 * this.timeoutFactor),
       onDisconnect: (error) => this.reportDisconnect(error),
       ...(options.trace ? { trace: options.trace } : {}),
       quirks,

@@ -15,13 +15,19 @@
  *   multiplied by bError when non-zero.
  * - On timeout or cancellation the command is aborted the CCID way (the ABORT
  *   class request, then PC_to_RDR_Abort with the same bSlot and bSeq), so the
- *   reader is ready for the next command.
+ *   reader is ready for the next command. A failed ABORT request is tried
+ *   again (3 tries). A reader keeps the slot busy until it has both halves, so
+ *   when a slot answers CMD_SLOT_BUSY and no exchange went through on it since
+ *   the last abort (or since this transport was opened: an earlier session may
+ *   have left it busy), the sequence is repeated and the command sent again
+ *   once.
  * - At most bMaxCCIDBusySlots commands are in flight at once; callers keep
  *   one command per slot (see CcidReader).
  */
 import { bytesOf } from '../bytes.js';
 import { AbortError, CcidError, TransportError, WebCcidError } from '../errors.js';
 import {
+  CCID_ERROR,
   CCID_HEADER_LENGTH,
   CCID_REQUEST_ABORT,
   COMMAND_STATUS_FAILED,
@@ -60,6 +66,8 @@ export interface TransportOptions {
   maxStaleFrames?: number;
   /** Time allowed for the ABORT sequence after a timeout (default 2000 ms). */
   abortTimeoutMs?: number;
+  /** Tries of the ABORT class request in one abort sequence (default 3). */
+  abortControlTries?: number;
   /** Called once when a transfer says the device is gone. */
   onDisconnect?: (error: TransportError) => void;
   /** Wire-level trace hook (frames as sent and received). */
@@ -90,6 +98,10 @@ export function mapUsbError(e: unknown, what: string): WebCcidError {
   return new TransportError('transport/failed', `USB ${what} failed: ${message}`, { cause: e });
 }
 
+function isSlotBusy(r: CcidResponse): boolean {
+  return commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && r.bError === CCID_ERROR.CMD_SLOT_BUSY;
+}
+
 export class CcidTransport {
   readonly readLength: number;
   private seq = 0;
@@ -103,14 +115,28 @@ export class CcidTransport {
   private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
   private readonly quirks: ReaderQuirks;
   /** Counters for diagnostics and benchmarks. */
-  readonly stats = { transfersOut: 0, transfersIn: 0, staleFrames: 0, timeExtensions: 0, zeroLengthReads: 0, aborts: 0 };
+  readonly stats = {
+    transfersOut: 0,
+    transfersIn: 0,
+    staleFrames: 0,
+    timeExtensions: 0,
+    zeroLengthReads: 0,
+    aborts: 0,
+    abortControlFailures: 0,
+  };
+  /**
+   * Slots known not to be left busy: an exchange went through since this
+   * transport opened or since the last ABORT sequence on the slot. A busy
+   * answer on any other slot is taken for a leftover and aborted.
+   */
+  private readonly settled = new Set<number>();
 
   constructor(
     private readonly device: UsbDeviceLike,
     options: TransportOptions,
   ) {
     const { quirks, ...rest } = options;
-    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, ...rest };
+    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, abortControlTries: 3, ...rest };
     this.quirks = quirks ?? {};
     const packet = Math.max(8, options.wMaxPacketSizeIn);
     this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
@@ -132,6 +158,25 @@ export class CcidTransport {
   }
 
   private async exchangeUnlocked(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    let response = await this.sendOnce(request, options);
+    const slot = request.bSlot;
+    if (isSlotBusy(response) && !this.settled.has(slot)) {
+      // A slot answering busy after an ABORT sequence that did not complete
+      // (or left busy by whoever had the reader before this transport): the
+      // reader still runs, or waits for the other half of, an abort. Repeat
+      // the sequence (CCID 1.10 §5.3.1), then send the command once more.
+      this.startAbort(slot);
+      response = await this.sendOnce(request, options);
+    }
+    if (!isSlotBusy(response)) this.settled.add(slot);
+    if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
+      throw slotErrorFrom(response.bStatus, response.bError);
+    }
+    return response;
+  }
+
+  /** One command on the wire and its answer, failed or not. */
+  private async sendOnce(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
     await this.aborting.get(request.bSlot);
     if (this.dead) throw this.dead;
     if (options.signal?.aborted) throw new AbortError();
@@ -159,11 +204,7 @@ export class CcidTransport {
       this.waiters.get(command.bSlot)?.fail(error);
       if (error.code === 'transport/disconnected') this.markDead(error);
     }
-    const response = await answer;
-    if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
-      throw slotErrorFrom(response.bStatus, response.bError);
-    }
-    return response;
+    return answer;
   }
 
   /** Registers a waiter for `command`'s answer and keeps the bulk-in pump going. */
@@ -341,23 +382,40 @@ export class CcidTransport {
 
   /**
    * CCID 1.10 §5.3.1: the ABORT class request and PC_to_RDR_Abort, with the
-   * same bSlot and bSeq. Best effort: failures are swallowed (the next command
-   * will report what is wrong), but a disconnect is noticed.
+   * same bSlot and bSeq; the reader answers the Abort once it has both. The
+   * class request is tried up to `abortControlTries` times (a failed control
+   * transfer is usually a passing USB error); PC_to_RDR_Abort is sent even
+   * when every try failed, since a reader that did get the request needs it.
+   * Failures are not thrown (the next command reports what is wrong) but are
+   * remembered: until an exchange on the slot goes through, a busy answer
+   * makes the next command repeat the whole sequence first. A disconnect is
+   * noticed.
    */
   private async abort(slot: number): Promise<void> {
     if (this.dead) return;
     this.stats.aborts++;
+    this.settled.delete(slot);
     const seq = this.nextSeq();
     try {
-      await this.device.controlTransferOut({
-        requestType: 'class',
-        recipient: 'interface',
-        request: CCID_REQUEST_ABORT,
-        value: (seq << 8) | slot,
-        index: this.opts.interfaceNumber,
-      });
+      for (let tries = 1; ; tries++) {
+        try {
+          const r = await this.device.controlTransferOut({
+            requestType: 'class',
+            recipient: 'interface',
+            request: CCID_REQUEST_ABORT,
+            value: (seq << 8) | slot,
+            index: this.opts.interfaceNumber,
+          });
+          if (r.status === 'ok') break;
+        } catch (e) {
+          const error = mapUsbError(e, 'abort');
+          if (error.code === 'transport/disconnected' || error.code === 'transport/closed') throw e;
+        }
+        this.stats.abortControlFailures++;
+        if (tries >= this.opts.abortControlTries) break;
+      }
       const command: CcidCommand = { name: 'Abort', bSlot: slot, bSeq: seq };
-      const answer = this.waitFor(command, { timeoutMs: this.opts.abortTimeoutMs }).catch(() => undefined);
+      const answer = this.waitFor(command, { timeoutMs: this.opts.abortTimeoutMs, allowFailure: true }).catch(() => undefined);
       await this.write(encodeCommand(command));
       await answer;
     } catch (e) {

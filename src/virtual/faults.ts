@@ -55,7 +55,7 @@ export type VirtualFaultSpec =
   | { kind: 'card-mute' }
   /** T=1: one byte of the card's next block is XORed with `mask` (default the last byte, EDC): the host must ask again with an R-block. */
   | { kind: 'corrupt-block'; index?: number; mask?: number }
-  /** The next transfer in that direction rejects NetworkError (a failed transfer). */
+  /** The next transfer in that direction rejects NetworkError (a failed transfer); the next `times` transfers with `times`. */
   | { kind: 'transfer-error'; direction?: 'in' | 'out' | 'control' };
 
 /** A fault to inject: what and when. */

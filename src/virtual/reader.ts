@@ -501,8 +501,10 @@ export class VirtualReader extends VirtualUsbDevice {
   injectFault(fault: VirtualFault): FaultHandle {
     if (fault.kind === 'transfer-error') {
       const dir = fault.direction ?? 'in';
-      this.failNextTransfer(dir, dir === 'in' ? VIRTUAL_READER_ENDPOINTS.bulkIn : dir === 'out' ? VIRTUAL_READER_ENDPOINTS.bulkOut : undefined);
-      return { fault, fired: 1, active: false, remove() {} };
+      const endpoint = dir === 'in' ? VIRTUAL_READER_ENDPOINTS.bulkIn : dir === 'out' ? VIRTUAL_READER_ENDPOINTS.bulkOut : undefined;
+      const times = fault.times ?? 1;
+      for (let i = 0; i < times; i++) this.failNextTransfer(dir, endpoint);
+      return { fault, fired: times, active: false, remove() {} };
     }
     if (fault.kind === 'stall' && fault.endpoint === 'out') {
       this.haltEndpoint('out', VIRTUAL_READER_ENDPOINTS.bulkOut);
@@ -511,9 +513,10 @@ export class VirtualReader extends VirtualUsbDevice {
     return this.faults.add(fault);
   }
 
-  /** Removes every pending fault. */
+  /** Removes every pending fault (and transfer failures not yet used). */
   clearFaults(): void {
     this.faults.clear();
+    this.clearTransferFailures();
   }
 
   /** Puts a card in a slot now (NotifySlotChange). */

@@ -337,6 +337,11 @@ export abstract class VirtualUsbDevice {
     this.failNext.push(endpointNumber === undefined ? { direction } : { direction, endpointNumber });
   }
 
+  /** Forgets the failures `failNextTransfer` queued and no transfer used yet. */
+  clearTransferFailures(): void {
+    this.failNext.length = 0;
+  }
+
   // ---- plug / unplug ---------------------------------------------------------
 
   /** True while plugged in. */
