@@ -173,6 +173,41 @@ describe('cancellation', () => {
   });
 });
 
+describe('a T=1 card that never ends the exchange (TPDU reader, instant device)', () => {
+  const floods: Array<[string, VirtualFault, number, boolean]> = [
+    // 8 empty chained I-blocks in a row are tolerated, the 9th ends it.
+    ['empty I-blocks with M = 1 answering every R-block', { kind: 'endless-chain' }, 12, false],
+    // HCA-like ATR: BWI 4 at 4 MHz, BWT about 1.43 s; 300 s of S(WTX) time is about 210 blocks.
+    // Long enough a run of exchanges that the event loop must get turns in between.
+    ['S(WTX) answering every block', { kind: 'wtx-flood', multiplier: 1 }, 260, true],
+  ];
+  it.each(floods)('%s: protocol/t1-endless-exchange soon, a reconnect works', async (_name, fault, maxBlocks, long) => {
+    const s = await connected('castles-ezccid');
+    s.device.injectFault(fault);
+    const sentBefore = s.sent.length;
+    let timerRanAt: number | undefined;
+    setTimeout(() => (timerRanAt = performance.now()), 0);
+    const started = performance.now();
+    const error = await s.connection.transmit(SELECT_HCA).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const endedAt = performance.now();
+    expect(error).toBeInstanceOf(WebCcidError);
+    expect((error as WebCcidError).code).toBe('protocol/t1-endless-exchange');
+    expect(endedAt - started).toBeLessThan(2000);
+    expect(s.sent.length - sentBefore).toBeLessThanOrEqual(maxBlocks);
+    // The event loop was not starved: the timer ran while the card was flooding.
+    if (long) {
+      expect(timerRanAt).toBeDefined();
+      expect(timerRanAt!).toBeLessThan(endedAt);
+    }
+    // The card stays adversarial until powered off; a new connection powers it again.
+    const again = await s.reader.connect(0);
+    expect(sw(await again.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+});
+
 describe('a lost ABORT (CCID 1.10 §5.3.1)', () => {
   // A real reader keeps a slot busy (CMD_SLOT_BUSY) until it gets the ABORT
   // class request and PC_to_RDR_Abort with the same bSeq; the virtual reader's

@@ -74,6 +74,12 @@ export interface CardTransaction {
 }
 
 const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4 KB a step)
+/**
+ * Waiting time a T=1 card may ask for by S(WTX) in one exchange. No standard
+ * bounds it; 5 minutes is far beyond any on-card operation (an RSA-2048 key
+ * generation takes well under 2 minutes) and ends a card that asks forever.
+ */
+const MAX_WTX_SECONDS = 300;
 
 export class CcidConnection implements CardChannel {
   private valid = true;
@@ -350,7 +356,12 @@ export class CcidConnection implements CardChannel {
 
   private async setUpT1(signal: AbortSignal | undefined): Promise<void> {
     const d = this.reader.descriptor;
-    this.t1 = new T1Host({ ifsc: this.atr.ifsc ?? 32, ifsd: 32, edc: this.atr.edc ?? 'lrc' });
+    this.t1 = new T1Host({
+      ifsc: this.atr.ifsc ?? 32,
+      ifsd: 32,
+      edc: this.atr.edc ?? 'lrc',
+      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / this.bwt())),
+    });
     const wanted = Math.min(254, d.dwMaxIFSD || 254);
     if (!d.features.autoIfsd && wanted !== 32) {
       try {

@@ -98,6 +98,15 @@ export function mapUsbError(e: unknown, what: string): WebCcidError {
   return new TransportError('transport/failed', `USB ${what} failed: ${message}`, { cause: e });
 }
 
+/** Exchanges between two turns given to the event loop (see `exchange`). */
+const YIELD_EVERY = 16;
+
+/** Resolves in a later task (setImmediate where it exists, else setTimeout 0), after pending timers and I/O. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
 function isSlotBusy(r: CcidResponse): boolean {
   return commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && r.bError === CCID_ERROR.CMD_SLOT_BUSY;
 }
@@ -130,6 +139,7 @@ export class CcidTransport {
    * answer on any other slot is taken for a leftover and aborted.
    */
   private readonly settled = new Set<number>();
+  private exchangesSinceYield = 0;
 
   constructor(
     private readonly device: UsbDeviceLike,
@@ -149,6 +159,13 @@ export class CcidTransport {
 
   /** Sends one command and returns its answer. */
   async exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    // A device that answers at once (a virtual one, a card flooding blocks)
+    // would let a loop of exchanges run on promise jobs alone and starve
+    // timers and events: give the event loop a turn now and then.
+    if (++this.exchangesSinceYield >= YIELD_EVERY) {
+      this.exchangesSinceYield = 0;
+      await yieldToEventLoop();
+    }
     await this.acquire(options.signal);
     try {
       return await this.exchangeUnlocked(request, options);

@@ -60,6 +60,7 @@ export class T1Card {
   private pending: (CardRequest & { bytes: Uint8Array }) | undefined;
   private queue: CardRequest[] = [];
   private faults: Array<{ kind: 'skip' } | { kind: 'corrupt'; index?: number; mask?: number }> = [];
+  private flood: { kind: 'empty-chain' } | { kind: 'wtx'; multiplier: number } | undefined;
   private _commands = 0;
 
   constructor(opts: T1CardOptions) {
@@ -111,11 +112,30 @@ export class T1Card {
     this.faults.push({ kind: 'corrupt', ...opts });
   }
 
+  /**
+   * An adversarial card, until `reset()`: the response to every complete
+   * command is an empty I-block with M = 1 (the right N(S)), and every
+   * R-block is answered with the next one: a chain that never ends.
+   */
+  floodEmptyChain(): void {
+    this.flood = { kind: 'empty-chain' };
+  }
+
+  /**
+   * An adversarial card, until `reset()`: every block but S(RESYNCH) and
+   * S(ABORT) requests is answered with S(WTX request) with `multiplier`.
+   */
+  floodWtx(multiplier = 1): void {
+    checkByteValue('WTX multiplier', multiplier, 1, 255);
+    this.flood = { kind: 'wtx', multiplier };
+  }
+
   /** Back to the state after the ATR (sequence numbers 0, IFS values from the options, no fault). */
   reset(): void {
     this.resetProtocol();
     this.queue = [];
     this.faults = [];
+    this.flood = undefined;
   }
 
   /** Takes the host's block bytes; returns the card's answer, or null when a fault says to stay silent. */
@@ -177,6 +197,7 @@ export class T1Card {
         return this.sendS('ABORT', true);
       }
     }
+    if (this.flood) return this.floodAnswer(block);
     if (this.pending) {
       const p = this.pending;
       if (block?.kind === 'S' && block.response && block.type === p.type && block.inf[0] === p.value) {
@@ -200,6 +221,22 @@ export class T1Card {
       case 'I':
         return this.onI(block);
     }
+  }
+
+  private floodAnswer(block: T1Block | undefined): Uint8Array {
+    const flood = this.flood!;
+    if (flood.kind === 'wtx') return this.sendS('WTX', false, Uint8Array.of(flood.multiplier));
+    if (block?.kind === 'I') {
+      if (block.ns !== this.nr) return this.sendR(2);
+      this.nr = (this.nr ^ 1) as 0 | 1;
+      if (block.more) return this.sendR(0);
+      this._commands++;
+    } else if (block?.kind !== 'R') {
+      return this.sendR(2);
+    }
+    const seq = this.ns;
+    this.ns = (seq ^ 1) as 0 | 1;
+    return this.encode({ kind: 'I', nad: this.nad, ns: seq, more: true, inf: EMPTY });
   }
 
   private onR(nr: 0 | 1): Uint8Array {

@@ -328,6 +328,49 @@ const echoHandler = (apdu: Uint8Array): Uint8Array => {
   return out;
 };
 
+describe('T1Host bounds on a card that never ends the exchange', () => {
+  it('empty I-blocks with M = 1: 8 in a row are taken, the 9th ends the exchange with t1-endless-exchange', () => {
+    const host = new T1Host({ ifsc: 32, ifsd: 32, edc: 'lrc' });
+    let a = host.transmit(fromHex('00A40400'));
+    for (let i = 0; i < 8; i++) {
+      a = host.receive(enc(I((i & 1) as 0 | 1, true, '')));
+      expect(hex(sent(a))).toBe(hex(enc(R(((i + 1) & 1) as 0 | 1))));
+    }
+    expect(codeOf(() => host.receive(enc(I(0, true, ''))))).toBe('protocol/t1-endless-exchange');
+    expect(host.busy).toBe(false);
+  });
+
+  it('a data block ends a run of empty ones', () => {
+    const host = new T1Host({ ifsc: 32, ifsd: 32, edc: 'lrc', maxEmptyChained: 2 });
+    host.transmit(fromHex('00A40400'));
+    const blocks = [I(0, true, ''), I(1, true, ''), I(0, true, 'AA'), I(1, true, ''), I(0, true, ''), I(1, false, '9000')];
+    let a: T1Action | undefined;
+    for (const b of blocks) a = host.receive(enc(b));
+    expect(a).toEqual({ kind: 'done', response: fromHex('AA9000') });
+  });
+
+  it('chained data beyond 65538 bytes (Ne 65536 + SW1 SW2): t1-endless-exchange', () => {
+    const host = new T1Host({ ifsc: 32, ifsd: 254, edc: 'lrc' });
+    host.transmit(fromHex('00B0000000'));
+    const inf = 'AB'.repeat(254);
+    let code: string | undefined;
+    for (let i = 0; i < 300 && code === undefined; i++) code = codeOf(() => host.receive(enc(I((i & 1) as 0 | 1, true, inf))));
+    expect(code).toBe('protocol/t1-endless-exchange');
+  });
+
+  it('S(WTX): the multipliers granted in one exchange are bounded by maxWtxBwt, counted afresh per exchange', () => {
+    const host = new T1Host({ ifsc: 32, ifsd: 32, edc: 'lrc', maxWtxBwt: 10 });
+    host.transmit(fromHex('00A40400'));
+    expect(host.receive(enc(S('WTX', false, '06')))).toMatchObject({ bwtMultiplier: 6 });
+    expect(host.receive(enc(S('WTX', false, '04')))).toMatchObject({ bwtMultiplier: 4 });
+    expect(codeOf(() => host.receive(enc(S('WTX', false, '01'))))).toBe('protocol/t1-endless-exchange');
+    host.resynch();
+    host.receive(enc(S('RESYNCH', true)));
+    host.transmit(fromHex('00A40400'));
+    expect(host.receive(enc(S('WTX', false, '0A')))).toMatchObject({ bwtMultiplier: 10 });
+  });
+});
+
 describe('T1Card (scripted)', () => {
   it('answers an I-block with the handler response', () => {
     const card = new T1Card({ ifsc: 32, edc: 'lrc', handle: () => fromHex('90 00') });
@@ -597,7 +640,7 @@ describe('T1Host <-> T1Card (properties)', () => {
           }
         } catch (e) {
           expect(e).toBeInstanceOf(ProtocolError);
-          expect(['protocol/t1-unrecoverable', 'protocol/t1-aborted', 'protocol/t1-resynchronised']).toContain((e as ProtocolError).code);
+          expect(['protocol/t1-unrecoverable', 'protocol/t1-aborted', 'protocol/t1-resynchronised', 'protocol/t1-endless-exchange']).toContain((e as ProtocolError).code);
         }
         expect(host.busy).toBe(false);
       }),

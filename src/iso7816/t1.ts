@@ -176,12 +176,24 @@ export interface T1HostOptions {
   maxResynch?: number;
   /** Card S(WTX) / S(IFS) requests in one exchange before giving up (default 1024). */
   maxCardRequests?: number;
+  /** Empty I-blocks with M = 1 in a row the card may send before the exchange is ended (default 8). */
+  maxEmptyChained?: number;
+  /**
+   * Waiting time the card may ask for by S(WTX) in one exchange, in BWT units
+   * (the sum of the multipliers granted; default unbounded: the caller converts
+   * its time budget, see CcidConnection).
+   */
+  maxWtxBwt?: number;
 }
 
 type HostPhase = 'idle' | 'send' | 'receive' | 'ifs' | 'resynch' | 'aborted';
 
-/** Largest response assembled (Ne 65536 + SW1 SW2). */
+/** Largest response assembled (Ne 65536 + SW1 SW2, ISO/IEC 7816-4 §5.1): a chain carrying more can only be a faulty card. */
 const MAX_RESPONSE = 65538;
+
+function endless(message: string): ProtocolError {
+  return new ProtocolError('protocol/t1-endless-exchange', message);
+}
 
 function checkIfs(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1 || v > T1_MAX_INF) throw badBlock(`${name} must be 1..${T1_MAX_INF}.`);
@@ -203,6 +215,10 @@ function checkIfs(name: string, v: number): void {
  * already have executed it (a VERIFY must never be retried automatically).
  * S(ABORT request) from the card is answered with S(ABORT response); the next `receive` then
  * throws ProtocolError('protocol/t1-aborted').
+ * A card that would keep an exchange going without end gets
+ * ProtocolError('protocol/t1-endless-exchange'): a chained response beyond 65538 bytes (Ne 65536
+ * + SW1 SW2), more than `maxEmptyChained` empty I-blocks with M = 1 in a row (they carry nothing,
+ * so nothing bounds a run of them but this), or more S(WTX) time than `maxWtxBwt`.
  * After a throw the card's state is unknown: call `resynch()` before the next exchange.
  */
 export class T1Host {
@@ -214,6 +230,8 @@ export class T1Host {
   private readonly maxTries: number;
   private readonly maxResynch: number;
   private readonly maxCardRequests: number;
+  private readonly maxEmptyChained: number;
+  private readonly maxWtxBwt: number;
 
   /** N(S) of our next (or in-flight) I-block. */
   private ns: 0 | 1 = 0;
@@ -234,6 +252,8 @@ export class T1Host {
   private retries = 0;
   private resynchRequests = 0;
   private cardRequests = 0;
+  private emptyChained = 0;
+  private wtxGranted = 0;
   private requestedIfsd = T1_DEFAULT_IFS;
   private ifsdNegotiated = false;
 
@@ -248,6 +268,8 @@ export class T1Host {
     this.maxTries = opts.maxTries ?? 3;
     this.maxResynch = opts.maxResynch ?? 3;
     this.maxCardRequests = opts.maxCardRequests ?? 1024;
+    this.maxEmptyChained = opts.maxEmptyChained ?? 8;
+    this.maxWtxBwt = opts.maxWtxBwt ?? Number.POSITIVE_INFINITY;
   }
 
   /** Current IFSC (the card may change it with S(IFS request)). */
@@ -322,6 +344,8 @@ export class T1Host {
     this.retries = 0;
     this.resynchRequests = 0;
     this.cardRequests = 0;
+    this.emptyChained = 0;
+    this.wtxGranted = 0;
     this.rx = [];
     this.rxLength = 0;
   }
@@ -448,6 +472,13 @@ export class T1Host {
       throw new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.maxCardRequests} S requests in one exchange.`);
     }
     const value = block.inf[0]!;
+    if (block.type === 'WTX') {
+      this.wtxGranted += Math.max(1, value);
+      if (this.wtxGranted > this.maxWtxBwt) {
+        this.phase = 'idle';
+        throw endless(`The card asked for more waiting time (S(WTX)) than one exchange allows (${this.maxWtxBwt} BWT).`);
+      }
+    }
     if (block.type === 'IFS') this._ifsc = value;
     const answer = this.encode({ kind: 'S', nad: this.nad, type: block.type, response: true, inf: Uint8Array.of(value) });
     return this.send(answer, block.type === 'WTX' ? Math.max(1, value) : 1);
@@ -477,7 +508,15 @@ export class T1Host {
     if (block.ns !== this.nr || block.inf.length > this._ifsd) return this.error(2);
     if (this.rxLength + block.inf.length > MAX_RESPONSE) {
       this.phase = 'idle';
-      throw new ProtocolError('protocol/t1-unrecoverable', 'T=1 response longer than any APDU response.');
+      throw endless(`The card chained more than ${MAX_RESPONSE} bytes, longer than any APDU response.`);
+    }
+    if (block.more && block.inf.length === 0) {
+      if (++this.emptyChained > this.maxEmptyChained) {
+        this.phase = 'idle';
+        throw endless(`The card sent more than ${this.maxEmptyChained} empty chained I-blocks in a row.`);
+      }
+    } else {
+      this.emptyChained = 0;
     }
     if (this.phase === 'send') {
       // The card's I-block acknowledges our last I-block.

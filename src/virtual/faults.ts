@@ -3,7 +3,8 @@
  *
  * Every fault fires on the next command(s) that match its `slot` and
  * `command` filters (default: any slot, any command except PC_to_RDR_Abort;
- * XfrBlock only for the card-wire faults wtx, card-mute and corrupt-block),
+ * XfrBlock only for the card-wire faults wtx, card-mute, corrupt-block,
+ * endless-chain and wtx-flood),
  * once by default, `times` times, or on every match when `persistent`.
  * USB-level faults (`transfer-error`, `stall` on the OUT endpoint) act on the
  * next transfer instead.
@@ -13,7 +14,7 @@ import type { VirtualCard } from './card.js';
 import type { UnplugStep } from './usb-device.js';
 
 /** Faults about the card's wire: without a `command` filter they wait for an XfrBlock. */
-const CARD_FAULTS: ReadonlySet<string> = new Set(['wtx', 'card-mute', 'corrupt-block']);
+const CARD_FAULTS: ReadonlySet<string> = new Set(['wtx', 'card-mute', 'corrupt-block', 'endless-chain', 'wtx-flood']);
 
 /** Filters and repetition shared by every fault. */
 export interface FaultTrigger {
@@ -55,6 +56,10 @@ export type VirtualFaultSpec =
   | { kind: 'card-mute' }
   /** T=1: one byte of the card's next block is XORed with `mask` (default the last byte, EDC): the host must ask again with an R-block. */
   | { kind: 'corrupt-block'; index?: number; mask?: number }
+  /** An adversarial T=1 card from this command on, until powered off: every response is an empty I-block with M = 1 and every R-block gets the next one (a chain without end). */
+  | { kind: 'endless-chain' }
+  /** An adversarial T=1 card from this command on, until powered off: every block is answered with S(WTX request) with `multiplier` (default 1). */
+  | { kind: 'wtx-flood'; multiplier?: number }
   /** The next transfer in that direction rejects NetworkError (a failed transfer); the next `times` transfers with `times`. */
   | { kind: 'transfer-error'; direction?: 'in' | 'out' | 'control' };
 

@@ -61,9 +61,9 @@
  *   S(IFS request) with dwMaxIFSD themselves.
  *
  * ## Faults (`reader.injectFault({ kind, ...trigger })`, faults.ts)
- * time-extension, wtx, card-mute, corrupt-block, card-removal, card-insertion,
- * unplug, stall, stale-seq, hardware-error, garbage, mute, wrong-length,
- * transfer-error. One-shot by
+ * time-extension, wtx, card-mute, corrupt-block, endless-chain, wtx-flood,
+ * card-removal, card-insertion, unplug, stall, stale-seq, hardware-error,
+ * garbage, mute, wrong-length, transfer-error. One-shot by
  * default; `times: n` or `persistent: true`; filter by `slot` / `command`.
  * Immediate actions: `removeCard(slot)`, `insertCard(card, slot)`, `unplug()`,
  * `plug()`.
@@ -716,6 +716,9 @@ export class VirtualReader extends VirtualUsbDevice {
           if (slot.t1) slot.t1.skipNext();
           slot.cardMuteNext = true;
         }
+        if (has('endless-chain')) slot.t1?.floodEmptyChain();
+        const wtxFlood = has('wtx-flood');
+        if (wtxFlood) slot.t1?.floodWtx(wtxFlood.multiplier ?? 1);
         const corrupt = has('corrupt-block');
         if (corrupt && slot.t1) {
           slot.t1.corruptNext({ ...(corrupt.index === undefined ? {} : { index: corrupt.index }), ...(corrupt.mask === undefined ? {} : { mask: corrupt.mask }) });
