@@ -224,13 +224,14 @@ describe('parseAtr: must fail with protocol/bad-atr', () => {
     ['TS 00', fromHex('00 00')],
     ['truncated in interface bytes', fromHex('3B F9 18 00')],
     ['truncated in TD chain', fromHex('3B 80 81')],
-    ['truncated in historical bytes', fromHex('3B 0A 41 42')],
-    ['TCK missing', fromHex(HCA).slice(0, -1)],
-    ['trailing bytes after TCK', Uint8Array.of(...fromHex(HCA), 0x00)],
-    ['two trailing bytes on a T=0 ATR', Uint8Array.of(...fromHex(QEMU), 0x00, 0x00)],
+    ['truncated in TA2 (TD1 announces TA2 TB2)', fromHex('3B 80 B1 11')],
+    ['truncated after TD2 announces T=1 bytes', fromHex('3B 80 80 71 11 22')],
     ['34 bytes', Uint8Array.of(0x3b, 0x0f, ...new Array<number>(32).fill(0x41))],
     ['reserved Fi, strict', fromHex('3B 10 71'), { strict: true }],
     ['reserved Di, strict', fromHex('3B 10 10'), { strict: true }],
+    ['truncated in historical bytes, strict', fromHex('3B 0A 41 42'), { strict: true }],
+    ['TCK missing, strict', fromHex(HCA).slice(0, -1), { strict: true }],
+    ['trailing bytes after TCK, strict', Uint8Array.of(...fromHex(HCA), 0x00), { strict: true }],
   ];
   for (const [name, bytes, opts] of cases) {
     it(name, () => expectBadAtr(bytes, opts));
@@ -243,6 +244,56 @@ describe('parseAtr: must fail with protocol/bad-atr', () => {
     const long = withTck(`3B 8F ${'80 '.repeat(14)}01 ${'41 '.repeat(15)}`);
     expect(long.length).toBe(33);
     expect(parseAtr(long).groups.length).toBe(16);
+  });
+});
+
+/**
+ * ATRs real cards send, from the public ATR list (pcsc-tools' smartcard_list.txt),
+ * that pcsc-lite's ATRDecodeAtr accepts (it reads TS and the interface bytes only)
+ * but whose byte count disagrees with T0. They are parsed, with their defects named.
+ */
+describe('parseAtr: real ATRs with defects are parsed (public ATR list)', () => {
+  type Row = [name: string, atr: string, protocols: number[], historical: string, defects: string[]];
+  const rows: Row[] = [
+    // TCK missing although T=1 is announced.
+    ['NXP JCOP', '3B F8 13 00 00 81 31 FE 45 4A 4F 50 76 32 34 31 B7', [1], '4A 4F 50 76 32 34 31 B7', ['tck-missing']],
+    ['T=1 card, TCK missing', '3B EE 00 00 81 31 80 43 80 31 80 66 B1 A1 11 01 00 F6 83 00 90 00', [1], '80 31 80 66 B1 A1 11 01 00 F6 83 00 90 00', ['tck-missing']],
+    ['JCOP21 V2.3.1', '3B FA 13 00 00 81 31 FE 45 4A 43 4F 50 32 31 56 32 33 31', [1], '4A 43 4F 50 32 31 56 32 33 31', ['tck-missing']],
+    ['T=0 and T=1 announced, TCK missing', '3B 8F 80 01 80 31 80 65 49 54 4A 34 42 12 0F FF 82 90 00', [0, 1], '80 31 80 65 49 54 4A 34 42 12 0F FF 82 90 00', ['tck-missing']],
+    // Fewer historical bytes than T0 declares.
+    ['13 historical bytes declared, none sent', '3B 6D 00 00', [0], '', ['historical-bytes-truncated']],
+    ['10 declared, none sent (TC2 only)', '3B BA 94 00 40 14', [0], '', ['historical-bytes-truncated']],
+    ['T=1: 10 declared, 7 sent, no TCK', '3B FA 13 00 00 81 31 FE 54 A4 34 F5 03 23 31 91', [1], 'A4 34 F5 03 23 31 91', ['historical-bytes-truncated', 'tck-missing']],
+    // Bytes after the ATR (libccid ignores them too).
+    ['T=0, bytes after the historical bytes', '3B 02 30 92 01 24 00 16 07 00 00', [0], '30 92', ['trailing-bytes']],
+    ['T=1, bytes after TCK', '3B 84 80 01 01 11 20 03 36 90 00', [0, 1], '01 11 20 03', ['trailing-bytes']],
+  ];
+  it.each(rows)('%s: %s', (_name, hex, protocols, historical, defects) => {
+    const bytes = fromHex(hex);
+    const atr = parseAtr(bytes);
+    expect(atr.protocols).toEqual(protocols);
+    expect(atr.historicalBytes).toEqual(fromHex(historical));
+    expect(atr.defects).toEqual(defects);
+    expect(atr.bytes).toEqual(bytes);
+    if (defects.includes('tck-missing')) {
+      expect(atr.tck).toBeUndefined();
+      expect(atr.tckValid).toBe(false);
+    }
+    expect(() => parseAtr(bytes, { strict: true })).toThrow(ProtocolError);
+  });
+
+  it('the T=1 parameters still come from the interface bytes', () => {
+    const atr = parseAtr(fromHex('3B F8 13 00 00 81 31 FE 45 4A 4F 50 76 32 34 31 B7'));
+    expect([atr.fi, atr.di, atr.ifsc, atr.bwi, atr.cwi, atr.edc]).toEqual([372, 4, 254, 4, 5, 'lrc']);
+  });
+
+  it('a well-formed ATR has no defects; a wrong TCK is listed but not fatal, even with strict', () => {
+    expect(parseAtr(fromHex(HCA)).defects).toEqual([]);
+    expect(parseAtr(fromHex(QEMU)).defects).toEqual([]);
+    const wrong = fromHex(HCA);
+    wrong[wrong.length - 1] = wrong[wrong.length - 1]! ^ 0xff;
+    expect(parseAtr(wrong).defects).toEqual(['tck-wrong']);
+    expect(parseAtr(wrong, { strict: true }).tckValid).toBe(false);
   });
 });
 

@@ -13,7 +13,23 @@
  * - A wrong TCK is not fatal (`tckValid: false`); the caller decides (libccid keeps it).
  * - TCK is expected when any TD announces a protocol other than T=0. An ATR offering
  *   only T=0 that still ends with one extra byte gets it taken as a TCK (some cards
- *   send one); any other byte count mismatch is `protocol/bad-atr`.
+ *   send one).
+ * - Real cards send ATRs whose byte count disagrees with T0 after the interface bytes
+ *   (the public ATR list, pcsc-tools' smartcard_list.txt, has dozens). pcsc-lite
+ *   (atrhandler.c) reads only TS and the interface bytes, so such a card works under
+ *   PC/SC; libccid's ATR_InitFromArray calls a missing TCK or missing historical bytes
+ *   malformed but ignores bytes after the ATR. Here what is there is parsed and what
+ *   was wrong is listed in `defects` (fatal only with `strict`):
+ *   - `historical-bytes-truncated`: fewer historical bytes than T0 declares; every byte
+ *     after the interface bytes is taken as a historical byte (no TCK);
+ *   - `tck-missing`: a T other than 0 is announced but no byte is left for TCK
+ *     (`tck` undefined, `tckValid: false`);
+ *   - `trailing-bytes`: bytes after the ATR (after TCK, or after the historical
+ *     bytes of a T=0-only ATR beyond the one byte taken as TCK); they stay in `bytes`.
+ *   `tck-wrong` is listed too when TCK does not check.
+ * - Refused with `protocol/bad-atr`: nothing to parse (empty, TS only), TS other than
+ *   3B / 3F / 03, more than 33 bytes, and interface bytes cut short (a TD announcing
+ *   bytes that are not there): then the protocols and their parameters are unknown.
  */
 import { ProtocolError } from '../errors.js';
 import { DEFAULT_DI, DEFAULT_FI, DEFAULT_FMAX_HZ, DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
@@ -27,6 +43,9 @@ export interface AtrInterfaceGroup {
   /** T announced by this group's TD (low nibble of TD). */
   protocol?: number;
 }
+
+/** What was wrong with an ATR that could still be parsed (see the module comment). */
+export type AtrDefect = 'historical-bytes-truncated' | 'tck-missing' | 'tck-wrong' | 'trailing-bytes';
 
 /** Clock stop indicator of the first TA for T=15 (bits 8-7). */
 export type ClockStop = 'not-supported' | 'low' | 'high' | 'no-preference';
@@ -68,8 +87,10 @@ export interface Atr {
   classes?: Array<'A' | 'B' | 'C'>;
   historicalBytes: Uint8Array;
   tck?: number;
-  /** XOR of T0..TCK is zero; undefined when there is no TCK. */
+  /** XOR of T0..TCK is zero; false when a TCK is expected but missing; undefined when none is expected and none came. */
   tckValid: boolean | undefined;
+  /** What was wrong but could be parsed around (empty for a well-formed ATR). */
+  defects: AtrDefect[];
 }
 
 /** Longest ATR allowed: TS + 32 bytes. */
@@ -92,8 +113,9 @@ function bad(message: string): ProtocolError {
 
 /**
  * Parses an ATR. Throws `ProtocolError('protocol/bad-atr')` when it is empty,
- * truncated, longer than 33 bytes, has trailing bytes, or TS is not 3B/3F/03
- * (and, with `strict`, when TA1 holds RFU values).
+ * longer than 33 bytes, cut short in its interface bytes, or TS is not
+ * 3B/3F/03; with `strict`, also when TA1 holds RFU values or `defects` would
+ * not be empty (a wrong TCK aside).
  */
 export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   if (input.length === 0) throw bad('Empty ATR.');
@@ -144,24 +166,31 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   if (protocols.length === 0) protocols.push(0);
   const tckExpected = announced.some((t) => t !== 0);
 
-  const histEnd = pos + k;
-  if (histEnd > bytes.length) throw bad('ATR truncated in the historical bytes.');
+  const defects: AtrDefect[] = [];
+  const histEnd = Math.min(pos + k, bytes.length);
+  if (pos + k > bytes.length) defects.push('historical-bytes-truncated');
   const historicalBytes = bytes.slice(pos, histEnd);
   let tck: number | undefined;
+  let end = histEnd; // end of the ATR proper
   if (tckExpected) {
-    if (bytes.length === histEnd) throw bad('ATR truncated: TCK missing.');
-    if (bytes.length > histEnd + 1) throw bad('Trailing bytes after TCK.');
-    tck = bytes[histEnd]!;
+    if (bytes.length === histEnd) defects.push('tck-missing');
+    else tck = bytes[end++]!;
   } else if (bytes.length === histEnd + 1) {
-    tck = bytes[histEnd]!;
-  } else if (bytes.length > histEnd) {
-    throw bad('Trailing bytes after the historical bytes.');
+    tck = bytes[end++]!;
   }
+  if (bytes.length > end) defects.push('trailing-bytes');
   let tckValid: boolean | undefined;
   if (tck !== undefined) {
     let x = 0;
-    for (let i = 1; i < bytes.length; i++) x ^= bytes[i]!;
+    for (let i = 1; i < end; i++) x ^= bytes[i]!;
     tckValid = x === 0;
+    if (!tckValid) defects.push('tck-wrong');
+  } else if (tckExpected) {
+    tckValid = false;
+  }
+  if (opts?.strict) {
+    const fatal = defects.filter((d) => d !== 'tck-wrong');
+    if (fatal.length > 0) throw bad(`Malformed ATR: ${fatal.join(', ')}.`);
   }
 
   // Global bytes.
@@ -203,6 +232,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
     extraGuardTime: g1.tc ?? 0,
     historicalBytes,
     tckValid,
+    defects,
   };
   if (tck !== undefined) atr.tck = tck;
 

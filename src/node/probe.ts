@@ -94,6 +94,8 @@ export interface ProbeSlotReport {
     /** The historical bytes as printable ASCII, when they are. */
     historicalText?: string;
     tckValid: boolean | undefined;
+    /** What was wrong with the ATR but parsed around (Atr.defects). */
+    defects: string[];
   };
   protocol?: 't0' | 't1';
   link?: { baud: number; fHz: number; fi: number; di: number; negotiation: string };
@@ -271,6 +273,7 @@ function atrInfo(atr: Atr): NonNullable<ProbeSlotReport['atrInfo']> {
     historicalBytes: toHex(h),
     ...(printable ? { historicalText: String.fromCharCode(...h) } : {}),
     tckValid: atr.tckValid,
+    defects: [...atr.defects],
   };
 }
 
@@ -516,7 +519,7 @@ export async function probeReaders(options: ProbeOptions = {}): Promise<ProbeRep
         log(
           `    protocols T=${a.protocols.join(', T=')}; Fi ${a.fi} Di ${a.di}; f max ${a.fMaxHz / 1e6} MHz` +
             `${a.ifsc === undefined ? '' : `; IFSC ${a.ifsc}`}; historical bytes ${a.historicalBytes}` +
-            `${a.historicalText ? ` ("${a.historicalText}")` : ''}${a.tckValid === false ? '; TCK WRONG' : ''}`,
+            `${a.historicalText ? ` ("${a.historicalText}")` : ''}${a.defects.length > 0 ? `; ATR defects: ${a.defects.join(', ')}` : ''}`,
         );
         log(`    using T=${connection.protocol === 't1' ? 1 : 0} at ${connection.link.baud} bit/s (${connection.link.negotiation})`);
         const tracing = new TracingChannel(connection, {

@@ -1,0 +1,59 @@
+/**
+ * A reader hands over the ATR the card sent, defects and all. Cards in the
+ * public ATR list (pcsc-tools' smartcard_list.txt) send ATRs without the TCK
+ * their T=1 requires, or with fewer historical bytes than T0 declares; pcsc-lite
+ * connects to them (it reads only TS and the interface bytes). So must we:
+ * `connect()` works and `connection.atr.defects` says what was wrong.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromHex } from '../src/bytes.js';
+import { createHcaLikeCard, createT0Card, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
+import { concatBytes } from '../src/bytes.js';
+import { openStack, sw, type Stack } from './helpers/stack.js';
+
+const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
+
+let open: Stack[] = [];
+afterEach(async () => {
+  for (const s of open) await s.reader.close();
+  open = [];
+});
+
+describe('connect() to cards whose ATR has defects', () => {
+  const t1Rows: Array<[string, string, string[]]> = [
+    ['NXP JCOP, TCK missing', '3B F8 13 00 00 81 31 FE 45 4A 4F 50 76 32 34 31 B7', ['tck-missing']],
+    ['T=1, historical bytes and TCK missing', '3B FA 13 00 00 81 31 FE 54 A4 34 F5 03 23 31 91', ['historical-bytes-truncated', 'tck-missing']],
+    ['T=1, two bytes after TCK', '3B FE 96 00 00 81 31 FE 45 80 31 80 66 40 90 A5 10 2E 03 83 01 90 00 6E 90 00', ['trailing-bytes']],
+  ];
+  it.each(t1Rows)('T=1 card (%s) through a TPDU reader: connected with T=1, APDUs work', async (_name, hex, defects) => {
+    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
+    open.push(s);
+    const c = await s.reader.connect(0);
+    expect(c.protocol).toBe('t1');
+    expect(c.atr.defects).toEqual(defects);
+    expect(c.atr.bytes).toEqual(fromHex(hex));
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
+  const t0Rows: Array<[string, string]> = [
+    ['13 historical bytes declared, none sent', '3B 6D 00 00'],
+    ['10 declared, none sent', '3B BA 94 00 40 14'],
+  ];
+  it.each(t0Rows)('T=0 card (%s): connected with T=0, APDUs work', async (_name, hex) => {
+    const s = await openStack({ preset: 'castles-ezccid', card: createT0Card({ atr: fromHex(hex) }) });
+    open.push(s);
+    const c = await s.reader.connect(0);
+    expect(c.protocol).toBe('t0');
+    expect(c.atr.defects).toEqual(['historical-bytes-truncated']);
+    expect(c.atr.historicalBytes).toEqual(new Uint8Array(0));
+    const r = await c.transmit(Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00));
+    expect(r.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('an ATR cut short in its interface bytes is still refused: protocol/bad-atr', async () => {
+    // TD1 = 81 announces TD2, which never comes: the protocols cannot be known.
+    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex('3B 80 81') }) });
+    open.push(s);
+    await expect(s.reader.connect(0)).rejects.toMatchObject({ code: expect.stringMatching(/bad-atr/) });
+  });
+});
