@@ -25,17 +25,18 @@ type Moment = 'write-pending' | 'answer-pending' | 'aborting' | 'idle' | 'closin
 
 async function runCase(moment: Moment, order: UnplugStep[]) {
   const started = performance.now();
-  // Real time. 'write-pending': 20 ms per transfer, so the unplug lands while the command's
-  // bulk-out transfer is still going; otherwise 2 ms and short timeouts (a mute exchange times
-  // out after about 200 ms).
+  // Real time, no USB latency while connecting. Then 'write-pending': 20 ms per transfer, so
+  // the unplug lands while the command's bulk-out transfer is still going; otherwise 2 ms, and
+  // short timeouts (a mute exchange times out after about 110 ms).
   const slow = moment === 'write-pending';
-  const device = createVirtualReader({ preset: 'castles-ezccid', card: createHcaLikeCard(), latencyMs: slow ? 20 : 2, timeScale: 1 });
+  const device = createVirtualReader({ preset: 'castles-ezccid', card: createHcaLikeCard(), timeScale: 1 });
   const usb = new VirtualUsb({ devices: [device] });
-  const reader = await CcidReader.open(device, { backend: usb, ...(slow ? {} : { timeoutFactor: 0.1, usbSlackMs: 50 }) });
+  const reader = await CcidReader.open(device, { backend: usb, ...(slow ? {} : { timeoutFactor: 0.05, usbSlackMs: 50 }) });
   // The short timeouts can expire on a loaded machine: connecting is not what is tested here.
   let connection = await reader.connect(0).catch(() => undefined);
   for (let i = 0; i < 4 && !connection; i++) connection = await reader.connect(0).catch(() => undefined);
   if (!connection) throw new Error('could not connect');
+  device.latencyMs = slow ? 20 : 2;
   const calls: Array<Promise<string>> = [];
   let close: Promise<string> | undefined;
   switch (moment) {
