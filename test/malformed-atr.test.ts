@@ -36,6 +36,20 @@ describe('connect() to cards whose ATR has defects', () => {
     expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
   });
 
+  it('T=0 offered first, T=1 second, no TA1 (3B 84 80 01 01 11 20 03 36 90 00): T=1 is selected by a PPS, APDUs work', async () => {
+    // In negotiable mode the card runs its first protocol (TD1: T=0) until a PPS selects another,
+    // even when the rate stays the default (ISO/IEC 7816-3 §9.1; libccid sends that PPS too).
+    const hex = '3B 84 80 01 01 11 20 03 36 90 00';
+    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
+    open.push(s);
+    const c = await s.reader.connect(0);
+    expect(c.protocol).toBe('t1');
+    expect(c.atr.defects).toEqual(['trailing-bytes']);
+    // PPSS FF, PPS0 = 01 (T=1, no PPS1), PCK = FE, in an XfrBlock (0x6F).
+    expect(s.sent.some((f) => f[0] === 0x6f && f.length === 13 && f[10] === 0xff && f[11] === 0x01 && f[12] === 0xfe)).toBe(true);
+    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+  });
+
   const t0Rows: Array<[string, string]> = [
     ['13 historical bytes declared, none sent', '3B 6D 00 00'],
     ['10 declared, none sent', '3B BA 94 00 40 14'],

@@ -560,6 +560,11 @@ async function powerOn(reader: CcidReader, slot: number, signal: AbortSignal | u
   }
 }
 
+/** The protocol a card in negotiable mode runs after its ATR: T of TD1, T=0 without TD1 (ISO/IEC 7816-3 §8.2.3). */
+function defaultProtocol(atr: Atr): number {
+  return atr.groups[0]?.protocol ?? 0;
+}
+
 function chooseProtocol(reader: CcidReader, atr: Atr, preferred: CardProtocol[] | undefined): CardProtocol {
   const readerSupports = (t: number) => (reader.descriptor.dwProtocols & (1 << t)) !== 0;
   const allowed = (preferred ?? ['t0', 't1']).map((p) => (p === 't0' ? 0 : 1));
@@ -616,6 +621,15 @@ async function negotiate(
       if (verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
     }
     if (link.negotiation !== 'default') rate = { fiIndex: chosen.fiIndex, diIndex: chosen.diIndex };
+  } else if (d.exchangeLevel === 'tpdu' && !atr.specificMode && !d.features.autoPps && t !== defaultProtocol(atr)) {
+    // ISO/IEC 7816-3 §9.1: in negotiable mode the card runs the first protocol
+    // it offers (TD1) until a PPS selects another, even at the default rate
+    // (libccid does the same: PPS when the protocol is not the default one).
+    const request = encodePpsRequest({ protocol: t });
+    const r = await reader.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
+    if (!checkPpsResponse(request, r.abData).accepted) {
+      throw new ProtocolError('protocol/pps-failed', `The card refused to switch to T=${t} (PPS).`);
+    }
   }
   if (!d.features.autoPpsProprietary) {
     const params = paramsFromAtr(atr, t, rate);
