@@ -4,7 +4,8 @@
  * and DOMException names of Chromium's implementation:
  *
  * - every call after an unplug rejects `NotFoundError`; transfers in flight at
- *   the unplug reject `NotFoundError` too;
+ *   the unplug reject `NotFoundError` too (at once, or one endpoint per task in
+ *   a given order, as a host controller reports them: `unplug({ order })`);
  * - `selectConfiguration` before `open` rejects `InvalidStateError`;
  *   `claimInterface` / transfers need an opened, configured device
  *   (`InvalidStateError`), a known interface (`NotFoundError`) and an
@@ -251,6 +252,8 @@ export abstract class VirtualUsbDevice {
   private readonly pendingRejects = new Map<(e: unknown) => void, string>();
   private readonly connectionListeners = new Set<ConnectionListener>();
   private readonly failNext: Array<{ direction: USBDirection | 'control'; endpointNumber?: number }> = [];
+  /** Runs the remaining steps of a staggered unplug at once. */
+  private unplugInProgress: (() => void) | undefined;
 
   protected constructor(init: VirtualUsbDeviceInit) {
     this.vendorId = init.vendorId;
@@ -386,19 +389,30 @@ export abstract class VirtualUsbDevice {
       for (const step of steps) run(step);
       return;
     }
-    const next = (i: number): void => {
-      if (i >= steps.length) return;
+    let i = 0;
+    const finish = (): void => {
+      while (i < steps.length) run(steps[i++]!);
+      this.unplugInProgress = undefined;
+    };
+    const next = (): void => {
+      if (i >= steps.length) {
+        this.unplugInProgress = undefined;
+        return;
+      }
       setTimeout(() => {
-        run(steps[i]!);
-        next(i + 1);
+        if (i >= steps.length) return; // finished by plug()
+        run(steps[i++]!);
+        next();
       }, 0);
     };
-    next(0);
+    this.unplugInProgress = finish;
+    next();
   }
 
   /** Plugs the device in again (fresh state: closed, first configuration active); listeners hear 'connect'. */
   plug(): void {
     if (this.connected) return;
+    this.unplugInProgress?.(); // a staggered unplug still reporting: report the rest now
     this.connected = true;
     this.isOpened = false;
     this.activeConfigurationValue = this.initialConfiguration;
