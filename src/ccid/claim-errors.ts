@@ -1,6 +1,6 @@
 /**
  * Plain-words explanations for the ways a browser or OS refuses a reader.
- * DESIGN.md §2: Chrome protects interface class 0x0B on ordinary pages; the
+ * docs/design.md §2: Chrome protects interface class 0x0B on ordinary pages; the
  * OS's own smart-card stack may hold the reader; the page may lack permission.
  */
 import { TransportError, WebCcidError } from '../errors.js';
