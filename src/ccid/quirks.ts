@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * Reader quirks as data (docs/design.md §4.9): a table keyed by VID:PID (and a
  * bcdDevice range where the firmware matters), resolved once by
