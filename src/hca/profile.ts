@@ -112,8 +112,8 @@ export const HCA_PROFILE: HcaProfile = {
   },
   pin: {
     reference: { value: 0x81, status: 'assumed', source: 'Specific (DF-local) reference 1; the real VERIFY P2 is not public' },
-    minLength: { value: 6, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
-    maxLength: { value: 8, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
+    minLength: { value: 6, status: 'confirmed', source: 'HCA unlock guide (docs/design.md §1): PIN of 6 to 8 digits' },
+    maxLength: { value: 8, status: 'confirmed', source: 'HCA unlock guide (docs/design.md §1): PIN of 6 to 8 digits' },
     encoding: {
       value: { encoding: 'ascii', blockLength: 8, padByte: 0xff },
       status: 'assumed',
