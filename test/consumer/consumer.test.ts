@@ -13,7 +13,7 @@
  * for the peers, and Chromium (skipped locally without it, like the browser tests; required in CI).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +98,30 @@ describe.skipIf(SKIP)(`consumer app${SKIP ? ` (SKIPPED: ${SKIP_REASON})` : ''}`,
     // webccid brings no runtime dependency of its own: SQLite only with the reference server
     expect(existsSync(path.join(modules, 'node-sqlite3-wasm'))).toBe(false);
     // no script of the installed package runs at install time
-    const installed = JSON.parse(readFileSync(path.join(modules, 'webccid/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const installed = JSON.parse(readFileSync(path.join(modules, 'webccid/package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
     expect(Object.keys(installed.scripts ?? {}).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual([]);
+    // the declarations import only packages webccid declares (no transitive ones such as lit-html,
+    // which a strict node_modules layout would not let them reach), and Node's built-ins
+    const declared = new Set([...Object.keys(installed.dependencies ?? {}), ...Object.keys(installed.peerDependencies ?? {})]);
+    const imported = new Set<string>();
+    for (const file of readdirSync(path.join(modules, 'webccid/dist'), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.d.ts')) continue;
+      const code = readFileSync(path.join(modules, 'webccid/dist', file), 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line) || line.startsWith('/// <reference'))
+        .join('\n');
+      for (const m of code.matchAll(/(?:from |import\(|reference types=)["']([^"'.][^"']*)["']/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    const typesOf = (name: string) => (declared.has(`@types/${name}`) ? `@types/${name}` : name);
+    expect([...imported].map(typesOf).filter((name) => !declared.has(name))).toEqual([]);
   });
 
   it('type-checks strictly (skipLibCheck false): the page against webccid, /hca, /components, /virtual, /server; the server against /server', () => {
