@@ -303,7 +303,7 @@ describe('libccid reader fixtures', () => {
     expect(allInterfaces.filter(({ i }) => i.bInterfaceClass === 0xff).length).toBe(26);
     expect(allInterfaces.filter(({ i }) => i.fields.bDescriptorType === 0xff).map(({ file }) => file).length).toBe(5);
     expect(allInterfaces.filter(({ i }) => i.bInterfaceProtocol === 1 || i.bInterfaceProtocol === 2).length).toBe(12);
-    // (fixtures/README.md says 173 files list data rates; the files say 236)
+    // (the note that came with the snapshot said 173 files list data rates; the files say 236)
     expect([...fixtures.values()].filter((f) => f.interfaces.some((i) => i.dataRates)).length).toBe(236);
     expect([...fixtures.values()].filter((f) => f.interfaces.some((i) => i.clocksKHz)).length).toBe(219);
     const odd = [...fixtures.values()].filter((f) => f.oddities.length > 0).map((f) => `${f.fileName}: ${f.oddities.join('; ')}`);

@@ -1,5 +1,5 @@
 /**
- * Readers a plain page can use (DESIGN.md §2): the Castles EZ100PU (not
+ * Readers a plain page can use (docs/design.md §2): the Castles EZ100PU (not
  * CCID-compliant: no class descriptor, big-endian dwLength, a 0x00 before the
  * ATR) and a vendor-class (0xFF) CCID reader (SCM SCR3310-NTTCom), each
  * through every HCA card flow: our driver, its quirk table, the virtual reader

@@ -64,6 +64,16 @@ const dbPath = process.env['WEBCCID_DB'] ?? fileURLToPath(new URL('../.webccid/r
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
+  // The dependency pre-bundle cache lives outside node_modules (git-ignored), so that an `npm ci`
+  // run beside a running `npm start` does not delete it under the dev server (pages then stayed
+  // blank with "504 (Outdated Optimize Dep)" until a restart).
+  cacheDir: fileURLToPath(new URL('../.vite-cache', import.meta.url)),
+  // Every dependency the pages load, pre-bundled at start-up: none is discovered later on a page
+  // (a late discovery re-bundles and reloads the pages already open). x509 and reflect-metadata
+  // are imported dynamically (src/x509.ts).
+  optimizeDeps: {
+    include: ['lit', 'lit/decorators.js', 'lit/directives/live.js', '@lit/localize', 'reflect-metadata', '@peculiar/x509'],
+  },
   plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy()],
   server: { port: 5173, strictPort: false },
   // `vite preview --config web/vite.config.ts` serves the build with the production headers.

@@ -45,7 +45,7 @@ export interface CardChannel {
   /** Sends a command APDU; resolves with response data + SW1 SW2 (status words are not checked). */
   transmit(apdu: Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /** Present when the reader has a pinpad: which secure operations it supports. */
-  readonly pinpad?: { verify: boolean; modify: boolean };
+  readonly pinpad?: { verify: boolean; modify: boolean } | undefined;
   /** PIN verification on the reader's keypad (PC_to_RDR_Secure). Resolves with the card's answer (data + SW). */
   verifyPinSecure?(request: SecurePinVerifyRequest, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /** PIN modification on the reader's keypad (also unblock: old value = PUK). */

@@ -1,6 +1,6 @@
 /**
  * Plain-words explanations for the ways a browser or OS refuses a reader.
- * DESIGN.md §2: Chrome protects interface class 0x0B on ordinary pages; the
+ * docs/design.md §2: Chrome protects interface class 0x0B on ordinary pages; the
  * OS's own smart-card stack may hold the reader; the page may lack permission.
  */
 import { TransportError, WebCcidError } from '../errors.js';
@@ -23,10 +23,14 @@ function hex4(n: number): string {
  * - `transport/protected-class`: SecurityError on a class 0x0B interface.
  * - `transport/no-permission`: SecurityError otherwise (no user grant, or a
  *   permissions policy / non-secure context).
- * - `transport/os-held`: NetworkError / "Unable to claim interface" / libusb BUSY
- *   or ACCESS: another driver (Windows' CCID driver, pcscd, macOS's
- *   smart-card daemon) has the reader, or udev gives no access.
- * - `transport/disconnected`: the device went away meanwhile.
+ * - `transport/os-held`: NetworkError / "Unable to claim interface" (Chrome),
+ *   "interface is busy" / "permission denied" (the `usb` package 3.x, whose
+ *   errors are nusb's messages: "claimInterface error: interface is busy
+ *   (errno 16)"), libusb BUSY or ACCESS (`usb` 2.x): another driver (Windows'
+ *   CCID driver, pcscd, macOS's smart-card daemon) has the reader, or udev
+ *   gives no access.
+ * - `transport/disconnected`: the device went away meanwhile (NotFoundError,
+ *   nusb's "device disconnected", libusb NO_DEVICE).
  */
 export function explainClaimError(e: unknown, device: UsbDeviceLike, stage: 'open' | 'claim', interfaceClass?: number): WebCcidError {
   if (e instanceof WebCcidError) return e;
@@ -51,7 +55,7 @@ export function explainClaimError(e: unknown, device: UsbDeviceLike, stage: 'ope
       { cause: e },
     );
   }
-  if (name === 'NotFoundError' || /NO_DEVICE/i.test(message)) {
+  if (name === 'NotFoundError' || /NO_DEVICE|device disconnected/i.test(message)) {
     return new TransportError('transport/disconnected', `${label} was unplugged.`, { cause: e });
   }
   if (name === 'NetworkError' || name === 'InvalidStateError' || /unable to claim|BUSY|ACCESS|Access denied|permission denied/i.test(message)) {

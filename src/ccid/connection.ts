@@ -584,7 +584,7 @@ function chooseProtocol(reader: CcidReader, atr: Atr, preferred: CardProtocol[] 
 }
 
 /**
- * ISO 7816-3 §9 and DESIGN.md §4.5: the fastest rate both card and reader
+ * ISO 7816-3 §9 and docs/design.md §4.5: the fastest rate both card and reader
  * allow, by PPS (ours at TPDU level, or the reader's own when it says it does
  * PPS), then SetParameters so the reader uses it.
  */

@@ -1,5 +1,7 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
- * Reader quirks as data (DESIGN.md §4.9): a table keyed by VID:PID (and a
+ * Reader quirks as data (docs/design.md §4.9): a table keyed by VID:PID (and a
  * bcdDevice range where the firmware matters), resolved once by
  * `CcidReader.open` and passed down. The driver core never tests a VID:PID
  * itself; it only reads the resolved `ReaderQuirks` at these points:
@@ -126,7 +128,7 @@ export const EZ100PU_STARTUP_COMMAND: Uint8Array = Uint8Array.of(0x60, 0, 0, 0, 
 const SPE_UNSAFE = 'libccid src/ccid.c ccid_open_hack_post: "the Secure Pin Entry is bogus so disable it" (the PIN typed on the pinpad also reaches the host)';
 const FAKE_PINPAD = 'libccid src/ccid.c ccid_open_hack_post: "The chip advertises pinpad but actually doesn\'t have one"; "Firmware uses chaining" (extended APDU)';
 
-/** The quirk table (DESIGN.md §4.9). */
+/** The quirk table (docs/design.md §4.9). */
 export const READER_QUIRKS: readonly ReaderQuirkEntry[] = Object.freeze([
   {
     vendorId: 0x0ca6,

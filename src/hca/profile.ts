@@ -2,7 +2,7 @@
  * The HCA card profile: everything the card operations need to know about
  * the card, as data. Each field says whether it is `confirmed` (with the
  * source) or `assumed` (with why this default). Where nothing is public the
- * default is the standard ISO/IEC 7816-4 command (DESIGN.md §5).
+ * default is the standard ISO/IEC 7816-4 command (docs/design.md §5).
  *
  * To correct the profile for a real card (after `npx webccid probe`), pass a
  * modified copy to the operations: `HcaCard.open(channel, { profile })`. No
@@ -97,7 +97,7 @@ export const HCA_PROFILE: HcaProfile = {
   atrs: {
     value: [{ hex: '3B F9 18 00 00 81 31 FE 45 50 56 5F 4A 32 44 30 38 31 B6', description: 'HCA personnel card (NXP JCOP, "PV_J2D081")' }],
     status: 'confirmed',
-    source: 'Public ATR lists (pcsc-tools smartcard_list) and DESIGN.md §5',
+    source: 'Public ATR lists (pcsc-tools smartcard_list) and docs/design.md §5',
   },
   aid: { value: 'D1 58 00 00 01 48 43 41', status: 'assumed', source: 'Taiwan national RID D158 + "HCA"; the real AID is not public' },
   files: {
@@ -112,8 +112,8 @@ export const HCA_PROFILE: HcaProfile = {
   },
   pin: {
     reference: { value: 0x81, status: 'assumed', source: 'Specific (DF-local) reference 1; the real VERIFY P2 is not public' },
-    minLength: { value: 6, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
-    maxLength: { value: 8, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
+    minLength: { value: 6, status: 'confirmed', source: 'HCA unlock guide (docs/design.md §1): PIN of 6 to 8 digits' },
+    maxLength: { value: 8, status: 'confirmed', source: 'HCA unlock guide (docs/design.md §1): PIN of 6 to 8 digits' },
     encoding: {
       value: { encoding: 'ascii', blockLength: 8, padByte: 0xff },
       status: 'assumed',

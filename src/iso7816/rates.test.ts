@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../bytes.js';
 import { parseAtr } from './atr.js';
@@ -9,9 +10,12 @@ const HCA = parseAtr(fromHex('3B F9 18 00 00 81 31 FE 45 50 56 5F 4A 32 44 30 38
 const MOICA_OLD = parseAtr(fromHex('3B B8 13 00 81 31 FA 52 43 48 54 4D 4F 49 43 41 A5'));
 const MOICA_NEW = parseAtr(fromHex('3B D8 96 00 81 B1 FE 45 1F 07 43 48 54 47 50 4B 49 4A DD'));
 
+/** libccid's reader dumps (test/fixtures/ccid-readers/, see its README.md). */
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/ccid-readers');
+
 /** Clock (kHz), dwMaxDataRate and the GET_DATA_RATES list from a libccid `parse` dump. */
 function readerFixture(name: string): { clockKHz: number; maxDataRate: number; dataRates: number[] } {
-  const text = readFileSync(path.resolve(process.cwd(), '../shared/fixtures/ccid-readers', name), 'utf8');
+  const text = readFileSync(path.join(FIXTURES, name), 'utf8');
   const clock = /dwDefaultClock: ([\d.]+) MHz/.exec(text);
   const max = /dwMaxDataRate: (\d+) bps/.exec(text);
   if (!clock || !max) throw new Error(`fixture ${name} lacks clock / max data rate`);
@@ -40,7 +44,7 @@ describe('tables', () => {
     expect(diIndexOf(3)).toBeUndefined();
   });
 
-  it('etu and rate (fixtures README example: TA1=18 at 4 MHz)', () => {
+  it('etu and rate (ISO/IEC 7816-3: TA1=18 gives Fi 372, Di 12; 4 MHz, and fmax 5 MHz)', () => {
     expect(etuClocks(372, 12)).toBe(31);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 4e6 }))).toBe(129032);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 5e6 }))).toBe(161290);

@@ -1,19 +1,22 @@
 /**
- * The Node backend: the `usb` package's WebUSB implementation (libusb), which
- * has no protected-class filter, so every CCID reader works. `usb` is an
- * optional dependency loaded on first use with a dynamic import; this module
- * is never part of the browser bundle.
+ * The Node backend: the `usb` package's WebUSB implementation (3.x: over the
+ * Rust nusb library), which has no protected-class filter, so every CCID
+ * reader works. `usb` is an optional dependency loaded on first use with a
+ * dynamic import; this module is never part of the browser bundle. Its
+ * devices are wrapped (./usb3.ts) so that transfers behave as WebUSB's: no
+ * 1-second timeout, stalls as `status: 'stall'`, unplugging as NotFoundError.
  */
 import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
 import { TransportError } from '../errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+import { wrapNodeUsbBackend } from './usb3.js';
 
 const CLASS_SMART_CARD = 0x0b;
 const CLASS_VENDOR = 0xff;
 
 let backend: Promise<UsbBackendLike> | undefined;
 
-/** The `usb` package's WebUSB object, created once. Throws `transport/no-webusb` when the package is missing. */
+/** The `usb` package's WebUSB object (wrapped), created once. Throws `transport/no-webusb` when the package is missing. */
 export function getNodeUsb(): Promise<UsbBackendLike> {
   backend ??= (async () => {
     let mod: typeof import('usb');
@@ -26,7 +29,7 @@ export function getNodeUsb(): Promise<UsbBackendLike> {
         { cause: e },
       );
     }
-    return new mod.WebUSB({ allowAllDevices: true }) as unknown as UsbBackendLike;
+    return wrapNodeUsbBackend(new mod.WebUSB({ allowAllDevices: true }) as unknown as UsbBackendLike);
   })();
   return backend;
 }

@@ -4,7 +4,7 @@
  * account to the card's signature certificate.
  *
  * Rules of the reference implementation: one card per account (binding again
- * replaces the account's card, the seed's 重新綁定); one account per card
+ * replaces the account's card, the bind guide's 重新綁定); one account per card
  * certificate (binding a certificate already bound to another account is
  * refused with `already-bound`).
  */

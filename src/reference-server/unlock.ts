@@ -1,7 +1,7 @@
 /**
  * The unlock service (解鎖卡作業): card number + user code (用戶代碼) -> the
- * card's PUK, as the HCA site does today (seed hca-unlock-card-flow, steps
- * 7-10), with the protections a PUK service needs:
+ * card's PUK, as the HCA site does today (the HCA unlock guide,
+ * docs/design.md §1, steps 7-10), with the protections a PUK service needs:
  *
  * - per-client and per-card rate limits over a sliding window (HTTP 429);
  * - a lockout after `maxFailures` consecutive wrong user codes for a card

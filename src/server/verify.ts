@@ -1,5 +1,5 @@
 /**
- * Server-side verification of a card binding (the bind flow, DESIGN.md §6).
+ * Server-side verification of a card binding (the bind flow, docs/design.md §6).
  *
  * The page sends `{ certificate, signature, cardNumber?, challenge, origin }`:
  * the holder's signature certificate (DER, base64) and the card's signature

@@ -1,6 +1,6 @@
 /**
  * Before claiming: predict whether this page (or Isolated Web App, or Node)
- * can use a reader, and say why not, per platform (DESIGN.md §2):
+ * can use a reader, and say why not, per platform (docs/design.md §2):
  *
  * - `no-permission` (certain): the page may not use WebUSB at all (not a
  *   secure context, a permissions policy without `usb`), or the user has not

@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * The USB seam: the driver takes any object with these members of the W3C
  * `USBDevice` interface. `navigator.usb` devices, the `usb` package's

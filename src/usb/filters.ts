@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * `navigator.usb.requestDevice` filters for smart-card readers, and the same
  * test applied to devices the page already holds:

@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * `VirtualUsb`: a stand-in for `navigator.usb` (the `UsbBackendLike` part)
  * that serves virtual devices. `getDevices()` lists the plugged-in devices the

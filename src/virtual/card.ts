@@ -616,7 +616,7 @@ export const T0_CARD_ATR = Uint8Array.of(0x3b, 0x95, 0x13, 0x00, 0x56, 0x54, 0x3
 
 /**
  * The HCA-like layout. Everything but the ATR is ASSUMED (the real AID, file IDs and references
- * are not public; see DESIGN.md §5). The trace recorder / probe will confirm or correct it.
+ * are not public; see docs/design.md §5). The trace recorder / probe will confirm or correct it.
  */
 export const HCA_LIKE_LAYOUT = {
   /** DF name of the HCA applet. Assumed: national RID D158 (Taiwan) + "HCA". */

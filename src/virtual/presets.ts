@@ -1,6 +1,6 @@
 /**
  * Presets modelled on real readers: identity and class descriptor as printed
- * by libccid's `parse` tool in /work/shared/fixtures/ccid-readers/ (the file is
+ * by libccid's `parse` tool in test/fixtures/ccid-readers/ (the file is
  * named in `fixture`; src/virtual/presets.test.ts checks each preset against
  * it), plus a fast "ideal" reader. Data only: nothing here reads files.
  *

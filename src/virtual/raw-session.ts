@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * A raw, byte-level CCID client for tests and debugging: opens a
  * `UsbDeviceLike`, claims its CCID interface and sends / receives whole frames

@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * A virtual USB device behind the USB seam: it implements the members of the
  * W3C `USBDevice` interface that `UsbDeviceLike` picks, with the state rules

@@ -1,5 +1,5 @@
 /**
- * Loader for the real-reader fixtures in `../shared/fixtures/ccid-readers/`:
+ * Loader for the real-reader fixtures in `test/fixtures/ccid-readers/`:
  * the output of libccid's `parse` tool for 691 USB smart-card readers.
  *
  * A file holds one block per CCID interface found on the device (composite and
@@ -38,7 +38,7 @@
  *
  * Pure parsing is `parseReaderFixture(text)`; file access is in the `load*` functions.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { writeU16LE, writeU32LE } from '../../src/bytes.js';
@@ -398,17 +398,8 @@ export function parseReaderFixture(text: string, fileName = '<text>'): ReaderFix
   return fixture;
 }
 
-function findFixturesDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    path.resolve(here, '../../../shared/fixtures/ccid-readers'),
-    path.resolve(process.cwd(), '../shared/fixtures/ccid-readers'),
-  ];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
-}
-
-/** Absolute path of the `ccid-readers` fixture folder. */
-export const READER_FIXTURES_DIR = findFixturesDir();
+/** Absolute path of the `ccid-readers` fixture folder (test/fixtures/ccid-readers/, see its README.md). */
+export const READER_FIXTURES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/ccid-readers');
 
 /** File names of every `parse` output in the folder (sorted; without supported_readers.txt). */
 export function listReaderFixtures(): string[] {

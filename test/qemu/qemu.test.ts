@@ -93,7 +93,9 @@ interface DriverProbeResults {
   statusBefore: { state: string };
   connectError?: DriverError;
   connection?: { atr: string; protocols: number[]; protocol: string; exchangeLevel: string };
-  apdus: Array<{ name: string; response?: string; error?: DriverError }>;
+  apdus: Array<{ name: string; response?: string; error?: DriverError; ms?: number }>;
+  removal?: { seen: boolean; afterMs: number };
+  statusAfterRemoval?: { state: string };
   roundTripMs?: { median: number; min: number; max: number };
   statusConnected?: { state: string };
   statusAfter?: { state: string };
@@ -301,6 +303,66 @@ describe.skipIf(SKIP)(`QEMU usb-ccid lab${SKIP ? ` (SKIPPED: ${SKIP_REASON})` : 
         expect(r.statusConnected?.state).toBe('active');
         expect(r.statusAfter?.state).toBe('present'); // disconnect('unpower') powered the card off
         expect(r.transmitAfterDisconnect?.error?.code).toBe('ccid/not-connected');
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'a card that answers 2.5 s late and is pulled out after 2.5 s idle: the answer arrives, cardremoved fires (no 1-second transfer timeout in the Node backend)',
+      async () => {
+        // The `usb` package 3.x cancels a transfer after 1 s unless told otherwise; WebUSB transfers
+        // never time out. A late card answer (bulk-in) and a removal after a quiet spell (interrupt-in)
+        // must both get through the real USB stack, as they would in a browser.
+        const DELAY_MS = 2500;
+        const seen: Array<{ apdu: string; atMs: number }> = [];
+        const t0 = performance.now();
+        let removed: number | undefined;
+        // T=0 only, TC2 = 0x0F: WI 15, a work waiting time (960 x WI x Fi / f, ISO/IEC 7816-3) of
+        // about 1.4 s, so the driver's own timeout (twice that, and a margin) allows the delay. (QEMU's
+        // passthru card checks the ATR's length with a TD walk that reads TC2 as if it were TD2:
+        // a TC2 below 0x10 keeps that check content.)
+        const atr = Uint8Array.from([0x3b, 0x87, 0x40, 0x0f, ...new TextEncoder().encode('webccid')]);
+        let peer: { removeCard(): void } | undefined;
+        const card: PassthruCard = {
+          atr,
+          attach: (p) => (peer = p),
+          async transmit(apdu) {
+            const hex = Buffer.from(apdu).toString('hex');
+            seen.push({ apdu: hex, atMs: performance.now() - t0 });
+            if (hex === '00ca000002') {
+              await new Promise((resolve) => setTimeout(resolve, DELAY_MS));
+              return Uint8Array.from([0x01, 0x02, 0x90, 0x00]);
+            }
+            if (hex === '00ca000001') {
+              setTimeout(() => {
+                removed = performance.now() - t0;
+                peer?.removeCard();
+              }, DELAY_MS);
+              return Uint8Array.from([0x07, 0x90, 0x00]);
+            }
+            return Uint8Array.from([0x6d, 0x00]);
+          },
+        };
+        const run = await runInGuest({
+          card: 'passthru',
+          passthru: card,
+          script: path.join(GUEST_DIR, 'driver-probe.mjs'),
+          env: { WEBCCID_LIB: lib ?? '', WEBCCID_EXPECT: 'card', WEBCCID_APDUS: '00ca000002,00ca000001', WEBCCID_WAIT_REMOVAL_MS: '15000' },
+          timeoutMs: GUEST_TIMEOUT_MS,
+        });
+        record('driver probe, slow passthru card', run);
+        expectClean(run);
+        const r = run.results as DriverProbeResults;
+        expect(r.ok, JSON.stringify(r.error)).toBe(true);
+        expect(seen.map((s) => s.apdu)).toEqual(['00ca000002', '00ca000001']);
+        const slow = r.apdus.find((a) => a.name === '00ca000002');
+        expect(slow, JSON.stringify(r.apdus)).toMatchObject({ response: '01029000' });
+        expect(slow?.ms).toBeGreaterThanOrEqual(DELAY_MS - 50);
+        expect(r.apdus.find((a) => a.name === '00ca000001')).toMatchObject({ response: '079000' });
+        expect(removed).toBeDefined();
+        expect(r.removal, diagnose(run)).toMatchObject({ seen: true });
+        expect(r.removal?.afterMs).toBeGreaterThanOrEqual(DELAY_MS - 500);
+        expect(r.statusAfterRemoval?.state).toBe('absent');
       },
       TEST_TIMEOUT_MS,
     );

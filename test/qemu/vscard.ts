@@ -29,6 +29,8 @@ export interface PassthruCard {
   transmit(apdu: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** Called for every message QEMU sends that is not an APDU (for logs / assertions). */
   onMessage?(type: number, readerId: number, data: Uint8Array): void;
+  /** Called once QEMU is connected, with what the card can do to the reader (pull itself out). */
+  attach?(peer: { removeCard(): void }): void;
 }
 
 /** Encodes one VSCard message. */
@@ -83,6 +85,7 @@ export class VsCardPeer {
     this.socket.write(encodeVsCardMessage(VSC_ReaderAdd, 0, new TextEncoder().encode('webccid-passthru\0')));
     this.socket.write(encodeVsCardMessage(VSC_ATR, 0, this.card.atr));
     this.socket.on('data', (chunk: Buffer) => this.onData(new Uint8Array(chunk)));
+    this.card.attach?.(this);
     this.socket.on('error', () => {
       // QEMU went away (guest powered off): nothing to do
     });

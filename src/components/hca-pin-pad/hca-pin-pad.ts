@@ -12,7 +12,7 @@
  *
  * Test hooks: `pin-key-0` .. `pin-key-9`, `pin-key-back`, `pin-key-clear`.
  */
-import { LitElement, html } from 'lit';
+import { LitElement, html, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
@@ -131,7 +131,7 @@ export class HcaPinPad extends LitElement {
     this.press(key);
   }
 
-  override render() {
+  override render(): TemplateResult {
     const digit = (d: number) =>
       html`<button type="button" data-testid=${`pin-key-${d}`} ?disabled=${this.disabled} @click=${() => this.press(String(d))}>${d}</button>`;
     const first = this.order.slice(0, 9);

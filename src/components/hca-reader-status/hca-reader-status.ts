@@ -12,7 +12,7 @@
  *
  * Test hooks: `reader-status` (with `data-state` = the state kind), `choose-reader`, `error`.
  */
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../shared/card-session.js';
@@ -80,7 +80,7 @@ export class HcaReaderStatus extends LitElement {
     return !this.kiosk && this.session?.canChoose === true && s.kind !== 'busy' && s.kind !== 'no-webusb' && s.kind !== 'card';
   }
 
-  override render() {
+  override render(): TemplateResult {
     const s = this.current ?? { kind: 'no-reader' as const };
     const name = s.readerName ?? '';
     let headline: string;

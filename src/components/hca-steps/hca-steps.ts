@@ -5,7 +5,7 @@
  *
  * Test hooks: `data-testid="steps"` (the list), `step-0`, `step-1`, ... (the items).
  */
-import { LitElement, html, nothing } from 'lit';
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
@@ -27,7 +27,7 @@ export class HcaSteps extends LitElement {
   /** Larger marks (kiosk layout). */
   @property({ type: Boolean, reflect: true }) kiosk = false;
 
-  override render() {
+  override render(): TemplateResult {
     const total = this.steps.length;
     return html`<ol data-testid="steps" aria-label=${this.label ?? msg('步驟', { id: 'steps.label' })}>
       ${this.steps.map((name, i) => {

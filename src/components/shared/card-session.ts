@@ -1,3 +1,5 @@
+/// <reference types="w3c-web-usb" preserve="true" />
+// WebUSB types (USBDevice, USBDeviceFilter...) for this file and its .d.ts: see docs/packaging.md.
 /**
  * `UsbCardSession`: the one place the components get a card from. It works over any
  * `UsbBackendLike` (`navigator.usb`, or `VirtualUsb` from `webccid/virtual`), keeps one CCID

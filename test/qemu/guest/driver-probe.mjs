@@ -39,7 +39,11 @@ const watchdog = setTimeout(() => {
 }, Number(process.env.WEBCCID_WATCHDOG_MS ?? 45_000));
 
 const expectCard = (process.env.WEBCCID_EXPECT ?? 'card') === 'card';
-const APDUS = [
+// WEBCCID_APDUS (comma-separated hex) replaces the list below and the round-trip timing;
+// WEBCCID_WAIT_REMOVAL_MS: after the APDUs, wait that long at most for the reader's `cardremoved`.
+const customApdus = process.env.WEBCCID_APDUS ? process.env.WEBCCID_APDUS.split(',').map((a) => [a, a]) : undefined;
+const waitRemovalMs = Number(process.env.WEBCCID_WAIT_REMOVAL_MS ?? 0);
+const APDUS = customApdus ?? [
   // SELECT the CAC PKI applet, case 4 (Le=00): a T=0 TPDU engine sends it as case 3 and fetches the FCI with GET RESPONSE
   ['select-pki', '00a4040007a000000079010000'],
   // READ BUFFER, 52 bytes: the answer fills one 64-byte packet exactly -> QEMU adds a zero-length packet
@@ -105,6 +109,29 @@ async function main() {
       } catch (e) {
         results.apdus.push({ name, command: apdu, error: describeError(e) });
       }
+    }
+    if (waitRemovalMs > 0) {
+      const started = performance.now();
+      const removed = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), waitRemovalMs);
+        reader.on('cardremoved', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      results.removal = { seen: removed, afterMs: Math.round(performance.now() - started) };
+      step('removal');
+      results.statusAfterRemoval = await reader.status(0);
+      await reader.close();
+      step('close');
+      results.ok = true;
+      return;
+    }
+    if (customApdus) {
+      await connection.disconnect('unpower');
+      await reader.close();
+      results.ok = true;
+      return;
     }
     // round-trip time of a short exchange through the whole driver
     const times = [];

@@ -1,11 +1,11 @@
 /**
- * bind.html: the account system of the seed (自殺防治通報系統 「醫事憑證 IC 卡」綁定說明), played
+ * bind.html: the account system of the bind guide (docs/design.md §1; 自殺防治通報系統 「醫事憑證 IC 卡」綁定說明), played
  * against the reference server:
  * - 【申請帳號】 (register, `?mode=register`, default): account, e-mail, the 綁定憑證 IC 卡 section
  *   (<hca-bind-card>), then 送出申請; the new account shows its bound certificate;
  * - 【帳號管理】›【憑證 IC 卡綁定】 (`?mode=rebind`): the signed-in account's bound certificate and
  *   the 重新綁定憑證 IC 卡 section; a successful verification replaces the binding at once (the
- *   seed's extra "綁定新憑證 IC 卡" button after 確定 is not needed).
+ *   guide's extra "綁定新憑證 IC 卡" button after 確定 is not needed).
  * The demo's accounts live in this browser (localStorage); bindings live in the reference server.
  */
 import { html, nothing, type TemplateResult } from 'lit';

@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+
+/**
+ * A stand-in for a device of the `usb` package 3.1.0, with the behaviours read in its source
+ * (node-usb-rs, tsc/index.ts and src/webusb_device.rs) and met in the QEMU lab:
+ * - transferIn/transferOut(endpoint, ..., timeout = 1000): the transfer is cancelled at the
+ *   timeout and the promise rejects with `transferIn error: Cancelled` (nusb's TransferError, Debug);
+ * - a stall rejects with `transferIn error: Stall`; an unplug with `transferIn error: Disconnected`;
+ *   control transfers with nusb's Display text (`controlTransferIn error: endpoint stalled`);
+ * - the `&mut self` members (open, claim, release, close, the configuration and string getters)
+ *   throw "The same native value cannot be borrowed mutably while another borrow is active"
+ *   while any other call is in flight.
+ */
+class FakeUsb3Device {
+  vendorId = 0x08e6;
+  productId = 0x4433;
+  deviceVersionMajor = 1;
+  deviceVersionMinor = 0;
+  deviceVersionSubminor = 0;
+  inFlight = 0;
+  isOpened = false;
+  /** Bytes the device will send on the next IN transfer of an endpoint, and when (ms after the call). */
+  pendingIn = new Map<number, { at: number; data?: Uint8Array; fail?: string }>();
+  timeoutsSeen: number[] = [];
+  private readonly born = Date.now();
+
+  private borrowMut(): void {
+    if (this.inFlight > 0) {
+      const e = new Error('The same native value cannot be borrowed mutably while another borrow is active');
+      (e as Error & { code: string }).code = 'InvalidArg';
+      throw e;
+    }
+  }
+
+  get productName(): string | null {
+    this.borrowMut();
+    return 'QEMU USB CCID';
+  }
+  get manufacturerName(): string | null {
+    this.borrowMut();
+    return 'QEMU';
+  }
+  get serialNumber(): string | null {
+    this.borrowMut();
+    return '1';
+  }
+  get opened(): boolean {
+    return this.isOpened;
+  }
+  get configuration(): USBConfiguration {
+    this.borrowMut();
+    return CONFIGURATION;
+  }
+  get configurations(): USBConfiguration[] {
+    this.borrowMut();
+    return [CONFIGURATION];
+  }
+
+  private async mut<T>(run: () => T): Promise<T> {
+    this.borrowMut();
+    this.inFlight++;
+    try {
+      await new Promise((r) => setTimeout(r, 1));
+      return run();
+    } finally {
+      this.inFlight--;
+    }
+  }
+  private async shared<T>(run: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await run();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  open() {
+    return this.mut(() => void (this.isOpened = true));
+  }
+  close() {
+    return this.mut(() => void (this.isOpened = false));
+  }
+  selectConfiguration() {
+    return this.shared(async () => undefined);
+  }
+  claimInterface() {
+    return this.mut(() => undefined);
+  }
+  releaseInterface() {
+    return this.mut(() => undefined);
+  }
+  clearHalt() {
+    return this.shared(async () => undefined);
+  }
+  controlTransferIn(setup: USBControlTransferParameters): Promise<USBInTransferResult> {
+    return this.shared(async () => {
+      if (setup.request === 0x03) throw new Error('controlTransferIn error: endpoint stalled');
+      return { status: 'ok', data: new DataView(new Uint8Array([1, 2]).buffer) } as USBInTransferResult;
+    });
+  }
+  controlTransferOut(): Promise<USBOutTransferResult> {
+    return this.shared(async () => ({ status: 'ok', bytesWritten: 0 }) as USBOutTransferResult);
+  }
+  transferIn(endpointNumber: number, length: number, timeout = 1000): Promise<USBInTransferResult> {
+    this.timeoutsSeen.push(timeout);
+    return this.shared(async () => {
+      const started = Date.now() - this.born;
+      const next = this.pendingIn.get(endpointNumber);
+      const wait = next ? Math.max(0, next.at - started) : Infinity;
+      if (wait >= timeout) {
+        await new Promise((r) => setTimeout(r, timeout));
+        throw new Error('transferIn error: Cancelled');
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      this.pendingIn.delete(endpointNumber);
+      if (next?.fail) throw new Error(`transferIn error: ${next.fail}`);
+      const data = (next?.data ?? new Uint8Array(0)).slice(0, length);
+      return { status: 'ok', data: new DataView(data.buffer) } as USBInTransferResult;
+    });
+  }
+  transferOut(_endpointNumber: number, data: BufferSource, timeout = 1000): Promise<USBOutTransferResult> {
+    this.timeoutsSeen.push(timeout);
+    return this.shared(async () => ({ status: 'ok', bytesWritten: (data as Uint8Array).byteLength }) as USBOutTransferResult);
+  }
+
+  /** Schedules what the device sends on `endpoint`, `afterMs` from now. */
+  willSend(endpoint: number, afterMs: number, what: { data?: Uint8Array; fail?: string }): void {
+    this.pendingIn.set(endpoint, { at: Date.now() - this.born + afterMs, ...what });
+  }
+}
+
+const endpoint = (endpointNumber: number, direction: USBDirection, type: USBEndpointType) =>
+  ({ endpointNumber, direction, type, packetSize: 64 }) as USBEndpoint;
+const CONFIGURATION = {
+  configurationValue: 1,
+  configurationName: null,
+  interfaces: [
+    {
+      interfaceNumber: 0,
+      claimed: false,
+      alternate: {
+        alternateSetting: 0,
+        interfaceClass: 0x0b,
+        interfaceSubclass: 0,
+        interfaceProtocol: 0,
+        interfaceName: null,
+        endpoints: [endpoint(1, 'out', 'bulk'), endpoint(2, 'in', 'bulk'), endpoint(3, 'in', 'interrupt')],
+      },
+      alternates: [],
+    },
+  ],
+} as unknown as USBConfiguration;
+
+async function opened(): Promise<{ fake: FakeUsb3Device; device: UsbDeviceLike }> {
+  const fake = new FakeUsb3Device();
+  const device = wrapNodeUsbDevice(fake as unknown as UsbDeviceLike);
+  await device.open();
+  await device.selectConfiguration(1);
+  await device.claimInterface(0);
+  return { fake, device };
+}
+
+describe('the usb 3.x device, seen as WebUSB', () => {
+  it('a bulk read waits past the package\'s 1-second timeout for a late answer', async () => {
+    const { fake, device } = await opened();
+    fake.willSend(2, 1500, { data: new Uint8Array([0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0]) });
+    const r = await device.transferIn(2, 64);
+    expect(r.status).toBe('ok');
+    expect(r.data?.byteLength).toBe(10);
+    // every read was posted with an explicit slice, never the package's 1000 ms default
+    expect(fake.timeoutsSeen.every((t) => t > 1000)).toBe(true);
+  });
+
+  it('an interrupt read keeps waiting across slices', async () => {
+    const { fake, device } = await opened();
+    fake.willSend(3, 2200, { data: new Uint8Array([0x50, 0x03]) });
+    const r = await device.transferIn(3, 8);
+    expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual([0x50, 0x03]);
+    expect(fake.timeoutsSeen.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a stall is status "stall", on bulk and control transfers, as in WebUSB', async () => {
+    const { fake, device } = await opened();
+    fake.willSend(2, 10, { fail: 'Stall' });
+    expect((await device.transferIn(2, 64)).status).toBe('stall');
+    const setup = { requestType: 'class', recipient: 'interface', request: 0x03, value: 0, index: 0 } as const;
+    expect((await device.controlTransferIn(setup, 4)).status).toBe('stall');
+  });
+
+  it('an unplugged device rejects with NotFoundError', async () => {
+    const { fake, device } = await opened();
+    fake.willSend(2, 10, { fail: 'Disconnected' });
+    await expect(device.transferIn(2, 64)).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('getters, release and close work while the interrupt read is in flight; the read ends with AbortError', async () => {
+    const { device } = await opened();
+    const pending = device.transferIn(3, 8);
+    // the package's own getters throw here; the wrapped ones answer from what was read before
+    expect(device.productName).toBe('QEMU USB CCID');
+    expect(device.configuration?.interfaces[0]?.alternate.endpoints).toHaveLength(3);
+    const released = device.releaseInterface(0);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await released;
+    await device.close();
+    expect(device.opened).toBe(false);
+  });
+
+  it('the backend hands out one wrapped object per device, in getDevices and in disconnect events', async () => {
+    const fake = new FakeUsb3Device();
+    const listeners: Array<(e: { device: UsbDeviceLike }) => void> = [];
+    const native: UsbBackendLike = {
+      getDevices: async () => [fake as unknown as UsbDeviceLike],
+      addEventListener: (_t, l) => void listeners.push(l),
+      removeEventListener: (_t, l) => void listeners.splice(listeners.indexOf(l), 1),
+    };
+    const backend = wrapNodeUsbBackend(native);
+    const [first] = await backend.getDevices();
+    const [again] = await backend.getDevices();
+    expect(again).toBe(first);
+    const got: UsbDeviceLike[] = [];
+    const listener = (e: { device: UsbDeviceLike }) => got.push(e.device);
+    backend.addEventListener('disconnect', listener);
+    listeners.forEach((l) => l({ device: fake as unknown as UsbDeviceLike }));
+    expect(got).toEqual([first]);
+    backend.removeEventListener('disconnect', listener);
+    expect(listeners).toHaveLength(0);
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * Makes the `usb` package 3.x behave as WebUSB where a CCID driver depends on it.
+ *
+ * `usb` 3 is a rewrite over the Rust `nusb` library (no libusb). Its devices have the WebUSB
+ * members, but (read in node-usb-rs 3.1.0: `tsc/index.ts`, `src/webusb_device.rs`):
+ *
+ * 1. `transferIn` / `transferOut` take a third, non-standard `timeout` argument that defaults to
+ *    1000 ms; when it runs out the transfer is cancelled and the promise REJECTS
+ *    (`transferIn error: Cancelled`). WebUSB transfers never time out, and a CCID driver needs
+ *    that: the interrupt endpoint stays silent until a card moves, and a bulk answer may come many
+ *    seconds late (time extensions, a PIN typed on a pinpad, an RSA signature on a slow card).
+ *    The driver has its own timeouts (per command, stretched by time extensions).
+ * 2. A stalled endpoint rejects (`transferIn error: Stall`, `controlTransferIn error: endpoint
+ *    stalled`) where WebUSB resolves with `status: 'stall'`.
+ * 3. An unplugged device rejects with `Disconnected` / `device disconnected` where WebUSB rejects
+ *    with a `NotFoundError`.
+ * 4. A call that needs the native object alone (its `&mut self` methods: `open`, `claimInterface`,
+ *    `releaseInterface`, `close`, and the getters `configuration`, `configurations`,
+ *    `productName`, `manufacturerName`, `serialNumber`) throws "The same native value cannot be
+ *    borrowed mutably while another borrow is active" while any transfer is in flight, and a CCID
+ *    driver always has one in flight (the interrupt-in read). Seen in the QEMU lab
+ *    (test/qemu/): the first bulk read failed this way.
+ *
+ * `wrapNodeUsbDevice` answers with WebUSB's behaviour: a read is re-posted each time the
+ * package's timeout runs out (so it waits as long as a browser's would); a stall becomes
+ * `status: 'stall'`; a disconnect a `NotFoundError`; a read still waiting when the interface is
+ * released or the device closed ends with an `AbortError` (as WebUSB's do); the getters are read
+ * while nothing runs and kept; open, claim, release and close wait for the transfers in flight
+ * (at most one read slice) and hold new ones back until done.
+ *
+ * Why re-post rather than pass one huge timeout: a transfer cannot be cancelled from
+ * JavaScript, and a pending one keeps the interface (and Node's event loop) busy until its
+ * timeout. Slices bound that to one slice after `close()`. The cost: when a slice ends while a
+ * multi-packet bulk answer is arriving, the package drops the packets already received and the
+ * driver sees a truncated frame (a typed CCID error, never silently wrong data). Bulk slices are
+ * long (the window is about a millisecond in each slice); interrupt messages are one packet,
+ * which is never split.
+ */
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+
+/** How long one bulk-in read waits before it is posted again (ms). */
+export const BULK_IN_SLICE_MS = 5_000;
+/** How long one interrupt-in read waits before it is posted again (ms). */
+export const INTERRUPT_IN_SLICE_MS = 1_000;
+/** How long a bulk-out write may take (ms): a reader that takes no data for this long is broken. */
+export const BULK_OUT_TIMEOUT_MS = 60_000;
+
+/** The members of a `usb` 3.x device used here: WebUSB's, with the extra `timeout` argument. */
+type NativeDevice = UsbDeviceLike & {
+  transferIn(endpointNumber: number, length: number, timeout?: number): Promise<USBInTransferResult>;
+  transferOut(endpointNumber: number, data: BufferSource, timeout?: number): Promise<USBOutTransferResult>;
+};
+
+const messageOf = (e: unknown): string => String((e as { message?: unknown } | null)?.message ?? e);
+const isTimeout = (e: unknown): boolean => /\bCancelled\b|transfer was cancelled/i.test(messageOf(e));
+const isStall = (e: unknown): boolean => /\bStall\b|endpoint stalled/i.test(messageOf(e));
+const isDisconnect = (e: unknown): boolean => /\bDisconnected\b|device disconnected/i.test(messageOf(e));
+
+function domError(message: string, name: string, cause: unknown): Error {
+  const e = new DOMException(message, name);
+  Object.defineProperty(e, 'cause', { value: cause, enumerable: false });
+  return e;
+}
+
+/** A rejection of the package, as WebUSB would have rejected; stalls are handled by the callers. */
+function asWebUsbError(e: unknown, what: string): unknown {
+  if (isDisconnect(e)) return domError(`${what}: the device was disconnected.`, 'NotFoundError', e);
+  return e;
+}
+
+class NodeUsbDevice implements UsbDeviceLike {
+  /** Bumped by `releaseInterface()` / `close()`: a read posted before stops at the end of its slice. */
+  private generation = 0;
+  /** Native calls that hold the device shared (transfers) and are not finished. */
+  private shared = 0;
+  /** A native call that needs the device alone (open, claim, release, close) is waiting or running. */
+  private exclusive: Promise<void> | undefined;
+  private idle: Array<() => void> = [];
+  private isOpen = false;
+  private cachedConfiguration: USBConfiguration | null | undefined;
+  private cachedConfigurations: USBConfiguration[] | undefined;
+  readonly vendorId: number;
+  readonly productId: number;
+  readonly deviceVersionMajor: number;
+  readonly deviceVersionMinor: number;
+  readonly deviceVersionSubminor: number;
+  readonly productName: string | null;
+  readonly manufacturerName: string | null;
+  readonly serialNumber: string | null;
+
+  constructor(readonly native: NativeDevice) {
+    this.vendorId = native.vendorId;
+    this.productId = native.productId;
+    this.deviceVersionMajor = native.deviceVersionMajor;
+    this.deviceVersionMinor = native.deviceVersionMinor;
+    this.deviceVersionSubminor = native.deviceVersionSubminor;
+    // Getters of the package that may fail while a transfer runs: read once, before any.
+    this.productName = readOr(() => native.productName, null);
+    this.manufacturerName = readOr(() => native.manufacturerName, null);
+    this.serialNumber = readOr(() => native.serialNumber, null);
+    this.isOpen = readOr(() => native.opened, false);
+  }
+
+  get opened(): boolean {
+    return this.isOpen;
+  }
+
+  get configuration(): USBConfiguration | null {
+    if (this.cachedConfiguration === undefined) this.cachedConfiguration = readOr(() => this.native.configuration ?? null, null);
+    return this.cachedConfiguration;
+  }
+
+  get configurations(): USBConfiguration[] {
+    this.cachedConfigurations ??= readOr(() => this.native.configurations, []);
+    return this.cachedConfigurations;
+  }
+
+  async open(): Promise<void> {
+    await this.alone(async () => {
+      try {
+        await this.native.open();
+      } catch (e) {
+        throw asWebUsbError(e, 'open');
+      }
+      this.isOpen = true;
+      this.cachedConfiguration = undefined;
+      this.cachedConfigurations = undefined;
+      // read now, while nothing else runs
+      void this.configuration;
+      void this.configurations;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.generation++;
+    await this.alone(async () => {
+      await this.native.close();
+      this.isOpen = false;
+    });
+  }
+
+  async selectConfiguration(configurationValue: number): Promise<void> {
+    await this.alone(async () => {
+      await this.native.selectConfiguration(configurationValue);
+      this.cachedConfiguration = undefined;
+      void this.configuration;
+    });
+  }
+
+  async claimInterface(interfaceNumber: number): Promise<void> {
+    await this.alone(async () => {
+      try {
+        await this.native.claimInterface(interfaceNumber);
+      } catch (e) {
+        throw asWebUsbError(e, 'claimInterface');
+      }
+    });
+  }
+
+  async releaseInterface(interfaceNumber: number): Promise<void> {
+    this.generation++;
+    await this.alone(() => this.native.releaseInterface(interfaceNumber));
+  }
+
+  async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
+    try {
+      return await this.together(() => this.native.controlTransferIn(setup, length));
+    } catch (e) {
+      if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
+      throw asWebUsbError(e, 'controlTransferIn');
+    }
+  }
+
+  async controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource): Promise<USBOutTransferResult> {
+    try {
+      return await this.together(() => this.native.controlTransferOut(setup, data));
+    } catch (e) {
+      if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
+      throw asWebUsbError(e, 'controlTransferOut');
+    }
+  }
+
+  async transferIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
+    const generation = this.generation;
+    const slice = this.endpointType(endpointNumber, 'in') === 'interrupt' ? INTERRUPT_IN_SLICE_MS : BULK_IN_SLICE_MS;
+    for (;;) {
+      if (generation !== this.generation || !this.isOpen) {
+        throw domError('transferIn: the interface was released or the device closed.', 'AbortError', undefined);
+      }
+      try {
+        return await this.together(() => this.native.transferIn(endpointNumber, length, slice));
+      } catch (e) {
+        if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
+        if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
+      }
+    }
+  }
+
+  async transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
+    try {
+      return await this.together(() => this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS));
+    } catch (e) {
+      if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
+      if (isTimeout(e)) throw domError(`transferOut: the device took no data for ${BULK_OUT_TIMEOUT_MS / 1000} s.`, 'TimeoutError', e);
+      throw asWebUsbError(e, 'transferOut');
+    }
+  }
+
+  clearHalt(direction: USBDirection, endpointNumber: number): Promise<void> {
+    return this.together(() => this.native.clearHalt(direction, endpointNumber));
+  }
+
+  /**
+   * The package refuses a call that needs the device alone (its `&mut self` methods: open,
+   * claim, release, close, and the getters) while another call runs ("The same native value
+   * cannot be borrowed mutably while another borrow is active"). Such calls wait here for the
+   * transfers in flight (reads end within one slice once `generation` moved on), and new
+   * transfers wait for them.
+   */
+  private async alone<T>(run: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    let done!: () => void;
+    this.exclusive = new Promise<void>((resolve) => (done = resolve));
+    try {
+      while (this.shared > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+      return await run();
+    } finally {
+      this.exclusive = undefined;
+      done();
+    }
+  }
+
+  /** A call that may run beside other transfers (the package's `&self` methods). */
+  private async together<T>(run: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    this.shared++;
+    try {
+      return await run();
+    } finally {
+      this.shared--;
+      if (this.shared === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+  }
+
+  private endpointType(endpointNumber: number, direction: USBDirection): USBEndpointType | undefined {
+    for (const iface of this.configuration?.interfaces ?? []) {
+      for (const ep of iface.alternate?.endpoints ?? []) {
+        if (ep.endpointNumber === endpointNumber && ep.direction === direction) return ep.type;
+      }
+    }
+    return undefined;
+  }
+}
+
+function readOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+const wrapped = new WeakMap<object, NodeUsbDevice>();
+
+/** The WebUSB-faithful view of one `usb` 3.x device (the same object for the same device). */
+export function wrapNodeUsbDevice(device: UsbDeviceLike): UsbDeviceLike {
+  if (device instanceof NodeUsbDevice) return device;
+  let w = wrapped.get(device);
+  if (!w) {
+    w = new NodeUsbDevice(device as NativeDevice);
+    wrapped.set(device, w);
+  }
+  return w;
+}
+
+/** The WebUSB-faithful view of the package's `WebUSB` object: its devices and events carry wrapped devices. */
+export function wrapNodeUsbBackend(native: UsbBackendLike): UsbBackendLike {
+  type Listener = (event: { device: UsbDeviceLike }) => void;
+  const listeners = new Map<Listener, Listener>();
+  return {
+    async getDevices() {
+      return (await native.getDevices()).map(wrapNodeUsbDevice);
+    },
+    ...(native.requestDevice
+      ? { requestDevice: async (options: USBDeviceRequestOptions) => wrapNodeUsbDevice(await native.requestDevice!(options)) }
+      : {}),
+    addEventListener(type, listener) {
+      let inner = listeners.get(listener);
+      if (!inner) {
+        inner = (event) => listener({ device: wrapNodeUsbDevice(event.device) });
+        listeners.set(listener, inner);
+      }
+      native.addEventListener(type, inner);
+    },
+    removeEventListener(type, listener) {
+      const inner = listeners.get(listener);
+      if (inner) native.removeEventListener(type, inner);
+    },
+  };
+}
