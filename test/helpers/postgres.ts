@@ -42,6 +42,15 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+interface PgClient {
+  connect(): Promise<void>;
+  end(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+}
+interface PgModule {
+  Client: new (config: Record<string, unknown>) => PgClient;
+}
+
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 function asPostgres(cmd: string, args: string[]): [string, string[]] {
@@ -73,7 +82,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
 
-  const pg = (await import('pg')).default;
+  const specifier = 'pg'; // an optional peer dependency, untyped here
+  const pg = ((await import(specifier)) as { default: PgModule }).default;
   const connection = (database = 'postgres'): Record<string, unknown> => ({ host: dir, port, user: 'webccid', database });
   const deadline = Date.now() + 30_000;
   for (;;) {
