@@ -100,7 +100,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await inBothLanguages(tab, 'bind-1-register');
     expect(await pinFieldAttributes(tab, 'pin')).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
     await typeInto(tab, 'account', account);
-    await typeInto(tab, 'password', PASSWORD);
     await typeInto(tab, 'email', `${account}@example.org`);
     await verify(tab, 'personnel');
     expect(await waitForSuccess(tab, 30_000)).toContain('驗證成功');
@@ -114,6 +113,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
 
     // 驗證 bound nothing: the account does not exist until 送出申請.
     expect(await boundAccounts(app)).not.toContain(account);
+    await typeInto(tab, 'password', PASSWORD);
 
     await press(tab, 'register-submit');
     await tab.byTestId('registered').waitFor({ state: 'visible' });
@@ -133,7 +133,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
   });
 
   it('account management: sign in, re-bind with an institution card (綁定新憑證 IC 卡); the same card for another account is refused', async () => {
-    const tab = await openFlow(app, 'bind', { state: 'institution', query: { mode: 'rebind' } });
+    const tab = await openFlow(app, 'bind', { state: 'institution', query: { mode: 'rebind' }, waitForCard: false });
     const page = tab.page;
     await registerByApi(tab, app, 'clinic-02');
     await registerByApi(tab, app, 'clinic-01');
@@ -174,7 +174,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
   });
 
   it('a version 1 card (two certificates) binds too', async () => {
-    const tab = await openFlow(app, 'bind', { state: 'version1', query: { mode: 'rebind' } });
+    const tab = await openFlow(app, 'bind', { state: 'version1', query: { mode: 'rebind' }, waitForCard: false });
     await registerByApi(tab, app, 'doctor-v1');
     await tab.page.reload();
     await waitForReader(tab, 'card');
