@@ -132,8 +132,12 @@ class HttpError extends Error {
 }
 
 const DEFAULT_DB_PATH = '.webccid/reference-server.sqlite';
-/** An oversized body is read (and dropped) up to this much so the client can read the 413; beyond it the connection is cut. */
-const DRAIN_LIMIT = 1 << 20;
+/**
+ * An oversized body is read to its end and dropped before the 413 is sent (so that the client,
+ * which may read only once it has sent everything, gets the answer instead of a reset), for at
+ * most this long and this much; past either the 413 goes out and the connection is closed.
+ */
+const DRAIN_LIMIT = 64 << 20;
 const DRAIN_TIMEOUT_MS = 10_000;
 const SESSION_COOKIE = 'webccid_session';
 const ACCOUNT_WINDOW_MS = 15 * 60_000;
@@ -199,7 +203,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<
   }
   const tooLarge = async (read: number): Promise<HttpError> => {
     const ended = await drain(req, read);
-    // Past the drain limit the client may see a reset after the answer: it sent over 1 MiB.
+    // Past the drain limits a client still sending may see a reset after the answer.
     void ended;
     return new HttpError(413, 'body-too-large', `The request body is larger than ${maxBytes} bytes.`, { limit: maxBytes }, { Connection: 'close' });
   };

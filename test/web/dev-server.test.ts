@@ -129,4 +129,19 @@ describe('web/vite.config.ts: vite preview', () => {
     expect((await call(port, 'POST', '/api/demo/trust-anchors', json, anchors)).status).toBe(403);
     expect((await call(port, 'POST', '/api/demo/trust-anchors', { ...json, origin: OTHER }, anchors)).status).toBe(403);
   });
+
+  it('a streamed (chunked) body of over a megabyte gets its 413, not a broken connection (20 times)', async () => {
+    for (let trial = 0; trial < 20; trial++) {
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ === 24) controller.close();
+          else controller.enqueue(new Uint8Array(65536).fill(0x78));
+        },
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/api/unlock/puk`, { method: 'POST', body, duplex: 'half', headers: json } as RequestInit);
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ error: 'body-too-large' });
+    }
+  });
 });
