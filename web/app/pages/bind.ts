@@ -353,9 +353,37 @@ function renderFaq(): TemplateResult {
   </section>`;
 }
 
+/**
+ * Kiosk: a session must not outlive its user. After `idleSeconds` without a key or a touch, sign
+ * out and forget the page's account state, so the next person at the kiosk starts signed out.
+ */
+function kioskSignOut(ctx: PageContext): void {
+  if (!ctx.kiosk || kioskTimerArmed) return;
+  kioskTimerArmed = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void api('POST', '/account/logout', {}).catch(() => undefined);
+      signedIn = null;
+      registered = undefined;
+      registerAccount = '';
+      registerPassword = '';
+      registerToken = undefined;
+      rebindToken = undefined;
+      rebindDone = false;
+      ctx.update();
+    }, ctx.idleSeconds * 1000);
+  };
+  for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, arm, { capture: true, passive: true });
+  arm();
+}
+let kioskTimerArmed = false;
+
 startPage(
   'bind',
   (c) => {
+    kioskSignOut(c);
     const w = words();
     const tab = (m: Mode, label: string) =>
       html`<button type="button" role="tab" aria-selected=${mode === m ? 'true' : 'false'} data-testid=${`mode-${m}`}
