@@ -278,6 +278,19 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.close();
   });
 
+  it('kiosk: the session ends with the idle time, so the next person at the kiosk is signed out', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'normal', kiosk: true, idle: 3, query: { mode: 'rebind' }, waitForCard: false });
+    await registerByApi(tab, app, 'kiosk-user');
+    await tab.page.reload();
+    expect(await tab.byTestId('signed-in-account').innerText()).toBe('kiosk-user');
+    await tab.byTestId('login-submit').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await tab.byTestId('signed-in-account').count()).toBe(0);
+    const res = await tab.page.request.get(`${app.url}/api/account/session`);
+    expect(res.status()).toBe(401);
+    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
+    await tab.close();
+  });
+
   it('the card pulled out while the (slow) card signs: the message, the PIN field empty, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'slow' });
     await typeInto(tab, 'account', 'pulled-out');
