@@ -142,6 +142,33 @@ for (const backend of backends) {
       expect(results.filter((r) => !r.ok && r.code === 'wrong-user-code')).toHaveLength(10);
     }, 60_000);
 
+    it('one-use and capped things stay so under 200 parallel calls through two stores: tokens, challenges, windows', async () => {
+      const [a, b] = await backend.pair();
+      stores.push(a, b);
+      const card = { fingerprint: 'f'.repeat(64), holderName: '王大明', cardType: 'personnel' as const, subject: 'CN=x', certificate: 'AA==' };
+      await a.putBindToken({ tokenHash: 'token-1', card, now: 1000, expiresAt: 100_000 });
+      const regs = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).registerAccount({ account: `user-${i}`, passwordHash: 'x', tokenHash: 'token-1', now: 2000 })));
+      expect(regs.filter((r) => r.ok)).toHaveLength(1);
+      expect(regs.filter((r) => !r.ok && r.code === 'bind-token-invalid')).toHaveLength(199);
+      // Two tokens for one card, committed at once to two accounts: one binding.
+      await a.putBindToken({ tokenHash: 'token-2', card: { ...card, fingerprint: 'e'.repeat(64) }, now: 1000, expiresAt: 100_000 });
+      await b.putBindToken({ tokenHash: 'token-3', card: { ...card, fingerprint: 'e'.repeat(64) }, now: 1000, expiresAt: 100_000 });
+      await Promise.all(['x-1', 'x-2'].map((account) => a.registerAccount({ account, passwordHash: 'x', now: 1000 })));
+      const commits = await Promise.all([a.commitBinding({ account: 'x-1', tokenHash: 'token-2', now: 3000 }), b.commitBinding({ account: 'x-2', tokenHash: 'token-3', now: 3000 })]);
+      expect(commits.filter((r) => r.ok)).toHaveLength(1);
+      expect(commits.find((r) => !r.ok)).toMatchObject({ code: 'already-bound' });
+      // A challenge is taken once.
+      expect(await a.putChallenge({ key: 'k', challenge: 'c', origin: 'https://x', expiresAt: 9000, now: 1000, retainMs: 1000, maxRows: 10 })).toBe(true);
+      const takes = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).takeChallenge('k')));
+      expect(takes.filter((t) => t.state === 'taken')).toHaveLength(1);
+      // The challenge cap and a sliding window.
+      const puts = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).putChallenge({ key: `k${i}`, challenge: 'c', origin: 'https://x', expiresAt: 9000, now: 1000, retainMs: 1000, maxRows: 50 })));
+      expect(puts.filter(Boolean)).toHaveLength(49);
+      expect(await b.countChallenges()).toBe(50);
+      const hits = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).hit('test', 'client', 20, 60_000, 1000)));
+      expect(hits.filter((h) => h.ok)).toHaveLength(20);
+    }, 60_000);
+
     it('over HTTP: 299 wrong codes and the right one, 300 parallel requests to two servers on one database', async () => {
       const pair = await backend.pair();
       const servers: ReferenceServer[] = pair.map((store) =>
