@@ -17,8 +17,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { WebCcidError } from '../errors.js';
 
-/** scrypt cost (N) of newly stored secrets. 2^15 with r = 8: 32 MiB and tens of milliseconds. */
-export const DEFAULT_SCRYPT_COST = 1 << 15;
+/** scrypt cost (N) of newly stored secrets: 2^14 with r = 8 is 16 MiB a hash (Node's own default; raise it with `unlockLimits.hashCost`). */
+export const DEFAULT_SCRYPT_COST = 1 << 14;
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 const HASH_BYTES = 32;

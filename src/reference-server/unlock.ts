@@ -43,7 +43,7 @@ export interface UnlockLimits {
   perCard: number;
   /** Attempts per client per window. Default 30. */
   perClient: number;
-  /** scrypt cost (N, a power of two) of newly stored user codes. Default 2^15. */
+  /** scrypt cost (N, a power of two) of newly stored user codes and passwords. Default 2^14. */
   hashCost: number;
 }
 
