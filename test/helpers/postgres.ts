@@ -81,6 +81,25 @@ export async function startPostgres(): Promise<TestPostgres> {
     log = (log + c.toString('utf8')).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  // If the test process ends without stop() (a crash, a timeout), do not leave the server running.
+  const postmasterPid = (): number => {
+    try {
+      return Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      return 0;
+    }
+  };
+  const onExit = (): void => {
+    const pid = postmasterPid();
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', onExit);
 
   const specifier = 'pg'; // an optional peer dependency, untyped here
   const pg = ((await import(specifier)) as { default: PgModule }).default;
@@ -117,9 +136,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     async stop() {
       // SIGINT to the postmaster itself (its PID heads postmaster.pid): a fast shutdown.
+      process.off('exit', onExit);
+      const pid = postmasterPid();
       try {
-        const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
         if (pid > 0) process.kill(pid, 'SIGINT');
+        else server.kill('SIGINT');
       } catch {
         server.kill('SIGINT');
       }
