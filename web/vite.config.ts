@@ -58,8 +58,20 @@ const page = (name: string) => fileURLToPath(new URL(`./${name}.html`, import.me
 
 // The web app. `npm start` serves it together with the reference server (one
 // process); the driver is imported from ../src. The reference server's
-// database lives in .webccid/ (WEBCCID_DB overrides the path).
+// database and key file live in .webccid/ (WEBCCID_DB overrides the database
+// path; the key file sits beside it), which the dev server never serves.
 const dbPath = process.env['WEBCCID_DB'] ?? fileURLToPath(new URL('../.webccid/reference-server.sqlite', import.meta.url));
+const inRepo = (dir: string) => fileURLToPath(new URL(`../${dir}`, import.meta.url));
+
+/**
+ * What the dev server may read from disk: the page (web/, the root), the driver's sources and the
+ * dependencies; not the rest of the repository (.webccid/ with the database and its key, .git,
+ * ...). Vite's defaults (.env, keys and certificates, .git) stay denied, plus any SQLite file.
+ */
+const fileAccess = {
+  allow: [inRepo('web'), inRepo('src'), inRepo('node_modules')],
+  deny: ['.env', '.env.*', '*.{crt,pem,key,p12,pfx,cer,der}', '.npmrc', '.yarnrc.yml', '**/.git/**', '**/.webccid/**', '*.{sqlite,sqlite3,db}', '*.{sqlite,sqlite3,db}-*'],
+};
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
@@ -75,9 +87,11 @@ export default defineConfig({
     include: ['lit', 'lit/decorators.js', 'lit/directives/live.js', '@lit/localize', 'reflect-metadata', '@peculiar/x509'],
   },
   plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy()],
-  server: { port: 5173, strictPort: false },
+  // No CORS: Vite's default grants it to every localhost origin, so a page on
+  // http://localhost:3000 could read the API's answers (a PUK). The page and the API are one origin.
+  server: { port: 5173, strictPort: false, cors: false, fs: fileAccess },
   // `vite preview --config web/vite.config.ts` serves the build with the production headers.
-  preview: { headers: { ...SECURITY_HEADERS } },
+  preview: { headers: { ...SECURITY_HEADERS }, cors: false },
   build: {
     outDir: fileURLToPath(new URL('../dist-web', import.meta.url)),
     emptyOutDir: true,

@@ -1,75 +1,61 @@
 /**
- * The bind service (綁定憑證 IC 卡): issues challenges, verifies the page's
- * response with `verifyBinding` (src/server) and stores the binding of an
- * account to the card's signature certificate.
+ * The bind service (綁定憑證 IC 卡): issues challenges, verifies the page's response with
+ * `verifyBinding` (src/server) and binds the card's signature certificate to an account.
  *
- * Rules of the reference implementation: one card per account (binding again
- * replaces the account's card, the bind guide's 重新綁定); one account per card
- * certificate (binding a certificate already bound to another account is
- * refused with `already-bound`).
+ * 驗證 and 送出申請 are two steps, as on the seed's pages: a verified response gives a *binding
+ * token* (random, short-lived, one use; only its SHA-256 is stored) and stores nothing else; the
+ * token is committed together with the account (`registerAccount`, 送出申請) or to the signed-in
+ * account (`commit`, 帳號管理's 綁定新憑證 IC 卡). An abandoned registration leaves no binding.
+ *
+ * Rules of the reference implementation: one card per account (binding again replaces the
+ * account's card, the seed's 重新綁定); one account per card certificate (`already-bound`).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { challengeKey, createBindingChallenge, type BindingChallenge, type ChallengeRecord, type ChallengeStore, type ChallengeTake } from '../server/challenge.js';
 import { verifyBinding, type BindingFailureCode, type CardType, type CertificateInput } from '../server/verify.js';
-import { encodeBase64 } from '../server/base64.js';
-import { num, str, type SqlDatabase, type SqlRow } from './db.js';
+import { encodeBase64, encodeBase64Url } from '../server/base64.js';
+import type { Binding, CommitResult, ReferenceStore, VerifiedCard } from './store.js';
 
-/** `ChallengeStore` in the reference database (so challenges survive a restart). */
-export class SqliteChallengeStore implements ChallengeStore {
-  private readonly db: SqlDatabase;
-  private readonly retainMs: number;
+export type { Binding } from './store.js';
 
-  constructor(db: SqlDatabase, options: { retainMs?: number } = {}) {
-    this.db = db;
-    this.retainMs = options.retainMs ?? 10 * 60_000;
-  }
+/** Thrown by the challenge store's `put` when `maxChallenges` are kept. */
+export class ChallengeStoreFull extends Error {}
+
+/** `ChallengeStore` in the reference store (so challenges survive a restart and are shared by processes). */
+export class StoreChallengeStore implements ChallengeStore {
+  constructor(
+    private readonly store: ReferenceStore,
+    private readonly options: { retainMs: number; maxRows: number; now: () => number },
+  ) {}
 
   async put(record: ChallengeRecord): Promise<void> {
     const key = await challengeKey(record.challenge);
-    this.db.run('INSERT OR REPLACE INTO challenges (key, challenge, origin, expires_at, used) VALUES (?, ?, ?, ?, 0)', [
-      key,
-      record.challenge,
-      record.origin,
-      record.expiresAt,
-    ]);
+    const ok = await this.store.putChallenge({ key, ...record, now: this.options.now(), retainMs: this.options.retainMs, maxRows: this.options.maxRows });
+    if (!ok) throw new ChallengeStoreFull('Too many challenges are outstanding.');
   }
 
-  async take(challenge: string, now: number): Promise<ChallengeTake> {
-    this.db.run('DELETE FROM challenges WHERE expires_at < ?', [now - this.retainMs]);
-    const key = await challengeKey(challenge);
-    const row = this.db.get('SELECT challenge, origin, expires_at, used FROM challenges WHERE key = ?', [key]) as SqlRow | null;
-    if (!row) return { state: 'unknown' };
-    if (num(row, 'used') !== 0) return { state: 'used' };
-    const marked = this.db.run('UPDATE challenges SET used = 1 WHERE key = ? AND used = 0', [key]);
-    if (marked.changes !== 1) return { state: 'used' };
-    return { state: 'taken', record: { challenge: str(row, 'challenge') ?? '', origin: str(row, 'origin') ?? '', expiresAt: num(row, 'expires_at') } };
+  async take(challenge: string): Promise<ChallengeTake> {
+    const t = await this.store.takeChallenge(await challengeKey(challenge));
+    if (t.state !== 'taken') return t;
+    return { state: 'taken', record: { challenge: t.challenge, origin: t.origin, expiresAt: t.expiresAt } };
   }
 }
 
-/** A stored binding. */
-export interface Binding {
-  account: string;
-  /** Hex SHA-256 of the certificate DER. */
-  fingerprint: string;
-  cardNumber?: string;
-  holderName: string;
-  cardType: CardType;
-  /** Subject DN of the certificate. */
-  subject: string;
-  /** The certificate DER, base64. */
-  certificate: string;
-  /** Milliseconds since the epoch. */
-  boundAt: number;
-}
-
-export type BindResult =
-  | { ok: true; binding: Binding }
+/** The outcome of 驗證: a token to commit, and what will be bound. */
+export type VerifyResult =
+  | { ok: true; bindToken: string; expiresAt: number; card: VerifiedCard }
   | { ok: false; code: BindingFailureCode | 'already-bound'; message: string };
 
 export interface BindServiceOptions {
   trustAnchors: () => Promise<readonly CertificateInput[]>;
   intermediates?: () => Promise<readonly CertificateInput[]>;
   challengeTtlMs?: number;
+  /** Lifetime of a binding token. Default 10 minutes. */
+  bindTokenTtlMs?: number;
+  /** Most challenges kept (live, expired or used, until pruned). Default 10 000. */
+  maxChallenges?: number;
   expectedCardType?: CardType;
+  now?: () => number;
 }
 
 function validAccount(value: unknown): value is string {
@@ -79,44 +65,37 @@ function validAccount(value: unknown): value is string {
 
 export { validAccount };
 
-function rowToBinding(row: SqlRow): Binding {
-  const b: Binding = {
-    account: str(row, 'account') ?? '',
-    fingerprint: str(row, 'fingerprint') ?? '',
-    holderName: str(row, 'holder_name') ?? '',
-    cardType: (str(row, 'card_type') ?? 'personnel') as CardType,
-    subject: str(row, 'subject') ?? '',
-    certificate: str(row, 'certificate') ?? '',
-    boundAt: num(row, 'bound_at'),
-  };
-  const cardNumber = str(row, 'card_number');
-  if (cardNumber !== undefined) b.cardNumber = cardNumber;
-  return b;
+/** The stored form of a binding token. */
+export function bindTokenHash(token: string): string {
+  return createHash('sha256').update(`webccid-bind-token:${token}`).digest('hex');
 }
 
 export class BindService {
-  readonly store: SqliteChallengeStore;
-  private readonly db: SqlDatabase;
+  readonly challenges: StoreChallengeStore;
+  private readonly store: ReferenceStore;
   private readonly options: BindServiceOptions;
 
-  constructor(db: SqlDatabase, options: BindServiceOptions) {
-    this.db = db;
+  constructor(store: ReferenceStore, options: BindServiceOptions) {
+    this.store = store;
     this.options = options;
-    this.store = new SqliteChallengeStore(db);
+    this.challenges = new StoreChallengeStore(store, { retainMs: 10 * 60_000, maxRows: options.maxChallenges ?? 10_000, now: options.now ?? Date.now });
   }
 
-  /** A new challenge for a page served from `origin`. */
+  /** A new challenge for a page served from `origin`. Throws `ChallengeStoreFull` when too many are kept. */
   challenge(origin: string, now: number): Promise<BindingChallenge> {
-    const o: Parameters<typeof createBindingChallenge>[0] = { origin, store: this.store, now };
+    const o: Parameters<typeof createBindingChallenge>[0] = { origin, store: this.challenges, now };
     if (this.options.challengeTtlMs !== undefined) o.ttlMs = this.options.challengeTtlMs;
     return createBindingChallenge(o);
   }
 
-  /** Verifies the page's response and, when good, binds the card to `account`. */
-  async bind(input: { account: string; response: unknown; origin: string; now: number }): Promise<BindResult> {
+  /**
+   * 驗證: verifies the page's response and, when good, gives a binding token. `account` is the
+   * signed-in account, if any: a card bound to any other account is refused at once.
+   */
+  async verify(input: { response: unknown; origin: string; now: number; account?: string }): Promise<VerifyResult> {
     const verifyOptions: Parameters<typeof verifyBinding>[0] = {
       response: input.response,
-      store: this.store,
+      store: this.challenges,
       expectedOrigin: input.origin,
       trustAnchors: await this.options.trustAnchors(),
       intermediates: (await this.options.intermediates?.()) ?? [],
@@ -125,35 +104,36 @@ export class BindService {
     if (this.options.expectedCardType !== undefined) verifyOptions.expectedCardType = this.options.expectedCardType;
     const result = await verifyBinding(verifyOptions);
     if (!result.verified) return { ok: false, code: result.code, message: result.message };
-    const owner = this.db.get('SELECT account FROM bindings WHERE fingerprint = ?', [result.fingerprint]) as SqlRow | null;
-    if (owner && str(owner, 'account') !== input.account) {
+    const owner = await this.store.bindingOwner(result.fingerprint);
+    if (owner !== undefined && owner !== input.account) {
       return { ok: false, code: 'already-bound', message: 'This card certificate is already bound to another account.' };
     }
-    const binding: Binding = {
-      account: input.account,
+    const card: VerifiedCard = {
       fingerprint: result.fingerprint,
       holderName: result.holder.name,
       cardType: result.cardType,
       subject: result.holder.subject,
       certificate: encodeBase64(result.certificateDer),
-      boundAt: input.now,
     };
-    if (result.cardNumber !== undefined) binding.cardNumber = result.cardNumber;
-    this.db.run(
-      'INSERT OR REPLACE INTO bindings (account, fingerprint, card_number, holder_name, card_type, subject, certificate, bound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [binding.account, binding.fingerprint, binding.cardNumber ?? null, binding.holderName, binding.cardType, binding.subject, binding.certificate, binding.boundAt],
-    );
-    return { ok: true, binding };
+    if (result.cardNumber !== undefined) card.cardNumber = result.cardNumber;
+    const bindToken = encodeBase64Url(randomBytes(32));
+    const expiresAt = input.now + (this.options.bindTokenTtlMs ?? 10 * 60_000);
+    await this.store.putBindToken({ tokenHash: bindTokenHash(bindToken), card, now: input.now, expiresAt });
+    return { ok: true, bindToken, expiresAt, card };
+  }
+
+  /** Binds the token's card to an existing account (重新綁定 replaces its card). */
+  commit(input: { account: string; bindToken: string; now: number }): Promise<CommitResult> {
+    return this.store.commitBinding({ account: input.account, tokenHash: bindTokenHash(input.bindToken), now: input.now });
   }
 
   /** The binding of an account, if any. */
-  bindingOf(account: string): Binding | undefined {
-    const row = this.db.get('SELECT * FROM bindings WHERE account = ?', [account]) as SqlRow | null;
-    return row ? rowToBinding(row) : undefined;
+  bindingOf(account: string): Promise<Binding | undefined> {
+    return this.store.bindingOf(account);
   }
 
   /** Removes an account's binding; true if there was one. */
-  unbind(account: string): boolean {
-    return this.db.run('DELETE FROM bindings WHERE account = ?', [account]).changes > 0;
+  unbind(account: string): Promise<boolean> {
+    return this.store.unbind(account);
   }
 }

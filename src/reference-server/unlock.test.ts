@@ -1,23 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openReferenceDatabase, type SqlDatabase } from './db.js';
-import { UnlockService, normaliseCardNumber } from './unlock.js';
+import { randomBytes } from 'node:crypto';
+import { openSqliteStore } from './db.js';
+import { PukSealer } from './secrets.js';
+import type { SqlReferenceStore } from './store.js';
+import { UnlockService, normaliseCardNumber, type UnlockLimits } from './unlock.js';
 import { WebCcidError } from '../errors.js';
 
 const CARD = '000012345678';
 const PUK = '87654321';
 const CODE = 'Secret-Code';
-const open: SqlDatabase[] = [];
+const open: SqlReferenceStore[] = [];
+const sealer = new PukSealer(randomBytes(32));
 
-async function service(limits: ConstructorParameters<typeof UnlockService>[1] = {}): Promise<UnlockService> {
-  const db = openReferenceDatabase(':memory:');
-  open.push(db);
-  const s = new UnlockService(db, { iterations: 1000, ...limits });
+async function service(limits: Partial<UnlockLimits> = {}): Promise<UnlockService> {
+  const store = openSqliteStore(':memory:', sealer);
+  open.push(store);
+  const s = new UnlockService(store, sealer, { hashCost: 1024, ...limits });
   await s.addCard({ cardNumber: CARD, puk: PUK, userCode: CODE, holderName: '王大明' });
   return s;
 }
 
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
 });
 
 describe('normaliseCardNumber', () => {
@@ -46,10 +50,10 @@ describe('UnlockService', () => {
     const s = await service({ maxFailures: 3, lockoutMs: 1000 });
     expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE.toLowerCase(), client: 'a', now: 10 })).toEqual({ ok: false, code: 'wrong-user-code', attemptsLeft: 2 });
     expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'a', now: 11 })).toEqual({ ok: false, code: 'wrong-user-code', attemptsLeft: 1 });
-    expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'a', now: 12 })).toEqual({ ok: false, code: 'card-locked', retryAfterMs: 1000 });
+    expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'a', now: 12 })).toEqual({ ok: false, code: 'card-locked', retryAfterMs: 1000, evaluated: true });
     // Locked: even the right code is refused, without checking it.
-    expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'b', now: 500 })).toEqual({ ok: false, code: 'card-locked', retryAfterMs: 512 });
-    expect(s.lockoutOf(CARD, 500).lockedUntil).toBe(1012);
+    expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'b', now: 500 })).toEqual({ ok: false, code: 'card-locked', retryAfterMs: 512, evaluated: false });
+    expect((await s.lockoutOf(CARD, 500)).lockedUntil).toBe(1012);
     // After the lockout, a fresh count.
     expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'b', now: 1013 })).toMatchObject({ code: 'wrong-user-code', attemptsLeft: 2 });
     expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'b', now: 1014 })).toEqual({ ok: true, puk: PUK });
@@ -61,7 +65,7 @@ describe('UnlockService', () => {
     await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'a', now: 2 });
     expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'a', now: 3 })).toMatchObject({ attemptsLeft: 1 });
     expect(await s.requestPuk({ cardNumber: CARD, userCode: 'x', client: 'a', now: 4 })).toMatchObject({ code: 'card-locked' });
-    s.resetLockout(CARD);
+    await s.resetLockout(CARD);
     expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'a', now: 5 })).toEqual({ ok: true, puk: PUK });
   });
 
@@ -95,12 +99,18 @@ describe('UnlockService', () => {
     expect(await s.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'a', now: 2 })).toEqual({ ok: true, puk: PUK });
   });
 
-  it('stores a hash of the user code, not the code', async () => {
+  it('stores neither the user code nor the PUK in clear: scrypt hash, AES-GCM sealed PUK', async () => {
     const s = await service();
-    expect(s.hasCard(CARD)).toBe(true);
-    const db = open[0]!;
-    const row = db.get('SELECT * FROM cards WHERE card_number = ?', [CARD]);
-    expect(JSON.stringify(row)).not.toContain(CODE);
+    expect(await s.hasCard(CARD)).toBe(true);
+    const row = await open[0]!.driver.get('SELECT * FROM cards WHERE card_number = ?', [CARD]);
+    const text = JSON.stringify(row);
+    expect(text).not.toContain(CODE);
+    expect(text).not.toContain(PUK);
+    expect(String(row?.['user_code_hash'])).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(String(row?.['puk_sealed'])).toMatch(/^v1\./);
+    // The sealed PUK belongs to its card: moved to another card number it no longer opens.
+    expect(sealer.open('999999999999', String(row?.['puk_sealed']))).toBeUndefined();
+    expect(new PukSealer(randomBytes(32)).open(CARD, String(row?.['puk_sealed']))).toBeUndefined();
   });
 
   it('addCard refuses bad data with server/bad-card', async () => {

@@ -11,12 +11,15 @@
  *   unknown card still costs one PBKDF2 run, so timing does not tell either);
  * - the PUK and the user code never reach a log line.
  *
- * The demo keeps PUKs in the database in clear: a real service would hold
- * them in an HSM or derive them; replace this service (docs/reference-server.md).
+ * Attempts are reserved in the store before the user code is compared (store.ts), so parallel
+ * requests, in one process or many, evaluate at most `maxFailures` wrong codes per card and at
+ * most `perClient` attempts per client and window. The PUK is stored sealed (AES-256-GCM under
+ * the server key, secrets.ts); a real service would hold PUKs in an HSM or derive them: replace
+ * this service (docs/reference-server.md).
  */
-import { toHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import { num, str, type SqlDatabase, type SqlRow } from './db.js';
+import { dummySecretHash, hashSecret, needsRehash, verifySecret, DEFAULT_SCRYPT_COST, type PukSealer } from './secrets.js';
+import type { ReferenceStore } from './store.js';
 
 /** A card the service knows. */
 export interface UnlockCard {
@@ -40,8 +43,8 @@ export interface UnlockLimits {
   perCard: number;
   /** Attempts per client per window. Default 30. */
   perClient: number;
-  /** PBKDF2 iterations for newly stored user codes. Default 100 000. */
-  iterations: number;
+  /** scrypt cost (N, a power of two) of newly stored user codes and passwords. Default 2^14. */
+  hashCost: number;
 }
 
 export const DEFAULT_UNLOCK_LIMITS: UnlockLimits = {
@@ -50,15 +53,15 @@ export const DEFAULT_UNLOCK_LIMITS: UnlockLimits = {
   windowMs: 15 * 60_000,
   perCard: 10,
   perClient: 30,
-  iterations: 100_000,
+  hashCost: DEFAULT_SCRYPT_COST,
 };
 
-/** The outcome of one PUK request. */
+/** The outcome of one PUK request. `evaluated`: the user code was compared (a try was spent). */
 export type UnlockResult =
   | { ok: true; puk: string }
   | { ok: false; code: 'bad-card-number' | 'bad-user-code' }
   | { ok: false; code: 'wrong-user-code'; attemptsLeft: number }
-  | { ok: false; code: 'card-locked'; retryAfterMs: number }
+  | { ok: false; code: 'card-locked'; retryAfterMs: number; evaluated: boolean }
   | { ok: false; code: 'rate-limited'; scope: 'client' | 'card'; retryAfterMs: number };
 
 /** Accepts "123456789012" or "GH123456789012" (any case); returns the 12 digits or undefined. */
@@ -77,125 +80,87 @@ function validPuk(value: string): boolean {
   return /^\d{8}$/.test(value);
 }
 
-async function pbkdf2(secret: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
-  const encoded = new TextEncoder().encode(secret);
-  try {
-    const key = await globalThis.crypto.subtle.importKey('raw', encoded, 'PBKDF2', false, ['deriveBits']);
-    return new Uint8Array(await globalThis.crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256));
-  } finally {
-    encoded.fill(0);
-  }
-}
-
-function fromHexText(hex: string): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-/** Byte comparison whose time depends only on the lengths. */
-function constantTimeBytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-/** The PUK service over the reference database. */
+/** The PUK service over the reference store. */
 export class UnlockService {
-  private readonly db: SqlDatabase;
+  private readonly store: ReferenceStore;
+  private readonly sealer: PukSealer;
   readonly limits: UnlockLimits;
-  private readonly dummySalt = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  private readonly dummyHash: string;
 
-  constructor(db: SqlDatabase, limits: Partial<UnlockLimits> = {}) {
-    this.db = db;
+  constructor(store: ReferenceStore, sealer: PukSealer, limits: Partial<UnlockLimits> = {}) {
+    this.store = store;
+    this.sealer = sealer;
     this.limits = { ...DEFAULT_UNLOCK_LIMITS, ...limits };
+    this.dummyHash = dummySecretHash(this.limits.hashCost);
   }
 
-  /** Adds or replaces a card (the PUK and a hash of the user code are stored). Throws `WebCcidError('server/bad-card')` on a bad field. */
+  /** Adds or replaces a card (the PUK sealed, the user code hashed). Throws `WebCcidError('server/bad-card')` on a bad field. */
   async addCard(card: UnlockCard): Promise<void> {
     const cardNumber = normaliseCardNumber(card.cardNumber);
     if (!cardNumber || !validPuk(card.puk) || !validUserCode(card.userCode)) {
       throw new WebCcidError('server/bad-card', 'addCard needs a card number (12 digits), a PUK (8 digits) and a user code (1 to 64 characters).');
     }
-    const salt = globalThis.crypto.getRandomValues(new Uint8Array(16));
-    const hash = await pbkdf2(card.userCode, salt, this.limits.iterations);
-    this.db.run(
-      'INSERT OR REPLACE INTO cards (card_number, puk, user_code_salt, user_code_hash, user_code_iterations, holder_name) VALUES (?, ?, ?, ?, ?, ?)',
-      [cardNumber, card.puk, toHex(salt, ''), toHex(hash, ''), this.limits.iterations, card.holderName ?? null],
-    );
+    const stored: Parameters<ReferenceStore['putCard']>[0] = {
+      cardNumber,
+      pukSealed: this.sealer.seal(cardNumber, card.puk),
+      userCodeHash: await hashSecret(card.userCode, this.limits.hashCost),
+    };
+    if (card.holderName !== undefined) stored.holderName = card.holderName;
+    await this.store.putCard(stored);
   }
 
   /** True when the card number is in the database. */
-  hasCard(cardNumber: string): boolean {
+  async hasCard(cardNumber: string): Promise<boolean> {
     const n = normaliseCardNumber(cardNumber);
-    return n !== undefined && this.db.get('SELECT 1 AS x FROM cards WHERE card_number = ?', [n]) !== null;
+    return n !== undefined && (await this.store.getCard(n)) !== undefined;
   }
 
   /** Clears a card number's failures and lockout (an operator action after checking the holder's identity). */
-  resetLockout(cardNumber: string): void {
+  async resetLockout(cardNumber: string): Promise<void> {
     const n = normaliseCardNumber(cardNumber);
-    if (n) this.db.run('DELETE FROM unlock_lockouts WHERE card_number = ?', [n]);
+    if (n) await this.store.resetLockout(n);
   }
 
-  /** The current lockout state of a card number. */
-  lockoutOf(cardNumber: string, now: number): { failures: number; lockedUntil: number | undefined } {
-    const n = normaliseCardNumber(cardNumber) ?? '';
-    const row = this.db.get('SELECT failures, locked_until FROM unlock_lockouts WHERE card_number = ?', [n]) as SqlRow | null;
-    const lockedUntil = num(row, 'locked_until');
-    return { failures: num(row, 'failures'), lockedUntil: lockedUntil > now ? lockedUntil : undefined };
+  /** The current lockout state of a card number (`failures` counts attempts still in flight). */
+  async lockoutOf(cardNumber: string, now: number): Promise<{ failures: number; lockedUntil: number | undefined }> {
+    const s = await this.store.lockoutOf(normaliseCardNumber(cardNumber) ?? '');
+    return { failures: s.failures, lockedUntil: s.lockedUntil > now ? s.lockedUntil : undefined };
   }
 
   /**
-   * One PUK request. `client` identifies the caller for the per-client limit
-   * (e.g. the remote address). Neither the user code nor the PUK is logged or
-   * kept beyond this call.
+   * One PUK request. `client` identifies the caller for the per-client limit (e.g. the remote
+   * address). Neither the user code nor the PUK is logged or kept beyond this call.
    */
   async requestPuk(input: { cardNumber: unknown; userCode: unknown; client: string; now: number }): Promise<UnlockResult> {
     const { client, now } = input;
     const cardNumber = normaliseCardNumber(input.cardNumber);
     if (!cardNumber) return { ok: false, code: 'bad-card-number' };
     if (!validUserCode(input.userCode)) return { ok: false, code: 'bad-user-code' };
-    const since = now - this.limits.windowMs;
-    this.db.run('DELETE FROM unlock_attempts WHERE at <= ?', [since]);
 
-    const byClient = this.windowed('client', client, since);
-    if (byClient.count >= this.limits.perClient) {
-      return { ok: false, code: 'rate-limited', scope: 'client', retryAfterMs: Math.max(1, byClient.oldest + this.limits.windowMs - now) };
+    const reserved = await this.store.reserveUnlock({ cardNumber, client, now, limits: this.limits });
+    if (!reserved.ok) return reserved.code === 'card-locked' ? { ...reserved, evaluated: false } : reserved;
+
+    const settle = (ok: boolean) =>
+      this.store.finishUnlock({ cardNumber, match: ok, now, maxFailures: this.limits.maxFailures, lockoutMs: this.limits.lockoutMs });
+    let match = false;
+    let puk: string | undefined;
+    try {
+      const card = await this.store.getCard(cardNumber);
+      // An unknown card number costs one hash too, so timing does not tell which exist.
+      match = (await verifySecret(input.userCode, card?.userCodeHash ?? this.dummyHash, this.limits.hashCost)) && card !== undefined;
+      if (match && card) {
+        puk = this.sealer.open(cardNumber, card.pukSealed);
+        if (puk === undefined) throw new WebCcidError('server/bad-key', 'A stored PUK cannot be opened with this server key.');
+        if (needsRehash(card.userCodeHash, this.limits.hashCost)) await this.store.setUserCodeHash(cardNumber, await hashSecret(input.userCode, this.limits.hashCost));
+      }
+    } catch (e) {
+      // An attempt that failed half-way stays counted as a wrong code.
+      await settle(false);
+      throw e;
     }
-    const lock = this.lockoutOf(cardNumber, now);
-    if (lock.lockedUntil !== undefined) return { ok: false, code: 'card-locked', retryAfterMs: lock.lockedUntil - now };
-    const byCard = this.windowed('card_number', cardNumber, since);
-    if (byCard.count >= this.limits.perCard) {
-      return { ok: false, code: 'rate-limited', scope: 'card', retryAfterMs: Math.max(1, byCard.oldest + this.limits.windowMs - now) };
-    }
-
-    const row = this.db.get('SELECT puk, user_code_salt, user_code_hash, user_code_iterations FROM cards WHERE card_number = ?', [cardNumber]) as SqlRow | null;
-    const salt = row ? fromHexText(str(row, 'user_code_salt') ?? '') : this.dummySalt;
-    const iterations = row ? num(row, 'user_code_iterations') : this.limits.iterations;
-    const expected = row ? fromHexText(str(row, 'user_code_hash') ?? '') : new Uint8Array(32);
-    const actual = await pbkdf2(input.userCode, salt, iterations);
-    const match = constantTimeBytesEqual(actual, expected) && row !== null;
-    actual.fill(0);
-
-    this.db.run('INSERT INTO unlock_attempts (card_number, client, at, ok) VALUES (?, ?, ?, ?)', [cardNumber, client, now, match ? 1 : 0]);
-    if (match) {
-      this.db.run('DELETE FROM unlock_lockouts WHERE card_number = ?', [cardNumber]);
-      return { ok: true, puk: str(row, 'puk') ?? '' };
-    }
-    const failures = lock.failures + 1;
-    const locked = failures >= this.limits.maxFailures;
-    this.db.run('INSERT OR REPLACE INTO unlock_lockouts (card_number, failures, locked_until) VALUES (?, ?, ?)', [
-      cardNumber,
-      locked ? 0 : failures,
-      locked ? now + this.limits.lockoutMs : 0,
-    ]);
-    if (locked) return { ok: false, code: 'card-locked', retryAfterMs: this.limits.lockoutMs };
-    return { ok: false, code: 'wrong-user-code', attemptsLeft: this.limits.maxFailures - failures };
-  }
-
-  private windowed(column: 'client' | 'card_number', value: string, since: number): { count: number; oldest: number } {
-    const row = this.db.get(`SELECT count(*) AS n, min(at) AS oldest FROM unlock_attempts WHERE ${column} = ? AND at > ?`, [value, since]) as SqlRow | null;
-    return { count: num(row, 'n'), oldest: num(row, 'oldest') };
+    const settled = await settle(match);
+    if (match && puk !== undefined) return { ok: true, puk };
+    if (settled.lockedUntil > now) return { ok: false, code: 'card-locked', retryAfterMs: settled.lockedUntil - now, evaluated: true };
+    return { ok: false, code: 'wrong-user-code', attemptsLeft: Math.max(0, this.limits.maxFailures - settled.failures) };
   }
 }

@@ -35,8 +35,8 @@ export function referenceServerPlugin(options: ReferenceServerOptions = {}): Ref
     const s = server;
     vite.middlewares.use((req, res, next) => s(req, res, next));
     vite.httpServer?.once('close', () => {
-      s.close();
       if (server === s) server = undefined;
+      void s.close();
     });
   };
   return {

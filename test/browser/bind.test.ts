@@ -1,8 +1,10 @@
 /**
  * The bind flow (bind.html, <hca-bind-card>) through the reference server's
- * challenge and verifier: register an account bound to the card (the server
- * really holds the binding: checked with GET /api/bind/binding), re-bind from
- * account management with an institution card, a version 1 card; the
+ * challenge and verifier: register an account bound to the card (驗證 binds
+ * nothing; 送出申請 creates the account with the card: the server really holds
+ * the binding, checked with the session's GET /api/bind/binding), sign in to
+ * account management and re-bind with an institution card (綁定新憑證 IC 卡),
+ * a version 1 card; the
  * failures: wrong card type selected (no PIN try spent), wrong PIN (tries
  * left, never retried), locked card (leads to unlock), expired certificate
  * (the server's verifier refuses), not an HCA card, no account, the card
@@ -29,6 +31,7 @@ import {
   type App,
   type Tab,
 } from './harness.js';
+import sqlite from 'node-sqlite3-wasm';
 import { inBothLanguages, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, unlockAction, waitForReader, waitForTries } from './flows.js';
 
 interface ServerBinding {
@@ -39,11 +42,37 @@ interface ServerBinding {
   fingerprint: string;
 }
 
-async function serverBinding(app: App, account: string): Promise<ServerBinding | undefined> {
-  const res = await fetch(`${app.url}/api/bind/binding?account=${encodeURIComponent(account)}`);
-  if (res.status === 404) return undefined;
-  expect(res.status).toBe(200);
+const PASSWORD = 'demo-password';
+
+/** The binding of the account signed in in this tab's browser context (its session cookie). */
+async function serverBinding(tab: Tab, app: App): Promise<ServerBinding | undefined> {
+  const res = await tab.page.request.get(`${app.url}/api/bind/binding`);
+  if (res.status() === 404) return undefined;
+  expect(res.status()).toBe(200);
   return ((await res.json()) as { binding: ServerBinding }).binding;
+}
+
+/** Every account with a bound card, read from the reference server's database file. */
+async function boundAccounts(app: App): Promise<string[]> {
+  const db = new sqlite.Database(app.dbPath, { readOnly: true });
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        return (db.all('SELECT account FROM bindings') as Array<{ account: string }>).map((r) => r.account);
+      } catch (e) {
+        if (i > 200 || !/locked|busy/i.test(String(e))) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Creates an account without a card through the API; the tab's context is then signed in as it. */
+async function registerByApi(tab: Tab, app: App, account: string): Promise<void> {
+  const res = await tab.page.request.post(`${app.url}/api/account/register`, { data: { account, password: PASSWORD } });
+  expect(res.status()).toBe(201);
 }
 
 async function verify(tab: Tab, type: 'personnel' | 'institution', pin: string = DEMO.pin): Promise<void> {
@@ -82,13 +111,16 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
       expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '驗證成功' : 'Verified');
     });
 
-    // The server holds the binding the card signed for.
-    const bound = await serverBinding(app, account);
-    expect(bound).toMatchObject({ account, holderName: DEMO.holderName, cardType: 'personnel', cardNumber: DEMO.cardNumber });
-    expect(bound?.fingerprint).toMatch(/^[0-9a-f]{64}$/i);
+    // 驗證 bound nothing: the account does not exist until 送出申請.
+    expect(await boundAccounts(app)).not.toContain(account);
+    await typeInto(tab, 'password', PASSWORD);
 
     await press(tab, 'register-submit');
     await tab.byTestId('registered').waitFor({ state: 'visible' });
+    // The server holds the binding the card signed for, for the new (signed-in) account.
+    const bound = await serverBinding(tab, app);
+    expect(bound).toMatchObject({ account, holderName: DEMO.holderName, cardType: 'personnel', cardNumber: DEMO.cardNumber });
+    expect(bound?.fingerprint).toMatch(/^[0-9a-f]{64}$/i);
     expect(await tab.byTestId('registered-account').innerText()).toBe(account);
     expect(await tab.byTestId('bound-holder').innerText()).toContain(DEMO.holderName);
     expect((await tab.byTestId('bound-validity').innerText()).trim()).toMatch(/\d{4}/);
@@ -100,42 +132,58 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.close();
   });
 
-  it('account management: re-bind with an institution card replaces the binding; then the same card for another account is refused', async () => {
-    const tab = await openFlow(app, 'bind', { state: 'institution', query: { mode: 'rebind' } });
+  it('account management: sign in, re-bind with an institution card (綁定新憑證 IC 卡); the same card for another account is refused', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'institution', query: { mode: 'rebind' }, waitForCard: false });
     const page = tab.page;
-    await typeInto(tab, 'signed-in-account', 'clinic-01');
-    await press(tab, 'switch-account');
+    await registerByApi(tab, app, 'clinic-02');
+    await registerByApi(tab, app, 'clinic-01');
+    await page.reload();
+    await waitForReader(tab, 'card');
+    expect(await tab.byTestId('signed-in-account').innerText()).toBe('clinic-01');
     await tab.byTestId('no-binding').waitFor({ state: 'visible' });
     await verify(tab, 'institution');
     await waitForSuccess(tab, 30_000);
     expect(await tab.byTestId('holder').innerText()).toContain('虛擬醫院');
+    // Verified, not yet bound: 綁定新憑證 IC 卡 commits it.
+    expect(await boundAccounts(app)).not.toContain('clinic-01');
+    await press(tab, 'bind-new');
     await tab.byTestId('current-binding').waitFor({ state: 'visible' });
     expect(await tab.byTestId('bound-holder').innerText()).toContain('虛擬醫院');
-    expect(await serverBinding(app, 'clinic-01')).toMatchObject({ cardType: 'institution', holderName: '虛擬醫院' });
+    expect(await serverBinding(tab, app)).toMatchObject({ account: 'clinic-01', cardType: 'institution', holderName: '虛擬醫院' });
     await expectAccessible(page, 'bind rebind');
     await screenshot(page, 'bind-rebind.zh-TW');
 
     // One account per card certificate: another account cannot take this card.
-    await typeInto(tab, 'signed-in-account', 'clinic-02');
-    await press(tab, 'switch-account');
+    await press(tab, 'logout');
+    await typeInto(tab, 'login-account', 'clinic-02');
+    await typeInto(tab, 'login-password', 'wrong password');
+    await press(tab, 'login-submit');
+    await tab.byTestId('login-problem').waitFor({ state: 'visible' });
+    await typeInto(tab, 'login-password', PASSWORD);
+    await press(tab, 'login-submit');
     await tab.byTestId('no-binding').waitFor({ state: 'visible' });
-    const restart = tab.byTestId('restart');
-    if (await restart.isVisible()) await restart.click();
+    expect(await tab.byTestId('signed-in-account').innerText()).toBe('clinic-02');
+    await waitForReader(tab, 'card');
     await verify(tab, 'institution');
     await waitForError(tab, 'bind/already-bound', 30_000);
-    expect(await serverBinding(app, 'clinic-02')).toBeUndefined();
-    await expectNoSecrets(page, [DEMO.pin], PUBLIC_TEXT);
+    expect(await tab.byTestId('bind-new').count()).toBe(0);
+    expect(await serverBinding(tab, app)).toBeUndefined();
+    await expectNoSecrets(page, [DEMO.pin, PASSWORD], PUBLIC_TEXT);
     expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
     await tab.close();
   });
 
   it('a version 1 card (two certificates) binds too', async () => {
-    const tab = await openFlow(app, 'bind', { state: 'version1', query: { mode: 'rebind' } });
-    await typeInto(tab, 'signed-in-account', 'doctor-v1');
-    await press(tab, 'switch-account');
+    const tab = await openFlow(app, 'bind', { state: 'version1', query: { mode: 'rebind' }, waitForCard: false });
+    await registerByApi(tab, app, 'doctor-v1');
+    await tab.page.reload();
+    await waitForReader(tab, 'card');
+    await tab.byTestId('no-binding').waitFor({ state: 'visible' });
     await verify(tab, 'personnel');
     await waitForSuccess(tab, 30_000);
-    expect(await serverBinding(app, 'doctor-v1')).toMatchObject({ cardType: 'personnel' });
+    await press(tab, 'bind-new');
+    await tab.byTestId('current-binding').waitFor({ state: 'visible' });
+    expect(await serverBinding(tab, app)).toMatchObject({ account: 'doctor-v1', cardType: 'personnel' });
     expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
     await tab.close();
   });
@@ -147,7 +195,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     const err = await waitForError(tab, 'bind/wrong-card-type', 30_000);
     expect(err.text).toMatch(/醫事人員卡/);
     await waitForTries(tab, { pin: 3 });
-    expect(await serverBinding(app, 'wrong-type')).toBeUndefined();
+    expect(await boundAccounts(app)).not.toContain('wrong-type');
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind wrong type');
     await screenshot(tab.page, 'bind-error-wrong-type.zh-TW');
@@ -164,7 +212,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await waitForTries(tab, { pin: 2 });
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 2 });
-    expect(await serverBinding(app, 'wrong-pin')).toBeUndefined();
+    expect(await boundAccounts(app)).not.toContain('wrong-pin');
     await expectNoSecrets(tab.page, ['999999'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind wrong pin');
     await screenshot(tab.page, 'bind-error-wrong-pin.zh-TW');
@@ -191,7 +239,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await verify(tab, 'personnel');
     const err = await waitForError(tab, undefined, 30_000);
     expect(err.code).toMatch(/expired/);
-    expect(await serverBinding(app, 'expired-card')).toBeUndefined();
+    expect(await boundAccounts(app)).not.toContain('expired-card');
     await expectAccessible(tab.page, 'bind expired');
     await screenshot(tab.page, 'bind-error-expired.zh-TW');
     expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
@@ -208,16 +256,37 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.close();
   });
 
-  it('register without an account: the card is not bound and the page says what is missing', async () => {
+  it('register without an account: the page says what is missing and nothing is bound, though the card verified', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal' });
     await press(tab, 'register-submit');
     await tab.byTestId('register-problem').waitFor({ state: 'visible' });
     await verify(tab, 'personnel');
-    const err = await waitForError(tab, undefined, 30_000);
-    expect(err.code).toMatch(/^bind\/(no-account|bad-account)$/);
-    expect(await tab.byTestId('success').count()).toBe(0);
-    await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
+    await waitForSuccess(tab, 30_000);
+    await press(tab, 'register-submit');
+    await tab.byTestId('register-problem').waitFor({ state: 'visible' });
+    expect(await tab.byTestId('registered').count()).toBe(0);
+    const before = await boundAccounts(app);
+    // A corrected account name then registers with the same verification (no 409 for a name never created).
+    await typeInto(tab, 'account', 'nurse-02');
+    await typeInto(tab, 'password', PASSWORD);
+    await press(tab, 'register-submit');
+    await tab.byTestId('registered').waitFor({ state: 'visible' });
+    expect(await boundAccounts(app)).toEqual(expect.arrayContaining([...before, 'nurse-02']));
+    await expectNoSecrets(tab.page, [DEMO.pin, PASSWORD], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind no account');
+    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
+    await tab.close();
+  });
+
+  it('kiosk: the session ends with the idle time, so the next person at the kiosk is signed out', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'normal', kiosk: true, idle: 3, query: { mode: 'rebind' }, waitForCard: false });
+    await registerByApi(tab, app, 'kiosk-user');
+    await tab.page.reload();
+    expect(await tab.byTestId('signed-in-account').innerText()).toBe('kiosk-user');
+    await tab.byTestId('login-submit').waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await tab.byTestId('signed-in-account').count()).toBe(0);
+    const res = await tab.page.request.get(`${app.url}/api/account/session`);
+    expect(res.status()).toBe(401);
     expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
     await tab.close();
   });
@@ -232,7 +301,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     const err = await waitForError(tab, undefined, 30_000);
     expect(err.code).toMatch(/card-absent|card-removed|disconnected|not-connected|aborted/);
     await tab.byTestId('pin').waitFor({ state: 'visible' });
-    expect(await serverBinding(app, 'pulled-out')).toBeUndefined();
+    expect(await boundAccounts(app)).not.toContain('pulled-out');
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind card removed');
     expect(unexpectedErrors(tab)).toEqual([]);

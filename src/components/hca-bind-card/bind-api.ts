@@ -22,12 +22,13 @@ export interface ServerBinding {
 }
 
 /**
- * What `verifyBinding` resolves with: verified (with what the server stored, when it says), or
- * refused with the server's code (`challenge-expired`, `untrusted-chain`, `already-bound`, ...).
- * Network failures are thrown instead (`WebCcidError('bind/network')`).
+ * What `verifyBinding` resolves with: verified (驗證成功), with the binding token the page commits
+ * with 送出申請 / 綁定 (the reference server), or with what the server stored (a server that binds
+ * at once); or refused with the server's code (`challenge-expired`, `untrusted-chain`,
+ * `already-bound`, ...). Network failures are thrown instead (`WebCcidError('bind/network')`).
  */
 export type BindVerifyResult =
-  | { verified: true; binding?: ServerBinding }
+  | { verified: true; binding?: ServerBinding; bindToken?: string }
   | { verified: false; code: string; status?: number };
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -114,8 +115,12 @@ export function bindVerdictError(code: string): WebCcidError {
   }
 }
 
-/** `POST {apiBase}/bind/verify` of the reference server with `{ account, response }`. */
-export async function submitBinding(apiBase: string, account: string, payload: BindPayload): Promise<BindVerifyResult> {
+/**
+ * `POST {apiBase}/bind/verify` of the reference server with `{ response }` (the page's origin
+ * and the session cookie go with the request; no account: 驗證 binds nothing, it gives a
+ * one-use binding token that 送出申請 or 綁定 commits).
+ */
+export async function submitBinding(apiBase: string, payload: BindPayload): Promise<BindVerifyResult> {
   const response: Record<string, string> = {
     certificate: payload.certificate,
     signature: payload.signature,
@@ -123,10 +128,13 @@ export async function submitBinding(apiBase: string, account: string, payload: B
     origin: payload.origin,
   };
   if (payload.cardNumber) response['cardNumber'] = payload.cardNumber;
-  const { status, json } = await postJson(joinUrl(apiBase, '/bind/verify'), { account, response });
+  const { status, json } = await postJson(joinUrl(apiBase, '/bind/verify'), { response });
   if (status === 200 && json['verified'] === true) {
+    const result: BindVerifyResult = { verified: true };
+    if (typeof json['bindToken'] === 'string') result.bindToken = json['bindToken'];
     const binding = json['binding'];
-    return binding && typeof binding === 'object' ? { verified: true, binding: binding as ServerBinding } : { verified: true };
+    if (binding && typeof binding === 'object') result.binding = binding as ServerBinding;
+    return result;
   }
   const code = typeof json['error'] === 'string' ? json['error'] : `http-${status}`;
   return { verified: false, code, status };

@@ -210,20 +210,22 @@ describe('bind-api', () => {
   it('a network failure is bind/network', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
     await expect(requestBindChallenge()).rejects.toMatchObject({ code: 'bind/network' });
-    await expect(submitBinding('/api', 'a', payload)).rejects.toMatchObject({ code: 'bind/network' });
+    await expect(submitBinding('/api', payload)).rejects.toMatchObject({ code: 'bind/network' });
   });
 
   it.each([
     [200, { verified: true, binding: { account: 'a', holderName: 'X' } }, { verified: true, binding: { account: 'a', holderName: 'X' } }],
     [200, { verified: true }, { verified: true }],
+    [200, { verified: true, bindToken: 'tok', card: { holderName: 'X' } }, { verified: true, bindToken: 'tok' }],
     [422, { verified: false, error: 'untrusted-chain' }, { verified: false, code: 'untrusted-chain', status: 422 }],
     [409, { error: 'already-bound' }, { verified: false, code: 'already-bound', status: 409 }],
     [500, {}, { verified: false, code: 'http-500', status: 500 }],
   ])('verify %s', async (status, body, expected) => {
     const f = stubFetch(status, body);
-    await expect(submitBinding('/api', 'acct', payload)).resolves.toEqual(expected);
+    await expect(submitBinding('/api', payload)).resolves.toEqual(expected);
     const init = f.mock.calls[0]?.[1] ?? {};
-    expect(JSON.parse(String(init.body))).toEqual({ account: 'acct', response: payload });
+    // No account: 驗證 binds nothing (the page commits the token with the account).
+    expect(JSON.parse(String(init.body))).toEqual({ response: payload });
   });
 });
 

@@ -11,7 +11,8 @@
  *
  * Events (all bubble and are composed):
  * - `hca-bind` (`BindPayload`): the signed response, before it is verified;
- * - `hca-bound` (`BindBoundDetail`): the verifier accepted it;
+ * - `hca-bound` (`BindBoundDetail`): the verifier accepted it (驗證成功; with the reference server,
+ *   nothing is bound until the page commits `bindToken` with the account);
  * - `hca-bind-error` (`{ code }`): a failure is shown (data-testid "error");
  * - `hca-unlock-requested` (`{ reason: 'pin-blocked' }`): the user followed "unlock the card" (data-testid "go-unlock").
  */
@@ -31,8 +32,10 @@ import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */
 export interface BindBoundDetail {
-  /** What the verifier stored, when it says (the reference server does). */
+  /** What the verifier stored, when it binds at once and says so. */
   binding?: ServerBinding;
+  /** The one-use token the page commits with the account (the reference server's 驗證 gives one). */
+  bindToken?: string;
   /** Holder, card type and validity read from the certificate. */
   summary: CertificateSummary;
   payload: BindPayload;
@@ -83,9 +86,6 @@ export class HcaBindCard extends LitElement {
   /** The selected card type (the radio buttons change it): 'personnel' (醫事人員卡, default) or 'institution' (醫事機構卡). */
   @property({ attribute: 'card-type' }) cardType: BindCardType = 'personnel';
 
-  /** The account to bind the card to, for the default `verifyBinding` (the reference server's `account`). */
-  @property() account = '';
-
   /** Base URL of the reference server's API for the default callbacks (default `/api`). */
   @property({ attribute: 'api-base' }) apiBase = '/api';
 
@@ -99,14 +99,12 @@ export class HcaBindCard extends LitElement {
   @property({ attribute: false }) getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
 
   /**
-   * Verifies the signed response. Default: `POST {apiBase}/bind/verify` with `{ account, response }`.
-   * Resolve with `{ verified: false, code }` for a refusal (the code is shown as `bind/<code>`);
-   * throw for a transport failure.
+   * Verifies the signed response (驗證). Default: `POST {apiBase}/bind/verify` with `{ response }`,
+   * which binds nothing yet: the page commits the `bindToken` of `hca-bound` with the account
+   * (送出申請, or 綁定 in 帳號管理). Resolve with `{ verified: false, code }` for a refusal (shown as
+   * `bind/<code>`); throw for a transport failure.
    */
-  @property({ attribute: false }) verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => {
-    if (!this.account) return Promise.resolve({ verified: false, code: 'no-account' });
-    return submitBinding(this.apiBase, this.account, payload);
-  };
+  @property({ attribute: false }) verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => submitBinding(this.apiBase, payload);
 
   @state() private phase: Phase = 'form';
   @state() private stage: BindStage | undefined;
@@ -294,6 +292,7 @@ export class HcaBindCard extends LitElement {
       }
       const detail: BindBoundDetail = { summary: outcome.summary, payload: outcome.payload };
       if (verdict.binding) detail.binding = verdict.binding;
+      if (verdict.bindToken) detail.bindToken = verdict.bindToken;
       this.result = detail;
       this.phase = 'done';
       this.emit('hca-bound', detail);

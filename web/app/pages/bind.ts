@@ -1,18 +1,20 @@
 /**
  * bind.html: the account system of the bind guide (docs/design.md §1; 自殺防治通報系統 「醫事憑證 IC 卡」綁定說明), played
  * against the reference server:
- * - 【申請帳號】 (register, `?mode=register`, default): account, e-mail, the 綁定憑證 IC 卡 section
- *   (<hca-bind-card>), then 送出申請; the new account shows its bound certificate;
- * - 【帳號管理】›【憑證 IC 卡綁定】 (`?mode=rebind`): the signed-in account's bound certificate and
- *   the 重新綁定憑證 IC 卡 section; a successful verification replaces the binding at once (the
- *   guide's extra "綁定新憑證 IC 卡" button after 確定 is not needed).
- * The demo's accounts live in this browser (localStorage); bindings live in the reference server.
+ * - 【申請帳號】 (register, `?mode=register`, default): account, password, e-mail, the 綁定憑證 IC 卡
+ *   section (<hca-bind-card>: 驗證 gives a one-use binding token, nothing is bound yet), then 送出申請
+ *   creates the account and binds the card in one step (an abandoned form leaves nothing behind);
+ * - 【帳號管理】›【憑證 IC 卡綁定】 (`?mode=rebind`): sign in, the account's bound certificate, and
+ *   the 重新綁定憑證 IC 卡 section: 驗證, then 綁定新憑證 IC 卡 commits the new card (as the seed).
+ * The server knows who is signed in (an HttpOnly session cookie); the page never names the account
+ * to the binding endpoints.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { startPage, type PageContext } from '../shell.js';
 import { words } from '../i18n.js';
+import { accountWords } from '../account-words.js';
 import { loadHardware } from '../hardware.js';
-import { HcaBindCard } from '../../../src/components/hca-bind-card/hca-bind-card.js';
+import { HcaBindCard, type BindBoundDetail } from '../../../src/components/hca-bind-card/hca-bind-card.js';
 import { defineElements } from '../elements.js';
 
 defineElements(['hca-bind-card', HcaBindCard]);
@@ -22,8 +24,6 @@ import type { ServerBinding } from '../../../src/components/hca-bind-card/bind-a
 import { decodeBase64 } from '../../../src/server/base64.js';
 
 type Mode = 'register' | 'rebind';
-const ACCOUNTS = 'webccid-demo-accounts';
-const SIGNED_IN = 'webccid-demo-signed-in';
 const ACCOUNT_SHAPE = /^[A-Za-z0-9._-]{3,32}$/;
 
 interface BindingView {
@@ -34,51 +34,81 @@ interface BindingView {
 const initial = new URLSearchParams(location.search);
 let mode: Mode = initial.get('mode') === 'rebind' ? 'rebind' : 'register';
 let registerAccount = '';
+let registerPassword = '';
 let registerEmail = '';
-let verifiedFor: string | undefined;
+/** The token of the last 驗證 on the register form (committed by 送出申請). */
+let registerToken: string | undefined;
 let registerProblem: string | undefined;
-let registered: BindingView | undefined;
-let signedIn = readSignedIn();
+let registered: { account: string; view: BindingView | undefined } | undefined;
+/** The signed-in account (undefined: not known yet, null: signed out). */
+let signedIn: string | null | undefined;
+let signInProblem: string | undefined;
 let current: BindingView | null | undefined; // undefined = loading, null = none
 let loadedFor: string | undefined;
+/** The token of the last 驗證 in 帳號管理 (committed by 綁定新憑證 IC 卡). */
+let rebindToken: string | undefined;
+let rebindProblem: string | undefined;
+let rebindDone = false;
 
-function readAccounts(): string[] {
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const init: RequestInit = { method, cache: 'no-store', credentials: 'same-origin' };
+  if (body !== undefined) {
+    init.headers = { 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(`/api${path}`, init);
+  let json: Record<string, unknown> = {};
   try {
-    const v: unknown = JSON.parse(localStorage.getItem(ACCOUNTS) ?? '[]');
-    return Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : [];
+    json = (await res.json()) as Record<string, unknown>;
   } catch {
-    return [];
+    // The status decides.
+  }
+  return { status: res.status, json };
+}
+
+/** The message for a refusal of 送出申請, 登入 or 綁定. */
+function refusal(code: unknown): string {
+  const a = accountWords();
+  switch (code) {
+    case 'account-exists':
+      return a.accountExists;
+    case 'bind-token-invalid':
+      return a.tokenInvalid;
+    case 'already-bound':
+      return a.alreadyBound;
+    case 'bad-password':
+      return a.needPassword;
+    case 'bad-account':
+      return words().needAccount;
+    case 'bad-credentials':
+      return a.badCredentials;
+    case 'rate-limited':
+      return a.rateLimited;
+    default:
+      return a.serverProblem;
   }
 }
 
-function readSignedIn(): string {
-  try {
-    return localStorage.getItem(SIGNED_IN) ?? readAccounts()[0] ?? 'demo-user';
-  } catch {
-    return 'demo-user';
-  }
-}
-
-function remember(account: string): void {
-  try {
-    const list = readAccounts().filter((a) => a !== account);
-    localStorage.setItem(ACCOUNTS, JSON.stringify([account, ...list].slice(0, 20)));
-    localStorage.setItem(SIGNED_IN, account);
-  } catch {
-    // The demo works without storage, it just forgets.
-  }
-}
-
-async function fetchBinding(account: string): Promise<BindingView | null> {
-  const res = await fetch(`/api/bind/binding?account=${encodeURIComponent(account)}`, { cache: 'no-store' });
-  if (res.status === 404) return null;
-  if (!res.ok) return null;
-  const body = (await res.json()) as { binding?: ServerBinding };
-  if (!body.binding) return null;
-  const view: BindingView = { binding: body.binding };
-  const der = decodeBase64(body.binding.certificate);
+async function viewOf(binding: ServerBinding): Promise<BindingView> {
+  const view: BindingView = { binding };
+  const der = decodeBase64(binding.certificate);
   if (der) view.summary = await summarizeCertificate(der).catch(() => undefined);
   return view;
+}
+
+/** The signed-in account's binding (null: none, or not signed in). */
+async function fetchBinding(): Promise<BindingView | null> {
+  const { status, json } = await api('GET', '/bind/binding');
+  const binding = json['binding'];
+  if (status !== 200 || !binding || typeof binding !== 'object') return null;
+  return viewOf(binding as ServerBinding);
+}
+
+async function loadSession(ctx: PageContext): Promise<void> {
+  const { status, json } = await api('GET', '/account/session').catch(() => ({ status: 0, json: {} as Record<string, unknown> }));
+  signedIn = status === 200 && typeof json['account'] === 'string' ? json['account'] : null;
+  loadedFor = undefined;
+  ctx.update();
 }
 
 function formatDate(d: Date | number): string {
@@ -102,56 +132,67 @@ function bindingDetails(view: BindingView, testid: string): TemplateResult {
   </dl>`;
 }
 
-function bindElement(ctx: PageContext, account: string): TemplateResult {
+function bindElement(ctx: PageContext, onVerified: (detail: BindBoundDetail) => void): TemplateResult {
   return html`<hca-bind-card
     .session=${ctx.session}
     ?kiosk=${ctx.kiosk}
     .idleSeconds=${ctx.idleSeconds}
-    .account=${account}
-    @hca-bound=${() => onBound(ctx, account)}
+    @hca-bound=${(e: CustomEvent<BindBoundDetail>) => {
+      onVerified(e.detail);
+      ctx.update();
+    }}
     @hca-unlock-requested=${() => location.assign(ctx.href('unlock'))}
   ></hca-bind-card>`;
 }
 
-function onBound(ctx: PageContext, account: string): void {
-  if (mode === 'register') {
-    verifiedFor = account;
-    registerProblem = undefined;
-  } else {
-    loadedFor = undefined;
-  }
-  ctx.update();
+async function focusSoon(selector: string): Promise<void> {
+  await Promise.resolve();
+  document.querySelector<HTMLElement>(selector)?.focus();
 }
 
 async function submitRegistration(ctx: PageContext, event: Event): Promise<void> {
   event.preventDefault();
   const w = words();
+  const a = accountWords();
   if (!ACCOUNT_SHAPE.test(registerAccount)) {
     registerProblem = w.needAccount;
-  } else if (verifiedFor !== registerAccount) {
+  } else if (registerPassword.length < 8 || registerPassword.length > 128) {
+    registerProblem = a.needPassword;
+  } else if (!registerToken) {
     registerProblem = w.needVerify;
   } else {
-    registerProblem = undefined;
-    remember(registerAccount);
-    signedIn = registerAccount;
-    registered = (await fetchBinding(registerAccount).catch(() => null)) ?? undefined;
+    const { status, json } = await api('POST', '/account/register', { account: registerAccount, password: registerPassword, bindToken: registerToken }).catch(() => ({
+      status: 0,
+      json: {} as Record<string, unknown>,
+    }));
+    if (status === 201) {
+      registerProblem = undefined;
+      registerPassword = '';
+      registerToken = undefined;
+      signedIn = registerAccount;
+      const binding = json['binding'];
+      registered = { account: registerAccount, view: binding && typeof binding === 'object' ? await viewOf(binding as ServerBinding) : undefined };
+    } else {
+      registerProblem = refusal(json['error']);
+      // A spent or expired token is of no further use: 驗證 again.
+      if (json['error'] === 'bind-token-invalid' || json['error'] === 'already-bound') registerToken = undefined;
+    }
   }
   ctx.update();
-  await Promise.resolve();
-  document.querySelector<HTMLElement>(registerProblem ? '[data-testid="register-problem"]' : '[data-testid="registered"]')?.focus();
+  await focusSoon(registerProblem ? '[data-testid="register-problem"]' : '[data-testid="registered"]');
 }
 
 function renderRegister(ctx: PageContext): TemplateResult {
   const w = words();
+  const a = accountWords();
   if (registered) {
     return html`<section class="card done" data-testid="registered" tabindex="-1" aria-labelledby="registered-title">
       <h2 id="registered-title">${w.registered}</h2>
       <p>${w.registeredText}</p>
-      <p><strong>${w.account}：</strong><span data-testid="registered-account">${signedIn}</span></p>
-      ${bindingDetails(registered, 'registered-binding')}
+      <p><strong>${w.account}：</strong><span data-testid="registered-account">${registered.account}</span></p>
+      ${registered.view ? bindingDetails(registered.view, 'registered-binding') : nothing}
     </section>`;
   }
-  const account = ACCOUNT_SHAPE.test(registerAccount) ? registerAccount : '';
   return html`<form class="card register" @submit=${(e: Event) => void submitRegistration(ctx, e)} novalidate>
     <p>${w.registerIntro}</p>
     <div class="fields">
@@ -161,9 +202,17 @@ function renderRegister(ctx: PageContext): TemplateResult {
           .value=${registerAccount} aria-describedby="account-hint"
           @input=${(e: Event) => {
             registerAccount = (e.target as HTMLInputElement).value.trim();
-            ctx.update();
           }} />
         <span class="hint" id="account-hint">${w.accountHint}</span>
+      </label>
+      <label>
+        ${a.password}
+        <input type="password" name="password" data-testid="password" autocomplete="new-password" required minlength="8" maxlength="128"
+          .value=${registerPassword} aria-describedby="password-hint"
+          @input=${(e: Event) => {
+            registerPassword = (e.target as HTMLInputElement).value;
+          }} />
+        <span class="hint" id="password-hint">${a.passwordHint}</span>
       </label>
       <label>
         ${w.email}
@@ -175,20 +224,60 @@ function renderRegister(ctx: PageContext): TemplateResult {
     </div>
     <section class="bind-section" aria-labelledby="bind-section-title">
       <h2 id="bind-section-title">${w.bindSection}</h2>
-      ${bindElement(ctx, account)}
+      ${bindElement(ctx, (d) => {
+        registerToken = d.bindToken;
+        registerProblem = undefined;
+      })}
     </section>
     ${registerProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="register-problem">${registerProblem}</p>` : nothing}
     <div class="actions"><button type="submit" class="primary" data-testid="register-submit">${w.submitRegister}</button></div>
   </form>`;
 }
 
+function renderSignIn(ctx: PageContext): TemplateResult {
+  const w = words();
+  const a = accountWords();
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const account = (form.querySelector<HTMLInputElement>('[data-testid="login-account"]')?.value ?? '').trim();
+    const password = form.querySelector<HTMLInputElement>('[data-testid="login-password"]')?.value ?? '';
+    const { status, json } = await api('POST', '/account/login', { account, password }).catch(() => ({ status: 0, json: {} as Record<string, unknown> }));
+    if (status === 200) {
+      signInProblem = undefined;
+      signedIn = account;
+      loadedFor = undefined;
+    } else {
+      signInProblem = refusal(json['error']);
+    }
+    ctx.update();
+    if (signInProblem) await focusSoon('[data-testid="login-problem"]');
+  };
+  return html`<form class="card signed-in" @submit=${(e: Event) => void submit(e)} aria-labelledby="sign-in-title">
+    <h2 id="sign-in-title">${a.signInTitle}</h2>
+    <p>${a.signInIntro}</p>
+    <div class="fields">
+      <label>${w.account} <input type="text" data-testid="login-account" autocomplete="username" required /></label>
+      <label>${a.password} <input type="password" data-testid="login-password" autocomplete="current-password" required /></label>
+    </div>
+    ${signInProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="login-problem">${signInProblem}</p>` : nothing}
+    <div class="actions"><button type="submit" class="primary" data-testid="login-submit">${a.signIn}</button></div>
+  </form>`;
+}
+
 function renderRebind(ctx: PageContext): TemplateResult {
   const w = words();
-  if (loadedFor !== signedIn) {
-    loadedFor = signedIn;
+  const a = accountWords();
+  if (signedIn === undefined) {
+    void loadSession(ctx);
+    return html`<p class="card">${w.loading}</p>`;
+  }
+  if (signedIn === null) return html`<p>${a.rebindIntro}</p>${renderSignIn(ctx)}`;
+  const account = signedIn;
+  if (loadedFor !== account) {
+    loadedFor = account;
     current = undefined;
-    const account = signedIn;
-    void fetchBinding(account)
+    void fetchBinding()
       .catch(() => null)
       .then((v) => {
         if (loadedFor === account) {
@@ -197,28 +286,43 @@ function renderRebind(ctx: PageContext): TemplateResult {
         }
       });
   }
-  const unbind = async () => {
-    await fetch(`/api/bind/binding?account=${encodeURIComponent(signedIn)}`, { method: 'DELETE' }).catch(() => undefined);
+  const reload = (): void => {
     loadedFor = undefined;
     ctx.update();
   };
+  const unbind = async () => {
+    await api('DELETE', '/bind/binding').catch(() => undefined);
+    reload();
+  };
+  const signOut = async () => {
+    await api('POST', '/account/logout', {}).catch(() => undefined);
+    signedIn = null;
+    rebindToken = undefined;
+    rebindDone = false;
+    ctx.update();
+  };
+  const bindNew = async () => {
+    const { status, json } = await api('POST', '/bind/commit', { bindToken: rebindToken }).catch(() => ({ status: 0, json: {} as Record<string, unknown> }));
+    rebindToken = undefined;
+    if (status === 200) {
+      rebindProblem = undefined;
+      rebindDone = true;
+    } else {
+      rebindProblem = refusal(json['error']);
+      if (status === 401) signedIn = null;
+    }
+    reload();
+    await focusSoon(rebindProblem ? '[data-testid="rebind-problem"]' : '[data-testid="current-binding"]');
+  };
   return html`<div class="card">
-      <p>${w.rebindIntro}</p>
-      <form class="signed-in" @submit=${(e: Event) => {
-        e.preventDefault();
-        const input = (e.currentTarget as HTMLFormElement).querySelector('input');
-        const v = input?.value.trim() ?? '';
-        if (ACCOUNT_SHAPE.test(v)) {
-          signedIn = v;
-          remember(v);
-          ctx.update();
-        }
-      }}>
-        <label>${w.signedInAs} <input type="text" data-testid="signed-in-account" autocomplete="username" .value=${signedIn} /></label>
-        <button type="submit" data-testid="switch-account">${w.switchAccount}</button>
-      </form>
+      <p>${a.rebindIntro}</p>
+      <p class="signed-in">
+        ${a.signedInAs} <strong data-testid="signed-in-account">${account}</strong>
+        <button type="button" data-testid="logout" @click=${() => void signOut()}>${a.signOut}</button>
+      </p>
       <section aria-labelledby="current-title" aria-live="polite">
         <h2 id="current-title">${w.currentBinding}</h2>
+        ${rebindDone ? html`<p data-testid="rebind-done">${a.bindNewDone}</p>` : nothing}
         ${current === undefined
           ? html`<p>${w.loading}</p>`
           : current === null
@@ -229,7 +333,15 @@ function renderRebind(ctx: PageContext): TemplateResult {
     </div>
     <section class="card bind-section" aria-labelledby="rebind-title">
       <h2 id="rebind-title">${w.rebindSection}</h2>
-      ${bindElement(ctx, signedIn)}
+      ${bindElement(ctx, (d) => {
+        rebindToken = d.bindToken;
+        rebindProblem = undefined;
+        rebindDone = false;
+      })}
+      ${rebindProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="rebind-problem">${rebindProblem}</p>` : nothing}
+      ${rebindToken
+        ? html`<div class="actions"><button type="button" class="primary" data-testid="bind-new" @click=${() => void bindNew()}>${a.bindNew}</button></div>`
+        : nothing}
     </section>`;
 }
 
@@ -241,9 +353,37 @@ function renderFaq(): TemplateResult {
   </section>`;
 }
 
+/**
+ * Kiosk: a session must not outlive its user. After `idleSeconds` without a key or a touch, sign
+ * out and forget the page's account state, so the next person at the kiosk starts signed out.
+ */
+function kioskSignOut(ctx: PageContext): void {
+  if (!ctx.kiosk || kioskTimerArmed) return;
+  kioskTimerArmed = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void api('POST', '/account/logout', {}).catch(() => undefined);
+      signedIn = null;
+      registered = undefined;
+      registerAccount = '';
+      registerPassword = '';
+      registerToken = undefined;
+      rebindToken = undefined;
+      rebindDone = false;
+      ctx.update();
+    }, ctx.idleSeconds * 1000);
+  };
+  for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, arm, { capture: true, passive: true });
+  arm();
+}
+let kioskTimerArmed = false;
+
 startPage(
   'bind',
   (c) => {
+    kioskSignOut(c);
     const w = words();
     const tab = (m: Mode, label: string) =>
       html`<button type="button" role="tab" aria-selected=${mode === m ? 'true' : 'false'} data-testid=${`mode-${m}`}
