@@ -11,6 +11,7 @@ import { MemoryCardChannel } from '../card/memory.js';
 import { VirtualCard } from '../virtual/card.js';
 import { createVirtualHcaCard, type VirtualHcaCard, type VirtualHcaCardOptions } from '../virtual/hca-card.js';
 import { guardSecrets, type SecretGuard } from '../../test/helpers/secret-guard.js';
+import { CONFIRMED_PROFILE } from '../../test/helpers/confirmed-profile.js';
 import { HcaCard, checkProfile } from './card.js';
 import { HcaError, PukBlockedError, PukIncorrectError } from './errors.js';
 import { encodePinBlock } from './format.js';
@@ -54,7 +55,8 @@ class RecordingChannel implements CardChannel {
 async function setUp(options: VirtualHcaCardOptions = {}) {
   const card = await createVirtualHcaCard({ pin: PIN, puk: PUK, ...options });
   const channel = new RecordingChannel(new MemoryCardChannel(card));
-  const hca = await HcaCard.open(channel, options.profile ? { profile: options.profile } : {});
+  // The PIN mechanics run with the PIN format confirmed (the virtual card implements the profile).
+  const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
   return { card, channel, hca };
 }
 
@@ -65,7 +67,7 @@ async function expectError<T extends Error>(promise: Promise<unknown>, cls: new 
 }
 
 function profileWith(edit: (p: HcaProfile) => void): HcaProfile {
-  const p = structuredClone(HCA_PROFILE);
+  const p = structuredClone(CONFIRMED_PROFILE);
   edit(p);
   return p;
 }
@@ -78,7 +80,7 @@ describe('open', () => {
   it('selects the HCA application; the HCA ATR is known', async () => {
     const { hca, channel } = await setUp();
     expect(hca.atrKnown).toBe(true);
-    expect(hca.profile).toBe(HCA_PROFILE);
+    expect(hca.profile).toBe(CONFIRMED_PROFILE);
     expect(toHex(channel.sent[0]!)).toBe('00 A4 04 0C 08 D1 58 00 00 01 48 43 41');
   });
 
@@ -294,7 +296,7 @@ describe('PIN', () => {
     expect(toHex(cmd.subarray(0, 5))).toBe('00 24 00 81 10');
     expect(channel.sent[before]!.every((b) => b === 0)).toBe(true);
     card.reset();
-    const fresh = await HcaCard.open(new MemoryCardChannel(card));
+    const fresh = await HcaCard.open(new MemoryCardChannel(card), { profile: CONFIRMED_PROFILE });
     await expectError(fresh.verifyPin(PIN), PinIncorrectError);
     await fresh.verifyPin(NEW_PIN);
   });
@@ -470,7 +472,8 @@ describe('pinpad variants', () => {
   async function pinpadSetUp(options: VirtualHcaCardOptions = {}) {
     const card = await createVirtualHcaCard({ pin: PIN, puk: PUK, ...options });
     const channel = new ScriptedPinpadChannel(new MemoryCardChannel(card));
-    const hca = await HcaCard.open(channel, options.profile ? { profile: options.profile } : {});
+    // The PIN mechanics run with the PIN format confirmed (the virtual card implements the profile).
+  const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
     return { card, channel, hca };
   }
 
