@@ -473,7 +473,7 @@ describe('pinpad variants', () => {
     const card = await createVirtualHcaCard({ pin: PIN, puk: PUK, ...options });
     const channel = new ScriptedPinpadChannel(new MemoryCardChannel(card));
     // The PIN mechanics run with the PIN format confirmed (the virtual card implements the profile).
-  const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
+    const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
     return { card, channel, hca };
   }
 
