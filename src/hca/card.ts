@@ -253,6 +253,8 @@ export class HcaCard {
   private applicationSelected = true;
   /** The card number, once read (the key of the PIN trial memory). */
   private knownCardNumber: string | undefined;
+  /** The PIN counter as `pinStatus()` last read it, until the next PIN-carrying command (spares a second free check). */
+  private checkedPinCounter: number | undefined;
 
   private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection) {
     this.channel = channel;
@@ -335,6 +337,7 @@ export class HcaCard {
 
   private async selectApplication(signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<void> {
     this.applicationSelected = false;
+    this.checkedPinCounter = undefined;
     const app = this.profile.application.value;
     const sw = app.selectBy === 'fid' ? await this.select(0x00, fidBytes(app.fid!), signal, log) : await this.select(0x04, this.aid, signal, log);
     if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
@@ -528,7 +531,10 @@ export class HcaCard {
     const key = await this.trialKey(signal);
     const record = this.pinTrials.get(key);
     if (record?.outcome === 'accepted') return undefined;
-    const retriesLeft = await this.readCounter(operation, signal);
+    // pinStatus() just read the PIN counter the expected way: that was the free check.
+    const checked = operation === 'unblock' ? undefined : this.checkedPinCounter;
+    if (checked === 0) throw pinError(0x6983, new Uint8Array(0));
+    const retriesLeft = checked ?? (await this.readCounter(operation, signal));
     if (record?.outcome === 'refused') {
       throw new ProfileUnconfirmedError({ ...base, reason: 'earlier-refusal', retriesLeft: retriesLeft ?? record.retriesLeft, sw: record.sw });
     }
@@ -550,6 +556,7 @@ export class HcaCard {
     final = true,
   ): Promise<void> {
     const { sw, data } = answer;
+    this.checkedPinCounter = undefined;
     if (sw === SW_OK) {
       if (key !== undefined && final) this.pinTrials.set(key, { outcome: 'accepted', at: new Date().toISOString() });
       return;
@@ -575,12 +582,17 @@ export class HcaCard {
 
   /** Reads the PIN retry counter without spending a try (VERIFY with no data). */
   async pinStatus(options: HcaOperationOptions = {}): Promise<PinStatus> {
+    this.checkedPinCounter = undefined;
     await this.ensureApplication(options.signal);
     const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.pin.reference.value }, options.signal);
-    if (r.sw === SW_OK) return { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
-    if (r.sw === 0x6983 || r.sw === 0x63c0) return { retriesLeft: 0, verified: false, blocked: true };
-    if ((r.sw & 0xfff0) === 0x63c0) return { retriesLeft: r.sw & 0x0f, verified: false, blocked: false };
-    throw otherError(r.sw, r.data);
+    let status: PinStatus;
+    if (r.sw === SW_OK) status = { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
+    else if (r.sw === 0x6983 || r.sw === 0x63c0) status = { retriesLeft: 0, verified: false, blocked: true };
+    else if ((r.sw & 0xfff0) === 0x63c0) status = { retriesLeft: r.sw & 0x0f, verified: false, blocked: false };
+    else throw otherError(r.sw, r.data);
+    // As the profile expects (a counter no higher than maxTries): this was the guard's free check.
+    if (status.retriesLeft <= this.profile.pin.maxTries.value) this.checkedPinCounter = status.retriesLeft;
+    return status;
   }
 
   /**

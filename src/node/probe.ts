@@ -20,6 +20,7 @@ import type { CardChannel } from '../card/channel.js';
 import { createTraceFile, traceReaderInfo, TracingChannel, type TraceFile, type TraceSession } from '../card/trace.js';
 import { HCA_PROFILE, type HcaProfile } from '../hca/profile.js';
 import { HcaCard, type PinStatus } from '../hca/card.js';
+import { ProfileUnconfirmedError } from '../hca/errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { loadX509 } from '../x509.js';
 import { getNodeUsb, mayBeCcid } from './index.js';
@@ -71,8 +72,12 @@ export interface ProbePinReport {
   /** Tries left before the PIN locks, as the card said before the verification (no try spent). */
   retriesBefore?: number;
   blocked?: boolean;
-  /** 'verified' | 'wrong' (retriesLeft after) | 'blocked' | 'skipped' | 'failed'. */
-  outcome: 'verified' | 'wrong' | 'blocked' | 'skipped' | 'failed';
+  /**
+   * 'verified' | 'wrong' (retriesLeft after) | 'refused' (the card refused the PIN sent in an
+   * assumed format: wrong PIN, or wrong format; `error` says which profile fields are assumed) |
+   * 'blocked' | 'skipped' | 'failed'.
+   */
+  outcome: 'verified' | 'wrong' | 'refused' | 'blocked' | 'skipped' | 'failed';
   retriesLeft?: number;
   via?: 'host' | 'pinpad';
   error?: ProbeError;
@@ -446,6 +451,11 @@ async function checkPin(
     if (e instanceof PinIncorrectError) {
       log(`    ${e.message}`);
       return { ...base, outcome: 'wrong', retriesLeft: e.retriesLeft, via };
+    }
+    if (e instanceof ProfileUnconfirmedError && e.reason === 'refused') {
+      if (e.cause instanceof Error) log(`    ${e.cause.message}`);
+      log(`    ${e.message} Assumed: ${e.fields.join(', ')}.`);
+      return { ...base, outcome: 'refused', ...(e.retriesLeft === undefined ? {} : { retriesLeft: e.retriesLeft }), via, error: reportError(e) };
     }
     if (e instanceof PinBlockedError) {
       log(`    ${e.message}`);
