@@ -55,6 +55,10 @@ export interface ProbeCertificate {
 export interface ProbeHcaReport {
   /** The ATR is in the profile's list. */
   atrKnown: boolean;
+  /** The profile the card was opened with (given, or chosen among the candidates). */
+  profileId?: string;
+  /** Without a given profile: each candidate's SELECT and the card's answer. */
+  selection?: Array<{ profileId: string; command: string; sw: number }>;
   /** SELECT of the profile's AID worked (the card answered as an HCA card). */
   selected: boolean;
   openError?: ProbeError;
@@ -318,6 +322,14 @@ function printableRecord(value: unknown): string {
   return textOf(value);
 }
 
+/**
+ * What the probe reads from one card over any channel (a reader connection, or a `ReplayChannel`
+ * playing a recorded trace back): the HCA report of one slot. Never throws for a card problem.
+ */
+export function probeHcaCard(channel: CardChannel, options: ProbeOptions = {}): Promise<ProbeHcaReport> {
+  return readHca(channel, options.profile ?? HCA_PROFILE, options.log ?? (() => undefined), options);
+}
+
 async function readHca(
   channel: CardChannel,
   profile: HcaProfile,
@@ -330,8 +342,14 @@ async function readHca(
   log(`    ATR ${atrKnown ? 'is in' : 'is not in'} the profile's list (${profile.id})`);
   let card: HcaCard;
   try {
-    card = await HcaCard.open(channel, { profile });
+    card = await HcaCard.open(channel, options.profile ? { profile } : {});
     report.selected = true;
+    report.profileId = card.profile.id;
+    if (!card.selection.given) report.selection = card.selection.tried.map((t) => ({ ...t }));
+    if (card.profile !== profile) {
+      profile = card.profile;
+      log(`    the card answered as profile ${profile.id}`);
+    }
   } catch (e) {
     report.openError = reportError(e);
     log(`    not opened as an HCA card: ${report.openError.message} [${report.openError.code}]`);
