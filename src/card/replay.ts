@@ -14,7 +14,10 @@
  * Order: 'sequential' (default) plays the entries in order, each once: the code under test must
  * send exactly what was recorded. 'lookup' answers each command with the first matching entry not
  * used yet (or, when all matching ones were used, the last of them): for driving the recorded card
- * with changed code or a changed profile, as long as it only asks what the card was asked.
+ * with changed code or a changed profile, as long as it only asks what the card was asked. As a
+ * card's answer to READ BINARY (and the like) depends on the file selected, such a command only
+ * matches entries recorded after the same SELECT as the last one sent; other commands prefer
+ * those.
  *
  * Errors (`ReplayError`, codes `replay/*`): `replay/bad-trace` (the JSON is not a trace, or the
  * session asked for is absent), `replay/mismatch` (sequential: the command differs from the next
@@ -97,6 +100,15 @@ function fillPattern(parts: Part[], fill: number): Uint8Array {
   return out;
 }
 
+function normalise(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().toUpperCase();
+}
+
+/** True for a SELECT command as trace text (any class; INS A4). */
+function isSelect(text: string): boolean {
+  return /^[0-9A-F]{2} A4 /.test(normalise(text));
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -137,8 +149,13 @@ export interface ReplayChannelOptions {
   fill?: number;
 }
 
+/** Instructions whose answer depends on the selected file: READ BINARY / RECORD, GET RESPONSE. */
+const FILE_STATE_INS: ReadonlySet<number> = new Set([0xb0, 0xb1, 0xb2, 0xb3, 0xc0]);
+
 interface PreparedEntry {
   entry: TraceEntry;
+  /** The last SELECT (as trace text) recorded before this entry. */
+  context: string | undefined;
   command: Part[];
   response: Part[] | undefined;
   used: boolean;
@@ -160,6 +177,8 @@ export class ReplayChannel implements CardChannel {
   private readonly order: 'sequential' | 'lookup';
   private readonly fill: number;
   private next = 0;
+  /** The last SELECT sent (lookup order). */
+  private context: string | undefined;
 
   constructor(session: TraceSession, options: ReplayChannelOptions = {}) {
     if (!isSession(session)) throw new ReplayError('replay/bad-trace', 'A trace session needs an "atr" and "entries".');
@@ -172,12 +191,18 @@ export class ReplayChannel implements CardChannel {
     if (session.reader?.pinpad) this.pinpad = { ...session.reader.pinpad };
     this.order = options.order ?? 'sequential';
     this.fill = options.fill ?? 0;
-    this.entries = session.entries.map((entry, i) => ({
-      entry,
-      command: parsePattern(String(entry.command ?? ''), `entry ${entry.index ?? i} command`),
-      response: entry.response === undefined ? undefined : parsePattern(entry.response, `entry ${entry.index ?? i} response`),
-      used: false,
-    }));
+    let context: string | undefined;
+    this.entries = session.entries.map((entry, i) => {
+      const prepared: PreparedEntry = {
+        entry,
+        context,
+        command: parsePattern(String(entry.command ?? ''), `entry ${entry.index ?? i} command`),
+        response: entry.response === undefined ? undefined : parsePattern(entry.response, `entry ${entry.index ?? i} response`),
+        used: false,
+      };
+      if (isSelect(String(entry.command ?? ''))) context = normalise(String(entry.command));
+      return prepared;
+    });
   }
 
   /** A player for session `session` (default 0) of a trace file or report (see `traceSessionsOf`). */
@@ -205,7 +230,9 @@ export class ReplayChannel implements CardChannel {
   transmit(apdu: Uint8Array, _options?: { signal?: AbortSignal }): Promise<Uint8Array> {
     const text = redactCommand(apdu).text;
     this.sent.push(text);
-    return this.play('apdu', text, (e) => matchesPattern(e.command, apdu));
+    const context = this.context;
+    if (isSelect(text)) this.context = normalise(text);
+    return this.play('apdu', text, (e) => matchesPattern(e.command, apdu), { context, fileState: apdu.length >= 2 && FILE_STATE_INS.has(apdu[1]!) });
   }
 
   verifyPinSecure(request: SecurePinVerifyRequest, _options?: { signal?: AbortSignal }): Promise<Uint8Array> {
@@ -224,7 +251,12 @@ export class ReplayChannel implements CardChannel {
     );
   }
 
-  private async play(kind: TraceEntry['kind'], text: string, matches: (e: PreparedEntry) => boolean): Promise<Uint8Array> {
+  private async play(
+    kind: TraceEntry['kind'],
+    text: string,
+    matches: (e: PreparedEntry) => boolean,
+    state: { context?: string | undefined; fileState?: boolean } = {},
+  ): Promise<Uint8Array> {
     const fits = (e: PreparedEntry) => (e.entry.kind ?? 'apdu') === kind && matches(e);
     let found: PreparedEntry | undefined;
     if (this.order === 'sequential') {
@@ -240,7 +272,9 @@ export class ReplayChannel implements CardChannel {
       found = e;
     } else {
       const all = this.entries.filter(fits);
-      found = all.find((e) => !e.used) ?? all[all.length - 1];
+      const here = all.filter((e) => e.context === state.context);
+      const pool = here.length > 0 || state.fileState ? here : all;
+      found = pool.find((e) => !e.used) ?? pool[pool.length - 1];
       if (!found) throw new ReplayError('replay/unexpected-command', `Nothing recorded answers ${kind === 'apdu' ? '' : `${kind} `}${text}.`);
     }
     found.used = true;
