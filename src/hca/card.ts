@@ -580,6 +580,18 @@ export class HcaCard {
     throw new ProfileUnconfirmedError({ reason: 'refused', profileId: this.profile.id, operation, fields: status.assumed, retriesLeft, sw, cause: error });
   }
 
+  /**
+   * Whether a PIN operation may be tried, without sending any PIN (src/hca/pin-guard.ts): throws
+   * `hca/profile-unconfirmed` when the profile needs the vendor's keys, when the card does not
+   * answer the free counter check as the profile expects, or when the card already refused a PIN
+   * in this unconfirmed format (`retriesLeft` read again for free); `PinBlockedError` /
+   * `PukBlockedError` when blocked. Pages call it before asking for a PIN or a PUK, so that they
+   * never invite a try that would not be sent. With a confirmed profile it sends nothing.
+   */
+  async checkPinOperation(operation: PinOperation, options: HcaOperationOptions = {}): Promise<void> {
+    await this.beforePinCommand(operation, options.signal);
+  }
+
   /** Reads the PIN retry counter without spending a try (VERIFY with no data). */
   async pinStatus(options: HcaOperationOptions = {}): Promise<PinStatus> {
     this.checkedPinCounter = undefined;
