@@ -13,7 +13,7 @@
  */
 import { wipe } from '../../bytes.js';
 import { PinBlockedError } from '../../errors.js';
-import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
+import { pinFormatStatus, sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
 import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
 import { flowErrorOf, isAbort, isCardGone, isStop, withCard, type CardConnector, type FlowError } from './flow-common.js';
 import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from './pin-entry.js';
@@ -118,6 +118,8 @@ export class ChangePinFlow {
     this.set({ busy: true }, generation);
     try {
       const { status, pinpad } = await withCard(this.connector, this.cardOptions(), async (card) => {
+        // A profile that cannot carry a PIN (vendor keys): stop before even the counter check.
+        if (!pinFormatStatus(card.profile, 'change').implementable) await card.checkPinOperation('change', { signal: this.abort.signal });
         const status = await card.pinStatus({ signal: this.abort.signal });
         // Never invite a try that would not be sent (unconfirmed format refused before, vendor keys needed).
         if (!status.blocked) await card.checkPinOperation('change', { signal: this.abort.signal });
