@@ -260,7 +260,7 @@ describe('PIN', () => {
   it('format errors are thrown before anything is sent (hca/bad-pin-format)', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
-    for (const bad of ['12345', '123456789', '12a456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
+    for (const bad of ['12345', '123456789', '12-456', '12 456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
       const e = await expectError(hca.verifyPin(bad), HcaError);
       expect(e.code).toBe('hca/bad-pin-format');
     }
@@ -272,12 +272,23 @@ describe('PIN', () => {
     expect(card.pinTriesLeft).toBe(3);
   });
 
-  it('property: any PIN that is not 6-8 digits is refused before the card sees it', async () => {
+  it('a PIN of letters and digits (pinRule) is sent as ASCII and works; a BCD profile takes digits only', async () => {
+    const { hca, card } = await setUp({ pin: 'Ab12cD' });
+    await hca.verifyPin('Ab12cD');
+    expect(card.isVerified(HCA_PROFILE.pin.reference.value)).toBe(true);
+    const bcd = profileWith((p) => {
+      p.pin.encoding.value = { encoding: 'bcd', blockLength: 8, padByte: 0xff };
+    });
+    const other = await setUp({ profile: bcd });
+    expect((await expectError(other.hca.verifyPin('Ab12cD'), HcaError)).message).toContain('digits (0-9)');
+  });
+
+  it('property: any PIN that is not 6-8 letters or digits is refused before the card sees it', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
     await fc.assert(
       fc.asyncProperty(
-        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9]{6,8}$/.test(s)),
+        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9A-Za-z]{6,8}$/.test(s)),
         async (bad) => {
           const e = await guard.capture(() => hca.verifyPin(bad));
           expect((e as HcaError).code).toBe('hca/bad-pin-format');

@@ -464,8 +464,10 @@ export class HcaCard {
 
   // ---- PIN ---------------------------------------------------------------------------------
 
+  /** The PIN check: lengths from the profile; letters too when `pinRule` allows them and the PIN block is ASCII (BCD holds digits only). */
   private pinRule(what: 'PIN' | 'new PIN') {
-    return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what } as const;
+    const letters = this.profile.pinRule?.charset === 'letters-and-digits' && this.profile.pin.encoding.value.encoding === 'ascii';
+    return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what, letters } as const;
   }
 
   private pukRule() {

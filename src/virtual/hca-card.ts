@@ -183,8 +183,10 @@ export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number
   if (block.length !== encoding.blockLength) return -1;
   const nibbles: number[] = [];
   if (encoding.encoding === 'ascii') {
+    // Digits and ASCII letters (the HCA PIN rule allows both).
+    const alnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
     let n = 0;
-    while (n < block.length && block[n]! >= 0x30 && block[n]! <= 0x39) n++;
+    while (n < block.length && alnum(block[n]!)) n++;
     for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
     return n;
   }
@@ -467,7 +469,8 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   const pin = options.pin ?? VIRTUAL_HCA_DEFAULTS.pin;
   const puk = options.puk ?? VIRTUAL_HCA_DEFAULTS.puk;
   // The option values are test data (never real PINs), but stay out of messages anyway.
-  if (!/^\d+$/.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} digits.`);
+  const pinChars = pinEncoding.encoding === 'ascii' ? /^[0-9A-Za-z]+$/ : /^\d+$/;
+  if (!pinChars.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} ${pinEncoding.encoding === 'ascii' ? 'letters or digits' : 'digits'}.`);
   if (!/^\d+$/.test(puk) || puk.length !== profile.puk.length.value) fail(`puk must be ${profile.puk.length.value} digits.`);
   const pinMaxTries = profile.pin.maxTries.value;
   const pukMaxTries = options.pukMaxTries ?? VIRTUAL_HCA_DEFAULTS.pukMaxTries;
