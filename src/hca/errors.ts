@@ -6,6 +6,8 @@
  *   certificate, a file whose content does not parse, no pinpad, a bad profile.
  * - `PukIncorrectError` / `PukBlockedError`: the card refused the PUK while unblocking the PIN
  *   (they are `ApduError`s: the card answered with a status word).
+ * - `ProfileUnconfirmedError` (`hca/profile-unconfirmed`): a PIN or PUK was not sent (or not sent
+ *   again) because the profile's PIN format is not confirmed (src/hca/pin-guard.ts).
  *
  * Like every error of webccid, none of them ever carries a PIN or a PUK (not in the message, not
  * in a property).
