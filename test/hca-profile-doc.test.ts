@@ -1,6 +1,6 @@
 /**
  * docs/hca-profile.md and HCA_PROFILE agree: every profile field (every `{ value, status, source }`
- * in the profile object) has exactly one row in the doc's field table, with the same status and a
+ * in the profile object, and the flat `pinRule`) has exactly one row in the doc's field table, with the same status and a
  * value cell that shows every number (decimal or 0x hex) and string of the field's value; the table
  * has no row for a field the profile does not have.
  */
@@ -22,6 +22,11 @@ function profileFields(node: unknown, path: string[] = []): Field[] {
   const o = node as Record<string, unknown>;
   if ('value' in o && 'status' in o && 'source' in o) {
     return [{ path: path.join('.'), value: o.value, status: String(o.status), source: String(o.source) }];
+  }
+  // A flat field (`pinRule`): its own status and source beside the values.
+  if ('status' in o && 'source' in o && (o.status === 'confirmed' || o.status === 'assumed')) {
+    const { status, source, ...value } = o;
+    return [{ path: path.join('.'), value, status: String(status), source: String(source) }];
   }
   return Object.entries(o).flatMap(([k, v]) => profileFields(v, [...path, k]));
 }

@@ -4,6 +4,7 @@
  * (castles-ezccid: our T=1 engine, chaining with IFSC 254) and an extended-APDU reader
  * (omnikey-3121), and the pinpad reader (gemplus-gempc-pinpad) with scripted keys.
  */
+import { CONFIRMED_PROFILE } from './helpers/confirmed-profile.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { ApduError, PinBlockedError, PinIncorrectError, SlotError } from '../src/errors.js';
@@ -37,7 +38,8 @@ async function open(preset: VirtualReaderPresetName, options: VirtualHcaCardOpti
   const stack = await openStack({ preset, card, ...(pinpad ? { onSecure: pinpad.onSecure } : {}) });
   stacks.push(stack);
   const connection = await stack.reader.connect(0);
-  const hca = await HcaCard.open(connection);
+  // ISO mechanics through the CCID stack: the virtual card implements the profile, its PIN format is known.
+  const hca = await HcaCard.open(connection, { profile: CONFIRMED_PROFILE });
   return { card, connection, hca, stack };
 }
 

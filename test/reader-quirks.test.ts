@@ -15,6 +15,7 @@ import { createVirtualHcaCard, type VirtualHcaCard } from '../src/virtual/hca-ca
 import { createVirtualReader, HCA_ATR, VirtualUsb } from '../src/virtual/index.js';
 import { openStack, type Stack } from './helpers/stack.js';
 import { guardSecrets, type SecretGuard } from './helpers/secret-guard.js';
+import { CONFIRMED_PROFILE } from './helpers/confirmed-profile.js';
 
 const PIN = '620394';
 const NEW_PIN = '7719305';
@@ -41,7 +42,8 @@ async function open(preset: Preset) {
   const stack = await openStack({ preset, card });
   stacks.push(stack);
   const connection = await stack.reader.connect(0);
-  const hca = await HcaCard.open(connection);
+  // The ISO PIN mechanics through each reader: the virtual card implements the profile, its PIN format is known.
+  const hca = await HcaCard.open(connection, { profile: CONFIRMED_PROFILE });
   return { card, connection, hca, stack };
 }
 

@@ -11,6 +11,7 @@ import { MemoryCardChannel } from '../card/memory.js';
 import { VirtualCard } from '../virtual/card.js';
 import { createVirtualHcaCard, type VirtualHcaCard, type VirtualHcaCardOptions } from '../virtual/hca-card.js';
 import { guardSecrets, type SecretGuard } from '../../test/helpers/secret-guard.js';
+import { CONFIRMED_PROFILE } from '../../test/helpers/confirmed-profile.js';
 import { HcaCard, checkProfile } from './card.js';
 import { HcaError, PukBlockedError, PukIncorrectError } from './errors.js';
 import { encodePinBlock } from './format.js';
@@ -54,7 +55,8 @@ class RecordingChannel implements CardChannel {
 async function setUp(options: VirtualHcaCardOptions = {}) {
   const card = await createVirtualHcaCard({ pin: PIN, puk: PUK, ...options });
   const channel = new RecordingChannel(new MemoryCardChannel(card));
-  const hca = await HcaCard.open(channel, options.profile ? { profile: options.profile } : {});
+  // The PIN mechanics run with the PIN format confirmed (the virtual card implements the profile).
+  const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
   return { card, channel, hca };
 }
 
@@ -65,7 +67,7 @@ async function expectError<T extends Error>(promise: Promise<unknown>, cls: new 
 }
 
 function profileWith(edit: (p: HcaProfile) => void): HcaProfile {
-  const p = structuredClone(HCA_PROFILE);
+  const p = structuredClone(CONFIRMED_PROFILE);
   edit(p);
   return p;
 }
@@ -78,7 +80,7 @@ describe('open', () => {
   it('selects the HCA application; the HCA ATR is known', async () => {
     const { hca, channel } = await setUp();
     expect(hca.atrKnown).toBe(true);
-    expect(hca.profile).toBe(HCA_PROFILE);
+    expect(hca.profile).toBe(CONFIRMED_PROFILE);
     expect(toHex(channel.sent[0]!)).toBe('00 A4 04 0C 08 D1 58 00 00 01 48 43 41');
   });
 
@@ -258,7 +260,7 @@ describe('PIN', () => {
   it('format errors are thrown before anything is sent (hca/bad-pin-format)', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
-    for (const bad of ['12345', '123456789', '12a456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
+    for (const bad of ['12345', '123456789', '12-456', '12 456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
       const e = await expectError(hca.verifyPin(bad), HcaError);
       expect(e.code).toBe('hca/bad-pin-format');
     }
@@ -270,12 +272,23 @@ describe('PIN', () => {
     expect(card.pinTriesLeft).toBe(3);
   });
 
-  it('property: any PIN that is not 6-8 digits is refused before the card sees it', async () => {
+  it('a PIN of letters and digits (pinRule) is sent as ASCII and works; a BCD profile takes digits only', async () => {
+    const { hca, card } = await setUp({ pin: 'Ab12cD' });
+    await hca.verifyPin('Ab12cD');
+    expect(card.isVerified(HCA_PROFILE.pin.reference.value)).toBe(true);
+    const bcd = profileWith((p) => {
+      p.pin.encoding.value = { encoding: 'bcd', blockLength: 8, padByte: 0xff };
+    });
+    const other = await setUp({ profile: bcd });
+    expect((await expectError(other.hca.verifyPin('Ab12cD'), HcaError)).message).toContain('digits (0-9)');
+  });
+
+  it('property: any PIN that is not 6-8 letters or digits is refused before the card sees it', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
     await fc.assert(
       fc.asyncProperty(
-        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9]{6,8}$/.test(s)),
+        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9A-Za-z]{6,8}$/.test(s)),
         async (bad) => {
           const e = await guard.capture(() => hca.verifyPin(bad));
           expect((e as HcaError).code).toBe('hca/bad-pin-format');
@@ -294,7 +307,7 @@ describe('PIN', () => {
     expect(toHex(cmd.subarray(0, 5))).toBe('00 24 00 81 10');
     expect(channel.sent[before]!.every((b) => b === 0)).toBe(true);
     card.reset();
-    const fresh = await HcaCard.open(new MemoryCardChannel(card));
+    const fresh = await HcaCard.open(new MemoryCardChannel(card), { profile: CONFIRMED_PROFILE });
     await expectError(fresh.verifyPin(PIN), PinIncorrectError);
     await fresh.verifyPin(NEW_PIN);
   });
@@ -470,7 +483,8 @@ describe('pinpad variants', () => {
   async function pinpadSetUp(options: VirtualHcaCardOptions = {}) {
     const card = await createVirtualHcaCard({ pin: PIN, puk: PUK, ...options });
     const channel = new ScriptedPinpadChannel(new MemoryCardChannel(card));
-    const hca = await HcaCard.open(channel, options.profile ? { profile: options.profile } : {});
+    // The PIN mechanics run with the PIN format confirmed (the virtual card implements the profile).
+    const hca = await HcaCard.open(channel, { profile: options.profile ?? CONFIRMED_PROFILE });
     return { card, channel, hca };
   }
 

@@ -13,20 +13,29 @@
  * - the buffers holding the PIN / PUK digits, the PIN blocks and the APDUs carrying them are
  *   zeroed after use. A PIN given as a string cannot be wiped (JavaScript strings are
  *   immutable): pass a Uint8Array of ASCII digits and wipe it yourself to keep no copy;
- * - no PIN / PUK ever goes into an error or a log (this module logs nothing).
+ * - no PIN / PUK ever goes into an error or a log (this module logs nothing);
+ * - never a try spent on a guess (src/hca/pin-guard.ts): while the profile's PIN-carrying fields
+ *   are `assumed`, the retry counter is read for free first and must answer as the profile
+ *   expects, and once the card refused a PIN-carrying command no second one is sent to it with
+ *   that profile (`hca/profile-unconfirmed`); a profile that needs the vendor's keys
+ *   (`protection: 'vendor-wrapped'`) sends no PIN at all.
+ *
+ * Profile choice: without a profile, `open` tries the candidates (`HCA_PROFILE_CANDIDATES`) with
+ * a SELECT each and keeps the first the card accepts.
  *
  * State: the card object remembers whether the HCA application is the current DF and selects it
  * again (SELECT by AID) before an application command when another DF was selected (only
  * `readSerialNumber()` does that, since the serial number is under the MF). On a Java Card,
  * selecting the applet again may drop a verified PIN: read the serial number before verifying.
  */
-import { bytesEqual, concatBytes, fromHex, wipe } from '../bytes.js';
+import { bytesEqual, concatBytes, fromHex, toHex, wipe } from '../bytes.js';
 import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../errors.js';
 import type { CardChannel, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
 import { statusError } from '../iso7816/status.js';
-import { HCA_PROFILE, type HcaProfile, type PinEncoding } from './profile.js';
-import { HcaError, PukBlockedError, PukIncorrectError } from './errors.js';
+import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, type HcaProfile, type PinEncoding } from './profile.js';
+import { HcaError, ProfileUnconfirmedError, PukBlockedError, PukIncorrectError } from './errors.js';
+import { memoryPinTrialStore, pinFormatStatus, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
 import {
   compactHex,
   derTotalLength,
@@ -43,9 +52,30 @@ import {
 } from './format.js';
 
 export interface HcaOpenOptions {
-  /** The card profile (default `HCA_PROFILE`). */
+  /**
+   * The card profile. Without it, the first of `candidates` whose application the card lets
+   * SELECT (with that candidate's class byte) is used.
+   */
   profile?: HcaProfile;
+  /** The profiles to choose from when `profile` is not given (default `HCA_PROFILE_CANDIDATES`). */
+  candidates?: readonly HcaProfile[];
+  /**
+   * Memory of PIN-carrying commands sent in an unconfirmed format (src/hca/pin-guard.ts). Default:
+   * one per card object. Pass `sessionPinTrialStore()` to keep it across card objects and page
+   * reloads of the same browser tab.
+   */
+  pinTrials?: PinTrialStore;
   signal?: AbortSignal;
+}
+
+/** How the profile was chosen: the answer of each candidate's SELECT, in order. */
+export interface ProfileSelection {
+  /** The id of the profile in use. */
+  profileId: string;
+  /** True when the caller gave the profile (nothing was chosen). */
+  given: boolean;
+  /** Each candidate tried: its id, the SELECT sent (hex), the status word. */
+  tried: Array<{ profileId: string; command: string; sw: number }>;
 }
 
 export interface HcaOperationOptions {
@@ -119,6 +149,7 @@ function fidBytes(fid: number): Uint8Array {
 interface CheckedProfile {
   aid: Uint8Array;
   atrs: Uint8Array[];
+  cla: number;
 }
 
 /**
@@ -137,6 +168,15 @@ export function checkProfile(profile: HcaProfile): CheckedProfile {
   };
   const aid = hex('aid', profile.aid?.value);
   if (aid.length < 5 || aid.length > 16) throw bad('aid', 'an AID has 5 to 16 bytes');
+  const application = profile.application?.value;
+  if (application?.selectBy !== 'aid' && application?.selectBy !== 'fid') throw bad('application', "selectBy must be 'aid' or 'fid'");
+  if (application.selectBy === 'fid' && !isFid(application.fid)) throw bad('application', 'fid must be 0..FFFF');
+  const cla = profile.commandClass?.value;
+  if (!isByte(cla) || cla === 0xff || (cla < 0x80 && (cla & 0x1c) !== 0)) throw bad('commandClass', 'a class byte without chaining or secure messaging (00..03, 80..FE)');
+  for (const field of ['pin', 'puk'] as const) {
+    const protection = profile[field]?.protection?.value as string;
+    if (protection !== 'plain' && protection !== 'vendor-wrapped') throw bad(`${field}.protection`, "must be 'plain' or 'vendor-wrapped'");
+  }
   const atrList = profile.atrs?.value;
   if (!Array.isArray(atrList)) throw bad('atrs', 'not a list');
   const atrs = atrList.map((a, i) => hex(`atrs[${i}]`, a?.hex));
@@ -175,7 +215,7 @@ export function checkProfile(profile: HcaProfile): CheckedProfile {
   if (digestLength(signing.hash?.value as string) === undefined) throw bad('signing.hash', 'unsupported hash');
   const bits = signing.keyBits?.value;
   if (!Number.isInteger(bits) || bits < 512 || bits > 8192 || bits % 8 !== 0) throw bad('signing.keyBits', 'need a multiple of 8 in 512..8192');
-  return { aid, atrs };
+  return { aid, atrs, cla };
 }
 
 /** The error for a status word answering a PIN command (VERIFY / CHANGE REFERENCE DATA). */
@@ -205,42 +245,64 @@ export class HcaCard {
   readonly profile: HcaProfile;
   /** The card's ATR is one of the profile's known ATRs. */
   readonly atrKnown: boolean;
+  /** How the profile was chosen (see `HcaOpenOptions.candidates`). */
+  readonly selection: ProfileSelection;
   private readonly aid: Uint8Array;
+  private readonly cla: number;
+  private readonly pinTrials: PinTrialStore;
   private applicationSelected = true;
+  /** The card number, once read (the key of the PIN trial memory). */
+  private knownCardNumber: string | undefined;
+  /** The PIN counter as `pinStatus()` last read it, until the next PIN-carrying command (spares a second free check). */
+  private checkedPinCounter: number | undefined;
 
-  private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean) {
+  private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection) {
     this.channel = channel;
     this.profile = profile;
     this.aid = checked.aid;
+    this.cla = checked.cla;
     this.atrKnown = atrKnown;
+    this.pinTrials = pinTrials;
+    this.selection = selection;
   }
 
   /**
    * Opens the HCA application: compares the ATR with the profile's list (a card not in the list
-   * is still tried), then SELECTs the AID. Throws `HcaError('hca/not-hca-card')` when the card
-   * has no such application (the cause holds the card's answer), `HcaError('hca/bad-profile')`
-   * for an unusable profile; transport errors pass through.
+   * is still tried), then SELECTs the application. Without `options.profile`, each of the
+   * candidate profiles is tried in order (a SELECT each: harmless) and the first the card accepts
+   * is used (`selection` tells which). Throws `HcaError('hca/not-hca-card')` when the card has no
+   * such application (the cause holds the card's answer to the first candidate),
+   * `HcaError('hca/bad-profile')` for an unusable profile; transport errors pass through.
    */
   static async open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCard> {
-    const profile = options.profile ?? HCA_PROFILE;
-    const checked = checkProfile(profile);
-    const atrKnown = checked.atrs.some((a) => bytesEqual(a, channel.atr.bytes));
-    const card = new HcaCard(channel, profile, checked, atrKnown);
-    try {
-      await card.selectApplication(options.signal);
-    } catch (e) {
-      if (e instanceof ApduError) {
-        throw new HcaError(
-          'hca/not-hca-card',
-          atrKnown
-            ? 'This card has an HCA ATR but no HCA application answered SELECT: the profile\'s AID may be wrong (check with "npx webccid probe").'
-            : 'This is not an HCA card (unknown ATR, and no HCA application). Insert the healthcare card (醫事人員卡 / 醫事機構卡).',
-          { cause: e },
-        );
+    const given = options.profile !== undefined;
+    const profiles = given ? [options.profile!] : [...(options.candidates ?? HCA_PROFILE_CANDIDATES)];
+    if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
+    const checked = profiles.map((p) => checkProfile(p));
+    const pinTrials = options.pinTrials ?? memoryPinTrialStore();
+    const tried: ProfileSelection['tried'] = [];
+    let firstError: ApduError | undefined;
+    for (const [i, profile] of profiles.entries()) {
+      const c = checked[i]!;
+      const atrKnown = c.atrs.some((a) => bytesEqual(a, channel.atr.bytes));
+      const selection: ProfileSelection = { profileId: profile.id, given, tried };
+      const card = new HcaCard(channel, profile, c, atrKnown, pinTrials, selection);
+      try {
+        await card.selectApplication(options.signal, tried);
+        return card;
+      } catch (e) {
+        if (!(e instanceof ApduError)) throw e;
+        firstError ??= e;
       }
-      throw e;
     }
-    return card;
+    const atrKnown = checked.some((c) => c.atrs.some((a) => bytesEqual(a, channel.atr.bytes)));
+    throw new HcaError(
+      'hca/not-hca-card',
+      atrKnown
+        ? 'This card has an HCA ATR but no HCA application answered SELECT: the profile\'s AID may be wrong (check with "npx webccid probe").'
+        : 'This is not an HCA card (unknown ATR, and no HCA application). Insert the healthcare card (醫事人員卡 / 醫事機構卡).',
+      { cause: firstError },
+    );
   }
 
   // ---- low level ---------------------------------------------------------------------------
@@ -256,17 +318,28 @@ export class HcaCard {
     }
   }
 
-  /** SELECT with no answer data (P2 0C); cards refusing P2 0C (6A86 / 6B00) are asked again for the FCI (P2 00). */
-  private async select(p1: number, data: Uint8Array, signal: AbortSignal | undefined): Promise<number> {
-    let r = await this.exchange({ cla: 0x00, ins: 0xa4, p1, p2: 0x0c, data }, signal);
-    if (r.sw === 0x6a86 || r.sw === 0x6b00) r = await this.exchange({ cla: 0x00, ins: 0xa4, p1, p2: 0x00, data, le: 256 }, signal);
+  /**
+   * SELECT (with the profile's class byte) with no answer data (P2 0C); cards refusing P2 0C
+   * (6A86 / 6B00) are asked again for the FCI (P2 00). `log` gets each command and its SW.
+   */
+  private async select(p1: number, data: Uint8Array, signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<number> {
+    const first = { cla: this.cla, ins: 0xa4, p1, p2: 0x0c, data };
+    let r = await this.exchange(first, signal);
+    log?.push({ profileId: this.profile.id, command: toHex(encodeApdu(first)), sw: r.sw });
+    if (r.sw === 0x6a86 || r.sw === 0x6b00) {
+      const again = { cla: this.cla, ins: 0xa4, p1, p2: 0x00, data, le: 256 };
+      r = await this.exchange(again, signal);
+      log?.push({ profileId: this.profile.id, command: toHex(encodeApdu(again)), sw: r.sw });
+    }
     if (sw1Of(r.sw) === 0x61) return SW_OK;
     return r.sw;
   }
 
-  private async selectApplication(signal: AbortSignal | undefined): Promise<void> {
+  private async selectApplication(signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<void> {
     this.applicationSelected = false;
-    const sw = await this.select(0x04, this.aid, signal);
+    this.checkedPinCounter = undefined;
+    const app = this.profile.application.value;
+    const sw = app.selectBy === 'fid' ? await this.select(0x00, fidBytes(app.fid!), signal, log) : await this.select(0x04, this.aid, signal, log);
     if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
     this.applicationSelected = true;
   }
@@ -289,7 +362,7 @@ export class HcaCard {
 
   /** READ BINARY of up to `le` bytes at `offset`; a 6Cxx answer is asked again with Le = xx. */
   private async readBinary(offset: number, le: number, signal: AbortSignal | undefined): Promise<{ data: Uint8Array; sw: number }> {
-    const apdu = { cla: 0x00, ins: 0xb0, p1: (offset >> 8) & 0x7f, p2: offset & 0xff };
+    const apdu = { cla: this.cla, ins: 0xb0, p1: (offset >> 8) & 0x7f, p2: offset & 0xff };
     let r = await this.exchange({ ...apdu, le }, signal);
     if (sw1Of(r.sw) === 0x6c) r = await this.exchange({ ...apdu, le: r.sw & 0xff || 256 }, signal);
     return r;
@@ -321,7 +394,9 @@ export class HcaCard {
 
   /** Card number and validity (card-info file; no PIN needed). */
   async readCardInfo(options: HcaOperationOptions = {}): Promise<CardInfo> {
-    return parseCardInfo(await this.readTextFile(this.profile.files.cardInfo.value.fid, 'card info', options.signal));
+    const info = parseCardInfo(await this.readTextFile(this.profile.files.cardInfo.value.fid, 'card info', options.signal));
+    this.knownCardNumber = info.cardNumber;
+    return info;
   }
 
   /** The 12 digits of the card number, without the letters printed before them ("GH"). */
@@ -389,8 +464,10 @@ export class HcaCard {
 
   // ---- PIN ---------------------------------------------------------------------------------
 
+  /** The PIN check: lengths from the profile; letters too when `pinRule` allows them and the PIN block is ASCII (BCD holds digits only). */
   private pinRule(what: 'PIN' | 'new PIN') {
-    return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what } as const;
+    const letters = this.profile.pinRule?.charset === 'letters-and-digits' && this.profile.pin.encoding.value.encoding === 'ascii';
+    return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what, letters } as const;
   }
 
   private pukRule() {
@@ -402,14 +479,134 @@ export class HcaCard {
     return Uint8Array.of(0x00, ins, p1, p2);
   }
 
+  // ---- never spend a try on a guess (src/hca/pin-guard.ts) ----------------------------------
+
+  /** The key of this card in the PIN trial memory (reads the card number once; 'unknown' if it cannot). */
+  private async trialKey(signal: AbortSignal | undefined): Promise<string> {
+    if (this.knownCardNumber === undefined) {
+      try {
+        await this.readCardInfo(signal ? { signal } : {});
+      } catch (e) {
+        if (!(e instanceof ApduError) && !(e instanceof HcaError)) throw e;
+      }
+    }
+    return pinTrialKey(this.profile.id, toHex(this.channel.atr.bytes), this.knownCardNumber);
+  }
+
+  /**
+   * Reads the retry counter of the reference the operation spends (the PUK's for an unblock) with
+   * VERIFY without data: `retriesLeft` (undefined when the card says "verified", 9000, for the
+   * PUK). A blocked PIN / PUK throws `PinBlockedError` / `PukBlockedError`; any answer other than
+   * 9000, 63Cx (x at most `pin.maxTries` for the PIN) or 6983 throws `hca/profile-unconfirmed`.
+   */
+  private async readCounter(operation: PinOperation, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const puk = operation === 'unblock';
+    const reference = puk ? this.profile.puk.reference.value : this.profile.pin.reference.value;
+    const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: reference }, signal);
+    if (r.sw === SW_OK) return puk ? undefined : this.profile.pin.maxTries.value;
+    if (r.sw === 0x6983 || r.sw === 0x63c0) throw puk ? pukError(r.sw, r.data) : pinError(r.sw, r.data);
+    if ((r.sw & 0xfff0) === 0x63c0 && (puk || (r.sw & 0x0f) <= this.profile.pin.maxTries.value)) return r.sw & 0x0f;
+    const status = pinFormatStatus(this.profile, operation);
+    throw new ProfileUnconfirmedError({
+      reason: 'status-unexpected',
+      profileId: this.profile.id,
+      operation,
+      fields: status.assumed,
+      sw: r.sw,
+      cause: otherError(r.sw, r.data),
+    });
+  }
+
+  /**
+   * Before a PIN-carrying command: refuses a profile that needs the vendor's keys; with assumed
+   * fields, reads the counter for free (the card must answer as the profile expects) and refuses
+   * a second PIN-carrying command after a refused one. Returns the memory key to record the
+   * outcome under, or undefined when the format is confirmed (by the profile, or by this card
+   * having accepted a PIN in it).
+   */
+  private async beforePinCommand(operation: PinOperation, signal: AbortSignal | undefined): Promise<string | undefined> {
+    const status = pinFormatStatus(this.profile, operation);
+    const base = { profileId: this.profile.id, operation, fields: status.assumed };
+    if (!status.implementable) throw new ProfileUnconfirmedError({ ...base, reason: 'not-implementable' });
+    if (status.confirmed) return undefined;
+    await this.ensureApplication(signal);
+    const key = await this.trialKey(signal);
+    const record = this.pinTrials.get(key);
+    if (record?.outcome === 'accepted') return undefined;
+    // pinStatus() just read the PIN counter the expected way: that was the free check.
+    const checked = operation === 'unblock' ? undefined : this.checkedPinCounter;
+    if (checked === 0) throw pinError(0x6983, new Uint8Array(0));
+    const retriesLeft = checked ?? (await this.readCounter(operation, signal));
+    if (record?.outcome === 'refused') {
+      throw new ProfileUnconfirmedError({ ...base, reason: 'earlier-refusal', retriesLeft: retriesLeft ?? record.retriesLeft, sw: record.sw });
+    }
+    return key;
+  }
+
+  /**
+   * After a PIN-carrying command: 9000 is success (recorded as "this format works on this card"
+   * when `final`); any other answer throws `cardError`, or, in an unconfirmed format, is recorded
+   * as a refusal and thrown as `hca/profile-unconfirmed` (cause: `cardError`) with the tries left.
+   * 6400..64FF (a pinpad reader's own timeout / cancel: the card got no PIN) is not a refusal.
+   */
+  private async afterPinCommand(
+    key: string | undefined,
+    operation: PinOperation,
+    answer: { sw: number; data: Uint8Array },
+    cardError: (sw: number, data: Uint8Array) => ApduError,
+    signal: AbortSignal | undefined,
+    final = true,
+  ): Promise<void> {
+    const { sw, data } = answer;
+    this.checkedPinCounter = undefined;
+    if (sw === SW_OK) {
+      if (key !== undefined && final) this.pinTrials.set(key, { outcome: 'accepted', at: new Date().toISOString() });
+      return;
+    }
+    const error = cardError(sw, data);
+    if (key === undefined || sw1Of(sw) === 0x64) throw error;
+    let retriesLeft: number | undefined;
+    if (sw === 0x6983 || sw === 0x63c0) retriesLeft = 0;
+    else if ((sw & 0xfff0) === 0x63c0) retriesLeft = sw & 0x0f;
+    else {
+      // Not a counter answer (e.g. 6700, 6A80): ask the counter, for free, so the page can show it.
+      try {
+        retriesLeft = await this.readCounter(operation, signal);
+      } catch (e) {
+        if (e instanceof PinBlockedError || e instanceof PukBlockedError) retriesLeft = 0;
+        else if (!(e instanceof ApduError) && !(e instanceof HcaError)) throw e;
+      }
+    }
+    this.pinTrials.set(key, { outcome: 'refused', sw, ...(retriesLeft === undefined ? {} : { retriesLeft }), at: new Date().toISOString() });
+    const status = pinFormatStatus(this.profile, operation);
+    throw new ProfileUnconfirmedError({ reason: 'refused', profileId: this.profile.id, operation, fields: status.assumed, retriesLeft, sw, cause: error });
+  }
+
+  /**
+   * Whether a PIN operation may be tried, without sending any PIN (src/hca/pin-guard.ts): throws
+   * `hca/profile-unconfirmed` when the profile needs the vendor's keys, when the card does not
+   * answer the free counter check as the profile expects, or when the card already refused a PIN
+   * in this unconfirmed format (`retriesLeft` read again for free); `PinBlockedError` /
+   * `PukBlockedError` when blocked. Pages call it before asking for a PIN or a PUK, so that they
+   * never invite a try that would not be sent. With a confirmed profile it sends nothing.
+   */
+  async checkPinOperation(operation: PinOperation, options: HcaOperationOptions = {}): Promise<void> {
+    await this.beforePinCommand(operation, options.signal);
+  }
+
   /** Reads the PIN retry counter without spending a try (VERIFY with no data). */
   async pinStatus(options: HcaOperationOptions = {}): Promise<PinStatus> {
+    this.checkedPinCounter = undefined;
     await this.ensureApplication(options.signal);
     const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.pin.reference.value }, options.signal);
-    if (r.sw === SW_OK) return { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
-    if (r.sw === 0x6983 || r.sw === 0x63c0) return { retriesLeft: 0, verified: false, blocked: true };
-    if ((r.sw & 0xfff0) === 0x63c0) return { retriesLeft: r.sw & 0x0f, verified: false, blocked: false };
-    throw otherError(r.sw, r.data);
+    let status: PinStatus;
+    if (r.sw === SW_OK) status = { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
+    else if (r.sw === 0x6983 || r.sw === 0x63c0) status = { retriesLeft: 0, verified: false, blocked: true };
+    else if ((r.sw & 0xfff0) === 0x63c0) status = { retriesLeft: r.sw & 0x0f, verified: false, blocked: false };
+    else throw otherError(r.sw, r.data);
+    // As the profile expects (a counter no higher than maxTries): this was the guard's free check.
+    if (status.retriesLeft <= this.profile.pin.maxTries.value) this.checkedPinCounter = status.retriesLeft;
+    return status;
   }
 
   /**
@@ -420,10 +617,11 @@ export class HcaCard {
     const digits = secretDigits(pin, this.pinRule('PIN'));
     let block: Uint8Array | undefined;
     try {
+      const key = await this.beforePinCommand('verify', options.signal);
       block = encodePinBlock(digits, this.profile.pin.encoding.value);
       await this.ensureApplication(options.signal);
       const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.pin.reference.value, data: block }, options.signal, true);
-      if (r.sw !== SW_OK) throw pinError(r.sw, r.data);
+      await this.afterPinCommand(key, 'verify', r, pinError, options.signal);
     } finally {
       wipe(digits);
       if (block) wipe(block);
@@ -445,9 +643,10 @@ export class HcaCard {
       buffers.push(newBlock);
       const data = concatBytes(oldBlock, newBlock);
       buffers.push(data);
+      const key = await this.beforePinCommand('change', options.signal);
       await this.ensureApplication(options.signal);
       const r = await this.exchange({ cla: 0x00, ins: 0x24, p1: 0x00, p2: this.profile.pin.reference.value, data }, options.signal, true);
-      if (r.sw !== SW_OK) throw pinError(r.sw, r.data);
+      await this.afterPinCommand(key, 'change', r, pinError, options.signal);
     } finally {
       wipe(...buffers);
     }
@@ -471,18 +670,19 @@ export class HcaCard {
       buffers.push(pukBlock);
       const pinBlock = encodePinBlock(pinDigits, this.profile.pin.encoding.value);
       buffers.push(pinBlock);
+      const key = await this.beforePinCommand('unblock', signal);
       await this.ensureApplication(signal);
       const pinRef = this.profile.pin.reference.value;
       if (this.profile.unblock.value.method === 'reset-retry-counter') {
         const data = concatBytes(pukBlock, pinBlock);
         buffers.push(data);
         const r = await this.exchange({ cla: 0x00, ins: 0x2c, p1: 0x00, p2: pinRef, data }, signal, true);
-        if (r.sw !== SW_OK) throw pukError(r.sw, r.data);
+        await this.afterPinCommand(key, 'unblock', r, pukError, signal);
       } else {
         const v = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.puk.reference.value, data: pukBlock }, signal, true);
-        if (v.sw !== SW_OK) throw pukError(v.sw, v.data);
+        await this.afterPinCommand(key, 'unblock', v, pukError, signal, false);
         const r = await this.exchange({ cla: 0x00, ins: 0x2c, p1: 0x02, p2: pinRef, data: pinBlock }, signal, true);
-        if (r.sw !== SW_OK) throw otherError(r.sw, r.data);
+        await this.afterPinCommand(key, 'unblock', r, otherError, signal);
       }
     } finally {
       wipe(...buffers);
@@ -577,16 +777,17 @@ export class HcaCard {
    */
   async verifyPinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
     const send = this.secureVerify();
+    const key = await this.beforePinCommand('verify', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
     const request: SecurePinVerifyRequest = { header: this.header(0x20, 0x00, this.profile.pin.reference.value), format: this.pinFormat(), ...HcaCard.timeout(options) };
-    const { data, sw } = splitResponse(await send(request, HcaCard.signalOf(options)));
-    if (sw !== SW_OK) throw pinError(sw, data);
+    await this.afterPinCommand(key, 'verify', splitResponse(await send(request, HcaCard.signalOf(options))), pinError, options.signal);
   }
 
   /** The user keys the old PIN and the new one twice on the reader (CHANGE REFERENCE DATA). */
   async changePinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
     const send = this.secureModify();
+    const key = await this.beforePinCommand('change', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
     const format = this.pinFormat();
@@ -597,8 +798,7 @@ export class HcaCard {
       confirm: true,
       ...HcaCard.timeout(options),
     };
-    const { data, sw } = splitResponse(await send(request, HcaCard.signalOf(options)));
-    if (sw !== SW_OK) throw pinError(sw, data);
+    await this.afterPinCommand(key, 'change', splitResponse(await send(request, HcaCard.signalOf(options))), pinError, options.signal);
   }
 
   /**
@@ -611,6 +811,7 @@ export class HcaCard {
     const pinRef = this.profile.pin.reference.value;
     if (this.profile.unblock.value.method === 'reset-retry-counter') {
       const send = this.secureModify();
+      const key = await this.beforePinCommand('unblock', options.signal);
       await this.ensureApplication(options.signal);
       checkSignal(options.signal);
       const request: SecurePinModifyRequest = {
@@ -620,18 +821,16 @@ export class HcaCard {
         confirm: true,
         ...HcaCard.timeout(options),
       };
-      const { data, sw } = splitResponse(await send(request, HcaCard.signalOf(options)));
-      if (sw !== SW_OK) throw pukError(sw, data);
+      await this.afterPinCommand(key, 'unblock', splitResponse(await send(request, HcaCard.signalOf(options))), pukError, options.signal);
       return;
     }
     const send = this.secureVerify();
+    const key = await this.beforePinCommand('unblock', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
     const verifyPuk: SecurePinVerifyRequest = { header: this.header(0x20, 0x00, this.profile.puk.reference.value), format: this.pukFormat(), ...HcaCard.timeout(options) };
-    const v = splitResponse(await send(verifyPuk, HcaCard.signalOf(options)));
-    if (v.sw !== SW_OK) throw pukError(v.sw, v.data);
+    await this.afterPinCommand(key, 'unblock', splitResponse(await send(verifyPuk, HcaCard.signalOf(options))), pukError, options.signal, false);
     const setPin: SecurePinVerifyRequest = { header: this.header(0x2c, 0x02, pinRef), format: this.pinFormat(), ...HcaCard.timeout(options) };
-    const r = splitResponse(await send(setPin, HcaCard.signalOf(options)));
-    if (r.sw !== SW_OK) throw otherError(r.sw, r.data);
+    await this.afterPinCommand(key, 'unblock', splitResponse(await send(setPin, HcaCard.signalOf(options))), otherError, options.signal);
   }
 }

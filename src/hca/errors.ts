@@ -6,6 +6,8 @@
  *   certificate, a file whose content does not parse, no pinpad, a bad profile.
  * - `PukIncorrectError` / `PukBlockedError`: the card refused the PUK while unblocking the PIN
  *   (they are `ApduError`s: the card answered with a status word).
+ * - `ProfileUnconfirmedError` (`hca/profile-unconfirmed`): a PIN or PUK was not sent (or not sent
+ *   again) because the profile's PIN format is not confirmed (src/hca/pin-guard.ts).
  *
  * Like every error of webccid, none of them ever carries a PIN or a PUK (not in the message, not
  * in a property).
@@ -38,5 +40,64 @@ export class PukIncorrectError extends ApduError {
 export class PukBlockedError extends ApduError {
   constructor(sw: number) {
     super('hca/puk-blocked', 'The PUK is blocked: this card can no longer be unlocked; the holder must apply to the HCA for a new card.', sw);
+  }
+}
+
+/** Why a PIN-carrying command was not sent (or not trusted) on a profile that is not confirmed. */
+export type ProfileUnconfirmedReason =
+  /** The profile's PIN encoding needs the vendor's keys (a wrapped VERIFY): never implemented here. Nothing was sent. */
+  | 'not-implementable'
+  /** The card did not answer the free status check (VERIFY without data) as the profile expects. No PIN was sent. */
+  | 'status-unexpected'
+  /** The card refused the first PIN-carrying command: the PIN may have been right and only our encoding wrong. */
+  | 'refused'
+  /** A PIN-carrying command was already refused on this card with this profile: no second one is sent. */
+  | 'earlier-refusal';
+
+/**
+ * `hca/profile-unconfirmed`: the card profile's PIN format is assumed (not confirmed on a real
+ * card), and sending a PIN now could spend one of the holder's tries on a guess. The holder should
+ * stop and send a field report (docs/hca-profile.md); `retriesLeft` is the counter as the card
+ * reported it without spending a try, when known. `cause` holds the card's own answer (e.g. the
+ * `PinIncorrectError` of a refused first try).
+ */
+export class ProfileUnconfirmedError extends HcaError {
+  readonly reason: ProfileUnconfirmedReason;
+  /** The profile in use. */
+  readonly profileId: string;
+  /** The operation that was stopped. */
+  readonly operation: 'verify' | 'change' | 'unblock';
+  /** The PIN-carrying profile fields that are assumed (or not implementable), e.g. `pin.encoding`. */
+  readonly fields: readonly string[];
+  /** Tries left of the PIN (or PUK, for an unblock), when the card said so. */
+  readonly retriesLeft: number | undefined;
+  /** The status word that made the profile doubtful, when there was one. */
+  readonly sw: number | undefined;
+
+  constructor(init: {
+    reason: ProfileUnconfirmedReason;
+    profileId: string;
+    operation: 'verify' | 'change' | 'unblock';
+    fields: readonly string[];
+    retriesLeft?: number | undefined;
+    sw?: number | undefined;
+    cause?: unknown;
+  }) {
+    const what = init.operation === 'unblock' ? 'PUK' : 'PIN';
+    const tries = init.retriesLeft === undefined ? '' : ` The card reports ${init.retriesLeft} ${what} ${init.retriesLeft === 1 ? 'try' : 'tries'} left.`;
+    const sw = init.sw === undefined ? '' : ` (status ${init.sw.toString(16).toUpperCase().padStart(4, '0')})`;
+    const why = {
+      'not-implementable': `The card profile ${init.profileId} sends the ${what} wrapped under the card vendor's keys, which this software does not have: nothing was sent.`,
+      'status-unexpected': `The card did not answer the ${what} status check as the profile ${init.profileId} expects${sw}: no ${what} was sent.`,
+      refused: `The card refused the ${what}${sw}. The ${what} may have been right: the format of this card (profile ${init.profileId}) is not confirmed yet.`,
+      'earlier-refusal': `The card already refused a ${what} in a format that is not confirmed (profile ${init.profileId}): no second ${what} is sent.`,
+    }[init.reason];
+    super('hca/profile-unconfirmed', `${why}${tries} Stop here and send a field report (docs/field-test.md) so the card format can be confirmed.`, init.cause === undefined ? undefined : { cause: init.cause });
+    this.reason = init.reason;
+    this.profileId = init.profileId;
+    this.operation = init.operation;
+    this.fields = [...init.fields];
+    this.retriesLeft = init.retriesLeft;
+    this.sw = init.sw;
   }
 }

@@ -39,6 +39,14 @@ describe('secretDigits', () => {
     expect(toHex(secretDigits(ascii(pin), PIN_RULE))).toBe(hex);
   });
 
+  it('with letters (the HCA PIN rule): ASCII letters and digits, nothing else', () => {
+    const rule = { minLength: 6, maxLength: 8, code: 'hca/bad-pin-format', what: 'PIN', letters: true } as const;
+    expect([...secretDigits('Ab12cD', rule)]).toEqual([...new TextEncoder().encode('Ab12cD')]);
+    for (const bad of ['Ab12c', 'Ab12cD!', 'Ab 12cD', 'Äb12cD', '１２３４５６']) {
+      expect(() => secretDigits(bad, rule)).toThrow(expect.objectContaining({ code: 'hca/bad-pin-format', message: 'The PIN must be 6 to 8 letters or digits (A-Z, a-z, 0-9).' }));
+    }
+  });
+
   it.each(['12345', '123456789', '12345a', '12 3456', '１２３４５６', '', '-12345'])('refuses %j with hca/bad-pin-format, without echoing it', (pin) => {
     try {
       secretDigits(pin, PIN_RULE);

@@ -14,25 +14,28 @@ import { HcaError } from './errors.js';
 export type Secret = string | Uint8Array;
 
 /**
- * Checks a PIN or PUK and returns its ASCII digits in a new buffer (the caller wipes it).
- * Throws `HcaError(code)` when it is not `minLength..maxLength` decimal digits; the message names
- * the rule, never the value. The caller's own buffer is not changed.
+ * Checks a PIN or PUK and returns its ASCII characters in a new buffer (the caller wipes it).
+ * Throws `HcaError(code)` when it is not `minLength..maxLength` decimal digits (with `letters`:
+ * ASCII letters and digits, the HCA PIN rule, `pinRule`); the message names the rule, never the
+ * value. The caller's own buffer is not changed.
  */
 export function secretDigits(
   value: Secret,
-  rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN' },
+  rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN'; letters?: boolean },
 ): Uint8Array {
   const length = typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : -1;
   const span = rule.minLength === rule.maxLength ? `${rule.minLength}` : `${rule.minLength} to ${rule.maxLength}`;
   const fail = () => {
-    const message = `The ${rule.what} must be ${span} digits (0-9).`;
+    const message = rule.letters ? `The ${rule.what} must be ${span} letters or digits (A-Z, a-z, 0-9).` : `The ${rule.what} must be ${span} digits (0-9).`;
     return rule.code === 'hca/bad-puk-format' ? new HcaError('hca/bad-puk-format', message) : new HcaError('hca/bad-pin-format', message);
   };
   if (length < rule.minLength || length > rule.maxLength) throw fail();
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
     const c = typeof value === 'string' ? value.charCodeAt(i) : (value as Uint8Array)[i]!;
-    if (c < 0x30 || c > 0x39) {
+    const digit = c >= 0x30 && c <= 0x39;
+    const letter = rule.letters === true && ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
+    if (!digit && !letter) {
       out.fill(0);
       throw fail();
     }

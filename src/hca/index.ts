@@ -10,8 +10,16 @@
  * ```
  */
 export { HcaCard, checkProfile, CERTIFICATE_NAMES } from './card.js';
-export type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, SerialNumber, CertificateIndex } from './card.js';
-export { HcaError, PukIncorrectError, PukBlockedError } from './errors.js';
+export type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, SerialNumber, CertificateIndex, ProfileSelection } from './card.js';
+export { HcaError, PukIncorrectError, PukBlockedError, ProfileUnconfirmedError } from './errors.js';
+export type { ProfileUnconfirmedReason } from './errors.js';
+export { pinFormatStatus, pinOperationFields, memoryPinTrialStore, sessionPinTrialStore, pinTrialKey } from './pin-guard.js';
+export type { PinOperation, PinFormatStatus, PinTrialRecord, PinTrialStore } from './pin-guard.js';
+export { rocDateToIso, isoToRocDate } from './roc-date.js';
+export { analyseTrace, applyProfileOverride, assertRedacted, exerciseProfile, EXERCISE_STEPS } from './report.js';
+export type { TraceAnalysis, ProfileOverride, ExerciseStep, ExerciseOutcome } from './report.js';
+export { ReplayChannel, ReplayError, traceSessionsOf } from '../card/replay.js';
+export type { ReplayChannelOptions } from '../card/replay.js';
 export {
   secretDigits,
   encodePinBlock,
@@ -24,8 +32,8 @@ export {
   MAX_CERTIFICATE_LENGTH,
 } from './format.js';
 export type { Secret, CardInfo, BasicData } from './format.js';
-export { HCA_PROFILE } from './profile.js';
-export type { HcaProfile, ProfileField, Provenance, PinEncoding } from './profile.js';
+export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES } from './profile.js';
+export type { HcaProfile, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
 export { MemoryCardChannel } from '../card/memory.js';
 export type { MemoryCard, MemoryCardChannelOptions } from '../card/memory.js';
 export type { CardChannel } from '../card/channel.js';

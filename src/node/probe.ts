@@ -20,6 +20,7 @@ import type { CardChannel } from '../card/channel.js';
 import { createTraceFile, traceReaderInfo, TracingChannel, type TraceFile, type TraceSession } from '../card/trace.js';
 import { HCA_PROFILE, type HcaProfile } from '../hca/profile.js';
 import { HcaCard, type PinStatus } from '../hca/card.js';
+import { ProfileUnconfirmedError } from '../hca/errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { loadX509 } from '../x509.js';
 import { getNodeUsb, mayBeCcid } from './index.js';
@@ -54,6 +55,10 @@ export interface ProbeCertificate {
 export interface ProbeHcaReport {
   /** The ATR is in the profile's list. */
   atrKnown: boolean;
+  /** The profile the card was opened with (given, or chosen among the candidates). */
+  profileId?: string;
+  /** Without a given profile: each candidate's SELECT and the card's answer. */
+  selection?: Array<{ profileId: string; command: string; sw: number }>;
   /** SELECT of the profile's AID worked (the card answered as an HCA card). */
   selected: boolean;
   openError?: ProbeError;
@@ -71,8 +76,12 @@ export interface ProbePinReport {
   /** Tries left before the PIN locks, as the card said before the verification (no try spent). */
   retriesBefore?: number;
   blocked?: boolean;
-  /** 'verified' | 'wrong' (retriesLeft after) | 'blocked' | 'skipped' | 'failed'. */
-  outcome: 'verified' | 'wrong' | 'blocked' | 'skipped' | 'failed';
+  /**
+   * 'verified' | 'wrong' (retriesLeft after) | 'refused' (the card refused the PIN sent in an
+   * assumed format: wrong PIN, or wrong format; `error` says which profile fields are assumed) |
+   * 'blocked' | 'skipped' | 'failed'.
+   */
+  outcome: 'verified' | 'wrong' | 'refused' | 'blocked' | 'skipped' | 'failed';
   retriesLeft?: number;
   via?: 'host' | 'pinpad';
   error?: ProbeError;
@@ -316,6 +325,14 @@ function printableRecord(value: unknown): string {
   return textOf(value);
 }
 
+/**
+ * What the probe reads from one card over any channel (a reader connection, or a `ReplayChannel`
+ * playing a recorded trace back): the HCA report of one slot. Never throws for a card problem.
+ */
+export function probeHcaCard(channel: CardChannel, options: ProbeOptions = {}): Promise<ProbeHcaReport> {
+  return readHca(channel, options.profile ?? HCA_PROFILE, options.log ?? (() => undefined), options);
+}
+
 async function readHca(
   channel: CardChannel,
   profile: HcaProfile,
@@ -328,8 +345,14 @@ async function readHca(
   log(`    ATR ${atrKnown ? 'is in' : 'is not in'} the profile's list (${profile.id})`);
   let card: HcaCard;
   try {
-    card = await HcaCard.open(channel, { profile });
+    card = await HcaCard.open(channel, options.profile ? { profile } : {});
     report.selected = true;
+    report.profileId = card.profile.id;
+    if (!card.selection.given) report.selection = card.selection.tried.map((t) => ({ ...t }));
+    if (card.profile !== profile) {
+      profile = card.profile;
+      log(`    the card answered as profile ${profile.id}`);
+    }
   } catch (e) {
     report.openError = reportError(e);
     log(`    not opened as an HCA card: ${report.openError.message} [${report.openError.code}]`);
@@ -449,6 +472,11 @@ async function checkPin(
     if (e instanceof PinIncorrectError) {
       log(`    ${e.message}`);
       return { ...base, outcome: 'wrong', retriesLeft: e.retriesLeft, via };
+    }
+    if (e instanceof ProfileUnconfirmedError && e.reason === 'refused') {
+      if (e.cause instanceof Error) log(`    ${e.cause.message}`);
+      log(`    ${e.message} Assumed: ${e.fields.join(', ')}.`);
+      return { ...base, outcome: 'refused', ...(e.retriesLeft === undefined ? {} : { retriesLeft: e.retriesLeft }), via, error: reportError(e) };
     }
     if (e instanceof PinBlockedError) {
       log(`    ${e.message}`);

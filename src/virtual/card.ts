@@ -234,6 +234,20 @@ export class VirtualCard {
     return this.pins.get(reference)?.triesLeft;
   }
 
+  /**
+   * For subclasses: a PIN presentation the card refuses (e.g. in a form it does not take): one
+   * try is spent, as a wrong PIN would. Returns the status word a wrong PIN gets (63Cx, 6983 when
+   * blocked already, 6A88 for an unknown reference).
+   */
+  protected spendTry(reference: number): number {
+    const pin = this.pins.get(reference);
+    if (!pin) return SW.REF_NOT_FOUND;
+    if (pin.triesLeft === 0) return SW.BLOCKED;
+    pin.triesLeft--;
+    this.verified.delete(reference);
+    return 0x63c0 | pin.triesLeft;
+  }
+
   /** True when the PIN reference is verified in the current session. */
   isVerified(reference: number): boolean {
     return this.verified.has(reference);

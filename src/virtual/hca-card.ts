@@ -41,10 +41,21 @@
  *   (6A80 otherwise). The answer is the RSA PKCS#1 v1.5 signature (256 bytes),
  *   computed with the holder's private key (raw RSA, CRT, BigInt).
  * The verified PIN stays verified until reset (it is not "PIN always").
+ *
+ * Class byte: the card is an interindustry (ISO) card: a proprietary class (80..FE) on SELECT,
+ * READ BINARY, VERIFY, CHANGE REFERENCE DATA or RESET RETRY COUNTER answers 6E00.
+ *
+ * `behaviour: 'gpki-sibling'` makes a card that behaves like the sibling cards of the government
+ * PKI (docs/design.md §5.1; profile `HCA_GPKI_SIBLING_PROFILE`): SELECT and READ BINARY only in
+ * class 0x80 (class 00 answers 6E00), the application as DF 5030 (the profile's
+ * `application.fid`), and no plain VERIFY: a VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER
+ * carrying a PIN in clear is refused AND spends a try (63Cx), as the evidence says it may; one
+ * without data answers 6E00 in class 00. The real wrapped VERIFY is not implemented (it needs the
+ * vendor's keys). This lets tests prove that such a card is recognised and never sent a PIN.
  */
 import { bytesEqual, concatBytes, fromHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import { HCA_PROFILE, type HcaProfile, type PinEncoding } from '../hca/profile.js';
+import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, type HcaProfile, type PinEncoding } from '../hca/profile.js';
 import type { ParsedApdu } from '../iso7816/apdu.js';
 import { HCA_ATR, VirtualCard, hcaAtrWithIfsc, type VirtualCardOptions, type VirtualDfSpec, type VirtualEfSpec } from './card.js';
 import { createTestPki, type HcaCardKind, type HolderCertificate, type TestPki } from './pki.js';
@@ -60,7 +71,9 @@ export const VIRTUAL_HCA_DEFAULTS = {
 } as const;
 
 export interface VirtualHcaCardOptions {
-  /** The profile the card implements. Default `HCA_PROFILE`. */
+  /** 'iso' (default): the ISO 7816-4 card of the profile; 'gpki-sibling': see the module comment. */
+  behaviour?: 'iso' | 'gpki-sibling';
+  /** The profile the card implements. Default `HCA_PROFILE` ('iso') or `HCA_GPKI_SIBLING_PROFILE` ('gpki-sibling'). */
   profile?: HcaProfile;
   /** The PKI issuing the certificates. Default `createTestPki({ profile })` (memoised). */
   pki?: TestPki;
@@ -136,6 +149,7 @@ const SW_CONDITIONS = 0x6985;
 const SW_WRONG_DATA = 0x6a80;
 const SW_WRONG_P1P2 = 0x6a86;
 const SW_REF_NOT_FOUND = 0x6a88;
+const SW_CLA_NOT_SUPPORTED = 0x6e00;
 
 /** DER prefixes of DigestInfo (RFC 8017 §9.2 note 1) by hash. */
 const DIGEST_INFO_PREFIX: Record<string, { prefix: Uint8Array; length: number }> = {
@@ -169,8 +183,10 @@ export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number
   if (block.length !== encoding.blockLength) return -1;
   const nibbles: number[] = [];
   if (encoding.encoding === 'ascii') {
+    // Digits and ASCII letters (the HCA PIN rule allows both).
+    const alnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
     let n = 0;
-    while (n < block.length && block[n]! >= 0x30 && block[n]! <= 0x39) n++;
+    while (n < block.length && alnum(block[n]!)) n++;
     for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
     return n;
   }
@@ -282,6 +298,7 @@ export class VirtualHcaCard extends VirtualCard {
   readonly holderKeys: CryptoKeyPair;
   readonly kind: HcaCardKind;
   readonly version: 1 | 2;
+  readonly behaviour: 'iso' | 'gpki-sibling';
   /** The 12 digits after "GH". */
   readonly cardNumber: string;
   readonly holderName: string;
@@ -300,6 +317,7 @@ export class VirtualHcaCard extends VirtualCard {
     privateKey: RsaPrivateKey;
     kind: HcaCardKind;
     version: 1 | 2;
+    behaviour: 'iso' | 'gpki-sibling';
     cardNumber: string;
     holderName: string;
     certificates: VirtualHcaCertificates;
@@ -311,6 +329,7 @@ export class VirtualHcaCard extends VirtualCard {
     this.privateKey = init.privateKey;
     this.kind = init.kind;
     this.version = init.version;
+    this.behaviour = init.behaviour;
     this.cardNumber = init.cardNumber;
     this.holderName = init.holderName;
     this.certificates = init.certificates;
@@ -331,8 +350,20 @@ export class VirtualHcaCard extends VirtualCard {
   }
 
   protected override executeExtension(cmd: ParsedApdu): [Uint8Array, number] | undefined {
-    if (cmd.cla & 0x80) return undefined;
     const none = new Uint8Array(0);
+    const proprietary = (cmd.cla & 0x80) !== 0;
+    const fileOrPin = cmd.ins === 0xa4 || cmd.ins === 0xb0 || cmd.ins === 0x20 || cmd.ins === 0x24 || cmd.ins === 0x2c;
+    if (this.behaviour === 'gpki-sibling' && fileOrPin) {
+      const pinCommand = cmd.ins === 0x20 || cmd.ins === 0x24 || cmd.ins === 0x2c;
+      // A PIN in clear: refused, and a try is spent (the wrapped form is not implemented).
+      if (pinCommand && (cmd.data?.length ?? 0) > 0) {
+        const reference = cmd.ins === 0x2c && cmd.p1 === 0x00 ? this.profile.puk.reference.value : cmd.p2;
+        return [none, this.spendTry(reference)];
+      }
+      if (!proprietary) return [none, SW_CLA_NOT_SUPPORTED];
+      return undefined;
+    }
+    if (proprietary) return fileOrPin ? [none, SW_CLA_NOT_SUPPORTED] : undefined;
     const profile = this.profile;
     const pinRef = profile.pin.reference.value;
     const pukRef = profile.puk.reference.value;
@@ -414,7 +445,9 @@ export class VirtualHcaCard extends VirtualCard {
  * shared holder key are memoised.
  */
 export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}): Promise<VirtualHcaCard> {
-  const profile = options.profile ?? HCA_PROFILE;
+  const behaviour = options.behaviour ?? 'iso';
+  if (behaviour !== 'iso' && behaviour !== 'gpki-sibling') fail("behaviour must be 'iso' or 'gpki-sibling'.");
+  const profile = options.profile ?? (behaviour === 'gpki-sibling' ? HCA_GPKI_SIBLING_PROFILE : HCA_PROFILE);
   const kind = options.kind ?? 'personnel';
   if (kind !== 'personnel' && kind !== 'institution') fail("kind must be 'personnel' or 'institution'.");
   const version = options.version ?? 2;
@@ -436,7 +469,8 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   const pin = options.pin ?? VIRTUAL_HCA_DEFAULTS.pin;
   const puk = options.puk ?? VIRTUAL_HCA_DEFAULTS.puk;
   // The option values are test data (never real PINs), but stay out of messages anyway.
-  if (!/^\d+$/.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} digits.`);
+  const pinChars = pinEncoding.encoding === 'ascii' ? /^[0-9A-Za-z]+$/ : /^\d+$/;
+  if (!pinChars.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} ${pinEncoding.encoding === 'ascii' ? 'letters or digits' : 'digits'}.`);
   if (!/^\d+$/.test(puk) || puk.length !== profile.puk.length.value) fail(`puk must be ${profile.puk.length.value} digits.`);
   const pinMaxTries = profile.pin.maxTries.value;
   const pukMaxTries = options.pukMaxTries ?? VIRTUAL_HCA_DEFAULTS.pukMaxTries;
@@ -489,8 +523,14 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
     if (entry) efs.push({ type: 'ef', fid: certFids[i]!, data: pad(entry[0]), description: entry[1] });
   });
   const usedFids = new Set([0x3f00, files.serialNumber.value.fid, ...efs.map((e) => e.fid)]);
+  const application = profile.application?.value;
   let dfFid = 0x4843;
-  while (usedFids.has(dfFid)) dfFid++;
+  if (application?.selectBy === 'fid' && application.fid !== undefined) {
+    dfFid = application.fid;
+    if (usedFids.has(dfFid)) fail(`The application DF's FID ${dfFid.toString(16)} is used by a file of the profile.`);
+  } else {
+    while (usedFids.has(dfFid)) dfFid++;
+  }
   const fileSystem: VirtualDfSpec = {
     type: 'df',
     fid: 0x3f00,
@@ -539,6 +579,7 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
     privateKey,
     kind,
     version,
+    behaviour,
     cardNumber,
     holderName,
     certificates,

@@ -203,12 +203,15 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.close();
   });
 
-  it('a wrong PIN: tries left, one try spent, not retried, nothing bound', async () => {
+  it('a refused PIN (format unconfirmed): tries left, one try spent, no PIN entry offered again, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal' });
     await typeInto(tab, 'account', 'wrong-pin');
     await verify(tab, 'personnel', '999999');
-    const err = await waitForError(tab, 'apdu/pin-incorrect', 30_000);
+    const err = await waitForError(tab, 'hca/profile-unconfirmed', 30_000);
     expect(err.text).toMatch(/2/);
+    expect(await tab.byTestId('pin').count()).toBe(0);
+    expect(await tab.byTestId('verify').count()).toBe(0);
+    expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     await waitForTries(tab, { pin: 2 });
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 2 });

@@ -116,14 +116,15 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await tab.close();
   });
 
-  it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
+  it('a PIN keyed on the reader and refused (format unconfirmed): tries left shown, one try spent, no second try offered', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);
     await keyOnReader(tab, 'confirm', NEW_PIN);
-    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/2/);
+    expect(await tab.byTestId('submit').count()).toBe(0);
     await waitForTries(tab, { pin: 2 });
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 2 });

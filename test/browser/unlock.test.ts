@@ -146,14 +146,16 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.close();
   });
 
-  it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
+  it('the server hands out a PUK that is wrong for this card (format unconfirmed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
     await typeNewPin(tab, NEW_PIN);
-    const err = await waitForError(tab, 'hca/puk-incorrect');
+    const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/9/);
+    expect(await tab.byTestId('new-pin').count()).toBe(0);
+    expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
     await waitForTries(tab, { pin: 0, puk: 9 });
     await tab.page.waitForTimeout(300);

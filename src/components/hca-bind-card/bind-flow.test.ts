@@ -11,6 +11,8 @@ import {
 import { BINDING_FAILURE_CODES, createBindingChallenge, MemoryChallengeStore, verifyBinding } from '../../server/index.js';
 import { UsbCardSession } from '../shared/card-session.js';
 import { performBinding, summarizeCertificate, type BindCardType } from './bind-flow.js';
+import { memoryPinTrialStore } from '../../hca/pin-guard.js';
+import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';
 import { requestBindChallenge, submitBinding } from './bind-api.js';
 import { describeBindFailure } from './bind-messages.js';
 
@@ -51,6 +53,7 @@ async function bindOnce(
       pinpad: options.pinpad ?? pinpad,
       pin: options.pin,
       getChallenge: env.getChallenge,
+      pinTrials: memoryPinTrialStore(),
     });
   } finally {
     await env.session.release();
@@ -106,7 +109,8 @@ describe('performBinding', () => {
     const challenge = vi.fn(env.getChallenge);
     const { channel, pinpad } = await env.session.connect();
     await expect(
-      performBinding({ channel, cardType: 'personnel', pinpad, pin: ascii('654321'), getChallenge: challenge }),
+      // The wrong-PIN mechanics, with the PIN format confirmed (see no-second-try.test.ts for the default profile).
+      performBinding({ channel, cardType: 'personnel', pinpad, pin: ascii('654321'), getChallenge: challenge, profile: CONFIRMED_PROFILE, pinTrials: memoryPinTrialStore() }),
     ).rejects.toMatchObject({ code: 'apdu/pin-incorrect', retriesLeft: 2 });
     await env.session.release();
     expect(env.card!.pinTriesLeft).toBe(2);

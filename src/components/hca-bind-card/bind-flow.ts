@@ -13,7 +13,8 @@ import { AbortError, WebCcidError } from '../../errors.js';
 import type { CardChannel } from '../../card/channel.js';
 import { HcaCard } from '../../hca/card.js';
 import { HcaError } from '../../hca/errors.js';
-import { HCA_PROFILE } from '../../hca/profile.js';
+import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
+import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
 import { bindingMessage, createBindingResponse, type BindingResponseJson } from '../../server/message.js';
 import { loadX509 } from '../../x509.js';
 
@@ -69,6 +70,14 @@ export interface PerformBindingOptions {
   pinpadTimeoutSeconds?: number;
   /** Clock for the validity check, milliseconds (default now). */
   now?: number;
+  /** The card profile; default: chosen among the candidates by the card's answers. */
+  profile?: HcaProfile;
+  /**
+   * Memory of PINs refused in an unconfirmed format (src/hca/pin-guard.ts); default the tab's
+   * (`sessionPinTrialStore()`): after one refusal no PIN is sent to that card again
+   * (`hca/profile-unconfirmed`), even after a reload.
+   */
+  pinTrials?: PinTrialStore;
 }
 
 export interface BindingOutcome {
@@ -119,7 +128,11 @@ export async function performBinding(options: PerformBindingOptions): Promise<Bi
   const pin = options.pin;
   try {
     stage('reading');
-    const card = await HcaCard.open(channel, signal ? { signal } : {});
+    const card = await HcaCard.open(channel, {
+      ...(signal ? { signal } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+      pinTrials: options.pinTrials ?? sessionPinTrialStore(),
+    });
     const certificate = await card.readCertificate(1, signal ? { signal } : {});
     const summary = await summarizeCertificate(certificate);
     if (summary.cardType === undefined) {

@@ -112,6 +112,8 @@ export class HcaBindCard extends LitElement {
   @state() private result: BindBoundDetail | undefined;
   @state() private sessionState: SessionState | undefined;
   @state() private pinInvalid = false;
+  /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
+  @state() private stopped = false;
 
   @query('[data-testid="pin"]') private pinInput!: HTMLInputElement | null;
 
@@ -151,6 +153,7 @@ export class HcaBindCard extends LitElement {
     this.error = undefined;
     this.result = undefined;
     this.pinInvalid = false;
+    this.stopped = false;
   }
 
   // ---- session and kiosk ---------------------------------------------------------------------
@@ -204,6 +207,8 @@ export class HcaBindCard extends LitElement {
       });
       if (shown.code === 'apdu/pin-blocked') shown.blocked = true;
     }
+    // Never invite another try: the message shows the counter and asks for a field report.
+    if (shown.code === 'hca/profile-unconfirmed') this.stopped = true;
     this.error = shown;
     this.emit('hca-bind-error', { code: shown.code });
   }
@@ -225,7 +230,7 @@ export class HcaBindCard extends LitElement {
 
   private async onVerify(event: Event): Promise<void> {
     event.preventDefault();
-    if (this.phase === 'working') return;
+    if (this.phase === 'working' || this.stopped) return;
     const session = this.session;
     const pinpadReader = this.sessionState?.pinpad === true;
     this.error = undefined;
@@ -378,6 +383,11 @@ export class HcaBindCard extends LitElement {
 
   private renderForm(): TemplateResult {
     const working = this.phase === 'working';
+    if (this.stopped) {
+      return html`<div class="actions">
+        <button type="button" class="secondary" data-testid="restart" @click=${() => this.reset()}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
+      </div>`;
+    }
     const pinpadReader = this.sessionState?.pinpad === true;
     return html`<form class="panel" @submit=${this.onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
       <fieldset ?disabled=${working}>

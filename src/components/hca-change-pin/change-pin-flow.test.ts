@@ -6,6 +6,9 @@ import { createVirtualHcaCard, createVirtualPinpad, createVirtualReader, Virtual
 import { UsbCardSession, type SessionState } from '../shared/card-session.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import type { CardConnector } from './flow-common.js';
+import { memoryPinTrialStore } from '../../hca/pin-guard.js';
+import type { HcaProfile } from '../../hca/profile.js';
+import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';
 
 const SECRETS = ['123456', '654321', '111111', '999999'];
 
@@ -25,11 +28,15 @@ function memoryConnector(channel: CardChannel) {
   return c satisfies CardConnector;
 }
 
-async function setUp(options: Parameters<typeof createVirtualHcaCard>[0] = {}) {
+/**
+ * `profile`: the wrong-PIN mechanics run with the PIN format confirmed (the virtual card implements
+ * the profile); the default profile's "no second try" is tested in no-second-try.test.ts.
+ */
+async function setUp(options: Parameters<typeof createVirtualHcaCard>[0] = {}, profile?: HcaProfile) {
   const card = await createVirtualHcaCard(options);
   const connector = memoryConnector(new MemoryCardChannel(card));
   const states: ChangePinState[] = [];
-  const flow = new ChangePinFlow({ connector, onChange: (s) => states.push(s) });
+  const flow = new ChangePinFlow({ connector, onChange: (s) => states.push(s), pinTrials: memoryPinTrialStore(), ...(profile ? { profile } : {}) });
   return { card, connector, flow, states };
 }
 
@@ -82,7 +89,7 @@ describe('ChangePinFlow on screen', () => {
   });
 
   it('reports a wrong PIN with the tries left, never retries, and stays on the step', async () => {
-    const { card, flow, states } = await setUp();
+    const { card, flow, states } = await setUp({}, CONFIRMED_PROFILE);
     expect(await flow.submit({ oldPin: '111111', newPin: '654321', confirm: '654321' })).toBe(false);
     expect(flow.state).toMatchObject({ step: 'enter', busy: false, retriesLeft: 2, error: { code: 'apdu/pin-incorrect', retriesLeft: 2 } });
     expect(card.pinTriesLeft).toBe(2);
@@ -91,7 +98,7 @@ describe('ChangePinFlow on screen', () => {
   });
 
   it('a third wrong PIN blocks: blocked state pointing to unlock, and further submits send nothing', async () => {
-    const { card, connector, flow } = await setUp({ pinTriesLeft: 1 });
+    const { card, connector, flow } = await setUp({ pinTriesLeft: 1 }, CONFIRMED_PROFILE);
     expect(await flow.submit({ oldPin: '111111', newPin: '654321', confirm: '654321' })).toBe(false);
     expect(flow.state).toMatchObject({ blocked: true, retriesLeft: 0, error: { code: 'apdu/pin-blocked' } });
     const connects = connector.connects;
@@ -173,13 +180,13 @@ async function until(session: UsbCardSession, predicate: (s: SessionState) => bo
 }
 
 describe('ChangePinFlow over UsbCardSession (virtual reader)', () => {
-  async function stack(options: { pinpad: boolean }) {
+  async function stack(options: { pinpad: boolean; profile?: HcaProfile }) {
     const card = await createVirtualHcaCard();
     const pinpad = createVirtualPinpad();
     const device = createVirtualReader({ preset: 'castles-ezccid', card, pinpad: options.pinpad, ...(options.pinpad ? { onSecure: pinpad.onSecure } : {}) });
     const session = new UsbCardSession({ usb: new VirtualUsb({ devices: [device], granted: true }) });
     await session.start();
-    const flow = new ChangePinFlow({ connector: session });
+    const flow = new ChangePinFlow({ connector: session, pinTrials: memoryPinTrialStore(), ...(options.profile ? { profile: options.profile } : {}) });
     flow.setReaderPinpad(session.state.pinpad === true);
     return { card, pinpad, device, session, flow };
   }
@@ -215,7 +222,7 @@ describe('ChangePinFlow over UsbCardSession (virtual reader)', () => {
   });
 
   it('on a pinpad reader: a wrong PIN keyed reports the tries left', async () => {
-    const { session, flow, pinpad } = await stack({ pinpad: true });
+    const { session, flow, pinpad } = await stack({ pinpad: true, profile: CONFIRMED_PROFILE });
     pinpad.type('111111').enter().type('654321').enter().type('654321').enter();
     expect(await flow.submit()).toBe(false);
     expect(flow.state).toMatchObject({ retriesLeft: 2, error: { code: 'apdu/pin-incorrect', retriesLeft: 2 } });

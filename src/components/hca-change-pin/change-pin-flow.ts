@@ -6,12 +6,16 @@
  * Rules: nothing is ever retried by the flow; what the user typed is checked before anything is
  * sent; the PIN bytes are wiped right after the card answered; a blocked PIN is reported
  * (`apdu/pin-blocked`, pointing to the unlock flow) before any PIN is sent; the card is held
- * only while the flow talks to it; when the card goes away the flow starts again.
+ * only while the flow talks to it; when the card goes away the flow starts again. While the card's
+ * PIN format is unconfirmed and the card refused a PIN (or cannot take one without the vendor's
+ * keys), the flow stops (`stopped`, `hca/profile-unconfirmed`): it sends no PIN and the page
+ * shows no PIN entry, only the counter and the request for a field report.
  */
 import { wipe } from '../../bytes.js';
 import { PinBlockedError } from '../../errors.js';
+import { pinFormatStatus, sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
 import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError } from './flow-common.js';
+import { flowErrorOf, isAbort, isCardGone, isStop, withCard, type CardConnector, type FlowError } from './flow-common.js';
 import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from './pin-entry.js';
 
 /** 'enter': the PINs (on the screen or the reader); 'done': changed. */
@@ -28,6 +32,8 @@ export interface ChangePinState {
   retriesLeft?: number;
   /** The PIN is blocked: the card must be unlocked first (unlock flow). */
   blocked: boolean;
+  /** `hca/profile-unconfirmed`: no PIN may be sent to this card; do not invite another try. */
+  stopped: boolean;
   error?: FlowError;
 }
 
@@ -40,7 +46,10 @@ export interface ChangePinValues {
 
 export interface ChangePinFlowOptions {
   connector: CardConnector;
+  /** The card profile; default: chosen among the candidates by the card's answers. */
   profile?: HcaProfile;
+  /** Memory of refused PINs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
+  pinTrials?: PinTrialStore;
   /** Called after every state change. */
   onChange?: (state: ChangePinState) => void;
   /** Seconds the reader waits for the first key (pinpad); default the reader's. */
@@ -52,9 +61,11 @@ export class ChangePinFlow {
   readonly rule: PinRule;
   private readonly connector: CardConnector;
   private readonly profile: HcaProfile;
+  private readonly cardProfile: HcaProfile | undefined;
+  private readonly pinTrials: PinTrialStore;
   private readonly onChange: ((state: ChangePinState) => void) | undefined;
   private readonly pinpadTimeoutSeconds: number | undefined;
-  private current: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false };
+  private current: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
   /** Bumped by every restart: answers of an older generation are dropped. */
   private generation = 0;
   private abort = new AbortController();
@@ -62,6 +73,8 @@ export class ChangePinFlow {
   constructor(options: ChangePinFlowOptions) {
     this.connector = options.connector;
     this.profile = options.profile ?? HCA_PROFILE;
+    this.cardProfile = options.profile;
+    this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
     this.rule = pinRuleOf(this.profile);
     this.onChange = options.onChange;
     this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
@@ -104,10 +117,14 @@ export class ChangePinFlow {
     if (this.current.busy || this.current.step !== 'enter') return;
     this.set({ busy: true }, generation);
     try {
-      const { status, pinpad } = await withCard(this.connector, { profile: this.profile, signal: this.abort.signal }, async (card) => ({
-        status: await card.pinStatus({ signal: this.abort.signal }),
-        pinpad: usesPinpad(card.pinpad, 'change', this.profile),
-      }));
+      const { status, pinpad } = await withCard(this.connector, this.cardOptions(), async (card) => {
+        // A profile that cannot carry a PIN (vendor keys): stop before even the counter check.
+        if (!pinFormatStatus(card.profile, 'change').implementable) await card.checkPinOperation('change', { signal: this.abort.signal });
+        const status = await card.pinStatus({ signal: this.abort.signal });
+        // Never invite a try that would not be sent (unconfirmed format refused before, vendor keys needed).
+        if (!status.blocked) await card.checkPinOperation('change', { signal: this.abort.signal });
+        return { status, pinpad: usesPinpad(card.pinpad, 'change', this.profile) };
+      });
       this.set(
         {
           busy: false,
@@ -136,6 +153,8 @@ export class ChangePinFlow {
       this.set({ error: this.blockedError() }, generation);
       return false;
     }
+    // Stopped: nothing is sent; the error (counter, field report) stays.
+    if (this.current.stopped) return false;
     if (!this.current.pinpad) {
       const problem = checkPinChange(values ?? { oldPin: '', newPin: '', confirm: '' }, this.rule);
       if (problem) {
@@ -148,7 +167,7 @@ export class ChangePinFlow {
     const buffers: Uint8Array[] = [];
     try {
       const signal = this.abort.signal;
-      const outcome = await withCard(this.connector, { profile: this.profile, signal }, async (card) => {
+      const outcome = await withCard(this.connector, this.cardOptions(), async (card) => {
         const pinpad = usesPinpad(card.pinpad, 'change', this.profile);
         // The reader turned out (not) to have a usable pinpad: show the other entry mode, send nothing.
         if (pinpad !== expectPinpad) return { kind: 'mode', pinpad } as const;
@@ -188,6 +207,10 @@ export class ChangePinFlow {
     }
   }
 
+  private cardOptions(): { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore } {
+    return { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials };
+  }
+
   private fail(e: unknown, generation: number): void {
     if (generation !== this.generation) return;
     if (isAbort(e)) {
@@ -197,6 +220,10 @@ export class ChangePinFlow {
     const error = flowErrorOf(e);
     if (isCardGone(error.code)) {
       this.restart(error);
+      return;
+    }
+    if (isStop(error)) {
+      this.set({ busy: false, stopped: true, error, ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }) }, generation);
       return;
     }
     if (error.code === 'apdu/pin-blocked') {
@@ -215,7 +242,8 @@ export class ChangePinFlow {
     this.generation++;
     this.abort.abort();
     this.abort = new AbortController();
-    this.current = { step: 'enter', busy: false, pinpad: this.current.pinpad, blocked: false, ...(error ? { error } : {}) };
+    // `stopped` is recomputed when the card is read again (inspect: the memory outlives the flow).
+    this.current = { step: 'enter', busy: false, pinpad: this.current.pinpad, blocked: false, stopped: false, ...(error ? { error } : {}) };
     this.onChange?.(this.state);
   }
 }

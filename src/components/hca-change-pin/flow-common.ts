@@ -5,7 +5,8 @@
 import type { CardChannel } from '../../card/channel.js';
 import { ApduError, PinIncorrectError, WebCcidError } from '../../errors.js';
 import { HcaCard } from '../../hca/card.js';
-import { PukIncorrectError } from '../../hca/errors.js';
+import { ProfileUnconfirmedError, PukIncorrectError } from '../../hca/errors.js';
+import type { PinTrialStore } from '../../hca/pin-guard.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { pinpadStatusCode } from './pin-entry.js';
 
@@ -20,15 +21,18 @@ export interface CardConnector {
 /**
  * Runs `operation` on the card: connect, open the HCA application, run, and always release.
  * The flows hold the card only while they talk to it (the session shows `busy` meanwhile).
+ * Without `profile`, the card's answers choose among the candidate profiles. `pinTrials` is the
+ * memory of PIN-carrying commands refused in an unconfirmed format (the flows share the tab's:
+ * `sessionPinTrialStore()`), so no second PIN is sent after a refusal, even after a reload.
  */
 export async function withCard<T>(
   connector: CardConnector,
-  options: { profile: HcaProfile; signal: AbortSignal },
+  options: { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore },
   operation: (card: HcaCard) => Promise<T>,
 ): Promise<T> {
   const { channel } = await connector.connect();
   try {
-    const card = await HcaCard.open(channel, { profile: options.profile, signal: options.signal });
+    const card = await HcaCard.open(channel, { ...(options.profile ? { profile: options.profile } : {}), signal: options.signal, pinTrials: options.pinTrials });
     return await operation(card);
   } finally {
     await connector.release().catch(() => undefined);
@@ -49,8 +53,13 @@ export interface FlowError {
   error?: unknown;
   /** The input the problem is about (its data-testid), for input problems. */
   field?: string;
-  /** PIN or PUK tries left, after a wrong PIN / PUK. */
+  /** PIN or PUK tries left, after a wrong PIN / PUK (or as the card reported them, `hca/profile-unconfirmed`). */
   retriesLeft?: number;
+}
+
+/** True for `hca/profile-unconfirmed`: the page must not invite another PIN try (src/hca/pin-guard.ts). */
+export function isStop(error: FlowError): boolean {
+  return error.code === 'hca/profile-unconfirmed';
 }
 
 /** Codes meaning the card (or the reader) went away: the flow starts again from its first step. */
@@ -68,6 +77,9 @@ export function isCardGone(code: string): boolean {
 export function flowErrorOf(error: unknown): FlowError {
   if (error instanceof PinIncorrectError || error instanceof PukIncorrectError) {
     return { code: error.code, error, retriesLeft: error.retriesLeft };
+  }
+  if (error instanceof ProfileUnconfirmedError) {
+    return { code: error.code, error, ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }) };
   }
   if (error instanceof ApduError) {
     const pinpad = pinpadStatusCode(error.sw);

@@ -67,7 +67,7 @@ export class HcaChangePin extends LitElement {
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
   @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
 
-  @state() private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false };
+  @state() private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
   @state() private sessionState: SessionState | undefined;
   @state() private hints: Partial<Record<PinInputId, string>> = {};
   @state() private padTarget: HTMLInputElement | null = null;
@@ -327,9 +327,11 @@ export class HcaChangePin extends LitElement {
     const s = this.flowState;
     const max = this.flow?.rule.maxLength ?? 8;
     const min = this.flow?.rule.minLength ?? 6;
-    const disabled = s.busy || s.blocked;
-    // A locked card: no PIN can be changed; the error above leads to the unlock flow.
-    if (s.blocked) return html``;
+    const disabled = s.busy || s.blocked || s.stopped;
+    // A locked card: no PIN can be changed; the error above leads to the unlock flow. Stopped
+    // (hca/profile-unconfirmed): no PIN entry at all; the error above shows the counter and asks
+    // for a field report.
+    if (s.blocked || s.stopped) return html``;
     if (s.pinpad) {
       return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
         <p>${msg('這台讀卡機有按鍵：PIN 碼要在讀卡機上輸入，不會經過電腦。', { id: 'changepin.pinpad.intro' })}</p>

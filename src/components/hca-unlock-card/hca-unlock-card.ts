@@ -470,6 +470,12 @@ export class HcaUnlockCard extends LitElement {
       </div>`;
   }
 
+  private renderStopped(): TemplateResult {
+    return html`<div class="buttons">
+      <button type="button" class="secondary" data-testid="restart" @click=${() => this.restart()}>${msg('重新開始', { id: 'pinflow.restart' })}</button>
+    </div>`;
+  }
+
   override render(): TemplateResult {
     const s = this.flowState;
     const steps = [
@@ -478,7 +484,17 @@ export class HcaUnlockCard extends LitElement {
       msg('完成', { id: 'pinflow.steps.done' }),
     ];
     const current = s.step === 'identify' ? 0 : s.step === 'new-pin' ? 1 : steps.length;
-    const body = s.step === 'identify' ? this.renderIdentify() : s.step === 'new-pin' ? (s.pinpad ? this.renderPinpadStep() : this.renderScreenStep()) : this.renderDone();
+    // Stopped (hca/profile-unconfirmed): no entry that would invite another try; the error above
+    // shows the counter and asks for a field report. "Restart" is for another card.
+    const body = s.stopped
+      ? this.renderStopped()
+      : s.step === 'identify'
+        ? this.renderIdentify()
+        : s.step === 'new-pin'
+          ? s.pinpad
+            ? this.renderPinpadStep()
+            : this.renderScreenStep()
+          : this.renderDone();
     return html`<section aria-labelledby="title">
       <h2 id="title">${msg('解鎖卡', { id: 'unlock.title' })}</h2>
       <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>

@@ -8,6 +8,9 @@ import { UsbCardSession, type SessionState } from '../shared/card-session.js';
 import type { CardConnector } from '../hca-change-pin/flow-common.js';
 import { PukServiceError } from '../shared/puk-service.js';
 import { checkCardNumber, checkUserCode, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
+import { memoryPinTrialStore } from '../../hca/pin-guard.js';
+import type { HcaProfile } from '../../hca/profile.js';
+import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';
 
 const CARD = '000012345678';
 const USER_CODE = 'Demo1234';
@@ -40,12 +43,13 @@ function fakeService(puk = PUK) {
   return { calls, requestPuk };
 }
 
-async function setUp(cardOptions: Parameters<typeof createVirtualHcaCard>[0] = { locked: true }, servicePuk = PUK) {
+/** `profile`: the wrong-PUK mechanics run with the PUK format confirmed (see no-second-try.test.ts for the default profile). */
+async function setUp(cardOptions: Parameters<typeof createVirtualHcaCard>[0] = { locked: true }, servicePuk = PUK, profile?: HcaProfile) {
   const card = await createVirtualHcaCard(cardOptions);
   const connector = memoryConnector(new MemoryCardChannel(card));
   const service = fakeService(servicePuk);
   const states: UnlockState[] = [];
-  const flow = new UnlockFlow({ connector, requestPuk: service.requestPuk, onChange: (s) => states.push(s) });
+  const flow = new UnlockFlow({ connector, requestPuk: service.requestPuk, onChange: (s) => states.push(s), pinTrials: memoryPinTrialStore(), ...(profile ? { profile } : {}) });
   return { card, connector, service, flow, states };
 }
 
@@ -175,7 +179,7 @@ describe('UnlockFlow on screen (no pinpad)', () => {
   });
 
   it('a wrong PUK from the service: hca/puk-incorrect with the tries left, back to step 1, PUK forgotten', async () => {
-    const { card, flow, states } = await setUp({ locked: true }, '87654321');
+    const { card, flow, states } = await setUp({ locked: true }, '87654321', CONFIRMED_PROFILE);
     expect(await flow.submitIdentity({ cardNumber: CARD, userCode: USER_CODE })).toBe(true);
     expect(await flow.submitNewPin({ newPin: '654321', confirm: '654321' })).toBe(false);
     expect(flow.state).toMatchObject({ step: 'identify', error: { code: 'hca/puk-incorrect', retriesLeft: 9 } });
@@ -249,13 +253,18 @@ async function until(session: UsbCardSession, predicate: (s: SessionState) => bo
 }
 
 describe('UnlockFlow over UsbCardSession (virtual reader)', () => {
-  async function stack(options: { pinpad: boolean; servicePuk?: string }) {
+  async function stack(options: { pinpad: boolean; servicePuk?: string; profile?: HcaProfile }) {
     const card = await createVirtualHcaCard({ locked: true });
     const pinpad = createVirtualPinpad();
     const device = createVirtualReader({ preset: 'castles-ezccid', card, pinpad: options.pinpad, ...(options.pinpad ? { onSecure: pinpad.onSecure } : {}) });
     const session = new UsbCardSession({ usb: new VirtualUsb({ devices: [device], granted: true }) });
     await session.start();
-    const flow = new UnlockFlow({ connector: session, requestPuk: fakeService(options.servicePuk).requestPuk });
+    const flow = new UnlockFlow({
+      connector: session,
+      requestPuk: fakeService(options.servicePuk).requestPuk,
+      pinTrials: memoryPinTrialStore(),
+      ...(options.profile ? { profile: options.profile } : {}),
+    });
     return { card, pinpad, device, session, flow };
   }
 
@@ -284,7 +293,7 @@ describe('UnlockFlow over UsbCardSession (virtual reader)', () => {
   });
 
   it('on a pinpad reader: a mistyped PUK keeps step 2 (PUK still shown), the user may key it again', async () => {
-    const { card, session, flow, pinpad } = await stack({ pinpad: true });
+    const { card, session, flow, pinpad } = await stack({ pinpad: true, profile: CONFIRMED_PROFILE });
     await flow.submitIdentity({ cardNumber: CARD, userCode: USER_CODE });
     pinpad.type('87654321').enter().type('654321').enter().type('654321').enter();
     expect(await flow.submitNewPin()).toBe(false);

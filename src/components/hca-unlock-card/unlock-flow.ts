@@ -12,14 +12,19 @@
  *
  * Rules: nothing is retried by the flow; input is checked before anything is sent; the PUK and
  * PIN bytes are wiped after use and the PUK is forgotten on every way out of step 2; the card is
- * held only while the flow talks to it; a removed card restarts the flow.
+ * held only while the flow talks to it; a removed card restarts the flow. Before asking the
+ * service for the PUK, the card must be able to take it (`checkPinOperation('unblock')`: the PUK
+ * format is confirmed, or the card answers the free counter check as expected and has not refused
+ * a PUK in the unconfirmed format); after a refusal the flow stops (`stopped`,
+ * `hca/profile-unconfirmed`) and sends nothing more.
  */
 import { wipe } from '../../bytes.js';
 import { WebCcidError } from '../../errors.js';
 import type { HcaCard } from '../../hca/card.js';
 import { secretDigits } from '../../hca/format.js';
+import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
 import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError } from '../hca-change-pin/flow-common.js';
+import { flowErrorOf, isAbort, isCardGone, isStop, withCard, type CardConnector, type FlowError } from '../hca-change-pin/flow-common.js';
 import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from '../hca-change-pin/pin-entry.js';
 
 /**
@@ -41,13 +46,18 @@ export interface UnlockState {
   puk?: string;
   /** The card number the flow is working on (12 digits), from step 2 on. */
   cardNumber?: string;
+  /** `hca/profile-unconfirmed`: no PUK may be sent to this card; do not invite another try. */
+  stopped?: boolean;
   error?: FlowError;
 }
 
 export interface UnlockFlowOptions {
   connector: CardConnector;
   requestPuk: RequestPuk;
+  /** The card profile; default: chosen among the candidates by the card's answers. */
   profile?: HcaProfile;
+  /** Memory of refused PUKs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
+  pinTrials?: PinTrialStore;
   onChange?: (state: UnlockState) => void;
   /** Seconds the reader waits for the first key (pinpad); default the reader's. */
   pinpadTimeoutSeconds?: number;
@@ -88,6 +98,8 @@ export class UnlockFlow {
   private readonly connector: CardConnector;
   private readonly requestPuk: RequestPuk;
   private readonly profile: HcaProfile;
+  private readonly cardProfile: HcaProfile | undefined;
+  private readonly pinTrials: PinTrialStore;
   private readonly onChange: ((state: UnlockState) => void) | undefined;
   private readonly pinpadTimeoutSeconds: number | undefined;
   private current: UnlockState = { step: 'identify', busy: false, pinpad: false };
@@ -100,6 +112,8 @@ export class UnlockFlow {
     this.connector = options.connector;
     this.requestPuk = options.requestPuk;
     this.profile = options.profile ?? HCA_PROFILE;
+    this.cardProfile = options.profile;
+    this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
     this.rule = pinRuleOf(this.profile);
     this.onChange = options.onChange;
     this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
@@ -138,7 +152,7 @@ export class UnlockFlow {
     if (this.current.busy || this.current.step !== 'identify') return undefined;
     this.set({ busy: 'reading-card', error: undefined }, generation);
     try {
-      const info = await withCard(this.connector, { profile: this.profile, signal: this.abort.signal }, (card) => card.readCardInfo({ signal: this.abort.signal }));
+      const info = await withCard(this.connector, this.cardOptions(), (card) => card.readCardInfo({ signal: this.abort.signal }));
       this.set({ busy: false }, generation);
       return generation === this.generation ? info.cardNumber : undefined;
     } catch (e) {
@@ -170,6 +184,7 @@ export class UnlockFlow {
       this.set({ error: { code: number.code, field: 'card-number' } }, generation);
       return false;
     }
+    if (this.current.stopped) return false;
     const userCodeProblem = checkUserCode(values.userCode);
     if (userCodeProblem) {
       this.set({ error: { code: userCodeProblem, field: 'user-code' } }, generation);
@@ -180,10 +195,12 @@ export class UnlockFlow {
     let puk: Uint8Array | undefined;
     try {
       const signal = this.abort.signal;
-      const { mismatch, pinpad } = await withCard(this.connector, { profile: this.profile, signal }, async (card) => ({
-        mismatch: await this.checkCard(card, cardNumber),
-        pinpad: usesPinpad(card.pinpad, 'unblock', this.profile),
-      }));
+      const { mismatch, pinpad } = await withCard(this.connector, this.cardOptions(), async (card) => {
+        const mismatch = await this.checkCard(card, cardNumber);
+        // Ask the service for a PUK only if the card can be sent one (src/hca/pin-guard.ts).
+        if (!mismatch) await card.checkPinOperation('unblock', { signal });
+        return { mismatch, pinpad: usesPinpad(card.pinpad, 'unblock', this.profile) };
+      });
       if (mismatch) {
         this.set({ busy: false, error: mismatch }, generation);
         return false;
@@ -222,7 +239,7 @@ export class UnlockFlow {
   async submitNewPin(values?: { newPin: string; confirm: string }): Promise<boolean> {
     const generation = this.generation;
     const cardNumber = this.current.cardNumber;
-    if (this.current.busy || this.current.step !== 'new-pin' || cardNumber === undefined) return false;
+    if (this.current.busy || this.current.step !== 'new-pin' || cardNumber === undefined || this.current.stopped) return false;
     const pinpad = this.current.pinpad;
     if (!pinpad) {
       const problem = checkPinChange(values ?? { newPin: '', confirm: '' }, this.rule);
@@ -239,7 +256,7 @@ export class UnlockFlow {
     const buffers: Uint8Array[] = [];
     try {
       const signal = this.abort.signal;
-      const mismatch = await withCard(this.connector, { profile: this.profile, signal }, async (card) => {
+      const mismatch = await withCard(this.connector, this.cardOptions(), async (card) => {
         // The card may have been swapped since step 1: never spend a PUK try on another card.
         const problem = await this.checkCard(card, cardNumber);
         if (problem) return problem;
@@ -272,6 +289,10 @@ export class UnlockFlow {
     }
   }
 
+  private cardOptions(): { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore } {
+    return { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials };
+  }
+
   private fail(e: unknown, generation: number): void {
     if (generation !== this.generation) return;
     if (isAbort(e)) {
@@ -281,6 +302,12 @@ export class UnlockFlow {
     const error = flowErrorOf(e);
     if (isCardGone(error.code)) {
       this.restart(error);
+      return;
+    }
+    if (isStop(error)) {
+      // No PUK goes to this card any more: forget it (and stop showing it on a pinpad).
+      this.forgetPuk();
+      this.set({ busy: false, stopped: true, puk: undefined, error }, generation);
       return;
     }
     if (this.current.step === 'new-pin') {

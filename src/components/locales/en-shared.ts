@@ -10,6 +10,7 @@ export const templates = {
   // ---- actions ----
   'err.action.retry': 'Try again',
   'err.action.unlock': 'Unlock the card',
+  'err.action.field-report': 'Send a field report',
   'err.action.choose-reader': 'Choose reader',
   'err.action.deployment-guide': 'Read the deployment guide',
   'err.code-label': str`Error code: ${0}`,
@@ -70,6 +71,14 @@ export const templates = {
   'err.pin-incorrect.retries': str`The PIN is not correct. Tries left: ${0}. When none are left, the card is locked.`,
   'err.pin-blocked.title': 'The card is locked',
   'err.pin-blocked.detail': 'The PIN was entered wrongly too many times and the card is locked. Use “Unlock card” to get the unlock code (PUK) with your card number and user code, and set a new PIN.',
+  'err.profile-unconfirmed.title': 'Stop here: the PIN format of this card is not confirmed yet',
+  'err.profile-unconfirmed.not-implementable':
+    "This kind of card takes the PIN only encrypted with the card vendor's keys, which this software does not have: no PIN was sent and no try was used. Use the HCA's own software, and please send a field report to help us confirm this kind of card.",
+  'err.profile-unconfirmed.status-unexpected':
+    'The card did not answer the free check of the tries left as expected: no PIN was sent and no try was used. Please do not try again, and send a field report to help us confirm this kind of card.',
+  'err.profile-unconfirmed.refused':
+    'The card refused the PIN. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.',
+  'err.profile-unconfirmed.refused-retries': str`The card refused the PIN. The card reports tries left: ${0}. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.`,
   'err.bad-pin-format.title': 'The PIN has the wrong format',
   'err.bad-pin-format.detail': 'The PIN is 6 to 8 digits. Type it again; the card did not receive it and no try was used.',
   'err.bad-puk-format.title': 'The unlock code has the wrong format',

@@ -8,7 +8,7 @@ import { msg, str } from '@lit/localize';
 import type { ErrorAction, ErrorDescription } from './messages.js';
 
 export interface ErrorViewOptions {
-  /** Called when the action button is pressed (a deployment-guide action with `href` is a link instead). */
+  /** Called when the action button is pressed (a deployment-guide or field-report action with `href` is a link instead). */
   onAction?: (action: ErrorAction) => void;
   /** Hide the action (e.g. kiosk mode has no deployment guide to read). */
   hideAction?: boolean;
@@ -20,7 +20,7 @@ export function renderError(description: ErrorDescription, options: ErrorViewOpt
   let actionView: TemplateResult | typeof nothing = nothing;
   if (action && !options.hideAction) {
     actionView =
-      action.kind === 'deployment-guide' && action.href
+      (action.kind === 'deployment-guide' || action.kind === 'field-report') && action.href
         ? html`<p><a href=${action.href} target="_blank" rel="noopener" data-testid="error-action" data-action=${action.kind}>${action.label}</a></p>`
         : options.onAction
           ? html`<p>

@@ -10,13 +10,13 @@ import { WebCcidError } from '../../errors.js';
 import { detectWebUsb, type WebUsbSupport } from './card-session.js';
 
 /** What the error display offers the user. */
-export type ErrorActionKind = 'unlock' | 'retry' | 'choose-reader' | 'deployment-guide';
+export type ErrorActionKind = 'unlock' | 'retry' | 'choose-reader' | 'deployment-guide' | 'field-report';
 
 export interface ErrorAction {
   kind: ErrorActionKind;
   /** The button / link text, localised. */
   label: string;
-  /** For `deployment-guide`: the guide's address when the context gave one. */
+  /** For `deployment-guide` / `field-report`: the page's address when the context gave one. */
   href?: string;
 }
 
@@ -47,7 +47,12 @@ export interface DescribeContext {
   os?: OsName;
   /** Address of the deployment guide, put on `deployment-guide` actions. */
   deploymentGuideUrl?: string;
+  /** Address of the field report page (the probe page, or docs/field-test.md), put on `field-report` actions. Default `DEFAULT_FIELD_REPORT_URL`. */
+  fieldReportUrl?: string;
 }
+
+/** Where the `field-report` action points by default: the field kit page served next to the demo. */
+export const DEFAULT_FIELD_REPORT_URL = 'probe.html';
 
 /** Guesses the OS from `navigator` (userAgentData.platform, then userAgent). */
 export function detectOs(nav: { userAgent?: string; userAgentData?: { platform?: string } } | undefined = (globalThis as { navigator?: Navigator }).navigator as never): OsName {
@@ -98,6 +103,10 @@ function guideAction(context: DescribeContext): ErrorAction {
     label: msg('查看部署說明', { id: 'err.action.deployment-guide' }),
     ...(context.deploymentGuideUrl ? { href: context.deploymentGuideUrl } : {}),
   };
+}
+
+function fieldReportAction(context: DescribeContext): ErrorAction {
+  return { kind: 'field-report', label: msg('傳送現場回報', { id: 'err.action.field-report' }), href: context.fieldReportUrl ?? DEFAULT_FIELD_REPORT_URL };
 }
 
 // ---- pieces used by several codes --------------------------------------------------------------
@@ -380,6 +389,47 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
         retriesLeft: 0,
         action: unlockAction(),
       };
+    case 'hca/profile-unconfirmed': {
+      // Never invite another try: say what happened, show the counter, ask for a field report.
+      const reason = (error as { reason?: unknown } | null)?.reason;
+      const n = countOf(error, 'retriesLeft') ?? context.retriesLeft;
+      const base = {
+        code,
+        title: msg('請先停止：這張卡片的 PIN 碼格式尚未確認', { id: 'err.profile-unconfirmed.title' }),
+        action: fieldReportAction(context),
+        ...(n === undefined ? {} : { retriesLeft: n }),
+      };
+      if (reason === 'not-implementable') {
+        return {
+          ...base,
+          detail: msg('這種卡片的 PIN 碼必須以卡片廠商的金鑰加密後才能送出，本系統沒有這些金鑰，因此沒有送出 PIN 碼，也沒有用掉嘗試次數。請改用醫事憑證管理中心的元件，並傳送現場回報協助我們確認這種卡片。', {
+            id: 'err.profile-unconfirmed.not-implementable',
+          }),
+        };
+      }
+      if (reason === 'status-unexpected') {
+        return {
+          ...base,
+          detail: msg('卡片查詢剩餘次數的回應與預期不同，因此沒有送出 PIN 碼，也沒有用掉嘗試次數。請不要再試，並傳送現場回報協助我們確認這種卡片。', {
+            id: 'err.profile-unconfirmed.status-unexpected',
+          }),
+        };
+      }
+      if (n === undefined) {
+        return {
+          ...base,
+          detail: msg('卡片拒絕了 PIN 碼。您輸入的 PIN 碼可能是正確的：本系統對這種卡片的 PIN 碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。', {
+            id: 'err.profile-unconfirmed.refused',
+          }),
+        };
+      }
+      return {
+        ...base,
+        detail: msg(str`卡片拒絕了 PIN 碼，卡片顯示還可以再試 ${n} 次。您輸入的 PIN 碼可能是正確的：本系統對這種卡片的 PIN 碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。`, {
+          id: 'err.profile-unconfirmed.refused-retries',
+        }),
+      };
+    }
     case 'hca/bad-pin-format':
       return {
         code,
@@ -588,7 +638,7 @@ export const DESCRIBED_CODES: readonly string[] = [
   'ccid/deactivated-protocol', 'ccid/icc-protocol-not-supported', 'ccid/icc-class-not-supported', 'protocol/bad-atr',
   'protocol/no-common-protocol', 'protocol/t1-unrecoverable', 'protocol/t1-aborted', 'protocol/t0-bad-response',
   'protocol/bad-response', 'protocol/t1-resynchronised', 'hca/not-hca-card', 'hca/certificate-absent', 'hca/bad-file',
-  'hca/bad-response', 'apdu/pin-incorrect', 'apdu/pin-blocked', 'hca/bad-pin-format', 'hca/bad-puk-format', 'hca/puk-incorrect',
+  'hca/bad-response', 'apdu/pin-incorrect', 'apdu/pin-blocked', 'hca/profile-unconfirmed', 'hca/bad-pin-format', 'hca/bad-puk-format', 'hca/puk-incorrect',
   'hca/puk-blocked', 'ccid/pin-cancelled', 'ccid/pin-timeout', 'ccid/pin-mismatch', 'pinpad/pin-mismatch', 'ccid/pin-length',
   'pinpad/bad-length', 'hca/no-pinpad', 'ccid/pinpad-unsupported', 'unlock/wrong-user-code', 'unlock/card-locked',
   'unlock/rate-limited', 'unlock/bad-card-number', 'unlock/bad-user-code', 'unlock/card-mismatch', 'unlock/network',

@@ -7,6 +7,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCardChannel } from '../../card/memory.js';
 import { HcaCard } from '../../hca/card.js';
 import { HCA_PROFILE } from '../../hca/profile.js';
+import { memoryPinTrialStore } from '../../hca/pin-guard.js';
+import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';
 import { createBindingChallenge, MemoryChallengeStore, verifyBinding } from '../../server/index.js';
 import { createFakeSmartCard, type FakeSmartCard } from '../../smartcard/fake.js';
 import { createVirtualHcaCard, type VirtualHcaCard } from '../../virtual/hca-card.js';
@@ -146,7 +148,8 @@ describe('ChangePinFlow on SmartCardSession', () => {
 
   it('a wrong PIN reports the tries left and stays on the step', async () => {
     const { card, session } = await stack();
-    const flow = new ChangePinFlow({ connector: session });
+    // The wrong-PIN mechanics, with the PIN format confirmed (see no-second-try.test.ts for the default profile).
+    const flow = new ChangePinFlow({ connector: session, profile: CONFIRMED_PROFILE, pinTrials: memoryPinTrialStore() });
     expect(await flow.submit({ oldPin: '111111', newPin: '654321', confirm: '654321' })).toBe(false);
     expect(flow.state).toMatchObject({ step: 'enter', retriesLeft: 2, error: { code: 'apdu/pin-incorrect', retriesLeft: 2 } });
     expect(card.pinTriesLeft).toBe(2);
