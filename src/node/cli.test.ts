@@ -386,3 +386,25 @@ describe('readHiddenLine', () => {
     expect(echoed).toBe('PIN: \n');
   });
 });
+
+describe('webccid nhi', () => {
+  it('reads the NHI card in the first reader holding one; a non-NHI card and no reader exit 1', async () => {
+    const { createVirtualNhiCard } = await import('../virtual/nhi-card.js');
+    const usb = bus({ preset: 'castles-ezccid' }, { preset: 'omnikey-3121', card: createVirtualNhiCard({ atr: 'compact-tlv', name: '陳怡君', birthDate: '1975-12-31' }) });
+    const r = await run(['nhi'], usb);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([
+      'Card number: 000012345678',
+      'Name:        陳怡君',
+      'ID number:   A123456789',
+      'Birth date:  1975-12-31',
+      'Sex:         M',
+      'Issue date:  2020-06-15',
+    ]);
+    const hca = await run(['nhi'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+    expect(hca.code).toBe(1);
+    expect(hca.err[0]).toMatch(/\[nhi\/not-nhi-card\]/);
+    expect((await run(['nhi'], new VirtualUsb({ devices: [] }))).code).toBe(1);
+    expect((await run(['nhi', '--out', 'x'], usb)).code).toBe(2);
+  });
+});
