@@ -2,7 +2,7 @@
 import { str } from '@lit/localize';
 
 export const templates = {
-  'nhi.title': 'Read the NHI card',
+  'nhi.title': 'NHI card basic data',
   'nhi.intro': 'No PIN needed: only the public basic data of the NHI card (健保卡) is read. It is shown on this screen only and sent nowhere.',
   'nhi.read': 'Read the NHI card',
   'nhi.reading': 'Reading…',

@@ -192,7 +192,7 @@ export class NhiCardReader extends LitElement {
     const d = this.data;
     const canRead = !this.busy && this.session !== undefined && (this.sessionState?.kind === 'card' || this.sessionState?.kind === 'no-card');
     return html`<section aria-labelledby="nhi-title">
-      <h2 id="nhi-title">${msg('讀取健保卡', { id: 'nhi.title' })}</h2>
+      <h2 id="nhi-title">${msg('健保卡基本資料', { id: 'nhi.title' })}</h2>
       <p class="intro">${msg('不需要 PIN 碼：只讀取健保卡公開的基本資料，資料只顯示在這個畫面，不會傳送到任何地方。', { id: 'nhi.intro' })}</p>
       <hca-reader-status .session=${this.session}></hca-reader-status>
       <div class="actions">

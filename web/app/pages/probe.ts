@@ -244,7 +244,7 @@ function resultView(ctx: PageContext): TemplateResult | typeof nothing {
           ${findingsView(run.file)} ${run.report!.readers.map(readerView)}
           <details class="card">
             <summary>JSON</summary>
-            <pre class="mono" data-testid="probe-json">${run.json}</pre>
+            <pre class="mono" tabindex="0" data-testid="probe-json">${run.json}</pre>
           </details>`
       : nothing}
   </div>`;
@@ -283,7 +283,7 @@ startPage(
         ${run.log.length > 0
           ? html`<details class="card" ?open=${run.running}>
               <summary>${p.logTitle}</summary>
-              <pre class="mono" data-testid="probe-log" aria-live="off">${run.log.join('\n')}</pre>
+              <pre class="mono" tabindex="0" data-testid="probe-log">${run.log.join('\n')}</pre>
             </details>`
           : nothing}
         ${resultView(ctx)}
