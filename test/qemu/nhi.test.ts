@@ -70,8 +70,9 @@ describe.skipIf(SKIP)('QEMU: the virtual NHI card behind QEMU\'s reader, read fr
     expect(r.atr).toBe(Buffer.from(NHI_T0_ATR).toString('hex'));
     expect(r.protocol).toBe('t0');
     expect(r.data).toEqual({ cardNumber: '000012345678', name: '陳怡君', idNumber: 'A123456789', birthDate: '1975-12-31', sex: 'F', issueDate: '2023-03-01' });
-    // What reached the card: the public SELECT, the public read (T=0: case 3, then GET RESPONSE 57 bytes).
-    expect(seen).toEqual(['00a4040010d1580000010000000000000000001100', '00ca1100020000', '00c0000039']);
+    // What reached the card: the public SELECT (this T=0 card has its 30-byte FCI ready: 611E, and the
+    // driver fetches it), the public read (case 3: 6139, then GET RESPONSE of the 57 bytes).
+    expect(seen).toEqual(['00a4040010d1580000010000000000000000001100', '00c000001e', '00ca1100020000', '00c0000039']);
   }, 150_000);
 
   it('a card that is not an NHI card: nhi/not-nhi-card with 6A82', async () => {
