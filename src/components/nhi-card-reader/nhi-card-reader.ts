@@ -194,7 +194,7 @@ export class NhiCardReader extends LitElement {
     return html`<section aria-labelledby="nhi-title">
       <h2 id="nhi-title">${msg('健保卡基本資料', { id: 'nhi.title' })}</h2>
       <p class="intro">${msg('不需要 PIN 碼：只讀取健保卡公開的基本資料，資料只顯示在這個畫面，不會傳送到任何地方。', { id: 'nhi.intro' })}</p>
-      <hca-reader-status .session=${this.session}></hca-reader-status>
+      <hca-reader-status .session=${this.session} no-pin></hca-reader-status>
       <div class="actions">
         <button type="button" data-testid="read-nhi" ?disabled=${!canRead} @click=${() => void this.read()}>
           ${this.busy ? msg('正在讀取…', { id: 'nhi.reading' }) : msg('讀取健保卡', { id: 'nhi.read' })}
