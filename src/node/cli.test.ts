@@ -408,3 +408,17 @@ describe('webccid nhi', () => {
     expect((await run(['nhi', '--out', 'x'], usb)).code).toBe(2);
   });
 });
+
+describe('webccid probe --out: the report file', () => {
+  it('is a trace file with the findings under "probe", and the findings are printed', async () => {
+    const r = await run(['probe', '--out', 'r.json'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Profile fields:');
+    expect(r.out.join('\n')).toMatch(/ {4}aid: SELECT by the profile's AID answered 90 00/);
+    const file = JSON.parse(r.files.get('r.json')!) as TraceFile & { probe: { redacted: boolean; findings: Array<{ kind: string }>; readers: Array<{ slots: Array<{ hca: { cardNumber: string } }> }> } };
+    expect(file).toMatchObject({ format: 'webccid-trace', version: 1, probe: { redacted: true } });
+    expect(file.probe.findings[0]!.kind).toBe('hca');
+    expect(file.probe.readers[0]!.slots[0]!.hca.cardNumber).toMatch(/^\[REDACTED \d+ chars\]$/);
+    expect(r.files.get('r.json')).not.toContain(VIRTUAL_HCA_DEFAULTS.personnel.idNumber);
+  });
+});
