@@ -1,6 +1,6 @@
 /**
  * The probe engine, shared by `npx webccid probe` / `npx webccid list` (src/node/probe.ts) and
- * the field kit page (web/probe.html, <webccid-probe> is not needed: the page calls this).
+ * the field kit page (web/probe.html).
  * Platform-independent: it gets a `UsbBackendLike` (the `usb` package's WebUSB in Node,
  * `navigator.usb` or the virtual `VirtualUsb` in a page).
  *
