@@ -6,7 +6,7 @@
  * is the virtual card's test data, so it is not redacted (a real report is).
  *
  * Usage: npx tsx scripts/record-virtual-traces.ts   (rewrites the files; the replay tests in
- * src/card/replay-fixtures.test.ts play them back).
+ * test/replay-fixtures.test.ts play them back).
  */
 import { writeFileSync } from 'node:fs';
 import { probeReaders } from '../src/node/probe.js';
@@ -22,6 +22,8 @@ async function record(name: string, description: string, card: VirtualHcaCardOpt
     verifyPin: pin !== undefined,
     readPin: async () => new TextEncoder().encode(pin ?? ''),
     usePinpad: false,
+    // The HCA reads and the PIN steps only, as `probeHcaCard` replays them (no discovery).
+    discovery: false,
     tool: { name: 'webccid', version: 'fixture' },
     now: () => (t += 1.5),
     date: () => new Date('2026-12-05T08:00:00.000Z'),

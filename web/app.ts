@@ -18,6 +18,7 @@ import {
 } from '../src/index.js';
 import {
   createHcaLikeCard,
+  createVirtualNhiCard,
   createT0Card,
   createVirtualReader,
   VirtualUsb,
@@ -32,7 +33,7 @@ import { S } from './strings.js';
 import { renderApp } from './view.js';
 
 export type Source = 'virtual' | 'usb';
-export type CardKind = 'hca' | 't0' | 'none';
+export type CardKind = 'hca' | 'nhi' | 't0' | 'none';
 export type Refusal = 'none' | 'protected-class' | 'os-held' | 'no-permission';
 export type FaultKind = keyof typeof S.faults;
 export type SlotView = 'absent' | 'present' | 'active' | 'unknown';
@@ -526,7 +527,7 @@ function spaced(text: string): string {
 }
 
 function makeCard(kind: CardKind): VirtualCard | null {
-  return kind === 'hca' ? createHcaLikeCard() : kind === 't0' ? createT0Card() : null;
+  return kind === 'hca' ? createHcaLikeCard() : kind === 'nhi' ? createVirtualNhiCard() : kind === 't0' ? createT0Card() : null;
 }
 
 function slotOf(e: Event): number {

@@ -27,7 +27,7 @@ function readOptions(search: string): StartOptions {
   return {
     source: pick('source', ['virtual', 'usb'] as const, 'virtual'),
     preset: pick<VirtualReaderPresetName>('preset', VIRTUAL_READER_PRESET_NAMES, 'castles-ezccid'),
-    card: pick<CardKind>('card', ['hca', 't0', 'none'], 'hca'),
+    card: pick<CardKind>('card', ['hca', 'nhi', 't0', 'none'], 'hca'),
     refusal: pick<Refusal>('refusal', ['none', 'protected-class', 'os-held', 'no-permission'], 'none'),
     realTime: flag('realtime', false),
     trace: flag('trace', false),

@@ -20,6 +20,7 @@ export const S = {
   presetLabel: 'Reader model',
   cardLabel: 'Card in slot 0',
   cardHca: 'HCA-like card (T=1)',
+  cardNhi: 'NHI card (健保卡, T=1)',
   cardT0: 'T=0 card',
   cardNone: 'No card',
   refusalLabel: 'Simulate a refusal',

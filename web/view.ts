@@ -93,6 +93,7 @@ function virtualControls(app: DemoApp, busy: boolean): TemplateResult {
           ${(
             [
               ['hca', S.cardHca],
+              ['nhi', S.cardNhi],
               ['t0', S.cardT0],
               ['none', S.cardNone],
             ] as const

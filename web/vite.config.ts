@@ -53,7 +53,7 @@ function contentSecurityPolicy(): Plugin {
 }
 
 /** The pages of the multi-page app (web/*.html). */
-const pages = ['index', 'unlock', 'change-pin', 'bind', 'driver'];
+const pages = ['index', 'unlock', 'change-pin', 'bind', 'nhi', 'probe', 'driver'];
 const page = (name: string) => fileURLToPath(new URL(`./${name}.html`, import.meta.url));
 
 // The web app. `npm start` serves it together with the reference server (one

@@ -19,6 +19,8 @@ import { HcaUnlockCard } from './hca-unlock-card/hca-unlock-card.js';
 import { HcaChangePin } from './hca-change-pin/hca-change-pin.js';
 // ---- K3 (bind): import your element classes here ----
 import { HcaBindCard } from './hca-bind-card/hca-bind-card.js';
+// ---- <nhi-card-reader> ----
+import { NhiCardReader } from './nhi-card-reader/nhi-card-reader.js';
 
 // ---- localisation ----
 export { setLocale, getLocale, isLocale, matchLocale, LOCALES, SOURCE_LOCALE } from './locale.js';
@@ -70,6 +72,10 @@ export { requestBindChallenge, submitBinding } from './hca-bind-card/bind-api.js
 export type { BindVerifyResult, ServerBinding } from './hca-bind-card/bind-api.js';
 export { describeBindFailure } from './hca-bind-card/bind-messages.js';
 
+// ---- <nhi-card-reader> ----
+export { NhiCardReader };
+export { describeNhiError } from './nhi-card-reader/nhi-card-reader.js';
+
 /** Every element of the package with its tag. */
 export const ELEMENTS: ReadonlyArray<readonly [tag: string, element: CustomElementConstructor]> = [
   ['hca-reader-status', HcaReaderStatus],
@@ -80,6 +86,7 @@ export const ELEMENTS: ReadonlyArray<readonly [tag: string, element: CustomEleme
   ['hca-change-pin', HcaChangePin],
   // ---- K3: add ['hca-bind-card', HcaBindCard] here ----
   ['hca-bind-card', HcaBindCard],
+  ['nhi-card-reader', NhiCardReader],
 ];
 
 /** Defines every element not yet defined (`customElements.define`); safe to call more than once. */

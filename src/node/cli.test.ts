@@ -386,3 +386,39 @@ describe('readHiddenLine', () => {
     expect(echoed).toBe('PIN: \n');
   });
 });
+
+describe('webccid nhi', () => {
+  it('reads the NHI card in the first reader holding one; a non-NHI card and no reader exit 1', async () => {
+    const { createVirtualNhiCard } = await import('../virtual/nhi-card.js');
+    const usb = bus({ preset: 'castles-ezccid' }, { preset: 'omnikey-3121', card: createVirtualNhiCard({ atr: 'compact-tlv', name: '陳怡君', birthDate: '1975-12-31' }) });
+    const r = await run(['nhi'], usb);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([
+      'Card number: 000012345678',
+      'Name:        陳怡君',
+      'ID number:   A123456789',
+      'Birth date:  1975-12-31',
+      'Sex:         M',
+      'Issue date:  2020-06-15',
+    ]);
+    const hca = await run(['nhi'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+    expect(hca.code).toBe(1);
+    expect(hca.err[0]).toMatch(/\[nhi\/not-nhi-card\]/);
+    expect((await run(['nhi'], new VirtualUsb({ devices: [] }))).code).toBe(1);
+    expect((await run(['nhi', '--out', 'x'], usb)).code).toBe(2);
+  });
+});
+
+describe('webccid probe --out: the report file', () => {
+  it('is a trace file with the findings under "probe", and the findings are printed', async () => {
+    const r = await run(['probe', '--out', 'r.json'], bus({ preset: 'castles-ezccid', card: await hcaCard() }));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Profile fields:');
+    expect(r.out.join('\n')).toMatch(/ {4}aid: SELECT by the profile's AID answered 90 00/);
+    const file = JSON.parse(r.files.get('r.json')!) as TraceFile & { probe: { redacted: boolean; findings: Array<{ kind: string }>; readers: Array<{ slots: Array<{ hca: { cardNumber: string } }> }> } };
+    expect(file).toMatchObject({ format: 'webccid-trace', version: 1, probe: { redacted: true } });
+    expect(file.probe.findings[0]!.kind).toBe('hca');
+    expect(file.probe.readers[0]!.slots[0]!.hca.cardNumber).toMatch(/^\[REDACTED \d+ chars\]$/);
+    expect(r.files.get('r.json')).not.toContain(VIRTUAL_HCA_DEFAULTS.personnel.idNumber);
+  });
+});

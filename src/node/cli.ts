@@ -6,6 +6,7 @@
  *                                   exchange level, pinpad, slots
  * webccid probe [--out trace.json] [--verify-pin] [--no-pinpad] [--profile corrected.json]
  *               [--keep-card-data]
+ * webccid nhi                       read the NHI card (健保卡) in the first reader that holds one
  * ```
  *
  * The PIN is never taken from the command line: `--verify-pin` asks for it
@@ -17,7 +18,12 @@ import { readFile as fsReadFile, writeFile as fsWriteFile } from 'node:fs/promis
 import { createRequire } from 'node:module';
 import { AbortError, isWebCcidError, WebCcidError } from '../errors.js';
 import { HCA_PROFILE, type HcaProfile } from '../hca/profile.js';
-import type { UsbBackendLike } from '../usb/device.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+import { createProbeReportFile, formatFindings } from '../probe/summary.js';
+import { readNhiCard } from '../nhi/card.js';
+import { CcidReader } from '../ccid/reader.js';
+import { mayBeCcid } from '../usb/candidates.js';
+import { getNodeUsb } from './index.js';
 import { listReaders, probeReaders } from './probe.js';
 
 /** What `main` reads and writes; everything defaults to the real process. */
@@ -37,7 +43,7 @@ export interface CliIo {
 }
 
 export interface CliArguments {
-  command: 'list' | 'probe' | 'help' | 'version';
+  command: 'list' | 'probe' | 'nhi' | 'help' | 'version';
   out?: string;
   verifyPin: boolean;
   pinpad: boolean;
@@ -49,11 +55,19 @@ export const USAGE = `Usage:
   webccid list
       List USB smart-card readers: VID:PID, name, interface class (0x0B: Chrome
       refuses it on ordinary pages), exchange level, pinpad, slots.
+  webccid nhi
+      Read the NHI card (健保卡) in the first reader holding one: card number,
+      name, ID number, birth date, sex, issue date. No PIN; the card's public
+      SELECT and basic-data read only.
   webccid probe [--out trace.json] [--verify-pin] [--no-pinpad]
                 [--profile corrected-profile.json] [--keep-card-data]
       Power each card, decode its ATR, read what the HCA profile reads without
-      a PIN (card number, basic data, certificates) and record every APDU.
-      --out FILE          write the trace (JSON; PIN, PUK and keys redacted)
+      a PIN (card number, basic data, certificates), read an NHI card, run the
+      discovery (SELECT of candidate AIDs and files, EF.DIR, GET DATA: nothing
+      that can harm the card), record every APDU and say which profile fields
+      the card confirmed, contradicted or left open.
+      --out FILE          write the report: the trace (PIN, PUK and keys
+                          redacted) plus the findings, as JSON
       --verify-pin        read the PIN status, then verify the PIN once; the PIN
                           is asked with hidden input (or keyed on the reader's
                           pinpad), never taken from the command line
@@ -114,9 +128,9 @@ export function parseArguments(argv: readonly string[]): CliArguments {
     }
   }
   if (command === undefined || command === 'help') return { ...args, command: 'help' };
-  if (command !== 'list' && command !== 'probe') throw usageError(`Unknown command "${command}".`);
-  if (command === 'list' && (args.out !== undefined || args.verifyPin || args.profile !== undefined || !args.redactCardData || !args.pinpad)) {
-    throw usageError('list takes no options (they belong to probe).');
+  if (command !== 'list' && command !== 'probe' && command !== 'nhi') throw usageError(`Unknown command "${command}".`);
+  if ((command === 'list' || command === 'nhi') && (args.out !== undefined || args.verifyPin || args.profile !== undefined || !args.redactCardData || !args.pinpad)) {
+    throw usageError(`${command} takes no options (they belong to probe).`);
   }
   return { ...args, command };
 }
@@ -233,6 +247,52 @@ export function readHiddenLine(
   });
 }
 
+/** `webccid nhi`: the first reader holding an NHI card; exit 0 when read, 1 otherwise. */
+async function readNhiFromCli(stdout: (line: string) => void, stderr: (line: string) => void, injected: UsbBackendLike | undefined): Promise<number> {
+  const backend = injected ?? (await getNodeUsb());
+  let devices: UsbDeviceLike[];
+  try {
+    devices = (await backend.getDevices()).filter(mayBeCcid);
+  } catch {
+    devices = [];
+  }
+  if (devices.length === 0) {
+    stderr('webccid: no USB smart-card reader found.');
+    return 1;
+  }
+  let last = 'no card in any reader';
+  for (const device of devices) {
+    let reader: CcidReader | undefined;
+    try {
+      reader = await CcidReader.open(device, { backend, watchInterrupt: false });
+      for (let slot = 0; slot < reader.slotCount; slot++) {
+        if ((await reader.status(slot)).state === 'absent') continue;
+        const connection = await reader.connect(slot);
+        try {
+          const d = await readNhiCard(connection);
+          stdout(`Card number: ${d.cardNumber}`);
+          stdout(`Name:        ${d.name}`);
+          stdout(`ID number:   ${d.idNumber}`);
+          stdout(`Birth date:  ${d.birthDate}`);
+          stdout(`Sex:         ${d.sex}`);
+          stdout(`Issue date:  ${d.issueDate}`);
+          return 0;
+        } catch (e) {
+          last = e instanceof WebCcidError ? `${e.message} [${e.code}]` : String(e);
+        } finally {
+          await connection.disconnect('unpower').catch(() => undefined);
+        }
+      }
+    } catch (e) {
+      last = e instanceof WebCcidError ? `${e.message} [${e.code}]` : String(e);
+    } finally {
+      await reader?.close();
+    }
+  }
+  stderr(`webccid: no NHI card read: ${last}`);
+  return 1;
+}
+
 /** Runs the command; resolves with the exit code (0 ok, 1 failure, 2 bad arguments or profile file). */
 export async function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -260,6 +320,7 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
       await listReaders({ log: stdout, ...(io.backend ? { backend: io.backend } : {}) });
       return 0;
     }
+    if (args.command === 'nhi') return await readNhiFromCli(stdout, stderr, io.backend);
     let profile: HcaProfile = HCA_PROFILE;
     if (args.profile !== undefined) {
       const text = await (io.readFile ?? ((p: string) => fsReadFile(p, 'utf8')))(args.profile);
@@ -281,8 +342,12 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
       ...(io.now ? { now: io.now } : {}),
       ...(io.date ? { date: io.date } : {}),
     });
+    const file = createProbeReportFile(report, profile, { redactCardData: args.redactCardData });
+    stdout('');
+    stdout('Profile fields:');
+    stdout(formatFindings(file.probe.findings));
     if (args.out !== undefined) {
-      await (io.writeFile ?? ((p: string, t: string) => fsWriteFile(p, t, 'utf8')))(args.out, `${JSON.stringify(report.trace, null, 2)}\n`);
+      await (io.writeFile ?? ((p: string, t: string) => fsWriteFile(p, t, 'utf8')))(args.out, `${JSON.stringify(file, null, 2)}\n`);
       const n = report.trace.sessions.reduce((sum, s) => sum + s.entries.length, 0);
       stdout(`Trace written to ${args.out} (${report.trace.sessions.length} card session(s), ${n} exchange(s); PIN, PUK and key material redacted).`);
     }

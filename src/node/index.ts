@@ -10,9 +10,7 @@ import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
 import { TransportError } from '../errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { wrapNodeUsbBackend } from './usb3.js';
-
-const CLASS_SMART_CARD = 0x0b;
-const CLASS_VENDOR = 0xff;
+import { mayBeCcid } from '../usb/candidates.js';
 
 let backend: Promise<UsbBackendLike> | undefined;
 
@@ -34,12 +32,7 @@ export function getNodeUsb(): Promise<UsbBackendLike> {
   return backend;
 }
 
-/** True when one of the device's interfaces is class 0x0B, or vendor class 0xFF (which may be CCID; opening tells). */
-export function mayBeCcid(device: UsbDeviceLike): boolean {
-  return device.configurations.some((c) =>
-    c.interfaces.some((i) => i.alternates.some((a) => a.interfaceClass === CLASS_SMART_CARD || a.interfaceClass === CLASS_VENDOR)),
-  );
-}
+export { mayBeCcid };
 
 /** USB devices that may be CCID readers. Where `/sys/bus/usb` is missing (no USB at all) this is an empty list. */
 export async function listCcidDevices(): Promise<UsbDeviceLike[]> {

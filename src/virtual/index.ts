@@ -61,3 +61,6 @@ export { RawCcidSession } from './raw-session.js';
 export type { RawSessionOptions } from './raw-session.js';
 export { createVirtualPinpad, VirtualPinpad } from './pinpad.js';
 export type { PinpadEntry, PinpadPrompt, PinpadStep, VirtualPinpadOptions } from './pinpad.js';
+export { createVirtualNhiCard, VirtualNhiCard, NHI_CARD_ATRS, NHI_ATR_PRESETS, VIRTUAL_NHI_DEFAULTS, encodeNhiBasicData } from './nhi-card.js';
+export type { VirtualNhiCardOptions, NhiAtrPreset } from './nhi-card.js';
+export { encodeBig5 } from './big5.js';

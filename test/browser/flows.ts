@@ -25,7 +25,8 @@ export type DemoState =
   | 'not-hca'
   | 'version1'
   | 'institution'
-  | 'expired';
+  | 'expired'
+  | 'nhi';
 export type Lang = 'zh' | 'en';
 
 export interface FlowOptions {

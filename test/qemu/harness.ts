@@ -342,9 +342,11 @@ export async function runInGuest(opts: RunInGuestOptions): Promise<GuestRunResul
  * One file to load over 9p starts much faster under TCG than tsc's many. The folder is inside
  * the project (test/qemu/.build/, git-ignored) so that `usb` resolves. Returns the folder.
  */
-export async function buildGuestLibrary(opts: { outDir?: string } = {}): Promise<string> {
+export async function buildGuestLibrary(opts: { outDir?: string; entries?: Record<string, string> } = {}): Promise<string> {
   const outDir = opts.outDir ?? path.join(PROJECT_ROOT, 'test/qemu/.build', `lib-${process.pid}`);
   const entryPoints: Record<string, string> = { 'node/index': path.join(PROJECT_ROOT, 'src/node/index.ts') };
+  // More modules the guest imports, e.g. { 'nhi/index': 'src/nhi/index.ts' } (paths from the project root).
+  for (const [name, file] of Object.entries(opts.entries ?? {})) entryPoints[name] = path.join(PROJECT_ROOT, file);
   if (existsSync(path.join(PROJECT_ROOT, 'src/index.ts'))) entryPoints['index'] = path.join(PROJECT_ROOT, 'src/index.ts');
   rmSync(outDir, { recursive: true, force: true });
   const esbuild = await import('esbuild');

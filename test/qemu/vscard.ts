@@ -124,3 +124,35 @@ export class VsCardPeer {
     }
   }
 }
+
+/**
+ * The card side of T=0 for a card object that answers whole APDUs (the project's virtual cards),
+ * behind QEMU's T=0-only reader: a case 3 command (data, no Le) whose answer carries data gets
+ * 61xx and keeps the data for GET RESPONSE (00 C0 00 00 xx), as a T=0 card answers
+ * (ISO/IEC 7816-3 §12.2, 7816-4 §5.3.4); the card object is asked with Le = 00 appended. Other
+ * commands pass through.
+ */
+export function t0Transport(transmit: (apdu: Uint8Array) => Uint8Array): (apdu: Uint8Array) => Uint8Array {
+  let pending: Uint8Array | undefined;
+  const withSw = (data: Uint8Array, sw1: number, sw2: number) => Uint8Array.from([...data, sw1, sw2]);
+  return (apdu) => {
+    if (pending && apdu.length === 5 && apdu[1] === 0xc0) {
+      const le = apdu[4] === 0 ? 256 : apdu[4]!;
+      const out = pending.subarray(0, le);
+      const rest = pending.subarray(out.length);
+      pending = rest.length > 0 ? rest.slice() : undefined;
+      return rest.length > 0 ? withSw(out, 0x61, Math.min(rest.length, 256) & 0xff) : withSw(out, 0x90, 0x00);
+    }
+    pending = undefined;
+    const caseThree = apdu.length > 5 && apdu[4] !== 0 && apdu.length === 5 + apdu[4]!;
+    if (!caseThree) return transmit(apdu);
+    const answer = transmit(Uint8Array.from([...apdu, 0x00]));
+    const sw1 = answer[answer.length - 2]!;
+    const sw2 = answer[answer.length - 1]!;
+    if (answer.length > 2 && sw1 === 0x90 && sw2 === 0x00) {
+      pending = answer.slice(0, answer.length - 2);
+      return Uint8Array.of(0x61, Math.min(pending.length, 256) & 0xff);
+    }
+    return Uint8Array.of(sw1, sw2);
+  };
+}

@@ -5,6 +5,7 @@
  */
 import {
   createVirtualHcaCard,
+  createVirtualNhiCard,
   createVirtualPinpad,
   createVirtualReader,
   T0_CARD_ATR,
@@ -144,6 +145,7 @@ export class DemoEnvironment extends EventTarget {
   }
 
   private async makeCard(state: DemoState, tries?: SavedTries): Promise<VirtualCard> {
+    if (state === 'nhi') return createVirtualNhiCard();
     if (tries && state !== 'not-hca') {
       return createVirtualHcaCard({
         pinTriesLeft: tries.pin,

@@ -10,6 +10,7 @@ export const DEMO_STATES = [
   'version1',
   'institution',
   'expired',
+  'nhi',
 ] as const;
 export type DemoState = (typeof DEMO_STATES)[number];
 

@@ -23,7 +23,7 @@ import { isDemoState, type DemoState } from './demo-states.js';
 import { renderDemoPanel } from './demo-panel.js';
 import { applyLanguage, initialLocale, words } from './i18n.js';
 
-export type PageName = 'home' | 'unlock' | 'change-pin' | 'bind';
+export type PageName = 'home' | 'unlock' | 'change-pin' | 'bind' | 'nhi' | 'probe';
 
 /** What a page's render function gets. */
 export interface PageContext {
@@ -46,6 +46,11 @@ export interface PageContext {
   href(page: PageName | 'driver'): string;
   useVirtualReader(): Promise<void>;
   useRealReader(): Promise<void>;
+  /**
+   * Closes the session (the reader is released for another user in this page, e.g. the probe)
+   * and resolves with a function that opens a new one on the same source.
+   */
+  pauseSession(): Promise<() => Promise<void>>;
   setLanguage(locale: Locale): Promise<void>;
 }
 
@@ -60,6 +65,8 @@ const PAGE_FILES: Record<PageName | 'driver', string> = {
   unlock: './unlock.html',
   'change-pin': './change-pin.html',
   bind: './bind.html',
+  nhi: './nhi.html',
+  probe: './probe.html',
   driver: './driver.html',
 };
 
@@ -78,7 +85,8 @@ function loadSavedCard(): { state: DemoState; tries: SavedTries } | undefined {
 }
 
 function saveCard(env: DemoEnvironment | undefined): void {
-  if (!env) return;
+  // The NHI card is the NHI and field-kit pages' own: the HCA pages keep the last HCA card.
+  if (!env || env.state === 'nhi') return;
   try {
     const tries = env.savedTries();
     sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state, ...(tries ?? { pin: 3, puk: 10 }) }));
@@ -157,6 +165,19 @@ export function startPage(
       await chosen;
       ctx.update();
     },
+    async pauseSession() {
+      const old = ctx.session;
+      offSession?.();
+      offSession = undefined;
+      await old?.close();
+      return async () => {
+        if (!Session) return;
+        const session = ctx.source === 'usb' && realSession ? realSession() : new Session({ usb: ctx.env?.usb ?? null });
+        watch(session);
+        await session.start();
+        ctx.update();
+      };
+    },
     async setLanguage(locale) {
       await applyLanguage(locale);
       document.title = title();
@@ -182,7 +203,7 @@ export function startPage(
           <span class="tagline">${w.appTagline}</span>
         </div>
         <nav aria-label=${w.nav}>
-          ${link('home', w.home)} ${link('unlock', w.unlock)} ${link('change-pin', w.changePin)} ${link('bind', w.bind)}
+          ${link('home', w.home)} ${link('unlock', w.unlock)} ${link('change-pin', w.changePin)} ${link('bind', w.bind)} ${link('nhi', w.nhi)}
           ${kiosk ? nothing : link('driver', w.driver)}
         </nav>
         <div class="lang" role="group" aria-label=${w.language}>
@@ -238,6 +259,7 @@ export function startPage(
     const requested = params.get('state');
     const saved = loadSavedCard();
     if (isDemoState(requested)) await env.setState(requested);
+    else if (page === 'nhi' || page === 'probe') await env.setState('nhi');
     else if (saved) await env.setState(saved.state, saved.tries);
     else await env.setState('normal');
     if (params.get('reader') === 'usb') {

@@ -39,6 +39,9 @@ export class HcaReaderStatus extends LitElement {
   /** Kiosk mode: no chooser button, larger text. */
   @property({ type: Boolean, reflect: true }) kiosk = false;
 
+  /** Say nothing about where the PIN is typed (for flows that need no PIN, e.g. reading the NHI card). */
+  @property({ type: Boolean, attribute: 'no-pin' }) noPin = false;
+
   /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
   @property({ attribute: false }) messageContext: DescribeContext = {};
 
@@ -115,7 +118,7 @@ export class HcaReaderStatus extends LitElement {
     }
     const problem = s.kind === 'error' || s.kind === 'no-webusb' ? describeError(s.error ?? { code: 'transport/no-webusb' }, this.messageContext) : undefined;
     const pinpad =
-      s.pinpad === undefined || s.kind === 'no-reader' || s.kind === 'no-webusb'
+      this.noPin || s.pinpad === undefined || s.kind === 'no-reader' || s.kind === 'no-webusb'
         ? nothing
         : html`<p class="pinpad" data-testid="reader-pinpad" data-pinpad=${s.pinpad ? 'yes' : 'no'}>
             ${s.pinpad

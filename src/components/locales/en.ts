@@ -11,6 +11,7 @@ import { str } from '@lit/localize';
 import { templates as sharedTemplates } from './en-shared.js';
 import { templates as bindTemplates } from '../hca-bind-card/locale-en.js';
 import { templates as unlockTemplates } from '../hca-unlock-card/locale-en.js';
+import { templates as nhiTemplates } from '../nhi-card-reader/locale-en.js';
 
 // ---- shared: messages.ts, reader status, pin pad, steps (K1) -----------------------------------
 const shared = {
@@ -28,5 +29,5 @@ const bind = {
 } as const;
 
 /** The templates module @lit/localize loads for 'en'. */
-export const templates = { ...shared, ...unlock, ...bind };
+export const templates = { ...shared, ...unlock, ...bind, ...nhiTemplates };
 void str;

@@ -1,0 +1,30 @@
+/** English templates of `<nhi-card-reader>` (spread into src/components/locales/en.ts). */
+import { str } from '@lit/localize';
+
+export const templates = {
+  'nhi.title': 'NHI card basic data',
+  'nhi.intro': 'No PIN needed: only the public basic data of the NHI card (健保卡) is read. It is shown on this screen only and sent nowhere.',
+  'nhi.read': 'Read the NHI card',
+  'nhi.reading': 'Reading…',
+  'nhi.clear': 'Clear',
+  'nhi.works': 'Card read: your reader and this driver work with a real card.',
+  'nhi.field.card-number': 'Card number',
+  'nhi.field.name': 'Name',
+  'nhi.field.id-number': 'ID number',
+  'nhi.field.birth-date': 'Date of birth',
+  'nhi.field.sex': 'Sex',
+  'nhi.field.issue-date': 'Issue date',
+  'nhi.sex.m': 'Male',
+  'nhi.sex.f': 'Female',
+  'nhi.privacy': 'Taking the card out, or "Clear", removes the data from the screen.',
+  'nhi.err.not-nhi.title': 'This is not an NHI card',
+  'nhi.err.not-nhi.detail': str`The card has no NHI application (the card answered ${0}). Insert the NHI card (健保卡), chip first and facing up.`,
+  'nhi.err.read-failed.title': 'The NHI card data could not be read',
+  'nhi.err.read-failed.detail': str`The card refused to give its basic data (the card answered ${0}). Take the card out and insert it again; if it still fails, report the error code.`,
+  'nhi.err.bad-data.title': 'The NHI card data has an unexpected format',
+  'nhi.err.bad-data.detail': "The card's basic data does not have the public NHI layout. Please report the error code and the reader model.",
+  'nhi.err.no-big5.title': 'This browser cannot show the name',
+  'nhi.err.no-big5.detail': 'The browser has no Big5 (Chinese) text decoder. Please use Chrome or Edge.',
+  'nhi.err.card-absent.title': 'No card in the reader',
+  'nhi.err.card-absent.detail': 'Insert the NHI card into the reader (chip first, facing up), then press "Read the NHI card".',
+} as const;

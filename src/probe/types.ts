@@ -1,0 +1,21 @@
+/** Small shared pieces of the probe. */
+import { ApduError, WebCcidError } from '../errors.js';
+
+/** A failure, as reported (code and message of our error classes; the status word when the card answered). */
+export interface ProbeError {
+  code: string;
+  message: string;
+  /** SW1 SW2 as 4 hex digits, when the error is a card's answer. */
+  sw?: string;
+}
+
+export function reportError(e: unknown): ProbeError {
+  if (e instanceof WebCcidError) {
+    // The card's status word: the error's own, or that of the card answer it wraps (hca/not-hca-card).
+    const cause = e.cause;
+    const sw = e instanceof ApduError ? e.sw : ((e as { sw?: unknown }).sw ?? (cause instanceof ApduError ? cause.sw : undefined));
+    return { code: e.code, message: e.message, ...(typeof sw === 'number' && sw >= 0 ? { sw: sw.toString(16).toUpperCase().padStart(4, '0') } : {}) };
+  }
+  if (e instanceof Error) return { code: 'unknown', message: `${e.name}: ${e.message}` };
+  return { code: 'unknown', message: String(e) };
+}

@@ -1,0 +1,24 @@
+/** nhi.html: <nhi-card-reader> (讀取健保卡), the virtual reader holding the virtual NHI card by default. */
+import { html } from 'lit';
+import { startPage } from '../shell.js';
+import { words } from '../i18n.js';
+import { loadHardware } from '../hardware.js';
+import { NhiCardReader } from '../../../src/components/nhi-card-reader/nhi-card-reader.js';
+import { defineElements } from '../elements.js';
+
+defineElements(['nhi-card-reader', NhiCardReader]);
+
+startPage(
+  'nhi',
+  (c) => {
+    const w = words();
+    return html`<h1>${w.nhiTitle}</h1>
+      <p class="lead">${w.nhiIntro}</p>
+      <div class="flow">
+        <nhi-card-reader .session=${c.session}></nhi-card-reader>
+      </div>
+      ${c.kiosk ? '' : html`<p class="driver-link"><a href=${c.href('probe')} data-testid="go-probe">${w.probe}</a> — ${w.probeDesc}</p>`}`;
+  },
+  () => `${words().nhiTitle} — ${words().appName}`,
+  loadHardware,
+);
