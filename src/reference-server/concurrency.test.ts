@@ -54,8 +54,10 @@ const backends: Backend[] = [
     skip: PG_SKIP,
     async pair() {
       const db = await pg!.createDatabase();
-      const a = await openPostgresStore({ connection: pg!.connection(db), maxConnections: 20 });
-      const b = await openPostgresStore({ connection: pg!.connection(db), maxConnections: 20 });
+      // 10 connections a store: the stores stay open until the suite ends, and 6 tests x 2 stores
+      // x 10 stays under the test server's max_connections (200), with real parallelism in each.
+      const a = await openPostgresStore({ connection: pg!.connection(db), maxConnections: 10 });
+      const b = await openPostgresStore({ connection: pg!.connection(db), maxConnections: 10 });
       return [a, b];
     },
     async before() {
@@ -210,3 +212,37 @@ for (const backend of backends) {
     }, 60_000);
   });
 }
+
+describe.skipIf(PG_SKIP)(pgSuiteTitle('PostgreSQL store: idle connections ended by the server'), () => {
+  let server: TestPostgres | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 30_000);
+
+  it('an idle pooled connection terminated by the server is reported, not thrown, and the store goes on', async () => {
+    const db = await server!.createDatabase();
+    const idleErrors: Error[] = [];
+    const store = await openPostgresStore({ connection: server!.connection(db), maxConnections: 4, onIdleError: (e) => idleErrors.push(e) });
+    const unlock = new UnlockService(store, sealer, { hashCost: HASH_COST });
+    try {
+      await unlock.addCard({ cardNumber: CARD, puk: PUK, userCode: CODE });
+      // A second, independent connection ends every other backend of this database, as an
+      // administrator or a server restart would.
+      const { default: pgModule } = await import('pg');
+      const admin = new pgModule.Client(server!.connection(db));
+      await admin.connect();
+      try {
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      } finally {
+        await admin.end();
+      }
+      await expect.poll(() => idleErrors.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await unlock.requestPuk({ cardNumber: CARD, userCode: CODE, client: 'after', now: 1000 })).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});

@@ -83,6 +83,7 @@ interface PgPoolClient extends PgQueryable {
 interface PgPool extends PgQueryable {
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** `?` placeholders -> `$1, $2, ...` (the store's SQL has no other question mark). */
@@ -153,6 +154,11 @@ export interface PostgresStoreOptions {
   connection: string | Record<string, unknown>;
   /** Most connections of this process's pool. Default 10. */
   maxConnections?: number;
+  /**
+   * Told when an idle pooled connection fails (the server restarted, the network dropped it);
+   * the pool drops that connection and opens a new one when needed. Default: ignored.
+   */
+  onIdleError?: (error: Error) => void;
 }
 
 /**
@@ -170,6 +176,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
   const config = typeof options.connection === 'string' ? { connectionString: options.connection } : { ...options.connection };
   const pool = new pg.Pool({ max: options.maxConnections ?? 10, ...config });
+  // Without a listener, `pg` re-throws an idle connection's error (a server restart, a
+  // terminated backend) as an uncaught exception, which ends a Node process.
+  pool.on('error', (error) => options.onIdleError?.(error));
   const driver = new PostgresDriver(pool);
   try {
     // Several processes may start at once: one creates the tables, the others wait for it.
