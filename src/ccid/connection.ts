@@ -136,6 +136,24 @@ export class CcidConnection implements CardChannel {
     return this.t1 ? { ifsc: this.t1.ifsc, ifsd: this.t1.ifsd } : undefined;
   }
 
+  /**
+   * The largest short Le (1..256) whose answer, data plus SW1 SW2, comes back
+   * in one CCID message and, at TPDU level with T=1, in one block of IFSD
+   * bytes: an exchange of such an APDU costs one bulk-out and one bulk-in
+   * transfer. A larger Le makes the card chain its answer (one more
+   * R-block and I-block round trip per IFSD bytes) or, at extended APDU
+   * level, the reader chain its message.
+   */
+  get maxUnchainedLe(): number {
+    const d = this.reader.descriptor;
+    let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
+    if (d.exchangeLevel === 'tpdu' && this.protocol === 't1' && this.t1) {
+      // prologue (3) and EDC (1 or 2) around the INF field in the same message
+      n = Math.min(this.t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
+    }
+    return Math.max(1, Math.min(256, n));
+  }
+
   /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
   transmit(apdu: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
     if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
