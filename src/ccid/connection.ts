@@ -43,7 +43,6 @@ import type { CcidRequest } from './transport.js';
 import type { CcidReader } from './reader.js';
 import type { Mutex } from './mutex.js';
 import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
-import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } from './secure.js';
 
 export type CardProtocol = 't0' | 't1';
 
@@ -270,6 +269,9 @@ export class CcidConnection implements CardChannel {
     op: { kind: 'verify'; request: SecurePinVerifyRequest } | { kind: 'modify'; request: SecurePinModifyRequest },
     signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
+    // The PIN structures are loaded when a pinpad is first used: applications that never use one
+    // (most) do not ship them in their start-up bundle.
+    const { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } = await import('./secure.js');
     this.checkUsable();
     if (!this.pinpad?.[op.kind]) {
       throw new CcidError(
@@ -318,13 +320,13 @@ export class CcidConnection implements CardChannel {
       throw e;
     }
     const answer = r.abData.slice();
-    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0);
+    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0, PINPAD_SW);
     if (!t1) return answer;
     return this.finishSecureT1(t1, answer, signal);
   }
 
   /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
-  private checkPinpadStatus(r: CcidResponse, sw: number): void {
+  private checkPinpadStatus(r: CcidResponse, sw: number, PINPAD_SW: typeof import('./secure.js').PINPAD_SW): void {
     switch (sw) {
       case PINPAD_SW.TIMEOUT:
         throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);
