@@ -24,7 +24,7 @@ afterEach(async () => {
 const PRESETS: Array<VirtualReaderPresetName | 'castles-ez100pu'> = [...VIRTUAL_READER_PRESET_NAMES, 'castles-ez100pu'];
 
 describe.each(PRESETS)('%s', (preset) => {
-  it('readCertificate: one bulk transfer each way per APDU, and no more READ BINARY commands than the block size needs', async () => {
+  it('readCertificate: one bulk transfer each way per APDU, and no more READ BINARY commands than the block size needs; sign: no more transfers than the answer\'s blocks need', async () => {
     // The sysmocom reader runs T=0 only: the card then offers T=0 alone (ATR 3B 00).
     const t0Only = preset === 'sysmocom-octsim';
     const card = await createVirtualHcaCard({ pin: '620394', puk: '40518236', ...(t0Only ? { atr: Uint8Array.of(0x3b, 0x00) } : {}) });
@@ -51,6 +51,19 @@ describe.each(PRESETS)('%s', (preset) => {
       // SELECT of the EF, then the READ BINARY commands.
       expect(s.apdus).toBe(1 + Math.ceil(der.length / perRead));
     }
+
+    // sign: MSE SET (one exchange), then PSO COMPUTE DIGITAL SIGNATURE whose 258-byte answer
+    // (RSA-2048 signature + SW) the card must chain over blocks of IFSD bytes at TPDU level with
+    // T=1 (one I-block and the host's R-block per block); otherwise it fits in one message.
+    await hca.verifyPin('620394');
+    stack.device.resetStats();
+    await hca.sign(new TextEncoder().encode('transfers'));
+    const s = stack.device.stats;
+    // At TPDU level with T=0 a case 4 command is sent as case 3 and its answer fetched by GET
+    // RESPONSE (ISO/IEC 7816-3 §12.2.4, 61xx): two exchanges of one message each.
+    const tpdu = d.exchangeLevel === 'tpdu';
+    const psoExchanges = tpdu && connection.protocol === 't1' ? Math.ceil(258 / t1!.ifsd) : tpdu ? 2 : Math.ceil(258 / (d.dwMaxCCIDMessageLength - 10));
+    expect(s.transfersOut + s.transfersIn).toBe(2 + 2 * psoExchanges);
   });
 });
 
