@@ -5,21 +5,23 @@
  * certificate library, the components). Each file is gzipped on its own at level 9, as a server
  * would send it.
  *
+ * "real-reader visit" is what a visit with a real reader (?reader=usb) downloads, in the default
+ * language: the page, what it loads at once, and every chunk it may load on demand except the
+ * demo stack (the `demo-env` chunk and what only it needs: loaded only in demo mode) and the
+ * English strings (loaded only when English is chosen). The pinpad's PIN structures and, on the
+ * bind page, the certificate library are counted: a real-reader visit may need them.
+ *
  *   npm run sizes                # after npm run build
  *   npx tsx scripts/web-sizes.ts [dist-dir] [--json]
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const dist = resolve(args.find((a) => !a.startsWith('--')) ?? 'dist-web');
+/** The output directory being measured (Vite's preload map names files relative to it). */
+let dist = '';
 
-if (!existsSync(dist)) {
-  console.error(`No ${relative(process.cwd(), dist) || dist}: run "npm run build" first.`);
-  process.exit(1);
-}
 
 const gzCache = new Map<string, number>();
 function gz(file: string): number {
@@ -85,39 +87,75 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
   return { initial, lazy };
 }
 
+/** Files a real-reader visit in the default language may download (see the module comment). */
+function realReaderVisit(htmlFile: string): Set<string> {
+  const { initial } = closure(htmlRefs(htmlFile));
+  const out = new Set(initial);
+  const demoOnly = (f: string) => /\/demo-env-[^/]*\.js$/.test(f) || /\/en-[^/]*\.js$/.test(f);
+  const queue = [...initial].filter((f) => f.endsWith('.js')).flatMap((f) => jsRefs(f).dynamic);
+  while (queue.length) {
+    const f = queue.pop()!;
+    if (out.has(f) || demoOnly(f) || !existsSync(f)) continue;
+    out.add(f);
+    if (f.endsWith('.js')) {
+      const r = jsRefs(f);
+      queue.push(...r.static, ...r.dynamic);
+    }
+  }
+  return out;
+}
+
+export function pageSizes(distDir: string) {
+  dist = resolve(distDir);
+  return readdirSync(distDir)
+    .filter((f) => f.endsWith('.html'))
+    .sort()
+    .map((name) => {
+      const file = join(distDir, name);
+      const { initial, lazy } = closure(htmlRefs(file));
+      return {
+        page: name,
+        html: gz(file),
+        initial: sum(initial),
+        initialFiles: initial.size,
+        lazy: sum(lazy),
+        lazyFiles: lazy.size,
+        realReaderVisit: gz(file) + sum(realReaderVisit(file)),
+      };
+    });
+}
+
 const sum = (files: Iterable<string>) => [...files].reduce((n, f) => n + gz(f), 0);
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
-const pages = readdirSync(dist)
-  .filter((f) => f.endsWith('.html'))
-  .sort();
-const rows = pages.map((name) => {
-  const file = join(dist, name);
-  const { initial, lazy } = closure(htmlRefs(file));
-  return {
-    page: name,
-    html: gz(file),
-    initial: sum(initial),
-    initialFiles: initial.size,
-    lazy: sum(lazy),
-    lazyFiles: lazy.size,
-  };
-});
+function main(): void {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const dir = resolve(args.find((a) => !a.startsWith('--')) ?? 'dist-web');
+  if (!existsSync(dir)) {
+    console.error(`No ${relative(process.cwd(), dir) || dir}: run "npm run build" first.`);
+    process.exit(1);
+  }
+  const rows = pageSizes(dir);
 
-if (json) {
-  console.log(JSON.stringify(rows, null, 2));
-} else {
-  const header = ['page', 'html', 'loaded at once', 'on demand', 'total'];
-  const lines = rows.map((r) => [
-    r.page,
-    kb(r.html),
-    `${kb(r.initial)} (${r.initialFiles} files)`,
-    `${kb(r.lazy)} (${r.lazyFiles} files)`,
-    kb(r.html + r.initial + r.lazy),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(`Gzipped sizes (level 9, each file alone) of ${relative(process.cwd(), dist) || dist}/:`);
-  console.log(fmt(header));
-  for (const l of lines) console.log(fmt(l));
+  if (json) {
+    console.log(JSON.stringify(rows, null, 2));
+  } else {
+    const header = ['page', 'html', 'loaded at once', 'on demand', 'total', 'real-reader visit'];
+    const lines = rows.map((r) => [
+      r.page,
+      kb(r.html),
+      `${kb(r.initial)} (${r.initialFiles} files)`,
+      `${kb(r.lazy)} (${r.lazyFiles} files)`,
+      kb(r.html + r.initial + r.lazy),
+      kb(r.realReaderVisit),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    console.log(`Gzipped sizes (level 9, each file alone) of ${relative(process.cwd(), dir) || dir}/:`);
+    console.log(fmt(header));
+    for (const l of lines) console.log(fmt(l));
+  }
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -44,6 +44,12 @@ export interface CardChannel {
   readonly protocol: CardProtocolName;
   /** Sends a command APDU; resolves with response data + SW1 SW2 (status words are not checked). */
   transmit(apdu: Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * The largest short Le (1..256) whose answer (data + SW1 SW2) the channel
+   * returns without chaining: one reader message, one T=1 block. Card code
+   * sizes its reads with it; absent means 256.
+   */
+  readonly maxUnchainedLe?: number;
   /** Present when the reader has a pinpad: which secure operations it supports. */
   readonly pinpad?: { verify: boolean; modify: boolean } | undefined;
   /** PIN verification on the reader's keypad (PC_to_RDR_Secure). Resolves with the card's answer (data + SW). */

@@ -43,7 +43,6 @@ import type { CcidRequest } from './transport.js';
 import type { CcidReader } from './reader.js';
 import type { Mutex } from './mutex.js';
 import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
-import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } from './secure.js';
 
 export type CardProtocol = 't0' | 't1';
 
@@ -134,6 +133,24 @@ export class CcidConnection implements CardChannel {
   /** Negotiated IFSC / IFSD (TPDU-level T=1 only). */
   get t1Sizes(): { ifsc: number; ifsd: number } | undefined {
     return this.t1 ? { ifsc: this.t1.ifsc, ifsd: this.t1.ifsd } : undefined;
+  }
+
+  /**
+   * The largest short Le (1..256) whose answer, data plus SW1 SW2, comes back
+   * in one CCID message and, at TPDU level with T=1, in one block of IFSD
+   * bytes: an exchange of such an APDU costs one bulk-out and one bulk-in
+   * transfer. A larger Le makes the card chain its answer (one more
+   * R-block and I-block round trip per IFSD bytes) or, at extended APDU
+   * level, the reader chain its message.
+   */
+  get maxUnchainedLe(): number {
+    const d = this.reader.descriptor;
+    let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
+    if (d.exchangeLevel === 'tpdu' && this.protocol === 't1' && this.t1) {
+      // prologue (3) and EDC (1 or 2) around the INF field in the same message
+      n = Math.min(this.t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
+    }
+    return Math.max(1, Math.min(256, n));
   }
 
   /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
@@ -252,6 +269,9 @@ export class CcidConnection implements CardChannel {
     op: { kind: 'verify'; request: SecurePinVerifyRequest } | { kind: 'modify'; request: SecurePinModifyRequest },
     signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
+    // The PIN structures are loaded when a pinpad is first used: applications that never use one
+    // (most) do not ship them in their start-up bundle.
+    const { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } = await import('./secure.js');
     this.checkUsable();
     if (!this.pinpad?.[op.kind]) {
       throw new CcidError(
@@ -300,13 +320,13 @@ export class CcidConnection implements CardChannel {
       throw e;
     }
     const answer = r.abData.slice();
-    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0);
+    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0, PINPAD_SW);
     if (!t1) return answer;
     return this.finishSecureT1(t1, answer, signal);
   }
 
   /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
-  private checkPinpadStatus(r: CcidResponse, sw: number): void {
+  private checkPinpadStatus(r: CcidResponse, sw: number, PINPAD_SW: typeof import('./secure.js').PINPAD_SW): void {
     switch (sw) {
       case PINPAD_SW.TIMEOUT:
         throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);

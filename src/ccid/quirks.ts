@@ -69,15 +69,19 @@ export interface ReaderQuirks {
   noPinpad?: boolean;
 }
 
-/** One row of the quirk table. */
-export interface ReaderQuirkEntry {
+/** One row of the quirk table, as the driver reads it. */
+export interface ReaderQuirkRow {
   vendorId: number;
   productId: number;
   /** Inclusive bcdDevice range (firmware release) the row applies to; absent = every release. */
   bcdDevice?: { min?: number; max?: number };
+  quirks: ReaderQuirks;
+}
+
+/** One row of the quirk table with its documentation. */
+export interface ReaderQuirkEntry extends ReaderQuirkRow {
   /** The reader's name, for messages and docs. */
   name: string;
-  quirks: ReaderQuirks;
   /** Where the behaviour is documented. */
   source: string;
 }
@@ -128,75 +132,78 @@ export const EZ100PU_STARTUP_COMMAND: Uint8Array = Uint8Array.of(0x60, 0, 0, 0, 
 const SPE_UNSAFE = 'libccid src/ccid.c ccid_open_hack_post: "the Secure Pin Entry is bogus so disable it" (the PIN typed on the pinpad also reaches the host)';
 const FAKE_PINPAD = 'libccid src/ccid.c ccid_open_hack_post: "The chip advertises pinpad but actually doesn\'t have one"; "Firmware uses chaining" (extended APDU)';
 
-/** The quirk table (docs/design.md §4.9). */
-export const READER_QUIRKS: readonly ReaderQuirkEntry[] = Object.freeze([
-  {
-    vendorId: 0x0ca6,
-    productId: 0x0010,
-    name: 'Castles EZ100PU',
-    quirks: { descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true },
-    source: 'ezIFD README (Castles EZUSB/EZ100PU libccid fork); clean-room EZ100PU Windows driver notes (CLEANROOM.md)',
-  },
+/**
+ * The quirk table's data (docs/design.md §4.9): what the driver core reads. The readers' names and
+ * the sources are in `READER_QUIRKS` (same rows, same order), which only tools, docs and the
+ * reader filters use, so an application bundle leaves them out.
+ */
+const QUIRK_ROWS: readonly ReaderQuirkRow[] = [
+  { vendorId: 0x0ca6, productId: 0x0010, quirks: { descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true } },
   // Readers that advertise a pinpad they lack, or whose pinpad is unsafe.
-  { vendorId: 0x03f0, productId: 0x1024, name: 'HP USB Smart Card Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
-  { vendorId: 0x03f0, productId: 0x0036, name: 'HP USB CCID Smartcard Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
-  { vendorId: 0x0bf8, productId: 0x1017, name: 'Fujitsu Smartcard Keyboard', quirks: { noPinpad: true }, source: SPE_UNSAFE },
-  { vendorId: 0x0783, productId: 0x0006, name: 'C3PO LTC31 v2', quirks: { noPinpad: true }, source: 'libccid src/ccid.c ccid_open_hack_post (bPINSupport = 0)' },
-  { vendorId: 0x076b, productId: 0x3a21, name: 'HID OMNIKEY (Aviator chip)', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
-  { vendorId: 0x076b, productId: 0x3031, name: 'HID OMNIKEY 3x21', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
-  { vendorId: 0x076b, productId: 0x6632, name: 'HID OMNIKEY 6121', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
-  { vendorId: 0x046a, productId: 0x00a7, name: 'Cherry Smart Terminal xx44', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
-  { vendorId: 0x0bf8, productId: 0x1024, name: 'Fujitsu Smartcard Reader D323', quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' }, source: FAKE_PINPAD },
+  { vendorId: 0x03f0, productId: 0x1024, quirks: { noPinpad: true } },
+  { vendorId: 0x03f0, productId: 0x0036, quirks: { noPinpad: true } },
+  { vendorId: 0x0bf8, productId: 0x1017, quirks: { noPinpad: true } },
+  { vendorId: 0x0783, productId: 0x0006, quirks: { noPinpad: true } },
+  { vendorId: 0x076b, productId: 0x3a21, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
+  { vendorId: 0x076b, productId: 0x3031, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
+  { vendorId: 0x076b, productId: 0x6632, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
+  { vendorId: 0x046a, productId: 0x00a7, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
+  { vendorId: 0x0bf8, productId: 0x1024, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
   // Readers that need longer timeouts (usbSlackMs 300 ms x factor).
-  {
-    vendorId: 0x04e6,
-    productId: 0x5293,
-    name: 'SCM SCL011',
-    quirks: { timeoutFactor: 2 },
-    source: 'libccid src/ccid.c ccid_open_hack_pre: "The SCM SCL011 reader needs 350 ms to answer"',
-  },
-  {
-    vendorId: 0x09d8,
-    productId: 0x0427,
-    name: 'Elatec TWN4 CCID (CDC)',
-    quirks: { timeoutFactor: 4 },
-    source: 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"',
-  },
-  {
-    vendorId: 0x09d8,
-    productId: 0x0428,
-    name: 'Elatec TWN4 CCID',
-    quirks: { timeoutFactor: 4 },
-    source: 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"',
-  },
-  {
-    vendorId: 0x0b81,
-    productId: 0x0200,
-    name: 'id3 CL1356D/T',
-    quirks: { timeoutFactor: 20 },
-    source: 'libccid src/ccid.c ccid_open_hack_pre: "the firmware needs some time to initialize", read timeout 60 s',
-  },
+  { vendorId: 0x04e6, productId: 0x5293, quirks: { timeoutFactor: 2 } },
+  { vendorId: 0x09d8, productId: 0x0427, quirks: { timeoutFactor: 4 } },
+  { vendorId: 0x09d8, productId: 0x0428, quirks: { timeoutFactor: 4 } },
+  { vendorId: 0x0b81, productId: 0x0200, quirks: { timeoutFactor: 20 } },
   // Readers forced to short APDUs.
-  {
-    vendorId: 0x0d46,
-    productId: 0x3010,
-    name: 'KOBIL TriBank (EMV CAP - SecOVID Reader III)',
-    quirks: { forceShortApdu: true },
-    source: 'libccid 1.4.35 changelog: "The Kobil TriBank reader does NOT support extended APDU"',
-  },
+  { vendorId: 0x0d46, productId: 0x3010, quirks: { forceShortApdu: true } },
   {
     vendorId: 0x046a,
     productId: 0x00a1,
     bcdDevice: { min: 0x0100, max: 0x0100 },
-    name: 'Cherry KC 1000 SC (firmware 1.00)',
     quirks: { exchangeLevel: 'extended-apdu' },
-    source: 'libccid src/ccid.c ccid_open_hack_post: firmware 1.00 at short APDU level chains case 2 answers over 128 bytes',
   },
   // Descriptor corrections.
-  { vendorId: 0x0b97, productId: 0x7762, name: 'O2Micro OZ776', quirks: { descriptorPatch: { dwMaxDataRate: 9600 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
-  { vendorId: 0x0b97, productId: 0x7772, name: 'O2Micro OZ776 (7772)', quirks: { descriptorPatch: { dwMaxDataRate: 9600 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
-  { vendorId: 0x09be, productId: 0x0002, name: 'MySmartPad', quirks: { descriptorPatch: { dwMaxIFSD: 254 } }, source: 'libccid src/ccid.c ccid_open_hack_pre' },
-] satisfies ReaderQuirkEntry[]);
+  { vendorId: 0x0b97, productId: 0x7762, quirks: { descriptorPatch: { dwMaxDataRate: 9600 } } },
+  { vendorId: 0x0b97, productId: 0x7772, quirks: { descriptorPatch: { dwMaxDataRate: 9600 } } },
+  { vendorId: 0x09be, productId: 0x0002, quirks: { descriptorPatch: { dwMaxIFSD: 254 } } },
+];
+
+/** The name and the source of each row of QUIRK_ROWS, in the same order (VID:PID repeated to keep them aligned). */
+const QUIRK_NOTES: ReadonlyArray<readonly [number, number, string, string]> = [
+  [0x0ca6, 0x0010, 'Castles EZ100PU', 'ezIFD README (Castles EZUSB/EZ100PU libccid fork); clean-room EZ100PU Windows driver notes (CLEANROOM.md)'],
+  [0x03f0, 0x1024, 'HP USB Smart Card Keyboard', SPE_UNSAFE],
+  [0x03f0, 0x0036, 'HP USB CCID Smartcard Keyboard', SPE_UNSAFE],
+  [0x0bf8, 0x1017, 'Fujitsu Smartcard Keyboard', SPE_UNSAFE],
+  [0x0783, 0x0006, 'C3PO LTC31 v2', 'libccid src/ccid.c ccid_open_hack_post (bPINSupport = 0)'],
+  [0x076b, 0x3a21, 'HID OMNIKEY (Aviator chip)', FAKE_PINPAD],
+  [0x076b, 0x3031, 'HID OMNIKEY 3x21', FAKE_PINPAD],
+  [0x076b, 0x6632, 'HID OMNIKEY 6121', FAKE_PINPAD],
+  [0x046a, 0x00a7, 'Cherry Smart Terminal xx44', FAKE_PINPAD],
+  [0x0bf8, 0x1024, 'Fujitsu Smartcard Reader D323', FAKE_PINPAD],
+  [0x04e6, 0x5293, 'SCM SCL011', 'libccid src/ccid.c ccid_open_hack_pre: "The SCM SCL011 reader needs 350 ms to answer"'],
+  [0x09d8, 0x0427, 'Elatec TWN4 CCID (CDC)', 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"'],
+  [0x09d8, 0x0428, 'Elatec TWN4 CCID', 'libccid src/ccid.c ccid_open_hack_pre: "The reader answers after up to 1 s if no tag is present"'],
+  [0x0b81, 0x0200, 'id3 CL1356D/T', 'libccid src/ccid.c ccid_open_hack_pre: "the firmware needs some time to initialize", read timeout 60 s'],
+  [0x0d46, 0x3010, 'KOBIL TriBank (EMV CAP - SecOVID Reader III)', 'libccid 1.4.35 changelog: "The Kobil TriBank reader does NOT support extended APDU"'],
+  [0x046a, 0x00a1, 'Cherry KC 1000 SC (firmware 1.00)', 'libccid src/ccid.c ccid_open_hack_post: firmware 1.00 at short APDU level chains case 2 answers over 128 bytes'],
+  [0x0b97, 0x7762, 'O2Micro OZ776', 'libccid src/ccid.c ccid_open_hack_pre'],
+  [0x0b97, 0x7772, 'O2Micro OZ776 (7772)', 'libccid src/ccid.c ccid_open_hack_pre'],
+  [0x09be, 0x0002, 'MySmartPad', 'libccid src/ccid.c ccid_open_hack_pre'],
+];
+
+function withNotes(rows: readonly ReaderQuirkRow[], notes: typeof QUIRK_NOTES): readonly ReaderQuirkEntry[] {
+  if (notes.length !== rows.length) throw new Error('quirk notes and rows differ in number');
+  return Object.freeze(
+    rows.map((row, i) => {
+      const [vendorId, productId, name, source] = notes[i]!;
+      if (vendorId !== row.vendorId || productId !== row.productId) throw new Error(`quirk notes out of step at row ${i}`);
+      return { ...row, name, source };
+    }),
+  );
+}
+
+/** The quirk table (docs/design.md §4.9), each row with the reader's name and where the behaviour is documented. */
+export const READER_QUIRKS: readonly ReaderQuirkEntry[] = /* @__PURE__ */ withNotes(QUIRK_ROWS, QUIRK_NOTES);
 
 /** The identity fields a quirk lookup uses (a `USBDevice` has them all). */
 export interface QuirkLookupDevice {
@@ -213,7 +220,7 @@ export function bcdDeviceOf(device: QuirkLookupDevice): number {
 }
 
 /** The table rows that apply to `device` (VID:PID and, when given, bcdDevice range). */
-export function findQuirkEntries(device: QuirkLookupDevice, table: readonly ReaderQuirkEntry[] = READER_QUIRKS): ReaderQuirkEntry[] {
+export function findQuirkEntries<T extends ReaderQuirkRow>(device: QuirkLookupDevice, table: readonly T[] = QUIRK_ROWS as readonly T[]): T[] {
   const bcd = bcdDeviceOf(device);
   return table.filter(
     (e) =>
@@ -232,7 +239,7 @@ export function findQuirkEntries(device: QuirkLookupDevice, table: readonly Read
 export function resolveReaderQuirks(
   device: QuirkLookupDevice,
   override?: ReaderQuirks | false,
-  table: readonly ReaderQuirkEntry[] = READER_QUIRKS,
+  table: readonly ReaderQuirkRow[] = QUIRK_ROWS,
 ): ReaderQuirks {
   const merged: ReaderQuirks = {};
   if (override !== false) for (const e of findQuirkEntries(device, table)) Object.assign(merged, e.quirks);

@@ -120,7 +120,6 @@ export type CertificateIndex = 0 | 1 | 2 | 3;
 /** What each certificate slot holds. */
 export const CERTIFICATE_NAMES = ['HCA CA', 'signature', 'encryption', 'GRCA root'] as const;
 
-const CHUNK = 256;
 const SW_OK = 0x9000;
 const SW_FILE_NOT_FOUND = 0x6a82;
 const SW_SECURITY = 0x6982;
@@ -368,17 +367,27 @@ export class HcaCard {
     return r;
   }
 
+  /**
+   * Le of the READ BINARY commands: the largest whose answer the channel returns in one reader
+   * message (one T=1 block), so that each read is one bulk transfer each way; 256 when unknown.
+   */
+  private readChunk(): number {
+    const n = this.channel.maxUnchainedLe;
+    return n !== undefined && Number.isInteger(n) && n >= 1 && n <= 256 ? n : 256;
+  }
+
   /** Reads the selected EF to its end (for the small text files). */
   private async readToEnd(what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const chunk = this.readChunk();
     const parts: Uint8Array[] = [];
     let offset = 0;
     for (;;) {
-      const r = await this.readBinary(offset, CHUNK, signal);
+      const r = await this.readBinary(offset, chunk, signal);
       if (r.sw === 0x6b00 && offset > 0) break;
       if (r.sw !== SW_OK && r.sw !== 0x6282) throw otherError(r.sw, r.data);
       parts.push(r.data);
       offset += r.data.length;
-      if (r.sw === 0x6282 || r.data.length < CHUNK) break;
+      if (r.sw === 0x6282 || r.data.length < chunk) break;
       if (offset > 4096) throw new HcaError('hca/bad-file', `The ${what} file is longer than 4096 bytes.`);
     }
     return concatBytes(...parts);
@@ -439,7 +448,8 @@ export class HcaCard {
     const sw = await this.selectFile(this.profile.files.certificates.value[index], false, signal);
     if (sw === SW_FILE_NOT_FOUND) throw absent(otherError(sw, new Uint8Array(0)));
     if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
-    const first = await this.readBinary(0, CHUNK, signal);
+    const chunk = this.readChunk();
+    const first = await this.readBinary(0, chunk, signal);
     if (first.sw === 0x6b00) throw absent();
     if (first.sw !== SW_OK && first.sw !== 0x6282) throw otherError(first.sw, first.data);
     const total = derTotalLength(first.data);
@@ -451,7 +461,7 @@ export class HcaCard {
     out.set(first.data);
     let offset = first.data.length;
     while (offset < total) {
-      const r = await this.readBinary(offset, Math.min(CHUNK, total - offset), signal);
+      const r = await this.readBinary(offset, Math.min(chunk, total - offset), signal);
       if (r.sw === 0x6b00) throw truncated();
       if (r.sw !== SW_OK && r.sw !== 0x6282) throw otherError(r.sw, r.data);
       if (r.data.length === 0 || offset + r.data.length > total) throw truncated();

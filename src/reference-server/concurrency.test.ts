@@ -231,7 +231,10 @@ describe.skipIf(PG_SKIP)(pgSuiteTitle('PostgreSQL store: idle connections ended 
       await unlock.addCard({ cardNumber: CARD, puk: PUK, userCode: CODE });
       // A second, independent connection ends every other backend of this database, as an
       // administrator or a server restart would.
-      const { default: pgModule } = await import('pg');
+      const specifier = 'pg'; // no type declarations for pg here: only what the test uses
+      const { default: pgModule } = (await import(specifier)) as {
+        default: { Client: new (config: Record<string, unknown>) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> } };
+      };
       const admin = new pgModule.Client(server!.connection(db));
       await admin.connect();
       try {

@@ -1,12 +1,13 @@
 /**
  * The card session and the virtual hardware, for the flow pages only (the home page needs
- * neither). The session comes with the components anyway; the virtual reader and card (and the
- * test PKI behind them) are loaded on demand.
+ * neither). The session comes with the components anyway; the demo stack (the virtual reader and
+ * card, the test PKI behind them and the certificate library it uses) is loaded only when the
+ * page runs in demo mode: a visit with a real reader (?reader=usb) never downloads it.
  */
 import { UsbCardSession } from '../../src/components/shared/card-session.js';
 import { createCardSession } from '../../src/components/shared/auto-session.js';
 
 export async function loadHardware() {
-  const env = await import('./demo-env.js');
-  return { DemoEnvironment: env.DemoEnvironment, UsbCardSession, createCardSession };
+  const loadDemo = async () => (await import('./demo-env.js')).DemoEnvironment;
+  return { loadDemo, UsbCardSession, createCardSession };
 }

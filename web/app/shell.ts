@@ -103,13 +103,15 @@ export function startPage(
   page: PageName,
   main: (ctx: PageContext) => TemplateResult,
   title: () => string,
-  hardware?: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; UsbCardSession: typeof UsbCardSession; createCardSession: typeof createCardSession }>,
+  hardware?: () => Promise<{ loadDemo: () => Promise<typeof DemoEnvironment>; UsbCardSession: typeof UsbCardSession; createCardSession: typeof createCardSession }>,
 ): PageContext {
   const params = new URLSearchParams(location.search);
   const kiosk = params.get('kiosk') === '1' || params.get('kiosk') === 'true';
   const idle = Number(params.get('idle'));
   const showPanel = params.get('panel') !== '0';
   let Session: typeof UsbCardSession | undefined;
+  // The demo environment (virtual reader and card), loaded the first time the virtual reader is used.
+  let demo: (() => Promise<DemoEnvironment>) | undefined;
   // Real readers: WebUSB first, the Web Smart Card API when WebUSB is missing or refuses the reader.
   let realSession: (() => CardSession) | undefined;
   const root = document.getElementById('app') ?? document.body;
@@ -144,10 +146,11 @@ export function startPage(
       return `${PAGE_FILES[target]}${q ? `?${q}` : ''}`;
     },
     async useVirtualReader() {
-      if (ctx.source === 'virtual' || !Session || !ctx.env) return;
+      if (ctx.source === 'virtual' || !Session || !demo) return;
       const old = ctx.session;
       ctx.source = 'virtual';
-      const session = new Session({ usb: ctx.env.usb });
+      const env = await demo();
+      const session = new Session({ usb: env.usb });
       watch(session);
       void old?.close();
       await session.start();
@@ -251,25 +254,31 @@ export function startPage(
     const loaded = await hardware();
     Session = loaded.UsbCardSession;
     realSession = () => loaded.createCardSession();
-    const env = new loaded.DemoEnvironment();
-    ctx.env = env;
-    env.addEventListener('change', () => ctx.update());
-    watch(new Session({ usb: env.usb }));
-    ctx.update();
-    const requested = params.get('state');
-    const saved = loadSavedCard();
-    if (isDemoState(requested)) await env.setState(requested);
-    else if (page === 'nhi' || page === 'probe') await env.setState('nhi');
-    else if (saved) await env.setState(saved.state, saved.tries);
-    else await env.setState('normal');
+    let starting: Promise<DemoEnvironment> | undefined;
+    demo = () =>
+      (starting ??= (async () => {
+        const env = new (await loaded.loadDemo())();
+        ctx.env = env;
+        env.addEventListener('change', () => ctx.update());
+        const requested = params.get('state');
+        const saved = loadSavedCard();
+        if (isDemoState(requested)) await env.setState(requested);
+        else if (page === 'nhi' || page === 'probe') await env.setState('nhi');
+        else if (saved) await env.setState(saved.state, saved.tries);
+        else await env.setState('normal');
+        return env;
+      })());
     if (params.get('reader') === 'usb') {
+      // A real reader: the demo stack stays unloaded until the user switches to the virtual reader.
       ctx.source = 'usb';
-      const virtual = ctx.session;
-      const real = realSession!();
+      const real = realSession();
       watch(real);
-      void virtual?.close();
+      ctx.update();
       await real.start();
     } else {
+      const env = await demo();
+      watch(new Session({ usb: env.usb }));
+      ctx.update();
       await ctx.session?.start();
     }
     ctx.update();

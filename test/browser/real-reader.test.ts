@@ -1,0 +1,41 @@
+/**
+ * A visit with a real reader (?reader=usb) does not download the demo stack: the virtual reader
+ * and card, the test PKI and the certificate library behind it load only when the virtual reader
+ * is used. Resources are read from the page's Resource Timing entries (every script and module
+ * the page fetched, dynamic imports included).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLOW_TIMEOUT, SKIP, START_TIMEOUT, startApp, suiteTitle, WAIT, type App } from './harness.js';
+
+const DEMO_STACK = /demo-env|\/src\/virtual\/|x509/;
+
+describe.skipIf(SKIP)(suiteTitle('browser: real-reader visit'), { timeout: FLOW_TIMEOUT }, () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp();
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('unlock.html?reader=usb fetches no part of the demo stack until the virtual reader is chosen', async () => {
+    const tab = await app.open('/unlock.html?reader=usb', { fresh: true });
+    const page = tab.page;
+    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: WAIT });
+    const source = tab.byTestId('reader-source');
+    await source.waitFor({ state: 'visible', timeout: WAIT });
+    expect(await source.getAttribute('data-source')).toBe('usb');
+    const fetched = async () => (await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name))) as string[];
+    const before = await fetched();
+    expect(before.some((u) => /\/src\/ccid\//.test(u))).toBe(true); // the driver did load
+    expect(before.filter((u) => DEMO_STACK.test(u))).toEqual([]);
+
+    await tab.byTestId('use-virtual-reader').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="reader-source"]')?.getAttribute('data-source') === 'virtual', null, {
+      timeout: WAIT,
+    });
+    await page.waitForFunction(() => (window as unknown as { webccidDemo?: { env?: unknown } }).webccidDemo?.env !== undefined, null, { timeout: WAIT });
+    expect((await fetched()).some((u) => /demo-env/.test(u))).toBe(true);
+    await tab.close();
+  });
+});
