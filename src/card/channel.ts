@@ -44,6 +44,12 @@ export interface CardChannel {
   readonly protocol: CardProtocolName;
   /** Sends a command APDU; resolves with response data + SW1 SW2 (status words are not checked). */
   transmit(apdu: Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * Card resets the channel has seen since it was opened (when it can tell; absent otherwise).
+   * After a reset the card has lost its state (selected DF, verified PIN): card code that keeps
+   * such state compares this count before each command and sets the state up again.
+   */
+  readonly resetCount?: number;
   /** Present when the reader has a pinpad: which secure operations it supports. */
   readonly pinpad?: { verify: boolean; modify: boolean };
   /** PIN verification on the reader's keypad (PC_to_RDR_Secure). Resolves with the card's answer (data + SW). */

@@ -19,6 +19,10 @@
  * again (SELECT by AID) before an application command when another DF was selected (only
  * `readSerialNumber()` does that, since the serial number is under the MF). On a Java Card,
  * selecting the applet again may drop a verified PIN: read the serial number before verifying.
+ * After a card reset the channel reports (`channel.resetCount` went up: the Web Smart Card
+ * channel counts them and connects again by itself), the application is selected again before
+ * the next command; the command that met the reset failed with `smartcard/card-reset` and is not
+ * repeated, and a verified PIN is gone (verify again).
  */
 import { bytesEqual, concatBytes, fromHex, wipe } from '../bytes.js';
 import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../errors.js';
@@ -207,12 +211,15 @@ export class HcaCard {
   readonly atrKnown: boolean;
   private readonly aid: Uint8Array;
   private applicationSelected = true;
+  /** `channel.resetCount` when the application was last known selected. */
+  private resetsSeen: number;
 
   private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean) {
     this.channel = channel;
     this.profile = profile;
     this.aid = checked.aid;
     this.atrKnown = atrKnown;
+    this.resetsSeen = channel.resetCount ?? 0;
   }
 
   /**
@@ -272,12 +279,19 @@ export class HcaCard {
   }
 
   private async ensureApplication(signal: AbortSignal | undefined): Promise<void> {
+    const resets = this.channel.resetCount ?? 0;
+    if (resets !== this.resetsSeen) {
+      // The card was reset: it is back at the MF with nothing verified.
+      this.resetsSeen = resets;
+      this.applicationSelected = false;
+    }
     if (!this.applicationSelected) await this.selectApplication(signal);
   }
 
   /** Selects an EF of the HCA application (or, with `underMf`, of the MF); returns the SW. */
   private async selectFile(fid: number, underMf: boolean, signal: AbortSignal | undefined): Promise<number> {
     if (underMf) {
+      this.resetsSeen = this.channel.resetCount ?? 0;
       this.applicationSelected = false;
       const sw = await this.select(0x00, fidBytes(0x3f00), signal);
       if (sw !== SW_OK) return sw;

@@ -137,12 +137,22 @@ describe('SmartCardChannel.transmit', () => {
     await rejectsWith(ch.transmit(echo(Uint8Array.of(1))), 'transport/disconnected');
   });
 
-  it('card reset by another application -> smartcard/card-reset once, then usable', async () => {
+  it('card reset by another application -> smartcard/card-reset once, then usable on a new connection', async () => {
     const smartCard = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
     const ch = await openSmartCardChannel({ smartCard });
+    const first = ch.connection;
+    expect(ch.resetCount).toBe(0);
     smartCard.resetCard('A');
     await rejectsWith(ch.transmit(echo(Uint8Array.of(1))), 'smartcard/card-reset');
+    expect(ch.resetCount).toBe(1);
+    // The old connection would answer reset-card for ever (no reconnect in the API): a new one.
     expect(toHex(await ch.transmit(echo(Uint8Array.of(7))), '')).toBe('079000');
+    expect(toHex(await ch.transmit(echo(Uint8Array.of(8))), '')).toBe('089000');
+    expect(ch.connection).not.toBe(first);
+    expect(smartCard.log.filter((l) => l.startsWith('connect ') || l.startsWith('disconnect'))).toEqual(['connect A shared t0,t1', 'disconnect leave', 'connect A shared t0,t1']);
+    expect(await ch.status()).toBe('t1');
+    await ch.disconnect();
+    expect(smartCard.log.at(-1)).toBe('disconnect reset');
   });
 
   it('after disconnect: transport/closed; disconnect is idempotent and resets by default', async () => {
