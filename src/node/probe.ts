@@ -30,6 +30,8 @@ const CLASS_SMART_CARD = 0x0b;
 export interface ProbeError {
   code: string;
   message: string;
+  /** The messages of the causes (e.g. libusb's "LIBUSB_ERROR_BUSY"), when there are any. */
+  detail?: string;
 }
 
 /** What the probe learnt about one certificate file. */
@@ -153,9 +155,21 @@ export interface ProbeOptions extends ListOptions {
   date?: () => Date;
 }
 
+function causeText(e: unknown): string | undefined {
+  const parts: string[] = [];
+  let c = e instanceof Error ? e.cause : undefined;
+  for (let depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
+    parts.push(c instanceof Error ? c.message : String(c));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return parts.length > 0 ? parts.join(' <- ') : undefined;
+}
+
 function reportError(e: unknown): ProbeError {
-  if (e instanceof WebCcidError) return { code: e.code, message: e.message };
-  if (e instanceof Error) return { code: 'unknown', message: `${e.name}: ${e.message}` };
+  const detail = causeText(e);
+  const withDetail = detail === undefined ? {} : { detail };
+  if (e instanceof WebCcidError) return { code: e.code, message: e.message, ...withDetail };
+  if (e instanceof Error) return { code: 'unknown', message: `${e.name}: ${e.message}`, ...withDetail };
   return { code: 'unknown', message: String(e) };
 }
 
