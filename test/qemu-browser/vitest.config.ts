@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['test/qemu-browser/**/*.e2e.ts'],
     testTimeout: 60_000,
     // above the guest's total budget (real-route.e2e.ts: boot + the phase budgets), which fails first
-    hookTimeout: 1_800_000,
+    hookTimeout: 2_700_000,
     fileParallelism: false,
   },
 });

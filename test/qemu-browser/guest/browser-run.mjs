@@ -214,7 +214,8 @@ async function main() {
           await cdp.send('PWA.getOsAppState', { manifestId });
           return;
         } catch (e) {
-          note(e.message);
+          // how far Chromium got fetching the app from the dev server tells a slow install from a stuck one
+          note(`${e.message} (dev server requests so far: ${devRequests})`);
           if (!/Unknown web-app manifest id/.test(e.message)) throw new Error(`PWA.getOsAppState: ${e.message}`);
         }
         await pause(500);
