@@ -215,6 +215,19 @@ describe('SmartCardChannel.withTransaction', () => {
     expect(toHex(await ch.transmit(echo(Uint8Array.of(3))), '')).toBe('039000');
   });
 
+  it('a reset before the transaction: begin fails smartcard/card-reset, the next transaction runs on a new connection', async () => {
+    const smartCard = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
+    const ch = await openSmartCardChannel({ smartCard });
+    smartCard.resetCard('A');
+    await rejectsWith(
+      ch.withTransaction(async () => 1),
+      'smartcard/card-reset',
+    );
+    expect(ch.resetCount).toBe(1);
+    expect(await ch.withTransaction(async () => toHex(await ch.transmit(echo(Uint8Array.of(5))), ''))).toBe('059000');
+    expect(smartCard.log.at(-1)).toBe('endTransaction leave');
+  });
+
   it('a platform refusal to begin maps like any other', async () => {
     const smartCard = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
     const ch = await openSmartCardChannel({ smartCard });
