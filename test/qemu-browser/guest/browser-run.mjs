@@ -205,24 +205,6 @@ async function main() {
     const manifestId = `${IWA_ORIGIN}/`;
     const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`;
 
-    // installed = in the web-app registrar: PWA.getOsAppState answers instead of "Unknown web-app
-    // manifest id" (the origin shows in web-app-internals while the install is still running, and a
-    // page of the app opened then gets net::ERR_FAILED)
-    await phase('iwa-installed', async () => {
-      for (;;) {
-        try {
-          await cdp.send('PWA.getOsAppState', { manifestId });
-          return;
-        } catch (e) {
-          // how far Chromium got fetching the app from the dev server tells a slow install from a stuck one
-          note(`${e.message} (dev server requests so far: ${devRequests})`);
-          if (!/Unknown web-app manifest id/.test(e.message)) throw new Error(`PWA.getOsAppState: ${e.message}`);
-        }
-        await pause(500);
-      }
-    });
-    step('(b) IWA installed');
-
     if (INSTALL === 'url') {
       // grant the reader to the app's origin, and wait until Chromium has the new policy
       policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
@@ -245,8 +227,17 @@ async function main() {
       step('(b) policy applied');
     }
 
-    // open the app: PWA.launch (headless Chromium may answer "Failed to launch" / "not in the scope"
-    // for an installed app: then its URL in a tab); ready when a page of the app's origin is there
+    // Whether the app is in the web-app registrar yet (PWA.getOsAppState answers "Unknown web-app
+    // manifest id" before), for the notes: a late phase then says whether Chromium had installed it.
+    const installState = async () =>
+      cdp.send('PWA.getOsAppState', { manifestId }).then(
+        () => 'installed',
+        (e) => (/Unknown web-app manifest id/.test(e.message) ? 'not installed yet' : `getOsAppState: ${e.message.slice(0, 120)}`),
+      );
+
+    // open the app: PWA.launch; headless Chromium may answer "Failed to launch" / "not in the scope"
+    // for an installed app: then its URL in a tab. A tab opened while the install still runs gets
+    // net::ERR_FAILED: that is not an answer, it is tried again. Ready when a page of the app is there.
     const appPage = () => ctx.pages().find((p) => p.url().startsWith(IWA_ORIGIN)) ?? null;
     const pb = await phase('iwa-open', async ({ remainingMs }) => {
       let refusals = 0;
@@ -258,7 +249,7 @@ async function main() {
           if (page) return page;
           note('PWA.launch answered but no page of the app appeared');
         } catch (e) {
-          note(`PWA.launch: ${e.message}`);
+          note(`PWA.launch: ${e.message.slice(0, 160)}; app ${await installState()}; dev server requests ${devRequests}`);
           const page = appPage();
           if (page) return page;
           if (/Failed to launch|not in the scope/.test(e.message) && ++refusals >= 2) {
@@ -268,7 +259,7 @@ async function main() {
               step('(b) opened in a tab', { url: tab.url() });
               return tab;
             } catch (e2) {
-              note(`tab: ${String(e2.message).slice(0, 200)}`);
+              note(`tab: ${String(e2.message).slice(0, 160)}; app ${await installState()}; dev server requests ${devRequests}`);
               await tab.close().catch(() => undefined);
             }
           }
