@@ -38,7 +38,6 @@ const PHASE_BUDGETS: Readonly<Record<string, number>> = Object.fromEntries(
     'chromium-launch': 300,
     'page-a': 270,
     'iwa-origin': 300,
-    'policy-applied': 180,
     'iwa-open': 480,
     'probe-b': 300,
   }).map(([k, v]) => [k, Math.round(v * BUDGET_SCALE)]),
