@@ -206,7 +206,7 @@ async function main() {
     const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`;
 
     if (INSTALL === 'url') {
-      // grant the reader to the app's origin, and wait until Chromium has the new policy
+      // grant the reader to the app's origin
       policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
       writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
       // Chromium reloads the policy file by itself a while later: the probe in the app waits for
