@@ -50,6 +50,12 @@ export interface CardChannel {
    * sizes its reads with it; absent means 256.
    */
   readonly maxUnchainedLe?: number;
+  /**
+   * Card resets the channel has seen since it was opened (when it can tell; absent otherwise).
+   * After a reset the card has lost its state (selected DF, verified PIN): card code that keeps
+   * such state compares this count before each command and sets the state up again.
+   */
+  readonly resetCount?: number;
   /** Present when the reader has a pinpad: which secure operations it supports. */
   readonly pinpad?: { verify: boolean; modify: boolean } | undefined;
   /** PIN verification on the reader's keypad (PC_to_RDR_Secure). Resolves with the card's answer (data + SW). */

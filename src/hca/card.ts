@@ -27,6 +27,10 @@
  * again (SELECT by AID) before an application command when another DF was selected (only
  * `readSerialNumber()` does that, since the serial number is under the MF). On a Java Card,
  * selecting the applet again may drop a verified PIN: read the serial number before verifying.
+ * After a card reset the channel reports (`channel.resetCount` went up: the Web Smart Card
+ * channel counts them and connects again by itself), the application is selected again before
+ * the next command; the command that met the reset failed with `smartcard/card-reset` and is not
+ * repeated, and a verified PIN is gone (verify again).
  */
 import { bytesEqual, concatBytes, fromHex, toHex, wipe } from '../bytes.js';
 import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../errors.js';
@@ -254,6 +258,8 @@ export class HcaCard {
   private knownCardNumber: string | undefined;
   /** The PIN counter as `pinStatus()` last read it, until the next PIN-carrying command (spares a second free check). */
   private checkedPinCounter: number | undefined;
+  /** `channel.resetCount` when the application was last known selected. */
+  private resetsSeen: number;
 
   private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection) {
     this.channel = channel;
@@ -263,6 +269,7 @@ export class HcaCard {
     this.atrKnown = atrKnown;
     this.pinTrials = pinTrials;
     this.selection = selection;
+    this.resetsSeen = channel.resetCount ?? 0;
   }
 
   /**
@@ -344,12 +351,19 @@ export class HcaCard {
   }
 
   private async ensureApplication(signal: AbortSignal | undefined): Promise<void> {
+    const resets = this.channel.resetCount ?? 0;
+    if (resets !== this.resetsSeen) {
+      // The card was reset: it is back at the MF with nothing verified.
+      this.resetsSeen = resets;
+      this.applicationSelected = false;
+    }
     if (!this.applicationSelected) await this.selectApplication(signal);
   }
 
   /** Selects an EF of the HCA application (or, with `underMf`, of the MF); returns the SW. */
   private async selectFile(fid: number, underMf: boolean, signal: AbortSignal | undefined): Promise<number> {
     if (underMf) {
+      this.resetsSeen = this.channel.resetCount ?? 0;
       this.applicationSelected = false;
       const sw = await this.select(0x00, fidBytes(0x3f00), signal);
       if (sw !== SW_OK) return sw;

@@ -13,6 +13,8 @@ import { createVirtualPinpad } from '../virtual/pinpad.js';
 import { createVirtualHcaCard, VIRTUAL_HCA_DEFAULTS, type VirtualHcaCard, type VirtualHcaCardOptions } from '../virtual/hca-card.js';
 import { main, mergeProfile, parseArguments, readHiddenLine, type CliIo } from './cli.js';
 import { listReaders, probeReaders } from './probe.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+import type { HostChecks, HostUsbDevice } from './diagnose.js';
 
 const PIN = '482915'; // not a substring of the virtual card's data (its ID number holds 123456)
 const WRONG_PIN = '975310';
@@ -28,7 +30,7 @@ interface Run {
 }
 
 /** Runs `main` on a virtual USB bus; `pins` answer the hidden prompts in order. */
-async function run(argv: string[], usb: VirtualUsb, extra: { pins?: string[]; readFile?: CliIo['readFile'] } = {}): Promise<Run> {
+async function run(argv: string[], usb: UsbBackendLike, extra: { pins?: string[]; readFile?: CliIo['readFile']; host?: HostChecks } = {}): Promise<Run> {
   const r: Run = { code: -1, out: [], err: [], files: new Map(), prompts: [], pinBuffers: [] };
   const pins = [...(extra.pins ?? [])];
   r.code = await main(argv, {
@@ -43,6 +45,7 @@ async function run(argv: string[], usb: VirtualUsb, extra: { pins?: string[]; re
     },
     writeFile: async (p, t) => void r.files.set(p, t),
     ...(extra.readFile ? { readFile: extra.readFile } : {}),
+    ...(extra.host ? { host: extra.host } : {}),
     version: '9.9.9',
   });
   return r;
@@ -143,8 +146,8 @@ describe('webccid (main)', () => {
     const vendor = new VirtualUsb({ devices: [createVirtualReader({ preset: 'ideal', interfaceClass: 0xff, card: null })] });
     const reports = await listReaders({ backend: vendor });
     expect(reports[0]).toMatchObject({ interfaceClass: 0xff, chromeProtected: false, exchangeLevel: 'extended-apdu' });
-    const none = await run(['list'], bus());
-    expect(none.code).toBe(0);
+    const none = await run(['list'], bus(), { host: linuxHost() });
+    expect(none.code).toBe(3);
     expect(none.out).toEqual(['No USB smart-card reader found.']);
   });
 
@@ -420,5 +423,96 @@ describe('webccid probe --out: the report file', () => {
     expect(file.probe.findings[0]!.kind).toBe('hca');
     expect(file.probe.readers[0]!.slots[0]!.hca.cardNumber).toMatch(/^\[REDACTED \d+ chars\]$/);
     expect(r.files.get('r.json')).not.toContain(VIRTUAL_HCA_DEFAULTS.personnel.idNumber);
+  });
+});
+
+/** A Linux host with a USB bus and nothing special, changed by `over`. */
+function linuxHost(over: Partial<HostChecks> & { paths?: string[]; devices?: HostUsbDevice[] } = {}): HostChecks {
+  const paths = new Set(over.paths ?? ['/dev/bus/usb']);
+  return {
+    platform: over.platform ?? 'linux',
+    exists: over.exists ?? ((p) => paths.has(p)),
+    processNames: over.processNames ?? (() => ['systemd', 'bash']),
+    usbDevices: over.usbDevices ?? (async () => over.devices ?? []),
+  };
+}
+
+/**
+ * The `usb` package's WebUSB as libusb makes it fail: claimInterface rejects with
+ * "claimInterface error: LIBUSB_ERROR_<what>" (node-usb's webusb-device.js wording).
+ */
+function libusbRefusing(what: 'BUSY' | 'ACCESS'): UsbBackendLike {
+  const inner = bus({ preset: 'castles-ezccid' });
+  return {
+    getDevices: async () =>
+      (await inner.getDevices()).map(
+        (d) =>
+          new Proxy(d, {
+            get(target, prop, receiver) {
+              if (prop === 'claimInterface') return async () => Promise.reject(new Error(`claimInterface error: Error: LIBUSB_ERROR_${what}`));
+              const v = Reflect.get(target, prop, receiver) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+            },
+          }) as UsbDeviceLike,
+      ),
+    addEventListener: () => undefined,
+    removeEventListener: () => undefined,
+  };
+}
+
+describe('no usable reader: exit 3 and the likely cause for the platform (issue 9.8)', () => {
+  it('Linux without /dev/bus/usb (a container without the bus): list and probe say so', async () => {
+    for (const command of ['list', 'probe']) {
+      const r = await run([command], bus(), { host: linuxHost({ paths: [] }) });
+      expect(r.code).toBe(3);
+      expect(r.err.join('\n')).toMatch(/no-usb-bus/);
+      expect(r.err.join('\n')).toMatch(/\/dev\/bus\/usb does not exist/);
+      expect(r.err.join('\n')).toMatch(/--device \/dev\/bus\/usb/);
+    }
+  });
+
+  it('Linux, a reader this user may not open (LIBUSB_ERROR_ACCESS: WebUSB does not list it): the udev rule for it', async () => {
+    const r = await run(['list'], bus(), { host: linuxHost({ devices: [{ vendorId: 0x0ca6, productId: 0x00a0, openError: 'LIBUSB_ERROR_ACCESS' }] }) });
+    expect(r.code).toBe(3);
+    const err = r.err.join('\n');
+    expect(err).toMatch(/no-permission/);
+    expect(err).toContain('SUBSYSTEM=="usb", ATTR{idVendor}=="0ca6", ATTR{idProduct}=="00a0", MODE="0660", TAG+="uaccess"');
+    expect(err).toMatch(/udevadm control --reload-rules/);
+  });
+
+  it('Linux, the claim fails LIBUSB_ERROR_BUSY while pcscd runs (or its socket waits): stop pcscd', async () => {
+    const running = await run(['probe'], libusbRefusing('BUSY'), { host: linuxHost({ processNames: () => ['systemd', 'pcscd'] }) });
+    expect(running.code).toBe(3);
+    expect(running.err.join('\n')).toMatch(/held-by-pcscd[\s\S]*pcscd .* is running[\s\S]*systemctl stop pcscd.socket pcscd/);
+    const socket = await run(['list'], libusbRefusing('BUSY'), { host: linuxHost({ paths: ['/dev/bus/usb', '/run/pcscd/pcscd.comm'] }) });
+    expect(socket.code).toBe(3);
+    expect(socket.err.join('\n')).toMatch(/pcscd.socket is active/);
+    const neither = await run(['list'], libusbRefusing('BUSY'), { host: linuxHost() });
+    expect(neither.code).toBe(3);
+    expect(neither.err.join('\n')).toMatch(/\(held\)[\s\S]*Another program or driver holds the reader/);
+  });
+
+  it('Windows, the reader on its own driver (LIBUSB_ERROR_NOT_SUPPORTED): WinUSB with Zadig', async () => {
+    const r = await run(['list'], bus(), {
+      host: linuxHost({ platform: 'win32', paths: [], devices: [{ vendorId: 0x0ca6, productId: 0x0010, openError: 'LIBUSB_ERROR_NOT_SUPPORTED' }] }),
+    });
+    expect(r.code).toBe(3);
+    expect(r.err.join('\n')).toMatch(/windows-driver[\s\S]*0CA6:0010[\s\S]*Zadig/);
+  });
+
+  it("macOS, the claim refused (the system's smart-card service): says who holds it", async () => {
+    const r = await run(['list'], libusbRefusing('ACCESS'), { host: linuxHost({ platform: 'darwin', paths: [] }) });
+    expect(r.code).toBe(3);
+    expect(r.err.join('\n')).toMatch(/held-by-macos[\s\S]*com\.apple\.ifdreader/);
+  });
+
+  it('nothing plugged in on a machine with a USB bus: no-reader, exit 3; a usable reader: exit 0, nothing on stderr', async () => {
+    const none = await run(['probe'], bus(), { host: linuxHost() });
+    expect(none.code).toBe(3);
+    expect(none.err.join('\n')).toMatch(/no-reader[\s\S]*lsusb/);
+    const host = linuxHost({ usbDevices: async () => Promise.reject(new Error('must not be asked')) });
+    const ok = await run(['list'], bus({ preset: 'castles-ezccid' }), { host });
+    expect(ok.code).toBe(0);
+    expect(ok.err).toEqual([]);
   });
 });

@@ -13,6 +13,12 @@
  * with hidden input (or on the reader's keypad), once, and never puts it in
  * the trace. `main()` takes its I/O injected so the tests run it against the
  * virtual reader.
+ *
+ * Exit codes: 0 done; 1 a failure (message on stderr); 2 bad arguments or
+ * profile file; 3 no usable reader: none listed, or none could be opened. With
+ * 3 the likely cause for this platform goes to stderr (src/node/diagnose.ts:
+ * no USB bus, no permission and the udev rule, pcscd holding the reader,
+ * Windows' driver instead of WinUSB, macOS's smart-card service).
  */
 import { readFile as fsReadFile, writeFile as fsWriteFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -24,7 +30,8 @@ import { readNhiCard } from '../nhi/card.js';
 import { CcidReader } from '../ccid/reader.js';
 import { mayBeCcid } from '../usb/candidates.js';
 import { getNodeUsb } from './index.js';
-import { listReaders, probeReaders } from './probe.js';
+import { diagnoseNoReader, hostChecks, type HostChecks } from './diagnose.js';
+import { listReaders, probeReaders, type ProbeReaderReport } from './probe.js';
 
 /** What `main` reads and writes; everything defaults to the real process. */
 export interface CliIo {
@@ -40,7 +47,12 @@ export interface CliIo {
   /** Clocks (tests). */
   now?: () => number;
   date?: () => Date;
+  /** The host checks behind the no-reader diagnosis (default: this machine's). */
+  host?: HostChecks;
 }
+
+/** Exit code when no reader can be used (see the module comment). */
+export const EXIT_NO_READER = 3;
 
 export interface CliArguments {
   command: 'list' | 'probe' | 'nhi' | 'help' | 'version';
@@ -76,7 +88,9 @@ export const USAGE = `Usage:
       --keep-card-data    keep what the card's files hold (card number, name, ID
                           number) in the trace; by default they are replaced by
                           their length, so a trace can be shared safely
-  webccid --help | --version`;
+  webccid --help | --version
+Exit codes: 0 done, 1 failure, 2 bad arguments, 3 no usable reader (the likely
+cause is printed: no USB bus, no permission / udev rule, pcscd, Windows driver).`;
 
 function usageError(message: string): WebCcidError {
   return new WebCcidError('cli/bad-arguments', message);
@@ -294,6 +308,21 @@ async function readNhiFromCli(stdout: (line: string) => void, stderr: (line: str
 }
 
 /** Runs the command; resolves with the exit code (0 ok, 1 failure, 2 bad arguments or profile file). */
+/**
+ * With no usable reader: the likely cause on stderr, and EXIT_NO_READER; otherwise 0.
+ */
+async function noReaderExit(readers: readonly ProbeReaderReport[], io: CliIo, stderr: (line: string) => void): Promise<number> {
+  const diagnosis = await diagnoseNoReader(
+    readers.map((r) => ({ id: r.id, ...(r.error ? { error: r.error } : {}) })),
+    io.host ?? hostChecks(),
+  );
+  if (!diagnosis) return 0;
+  stderr(`webccid: no usable smart-card reader (${diagnosis.cause}).`);
+  for (const line of diagnosis.lines) stderr(`webccid: ${line}`);
+  return EXIT_NO_READER;
+}
+
+/** Runs the command; resolves with the exit code (0 ok, 1 failure, 2 bad arguments or profile file, 3 no usable reader). */
 export async function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? ((line: string) => process.stdout.write(`${line}\n`));
   const stderr = io.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -317,8 +346,8 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
   }
   try {
     if (args.command === 'list') {
-      await listReaders({ log: stdout, ...(io.backend ? { backend: io.backend } : {}) });
-      return 0;
+      const readers = await listReaders({ log: stdout, ...(io.backend ? { backend: io.backend } : {}) });
+      return await noReaderExit(readers, io, stderr);
     }
     if (args.command === 'nhi') return await readNhiFromCli(stdout, stderr, io.backend);
     let profile: HcaProfile = HCA_PROFILE;
@@ -351,7 +380,7 @@ export async function main(argv: readonly string[], io: CliIo = {}): Promise<num
       const n = report.trace.sessions.reduce((sum, s) => sum + s.entries.length, 0);
       stdout(`Trace written to ${args.out} (${report.trace.sessions.length} card session(s), ${n} exchange(s); PIN, PUK and key material redacted).`);
     }
-    return 0;
+    return await noReaderExit(report.readers, io, stderr);
   } catch (e) {
     if (isWebCcidError(e, 'cli/bad-profile')) {
       stderr(`webccid: ${e.message}`);

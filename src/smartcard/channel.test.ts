@@ -137,12 +137,22 @@ describe('SmartCardChannel.transmit', () => {
     await rejectsWith(ch.transmit(echo(Uint8Array.of(1))), 'transport/disconnected');
   });
 
-  it('card reset by another application -> smartcard/card-reset once, then usable', async () => {
+  it('card reset by another application -> smartcard/card-reset once, then usable on a new connection', async () => {
     const smartCard = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
     const ch = await openSmartCardChannel({ smartCard });
+    const first = ch.connection;
+    expect(ch.resetCount).toBe(0);
     smartCard.resetCard('A');
     await rejectsWith(ch.transmit(echo(Uint8Array.of(1))), 'smartcard/card-reset');
+    expect(ch.resetCount).toBe(1);
+    // The old connection would answer reset-card for ever (no reconnect in the API): a new one.
     expect(toHex(await ch.transmit(echo(Uint8Array.of(7))), '')).toBe('079000');
+    expect(toHex(await ch.transmit(echo(Uint8Array.of(8))), '')).toBe('089000');
+    expect(ch.connection).not.toBe(first);
+    expect(smartCard.log.filter((l) => l.startsWith('connect ') || l.startsWith('disconnect'))).toEqual(['connect A shared t0,t1', 'disconnect leave', 'connect A shared t0,t1']);
+    expect(await ch.status()).toBe('t1');
+    await ch.disconnect();
+    expect(smartCard.log.at(-1)).toBe('disconnect reset');
   });
 
   it('after disconnect: transport/closed; disconnect is idempotent and resets by default', async () => {
@@ -203,6 +213,19 @@ describe('SmartCardChannel.withTransaction', () => {
     );
     expect(smartCard.log).toContain('endTransaction reset');
     expect(toHex(await ch.transmit(echo(Uint8Array.of(3))), '')).toBe('039000');
+  });
+
+  it('a reset before the transaction: begin fails smartcard/card-reset, the next transaction runs on a new connection', async () => {
+    const smartCard = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
+    const ch = await openSmartCardChannel({ smartCard });
+    smartCard.resetCard('A');
+    await rejectsWith(
+      ch.withTransaction(async () => 1),
+      'smartcard/card-reset',
+    );
+    expect(ch.resetCount).toBe(1);
+    expect(await ch.withTransaction(async () => toHex(await ch.transmit(echo(Uint8Array.of(5))), ''))).toBe('059000');
+    expect(smartCard.log.at(-1)).toBe('endTransaction leave');
   });
 
   it('a platform refusal to begin maps like any other', async () => {

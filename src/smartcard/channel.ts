@@ -9,9 +9,21 @@
  * several exchanges inside a PC/SC transaction (no other application gets in between) and
  * ends it with "leave" so a verified PIN stays verified.
  *
+ * Card resets. After a reset of the card PC/SC answers SCARD_W_RESET_CARD ("reset-card") on
+ * every later call of the connection until SCardReconnect (pcsc-lite: only SCardReconnect
+ * clears a handle's reset mark, and a reset by a "reset" disposition marks the handle that
+ * asked for it too). The Web Smart Card API has no reconnect, so this channel makes a new
+ * connection instead. It counts a reset (`resetCount`) when the API answers "reset-card" (the
+ * call fails with `smartcard/card-reset`) and when a `withTransaction()` body fails (the API
+ * then ends the transaction with "reset", spec "process the result of a BeginTransaction"), and
+ * connects again before its next command (outside a transaction). What the card held is gone
+ * after a reset: the selected application, a verified PIN. Card code that keeps such state
+ * compares `resetCount` before each command (HcaCard selects its application again); a caller
+ * holding a verified PIN must ask for it again.
+ *
  * Rejections of the API are mapped by `smartCardErrorFrom` (errors.ts).
  */
-import { AbortError, ProtocolError, TransportError } from '../errors.js';
+import { AbortError, isWebCcidError, ProtocolError, TransportError } from '../errors.js';
 import { parseAtr, type Atr } from '../iso7816/atr.js';
 import { T0Host } from '../iso7816/t0.js';
 import type { CardChannel, CardProtocolName } from '../card/channel.js';
@@ -150,7 +162,15 @@ export async function openSmartCardChannel(options: OpenSmartCardChannelOptions 
     if (!atrBytes) throw new ProtocolError('protocol/bad-atr', `The smart-card service reported no ATR for the card in "${readerName}".`);
     const atr = parseAtr(atrBytes);
     const protocol = protocolName(result.activeProtocol, status.state, atr);
-    return new SmartCardChannel({ context, connection, readerName, atr, protocol });
+    return new SmartCardChannel({
+      context,
+      connection,
+      readerName,
+      atr,
+      protocol,
+      accessMode: options.accessMode ?? 'shared',
+      preferredProtocols: options.preferredProtocols ?? ['t0', 't1'],
+    });
   } catch (e) {
     await connection.disconnect('leave').catch(() => undefined);
     throw e;
@@ -191,25 +211,41 @@ interface SmartCardChannelInit {
   readerName: string;
   atr: Atr;
   protocol: CardProtocolName;
+  /** How to connect again after a reset (as the first connect). Default 'shared', ['t0', 't1']. */
+  accessMode?: Exclude<SmartCardAccessMode, 'direct'>;
+  preferredProtocols?: SmartCardProtocol[];
 }
 
-/** The APDU seam over one `SmartCardConnection`. Made by {@link openSmartCardChannel}. */
+/** The APDU seam over a `SmartCardConnection` (a new one after a card reset). Made by {@link openSmartCardChannel}. */
 export class SmartCardChannel implements CardChannel {
   readonly atr: Atr;
   readonly protocol: CardProtocolName;
   readonly readerName: string;
   /** The API objects, for what this class does not wrap (control, attributes). */
   readonly context: SmartCardContext;
-  readonly connection: SmartCardConnection;
+  private current: SmartCardConnection;
+  private readonly accessMode: Exclude<SmartCardAccessMode, 'direct'>;
+  private readonly preferredProtocols: SmartCardProtocol[];
   private readonly lock = new Lock();
   private closed = false;
+  private resets = 0;
+  /** The connection answers reset-card (or the card was reset through it): connect again before the next command. */
+  private stale = false;
+  private inTransaction = false;
 
   constructor(init: SmartCardChannelInit) {
     this.context = init.context;
-    this.connection = init.connection;
+    this.current = init.connection;
     this.readerName = init.readerName;
     this.atr = init.atr;
     this.protocol = init.protocol;
+    this.accessMode = init.accessMode ?? 'shared';
+    this.preferredProtocols = init.preferredProtocols ?? ['t0', 't1'];
+  }
+
+  /** The `SmartCardConnection` in use (a new one after a card reset). */
+  get connection(): SmartCardConnection {
+    return this.current;
   }
 
   /** False after `disconnect()`. */
@@ -217,15 +253,54 @@ export class SmartCardChannel implements CardChannel {
     return !this.closed;
   }
 
+  /** Card resets seen since the channel was opened (see the module comment). */
+  get resetCount(): number {
+    return this.resets;
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new TransportError('transport/closed', `The smart-card connection to "${this.readerName}" was closed.`);
+  }
+
+  private markReset(): void {
+    this.resets++;
+    this.stale = true;
+  }
+
+  /** An API call on the connection; "reset-card" marks the reset. */
+  private async op<T>(fn: () => Promise<T>, operation: string, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await call(fn, operation, this.readerName, signal);
+    } catch (e) {
+      if (isWebCcidError(e, 'smartcard/card-reset')) this.markReset();
+      throw e;
+    }
+  }
+
+  /**
+   * After a reset: a new connection (the API has no SCardReconnect), the old one closed with
+   * "leave" (the card was reset already). Not inside a transaction: it belongs to the connection.
+   */
+  private async reconnect(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.stale || this.inTransaction) return;
+    const old = this.current;
+    await old.disconnect('leave').catch(() => undefined);
+    const result = await call(
+      () => this.context.connect(this.readerName, this.accessMode, { preferredProtocols: this.preferredProtocols }),
+      'connect',
+      this.readerName,
+      signal,
+    );
+    this.current = result.connection;
+    this.stale = false;
   }
 
   private async send(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     this.checkOpen();
     const copy = bytes.slice();
     try {
-      const answer = await call(() => this.connection.transmit(copy), 'transmit', this.readerName, signal);
+      const connection = this.current;
+      const answer = await this.op(() => connection.transmit(copy), 'transmit', signal);
       return new Uint8Array(answer.slice(0));
     } finally {
       copy.fill(0);
@@ -257,6 +332,8 @@ export class SmartCardChannel implements CardChannel {
     const { signal } = options;
     return this.lock.run(async () => {
       if (signal?.aborted) throw new AbortError();
+      this.checkOpen();
+      await this.reconnect(signal);
       return this.exchange(apdu, signal);
     });
   }
@@ -264,22 +341,32 @@ export class SmartCardChannel implements CardChannel {
   /**
    * Runs `fn` inside a PC/SC transaction: no other application reaches the card until it
    * settles. Ends with "leave" (the card keeps its state, e.g. a verified PIN) when `fn`
-   * resolves; the API ends a failed transaction with "reset". `fn` may call `transmit`.
+   * resolves. When `fn` rejects, the API ends the transaction with "reset": the card forgets
+   * its state, `resetCount` goes up and the channel connects again before its next command.
+   * `fn` may call `transmit`.
    */
   async withTransaction<T>(fn: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const { signal } = options;
     this.checkOpen();
     let release: (() => void) | undefined = await this.lock.acquire();
     let outcome: { value: T } | undefined;
+    let bodyFailed = false;
     try {
-      await call(
+      this.checkOpen();
+      await this.reconnect(signal);
+      const connection = this.current;
+      this.inTransaction = true;
+      await this.op(
         () =>
-          this.connection.startTransaction(
+          connection.startTransaction(
             async () => {
               release?.();
               release = undefined;
               try {
                 outcome = { value: await fn() };
+              } catch (e) {
+                bodyFailed = true;
+                throw e;
               } finally {
                 // Hold the queue while the API ends the transaction (EndTransaction is an operation of the context).
                 release = await this.lock.acquire();
@@ -289,10 +376,12 @@ export class SmartCardChannel implements CardChannel {
             signal ? { signal } : {},
           ),
         'startTransaction',
-        this.readerName,
         signal,
       );
     } finally {
+      this.inTransaction = false;
+      // The API ended the transaction with "reset" (the body failed): the card was reset.
+      if (bodyFailed && !this.stale) this.markReset();
       release?.();
     }
     if (!outcome) throw new TransportError('smartcard/failed', 'The smart-card transaction ended without running.');
@@ -303,7 +392,9 @@ export class SmartCardChannel implements CardChannel {
   async status(options: { signal?: AbortSignal } = {}): Promise<SmartCardConnectionState> {
     return this.lock.run(async () => {
       this.checkOpen();
-      return (await call(() => this.connection.status(), 'status', this.readerName, options.signal)).state;
+      await this.reconnect(options.signal);
+      const connection = this.current;
+      return (await this.op(() => connection.status(), 'status', options.signal)).state;
     });
   }
 
@@ -315,7 +406,8 @@ export class SmartCardChannel implements CardChannel {
     await this.lock.run(async () => {
       if (this.closed) return;
       this.closed = true;
-      await call(() => this.connection.disconnect(options.disposition ?? 'reset'), 'disconnect', this.readerName, undefined);
+      const connection = this.current;
+      await call(() => connection.disconnect(options.disposition ?? 'reset'), 'disconnect', this.readerName, undefined);
     });
   }
 }

@@ -103,9 +103,48 @@ describe('fake navigator.smartCard: spec conformance', () => {
     });
     expect(blocked).toMatchObject({ name: 'InvalidStateError' });
     expect(sc.log.at(-1)).toBe('endTransaction reset');
-    // c2 sees the reset the transaction's end made.
-    expect(await rejection(c2.transmit(echo(3)))).toMatchObject({ responseCode: 'reset-card' });
-    expect(toHex(new Uint8Array(await c2.transmit(echo(4))), '')).toBe('049000');
+    // pcsc-lite marks every handle of the reader (c1's own too) and only SCardReconnect clears
+    // the mark; the API has no reconnect: reset-card on every call until a new connection.
+    for (const c of [c2, c2, c1]) expect(await rejection(c.transmit(echo(3)))).toMatchObject({ responseCode: 'reset-card' });
+    expect(await rejection(c1.status())).toMatchObject({ responseCode: 'reset-card' });
+    const { connection: c3 } = await ctx.connect('A', 'shared', { preferredProtocols: ['t1'] });
+    expect(toHex(new Uint8Array(await c3.transmit(echo(4))), '')).toBe('049000');
+  });
+
+  it('a reset by another application: reset-card on every call of the old connection, not of a new one', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A', card: createHcaLikeCard() }] });
+    const ctx = await sc.establishContext();
+    const { connection: old } = await ctx.connect('A', 'shared', { preferredProtocols: ['t1'] });
+    sc.resetCard('A');
+    for (let i = 0; i < 3; i++) expect(await rejection(old.transmit(echo(i)))).toMatchObject({ responseCode: 'reset-card' });
+    expect(await rejection(old.startTransaction(async () => 'leave'))).toMatchObject({ responseCode: 'reset-card' });
+    const { connection: fresh } = await ctx.connect('A', 'shared', { preferredProtocols: ['t1'] });
+    expect(toHex(new Uint8Array(await fresh.transmit(echo(7))), '')).toBe('079000');
+    await old.disconnect('leave');
+  });
+
+  it('failures without a response code: UnknownError at once (failNext / failAlways / recover)', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A' }] });
+    const ctx = await sc.establishContext();
+    sc.failAlways('getStatusChange', { exception: 'UnknownError' });
+    const known = [{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      expect((await rejection(ctx.getStatusChange(known, { timeout: 1000 }))).name).toBe('UnknownError');
+      expect(performance.now() - t).toBeLessThan(500);
+    }
+    sc.recover();
+    sc.failNext('listReaders', { exception: 'InvalidStateError' });
+    expect((await rejection(ctx.listReaders())).name).toBe('InvalidStateError');
+    expect(await ctx.listReaders()).toEqual(['A']);
+  });
+
+  it('a getStatusChange timeout as current Chromium reports it: TimeoutError, after the timeout', async () => {
+    const sc = createFakeSmartCard({ readers: [{ name: 'A' }], timeoutException: 'TimeoutError' });
+    const ctx = await sc.establishContext();
+    const t = performance.now();
+    expect((await rejection(ctx.getStatusChange([{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }], { timeout: 30 }))).name).toBe('TimeoutError');
+    expect(performance.now() - t).toBeGreaterThanOrEqual(29);
   });
 
   it('status, getAttribute(ATR), control / setAttribute unsupported, disconnect closes', async () => {

@@ -7,12 +7,26 @@
  *
  * Platform behaviour the spec leaves to PC/SC is modelled on pcsc-lite: a T=0 card gets the
  * command bytes as a TPDU (case 4 answered with 61xx, see `T0CardEngine`) when it is a
- * `VirtualCard`; a getStatusChange timeout rejects with "UnknownError" (SCARD_E_TIMEOUT has
- * no response code of its own); an unknown reader name is reported `unknown` + `changed`.
+ * `VirtualCard`; an unknown reader name is reported `unknown` + `changed`.
+ *
+ * - A getStatusChange timeout (SCARD_E_TIMEOUT) rejects with an "UnknownError" DOMException, as
+ *   the spec's error mapping gives it (it has no response code: "otherwise UnknownError"), or
+ *   with "TimeoutError" (`timeoutException: 'TimeoutError'`), as current Chromium does (blink's
+ *   smart_card_error.cc maps its kTimeout to TimeoutError). Either way only after the timeout.
+ * - Any other platform failure the spec has no response code for (SCARD_F_INTERNAL_ERROR,
+ *   SCARD_F_COMM_ERROR, SCARD_E_NO_MEMORY, ...) is also an "UnknownError", but at once:
+ *   `failNext` / `failAlways` with `{ exception: 'UnknownError' }`.
+ * - A reset of the card (another application's, the reader's, or a "reset" / "unpower"
+ *   disposition of any connection, this one's included) marks every connection open on that
+ *   reader: each later call on it answers `reset-card`, every time, until the connection is
+ *   closed. pcsc-lite's RFSetReaderEventState marks all handles of the reader and only
+ *   SCardReconnect clears a handle's mark; the Web Smart Card API has no reconnect, so a new
+ *   `connect()` is the way out.
  *
  * Test controls: insertCard / removeCard / resetCard / addReader / removeReader, the user's
- * answer to the permission prompt, a permissions-policy switch, `failNext` to inject a
- * response code, `holdExclusive` for another application, and `log` of the calls made.
+ * answer to the permission prompt, a permissions-policy switch, `failNext` / `failAlways` /
+ * `recover` to inject failures, `holdExclusive` for another application, and `log` of the
+ * calls made.
  */
 import { parseAtr } from '../iso7816/atr.js';
 import type { MemoryCard } from '../card/memory.js';
@@ -57,6 +71,18 @@ function scError(responseCode: SmartCardResponseCode): FakeSmartCardError {
   return new FakeSmartCardError(`PC/SC: ${responseCode}`, { responseCode });
 }
 
+/**
+ * A failure the fake can inject: a response code (a `SmartCardError`), or a plain exception the
+ * spec maps PC/SC codes without a response code to (e.g. `UnknownError` for SCARD_F_INTERNAL_ERROR).
+ */
+export type FakeSmartCardFailure = SmartCardResponseCode | { exception: 'UnknownError' | 'InvalidStateError' | 'AbortError' | 'TypeError' };
+
+function failureError(failure: FakeSmartCardFailure): Error {
+  if (typeof failure === 'string') return scError(failure);
+  if (failure.exception === 'TypeError') return new TypeError('PC/SC: invalid parameter');
+  return domError(failure.exception, `PC/SC failure (${failure.exception})`);
+}
+
 /** "In parallel": the result comes back in a later task, as from the platform's PC/SC service. */
 function later(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -81,7 +107,7 @@ interface FakeReader {
   card: MemoryCard | undefined;
   /** Card insertions + removals (the high word of EventState). */
   eventCount: number;
-  /** Bumped on every power-up / reset: connections made before see reset-card once. */
+  /** Bumped on every power-up / reset: connections made before answer reset-card until closed. */
   powerGeneration: number;
   /** Another application holds the card exclusively. */
   heldExclusive: boolean;
@@ -99,21 +125,28 @@ export interface FakeSmartCardOptions {
   permission?: 'granted' | 'denied';
   /** The "smart-card" permissions policy allows this document. Default true (else SecurityError). */
   policyAllowed?: boolean;
+  /**
+   * How a getStatusChange timeout rejects: 'UnknownError' (default: the spec's mapping, and
+   * Chromium before it mapped kTimeout itself) or 'TimeoutError' (current Chromium).
+   */
+  timeoutException?: 'UnknownError' | 'TimeoutError';
 }
 
 /** A fake `navigator.smartCard` (see the file comment). */
 export class FakeSmartCard implements SmartCardResourceManager {
   permission: 'granted' | 'denied';
   policyAllowed: boolean;
+  timeoutException: 'UnknownError' | 'TimeoutError';
   /** Calls made, e.g. "connect Reader 0 shared t0,t1", "transmit", "beginTransaction", "endTransaction leave". */
   readonly log: string[] = [];
   /** @internal */ readonly readers = new Map<string, FakeReader>();
-  private readonly failures: Array<{ operation: string; code: SmartCardResponseCode }> = [];
+  private readonly failures: Array<{ operation: string; failure: FakeSmartCardFailure; times: number }> = [];
   private readonly waiters = new Set<() => void>();
 
   constructor(options: FakeSmartCardOptions = {}) {
     this.permission = options.permission ?? 'granted';
     this.policyAllowed = options.policyAllowed ?? true;
+    this.timeoutException = options.timeoutException ?? 'UnknownError';
     for (const r of options.readers ?? []) this.addReader(r.name, r.card);
   }
 
@@ -122,9 +155,9 @@ export class FakeSmartCard implements SmartCardResourceManager {
   async establishContext(): Promise<SmartCardContext> {
     if (!this.policyAllowed) throw domError('SecurityError', 'The "smart-card" permissions policy does not allow this document.');
     await later();
-    const failure = this.takeFailure('establishContext');
-    if (failure) throw scError(failure);
     this.log.push('establishContext');
+    const failure = this.takeFailure('establishContext');
+    if (failure) throw failureError(failure);
     return new FakeSmartCardContext(this);
   }
 
@@ -158,7 +191,7 @@ export class FakeSmartCard implements SmartCardResourceManager {
     this.notify();
   }
 
-  /** Another application resets the card: open connections get reset-card once. */
+  /** Another application resets the card: open connections answer reset-card until closed. */
   resetCard(name: string): void {
     const r = this.reader(name);
     this.powerCycle(r);
@@ -171,9 +204,19 @@ export class FakeSmartCard implements SmartCardResourceManager {
     this.notify();
   }
 
-  /** The next call of `operation` ('establishContext', 'listReaders', 'getStatusChange', 'connect', 'transmit', 'status', 'beginTransaction', 'disconnect') fails with `code`. */
-  failNext(operation: string, code: SmartCardResponseCode): void {
-    this.failures.push({ operation, code });
+  /** The next call of `operation` ('establishContext', 'listReaders', 'getStatusChange', 'connect', 'transmit', 'status', 'beginTransaction', 'disconnect') fails with `failure`. */
+  failNext(operation: string, failure: FakeSmartCardFailure): void {
+    this.failures.push({ operation, failure, times: 1 });
+  }
+
+  /** Every call of `operation` fails with `failure` (a service that keeps failing) until `recover()`. */
+  failAlways(operation: string, failure: FakeSmartCardFailure): void {
+    this.failures.push({ operation, failure, times: Infinity });
+  }
+
+  /** Drops the injected failures (of `operation`, or all). */
+  recover(operation?: string): void {
+    for (let i = this.failures.length - 1; i >= 0; i--) if (operation === undefined || this.failures[i]!.operation === operation) this.failures.splice(i, 1);
   }
 
   // ---- internals used by the context and connections --------------------------------------
@@ -184,10 +227,12 @@ export class FakeSmartCard implements SmartCardResourceManager {
     return r;
   }
 
-  /** @internal */ takeFailure(operation: string): SmartCardResponseCode | undefined {
+  /** @internal */ takeFailure(operation: string): FakeSmartCardFailure | undefined {
     const i = this.failures.findIndex((f) => f.operation === operation);
     if (i < 0) return undefined;
-    return this.failures.splice(i, 1)[0]!.code;
+    const f = this.failures[i]!;
+    if (--f.times <= 0) this.failures.splice(i, 1);
+    return f.failure;
   }
 
   /** @internal */ powerCycle(r: FakeReader): void {
@@ -269,7 +314,7 @@ class FakeSmartCardContext implements SmartCardContext {
     this.clear();
     this.fake.log.push('listReaders');
     const failure = this.fake.takeFailure('listReaders');
-    if (failure) throw scError(failure);
+    if (failure) throw failureError(failure);
     return [...this.fake.readers.keys()];
   }
 
@@ -293,12 +338,12 @@ class FakeSmartCardContext implements SmartCardContext {
       });
       return { out, changed };
     };
-    let outcome: 'ok' | 'timeout' | 'cancelled' | SmartCardResponseCode = 'ok';
+    let outcome: 'ok' | 'timeout' | 'cancelled' | { failure: FakeSmartCardFailure } = 'ok';
     await later();
     const failure = this.fake.takeFailure('getStatusChange');
     let result = compute();
     if (failure) {
-      outcome = failure;
+      outcome = { failure };
     } else if (!result.changed) {
       outcome = await new Promise<'ok' | 'timeout' | 'cancelled'>((resolve) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -320,8 +365,8 @@ class FakeSmartCardContext implements SmartCardContext {
     }
     this.clear();
     if (outcome === 'cancelled') throw signal?.reason ?? scError('system-cancelled');
-    if (outcome === 'timeout') throw domError('UnknownError', 'SCARD_E_TIMEOUT');
-    if (outcome !== 'ok') throw scError(outcome);
+    if (outcome === 'timeout') throw domError(this.fake.timeoutException, 'SCARD_E_TIMEOUT');
+    if (outcome !== 'ok') throw failureError(outcome.failure);
     return result.out;
   }
 
@@ -335,7 +380,7 @@ class FakeSmartCardContext implements SmartCardContext {
     this.fake.log.push(`connect ${readerName} ${accessMode} ${preferred.join(',')}`);
     if (this.fake.permission === 'denied') throw domError('NotAllowedError', 'The user denied access to the smart card reader.');
     const failure = this.fake.takeFailure('connect');
-    if (failure) throw scError(failure);
+    if (failure) throw failureError(failure);
     const r = this.fake.readers.get(readerName);
     if (!r) throw scError('unknown-reader');
     if (!r.card && accessMode !== 'direct') throw scError('no-smartcard');
@@ -364,8 +409,7 @@ interface TransactionState {
 class FakeSmartCardConnection implements SmartCardConnection {
   /** @internal */ comm: boolean = true;
   /** @internal */ transactionState: TransactionState | null = null;
-  private generation: number;
-  private resetSeen = false;
+  private readonly generation: number;
 
   constructor(
     private readonly context: FakeSmartCardContext,
@@ -388,14 +432,14 @@ class FakeSmartCardConnection implements SmartCardConnection {
     if (!this.comm) throw domError('InvalidStateError', 'The connection is closed.');
   }
 
-  /** reset-card / removed-card as PC/SC reports them to a connection whose card changed. */
+  /**
+   * reset-card / removed-card as PC/SC reports them to a connection whose card changed: every
+   * time, until the connection is closed (see the file comment).
+   */
   private cardCondition(): SmartCardResponseCode | undefined {
     if (!this.fake.readers.has(this.reader.name)) return 'reader-unavailable';
     if (!this.reader.card) return 'removed-card';
-    if (this.reader.powerGeneration !== this.generation && !this.resetSeen) {
-      this.resetSeen = true;
-      return 'reset-card';
-    }
+    if (this.reader.powerGeneration !== this.generation) return 'reset-card';
     return undefined;
   }
 
@@ -409,7 +453,7 @@ class FakeSmartCardConnection implements SmartCardConnection {
     this.context.clear();
     this.fake.log.push('transmit');
     const failure = this.fake.takeFailure('transmit') ?? this.cardCondition();
-    if (failure) throw scError(failure);
+    if (failure) throw failureError(failure);
     const card = this.reader.card!;
     if (protocol === 't0' && this.reader.t0) {
       const r = this.reader.t0.exchange(bytes);
@@ -431,7 +475,7 @@ class FakeSmartCardConnection implements SmartCardConnection {
     this.context.clear();
     this.fake.log.push('beginTransaction');
     const failure = this.fake.takeFailure('beginTransaction') ?? this.cardCondition();
-    if (failure) throw scError(failure);
+    if (failure) throw failureError(failure);
     if (signal?.aborted) throw signal.reason;
     return new Promise<void>((resolve, reject) => {
       const state: TransactionState = { pendingDisposition: null, pendingException: null, settle: { resolve, reject } };
@@ -480,10 +524,8 @@ class FakeSmartCardConnection implements SmartCardConnection {
     this.context.begin();
     await later();
     this.fake.log.push(`endTransaction ${disposition}`);
-    if (disposition !== 'leave' && this.reader.card) {
-      this.fake.powerCycle(this.reader);
-      this.generation = this.reader.powerGeneration; // our own reset is not reported to us
-    }
+    // pcsc-lite's SCardEndTransaction with a reset marks every handle of the reader, ours too.
+    if (disposition !== 'leave' && this.reader.card) this.fake.powerCycle(this.reader);
     this.context.activeReaderTransactions.delete(this.reader.name);
     this.transactionState = null;
     this.context.clear();
@@ -497,8 +539,9 @@ class FakeSmartCardConnection implements SmartCardConnection {
     await later();
     this.context.clear();
     this.fake.log.push('status');
-    const failure = this.fake.takeFailure('status');
-    if (failure) throw scError(failure);
+    const failure = this.fake.takeFailure('status') ?? this.cardCondition();
+    if (failure === 'removed-card') return { readerName: this.reader.name, state: 'absent' };
+    if (failure) throw failureError(failure);
     const card = this.reader.card;
     if (!card) return { readerName: this.reader.name, state: 'absent' };
     const state = this.activeProtocol ?? 'powered';
@@ -537,7 +580,7 @@ class FakeSmartCardConnection implements SmartCardConnection {
     this.context.clear();
     this.fake.log.push(`disconnect ${disposition}`);
     const failure = this.fake.takeFailure('disconnect');
-    if (failure) throw scError(failure);
+    if (failure) throw failureError(failure);
     this.comm = false;
     if (this.accessMode === 'shared') this.reader.shared--;
     else this.reader.exclusive--;

@@ -94,4 +94,40 @@ describe('HCA flows over the Web Smart Card API', () => {
     );
     expect(isWebCcidError(e, 'smartcard/card-removed')).toBe(true);
   }, 60_000);
+
+  it('a failed transaction body: the API ends it with "reset"; the next HcaCard command selects the application again', async () => {
+    const card = await createVirtualHcaCard();
+    const { hca, channel, smartCard } = await open(card);
+    const number = await hca.readCardNumber();
+    await expect(
+      channel.withTransaction(async () => {
+        await hca.readCardNumber();
+        throw new Error('the flow failed half-way');
+      }),
+    ).rejects.toMatchObject({ code: 'smartcard/failed', cause: { message: 'the flow failed half-way' } });
+    expect(smartCard.log).toContain('endTransaction reset');
+    expect(channel.resetCount).toBe(1);
+    // Before: reset-card on every call (pcsc-lite marks our own handle too), or, where the
+    // platform does not, apdu/file-not-found (the card is back at the MF).
+    expect(await hca.readCardNumber()).toBe(number);
+    expect(smartCard.log.filter((l) => l.startsWith('connect '))).toHaveLength(2);
+  });
+
+  it('a reset by another application: that command fails smartcard/card-reset, the next works; the PIN must be verified again', async () => {
+    const card = await createVirtualHcaCard();
+    const { hca, channel, smartCard } = await open(card);
+    const number = await hca.readCardNumber();
+    await hca.verifyPin(VIRTUAL_HCA_DEFAULTS.pin);
+    expect((await hca.pinStatus()).verified).toBe(true);
+    smartCard.resetCard(READER);
+    const e = await hca.readCardNumber().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isWebCcidError(e, 'smartcard/card-reset')).toBe(true);
+    expect(channel.resetCount).toBe(1);
+    expect(await hca.readCardNumber()).toBe(number);
+    expect(await hca.readCardNumber()).toBe(number);
+    expect((await hca.pinStatus()).verified).toBe(false);
+  });
 });

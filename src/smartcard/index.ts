@@ -11,9 +11,10 @@ export type {
   SmartCardReaderEventDetail,
   SmartCardReadersEventDetail,
   SmartCardWatcherErrorDetail,
+  SmartCardWatcherRetryDetail,
 } from './watcher.js';
 export { smartCardErrorFrom, isSmartCardError } from './errors.js';
 export type { SmartCardErrorContext } from './errors.js';
 export { createFakeSmartCard, FakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './fake.js';
-export type { FakeSmartCardOptions } from './fake.js';
+export type { FakeSmartCardOptions, FakeSmartCardFailure } from './fake.js';
 export * from './types.js';

@@ -4,14 +4,28 @@
  * operation at a time, and getStatusChange waits), so it never blocks a channel.
  *
  * Loop: listReaders, then getStatusChange on them with the last known state (and count) and
- * a timeout of `pollIntervalMs`. A change resolves it at once; the timeout (the spec maps
- * PC/SC's SCARD_E_TIMEOUT to an "UnknownError" DOMException) just lists the readers again, to
- * see readers plugged in meanwhile. With no reader at all it waits `pollIntervalMs` and lists
- * again. `stop()` (or the signal) cancels the outstanding getStatusChange through its AbortSignal.
+ * a timeout of `pollIntervalMs`. A change resolves it at once; a timeout just lists the readers
+ * again, to see readers plugged in meanwhile. With no reader at all it waits `pollIntervalMs`
+ * and lists again. `stop()` (or the signal) cancels the outstanding getStatusChange through
+ * its AbortSignal.
+ *
+ * A timeout is told from a failure by what the platform says AND when: PC/SC's SCARD_E_TIMEOUT
+ * has no response code; the spec maps it, like every other code it does not name
+ * (SCARD_F_INTERNAL_ERROR, SCARD_F_COMM_ERROR, SCARD_E_NO_MEMORY, ...), to an "UnknownError"
+ * DOMException, and current Chromium rejects it with a "TimeoutError" instead. So a
+ * "TimeoutError" is a timeout, and an "UnknownError" is one only when it came after the timeout
+ * asked for (less a small tolerance); an "UnknownError" earlier is a failing service.
+ *
+ * A failure (any rejection but a timeout or our own abort) is not retried at once: the watcher
+ * drops its context (after a service restart the old one is invalid), reports a `retry` event
+ * and waits, 500 ms after the first failure, doubling up to 30 s (`retryDelayMs`), then
+ * establishes a new context. The delay starts again from the beginning after a round that
+ * worked. Only refusals that waiting cannot change stop it (`smartcard/not-allowed`: the
+ * permissions policy; `smartcard/permission-denied`), with an `error` event.
  *
  * Events (`CustomEvent`): `readeradded` / `readerremoved` {reader}, `cardinserted` /
- * `cardremoved` {reader}, `change` {readers} after every update, `error` {error} when the
- * loop stops on an error (for example 'smartcard/no-service').
+ * `cardremoved` {reader}, `change` {readers} after every update, `retry` {error, attempt,
+ * delayMs} when a failure makes it wait, `error` {error} when the loop stops on an error.
  */
 import { TransportError, type WebCcidError } from '../errors.js';
 import { readerInfoFrom, resolveSmartCard, type SmartCardReaderInfo } from './channel.js';
@@ -30,6 +44,16 @@ export interface SmartCardWatcherErrorDetail {
   error: WebCcidError;
 }
 
+/** `retry`: the platform failed; the watcher tries again (with a new context) after `delayMs`. */
+export interface SmartCardWatcherRetryDetail {
+  /** The failure, mapped (e.g. `smartcard/no-service`, or `smartcard/failed` for an UnknownError). */
+  error: WebCcidError;
+  /** Failures in a row so far (1 for the first). */
+  attempt: number;
+  /** How long the watcher waits before it tries again. */
+  delayMs: number;
+}
+
 /** The watcher's events and their details. */
 export interface SmartCardReaderWatcherEventMap {
   readeradded: CustomEvent<SmartCardReaderEventDetail>;
@@ -37,6 +61,7 @@ export interface SmartCardReaderWatcherEventMap {
   cardinserted: CustomEvent<SmartCardReaderEventDetail>;
   cardremoved: CustomEvent<SmartCardReaderEventDetail>;
   change: CustomEvent<SmartCardReadersEventDetail>;
+  retry: CustomEvent<SmartCardWatcherRetryDetail>;
   error: CustomEvent<SmartCardWatcherErrorDetail>;
 }
 
@@ -47,10 +72,23 @@ export interface WatchSmartCardReadersOptions {
   signal?: AbortSignal;
   /** How often the reader list is refreshed while nothing happens (ms). Default 1000. */
   pollIntervalMs?: number;
+  /** The wait after a failure: `initial` (default 500 ms), doubled per failure in a row up to `max` (default 30 000 ms). */
+  retryDelayMs?: { initial?: number; max?: number };
 }
 
-function isTimeout(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'UnknownError' && !('responseCode' in e);
+/** Failures that waiting does not change: the watcher stops on them. */
+const FATAL_CODES: ReadonlySet<string> = new Set(['smartcard/not-allowed', 'smartcard/permission-denied', 'smartcard/unavailable']);
+
+/**
+ * Whether a getStatusChange rejection is its timeout (see the module comment): "TimeoutError",
+ * or "UnknownError" (no response code) no earlier than the timeout, less 10 % (at most 50 ms)
+ * for the timer granularity of the platform (Windows ticks in 15.6 ms).
+ */
+function isTimeout(e: unknown, elapsedMs: number, timeoutMs: number): boolean {
+  if (typeof e !== 'object' || e === null || 'responseCode' in e) return false;
+  const name = (e as { name?: unknown }).name;
+  if (name === 'TimeoutError') return true;
+  return name === 'UnknownError' && elapsedMs >= timeoutMs - Math.min(50, timeoutMs * 0.1);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -70,16 +108,19 @@ export class SmartCardReaderWatcher extends EventTarget {
   private readonly controller = new AbortController();
   private readonly known = new Map<string, { info: SmartCardReaderInfo; state: SmartCardReaderStateOut }>();
   private firstUpdate!: () => void;
-  /** Resolves after the first reader list was taken (or the watcher stopped). */
+  /** Resolves after the first reader list was taken, the first failure was reported (`retry`), or the watcher stopped. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.firstUpdate = resolve));
   /** Resolves when the loop has ended. */
   readonly done: Promise<void>;
   private stoppedFlag = false;
+  /** Set by a failure: the next getStatusChange asks for the current state at once. */
+  private resync = false;
 
   constructor(
     private readonly smartCard: SmartCardResourceManager,
     private readonly pollIntervalMs: number,
     signal?: AbortSignal,
+    private readonly retryDelay: { initial: number; max: number } = { initial: 500, max: 30_000 },
   ) {
     super();
     if (signal?.aborted) this.controller.abort();
@@ -118,22 +159,43 @@ export class SmartCardReaderWatcher extends EventTarget {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
+    let context: SmartCardContext | undefined;
+    let failures = 0;
     try {
-      const context = await this.smartCard.establishContext().catch((e: unknown) => {
-        throw smartCardErrorFrom(e, { operation: 'establishContext' });
-      });
       while (!signal.aborted) {
-        const names = await context.listReaders().catch((e: unknown) => {
-          throw smartCardErrorFrom(e, { operation: 'listReaders' });
-        });
-        if (signal.aborted) break;
-        if (names.length === 0) {
-          this.update([], names);
-          await sleep(this.pollIntervalMs, signal);
-          continue;
+        try {
+          context ??= await this.smartCard.establishContext().catch((e: unknown) => {
+            throw smartCardErrorFrom(e, { operation: 'establishContext' });
+          });
+          const ctx = context;
+          const names = await ctx.listReaders().catch((e: unknown) => {
+            throw smartCardErrorFrom(e, { operation: 'listReaders' });
+          });
+          if (signal.aborted) break;
+          if (names.length === 0) {
+            failures = 0;
+            this.update([], names);
+            await sleep(this.pollIntervalMs, signal);
+            continue;
+          }
+          const states = await this.waitForChange(ctx, names, signal);
+          failures = 0;
+          if (states) this.update(states, names);
+          // A reader unplugged between listReaders and getStatusChange is not in the list asked
+          // about, so a timeout says nothing of it: report its removal from the list.
+          else if (!signal.aborted && [...this.known.keys()].some((n) => !names.includes(n))) this.update([], names);
+        } catch (e) {
+          if (signal.aborted) break;
+          const error = smartCardErrorFrom(e, { operation: 'watch' });
+          if (FATAL_CODES.has(error.code)) throw error;
+          context = undefined;
+          this.resync = true;
+          failures++;
+          const delayMs = Math.min(this.retryDelay.max, this.retryDelay.initial * 2 ** Math.min(failures - 1, 30));
+          this.emit('retry', { error, attempt: failures, delayMs });
+          this.firstUpdate();
+          await sleep(delayMs, signal);
         }
-        const states = await this.waitForChange(context, names, signal);
-        if (states) this.update(states, names);
       }
     } catch (e) {
       if (!signal.aborted) {
@@ -148,9 +210,13 @@ export class SmartCardReaderWatcher extends EventTarget {
 
   /** One getStatusChange; undefined on timeout or stop. */
   private async waitForChange(context: SmartCardContext, names: string[], signal: AbortSignal): Promise<SmartCardReaderStateOut[] | undefined> {
+    // After a failure: ask for the current state at once (unaware), so the first round that works
+    // reports a `change` even when the readers are as before.
+    const resync = this.resync;
+    this.resync = false;
     const readerStates: SmartCardReaderStateIn[] = names.map((readerName) => {
       const k = this.known.get(readerName);
-      if (!k) return { readerName, currentState: { unaware: true } };
+      if (!k || resync) return { readerName, currentState: { unaware: true } };
       const f = k.state.eventState;
       return {
         readerName,
@@ -158,12 +224,12 @@ export class SmartCardReaderWatcher extends EventTarget {
         currentCount: k.state.eventCount,
       };
     });
-    // A reader whose state we do not know yet: answer at once, no timeout needed.
+    const started = performance.now();
     try {
       return await context.getStatusChange(readerStates, { timeout: this.pollIntervalMs, signal });
     } catch (e) {
-      if (signal.aborted || isTimeout(e)) return undefined;
-      throw e;
+      if (signal.aborted || isTimeout(e, performance.now() - started, this.pollIntervalMs)) return undefined;
+      throw smartCardErrorFrom(e, { operation: 'getStatusChange' });
     }
   }
 
@@ -203,12 +269,15 @@ export class SmartCardReaderWatcher extends EventTarget {
 
 /**
  * Starts watching readers and cards through the Web Smart Card API. Throws
- * TransportError('smartcard/unavailable') without the API; later failures arrive as an
- * `error` event (and the watcher stops).
+ * TransportError('smartcard/unavailable') without the API; later failures arrive as `retry`
+ * events (the watcher waits and tries again) or, for a refusal, an `error` event (it stops).
  */
 export function watchSmartCardReaders(options: WatchSmartCardReadersOptions = {}): SmartCardReaderWatcher {
   const smartCard = resolveSmartCard(options.smartCard);
   const interval = options.pollIntervalMs ?? 1000;
   if (!(interval > 0)) throw new TransportError('smartcard/failed', 'pollIntervalMs must be a positive number of milliseconds.');
-  return new SmartCardReaderWatcher(smartCard, interval, options.signal);
+  const initial = options.retryDelayMs?.initial ?? 500;
+  const max = options.retryDelayMs?.max ?? 30_000;
+  if (!(initial > 0) || !(max >= initial)) throw new TransportError('smartcard/failed', 'retryDelayMs needs 0 < initial <= max (milliseconds).');
+  return new SmartCardReaderWatcher(smartCard, interval, options.signal, { initial, max });
 }

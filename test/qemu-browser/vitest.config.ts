@@ -9,7 +9,8 @@ export default defineConfig({
   test: {
     include: ['test/qemu-browser/**/*.e2e.ts'],
     testTimeout: 60_000,
-    hookTimeout: 540_000,
+    // above the guest's total budget (real-route.e2e.ts: boot + the phase budgets), which fails first
+    hookTimeout: 2_700_000,
     fileParallelism: false,
   },
 });

@@ -118,11 +118,25 @@ describe('SmartCardSession: states', () => {
     expect((await session.start()).kind).toBe('no-card');
   });
 
-  it('no smart-card service: state error smartcard/no-service', async () => {
+  it('no smart-card service: state error smartcard/no-service, then the reader once the service is up', async () => {
     const smartCard = createFakeSmartCard({ readers: [{ name: READER }] });
     smartCard.failNext('establishContext', 'no-service');
     const session = sessionOver(smartCard);
     expect(await session.start()).toMatchObject({ kind: 'error', error: { code: 'smartcard/no-service' } });
+    // The watcher waits (500 ms) and tries again by itself: no start() needed.
+    expect(await until(session, (s) => s.kind === 'no-card')).toMatchObject({ kind: 'no-card', readerName: READER });
+  });
+
+  it('a service failing without a response code (UnknownError): state error smartcard/failed, recovered after', async () => {
+    const smartCard = createFakeSmartCard({ readers: [{ name: READER }] });
+    const session = sessionOver(smartCard);
+    expect((await session.start()).kind).toBe('no-card');
+    smartCard.failAlways('getStatusChange', { exception: 'UnknownError' });
+    smartCard.failAlways('listReaders', { exception: 'UnknownError' });
+    const failing = await until(session, (s) => s.kind === 'error');
+    expect(failing.error?.code).toBe('smartcard/failed');
+    smartCard.recover();
+    expect((await until(session, (s) => s.kind === 'no-card')).error).toBeUndefined();
   });
 
   it('choose() has nothing to show: it refreshes the state', async () => {

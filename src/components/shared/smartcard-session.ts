@@ -18,7 +18,9 @@
  * reader `transport/no-reader`, no card (or the card removed while held) `ccid/card-absent`,
  * the reader unplugged while held `transport/disconnected`. Everything else keeps its
  * `smartcard/*` code (see docs/errors.md), e.g. `smartcard/unavailable` (state `error`),
- * `smartcard/not-allowed`, `smartcard/no-service`, `smartcard/sharing-violation`.
+ * `smartcard/not-allowed`, `smartcard/no-service`, `smartcard/sharing-violation`. While the
+ * smart-card service fails (the watcher's `retry` events) the state is `error` with that failure;
+ * it goes back to the reader state by itself once the service answers again.
  *
  * There is no chooser (`canChoose` is false): which readers an app may use is decided by the
  * platform (policy, the Isolated Web App's permissions policy, the user's prompt at connect).
@@ -145,11 +147,15 @@ export class SmartCardSession extends EventTarget implements CardSession {
         watcher.addEventListener('change', () => this.onReaders(watcher));
         watcher.addEventListener('cardremoved', (e) => this.onLost(watcher, e.detail.reader.name, 'card'));
         watcher.addEventListener('readerremoved', (e) => this.onLost(watcher, e.detail.reader.name, 'reader'));
-        watcher.addEventListener('error', (e) => {
+        const failed = (error: WebCcidError) => {
           if (this.watcher !== watcher) return;
-          this.watcherError = e.detail.error;
-          if (!this.heldReader) this.setState({ kind: 'error', error: e.detail.error });
-        });
+          this.watcherError = error;
+          if (!this.heldReader) this.setState({ kind: 'error', error });
+        };
+        // retry: the service fails and the watcher waits (state error until it answers again);
+        // error: a refusal, the watcher stopped.
+        watcher.addEventListener('retry', (e) => failed(e.detail.error));
+        watcher.addEventListener('error', (e) => failed(e.detail.error));
         await watcher.ready;
       }
       if (!this.heldReader) this.setState(this.idleState());
@@ -248,7 +254,9 @@ export class SmartCardSession extends EventTarget implements CardSession {
   }
 
   private onReaders(watcher: SmartCardReaderWatcher): void {
-    if (this.watcher !== watcher || this.closed || this.heldReader !== undefined) return;
+    if (this.watcher !== watcher || this.closed) return;
+    this.watcherError = undefined; // the service answers (again)
+    if (this.heldReader !== undefined) return;
     if (this.state.kind === 'busy') return; // connect() is running: it sets the state
     const next = this.readerState();
     const now = this.state;

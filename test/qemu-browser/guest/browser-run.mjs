@@ -10,7 +10,8 @@
 // The reader is granted to both origins by the WebUsbAllowDevicesForUrls policy, written to
 // /etc/chromium/policies/managed (a tmpfs mounted here) before Chromium starts.
 // Env: QB_WEB_DIR (web build with qemu-probe/), QB_SWBN (signed bundle), QB_IWA_ORIGIN
-// (isolated-app://<id>), WEBCCID_RESULTS. Writes JSON results; logs progress to stdout.
+// (isolated-app://<id>), QB_PHASE_BUDGETS (JSON: seconds per phase), WEBCCID_RESULTS. Writes JSON
+// results (steps, phases with their seconds and budgets, latePhase / failedPhase); logs progress.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -35,11 +36,45 @@ const finish = (code) => {
   process.exitCode = code;
   setTimeout(() => process.exit(code), 500).unref();
 };
-const WATCHDOG_MS = Number(process.env.QB_WATCHDOG_MS ?? 300_000);
-const watchdog = setTimeout(() => {
-  results.error = `watchdog: no result after ${WATCHDOG_MS} ms; last step ${results.steps.at(-1)?.name}`;
-  finish(3);
-}, WATCHDOG_MS);
+// Phases, each with its own budget (seconds; PHASE_BUDGETS in real-route.e2e.ts, from measured
+// times) and a readiness signal to wait on, never a fixed delay. A phase that overruns its budget
+// ends the run (exit 3) with results.latePhase and an error naming the phase, its budget, when it
+// started and what it last saw.
+const BUDGETS = JSON.parse(process.env.QB_PHASE_BUDGETS ?? '{}');
+results.phases = [];
+let current = null;
+let phaseTimer;
+const note = (text) => {
+  if (current) current.last = String(text).slice(0, 300);
+};
+async function phase(name, fn) {
+  const budget = Number(BUDGETS[name] ?? 300);
+  const started = Date.now();
+  current = { name, budget, started: Math.round((started - t0) / 100) / 10, last: '' };
+  const record = current;
+  clearTimeout(phaseTimer);
+  phaseTimer = setTimeout(() => {
+    results.latePhase = name;
+    results.error = `phase "${name}" late: not done within its budget of ${budget} s (started at +${record.started} s)${record.last ? `; last seen: ${record.last}` : ''}`;
+    log('LATE', results.error);
+    finish(3);
+  }, budget * 1000);
+  try {
+    const value = await fn({ deadline: started + budget * 1000, remainingMs: () => Math.max(1000, started + budget * 1000 - Date.now()) });
+    results.phases.push({ name, seconds: Math.round((Date.now() - started) / 100) / 10, budget });
+    return value;
+  } catch (e) {
+    if (results.failedPhase === undefined) {
+      results.failedPhase = name;
+      results.phaseError = `phase "${name}" failed after ${Math.round((Date.now() - started) / 100) / 10} s (started at +${record.started} s)`;
+    }
+    throw e;
+  } finally {
+    clearTimeout(phaseTimer);
+    current = null;
+  }
+}
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const WEB_DIR = process.env.QB_WEB_DIR;
 const SWBN = process.env.QB_SWBN;
@@ -127,90 +162,118 @@ async function main() {
     '--disable-dev-shm-usage', '--enable-features=IsolatedWebApps,IsolatedWebAppDevMode,UnrestrictedUsb',
     ...installArg,
   ];
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, timeout: 150_000, args });
+  const ctx = await phase('chromium-launch', ({ remainingMs }) =>
+    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, timeout: remainingMs(), args }),
+  );
   ctx.setDefaultTimeout(90_000);
   ctx.setDefaultNavigationTimeout(90_000);
   step('chromium up', { version: ctx.browser()?.version() ?? '?' });
   try {
-    // (a) the ordinary page
-    const pa = await ctx.newPage();
-    await pa.goto(`${pageOrigin}/qemu-probe/probe.html?mode=claim`);
-    results.a = await waitForProbe(pa, 60_000);
-    results.a.explanationShown = await pa.textContent('#explanation');
-    results.a.explanationCode = await pa.getAttribute('#explanation', 'data-code');
+    // (a) the ordinary page; ready when the probe marks itself done
+    await phase('page-a', async ({ remainingMs }) => {
+      const pa = await ctx.newPage();
+      await pa.goto(`${pageOrigin}/qemu-probe/probe.html?mode=claim`, { timeout: remainingMs() });
+      results.a = await waitForProbe(pa, remainingMs());
+      results.a.explanationShown = await pa.textContent('#explanation');
+      results.a.explanationCode = await pa.getAttribute('#explanation', 'data-code');
+      await pa.close();
+    });
     step('(a) ordinary page', { code: results.a.error?.code, raw: results.a.rawClaim });
-    await pa.close();
 
-    // (b) the IWA: wait until it is installed (PWA.launch fails before), launch it, open the probe
     const cdp = await ctx.browser().newBrowserCDPSession();
     if (!iwaOrigin) {
-      // the dev-mode proxy gives the app a random origin: find it, then grant the reader to it
-      const ip = await ctx.newPage();
-      for (let i = 0; i < 60 && !iwaOrigin; i++) {
-        await ip.goto('chrome://web-app-internals/').catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 1500));
-        const text = await ip.evaluate(internalsText).catch(() => '');
-        iwaOrigin = text.match(/isolated-app:\/\/[a-z0-9]{50,}/)?.[0] ?? '';
-      }
-      await ip.close();
-      if (!iwaOrigin) throw new Error(`the dev-mode IWA did not show up in chrome://web-app-internals (dev server requests: ${devRequests})`);
-      policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
-      writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
-      step('(b) dev-mode IWA installed; policy updated', { iwaOrigin });
-      await new Promise((r) => setTimeout(r, Number(process.env.QB_POLICY_WAIT_MS ?? 12_000)));
+      // the dev-mode proxy gives the app a random origin: read it from chrome://web-app-internals
+      iwaOrigin = await phase('iwa-origin', async () => {
+        const ip = await ctx.newPage();
+        for (;;) {
+          await ip.goto('chrome://web-app-internals/').catch((e) => note(e.message));
+          const text = await ip.evaluate(internalsText).catch(() => '');
+          const found = text.match(/isolated-app:\/\/[a-z0-9]{50,}/)?.[0];
+          if (found) {
+            await ip.close();
+            return found;
+          }
+          note(`not in chrome://web-app-internals yet (dev server requests: ${devRequests})`);
+          await pause(1000);
+        }
+      });
+      step('(b) dev-mode IWA origin', { iwaOrigin });
     }
     results.iwaOrigin = iwaOrigin;
     results.install = INSTALL;
     const IWA_ORIGIN = iwaOrigin;
     const manifestId = `${IWA_ORIGIN}/`;
     const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`;
+
+    if (INSTALL === 'url') {
+      // grant the reader to the app's origin
+      policy.WebUsbAllowDevicesForUrls[0].urls.push(iwaOrigin);
+      writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
+      // Chromium reloads the policy file by itself a while later: the probe in the app waits for
+      // the reader to be granted (navigator.usb.getDevices), within the probe-b budget.
+      step('(b) policy written');
+    }
+
+    // Whether the app is in the web-app registrar yet (PWA.getOsAppState answers "Unknown web-app
+    // manifest id" before), for the notes: a late phase then says whether Chromium had installed it.
+    const installState = async () =>
+      cdp.send('PWA.getOsAppState', { manifestId }).then(
+        () => 'installed',
+        (e) => (/Unknown web-app manifest id/.test(e.message) ? 'not installed yet' : `getOsAppState: ${e.message.slice(0, 120)}`),
+      );
+
+    // open the app: PWA.launch; headless Chromium may answer "Failed to launch" / "not in the scope"
+    // for an installed app: then its URL in a tab. A tab opened while the install still runs gets
+    // net::ERR_FAILED: that is not an answer, it is tried again. Ready when a page of the app is there.
     const appPage = () => ctx.pages().find((p) => p.url().startsWith(IWA_ORIGIN)) ?? null;
-    let pb = null;
-    let lastErr = '';
-    let known = 0; // attempts answered by an installed app that would not launch
-    const deadline = Date.now() + 170_000;
-    while (!pb && Date.now() < deadline) {
-      try {
-        // (with a `url` Chromium 156 answers "not in the scope of the web app": launch the start page, then navigate)
-        const launched = await cdp.send('PWA.launch', { manifestId });
-        step('(b) PWA.launch', launched);
-        for (let i = 0; i < 40 && !pb; i++) {
-          pb = appPage();
-          if (!pb) await new Promise((r) => setTimeout(r, 500));
-        }
-      } catch (e) {
-        if (e.message !== lastErr) step('(b) PWA.launch refused', { error: e.message.slice(0, 300) });
-        lastErr = e.message;
-        pb = appPage();
-        if (!pb && /Failed to launch|not in the scope/.test(e.message) && ++known >= 2) {
-          // installed but PWA.launch will not open a window (headless): open the app's URL in a tab
-          try {
+    const pb = await phase('iwa-open', async ({ remainingMs }) => {
+      let refusals = 0;
+      for (;;) {
+        try {
+          const launched = await cdp.send('PWA.launch', { manifestId });
+          step('(b) PWA.launch', launched);
+          const page = await ctx.waitForEvent('page', { predicate: (p) => p.url().startsWith(IWA_ORIGIN), timeout: 20_000 }).catch(() => appPage());
+          if (page) return page;
+          note('PWA.launch answered but no page of the app appeared');
+        } catch (e) {
+          note(`PWA.launch: ${e.message.slice(0, 160)}; app ${await installState()}; dev server requests ${devRequests}`);
+          const page = appPage();
+          if (page) return page;
+          if (/Failed to launch|not in the scope/.test(e.message) && ++refusals >= 2) {
             const tab = await ctx.newPage();
-            await tab.goto(probeUrl, { timeout: 60_000 });
-            step('(b) opened in a tab', { url: tab.url() });
-            pb = tab;
-          } catch (e2) {
-            step('(b) tab refused', { error: String(e2.message).slice(0, 300) });
+            try {
+              await tab.goto(probeUrl, { timeout: remainingMs() });
+              step('(b) opened in a tab', { url: tab.url() });
+              return tab;
+            } catch (e2) {
+              note(`tab: ${String(e2.message).slice(0, 160)}; app ${await installState()}; dev server requests ${devRequests}`);
+              await tab.close().catch(() => undefined);
+            }
           }
         }
-        if (!pb) await new Promise((r) => setTimeout(r, 3000));
+        await pause(1000);
       }
-    }
-    if (!pb) {
-      // for the diagnosis: what Chromium says about its web apps
-      const ip = await ctx.newPage();
-      await ip.goto('chrome://web-app-internals/').catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 3000));
-      const text = await ip.evaluate(internalsText).catch((e) => String(e));
-      const at = Math.max(0, text.search(/isolat/i) - 500);
-      results.webAppInternals = text.slice(at, at + 6000);
-    }
-    if (!pb) throw new Error(`the IWA did not install/launch within 170 s: ${lastErr}; pages: ${ctx.pages().map((p) => p.url()).join(', ')}`);
-    if (!pb.url().includes('/qemu-probe/probe.html')) await pb.goto(`${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`);
-    results.b = await waitForProbe(pb, 120_000);
-    results.b.url = pb.url();
+    });
+    results.b = await phase('probe-b', async ({ remainingMs }) => {
+      if (!pb.url().includes('/qemu-probe/probe.html')) await pb.goto(probeUrl, { timeout: remainingMs() });
+      const b = await waitForProbe(pb, remainingMs());
+      b.url = pb.url();
+      return b;
+    });
     step('(b) IWA probe', { ok: results.b.ok, cardNumber: results.b.cardNumber, error: results.b.error });
     results.ok = true;
+  } catch (e) {
+    if (results.latePhase === undefined) {
+      // for the diagnosis: what Chromium says about its web apps
+      const ip = await ctx.newPage().catch(() => null);
+      if (ip) {
+        await ip.goto('chrome://web-app-internals/').catch(() => undefined);
+        const text = await ip.evaluate(internalsText).catch((err) => String(err));
+        const at = Math.max(0, text.search(/isolat/i) - 500);
+        results.webAppInternals = text.slice(at, at + 6000);
+      }
+    }
+    throw e;
   } finally {
     await ctx.close().catch(() => undefined);
     server.close();
@@ -221,8 +284,8 @@ async function main() {
 main()
   .then(() => finish(0))
   .catch((e) => {
-    results.error = String(e?.stack ?? e);
+    results.error = `${results.phaseError ? `${results.phaseError}: ` : ''}${String(e?.stack ?? e)}`;
     log('FAILED', results.error);
     finish(1);
   })
-  .finally(() => clearTimeout(watchdog));
+  .finally(() => clearTimeout(phaseTimer));

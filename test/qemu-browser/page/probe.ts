@@ -60,7 +60,14 @@ async function run(mode: string): Promise<ProbeResult> {
     result.steps.push({ name, ms: Math.round(performance.now() - t0) });
   };
   if (!('usb' in navigator)) throw new Error('navigator.usb is missing');
-  const devices = await navigator.usb.getDevices();
+  // The reader is granted by policy; the IWA's origin is added to it once known, and Chromium takes
+  // the new policy file in a while later: wait for the grant (the readiness signal), up to 120 s.
+  const grantDeadline = performance.now() + (mode === 'bind' ? 120_000 : 0);
+  let devices = await navigator.usb.getDevices();
+  while (!devices.some((d) => d.vendorId === QEMU_VID && d.productId === QEMU_PID) && performance.now() < grantDeadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    devices = await navigator.usb.getDevices();
+  }
   result.devices = devices.map((d) => `${d.vendorId.toString(16).padStart(4, '0')}:${d.productId.toString(16).padStart(4, '0')} ${d.productName ?? ''}`);
   step('getDevices');
   const device = devices.find((d) => d.vendorId === QEMU_VID && d.productId === QEMU_PID);
