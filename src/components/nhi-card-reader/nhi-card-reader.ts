@@ -12,7 +12,7 @@
  * Test hooks: `read-nhi`, `nhi-result`, `nhi-card-number`, `nhi-name`, `nhi-id-number`,
  * `nhi-birth-date`, `nhi-sex`, `nhi-issue-date`, `nhi-works`, `clear-nhi`, `error` (with `data-code`).
  */
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../shared/card-session.js';
@@ -188,7 +188,7 @@ export class NhiCardReader extends LitElement {
     return sex === 'M' ? msg('男', { id: 'nhi.sex.m' }) : msg('女', { id: 'nhi.sex.f' });
   }
 
-  override render() {
+  override render(): TemplateResult {
     const d = this.data;
     const canRead = !this.busy && this.session !== undefined && (this.sessionState?.kind === 'card' || this.sessionState?.kind === 'no-card');
     return html`<section aria-labelledby="nhi-title">
