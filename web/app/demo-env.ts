@@ -60,10 +60,17 @@ export class DemoEnvironment extends EventTarget {
   constructor(private readonly apiBase = '/api') {
     super();
     this.pinpad = createVirtualPinpad({
-      onEntry: (prompt) =>
+      onEntry: (prompt, { signal }) =>
         new Promise<PinpadEntry>((resolve) => {
           this.keypadPrompt = prompt;
           this.keypadAnswer = resolve;
+          // The reader gave up waiting (its bTimeOut): the keypad stops asking.
+          signal.addEventListener('abort', () => {
+            if (this.keypadAnswer !== resolve) return;
+            this.keypadAnswer = undefined;
+            this.keypadPrompt = undefined;
+            this.changed();
+          });
           this.changed();
         }),
     });

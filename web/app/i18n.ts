@@ -104,7 +104,7 @@ const zh = {
   faqTitle: '常見問題',
   faq: [
     ['出現「驗證逾時，請重新操作」', '驗證有時間限制（約 2 分鐘）。重新點選「驗證」即可。'],
-    ['顯示找不到讀卡機或卡片', '確認讀卡機已接上電腦、卡片晶片朝上插入。實體讀卡機需按「使用實體讀卡機」並在瀏覽器視窗中選擇它。'],
+    ['顯示找不到讀卡機或卡片', '確認讀卡機已接上電腦、卡片晶片朝上、晶片那一端先插入。實體讀卡機需按「使用實體讀卡機」並在瀏覽器視窗中選擇它。'],
     ['PIN 碼錯誤', '請輸入正確的卡片 PIN 碼。連續錯誤 3 次卡片會鎖住，需要到「解鎖卡」頁面解鎖。'],
     ['卡片已鎖住', '到「解鎖卡」頁面，以卡號和用戶代碼取得解鎖碼並設定新的 PIN 碼。'],
   ] as ReadonlyArray<readonly [string, string]>,
@@ -216,7 +216,7 @@ const en: Words = {
   faqTitle: 'Questions',
   faq: [
     ['"The verification timed out, please try again"', 'A verification must finish within about 2 minutes. Just press Verify again.'],
-    ['No reader or no card is found', 'Check that the reader is plugged in and the card inserted chip up. For a real reader press "Use a real reader" and pick it in the browser\'s window.'],
+    ['No reader or no card is found', 'Check that the reader is plugged in and the card inserted chip up, chip end first. For a real reader press "Use a real reader" and pick it in the browser\'s window.'],
     ['Wrong PIN', 'Type the correct PIN. Three wrong PINs in a row lock the card; unlock it on the "Unlock card" page.'],
     ['The card is locked', 'Go to "Unlock card": get the unlock code with the card number and user code and set a new PIN.'],
   ],

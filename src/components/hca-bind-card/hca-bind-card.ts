@@ -27,6 +27,7 @@ import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
+import { isCardGone } from '../hca-change-pin/flow-common.js';
 import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */
@@ -169,7 +170,11 @@ export class HcaBindCard extends LitElement {
   private onSessionState(s: SessionState): void {
     this.sessionState = s;
     const gone = s.kind === 'no-card' || s.kind === 'no-reader';
-    if (!gone) return;
+    if (!gone) {
+      // The card (or reader) is back: a message about it being missing is out of date.
+      if (s.kind === 'card' && this.error && isCardGone(this.error.code) && this.phase !== 'working') this.error = undefined;
+      return;
+    }
     if (this.phase === 'working' && s.lostDuringUse) {
       // The running operation fails on its own; it will show "card removed" and start over.
       this.lostCard = true;
@@ -191,7 +196,8 @@ export class HcaBindCard extends LitElement {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
-  private show(code: string, error?: unknown, pinpad = false): void {
+  /** Shows a failure; `inFlow`: the card was held when it happened (a missing card then means "removed during the operation"). */
+  private show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
     const own = describeBindFailure(code, { selected: this.cardType });
     let shown: ShownError;
     if (own) {
@@ -200,7 +206,7 @@ export class HcaBindCard extends LitElement {
       shown = { code, ...this.inputMessage(code) };
     } else {
       shown = describeError(error ?? { code }, {
-        inFlow: true,
+        inFlow,
         pinpad,
         ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
       });
@@ -303,7 +309,8 @@ export class HcaBindCard extends LitElement {
         const lost = this.sessionState?.error ?? cardAbsentError();
         this.show(codeOf(lost), lost, pinpadUsed);
       } else {
-        this.show(codeOf(e), e, pinpadUsed);
+        // `held` is still false when connect() itself failed: the card was not in the reader to begin with.
+        this.show(codeOf(e), e, pinpadUsed, held);
       }
       if (e instanceof PinIncorrectError || codeOf(e).startsWith('input/')) this.pinInvalid = true;
     } finally {

@@ -24,7 +24,7 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import type { FlowError } from './flow-common.js';
+import { isCardGone, type FlowError } from './flow-common.js';
 import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
 import { checkPin } from './pin-entry.js';
 import { pinFlowStyles } from './styles.js';
@@ -150,10 +150,14 @@ export class HcaChangePin extends LitElement {
         this.clearInputs();
         this.hints = {};
         const midFlow = st.busy || st.step === 'enter';
-        flow.restart(midFlow ? { code: s.error?.code ?? 'ccid/card-absent', ...(s.error ? { error: s.error } : {}) } : undefined);
+        // Taken out while nothing ran on it (st.busy false): "no card", not "removed during the operation".
+        const notInUse = st.busy ? {} : { beforeCard: true };
+        flow.restart(midFlow ? { code: s.error?.code ?? 'ccid/card-absent', ...(s.error ? { error: s.error } : {}), ...notInUse } : undefined);
       }
       return;
     }
+    // The card is back: a message about it being missing is out of date.
+    if (s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) flow.showProblem(undefined);
     if (s.pinpad !== undefined) flow.setReaderPinpad(s.pinpad);
     this.inspectIfCard();
   }

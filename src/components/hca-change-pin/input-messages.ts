@@ -113,7 +113,7 @@ export function describeFlowError(
   const own = describeInputProblem(error.code, error.field, context.rule ?? { minLength: 6, maxLength: 8 });
   if (own) return own;
   return describeError(error.error ?? error, {
-    inFlow: true,
+    inFlow: error.beforeCard !== true,
     ...(context.pinpad === undefined ? {} : { pinpad: context.pinpad }),
     ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }),
     ...(context.deploymentGuideUrl ? { deploymentGuideUrl: context.deploymentGuideUrl } : {}),

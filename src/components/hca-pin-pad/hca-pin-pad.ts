@@ -17,6 +17,7 @@ import { property, state } from 'lit/decorators.js';
 import { localized, msg } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { pinPadStyles } from './styles.js';
+import { icon } from '../shared/icons.js';
 
 /** `event.detail` of `hca-pin-key`. */
 export interface PinKeyDetail {
@@ -143,7 +144,7 @@ export class HcaPinPad extends LitElement {
       </button>
       ${digit(last)}
       <button type="button" class="edit" data-testid="pin-key-back" ?disabled=${this.disabled} @click=${() => this.press('back')}>
-        <span aria-hidden="true">⌫</span> ${msg('刪除', { id: 'pinpad.back' })}
+        ${icon('backspace')} ${msg('刪除', { id: 'pinpad.back' })}
       </button>
     </div>`;
   }

@@ -48,5 +48,13 @@ export const readerStatusStyles = css`
   .icon {
     font-size: 1.5rem;
     line-height: 1;
+    display: inline-flex;
+  }
+  .status[data-state='card'] .icon {
+    color: var(--hca-ok);
+  }
+  .status[data-state='error'] .icon,
+  .status[data-state='no-webusb'] .icon {
+    color: var(--hca-danger);
   }
 `;

@@ -25,7 +25,7 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { fetchPuk } from '../shared/puk-service.js';
-import type { FlowError } from '../hca-change-pin/flow-common.js';
+import { isCardGone, type FlowError } from '../hca-change-pin/flow-common.js';
 import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
 import { checkPin } from '../hca-change-pin/pin-entry.js';
 import { pinFlowStyles } from '../hca-change-pin/styles.js';
@@ -145,6 +145,10 @@ export class HcaUnlockCard extends LitElement {
   private onSessionState(s: SessionState): void {
     this.sessionState = s;
     const flow = this.flow;
+    if (flow && s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) {
+      // The card is back: a message about it being missing is out of date.
+      flow.showProblem(undefined);
+    }
     if (!flow || (s.kind !== 'no-card' && s.kind !== 'no-reader')) return;
     const st = flow.state;
     const midFlow = st.busy !== false || st.step === 'new-pin';

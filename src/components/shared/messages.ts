@@ -290,7 +290,7 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
         : {
             code,
             title: msg('讀卡機中沒有卡片', { id: 'err.card-absent.title' }),
-            detail: msg('請將醫事憑證 IC 卡以正確方向（晶片朝內）插入讀卡機。', { id: 'err.card-absent.detail' }),
+            detail: msg('請將醫事憑證 IC 卡晶片朝上、晶片那一端先插入讀卡機。', { id: 'err.card-absent.detail' }),
           };
     case 'ccid/icc-mute':
     case 'ccid/bad-atr-ts':

@@ -20,6 +20,7 @@ import { getLocale } from '../../../src/components/locale.js';
 import { summarizeCertificate, type CertificateSummary } from '../../../src/components/hca-bind-card/bind-flow.js';
 import type { ServerBinding } from '../../../src/components/hca-bind-card/bind-api.js';
 import { decodeBase64 } from '../../../src/server/base64.js';
+import { formatDateTime } from '../time.js';
 
 type Mode = 'register' | 'rebind';
 const ACCOUNTS = 'webccid-demo-accounts';
@@ -98,7 +99,7 @@ function bindingDetails(view: BindingView, testid: string): TemplateResult {
       ? html`<dt>${w.validity}</dt><dd data-testid="bound-validity">${formatDate(view.summary.notBefore)} ${w.to} ${formatDate(view.summary.notAfter)}</dd>`
       : nothing}
     <dt>${w.boundAt}</dt>
-    <dd>${new Intl.DateTimeFormat(getLocale() === 'en' ? 'en-GB' : 'zh-TW', { dateStyle: 'medium', timeStyle: 'short' }).format(b.boundAt)}</dd>
+    <dd data-testid="bound-at">${formatDateTime(b.boundAt, getLocale() === 'en' ? 'en' : 'zh-Hant')}</dd>
   </dl>`;
 }
 
