@@ -5,6 +5,7 @@
  * version's `plugins` array.
  */
 import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from './http.js';
+import { resetDemoCards } from './demo-reset.js';
 
 /** The connect-style middleware stack Vite exposes as `server.middlewares`. */
 interface MiddlewareStack {
@@ -26,14 +27,30 @@ export interface ReferenceServerVitePlugin {
 /**
  * A Vite plugin mounting the reference server's middleware (one database per
  * dev server; closed with it). In the plugin, `allowDemoTrustAnchors`
- * defaults to true (the demo page registers its in-browser test PKI root).
+ * defaults to true (the demo page registers its in-browser test PKI root),
+ * and `POST {basePath}/demo/reset` gives the demo cards their unlock state
+ * back (demo-reset.ts; the demo panel's reset button).
  */
 export function referenceServerPlugin(options: ReferenceServerOptions = {}): ReferenceServerVitePlugin {
   let server: ReferenceServer | undefined;
   const mount = (vite: ServerLike): void => {
     server ??= createReferenceServer({ allowDemoTrustAnchors: true, ...options });
     const s = server;
-    vite.middlewares.use((req, res, next) => s(req, res, next));
+    const resetPath = `${(options.basePath ?? '/api').replace(/\/+$/, '')}/demo/reset`;
+    vite.middlewares.use((req, res, next) => {
+      if (req.method === 'POST' && new URL(req.url ?? '/', 'http://localhost').pathname === resetPath) {
+        void s.ready.then(() => {
+          const cards = resetDemoCards(s);
+          console.warn(`[webccid reference-server] ${JSON.stringify({ level: 'warn', event: 'demo.reset', cards })}`);
+          res.statusCode = 200;
+          res.setHeader('Content-Type', 'application/json; charset=utf-8');
+          res.setHeader('Cache-Control', 'no-store');
+          res.end(JSON.stringify({ reset: cards }));
+        }, next);
+        return;
+      }
+      s(req, res, next);
+    });
     vite.httpServer?.once('close', () => {
       s.close();
       if (server === s) server = undefined;

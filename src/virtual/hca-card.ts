@@ -164,6 +164,25 @@ export function encodePinBlock(digits: string, encoding: PinEncoding): Uint8Arra
   return block;
 }
 
+/** The characters of a profile block up to its padding (the inverse of `encodePinBlock`). */
+export function decodePinBlock(block: Uint8Array, encoding: PinEncoding): string {
+  let out = '';
+  if (encoding.encoding === 'ascii') {
+    for (const b of block) {
+      if (b === encoding.padByte) break;
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  for (const b of block) {
+    for (const nibble of [b >> 4, b & 0x0f]) {
+      if (nibble > 9) return out;
+      out += String(nibble);
+    }
+  }
+  return out;
+}
+
 /** Number of digits in a well-formed profile block (digits then padding only), or -1. */
 export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number {
   if (block.length !== encoding.blockLength) return -1;
@@ -324,6 +343,26 @@ export class VirtualHcaCard extends VirtualCard {
   /** PUK tries left. */
   get pukTriesLeft(): number {
     return this.triesLeft(this.profile.puk.reference.value) ?? 0;
+  }
+
+  /**
+   * What the card keeps across power cycles that a flow can change: PIN, PUK and their tries
+   * (decoded from the stored blocks). Test data of a virtual card, for carrying it over to a new
+   * instance (`createVirtualHcaCard({ ...card.memory(), ... })`); a real card never gives it out.
+   */
+  memory(): { pin: string; puk: string; pinTriesLeft: number; pukTriesLeft: number } {
+    const decode = (reference: number, encoding: PinEncoding): string => {
+      const block = this.referenceData(reference) ?? new Uint8Array(0);
+      const text = decodePinBlock(block, encoding);
+      block.fill(0);
+      return text;
+    };
+    return {
+      pin: decode(this.profile.pin.reference.value, this.profile.pin.encoding.value),
+      puk: decode(this.profile.puk.reference.value, this.profile.puk.encoding.value),
+      pinTriesLeft: this.pinTriesLeft,
+      pukTriesLeft: this.pukTriesLeft,
+    };
   }
 
   protected override onReset(): void {

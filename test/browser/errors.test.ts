@@ -201,6 +201,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await waitForTries(tab, { pin: 0, puk: 10 });
     await expectAccessible(tab.page, 'unlock card locked');
     await screenshot(tab.page, 'unlock-error-service-locked.zh-TW');
+    // The demo panel's reset gives the shared demo card back: the right user code works again.
+    await press(tab, 'demo-reset-card');
+    expect(await tab.byTestId('demo-reset-done').innerText()).toContain('伺服器');
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
     expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
     await tab.close();
   });

@@ -104,8 +104,35 @@ describe('DemoEnvironment', () => {
   it('carries the tries counters over (a locked card stays locked on the next page)', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
     const env = new DemoEnvironment('http://127.0.0.1:9/api');
-    await env.setState('normal', { pin: 0, puk: 7 });
-    expect(env.savedTries()).toEqual({ pin: 0, puk: 7 });
+    await env.setState('normal', { state: 'normal', pin: '123456', puk: '12345678', pinTriesLeft: 0, pukTriesLeft: 7 });
+    expect(env.cardMemory()).toMatchObject({ pinTriesLeft: 0, pukTriesLeft: 7 });
+    expect(env.cardStatus).toMatchObject({ lock: 'pin-blocked', defaultPin: true });
+  });
+
+  it('carries the card over whole: a PIN set by an unlock is the PIN on the next page, the old one is wrong', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const first = await open('locked');
+    sessions.push(first.session);
+    await until(first.session, (s) => s.kind === 'card');
+    const held = await first.session.connect();
+    await (await HcaCard.open(held.channel)).unblockPin('12345678', '246810');
+    await first.session.release();
+    const memory = first.env.cardMemory();
+    expect(memory).toMatchObject({ state: 'locked', pinTriesLeft: 3 });
+    expect(first.env.cardStatus).toMatchObject({ lock: 'usable', defaultPin: false });
+    // The next page: a new environment made from that memory.
+    const env = new DemoEnvironment('http://127.0.0.1:9/api');
+    await env.setState(memory!.state, memory);
+    const session = new UsbCardSession({ usb: env.usb });
+    sessions.push(session);
+    await session.start();
+    await until(session, (s) => s.kind === 'card');
+    const { channel } = await session.connect();
+    const card = await HcaCard.open(channel);
+    await expect(card.verifyPin('123456')).rejects.toMatchObject({ code: 'apdu/pin-incorrect', retriesLeft: 2 });
+    await card.verifyPin('246810');
+    await session.release();
+    expect(env.cardStatus).toMatchObject({ lock: 'usable', pinTriesLeft: 3, defaultPin: false });
   });
 
   it('registers the test PKI root with the demo server once', async () => {

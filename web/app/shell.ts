@@ -18,7 +18,7 @@ import { html, nothing, render, type TemplateResult } from 'lit';
 import type { CardSession, UsbCardSession } from '../../src/components/shared/card-session.js';
 import type { createCardSession } from '../../src/components/shared/auto-session.js';
 import type { Locale } from '../../src/components/locale.js';
-import type { DemoEnvironment, SavedTries } from './demo-env.js';
+import type { DemoCardMemory, DemoEnvironment } from './demo-env.js';
 import { isDemoState, type DemoState } from './demo-states.js';
 import { renderDemoPanel } from './demo-panel.js';
 import { applyLanguage, initialLocale, words } from './i18n.js';
@@ -65,12 +65,28 @@ const PAGE_FILES: Record<PageName | 'driver', string> = {
 
 const SAVED_CARD = 'webccid-demo-card';
 
-function loadSavedCard(): { state: DemoState; tries: SavedTries } | undefined {
+/**
+ * The virtual card goes from page to page as one whole (state, PIN, PUK, tries): written to
+ * sessionStorage when the page is left and taken out again by the next page as it starts, so
+ * it sits in storage only between two pages of this tab. It is the demo card's test data; the
+ * demo never asks for a real card's PIN.
+ */
+function takeSavedCard(): { state: DemoState; memory?: DemoCardMemory } | undefined {
   try {
     const raw = sessionStorage.getItem(SAVED_CARD);
+    sessionStorage.removeItem(SAVED_CARD);
     if (!raw) return undefined;
-    const v = JSON.parse(raw) as { state?: unknown; pin?: unknown; puk?: unknown };
-    if (isDemoState(v.state) && typeof v.pin === 'number' && typeof v.puk === 'number') return { state: v.state, tries: { pin: v.pin, puk: v.puk } };
+    const v = JSON.parse(raw) as Partial<Record<keyof DemoCardMemory, unknown>>;
+    if (
+      isDemoState(v.state) &&
+      typeof v.pin === 'string' &&
+      typeof v.puk === 'string' &&
+      typeof v.pinTriesLeft === 'number' &&
+      typeof v.pukTriesLeft === 'number'
+    ) {
+      return { state: v.state, memory: { state: v.state, pin: v.pin, puk: v.puk, pinTriesLeft: v.pinTriesLeft, pukTriesLeft: v.pukTriesLeft } };
+    }
+    if (isDemoState(v.state)) return { state: v.state }; // a card other than an HCA card
   } catch {
     // Ignore a damaged entry.
   }
@@ -80,8 +96,9 @@ function loadSavedCard(): { state: DemoState; tries: SavedTries } | undefined {
 function saveCard(env: DemoEnvironment | undefined): void {
   if (!env) return;
   try {
-    const tries = env.savedTries();
-    sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state, ...(tries ?? { pin: 3, puk: 10 }) }));
+    const memory = env.cardMemory();
+    if (memory) sessionStorage.setItem(SAVED_CARD, JSON.stringify(memory));
+    else sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state }));
   } catch {
     // Not saved: the next page starts with a fresh card.
   }
@@ -219,6 +236,15 @@ export function startPage(
 
   document.documentElement.classList.toggle('kiosk', kiosk);
   addEventListener('pagehide', () => saveCard(ctx.env));
+  // Back from the back-forward cache: this page's card is the live one; drop the copy it left.
+  addEventListener('pageshow', (event) => {
+    if (!event.persisted) return;
+    try {
+      sessionStorage.removeItem(SAVED_CARD);
+    } catch {
+      // Nothing to drop.
+    }
+  });
   window.webccidDemo = ctx;
 
   const locale = initialLocale(params);
@@ -236,9 +262,9 @@ export function startPage(
     watch(new Session({ usb: env.usb }));
     ctx.update();
     const requested = params.get('state');
-    const saved = loadSavedCard();
+    const saved = takeSavedCard();
     if (isDemoState(requested)) await env.setState(requested);
-    else if (saved) await env.setState(saved.state, saved.tries);
+    else if (saved) await env.setState(saved.state, saved.memory);
     else await env.setState('normal');
     if (params.get('reader') === 'usb') {
       ctx.source = 'usb';
