@@ -258,7 +258,7 @@ describe('PIN', () => {
   it('format errors are thrown before anything is sent (hca/bad-pin-format)', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
-    for (const bad of ['12345', '123456789', '12a456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
+    for (const bad of ['12345', '123456789', '12-456', '12 456', '12345é', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
       const e = await expectError(hca.verifyPin(bad), HcaError);
       expect(e.code).toBe('hca/bad-pin-format');
     }
@@ -270,12 +270,30 @@ describe('PIN', () => {
     expect(card.pinTriesLeft).toBe(3);
   });
 
-  it('property: any PIN that is not 6-8 digits is refused before the card sees it', async () => {
+  it('letters: the default profile takes a PIN of 6 to 8 letters and digits (case-sensitive)', async () => {
+    const { hca, card } = await setUp();
+    await hca.changePin(PIN, 'Ab12cD');
+    await expect(hca.verifyPin('ab12cd')).rejects.toMatchObject({ code: 'apdu/pin-incorrect', retriesLeft: 2 });
+    await hca.verifyPin('Ab12cD');
+    expect(card.pinTriesLeft).toBe(3);
+  });
+
+  it('a digits-only profile refuses letters before the card sees them', async () => {
+    const profile = profileWith((p) => {
+      p.pin.charset = { value: 'digits', status: 'assumed', source: 'test' };
+    });
+    const { hca, card } = await setUp({ profile });
+    const count = card.apduCount;
+    expect((await expectError(hca.verifyPin('12a456'), HcaError)).code).toBe('hca/bad-pin-format');
+    expect(card.apduCount).toBe(count);
+  });
+
+  it('property: any PIN that is not 6-8 letters or digits is refused before the card sees it', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
     await fc.assert(
       fc.asyncProperty(
-        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9]{6,8}$/.test(s)),
+        fc.string({ maxLength: 12 }).filter((s) => !/^[0-9A-Za-z]{6,8}$/.test(s)),
         async (bad) => {
           const e = await guard.capture(() => hca.verifyPin(bad));
           expect((e as HcaError).code).toBe('hca/bad-pin-format');
@@ -358,6 +376,7 @@ describe('unblock with the PUK', () => {
 
   it('BCD PIN encoding in the profile and a matching card: no code change', async () => {
     const profile = profileWith((p) => {
+      p.pin.charset = { value: 'digits', status: 'assumed', source: 'BCD carries digits only' };
       p.pin.encoding.value = { encoding: 'bcd', blockLength: 8, padByte: 0xff };
       p.puk.encoding.value = { encoding: 'bcd', blockLength: 4, padByte: 0xff };
     });

@@ -25,7 +25,7 @@ import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../er
 import type { CardChannel, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
 import { statusError } from '../iso7816/status.js';
-import { HCA_PROFILE, type HcaProfile, type PinEncoding } from './profile.js';
+import { HCA_PROFILE, pinRule, type HcaProfile, type PinEncoding } from './profile.js';
 import { HcaError, PukBlockedError, PukIncorrectError } from './errors.js';
 import {
   compactHex,
@@ -161,6 +161,9 @@ export function checkProfile(profile: HcaProfile): CheckedProfile {
     if (needed > e.blockLength) throw bad(field, `a block of ${e.blockLength} bytes cannot hold ${digits} digits`);
   };
   checkEncoding('pin.encoding', pin.encoding?.value, max);
+  const charset = pin.charset?.value ?? 'digits';
+  if (charset !== 'digits' && charset !== 'letters-and-digits') throw bad('pin.charset', "must be 'digits' or 'letters-and-digits'");
+  if (charset === 'letters-and-digits' && pin.encoding.value.encoding !== 'ascii') throw bad('pin.charset', "letters need the 'ascii' PIN encoding");
   checkEncoding('puk.encoding', puk.encoding?.value, puk.length.value);
   const tries = pin.maxTries?.value;
   if (!Number.isInteger(tries) || tries < 1 || tries > 15) throw bad('pin.maxTries', 'need 1..15');
@@ -390,7 +393,8 @@ export class HcaCard {
   // ---- PIN ---------------------------------------------------------------------------------
 
   private pinRule(what: 'PIN' | 'new PIN') {
-    return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what } as const;
+    const { minLength, maxLength, charset } = pinRule(this.profile);
+    return { minLength, maxLength, charset, code: 'hca/bad-pin-format', what } as const;
   }
 
   private pukRule() {

@@ -5,7 +5,7 @@
  * input.
  */
 import { concatBytes, fromHex, toHex } from '../bytes.js';
-import type { PinEncoding } from './profile.js';
+import { pinCharAllowed, type PinCharset, type PinEncoding } from './profile.js';
 import { HcaError } from './errors.js';
 
 // ---- PIN and PUK ---------------------------------------------------------------------
@@ -20,19 +20,20 @@ export type Secret = string | Uint8Array;
  */
 export function secretDigits(
   value: Secret,
-  rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN' },
+  rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN'; charset?: PinCharset },
 ): Uint8Array {
   const length = typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : -1;
   const span = rule.minLength === rule.maxLength ? `${rule.minLength}` : `${rule.minLength} to ${rule.maxLength}`;
+  const charset = rule.charset ?? 'digits';
   const fail = () => {
-    const message = `The ${rule.what} must be ${span} digits (0-9).`;
+    const message = `The ${rule.what} must be ${span} ${charset === 'digits' ? 'digits (0-9)' : 'letters or digits (A-Z, a-z, 0-9)'}.`;
     return rule.code === 'hca/bad-puk-format' ? new HcaError('hca/bad-puk-format', message) : new HcaError('hca/bad-pin-format', message);
   };
   if (length < rule.minLength || length > rule.maxLength) throw fail();
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
     const c = typeof value === 'string' ? value.charCodeAt(i) : (value as Uint8Array)[i]!;
-    if (c < 0x30 || c > 0x39) {
+    if (!pinCharAllowed(c, charset)) {
       out.fill(0);
       throw fail();
     }

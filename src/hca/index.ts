@@ -24,8 +24,8 @@ export {
   MAX_CERTIFICATE_LENGTH,
 } from './format.js';
 export type { Secret, CardInfo, BasicData } from './format.js';
-export { HCA_PROFILE } from './profile.js';
-export type { HcaProfile, ProfileField, Provenance, PinEncoding } from './profile.js';
+export { HCA_PROFILE, pinRule } from './profile.js';
+export type { HcaProfile, ProfileField, Provenance, PinEncoding, PinCharset, PinRule } from './profile.js';
 export { MemoryCardChannel } from '../card/memory.js';
 export type { MemoryCard, MemoryCardChannelOptions } from '../card/memory.js';
 export type { CardChannel } from '../card/channel.js';

@@ -28,6 +28,20 @@ export interface PinEncoding {
   padByte: number;
 }
 
+/**
+ * The characters a PIN may have: 'digits' (0-9) or 'letters-and-digits' (A-Z, a-z, 0-9; letters
+ * are case-sensitive and sent as their ASCII bytes, so they need the 'ascii' encoding). A reader's
+ * pinpad has digit keys only, whatever this says.
+ */
+export type PinCharset = 'digits' | 'letters-and-digits';
+
+/** What a PIN typed on the screen must be (`pinRule(profile)`). */
+export interface PinRule {
+  minLength: number;
+  maxLength: number;
+  charset: PinCharset;
+}
+
 export interface HcaProfile {
   /** Profile name and version, recorded in traces. */
   id: string;
@@ -50,6 +64,8 @@ export interface HcaProfile {
     reference: ProfileField<number>;
     minLength: ProfileField<number>;
     maxLength: ProfileField<number>;
+    /** What characters a PIN may have (screen entry; see `PinCharset`). Absent in older profiles: 'digits'. */
+    charset?: ProfileField<PinCharset>;
     encoding: ProfileField<PinEncoding>;
     /** Wrong PINs before the card locks. */
     maxTries: ProfileField<number>;
@@ -114,6 +130,12 @@ export const HCA_PROFILE: HcaProfile = {
     reference: { value: 0x81, status: 'assumed', source: 'Specific (DF-local) reference 1; the real VERIFY P2 is not public' },
     minLength: { value: 6, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
     maxLength: { value: 8, status: 'confirmed', source: 'HCA unlock guide (seed hca-unlock-card-flow): PIN of 6 to 8 digits' },
+    charset: {
+      value: 'letters-and-digits',
+      status: 'confirmed',
+      source:
+        "A government site's PIN check allows 6 to 8 letters and digits (docs/design.md §5.1; special characters, allowed since 2020, are not modelled); the seed's unlock page asks for 6 digits",
+    },
     encoding: {
       value: { encoding: 'ascii', blockLength: 8, padByte: 0xff },
       status: 'assumed',
@@ -149,3 +171,15 @@ export const HCA_PROFILE: HcaProfile = {
     institutionCard: { value: '2.16.886.1.100.3.2.21', status: 'confirmed', source: 'HCA certificate policy: 醫事機構憑證 OID' },
   },
 };
+
+/** The PIN rule of a profile: its length bounds and charset ('digits' when the profile has none). */
+export function pinRule(profile: HcaProfile = HCA_PROFILE): PinRule {
+  return { minLength: profile.pin.minLength.value, maxLength: profile.pin.maxLength.value, charset: profile.pin.charset?.value ?? 'digits' };
+}
+
+/** True when `code` (a character code) is allowed by `charset`. */
+export function pinCharAllowed(code: number, charset: PinCharset): boolean {
+  const digit = code >= 0x30 && code <= 0x39;
+  if (charset === 'digits') return digit;
+  return digit || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}

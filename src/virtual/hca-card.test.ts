@@ -172,7 +172,8 @@ describe('createVirtualHcaCard: PIN', () => {
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('111111'), pinBlock('654321')))).sw).toBe('63C2');
     expect(tx(card, cmd(0x24, 0, PIN_REF, pinBlock('123456'))).sw).toBe('6700');
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), pinBlock('12345')))).sw).toBe('6A80');
-    expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), fromHex('31 32 33 34 35 36 37 41')))).sw).toBe('6A80');
+    // A character outside the profile's charset (letters and digits): '-' (2D).
+    expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), fromHex('31 32 33 34 35 36 37 2D')))).sw).toBe('6A80');
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), pinBlock('87654321')))).sw).toBe('9000');
     card.reset();
     selectApp(card);
@@ -397,7 +398,7 @@ describe('createVirtualHcaCard: options', () => {
   const bad: Array<[string, Parameters<typeof createVirtualHcaCard>[0]]> = [
     ['short PIN', { pin: '12345' }],
     ['long PIN', { pin: '123456789' }],
-    ['letters in PIN', { pin: '12345a' }],
+    ['symbols in PIN', { pin: '12345-' }],
     ['short PUK', { puk: '1234567' }],
     ['card number', { cardNumber: 'GH000012345678' }],
     ['tries', { pinTriesLeft: 4 }],

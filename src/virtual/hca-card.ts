@@ -26,7 +26,8 @@
  *   63Cx not verified with x tries left, 6983 blocked).
  * - CHANGE REFERENCE DATA (24) P2 = PIN reference: old block || new block (6700 on
  *   another length); the new block must be a well-formed profile block of
- *   minLength..maxLength digits (6A80 otherwise; the old PIN is checked first).
+ *   minLength..maxLength characters of the profile's charset (6A80 otherwise; the old PIN is
+ *   checked first).
  * - RESET RETRY COUNTER (2C), both unblock methods of the profile are served:
  *   P1 00 data = PUK block || new PIN block ('reset-retry-counter'), or VERIFY of
  *   the PUK reference then P1 02 data = new PIN block ('verify-puk-then-reset').
@@ -44,7 +45,7 @@
  */
 import { bytesEqual, concatBytes, fromHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import { HCA_PROFILE, type HcaProfile, type PinEncoding } from '../hca/profile.js';
+import { HCA_PROFILE, pinCharAllowed, pinRule, type HcaProfile, type PinCharset, type PinEncoding } from '../hca/profile.js';
 import type { ParsedApdu } from '../iso7816/apdu.js';
 import { HCA_ATR, VirtualCard, hcaAtrWithIfsc, type VirtualCardOptions, type VirtualDfSpec, type VirtualEfSpec } from './card.js';
 import { createTestPki, type HcaCardKind, type HolderCertificate, type TestPki } from './pki.js';
@@ -76,7 +77,7 @@ export interface VirtualHcaCardOptions {
   cardNumber?: string;
   /** Content of the serial-number EF (ASCII). Default "VHCA" + the last 8 digits of the card number. */
   serialNumber?: string;
-  /** PIN digits (profile length bounds). Default "123456". */
+  /** The PIN (profile length bounds and charset). Default "123456". */
   pin?: string;
   /** PUK digits (profile length). Default "12345678". */
   puk?: string;
@@ -183,13 +184,16 @@ export function decodePinBlock(block: Uint8Array, encoding: PinEncoding): string
   return out;
 }
 
-/** Number of digits in a well-formed profile block (digits then padding only), or -1. */
-export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number {
+/**
+ * Number of PIN characters in a well-formed profile block (characters then padding only), or -1.
+ * `charset` 'letters-and-digits' (ASCII encoding only) also counts A-Z and a-z.
+ */
+export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding, charset: PinCharset = 'digits'): number {
   if (block.length !== encoding.blockLength) return -1;
   const nibbles: number[] = [];
   if (encoding.encoding === 'ascii') {
     let n = 0;
-    while (n < block.length && block[n]! >= 0x30 && block[n]! <= 0x39) n++;
+    while (n < block.length && block[n] !== encoding.padByte && pinCharAllowed(block[n]!, charset)) n++;
     for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
     return n;
   }
@@ -475,7 +479,9 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   const pin = options.pin ?? VIRTUAL_HCA_DEFAULTS.pin;
   const puk = options.puk ?? VIRTUAL_HCA_DEFAULTS.puk;
   // The option values are test data (never real PINs), but stay out of messages anyway.
-  if (!/^\d+$/.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} digits.`);
+  const pinCharset = pinRule(profile).charset;
+  const pinOk = [...pin].every((c) => pinCharAllowed(c.charCodeAt(0), pinCharset));
+  if (!pinOk || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} ${pinCharset === 'digits' ? 'digits' : 'letters or digits'}.`);
   if (!/^\d+$/.test(puk) || puk.length !== profile.puk.length.value) fail(`puk must be ${profile.puk.length.value} digits.`);
   const pinMaxTries = profile.pin.maxTries.value;
   const pukMaxTries = options.pukMaxTries ?? VIRTUAL_HCA_DEFAULTS.pukMaxTries;
@@ -545,7 +551,7 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   };
 
   const acceptPin = (value: Uint8Array): boolean => {
-    const n = pinBlockDigits(value, pinEncoding);
+    const n = pinBlockDigits(value, pinEncoding, pinCharset);
     return n >= pinMin && n <= pinMax;
   };
   const card = new VirtualHcaCard({

@@ -66,7 +66,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     // The panel shows the card as it is now: usable, with the PIN the user set (never shown).
     expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
     const data = await tab.byTestId('demo-data').innerText();
-    expect(data).not.toContain('123456');
+    expect(data).not.toMatch(/PIN 碼 123456/);
     expect(data).toContain('您設定的新 PIN 碼');
     // Follow the link to 憑證 IC 卡綁定 (no ?state: the same card).
     await tab.byTestId('nav-bind').click();

@@ -28,6 +28,8 @@ import { performBinding, type BindCardType, type BindChallenge, type BindPayload
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
 import { isCardGone } from '../hca-change-pin/flow-common.js';
+import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
+import { describeInputProblem, pinRuleText } from '../hca-change-pin/input-messages.js';
 import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */
@@ -46,15 +48,11 @@ interface ShownError extends ErrorDescription {
   blocked?: boolean;
 }
 
-const PIN_MIN = 6;
-const PIN_MAX = 8;
+/** What the card accepts as a PIN typed on the screen (HCA: 6 to 8 letters and digits; a pinpad takes digits only). */
+const PIN_RULE = pinRuleOf();
 
 function pinProblem(text: string): string | undefined {
-  if (text.length === 0) return 'input/pin-empty';
-  if (!/^[0-9]+$/.test(text)) return 'input/pin-not-digits';
-  if (text.length < PIN_MIN) return 'input/pin-too-short';
-  if (text.length > PIN_MAX) return 'input/pin-too-long';
-  return undefined;
+  return checkPin(text, PIN_RULE);
 }
 
 function asciiBytes(text: string): Uint8Array {
@@ -218,10 +216,12 @@ export class HcaBindCard extends LitElement {
 
   private inputMessage(code: string): BindMessage {
     switch (code) {
-      case 'input/pin-empty':
-        return { title: msg('請輸入 PIN 碼', { id: 'bind.pin-empty.title' }), detail: msg('請輸入卡片的 PIN 碼（6 到 8 位數字）後再點選「驗證」。', { id: 'bind.pin-empty.detail' }) };
+      case 'input/pin-empty': {
+        const what = pinRuleText(PIN_RULE);
+        return { title: msg('請輸入 PIN 碼', { id: 'bind.pin-empty.title' }), detail: msg(str`請輸入卡片的 PIN 碼（${what}）後再點選「驗證」。`, { id: 'bind.pin-empty.detail' }) };
+      }
       default:
-        return describeBindFailure('hca/bad-pin-format', { selected: this.cardType })!;
+        return describeInputProblem(code, 'pin', PIN_RULE) ?? describeBindFailure('hca/bad-pin-format', { selected: this.cardType })!;
     }
   }
 
@@ -409,9 +409,9 @@ export class HcaBindCard extends LitElement {
           </p>`
         : html`<div class="field">
               <label for="pin">${msg('PIN 碼', { id: 'bind.pin' })}</label>
-              <p class="hint" id="pin-hint">${msg('卡片的 PIN 碼，6 到 8 位數字。連續輸入錯誤 3 次卡片會鎖住。', { id: 'bind.pin-hint' })}</p>
-              <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode="numeric"
-                maxlength=${PIN_MAX} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
+              <p class="hint" id="pin-hint">${msg(str`卡片的 PIN 碼，${pinRuleText(PIN_RULE)}（英文字母有大小寫區別）。連續輸入錯誤 3 次卡片會鎖住。`, { id: 'bind.pin-hint' })}</p>
+              <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode=${PIN_RULE.charset === 'digits' ? 'numeric' : 'text'}
+                maxlength=${PIN_RULE.maxLength} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
                 ?disabled=${working} />
               ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?disabled=${working}></hca-pin-pad>` : nothing}
             </div>`}

@@ -26,7 +26,7 @@ import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import { isCardGone, type FlowError } from './flow-common.js';
 import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
-import { checkPin } from './pin-entry.js';
+import { checkPin, pinRuleOf } from './pin-entry.js';
 import { pinFlowStyles } from './styles.js';
 
 /** `detail` of `hca-pin-changed`. */
@@ -203,7 +203,7 @@ export class HcaChangePin extends LitElement {
 
   private onPinInput(id: PinInputId, event: Event): void {
     const value = (event.target as HTMLInputElement).value;
-    const hint = pinHint(checkPin(value, this.flow?.rule ?? { minLength: 6, maxLength: 8 }, { partial: true }), this.flow?.rule ?? { minLength: 6, maxLength: 8 });
+    const hint = pinHint(checkPin(value, this.flow?.rule ?? pinRuleOf(), { partial: true }), this.flow?.rule ?? pinRuleOf());
     if (this.hints[id] !== hint) this.hints = { ...this.hints, [id]: hint };
     if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
   }

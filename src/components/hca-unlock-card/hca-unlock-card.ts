@@ -27,7 +27,7 @@ import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { fetchPuk } from '../shared/puk-service.js';
 import { isCardGone, type FlowError } from '../hca-change-pin/flow-common.js';
 import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
-import { checkPin } from '../hca-change-pin/pin-entry.js';
+import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
 import { pinFlowStyles } from '../hca-change-pin/styles.js';
 import { checkCardNumber, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
 
@@ -229,7 +229,7 @@ export class HcaUnlockCard extends LitElement {
   }
 
   private onPinInput(id: (typeof PIN_INPUTS)[number], event: Event): void {
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     this.setHint(id, pinHint(checkPin((event.target as HTMLInputElement).value, rule, { partial: true }), rule));
     if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
   }
@@ -399,7 +399,7 @@ export class HcaUnlockCard extends LitElement {
   private renderPinpadStep(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
     return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
@@ -444,7 +444,7 @@ export class HcaUnlockCard extends LitElement {
 
   private renderScreenStep(): TemplateResult {
     const busy = this.flowState.busy !== false;
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
     return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>

@@ -71,7 +71,7 @@ export const templates = {
   'err.pin-blocked.title': 'The card is locked',
   'err.pin-blocked.detail': 'The PIN was entered wrongly too many times and the card is locked. Use “Unlock card” to get the unlock code (PUK) with your card number and user code, and set a new PIN.',
   'err.bad-pin-format.title': 'The PIN has the wrong format',
-  'err.bad-pin-format.detail': 'The PIN is 6 to 8 digits. Type it again; the card did not receive it and no try was used.',
+  'err.bad-pin-format.detail': 'The PIN is 6 to 8 letters or digits. Type it again; the card did not receive it and no try was used.',
   'err.bad-puk-format.title': 'The unlock code has the wrong format',
   'err.bad-puk-format.detail': 'The unlock code (PUK) is 8 digits and this one is not. The card did not receive it. Start again; if it keeps happening, contact the HCA.',
   'err.puk-incorrect.title': 'Wrong unlock code',

@@ -384,7 +384,7 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
       return {
         code,
         title: msg('PIN 碼格式不符', { id: 'err.bad-pin-format.title' }),
-        detail: msg('PIN 碼為 6 到 8 位數字。請重新輸入；卡片沒有收到這組 PIN 碼，也沒有用掉嘗試次數。', { id: 'err.bad-pin-format.detail' }),
+        detail: msg('PIN 碼為 6 到 8 個英文字母或數字。請重新輸入；卡片沒有收到這組 PIN 碼，也沒有用掉嘗試次數。', { id: 'err.bad-pin-format.detail' }),
       };
     case 'hca/bad-puk-format':
       return {
