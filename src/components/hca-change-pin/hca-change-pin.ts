@@ -294,6 +294,15 @@ export class HcaChangePin extends LitElement {
       : html`<p><button type="button" data-testid="go-unlock" @click=${(e: Event) => this.onGoUnlock(e)}>${label}</button></p>`;
   }
 
+  /**
+   * The current PIN may have letters (when the card's rule allows them): a phone must offer its
+   * letter keyboard for it. A new PIN is the user's choice: the numeric keyboard suggests digits,
+   * as the HCA's own pages do, and a hardware keyboard can still type letters.
+   */
+  private inputMode(id: PinInputId): 'numeric' | 'text' {
+    return id === 'old-pin' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits' ? 'text' : 'numeric';
+  }
+
   private pinField(id: PinInputId, label: string, autofocus = false): TemplateResult {
     const error = this.flowState.error;
     const invalid = error?.field === id;
@@ -303,7 +312,7 @@ export class HcaChangePin extends LitElement {
         id=${id}
         data-testid=${id}
         type="password"
-        inputmode="numeric"
+        inputmode=${this.inputMode(id)}
         autocomplete="off"
         maxlength=${this.flow?.rule.maxLength ?? 8}
         aria-describedby=${`${id}-problem`}
