@@ -299,7 +299,7 @@ export class HcaChangePin extends LitElement {
    * letter keyboard for it. A new PIN is the user's choice: the numeric keyboard suggests digits,
    * as the HCA's own pages do, and a hardware keyboard can still type letters.
    */
-  private inputMode(id: PinInputId): 'numeric' | 'text' {
+  private pinInputMode(id: PinInputId): 'numeric' | 'text' {
     return id === 'old-pin' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits' ? 'text' : 'numeric';
   }
 
@@ -312,7 +312,7 @@ export class HcaChangePin extends LitElement {
         id=${id}
         data-testid=${id}
         type="password"
-        inputmode=${this.inputMode(id)}
+        inputmode=${this.pinInputMode(id)}
         autocomplete="off"
         maxlength=${this.flow?.rule.maxLength ?? 8}
         aria-describedby=${`${id}-problem`}
