@@ -12,6 +12,7 @@ import {
   expectNoSecrets,
   FLOW_TIMEOUT,
   press,
+  scanDom,
   screenshot,
   SKIP,
   START_TIMEOUT,
@@ -38,6 +39,47 @@ async function padInto(tab: Tab, testid: string, digits: string): Promise<void> 
 
 async function valueLength(tab: Tab, testid: string): Promise<number> {
   return tab.byTestId(testid).evaluate((el) => (el as HTMLInputElement).value.length);
+}
+
+/** Types a distinct text into every enabled, visible text field of the page (shadow roots included); returns what it typed. */
+async function typeIntoEveryField(tab: Tab, tag: string): Promise<string[]> {
+  const ids = await tab.page.evaluate(() => {
+    const out: string[] = [];
+    const walk = (root: Document | ShadowRoot): void => {
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        if (el instanceof HTMLInputElement && ['text', 'email', 'password'].includes(el.type) && !el.disabled && el.offsetParent !== null) {
+          const id = el.getAttribute('data-testid');
+          if (id) out.push(id);
+        }
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    return out;
+  });
+  const typed: string[] = [];
+  for (const id of ids) {
+    const field = tab.byTestId(id).first();
+    const max = Number((await field.getAttribute('maxlength')) ?? '64');
+    const text = id === 'email' ? `${tag}@example.org` : /pin|card-number/.test(id) ? '97531'.slice(0, Math.min(5, max)) + tag.length : `${tag}-${id}`.slice(0, max);
+    await field.fill(text);
+    typed.push(text);
+  }
+  return typed;
+}
+
+/** Nothing typed is left: no field value, nothing in the DOM (shadow roots too), web storage, the URL or history state. */
+async function expectForgotten(tab: Tab, typed: string[], firstUrl: string): Promise<void> {
+  const scan = await scanDom(tab.page);
+  const leftovers = scan.fields.filter((f) => ['text', 'email', 'password'].includes(f.type) && f.value !== '');
+  expect(leftovers, 'fields still holding text').toEqual([]);
+  for (const t of typed) {
+    expect(scan.html.includes(t), `"${t}" in the DOM`).toBe(false);
+    expect(scan.other.includes(t), `"${t}" in the URL, title or web storage`).toBe(false);
+  }
+  expect(await tab.page.evaluate(() => history.state)).toBeNull();
+  expect(tab.page.url()).toBe(firstUrl);
+  expect(await tab.page.locator('[data-testid="error"], [data-testid="register-problem"], [data-testid="success"]').count()).toBe(0);
 }
 
 describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT }, () => {
@@ -105,6 +147,35 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await waitForReader(tab, 'no-card');
     await expect.poll(() => valueLength(tab, 'old-pin'), { timeout: 5_000, interval: 100 }).toBe(0);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
+    await insertCard(tab);
+    await waitForReader(tab, 'card');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('bind page: the idle reset and a card removal return the whole page to its first state (fields, messages, tab, URL)', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'normal', kiosk: true, idle: 3, query: { mode: 'register' } });
+    const firstUrl = tab.page.url();
+    // Everything one visitor can leave behind: every field, a message, another tab (URL and history state).
+    const typed = await typeIntoEveryField(tab, 'visitor-one');
+    expect(typed.length).toBeGreaterThanOrEqual(3); // account, email, PIN
+    await press(tab, 'register-submit');
+    await tab.byTestId('register-problem').waitFor({ state: 'visible' });
+    await press(tab, 'mode-rebind');
+    typed.push(...(await typeIntoEveryField(tab, 'visitor-one-rebind')));
+    expect(tab.page.url()).not.toBe(firstUrl);
+    // Idle: 3 s without a touch.
+    await tab.byTestId('account').waitFor({ state: 'visible', timeout: 10_000 });
+    await expectForgotten(tab, typed, firstUrl);
+
+    // The card taken out: the same, at once.
+    const again = await typeIntoEveryField(tab, 'visitor-two');
+    await press(tab, 'register-submit');
+    await tab.byTestId('register-problem').waitFor({ state: 'visible' });
+    await removeCard(tab);
+    await waitForReader(tab, 'no-card');
+    await expect.poll(() => tab.byTestId('account').inputValue(), { timeout: 2_000 }).toBe('');
+    await expectForgotten(tab, again, firstUrl);
     await insertCard(tab);
     await waitForReader(tab, 'card');
     expect(unexpectedErrors(tab)).toEqual([]);

@@ -47,6 +47,14 @@ export interface PageContext {
   useVirtualReader(): Promise<void>;
   useRealReader(): Promise<void>;
   setLanguage(locale: Locale): Promise<void>;
+  /**
+   * Kiosk: registers what the page itself must forget on the kiosk reset (its own variables: what
+   * was typed, messages, results). The shell then renders the page anew (every field, the flow
+   * components and the demo panel are new elements) and puts back the URL it was opened with.
+   */
+  onKioskReset(forget: () => void): void;
+  /** Kiosk: returns the page to its first state now (what the idle time-out and a card removal do). */
+  kioskReset(): void;
 }
 
 declare global {
@@ -125,6 +133,10 @@ export function startPage(
   let queued = false;
   let offSession: (() => void) | undefined;
 
+  const firstUrl = location.href;
+  const forgetters: Array<() => void> = [];
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
   const keep = new URLSearchParams();
   for (const name of ['kiosk', 'reader', 'idle', 'panel']) {
     const v = params.get(name);
@@ -179,12 +191,51 @@ export function startPage(
       document.title = title();
       ctx.update();
     },
+    onKioskReset(forget) {
+      forgetters.push(forget);
+    },
+    kioskReset() {
+      for (const forget of forgetters) forget();
+      // The URL (and history entry) the page was opened with, without any state a page put there.
+      if (location.href !== firstUrl || history.state !== null) history.replaceState(null, '', firstUrl);
+      (document.activeElement as HTMLElement | null)?.blur?.();
+      // Render the page anew: new elements, so no field keeps a value and no component a message.
+      render(nothing, root);
+      draw();
+      armIdle();
+      window.scrollTo(0, 0);
+    },
   };
+
+  /** Kiosk idle time-out over the whole page (the components each have their own, for pages that embed them). */
+  function armIdle(): void {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (!kiosk) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      // Never in the middle of a card operation: try again after another idle period.
+      if (ctx.session?.state.kind === 'busy') armIdle();
+      else ctx.kioskReset();
+    }, ctx.idleSeconds * 1000);
+  }
+  if (kiosk) {
+    for (const type of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart']) {
+      document.addEventListener(type, armIdle, { capture: true, passive: true });
+    }
+    armIdle();
+  }
 
   function watch(session: CardSession): void {
     offSession?.();
     ctx.session = session;
-    offSession = session.on('statechange', () => ctx.update());
+    offSession = session.on('statechange', (event) => {
+      const { state, previous } = event.detail;
+      const gone = (s: typeof state) => s.kind === 'no-card' || s.kind === 'no-reader';
+      // Kiosk: the card taken out (or the reader unplugged) ends this user's visit.
+      if (kiosk && gone(state) && !gone(previous)) queueMicrotask(() => ctx.kioskReset());
+      ctx.update();
+    });
   }
 
   function header(): TemplateResult {

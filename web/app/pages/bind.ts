@@ -33,7 +33,8 @@ interface BindingView {
 }
 
 const initial = new URLSearchParams(location.search);
-let mode: Mode = initial.get('mode') === 'rebind' ? 'rebind' : 'register';
+const initialMode: Mode = initial.get('mode') === 'rebind' ? 'rebind' : 'register';
+let mode: Mode = initialMode;
 let registerAccount = '';
 let registerEmail = '';
 let verifiedFor: string | undefined;
@@ -61,6 +62,8 @@ function readSignedIn(): string {
 }
 
 function remember(account: string): void {
+  // A kiosk serves one person after another: it keeps no account of anybody.
+  if (window.webccidDemo?.kiosk) return;
   try {
     const list = readAccounts().filter((a) => a !== account);
     localStorage.setItem(ACCOUNTS, JSON.stringify([account, ...list].slice(0, 20)));
@@ -242,7 +245,20 @@ function renderFaq(): TemplateResult {
   </section>`;
 }
 
-startPage(
+/** The kiosk reset: everything this page holds goes back to how it started. */
+function forgetAll(): void {
+  mode = initialMode;
+  registerAccount = '';
+  registerEmail = '';
+  verifiedFor = undefined;
+  registerProblem = undefined;
+  registered = undefined;
+  signedIn = readSignedIn();
+  current = undefined;
+  loadedFor = undefined;
+}
+
+const page = startPage(
   'bind',
   (c) => {
     const w = words();
@@ -261,4 +277,4 @@ startPage(
   () => `${words().bind} — ${words().appName}`,
   loadHardware,
 );
-
+page.onKioskReset(forgetAll);
