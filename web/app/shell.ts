@@ -243,6 +243,14 @@ export function startPage(
     const link = (target: PageName | 'driver', label: string) =>
       html`<a href=${ctx.href(target)} aria-current=${target === page ? 'page' : 'false'} data-testid=${`nav-${target}`}>${label}</a>`;
     const lang = document.documentElement.lang === 'en' ? 'en' : 'zh-Hant';
+    if (kiosk) {
+      // A kiosk page has no way out but the flow's own buttons: no links, no language or reader switch.
+      return html`<a class="skip" href="#main">${w.skip}</a>
+        <header class="top kiosk-top">
+          <div class="brand"><span class="brand-name">${w.appName}</span></div>
+          <span class="badge" data-testid="kiosk-badge">${w.kioskOn}</span>
+        </header>`;
+    }
     return html`<a class="skip" href="#main">${w.skip}</a>
       <header class="top">
         <div class="brand">
@@ -261,14 +269,13 @@ export function startPage(
   }
 
   function sourceBar(): TemplateResult | typeof nothing {
-    if (page === 'home' || !Session) return nothing;
+    if (page === 'home' || !Session || kiosk) return nothing;
     const w = words();
     return html`<div class="source" role="group" aria-label=${w.readerSource}>
       <span data-testid="reader-source" data-source=${ctx.source}>${ctx.source === 'virtual' ? w.usingVirtual : w.usingReal}</span>
       ${ctx.source === 'virtual'
         ? html`<button type="button" data-testid="use-real-reader" @click=${() => void ctx.useRealReader()}>${w.useReal}</button>`
         : html`<button type="button" data-testid="use-virtual-reader" @click=${() => void ctx.useVirtualReader()}>${w.useVirtual}</button>`}
-      ${kiosk ? html`<span class="badge" data-testid="kiosk-badge">${w.kioskOn}</span>` : nothing}
     </div>`;
   }
 

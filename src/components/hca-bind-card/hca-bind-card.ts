@@ -413,8 +413,8 @@ export class HcaBindCard extends LitElement {
               <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode=${PIN_RULE.charset === 'digits' ? 'numeric' : 'text'}
                 maxlength=${PIN_RULE.maxLength} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
                 ?disabled=${working} />
-              ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?disabled=${working}></hca-pin-pad>` : nothing}
-            </div>`}
+            </div>
+            ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?letters=${PIN_RULE.charset !== 'digits'} ?disabled=${working}></hca-pin-pad>` : nothing}`}
       <div class="actions">
         <button type="submit" data-testid="verify" ?disabled=${working}>${msg('驗證', { id: 'bind.verify' })}</button>
       </div>

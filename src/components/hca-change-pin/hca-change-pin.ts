@@ -365,7 +365,10 @@ export class HcaChangePin extends LitElement {
       ${this.pinField('old-pin', msg('目前的 PIN 碼', { id: 'pinflow.field.old-pin' }))}
       ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
       ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
-      ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${disabled || !this.padTarget}></hca-pin-pad>` : nothing}
+      ${this.kiosk
+        ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?letters=${(this.flow?.rule ?? pinRuleOf()).charset !== 'digits'}
+            ?disabled=${disabled || !this.padTarget}></hca-pin-pad>`
+        : nothing}
       ${s.busy ? html`<p class="busy">${msg('正在變更 PIN 碼，請不要取出卡片…', { id: 'changepin.busy' })}</p>` : nothing}
       <div class="buttons">
         <button type="submit" data-testid="submit" ?disabled=${disabled}>${msg('變更 PIN 碼', { id: 'changepin.submit' })}</button>

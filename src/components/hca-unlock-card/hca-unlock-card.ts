@@ -330,6 +330,19 @@ export class HcaUnlockCard extends LitElement {
     });
   }
 
+  /**
+   * Kiosk: the on-screen keys for the focused field: the keyboard with letters for the user code
+   * (case-sensitive), the numeric pad for the card number, and for a PIN the numeric pad with an
+   * 「英文字母」 key when the card's PIN may have letters.
+   */
+  private renderPad(busy: boolean): TemplateResult | typeof nothing {
+    if (!this.kiosk) return nothing;
+    const id = this.padTarget?.dataset['testid'];
+    const layout = id === 'user-code' ? 'text' : 'digits';
+    const letters = id !== 'card-number' && id !== 'user-code' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits';
+    return html`<hca-pin-pad kiosk layout=${layout} ?letters=${letters} .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>`;
+  }
+
   private renderIdentify(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
@@ -380,7 +393,7 @@ export class HcaUnlockCard extends LitElement {
           aria-invalid=${error?.field === 'user-code' || error?.code === 'unlock/wrong-user-code' ? 'true' : 'false'}
           ?disabled=${busy}
           @input=${() => this.onUserCodeInput()}
-          @focus=${() => (this.padTarget = null)}
+          @focus=${(e: Event) => this.onNumericFocus(e)}
         />
         <p class="field-hint" id="user-code-hint">
           ${msg('申請憑證時所設定的用戶代碼，英文字母有大小寫區別。', { id: 'unlock.user-code.hint' })}
@@ -388,7 +401,7 @@ export class HcaUnlockCard extends LitElement {
             ? html`<a href=${this.userCodeHelpHref} target="_blank" rel="noopener">${msg('忘記用戶代碼？利用「用戶代碼 E-mail 查詢通知」', { id: 'unlock.user-code.help' })}</a>`
             : msg('如遺忘，可利用醫事憑證管理中心的「用戶代碼 E-mail 查詢通知」。', { id: 'unlock.user-code.forgot' })}
         </p>
-        ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>` : nothing}
+        ${this.renderPad(busy)}
         ${busy ? html`<p class="busy">${this.announcement}</p>` : nothing}
         <div class="buttons">
           <button type="submit" data-testid="next" ?disabled=${busy}>${msg('檢核用戶代碼', { id: 'unlock.next' })}</button>
@@ -455,7 +468,7 @@ export class HcaUnlockCard extends LitElement {
       </p>
       ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
       ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
-      ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>` : nothing}
+      ${this.renderPad(busy)}
       ${busy ? html`<p class="busy">${msg('正在解鎖卡片，請不要取出卡片…', { id: 'unlock.announce.unlocking' })}</p>` : nothing}
       <div class="buttons">
         <button type="submit" data-testid="submit" ?disabled=${busy}>${msg('解鎖並設定新 PIN 碼', { id: 'unlock.submit' })}</button>

@@ -139,6 +139,9 @@ export const templates = {
   // ---- <hca-pin-pad> ----
   'pinpad.label': 'Numeric keypad',
   'pinpad.clear': 'Clear',
+  'pinpad.keyboard-label': 'Keyboard',
+  'pinpad.shift': 'Capitals',
+  'pinpad.letters': 'Letters',
   'pinpad.back': 'Delete',
 
   // ---- <hca-steps> ----

@@ -44,6 +44,34 @@ let signedIn = readSignedIn();
 let current: BindingView | null | undefined; // undefined = loading, null = none
 let loadedFor: string | undefined;
 
+/**
+ * Kiosk: the page's own text field in use (account, e-mail, signed-in account), for the on-screen
+ * keyboard docked at the bottom; it goes away when anything else takes the focus.
+ */
+let keysTarget: HTMLInputElement | null = null;
+
+function onFieldFocus(ctx: PageContext, event: Event): void {
+  if (!ctx.kiosk) return;
+  keysTarget = event.target as HTMLInputElement;
+  ctx.update();
+}
+
+function watchFocus(ctx: PageContext): void {
+  if (!ctx.kiosk) return;
+  document.addEventListener('focusin', (event) => {
+    const inside = event.composedPath().some((n) => n === keysTarget || (n instanceof HTMLElement && n.classList.contains('page-keys')));
+    if (keysTarget && !inside) {
+      keysTarget = null;
+      ctx.update();
+    }
+  });
+}
+
+function pageKeys(ctx: PageContext): TemplateResult | typeof nothing {
+  if (!ctx.kiosk || !keysTarget || !keysTarget.isConnected) return nothing;
+  return html`<hca-pin-pad class="page-keys" kiosk layout="text" data-testid="page-keys" .target=${keysTarget}></hca-pin-pad>`;
+}
+
 function readAccounts(): string[] {
   try {
     const v: unknown = JSON.parse(localStorage.getItem(ACCOUNTS) ?? '[]');
@@ -162,7 +190,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
       <label>
         ${w.account}
         <input type="text" name="account" data-testid="account" autocomplete="username" required
-          .value=${registerAccount} aria-describedby="account-hint"
+          .value=${registerAccount} aria-describedby="account-hint" @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerAccount = (e.target as HTMLInputElement).value.trim();
             ctx.update();
@@ -172,6 +200,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
       <label>
         ${w.email}
         <input type="email" name="email" data-testid="email" autocomplete="email" .value=${registerEmail}
+          @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerEmail = (e.target as HTMLInputElement).value;
           }} />
@@ -218,7 +247,7 @@ function renderRebind(ctx: PageContext): TemplateResult {
           ctx.update();
         }
       }}>
-        <label>${w.signedInAs} <input type="text" data-testid="signed-in-account" autocomplete="username" .value=${signedIn} /></label>
+        <label>${w.signedInAs} <input type="text" data-testid="signed-in-account" autocomplete="username" .value=${signedIn} @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
         <button type="submit" data-testid="switch-account">${w.switchAccount}</button>
       </form>
       <section aria-labelledby="current-title" aria-live="polite">
@@ -256,6 +285,7 @@ function forgetAll(): void {
   signedIn = readSignedIn();
   current = undefined;
   loadedFor = undefined;
+  keysTarget = null;
 }
 
 const page = startPage(
@@ -272,9 +302,10 @@ const page = startPage(
     return html`<h1>${w.bindTitle}</h1>
       <div class="tabs" role="tablist">${tab('register', w.modeRegister)} ${tab('rebind', w.modeRebind)}</div>
       <div role="tabpanel">${mode === 'register' ? renderRegister(c) : renderRebind(c)}</div>
-      ${c.kiosk ? nothing : renderFaq()}`;
+      ${c.kiosk ? nothing : renderFaq()} ${pageKeys(c)}`;
   },
   () => `${words().bind} — ${words().appName}`,
   loadHardware,
 );
 page.onKioskReset(forgetAll);
+watchFocus(page);
