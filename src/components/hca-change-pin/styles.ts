@@ -128,7 +128,7 @@ export const pinFlowStyles = [
       grid-column: 2;
       grid-row: 1 / span 16;
       margin-top: 0;
-      --hca-pin-key-size: 4.25rem;
+      --hca-pin-key-size: 72px;
     }
     :host([kiosk]) .intro,
     :host([kiosk]) .field-hint {

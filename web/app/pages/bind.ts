@@ -299,7 +299,7 @@ const page = startPage(
           history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), mode: m }).toString()}`);
           c.update();
         }}>${label}</button>`;
-    return html`<h1>${w.bindTitle}</h1>
+    return html`<h1 class="flow-title">${w.bindTitle}</h1>
       <div class="tabs" role="tablist">${tab('register', w.modeRegister)} ${tab('rebind', w.modeRebind)}</div>
       <div role="tabpanel">${mode === 'register' ? renderRegister(c) : renderRebind(c)}</div>
       ${c.kiosk ? nothing : renderFaq()} ${pageKeys(c)}`;
