@@ -32,7 +32,7 @@ export const pinPadStyles = css`
     color: var(--hca-accent-contrast);
   }
   button.edit {
-    font-size: 1rem;
+    font-size: 0.9rem;
     font-weight: 400;
   }
 
