@@ -98,7 +98,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     const tab = await openFlow(app, 'bind', { state: 'normal' });
     const page = tab.page;
     await inBothLanguages(tab, 'bind-1-register');
-    expect(await pinFieldAttributes(tab, 'pin')).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
+    // The card's PIN may have letters (HCA: 6 to 8 letters and digits): the text keyboard on a phone.
+    expect(await pinFieldAttributes(tab, 'pin')).toEqual({ type: 'password', inputmode: 'text', autocomplete: 'off' });
     await typeInto(tab, 'account', account);
     await typeInto(tab, 'email', `${account}@example.org`);
     await verify(tab, 'personnel');

@@ -84,7 +84,9 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
 
   it('keyboard only, PIN fields as the contract says, steps announced politely', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
-    for (const id of ['old-pin', 'new-pin', 'new-pin-confirm']) {
+    // The current PIN may have letters (HCA: 6 to 8 letters and digits): the text keyboard; a new PIN: digits suggested.
+    expect(await pinFieldAttributes(tab, 'old-pin')).toEqual({ type: 'password', inputmode: 'text', autocomplete: 'off' });
+    for (const id of ['new-pin', 'new-pin-confirm']) {
       expect(await pinFieldAttributes(tab, id), id).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
     }
     // Tab order: old PIN -> new PIN -> confirmation; Enter submits.
@@ -135,16 +137,33 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await tab.close();
   });
 
-  it('new PIN and confirmation differ, or the new PIN is not digits: said at once, the card untouched', async () => {
+  it('new PIN and confirmation differ, or the new PIN has a symbol: said at once, the card untouched', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
     await changePin(tab, DEMO.pin, NEW_PIN, '592047');
     await waitForError(tab, 'input/pin-mismatch');
-    await changePin(tab, DEMO.pin, 'abcdef');
-    const err = await waitForError(tab);
-    expect(err.code).toMatch(/^input\/pin-(not-digits|too-short|empty)$/);
+    await changePin(tab, DEMO.pin, '12-456');
+    const err = await waitForError(tab, 'input/pin-bad-character');
+    expect(err.text).toContain('英文字母或數字');
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(tab.page, [NEW_PIN, '592047'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin mismatch');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a PIN with letters (HCA cards take 6 to 8 letters and digits): set on the screen, then it is the card’s PIN', async () => {
+    const LETTERS = 'Ab12cD';
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, DEMO.pin, LETTERS);
+    await waitForSuccess(tab);
+    await press(tab, 'restart');
+    // Case-sensitive: the lower-case spelling is a wrong PIN; the PIN as set works.
+    await changePin(tab, LETTERS.toLowerCase(), NEW_PIN);
+    await waitForError(tab, 'apdu/pin-incorrect');
+    await changePin(tab, LETTERS, NEW_PIN);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(tab.page, [LETTERS, NEW_PIN], PUBLIC_TEXT);
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });

@@ -55,6 +55,40 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await app?.close();
   });
 
+  it('the card is one card from page to page: the new PIN works on the bind page, the old one does not; the panel says so', async () => {
+    const PIN = '246810';
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('pin-blocked');
+    await identify(tab);
+    await typeNewPin(tab, PIN);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3, puk: 10 });
+    // The panel shows the card as it is now: usable, with the PIN the user set (never shown).
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
+    const data = await tab.byTestId('demo-data').innerText();
+    expect(data).not.toMatch(/PIN 碼 123456/);
+    expect(data).toContain('您設定的新 PIN 碼');
+    // Follow the link to 憑證 IC 卡綁定 (no ?state: the same card).
+    await tab.byTestId('nav-bind').click();
+    await tab.page.waitForURL(/bind\.html/);
+    await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await waitForReader(tab, 'card');
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
+    await typeInto(tab, 'account', 'carried-over');
+    await typeInto(tab, 'pin', DEMO.pin);
+    await press(tab, 'verify');
+    const wrong = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(wrong.text).toContain('2');
+    await typeInto(tab, 'pin', PIN);
+    await press(tab, 'verify');
+    await waitForSuccess(tab, 30_000);
+    await waitForTries(tab, { pin: 3 });
+    // Between pages only: while a page is open, the card is not in web storage.
+    await expectNoSecrets(tab.page, [PIN], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
   it('unlocks a locked card: card number + user code, new PIN twice -> 變更PIN碼(解鎖卡)成功! (both languages)', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'locked' });
     const page = tab.page;
