@@ -116,10 +116,32 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await tab.close();
   });
 
-  it('a refused old PIN while the card\'s PIN format is unconfirmed: the tries left, "stop and send a report", no second try', async () => {
-    // The virtual card implements the default profile, whose PIN format is assumed (docs/hca-profile.md,
-    // "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
+  it('a wrong old PIN: the tries left, one try spent, the fields emptied', async () => {
+    // The demo gives the components the virtual card's profile, its PIN format confirmed: a wrong PIN is a wrong PIN.
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, '000000', NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(err.text).toContain('還可以再試 2 次');
+    await waitForTries(tab, { pin: 2 });
+    // Never retried by the flow itself.
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 2 });
+    await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin wrong pin');
+    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    // The last try is announced as such.
+    await changePin(tab, '000000', NEW_PIN);
+    const last = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(last.text).toMatch(/1/);
+    await waitForTries(tab, { pin: 1 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a refused old PIN while the card\'s PIN format is unconfirmed (?profile=assumed): the tries left, "stop and send a report", no second try', async () => {
+    // ?profile=assumed: the page treats the virtual card as a real card whose PIN format is assumed
+    // (docs/hca-profile.md, "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
+    const tab = await openFlow(app, 'change-pin', { state: 'normal', query: { profile: 'assumed' } });
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/2/);
@@ -132,7 +154,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForTries(tab, { pin: 2 });
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin refused pin, format unconfirmed');
-    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    await screenshot(tab.page, 'change-pin-error-profile-unconfirmed.zh-TW');
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });

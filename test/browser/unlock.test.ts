@@ -8,7 +8,7 @@
  * each main state; screenshots in both languages.
  *
  * The reference server allows 10 PUK requests per card number per 15 minutes:
- * this file makes 6 (its own server and database).
+ * this file makes 7 (its own server and database).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -180,8 +180,27 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.close();
   });
 
-  it('the server hands out a PUK that is wrong for this card (format unconfirmed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
+  it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await identify(tab);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await typeNewPin(tab, NEW_PIN);
+    const err = await waitForError(tab, 'hca/puk-incorrect');
+    expect(err.text).toMatch(/9/);
+    // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock wrong puk');
+    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the server hands out a PUK that is wrong for this card while the format is unconfirmed (?profile=assumed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'wrong-puk', query: { profile: 'assumed' } });
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -195,8 +214,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 0, puk: 9 });
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock wrong puk');
-    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
+    await expectAccessible(tab.page, 'unlock wrong puk, format unconfirmed');
+    await screenshot(tab.page, 'unlock-error-profile-unconfirmed.zh-TW');
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });
