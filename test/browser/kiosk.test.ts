@@ -274,16 +274,19 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await screenshot(change.page, 'kiosk-1280-change-pin.zh-TW');
     await change.close();
 
-    // Bind: account and e-mail on the page's keyboard, the PIN on the component's pad.
+    // Bind: account, password and e-mail on the page's keyboard, the PIN on the component's pad.
     const bind = await openFlow(app, 'bind', { state: 'normal', kiosk: true, query: { mode: 'register' }, open: { viewport: SCREEN } });
     await expectNoWayOut(bind);
     await bind.byTestId('account').click();
     const keys = bind.byTestId('page-keys');
     await keys.waitFor({ state: 'visible' });
     await keyTextOnScreen(keys, 'kiosk-A1');
+    await bind.byTestId('password').click();
+    await keyTextOnScreen(keys, 'Kiosk-pass-1');
     await bind.byTestId('email').click();
     await keyTextOnScreen(keys, 'a.b@example.org');
     expect(await bind.byTestId('account').inputValue()).toBe('kiosk-A1');
+    expect(await bind.byTestId('password').inputValue()).toBe('Kiosk-pass-1');
     expect(await bind.byTestId('email').inputValue()).toBe('a.b@example.org');
     await expectFitsScreen(bind, 'bind (keyboard up)');
     await screenshot(bind.page, 'kiosk-1280-bind-keyboard.zh-TW');
