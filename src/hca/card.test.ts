@@ -260,7 +260,7 @@ describe('PIN', () => {
   it('format errors are thrown before anything is sent (hca/bad-pin-format)', async () => {
     const { hca, card } = await setUp();
     const count = card.apduCount;
-    for (const bad of ['12345', '123456789', '12-456', '12 456', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
+    for (const bad of ['12345', '123456789', '12-456', '12 456', '12345é', '', new Uint8Array([1, 2, 3, 4, 5, 6])]) {
       const e = await expectError(hca.verifyPin(bad), HcaError);
       expect(e.code).toBe('hca/bad-pin-format');
     }
@@ -281,6 +281,24 @@ describe('PIN', () => {
     });
     const other = await setUp({ profile: bcd });
     expect((await expectError(other.hca.verifyPin('Ab12cD'), HcaError)).message).toContain('digits (0-9)');
+  });
+
+  it('letters: the default profile takes a PIN of 6 to 8 letters and digits (case-sensitive)', async () => {
+    const { hca, card } = await setUp();
+    await hca.changePin(PIN, 'Ab12cD');
+    await expect(hca.verifyPin('ab12cd')).rejects.toMatchObject({ code: 'apdu/pin-incorrect', retriesLeft: 2 });
+    await hca.verifyPin('Ab12cD');
+    expect(card.pinTriesLeft).toBe(3);
+  });
+
+  it('a digits-only profile refuses letters before the card sees them', async () => {
+    const profile = profileWith((p) => {
+      p.pinRule = { ...p.pinRule, charset: 'digits', pattern: '^[0-9]{6,8}$' };
+    });
+    const { hca, card } = await setUp({ profile });
+    const count = card.apduCount;
+    expect((await expectError(hca.verifyPin('12a456'), HcaError)).code).toBe('hca/bad-pin-format');
+    expect(card.apduCount).toBe(count);
   });
 
   it('property: any PIN that is not 6-8 letters or digits is refused before the card sees it', async () => {

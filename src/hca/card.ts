@@ -37,7 +37,7 @@ import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../er
 import type { CardChannel, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
 import { statusError } from '../iso7816/status.js';
-import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, type HcaProfile, type PinEncoding } from './profile.js';
+import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile, type PinEncoding } from './profile.js';
 import { HcaError, ProfileUnconfirmedError, PukBlockedError, PukIncorrectError } from './errors.js';
 import { memoryPinTrialStore, pinFormatStatus, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
 import {
@@ -204,6 +204,8 @@ export function checkProfile(profile: HcaProfile): CheckedProfile {
     if (needed > e.blockLength) throw bad(field, `a block of ${e.blockLength} bytes cannot hold ${digits} digits`);
   };
   checkEncoding('pin.encoding', pin.encoding?.value, max);
+  const charset = profile.pinRule?.charset;
+  if (charset !== undefined && charset !== 'digits' && charset !== 'letters-and-digits') throw bad('pinRule.charset', "must be 'digits' or 'letters-and-digits'");
   checkEncoding('puk.encoding', puk.encoding?.value, puk.length.value);
   const tries = pin.maxTries?.value;
   if (!Number.isInteger(tries) || tries < 1 || tries > 15) throw bad('pin.maxTries', 'need 1..15');
@@ -490,7 +492,7 @@ export class HcaCard {
 
   /** The PIN check: lengths from the profile; letters too when `pinRule` allows them and the PIN block is ASCII (BCD holds digits only). */
   private pinRule(what: 'PIN' | 'new PIN') {
-    const letters = this.profile.pinRule?.charset === 'letters-and-digits' && this.profile.pin.encoding.value.encoding === 'ascii';
+    const letters = pinCharsetOf(this.profile) === 'letters-and-digits';
     return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what, letters } as const;
   }
 

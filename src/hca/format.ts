@@ -5,7 +5,7 @@
  * input.
  */
 import { concatBytes, fromHex, toHex } from '../bytes.js';
-import type { PinEncoding } from './profile.js';
+import { pinCharAllowed, type PinEncoding } from './profile.js';
 import { HcaError } from './errors.js';
 
 // ---- PIN and PUK ---------------------------------------------------------------------
@@ -33,9 +33,7 @@ export function secretDigits(
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
     const c = typeof value === 'string' ? value.charCodeAt(i) : (value as Uint8Array)[i]!;
-    const digit = c >= 0x30 && c <= 0x39;
-    const letter = rule.letters === true && ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
-    if (!digit && !letter) {
+    if (!pinCharAllowed(c, rule.letters === true ? 'letters-and-digits' : 'digits')) {
       out.fill(0);
       throw fail();
     }

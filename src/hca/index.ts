@@ -32,8 +32,8 @@ export {
   MAX_CERTIFICATE_LENGTH,
 } from './format.js';
 export type { Secret, CardInfo, BasicData } from './format.js';
-export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES } from './profile.js';
-export type { HcaProfile, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
+export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES, pinCharsetOf } from './profile.js';
+export type { HcaProfile, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, PinCharset, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
 export { MemoryCardChannel } from '../card/memory.js';
 export type { MemoryCard, MemoryCardChannelOptions } from '../card/memory.js';
 export type { CardChannel } from '../card/channel.js';

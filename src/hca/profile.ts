@@ -47,6 +47,13 @@ export interface PinEncoding {
 export type PinProtection = 'plain' | 'vendor-wrapped';
 
 /**
+ * The characters a PIN may have: 'digits' (0-9) or 'letters-and-digits' (A-Z, a-z, 0-9; letters
+ * are case-sensitive and sent as their ASCII bytes, so they need the 'ascii' PIN encoding). A
+ * reader's pinpad has digit keys only, whatever this says.
+ */
+export type PinCharset = 'digits' | 'letters-and-digits';
+
+/**
  * The PIN rule a holder's PIN follows (what the screens accept). Flat: its own status and source.
  * `charset` 'letters-and-digits' = ASCII 0-9, A-Z, a-z (`pattern` is the same as a regular
  * expression source).
@@ -54,7 +61,7 @@ export type PinProtection = 'plain' | 'vendor-wrapped';
 export interface PinRule {
   minLength: number;
   maxLength: number;
-  charset: 'digits' | 'letters-and-digits';
+  charset: PinCharset;
   pattern: string;
   status: Provenance;
   source: string;
@@ -120,6 +127,8 @@ export interface HcaProfile {
     reference: ProfileField<number>;
     minLength: ProfileField<number>;
     maxLength: ProfileField<number>;
+    /** What characters a PIN may have (screen entry; see `PinCharset`). Absent in older profiles: 'digits'. */
+    charset?: ProfileField<PinCharset>;
     encoding: ProfileField<PinEncoding>;
     /** Wrong PINs before the card locks. */
     maxTries: ProfileField<number>;
@@ -370,3 +379,19 @@ export const HCA_GPKI_SIBLING_PROFILE: HcaProfile = {
  * (SELECT of a DF, with each candidate's class byte); no PIN is involved.
  */
 export const HCA_PROFILE_CANDIDATES: readonly HcaProfile[] = [HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE];
+
+/**
+ * The characters a PIN may have on `profile`, as the card operations and the screens check it:
+ * `pinRule.charset`, but digits only when the PIN block is not ASCII (BCD holds digits only) or
+ * the profile has no `pinRule` (profiles written before it).
+ */
+export function pinCharsetOf(profile: HcaProfile): PinCharset {
+  return profile.pinRule?.charset === 'letters-and-digits' && profile.pin.encoding.value.encoding === 'ascii' ? 'letters-and-digits' : 'digits';
+}
+
+/** True when `code` (a character code) is allowed by `charset`. */
+export function pinCharAllowed(code: number, charset: PinCharset): boolean {
+  const digit = code >= 0x30 && code <= 0x39;
+  if (charset === 'digits') return digit;
+  return digit || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}

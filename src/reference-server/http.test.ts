@@ -470,4 +470,28 @@ describe('referenceServerPlugin', () => {
     await new Promise<void>((resolve) => http.close(() => resolve()));
     onClose?.();
   });
+
+  it('POST /api/demo/reset (the plugin only) lifts the demo card\'s lockout; the demo page\'s origin only', async () => {
+    const uses: Array<(req: never, res: never, next: () => void) => void> = [];
+    let onClose: (() => void) | undefined;
+    const plugin = referenceServerPlugin({ dbPath: ':memory:', logger: (e) => logs.push(e), unlockLimits: { hashCost: 1024 } });
+    plugin.configureServer({ middlewares: { use: (fn) => uses.push(fn as never) }, httpServer: { once: (_event, listener) => (onClose = listener) } });
+    const http = createServer((req, res) => uses[0]!(req as never, res as never, () => res.end('next')));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    const port = (http.address() as { port: number }).port;
+    for (let i = 0; i < 5; i++) await call(port, 'POST', '/api/unlock/puk', { cardNumber: CARD, userCode: `wrong-${i}` });
+    expect((await call(port, 'POST', '/api/unlock/puk', { cardNumber: CARD, userCode: DEMO_USER_CODE })).status).toBe(423);
+    // Another site's page cannot reset it.
+    expect((await call(port, 'POST', '/api/demo/reset', {}, { origin: 'https://elsewhere.example' })).status).toBe(403);
+    expect((await call(port, 'POST', '/api/unlock/puk', { cardNumber: CARD, userCode: DEMO_USER_CODE })).status).toBe(423);
+    expect(await call(port, 'POST', '/api/demo/reset', {})).toMatchObject({ status: 200, body: { reset: 1 } });
+    expect(await call(port, 'POST', '/api/unlock/puk', { cardNumber: CARD, userCode: DEMO_USER_CODE })).toMatchObject({ status: 200, body: { puk: PUK } });
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    onClose?.();
+  });
+
+  it('createReferenceServer has no /demo/reset unless asked (404)', async () => {
+    const { port } = await start();
+    expect(await call(port, 'POST', '/api/demo/reset', {})).toMatchObject({ status: 404, body: { error: 'not-found' } });
+  });
 });

@@ -17,6 +17,7 @@ import { ACCOUNT_PATTERN, AccountService, validPassword } from './accounts.js';
 import { BindService, ChallengeStoreFull, validAccount } from './bind.js';
 import { openSqliteStore } from './db.js';
 import { DEMO_CARDS } from './demo.js';
+import { resetDemoCards } from './demo-reset.js';
 import { loadServerKey, PukSealer } from './secrets.js';
 import type { ReferenceStore } from './store.js';
 import { loadX509 } from '../x509.js';
@@ -69,6 +70,13 @@ export interface ReferenceServerOptions {
    * the newest `maxDemoTrustAnchors` kept). Default false. Never in production.
    */
   allowDemoTrustAnchors?: boolean;
+  /**
+   * Enables `POST {basePath}/demo/reset`: the demo panel's reset gives the demo cards
+   * (`demoCards`) their unlock state back (no lockout, failures or per-card rate window:
+   * src/reference-server/demo-reset.ts); loopback clients of the same origin only. Default false;
+   * the Vite plugin of the dev server turns it on. Never in production.
+   */
+  allowDemoReset?: boolean;
   /** Most certificates `/demo/trust-anchors` keeps (the oldest go first). Default 16. */
   maxDemoTrustAnchors?: number;
   /** Largest accepted request body. Default 8 KiB. */
@@ -562,6 +570,18 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
         const binding = await bind.bindingOf(account);
         if (!binding) throw new HttpError(404, 'not-bound', 'This account has no bound card.');
         send(res, 200, { binding });
+        return;
+      }
+      case '/demo/reset': {
+        if (!options.allowDemoReset) break;
+        allow('POST');
+        if (!isLoopback(req.socket.remoteAddress) || req.headers.origin === undefined) {
+          throw new HttpError(403, 'demo-only', 'The demo reset answers only the demo page on this machine.');
+        }
+        await readJson(req, maxBodyBytes);
+        const cards = await resetDemoCards({ store }, options.demoCards === false ? [] : (options.demoCards ?? DEMO_CARDS));
+        log({ level: 'warn', event: 'demo.reset', client });
+        send(res, 200, { reset: cards });
         return;
       }
       case '/demo/trust-anchors': {

@@ -117,6 +117,12 @@ export interface ReferenceStore {
   finishUnlock(input: { cardNumber: string; match: boolean; now: number; maxFailures: number; lockoutMs: number }): Promise<{ failures: number; lockedUntil: number }>;
   lockoutOf(cardNumber: string): Promise<{ failures: number; pending: number; lockedUntil: number }>;
   resetLockout(cardNumber: string): Promise<void>;
+  /**
+   * The demo reset of one card (dev server only, src/reference-server/demo-reset.ts): in one
+   * transaction, clears its lockout and counted failures (attempts still in flight stay counted, as
+   * in `resetLockout`) and empties its per-card rate-limit window. Other cards are not touched.
+   */
+  resetDemoCard(cardNumber: string): Promise<void>;
 
   /** One event in a sliding window: refused (not recorded) when `limit` are already in it. */
   hit(scope: string, key: string, limit: number, windowMs: number, now: number): Promise<RateResult>;
@@ -256,6 +262,14 @@ export class SqlReferenceStore implements ReferenceStore {
 
   async resetLockout(cardNumber: string): Promise<void> {
     await this.driver.run('UPDATE unlock_lockouts SET failures = pending, locked_until = 0 WHERE card_number = ?', [cardNumber]);
+  }
+
+  resetDemoCard(cardNumber: string): Promise<void> {
+    // The same lock as `reserveUnlock` takes for the card: no reservation runs half before, half after.
+    return this.driver.transaction([`unlock-card:${cardNumber}`], async (tx) => {
+      await tx.run('UPDATE unlock_lockouts SET failures = pending, locked_until = 0 WHERE card_number = ?', [cardNumber]);
+      await tx.run('DELETE FROM rate_events WHERE scope = ? AND key = ?', ['unlock-card', cardNumber]);
+    });
   }
 
   hit(scope: string, key: string, limit: number, windowMs: number, now: number): Promise<RateResult> {

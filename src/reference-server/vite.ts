@@ -26,12 +26,14 @@ export interface ReferenceServerVitePlugin {
 /**
  * A Vite plugin mounting the reference server's middleware (one database per
  * dev server; closed with it). In the plugin, `allowDemoTrustAnchors`
- * defaults to true (the demo page registers its in-browser test PKI root).
+ * defaults to true (the demo page registers its in-browser test PKI root), and
+ * so does `allowDemoReset` (`POST {basePath}/demo/reset`, the demo panel's reset:
+ * the demo cards get their unlock state back, demo-reset.ts).
  */
 export function referenceServerPlugin(options: ReferenceServerOptions = {}): ReferenceServerVitePlugin {
   let server: ReferenceServer | undefined;
   const mount = (vite: ServerLike): void => {
-    server ??= createReferenceServer({ allowDemoTrustAnchors: true, ...options });
+    server ??= createReferenceServer({ allowDemoTrustAnchors: true, allowDemoReset: true, ...options });
     const s = server;
     vite.middlewares.use((req, res, next) => s(req, res, next));
     vite.httpServer?.once('close', () => {

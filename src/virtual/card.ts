@@ -248,6 +248,14 @@ export class VirtualCard {
     return 0x63c0 | pin.triesLeft;
   }
 
+  /**
+   * A copy of the reference data (the PIN or PUK block as stored) of a reference, e.g. to carry a
+   * virtual card's memory over to a new instance (the demo does, from page to page). Test data only.
+   */
+  referenceData(reference: number): Uint8Array | undefined {
+    return this.pins.get(reference)?.value.slice();
+  }
+
   /** True when the PIN reference is verified in the current session. */
   isVerified(reference: number): boolean {
     return this.verified.has(reference);

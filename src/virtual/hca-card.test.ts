@@ -174,6 +174,8 @@ describe('createVirtualHcaCard: PIN', () => {
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), pinBlock('12345')))).sw).toBe('6A80');
     // A new block that is not characters then padding (the HCA PIN rule: letters and digits).
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), fromHex('31 32 33 34 35 36 FF 41')))).sw).toBe('6A80');
+    // A character outside the profile's charset (letters and digits): '-' (2D).
+    expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), fromHex('31 32 33 34 35 36 37 2D')))).sw).toBe('6A80');
     expect(tx(card, cmd(0x24, 0, PIN_REF, concatBytes(pinBlock('123456'), pinBlock('87654321')))).sw).toBe('9000');
     card.reset();
     selectApp(card);

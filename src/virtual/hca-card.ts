@@ -26,7 +26,8 @@
  *   63Cx not verified with x tries left, 6983 blocked).
  * - CHANGE REFERENCE DATA (24) P2 = PIN reference: old block || new block (6700 on
  *   another length); the new block must be a well-formed profile block of
- *   minLength..maxLength digits (6A80 otherwise; the old PIN is checked first).
+ *   minLength..maxLength characters of the profile's charset (6A80 otherwise; the old PIN is
+ *   checked first).
  * - RESET RETRY COUNTER (2C), both unblock methods of the profile are served:
  *   P1 00 data = PUK block || new PIN block ('reset-retry-counter'), or VERIFY of
  *   the PUK reference then P1 02 data = new PIN block ('verify-puk-then-reset').
@@ -55,7 +56,7 @@
  */
 import { bytesEqual, concatBytes, fromHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, type HcaProfile, type PinEncoding } from '../hca/profile.js';
+import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, pinCharAllowed, pinCharsetOf, type HcaProfile, type PinCharset, type PinEncoding } from '../hca/profile.js';
 import type { ParsedApdu } from '../iso7816/apdu.js';
 import { HCA_ATR, VirtualCard, hcaAtrWithIfsc, type VirtualCardOptions, type VirtualDfSpec, type VirtualEfSpec } from './card.js';
 import { createTestPki, type HcaCardKind, type HolderCertificate, type TestPki } from './pki.js';
@@ -89,7 +90,7 @@ export interface VirtualHcaCardOptions {
   cardNumber?: string;
   /** Content of the serial-number EF (ASCII). Default "VHCA" + the last 8 digits of the card number. */
   serialNumber?: string;
-  /** PIN digits (profile length bounds). Default "123456". */
+  /** The PIN (profile length bounds and charset). Default "123456". */
   pin?: string;
   /** PUK digits (profile length). Default "12345678". */
   puk?: string;
@@ -178,15 +179,36 @@ export function encodePinBlock(digits: string, encoding: PinEncoding): Uint8Arra
   return block;
 }
 
-/** Number of digits in a well-formed profile block (digits then padding only), or -1. */
-export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding): number {
+/** The characters of a profile block up to its padding (the inverse of `encodePinBlock`). */
+export function decodePinBlock(block: Uint8Array, encoding: PinEncoding): string {
+  let out = '';
+  if (encoding.encoding === 'ascii') {
+    for (const b of block) {
+      if (b === encoding.padByte) break;
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  for (const b of block) {
+    for (const nibble of [b >> 4, b & 0x0f]) {
+      if (nibble > 9) return out;
+      out += String(nibble);
+    }
+  }
+  return out;
+}
+
+/**
+ * Number of PIN characters in a well-formed profile block (characters then padding only), or -1.
+ * With the ASCII encoding, `charset` 'letters-and-digits' (the default: the HCA PIN rule) also
+ * counts A-Z and a-z; 'digits' counts 0-9 only. BCD blocks hold digits only.
+ */
+export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding, charset: PinCharset = 'letters-and-digits'): number {
   if (block.length !== encoding.blockLength) return -1;
   const nibbles: number[] = [];
   if (encoding.encoding === 'ascii') {
-    // Digits and ASCII letters (the HCA PIN rule allows both).
-    const alnum = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
     let n = 0;
-    while (n < block.length && alnum(block[n]!)) n++;
+    while (n < block.length && block[n] !== encoding.padByte && pinCharAllowed(block[n]!, charset)) n++;
     for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
     return n;
   }
@@ -345,6 +367,26 @@ export class VirtualHcaCard extends VirtualCard {
     return this.triesLeft(this.profile.puk.reference.value) ?? 0;
   }
 
+  /**
+   * What the card keeps across power cycles that a flow can change: PIN, PUK and their tries
+   * (decoded from the stored blocks). Test data of a virtual card, for carrying it over to a new
+   * instance (`createVirtualHcaCard({ ...card.memory(), ... })`); a real card never gives it out.
+   */
+  memory(): { pin: string; puk: string; pinTriesLeft: number; pukTriesLeft: number } {
+    const decode = (reference: number, encoding: PinEncoding): string => {
+      const block = this.referenceData(reference) ?? new Uint8Array(0);
+      const text = decodePinBlock(block, encoding);
+      block.fill(0);
+      return text;
+    };
+    return {
+      pin: decode(this.profile.pin.reference.value, this.profile.pin.encoding.value),
+      puk: decode(this.profile.puk.reference.value, this.profile.puk.encoding.value),
+      pinTriesLeft: this.pinTriesLeft,
+      pukTriesLeft: this.pukTriesLeft,
+    };
+  }
+
   protected override onReset(): void {
     this.securityEnvironment = undefined;
   }
@@ -469,8 +511,9 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   const pin = options.pin ?? VIRTUAL_HCA_DEFAULTS.pin;
   const puk = options.puk ?? VIRTUAL_HCA_DEFAULTS.puk;
   // The option values are test data (never real PINs), but stay out of messages anyway.
-  const pinChars = pinEncoding.encoding === 'ascii' ? /^[0-9A-Za-z]+$/ : /^\d+$/;
-  if (!pinChars.test(pin) || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} ${pinEncoding.encoding === 'ascii' ? 'letters or digits' : 'digits'}.`);
+  const pinCharset = pinCharsetOf(profile);
+  const pinOk = [...pin].every((c) => pinCharAllowed(c.charCodeAt(0), pinCharset));
+  if (!pinOk || pin.length < pinMin || pin.length > pinMax) fail(`pin must be ${pinMin} to ${pinMax} ${pinCharset === 'digits' ? 'digits' : 'letters or digits'}.`);
   if (!/^\d+$/.test(puk) || puk.length !== profile.puk.length.value) fail(`puk must be ${profile.puk.length.value} digits.`);
   const pinMaxTries = profile.pin.maxTries.value;
   const pukMaxTries = options.pukMaxTries ?? VIRTUAL_HCA_DEFAULTS.pukMaxTries;
@@ -546,7 +589,7 @@ export async function createVirtualHcaCard(options: VirtualHcaCardOptions = {}):
   };
 
   const acceptPin = (value: Uint8Array): boolean => {
-    const n = pinBlockDigits(value, pinEncoding);
+    const n = pinBlockDigits(value, pinEncoding, pinCharset);
     return n >= pinMin && n <= pinMax;
   };
   const card = new VirtualHcaCard({

@@ -41,6 +41,7 @@ export {
 export type { VirtualCardOptions, VirtualDfSpec, VirtualEfSpec, VirtualPinSpec, HcaLikeCardOptions, T0CardOptions } from './card.js';
 export { createVirtualHcaCard, VirtualHcaCard, VIRTUAL_HCA_DEFAULTS, encodePinBlock, pinBlockDigits } from './hca-card.js';
 export type { VirtualHcaCardOptions, VirtualHcaCertificates } from './hca-card.js';
+export { confirmedForVirtualCard, VIRTUAL_CARD_PROFILE_SOURCE } from './confirmed-profile.js';
 export { createTestPki, generateRsaKeys, TEST_PKI_ALGORITHM } from './pki.js';
 export type {
   TestPki,

@@ -134,6 +134,31 @@ describe('virtual pinpad', () => {
     expect(await cancelling.onSecure(request(VERIFY).req)).toEqual({ error: 'cancelled' });
   });
 
+  it("an unanswered prompt ends after the reader's bTimeOut, as a time-out (bError F0), and withdraws the prompt", async () => {
+    const ONE_SECOND = encodePinVerify(buildPinVerify({ header: fromHex('00 20 00 81'), format: ASCII8, timeoutSeconds: 1 }));
+    let signal: AbortSignal | undefined;
+    const pinpad = createVirtualPinpad({
+      onEntry: (_prompt, options) => {
+        signal = options.signal;
+        return new Promise(() => undefined); // nobody presses a key
+      },
+    });
+    const { req, sent } = request(ONE_SECOND);
+    const started = Date.now();
+    expect(await pinpad.onSecure(req)).toEqual({ error: 'timeout' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(950);
+    expect(waited).toBeLessThan(5_000);
+    expect(signal?.aborted).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
+  it('bTimeOut 0: the reader waits its own default', async () => {
+    const NO_TIMEOUT = encodePinVerify(buildPinVerify({ header: fromHex('00 20 00 81'), format: ASCII8, timeoutSeconds: 0 }));
+    const pinpad = createVirtualPinpad({ defaultTimeoutSeconds: 0.2, onEntry: () => new Promise(() => undefined) });
+    expect(await pinpad.onSecure(request(NO_TIMEOUT).req)).toEqual({ error: 'timeout' });
+  });
+
   it('keys are digits only; clear() empties the queue', () => {
     const pinpad = createVirtualPinpad();
     let caught: unknown;

@@ -15,7 +15,8 @@
  * bConfirmPIN bit 1, new, confirmation when bit 0) takes the next queued
  * entry; a command that ends early (cancel, timeout, wrong length) leaves the
  * rest of the queue for the next command. With the queue empty, `onEntry` is
- * asked; without it nobody types and the reader times out.
+ * asked (and given bTimeOut seconds of real time to answer, as a real reader
+ * waits no longer); without it nobody types and the reader times out.
  *
  * What the reader answers, per CCID 1.10 §6.1.11 and PC/SC part 10 practice:
  * - the card's answer (data + SW) once the APDU built from the template with
@@ -72,8 +73,15 @@ export interface PinpadPrompt {
 export type PinpadEntry = { digits: Uint8Array | string } | { cancel: true } | { timeout: true };
 
 export interface VirtualPinpadOptions {
-  /** Asked for an entry when the script queue is empty (e.g. an on-screen keypad of the demo). */
-  onEntry?: (prompt: PinpadPrompt) => PinpadEntry | Promise<PinpadEntry>;
+  /**
+   * Asked for an entry when the script queue is empty (e.g. an on-screen keypad of the demo).
+   * Like a real reader, the keypad waits `prompt.timeoutSeconds` (bTimeOut; 0: `defaultTimeoutSeconds`)
+   * of real time for each entry, then gives up with a time-out (bError 0xF0) and aborts `signal`
+   * (the UI should withdraw its prompt then); an answer after that is ignored.
+   */
+  onEntry?: (prompt: PinpadPrompt, options: { signal: AbortSignal }) => PinpadEntry | Promise<PinpadEntry>;
+  /** The reader's own wait for an entry when bTimeOut is 0, in seconds. Default 30 (assumed: CCID leaves it to the reader). */
+  defaultTimeoutSeconds?: number;
 }
 
 type Queued = { kind: 'digits'; bytes: Uint8Array } | { kind: 'cancel' } | { kind: 'timeout' };
@@ -103,9 +111,11 @@ export class VirtualPinpad {
   private readonly queue: Queued[] = [];
   private typing: number[] = [];
   private readonly onEntry: VirtualPinpadOptions['onEntry'];
+  private readonly defaultTimeoutSeconds: number;
 
   constructor(options: VirtualPinpadOptions = {}) {
     this.onEntry = options.onEntry;
+    this.defaultTimeoutSeconds = options.defaultTimeoutSeconds ?? 30;
   }
 
   /** Presses digit keys (added to the entry under way). */
@@ -158,7 +168,23 @@ export class VirtualPinpad {
     const q = this.queue.shift();
     if (q) return q;
     if (!this.onEntry) return { kind: 'timeout' };
-    const e = await this.onEntry({ ...prompt });
+    // The reader's own time-out: nobody answered within bTimeOut, the reader ends the command.
+    const seconds = prompt.timeoutSeconds > 0 ? prompt.timeoutSeconds : this.defaultTimeoutSeconds;
+    const giveUp = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), seconds * 1000);
+    });
+    let e: PinpadEntry | 'timeout';
+    try {
+      e = await Promise.race([Promise.resolve(this.onEntry({ ...prompt }, { signal: giveUp.signal })), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (e === 'timeout') {
+      giveUp.abort();
+      return { kind: 'timeout' };
+    }
     if ('cancel' in e) return { kind: 'cancel' };
     if ('timeout' in e) return { kind: 'timeout' };
     if (typeof e.digits === 'string') return { kind: 'digits', bytes: digitBytes(e.digits) };

@@ -84,7 +84,9 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
 
   it('keyboard only, PIN fields as the contract says, steps announced politely', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
-    for (const id of ['old-pin', 'new-pin', 'new-pin-confirm']) {
+    // The current PIN may have letters (HCA: 6 to 8 letters and digits): the text keyboard; a new PIN: digits suggested.
+    expect(await pinFieldAttributes(tab, 'old-pin')).toEqual({ type: 'password', inputmode: 'text', autocomplete: 'off' });
+    for (const id of ['new-pin', 'new-pin-confirm']) {
       expect(await pinFieldAttributes(tab, id), id).toEqual({ type: 'password', inputmode: 'numeric', autocomplete: 'off' });
     }
     // Tab order: old PIN -> new PIN -> confirmation; Enter submits.
@@ -114,10 +116,32 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await tab.close();
   });
 
-  it('a refused old PIN while the card\'s PIN format is unconfirmed: the tries left, "stop and send a report", no second try', async () => {
-    // The virtual card implements the default profile, whose PIN format is assumed (docs/hca-profile.md,
-    // "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
+  it('a wrong old PIN: the tries left, one try spent, the fields emptied', async () => {
+    // The demo gives the components the virtual card's profile, its PIN format confirmed: a wrong PIN is a wrong PIN.
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, '000000', NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(err.text).toContain('還可以再試 2 次');
+    await waitForTries(tab, { pin: 2 });
+    // Never retried by the flow itself.
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 2 });
+    await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'change-pin wrong pin');
+    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    // The last try is announced as such.
+    await changePin(tab, '000000', NEW_PIN);
+    const last = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(last.text).toMatch(/1/);
+    await waitForTries(tab, { pin: 1 });
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a refused old PIN while the card\'s PIN format is unconfirmed (?profile=assumed): the tries left, "stop and send a report", no second try', async () => {
+    // ?profile=assumed: the page treats the virtual card as a real card whose PIN format is assumed
+    // (docs/hca-profile.md, "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
+    const tab = await openFlow(app, 'change-pin', { state: 'normal', query: { profile: 'assumed' } });
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/2/);
@@ -130,21 +154,38 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForTries(tab, { pin: 2 });
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin refused pin, format unconfirmed');
-    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    await screenshot(tab.page, 'change-pin-error-profile-unconfirmed.zh-TW');
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });
 
-  it('new PIN and confirmation differ, or the new PIN is not digits: said at once, the card untouched', async () => {
+  it('new PIN and confirmation differ, or the new PIN has a symbol: said at once, the card untouched', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
     await changePin(tab, DEMO.pin, NEW_PIN, '592047');
     await waitForError(tab, 'input/pin-mismatch');
-    await changePin(tab, DEMO.pin, 'abcdef');
-    const err = await waitForError(tab);
-    expect(err.code).toMatch(/^input\/pin-(not-digits|too-short|empty)$/);
+    await changePin(tab, DEMO.pin, '12-456');
+    const err = await waitForError(tab, 'input/pin-bad-character');
+    expect(err.text).toContain('英文字母或數字');
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(tab.page, [NEW_PIN, '592047'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin mismatch');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a PIN with letters (HCA cards take 6 to 8 letters and digits): set on the screen, then it is the card’s PIN', async () => {
+    const LETTERS = 'Ab12cD';
+    const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await changePin(tab, DEMO.pin, LETTERS);
+    await waitForSuccess(tab);
+    await press(tab, 'restart');
+    // Case-sensitive: the lower-case spelling is a wrong PIN; the PIN as set works.
+    await changePin(tab, LETTERS.toLowerCase(), NEW_PIN);
+    await waitForError(tab, 'apdu/pin-incorrect');
+    await changePin(tab, LETTERS, NEW_PIN);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3 });
+    await expectNoSecrets(tab.page, [LETTERS, NEW_PIN], PUBLIC_TEXT);
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });

@@ -28,7 +28,7 @@ import {
   type App,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, openFlow, openPage, PUBLIC_TEXT, waitForTries } from './flows.js';
+import { inBothLanguages, insertCard, openFlow, openPage, PUBLIC_TEXT, removeCard, waitForKeypad, waitForReader, waitForTries } from './flows.js';
 
 /** Replaces the page's virtual reader by one that refuses the page the way `refusal` says. */
 async function swapInRefusingReader(tab: Tab, refusal: 'protected-class' | 'os-held' | 'no-permission'): Promise<void> {
@@ -41,6 +41,32 @@ async function swapInRefusingReader(tab: Tab, refusal: 'protected-class' | 'os-h
     if (env.reader) env.usb.detach(env.reader);
     env.usb.attach(v.createVirtualReader(${JSON.stringify(options)}));
   })()`);
+}
+
+/**
+ * The reader status, the steps and the PIN pad draw their icons as inline SVG: no emoji or
+ * pictographic symbol, which shows as an empty box without a colour-emoji font.
+ */
+async function expectSvgIcons(tab: Tab): Promise<void> {
+  const found = await tab.page.evaluate(() => {
+    const out: { svg: number; pictographs: string[] } = { svg: 0, pictographs: [] };
+    for (const tag of ['hca-reader-status', 'hca-steps', 'hca-pin-pad']) {
+      for (const el of Array.from(document.querySelectorAll('*'))) {
+        const roots = [el.shadowRoot].filter((r): r is ShadowRoot => r !== null);
+        for (const r of roots) for (const inner of Array.from(r.querySelectorAll(tag))) {
+          const root = inner.shadowRoot;
+          if (!root) continue;
+          out.svg += root.querySelectorAll('.icon svg, .num svg, svg').length;
+          const text = root.textContent ?? '';
+          const m = text.match(/[\p{Extended_Pictographic}\u2300-\u23FF\u2600-\u27BF]/gu);
+          if (m) out.pictographs.push(`${tag}: ${m.join(' ')}`);
+        }
+      }
+    }
+    return out;
+  });
+  expect(found.pictographs).toEqual([]);
+  expect(found.svg).toBeGreaterThan(0);
 }
 
 /** Submits step 1 of the unlock flow again and returns the error it ends with (a new one, not the previous). */
@@ -120,6 +146,45 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await tab.close();
   });
 
+  it('a card taken out before 驗證: "no card in the reader" (not "removed during the operation"), gone once the card is back', async () => {
+    const tab = await openFlow(app, 'bind', { state: 'normal', query: { mode: 'register' } });
+    await removeCard(tab);
+    await waitForReader(tab, 'no-card');
+    await typeInto(tab, 'pin', DEMO.pin);
+    await press(tab, 'verify');
+    const err = await waitForError(tab, 'ccid/card-absent');
+    expect(err.text).toContain('讀卡機中沒有卡片');
+    expect(err.text).not.toContain('操作中');
+    // The card orientation the status gives is the one the FAQ gives.
+    const status = await tab.byTestId('reader-status').first().innerText();
+    expect(status).toContain('晶片朝上');
+    expect(await tab.page.locator('.faq').innerText()).toContain('晶片朝上');
+    await expectSvgIcons(tab);
+    await insertCard(tab);
+    await waitForReader(tab, 'card');
+    await expect.poll(() => tab.page.locator('[data-testid="error"][data-code="ccid/card-absent"]').count(), { timeout: 5_000 }).toBe(0);
+    await expectSvgIcons(tab);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it("a pinpad prompt nobody answers ends with the reader's own time-out, not \"the reader is not responding\"", async () => {
+    const tab = await openFlow(app, 'bind', { state: 'pinpad', query: { mode: 'register' } });
+    // bTimeOut of 2 s (the component's pinpad-timeout) instead of the default 30 s.
+    await tab.page.locator('hca-bind-card').evaluate((el) => {
+      (el as HTMLElement & { pinpadTimeoutSeconds?: number }).pinpadTimeoutSeconds = 2;
+    });
+    await press(tab, 'verify');
+    await waitForKeypad(tab, 'current');
+    const started = Date.now();
+    const err = await waitForError(tab, undefined, 15_000);
+    expect(err.code).toBe('ccid/pin-timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await tab.byTestId('reader-keypad-ok').isDisabled()).toBe(true);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
   it('the unlock service: wrong user codes counted down, then the card number locked (even the right code refused)', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'locked' });
     await typeInto(tab, 'card-number', DEMO.cardNumber);
@@ -136,6 +201,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await waitForTries(tab, { pin: 0, puk: 10 });
     await expectAccessible(tab.page, 'unlock card locked');
     await screenshot(tab.page, 'unlock-error-service-locked.zh-TW');
+    // The demo panel's reset gives the shared demo card back: the right user code works again.
+    await press(tab, 'demo-reset-card');
+    expect(await tab.byTestId('demo-reset-done').innerText()).toContain('伺服器');
+    await typeInto(tab, 'card-number', DEMO.cardNumber);
+    await typeInto(tab, 'user-code', DEMO.userCode);
+    await press(tab, 'next');
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
     expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
     await tab.close();
   });

@@ -116,8 +116,24 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await tab.close();
   });
 
-  it('a PIN keyed on the reader and refused (format unconfirmed): tries left shown, one try spent, no second try offered', async () => {
+  it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    await press(tab, 'submit');
+    await keyOnReader(tab, 'current', '000000');
+    await keyOnReader(tab, 'new', NEW_PIN);
+    await keyOnReader(tab, 'confirm', NEW_PIN);
+    const err = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(err.text).toContain('還可以再試 2 次');
+    await waitForTries(tab, { pin: 2 });
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 2 });
+    await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('a PIN keyed on the reader and refused while the format is unconfirmed (?profile=assumed): tries left shown, one try spent, no second try offered', async () => {
+    const tab = await openFlow(app, 'change-pin', { state: 'pinpad', query: { profile: 'assumed' } });
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);

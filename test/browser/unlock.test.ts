@@ -8,7 +8,7 @@
  * each main state; screenshots in both languages.
  *
  * The reference server allows 10 PUK requests per card number per 15 minutes:
- * this file makes 6 (its own server and database).
+ * this file makes 7 (its own server and database).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -53,6 +53,40 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
   }, START_TIMEOUT);
   afterAll(async () => {
     await app?.close();
+  });
+
+  it('the card is one card from page to page: the new PIN works on the bind page, the old one does not; the panel says so', async () => {
+    const PIN = '246810';
+    const tab = await openFlow(app, 'unlock', { state: 'locked' });
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('pin-blocked');
+    await identify(tab);
+    await typeNewPin(tab, PIN);
+    await waitForSuccess(tab);
+    await waitForTries(tab, { pin: 3, puk: 10 });
+    // The panel shows the card as it is now: usable, with the PIN the user set (never shown).
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
+    const data = await tab.byTestId('demo-data').innerText();
+    expect(data).not.toMatch(/PIN 碼 123456/);
+    expect(data).toContain('您設定的新 PIN 碼');
+    // Follow the link to 憑證 IC 卡綁定 (no ?state: the same card).
+    await tab.byTestId('nav-bind').click();
+    await tab.page.waitForURL(/bind\.html/);
+    await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await waitForReader(tab, 'card');
+    expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
+    await typeInto(tab, 'account', 'carried-over');
+    await typeInto(tab, 'pin', DEMO.pin);
+    await press(tab, 'verify');
+    const wrong = await waitForError(tab, 'apdu/pin-incorrect');
+    expect(wrong.text).toContain('2');
+    await typeInto(tab, 'pin', PIN);
+    await press(tab, 'verify');
+    await waitForSuccess(tab, 30_000);
+    await waitForTries(tab, { pin: 3 });
+    // Between pages only: while a page is open, the card is not in web storage.
+    await expectNoSecrets(tab.page, [PIN], PUBLIC_TEXT);
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
   });
 
   it('unlocks a locked card: card number + user code, new PIN twice -> 變更PIN碼(解鎖卡)成功! (both languages)', async () => {
@@ -146,8 +180,27 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.close();
   });
 
-  it('the server hands out a PUK that is wrong for this card (format unconfirmed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
+  it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
+    await waitForTries(tab, { pin: 0, puk: 10 });
+    await identify(tab);
+    await tab.byTestId('new-pin').waitFor({ state: 'visible' });
+    await typeNewPin(tab, NEW_PIN);
+    const err = await waitForError(tab, 'hca/puk-incorrect');
+    expect(err.text).toMatch(/9/);
+    // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await tab.page.waitForTimeout(300);
+    await waitForTries(tab, { pin: 0, puk: 9 });
+    await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
+    await expectAccessible(tab.page, 'unlock wrong puk');
+    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
+    expect(unexpectedErrors(tab)).toEqual([]);
+    await tab.close();
+  });
+
+  it('the server hands out a PUK that is wrong for this card while the format is unconfirmed (?profile=assumed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
+    const tab = await openFlow(app, 'unlock', { state: 'wrong-puk', query: { profile: 'assumed' } });
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -161,8 +214,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 0, puk: 9 });
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock wrong puk');
-    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
+    await expectAccessible(tab.page, 'unlock wrong puk, format unconfirmed');
+    await screenshot(tab.page, 'unlock-error-profile-unconfirmed.zh-TW');
     expect(unexpectedErrors(tab)).toEqual([]);
     await tab.close();
   });

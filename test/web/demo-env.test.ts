@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DemoEnvironment, DEMO_STATES } from '../../web/app/demo-env.js';
 import { UsbCardSession, type SessionState } from '../../src/components/shared/card-session.js';
+import { HCA_PROFILE } from '../../src/hca/profile.js';
 import { HcaCard } from '../../src/hca/card.js';
 
 async function until(session: UsbCardSession, predicate: (s: SessionState) => boolean, ms = 5000): Promise<SessionState> {
@@ -104,8 +105,50 @@ describe('DemoEnvironment', () => {
   it('carries the tries counters over (a locked card stays locked on the next page)', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
     const env = new DemoEnvironment('http://127.0.0.1:9/api');
-    await env.setState('normal', { pin: 0, puk: 7 });
-    expect(env.savedTries()).toEqual({ pin: 0, puk: 7 });
+    await env.setState('normal', { state: 'normal', pin: '123456', puk: '12345678', pinTriesLeft: 0, pukTriesLeft: 7 });
+    expect(env.cardMemory()).toMatchObject({ pinTriesLeft: 0, pukTriesLeft: 7 });
+    expect(env.cardStatus).toMatchObject({ lock: 'pin-blocked', defaultPin: true });
+  });
+
+  it('carries the card over whole: a PIN set by an unlock is the PIN on the next page, the old one is wrong', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    const first = await open('locked');
+    sessions.push(first.session);
+    await until(first.session, (s) => s.kind === 'card');
+    const held = await first.session.connect();
+    await (await HcaCard.open(held.channel)).unblockPin('12345678', '246810');
+    await first.session.release();
+    const memory = first.env.cardMemory();
+    expect(memory).toMatchObject({ state: 'locked', pinTriesLeft: 3 });
+    expect(first.env.cardStatus).toMatchObject({ lock: 'usable', defaultPin: false });
+    // The next page: a new environment made from that memory.
+    const env = new DemoEnvironment('http://127.0.0.1:9/api');
+    await env.setState(memory!.state, memory);
+    const session = new UsbCardSession({ usb: env.usb });
+    sessions.push(session);
+    await session.start();
+    await until(session, (s) => s.kind === 'card');
+    const { channel } = await session.connect();
+    // The demo's profile: the virtual card's, PIN format confirmed (a wrong PIN is a wrong PIN).
+    const card = await HcaCard.open(channel, { profile: env.profile! });
+    await expect(card.verifyPin('123456')).rejects.toMatchObject({ code: 'apdu/pin-incorrect', retriesLeft: 2 });
+    await card.verifyPin('246810');
+    await session.release();
+    expect(env.cardStatus).toMatchObject({ lock: 'usable', pinTriesLeft: 3, defaultPin: false });
+  });
+
+  it("gives the components the virtual card's profile, PIN format confirmed; '?profile=assumed' and HCA_PROFILE stay assumed", () => {
+    const env = new DemoEnvironment('http://127.0.0.1:9/api');
+    const p = env.profile!;
+    for (const f of [p.pin.reference, p.pin.encoding, p.pin.protection, p.puk.reference, p.puk.encoding, p.puk.protection, p.unblock]) {
+      expect(f.status).toBe('confirmed');
+      expect(f.source).toMatch(/virtual card implements this profile/);
+    }
+    // The same values as the default profile; only the provenance differs.
+    expect(p.pin.encoding.value).toEqual(HCA_PROFILE.pin.encoding.value);
+    expect(p.pinRule).toEqual(HCA_PROFILE.pinRule);
+    expect(HCA_PROFILE.pin.encoding.status).toBe('assumed');
+    expect(new DemoEnvironment('http://127.0.0.1:9/api', { profile: 'assumed' }).profile).toBeUndefined();
   });
 
   it('registers the test PKI root with the demo server once', async () => {

@@ -4,11 +4,13 @@
  * drives it; tests can too, through `window.webccidDemo`).
  */
 import {
+  confirmedForVirtualCard,
   createVirtualHcaCard,
   createVirtualNhiCard,
   createVirtualPinpad,
   createVirtualReader,
   T0_CARD_ATR,
+  VIRTUAL_HCA_DEFAULTS,
   VirtualCard,
   VirtualUsb,
   type PinpadEntry,
@@ -19,6 +21,7 @@ import {
   type VirtualReaderOptions,
 } from '../../src/virtual/index.js';
 import { encodeBase64 } from '../../src/server/base64.js';
+import type { HcaProfile } from '../../src/hca/profile.js';
 
 import type { DemoState } from './demo-states.js';
 
@@ -29,10 +32,27 @@ const OTHER_PUK = '87654321';
 
 type ReaderKind = 'plain' | 'pinpad' | 'slow';
 
-/** PIN and PUK tries left of a card, carried from page to page (never a PIN). */
-export interface SavedTries {
-  pin: number;
-  puk: number;
+/**
+ * The virtual card's memory, carried from page to page: the state it was made in, and what the
+ * flows can change on it (PIN, PUK, their tries; a PIN with no tries left is the lock). The card
+ * lives in the page, so the next page makes a new card with this memory.
+ */
+export interface DemoCardMemory {
+  state: DemoState;
+  pin: string;
+  puk: string;
+  pinTriesLeft: number;
+  pukTriesLeft: number;
+}
+
+/** The virtual card as the demo panel shows it. */
+export interface DemoCardStatus {
+  /** 'usable', 'pin-blocked' (locked: unlock it), 'puk-blocked' (cannot be unlocked any more). */
+  lock: 'usable' | 'pin-blocked' | 'puk-blocked';
+  pinTriesLeft: number;
+  pukTriesLeft: number;
+  /** The PIN is still the demo's 123456 (the panel may say so; a PIN the user set is never shown). */
+  defaultPin: boolean;
 }
 
 function readerKindOf(state: DemoState): ReaderKind {
@@ -58,13 +78,34 @@ export class DemoEnvironment extends EventTarget {
   private anchorsSent = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly apiBase = '/api') {
+  /**
+   * The profile the flow components get while the virtual reader is in use: `HCA_PROFILE` with its
+   * PIN format confirmed (`confirmedForVirtualCard`: the virtual card implements the profile), so
+   * the demo shows a wrong PIN's tries left, the lock and the unlock. Undefined with `profile:
+   * 'assumed'` (`?profile=assumed`): the components then treat the virtual card as a real one whose
+   * PIN format is not confirmed, and a refused PIN stops the flow (`hca/profile-unconfirmed`).
+   * Real readers never get this profile.
+   */
+  readonly profile: HcaProfile | undefined;
+
+  constructor(
+    private readonly apiBase = '/api',
+    options: { profile?: 'confirmed' | 'assumed' } = {},
+  ) {
     super();
+    this.profile = options.profile === 'assumed' ? undefined : confirmedForVirtualCard();
     this.pinpad = createVirtualPinpad({
-      onEntry: (prompt) =>
+      onEntry: (prompt, { signal }) =>
         new Promise<PinpadEntry>((resolve) => {
           this.keypadPrompt = prompt;
           this.keypadAnswer = resolve;
+          // The reader gave up waiting (its bTimeOut): the keypad stops asking.
+          signal.addEventListener('abort', () => {
+            if (this.keypadAnswer !== resolve) return;
+            this.keypadAnswer = undefined;
+            this.keypadPrompt = undefined;
+            this.changed();
+          });
           this.changed();
         }),
     });
@@ -81,32 +122,65 @@ export class DemoEnvironment extends EventTarget {
   }
 
   /**
-   * Switches to a situation: a new card in that state, and the reader it needs. `tries` carries
-   * a card's counters over from the previous page (the virtual card lives in the page).
+   * Switches to a situation: a new card in that state, and the reader it needs. `memory` carries
+   * the card over from the previous page (the virtual card lives in the page).
    */
-  setState(state: DemoState, tries?: SavedTries): Promise<void> {
-    this.queue = this.queue.then(() => this.apply(state, tries)).catch((e: unknown) => console.error('demo state', e));
+  setState(state: DemoState, memory?: DemoCardMemory): Promise<void> {
+    this.queue = this.queue.then(() => this.apply(state, memory)).catch((e: unknown) => console.error('demo state', e));
     return this.queue;
   }
 
-  /** The counters of the current HCA card, to carry over to the next page. */
-  savedTries(): SavedTries | undefined {
+  /** The current HCA card's memory, to carry over to the next page. */
+  cardMemory(): DemoCardMemory | undefined {
     const c = this.hcaCard;
-    return c ? { pin: c.pinTriesLeft, puk: c.pukTriesLeft } : undefined;
+    return c ? { state: this.state, ...c.memory() } : undefined;
   }
 
-  /** A fresh card in the current situation (tries reset). */
-  resetCard(): Promise<void> {
-    return this.setState(this.state);
+  /** The current HCA card's lock, tries and whether its PIN is still the demo's. */
+  get cardStatus(): DemoCardStatus | undefined {
+    const c = this.hcaCard;
+    if (!c) return undefined;
+    const m = c.memory();
+    const defaultPin = m.pin === VIRTUAL_HCA_DEFAULTS.pin;
+    m.pin = m.puk = '';
+    return {
+      lock: m.pukTriesLeft === 0 && m.pinTriesLeft === 0 ? 'puk-blocked' : m.pinTriesLeft === 0 ? 'pin-blocked' : 'usable',
+      pinTriesLeft: m.pinTriesLeft,
+      pukTriesLeft: m.pukTriesLeft,
+      defaultPin,
+    };
   }
 
-  private async apply(state: DemoState, tries?: SavedTries): Promise<void> {
+  /**
+   * Puts the demo back as it started: a fresh card in the current situation (PIN 123456, tries
+   * reset) and, on the demo server, the demo card's unlock state (lockout after wrong user codes,
+   * rate-limit window: `POST {apiBase}/demo/reset`, dev server only). Resolves with whether the
+   * server part worked (false without a demo server, e.g. the static build).
+   */
+  async resetDemo(): Promise<boolean> {
+    let server = false;
+    try {
+      const res = await fetch(`${this.apiBase}/demo/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      server = res.ok;
+    } catch {
+      // No demo server: only the card is reset.
+    }
+    await this.setState(this.state);
+    this.lastReset = server ? 'card-and-server' : 'card';
+    this.changed();
+    return server;
+  }
+
+  /** What the last `resetDemo()` reset (the panel says so). */
+  lastReset: 'card' | 'card-and-server' | undefined;
+
+  private async apply(state: DemoState, memory?: DemoCardMemory): Promise<void> {
     this.state = state;
     this.preparing = true;
     this.changed();
     try {
       this.releaseKeypad();
-      const card = await this.makeCard(state, tries);
+      const card = await this.makeCard(state, memory);
       await this.registerTrustAnchors(card);
       const kind = readerKindOf(state);
       if (!this.reader || this.readerKind !== kind) {
@@ -144,16 +218,17 @@ export class DemoEnvironment extends EventTarget {
     }
   }
 
-  private async makeCard(state: DemoState, tries?: SavedTries): Promise<VirtualCard> {
+  private async makeCard(state: DemoState, memory?: DemoCardMemory): Promise<VirtualCard> {
     if (state === 'nhi') return createVirtualNhiCard();
-    if (tries && state !== 'not-hca') {
+    if (memory && state !== 'not-hca') {
       return createVirtualHcaCard({
-        pinTriesLeft: tries.pin,
-        pukTriesLeft: tries.puk,
+        pin: memory.pin,
+        puk: memory.puk,
+        pinTriesLeft: memory.pinTriesLeft,
+        pukTriesLeft: memory.pukTriesLeft,
         ...(state === 'institution' ? { kind: 'institution' as const } : {}),
         ...(state === 'version1' ? { version: 1 as const } : {}),
         ...(state === 'expired' ? { expired: true } : {}),
-        ...(state === 'wrong-puk' ? { puk: OTHER_PUK } : {}),
       });
     }
     switch (state) {

@@ -38,7 +38,7 @@ function keypad(env: DemoEnvironment): TemplateResult | typeof nothing {
 /** The panel for the virtual environment. */
 export function renderDemoPanel(env: DemoEnvironment): TemplateResult {
   const w = words();
-  const card = env.hcaCard;
+  const card = env.cardStatus;
   const choose = (state: DemoState) => void env.setState(state);
   return html`<section class="demo-panel" data-testid="demo-panel" aria-labelledby="demo-title" aria-busy=${env.preparing ? 'true' : 'false'}>
     <h2 id="demo-title">${w.demoPanel}</h2>
@@ -61,18 +61,25 @@ export function renderDemoPanel(env: DemoEnvironment): TemplateResult {
       ${env.readerPlugged
         ? html`<button type="button" data-testid="demo-unplug" ?disabled=${env.preparing} @click=${() => env.unplug()}>${w.unplugReader}</button>`
         : html`<button type="button" data-testid="demo-plug" ?disabled=${env.preparing} @click=${() => env.plug()}>${w.plugReader}</button>`}
-      <button type="button" data-testid="demo-reset-card" ?disabled=${env.preparing} @click=${() => void env.resetCard()}>${w.resetCard}</button>
+      <button type="button" data-testid="demo-reset-card" ?disabled=${env.preparing} @click=${() => void env.resetDemo()}>${w.resetCard}</button>
     </div>
+    ${env.lastReset
+      ? html`<p class="muted small" role="status" data-testid="demo-reset-done">${env.lastReset === 'card-and-server' ? w.resetDone : w.resetDoneCardOnly}</p>`
+      : nothing}
     <dl class="demo-facts" data-testid="demo-facts">
       <dt>${w.readerPlugged}</dt><dd>${env.readerPlugged ? w.plugged : w.unplugged}</dd>
       <dt>${w.cardInReader}</dt><dd>${env.cardInserted ? w.inReader : w.outOfReader}</dd>
       ${card
-        ? html`<dt>${w.pinTries}</dt><dd data-testid="demo-pin-tries">${card.pinTriesLeft}</dd>
+        ? html`<dt>${w.cardLock}</dt>
+            <dd data-testid="demo-card-lock" data-lock=${card.lock}>
+              ${card.lock === 'usable' ? w.lockUsable : card.lock === 'pin-blocked' ? w.lockPinBlocked : w.lockPukBlocked}
+            </dd>
+            <dt>${w.pinTries}</dt><dd data-testid="demo-pin-tries">${card.pinTriesLeft}</dd>
             <dt>${w.pukTries}</dt><dd data-testid="demo-puk-tries">${card.pukTriesLeft}</dd>`
         : nothing}
     </dl>
     ${env.preparing ? html`<p class="muted" role="status">${w.preparing}</p>` : nothing}
-    <p class="muted small">${w.demoDataText}</p>
+    <p class="muted small" data-testid="demo-data">${card && !card.defaultPin ? w.demoDataChangedPin : w.demoDataText}</p>
     ${keypad(env)}
   </section>`;
 }

@@ -9,6 +9,9 @@
  *   ?reader=usb          start with a real reader (navigator.usb) instead of the virtual one
  *   ?state=<demo state>  start the virtual card in that state (demo-env.ts DEMO_STATES)
  *   ?panel=0             hide the demo panel
+ *   ?profile=assumed     the virtual card as a real card whose PIN format is not confirmed (the
+ *                        default profile: a refused PIN stops the flow, hca/profile-unconfirmed);
+ *                        by default the demo gives the components the virtual card's confirmed profile
  *
  * Test hooks: `window.webccidDemo` (this page's `PageContext`; `session` and `env` are set once
  * `ready` resolves), and `<html data-ready="1">` once the virtual card is in its reader and the
@@ -18,7 +21,8 @@ import { html, nothing, render, type TemplateResult } from 'lit';
 import type { CardSession, UsbCardSession } from '../../src/components/shared/card-session.js';
 import type { createCardSession } from '../../src/components/shared/auto-session.js';
 import type { Locale } from '../../src/components/locale.js';
-import type { DemoEnvironment, SavedTries } from './demo-env.js';
+import type { DemoCardMemory, DemoEnvironment } from './demo-env.js';
+import type { HcaProfile } from '../../src/hca/profile.js';
 import { isDemoState, type DemoState } from './demo-states.js';
 import { renderDemoPanel } from './demo-panel.js';
 import { applyLanguage, initialLocale, words } from './i18n.js';
@@ -38,6 +42,12 @@ export interface PageContext {
   source: 'virtual' | 'usb';
   /** The virtual hardware (flow pages, once `ready`; used while `source` is 'virtual'). */
   env: DemoEnvironment | undefined;
+  /**
+   * The card profile for the flow components: the virtual card's (PIN format confirmed) while
+   * `source` is 'virtual', unless `?profile=assumed`; undefined (the default, assumed profile and
+   * its no-second-try guard) for real readers.
+   */
+  readonly profile: HcaProfile | undefined;
   /** Resolves once the first virtual card is in its reader and the session started. */
   ready: Promise<void>;
   /** Renders the page again. */
@@ -52,6 +62,14 @@ export interface PageContext {
    */
   pauseSession(): Promise<() => Promise<void>>;
   setLanguage(locale: Locale): Promise<void>;
+  /**
+   * Kiosk: registers what the page itself must forget on the kiosk reset (its own variables: what
+   * was typed, messages, results). The shell then renders the page anew (every field, the flow
+   * components and the demo panel are new elements) and puts back the URL it was opened with.
+   */
+  onKioskReset(forget: () => void): void;
+  /** Kiosk: returns the page to its first state now (what the idle time-out and a card removal do). */
+  kioskReset(): void;
 }
 
 declare global {
@@ -72,12 +90,28 @@ const PAGE_FILES: Record<PageName | 'driver', string> = {
 
 const SAVED_CARD = 'webccid-demo-card';
 
-function loadSavedCard(): { state: DemoState; tries: SavedTries } | undefined {
+/**
+ * The virtual card goes from page to page as one whole (state, PIN, PUK, tries): written to
+ * sessionStorage when the page is left and taken out again by the next page as it starts, so
+ * it sits in storage only between two pages of this tab. It is the demo card's test data; the
+ * demo never asks for a real card's PIN.
+ */
+function takeSavedCard(): { state: DemoState; memory?: DemoCardMemory } | undefined {
   try {
     const raw = sessionStorage.getItem(SAVED_CARD);
+    sessionStorage.removeItem(SAVED_CARD);
     if (!raw) return undefined;
-    const v = JSON.parse(raw) as { state?: unknown; pin?: unknown; puk?: unknown };
-    if (isDemoState(v.state) && typeof v.pin === 'number' && typeof v.puk === 'number') return { state: v.state, tries: { pin: v.pin, puk: v.puk } };
+    const v = JSON.parse(raw) as Partial<Record<keyof DemoCardMemory, unknown>>;
+    if (
+      isDemoState(v.state) &&
+      typeof v.pin === 'string' &&
+      typeof v.puk === 'string' &&
+      typeof v.pinTriesLeft === 'number' &&
+      typeof v.pukTriesLeft === 'number'
+    ) {
+      return { state: v.state, memory: { state: v.state, pin: v.pin, puk: v.puk, pinTriesLeft: v.pinTriesLeft, pukTriesLeft: v.pukTriesLeft } };
+    }
+    if (isDemoState(v.state)) return { state: v.state }; // a card other than an HCA card
   } catch {
     // Ignore a damaged entry.
   }
@@ -88,8 +122,9 @@ function saveCard(env: DemoEnvironment | undefined): void {
   // The NHI card is the NHI and field-kit pages' own: the HCA pages keep the last HCA card.
   if (!env || env.state === 'nhi') return;
   try {
-    const tries = env.savedTries();
-    sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state, ...(tries ?? { pin: 3, puk: 10 }) }));
+    const memory = env.cardMemory();
+    if (memory) sessionStorage.setItem(SAVED_CARD, JSON.stringify(memory));
+    else sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state }));
   } catch {
     // Not saved: the next page starts with a fresh card.
   }
@@ -118,8 +153,12 @@ export function startPage(
   let queued = false;
   let offSession: (() => void) | undefined;
 
+  const firstUrl = location.href;
+  const forgetters: Array<() => void> = [];
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
   const keep = new URLSearchParams();
-  for (const name of ['kiosk', 'reader', 'idle', 'panel']) {
+  for (const name of ['kiosk', 'reader', 'idle', 'panel', 'profile']) {
     const v = params.get(name);
     if (v !== null) keep.set(name, v);
   }
@@ -132,6 +171,9 @@ export function startPage(
     session: undefined,
     source: 'virtual',
     env: undefined,
+    get profile() {
+      return ctx.source === 'virtual' ? ctx.env?.profile : undefined;
+    },
     ready: Promise.resolve(),
     update() {
       if (queued) return;
@@ -186,12 +228,51 @@ export function startPage(
       document.title = title();
       ctx.update();
     },
+    onKioskReset(forget) {
+      forgetters.push(forget);
+    },
+    kioskReset() {
+      for (const forget of forgetters) forget();
+      // The URL (and history entry) the page was opened with, without any state a page put there.
+      if (location.href !== firstUrl || history.state !== null) history.replaceState(null, '', firstUrl);
+      (document.activeElement as HTMLElement | null)?.blur?.();
+      // Render the page anew: new elements, so no field keeps a value and no component a message.
+      render(nothing, root);
+      draw();
+      armIdle();
+      window.scrollTo(0, 0);
+    },
   };
+
+  /** Kiosk idle time-out over the whole page (the components each have their own, for pages that embed them). */
+  function armIdle(): void {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (!kiosk) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      // Never in the middle of a card operation: try again after another idle period.
+      if (ctx.session?.state.kind === 'busy') armIdle();
+      else ctx.kioskReset();
+    }, ctx.idleSeconds * 1000);
+  }
+  if (kiosk) {
+    for (const type of ['pointerdown', 'keydown', 'input', 'wheel', 'touchstart']) {
+      document.addEventListener(type, armIdle, { capture: true, passive: true });
+    }
+    armIdle();
+  }
 
   function watch(session: CardSession): void {
     offSession?.();
     ctx.session = session;
-    offSession = session.on('statechange', () => ctx.update());
+    offSession = session.on('statechange', (event) => {
+      const { state, previous } = event.detail;
+      const gone = (s: typeof state) => s.kind === 'no-card' || s.kind === 'no-reader';
+      // Kiosk: the card taken out (or the reader unplugged) ends this user's visit.
+      if (kiosk && gone(state) && !gone(previous)) queueMicrotask(() => ctx.kioskReset());
+      ctx.update();
+    });
   }
 
   function header(): TemplateResult {
@@ -199,6 +280,14 @@ export function startPage(
     const link = (target: PageName | 'driver', label: string) =>
       html`<a href=${ctx.href(target)} aria-current=${target === page ? 'page' : 'false'} data-testid=${`nav-${target}`}>${label}</a>`;
     const lang = document.documentElement.lang === 'en' ? 'en' : 'zh-Hant';
+    if (kiosk) {
+      // A kiosk page has no way out but the flow's own buttons: no links, no language or reader switch.
+      return html`<a class="skip" href="#main">${w.skip}</a>
+        <header class="top kiosk-top">
+          <div class="brand"><span class="brand-name">${w.appName}</span></div>
+          <span class="badge" data-testid="kiosk-badge">${w.kioskOn}</span>
+        </header>`;
+    }
     return html`<a class="skip" href="#main">${w.skip}</a>
       <header class="top">
         <div class="brand">
@@ -217,14 +306,13 @@ export function startPage(
   }
 
   function sourceBar(): TemplateResult | typeof nothing {
-    if (page === 'home' || !Session) return nothing;
+    if (page === 'home' || !Session || kiosk) return nothing;
     const w = words();
     return html`<div class="source" role="group" aria-label=${w.readerSource}>
       <span data-testid="reader-source" data-source=${ctx.source}>${ctx.source === 'virtual' ? w.usingVirtual : w.usingReal}</span>
       ${ctx.source === 'virtual'
         ? html`<button type="button" data-testid="use-real-reader" @click=${() => void ctx.useRealReader()}>${w.useReal}</button>`
         : html`<button type="button" data-testid="use-virtual-reader" @click=${() => void ctx.useVirtualReader()}>${w.useVirtual}</button>`}
-      ${kiosk ? html`<span class="badge" data-testid="kiosk-badge">${w.kioskOn}</span>` : nothing}
     </div>`;
   }
 
@@ -243,6 +331,15 @@ export function startPage(
 
   document.documentElement.classList.toggle('kiosk', kiosk);
   addEventListener('pagehide', () => saveCard(ctx.env));
+  // Back from the back-forward cache: this page's card is the live one; drop the copy it left.
+  addEventListener('pageshow', (event) => {
+    if (!event.persisted) return;
+    try {
+      sessionStorage.removeItem(SAVED_CARD);
+    } catch {
+      // Nothing to drop.
+    }
+  });
   window.webccidDemo = ctx;
 
   const locale = initialLocale(params);
@@ -257,14 +354,15 @@ export function startPage(
     let starting: Promise<DemoEnvironment> | undefined;
     demo = () =>
       (starting ??= (async () => {
-        const env = new (await loaded.loadDemo())();
+        const env = new (await loaded.loadDemo())(undefined, { profile: params.get('profile') === 'assumed' ? 'assumed' : 'confirmed' });
         ctx.env = env;
         env.addEventListener('change', () => ctx.update());
         const requested = params.get('state');
-        const saved = loadSavedCard();
+        // The NHI and field-kit pages leave the HCA card in storage for the next HCA page.
+        const saved = page === 'nhi' || page === 'probe' ? undefined : takeSavedCard();
         if (isDemoState(requested)) await env.setState(requested);
         else if (page === 'nhi' || page === 'probe') await env.setState('nhi');
-        else if (saved) await env.setState(saved.state, saved.tries);
+        else if (saved) await env.setState(saved.state, saved.memory);
         else await env.setState('normal');
         return env;
       })());

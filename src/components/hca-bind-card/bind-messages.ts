@@ -33,7 +33,7 @@ export function describeBindFailure(code: string, context: { selected: BindCardT
     case 'hca/bad-pin-format':
       return {
         title: msg('PIN 碼格式不符', { id: 'bind.pin-format.title' }),
-        detail: msg('PIN 碼為 6 到 8 位數字，請重新輸入。卡片沒有被讀取，也沒有用掉嘗試次數。', { id: 'bind.pin-format.detail' }),
+        detail: msg('PIN 碼為 6 到 8 個英文字母或數字，請重新輸入。卡片沒有被讀取，也沒有用掉嘗試次數。', { id: 'bind.pin-format.detail' }),
       };
     case 'bind/wrong-card-type':
       return {

@@ -28,6 +28,10 @@ import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
+import { isCardGone } from '../hca-change-pin/flow-common.js';
+import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
+import type { HcaProfile } from '../../hca/profile.js';
+import { describeInputProblem, pinRuleText } from '../hca-change-pin/input-messages.js';
 import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */
@@ -48,15 +52,11 @@ interface ShownError extends ErrorDescription {
   blocked?: boolean;
 }
 
-const PIN_MIN = 6;
-const PIN_MAX = 8;
+/** What the card accepts as a PIN typed on the screen (HCA: 6 to 8 letters and digits; a pinpad takes digits only). */
+const PIN_RULE = pinRuleOf();
 
 function pinProblem(text: string): string | undefined {
-  if (text.length === 0) return 'input/pin-empty';
-  if (!/^[0-9]+$/.test(text)) return 'input/pin-not-digits';
-  if (text.length < PIN_MIN) return 'input/pin-too-short';
-  if (text.length > PIN_MAX) return 'input/pin-too-long';
-  return undefined;
+  return checkPin(text, PIN_RULE);
 }
 
 function asciiBytes(text: string): Uint8Array {
@@ -91,6 +91,14 @@ export class HcaBindCard extends LitElement {
 
   /** Where the "deployment guide" action of a reader problem points. */
   @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = 'docs/deployment.md';
+
+  /**
+   * The card profile (default: chosen among the candidates by the card's answers, every
+   * PIN-carrying field assumed, so a refused PIN stops the flow: `hca/profile-unconfirmed`). A
+   * deployment that confirmed the profile for its cards passes it here; the demo passes its
+   * virtual card's (`confirmedForVirtualCard`).
+   */
+  @property({ attribute: false }) profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
   @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
@@ -170,7 +178,11 @@ export class HcaBindCard extends LitElement {
   private onSessionState(s: SessionState): void {
     this.sessionState = s;
     const gone = s.kind === 'no-card' || s.kind === 'no-reader';
-    if (!gone) return;
+    if (!gone) {
+      // The card (or reader) is back: a message about it being missing is out of date.
+      if (s.kind === 'card' && this.error && isCardGone(this.error.code) && this.phase !== 'working') this.error = undefined;
+      return;
+    }
     if (this.phase === 'working' && s.lostDuringUse) {
       // The running operation fails on its own; it will show "card removed" and start over.
       this.lostCard = true;
@@ -192,7 +204,8 @@ export class HcaBindCard extends LitElement {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
-  private show(code: string, error?: unknown, pinpad = false): void {
+  /** Shows a failure; `inFlow`: the card was held when it happened (a missing card then means "removed during the operation"). */
+  private show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
     const own = describeBindFailure(code, { selected: this.cardType });
     let shown: ShownError;
     if (own) {
@@ -201,7 +214,7 @@ export class HcaBindCard extends LitElement {
       shown = { code, ...this.inputMessage(code) };
     } else {
       shown = describeError(error ?? { code }, {
-        inFlow: true,
+        inFlow,
         pinpad,
         ...(this.deploymentGuideUrl ? { deploymentGuideUrl: this.deploymentGuideUrl } : {}),
       });
@@ -213,12 +226,14 @@ export class HcaBindCard extends LitElement {
     this.emit('hca-bind-error', { code: shown.code });
   }
 
-  private inputMessage(code: string): BindMessage {
+  private inputMessage(code: string): BindMessage | ErrorDescription {
     switch (code) {
-      case 'input/pin-empty':
-        return { title: msg('請輸入 PIN 碼', { id: 'bind.pin-empty.title' }), detail: msg('請輸入卡片的 PIN 碼（6 到 8 位數字）後再點選「驗證」。', { id: 'bind.pin-empty.detail' }) };
+      case 'input/pin-empty': {
+        const what = pinRuleText(PIN_RULE);
+        return { title: msg('請輸入 PIN 碼', { id: 'bind.pin-empty.title' }), detail: msg(str`請輸入卡片的 PIN 碼（${what}）後再點選「驗證」。`, { id: 'bind.pin-empty.detail' }) };
+      }
       default:
-        return describeBindFailure('hca/bad-pin-format', { selected: this.cardType })!;
+        return describeInputProblem(code, 'pin', PIN_RULE) ?? describeBindFailure('hca/bad-pin-format', { selected: this.cardType })!;
     }
   }
 
@@ -280,6 +295,7 @@ export class HcaBindCard extends LitElement {
           this.stage = s;
         },
         signal: abort.signal,
+        ...(this.profile ? { profile: this.profile } : {}),
         ...(this.pinpadTimeoutSeconds !== undefined ? { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds } : {}),
       });
       pin = undefined;
@@ -307,7 +323,8 @@ export class HcaBindCard extends LitElement {
         const lost = this.sessionState?.error ?? cardAbsentError();
         this.show(codeOf(lost), lost, pinpadUsed);
       } else {
-        this.show(codeOf(e), e, pinpadUsed);
+        // `held` is still false when connect() itself failed: the card was not in the reader to begin with.
+        this.show(codeOf(e), e, pinpadUsed, held);
       }
       if (e instanceof PinIncorrectError || codeOf(e).startsWith('input/')) this.pinInvalid = true;
     } finally {
@@ -411,12 +428,12 @@ export class HcaBindCard extends LitElement {
           </p>`
         : html`<div class="field">
               <label for="pin">${msg('PIN 碼', { id: 'bind.pin' })}</label>
-              <p class="hint" id="pin-hint">${msg('卡片的 PIN 碼，6 到 8 位數字。連續輸入錯誤 3 次卡片會鎖住。', { id: 'bind.pin-hint' })}</p>
-              <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode="numeric"
-                maxlength=${PIN_MAX} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
+              <p class="hint" id="pin-hint">${msg(str`卡片的 PIN 碼，${pinRuleText(PIN_RULE)}（英文字母有大小寫區別）。連續輸入錯誤 3 次卡片會鎖住。`, { id: 'bind.pin-hint' })}</p>
+              <input id="pin" type="password" data-testid="pin" autocomplete="off" inputmode=${PIN_RULE.charset === 'digits' ? 'numeric' : 'text'}
+                maxlength=${PIN_RULE.maxLength} aria-describedby="pin-hint" aria-invalid=${this.pinInvalid ? 'true' : 'false'}
                 ?disabled=${working} />
-              ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?disabled=${working}></hca-pin-pad>` : nothing}
-            </div>`}
+            </div>
+            ${this.kiosk ? html`<hca-pin-pad kiosk for="pin" ?letters=${PIN_RULE.charset !== 'digits'} ?disabled=${working}></hca-pin-pad>` : nothing}`}
       <div class="actions">
         <button type="submit" data-testid="verify" ?disabled=${working}>${msg('驗證', { id: 'bind.verify' })}</button>
       </div>

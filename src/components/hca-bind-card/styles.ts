@@ -128,5 +128,34 @@ export const bindCardStyles = [
     hca-pin-pad {
       max-width: 22rem;
     }
+  
+    /* Kiosk: the keys beside the form (one 1280 x 800 screen, no scrolling). */
+    :host([kiosk]) form.panel {
+      grid-template-columns: minmax(0, 1fr) auto;
+      column-gap: 1.5rem;
+      align-items: start;
+    }
+    :host([kiosk]) form.panel > * {
+      grid-column: 1;
+    }
+    :host([kiosk]) form.panel {
+      gap: 0.5rem;
+    }
+    :host([kiosk]) fieldset {
+      padding: 0 0.75rem 0.25rem;
+    }
+    :host([kiosk]) .hint {
+      font-size: 0.85em;
+      margin: 0;
+    }
+    :host([kiosk]) hca-reader-status,
+    :host([kiosk]) hca-steps {
+      margin-bottom: 0.4rem;
+    }
+    :host([kiosk]) form.panel > hca-pin-pad {
+      grid-column: 2;
+      grid-row: 1 / span 4;
+      --hca-pin-key-size: 72px;
+    }
   `,
 ];

@@ -30,7 +30,14 @@ export async function withCard<T>(
   options: { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore },
   operation: (card: HcaCard) => Promise<T>,
 ): Promise<T> {
-  const { channel } = await connector.connect();
+  let channel: CardChannel;
+  try {
+    ({ channel } = await connector.connect());
+  } catch (e) {
+    // The card was never held (e.g. no card in the reader): not "removed during the operation".
+    if (typeof e === 'object' && e !== null) beforeTheCard.add(e);
+    throw e;
+  }
   try {
     const card = await HcaCard.open(channel, { ...(options.profile ? { profile: options.profile } : {}), signal: options.signal, pinTrials: options.pinTrials });
     return await operation(card);
@@ -55,12 +62,19 @@ export interface FlowError {
   field?: string;
   /** PIN or PUK tries left, after a wrong PIN / PUK (or as the card reported them, `hca/profile-unconfirmed`). */
   retriesLeft?: number;
+  /**
+   * The error came from getting the card (`connect()`), before the flow held it: a missing card
+   * is then "no card in the reader", not "removed during the operation".
+   */
+  beforeCard?: boolean;
 }
 
 /** True for `hca/profile-unconfirmed`: the page must not invite another PIN try (src/hca/pin-guard.ts). */
 export function isStop(error: FlowError): boolean {
   return error.code === 'hca/profile-unconfirmed';
 }
+/** Errors thrown by `connect()` in `withCard` (the card was never held). */
+const beforeTheCard = new WeakSet<object>();
 
 /** Codes meaning the card (or the reader) went away: the flow starts again from its first step. */
 const CARD_GONE = new Set(['ccid/card-absent', 'smartcard/card-removed', 'transport/disconnected', 'transport/closed', 'ccid/not-connected']);
@@ -75,6 +89,12 @@ export function isCardGone(code: string): boolean {
  * mapped to what they mean), and the tries left after a wrong PIN / PUK.
  */
 export function flowErrorOf(error: unknown): FlowError {
+  const flowError = flowErrorOfThrown(error);
+  if (typeof error === 'object' && error !== null && beforeTheCard.has(error)) flowError.beforeCard = true;
+  return flowError;
+}
+
+function flowErrorOfThrown(error: unknown): FlowError {
   if (error instanceof PinIncorrectError || error instanceof PukIncorrectError) {
     return { code: error.code, error, retriesLeft: error.retriesLeft };
   }

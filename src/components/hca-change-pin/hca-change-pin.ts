@@ -24,9 +24,10 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import type { FlowError } from './flow-common.js';
+import { isCardGone, type FlowError } from './flow-common.js';
 import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
-import { checkPin } from './pin-entry.js';
+import { checkPin, pinRuleOf } from './pin-entry.js';
+import type { HcaProfile } from '../../hca/profile.js';
 import { pinFlowStyles } from './styles.js';
 
 /** `detail` of `hca-pin-changed`. */
@@ -64,6 +65,14 @@ export class HcaChangePin extends LitElement {
   /** Where the "deployment guide" action of a reader problem points. */
   @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = '';
 
+  /**
+   * The card profile (default: chosen among the candidates by the card's answers, every
+   * PIN-carrying field assumed, so a refused PIN stops the flow: `hca/profile-unconfirmed`). A
+   * deployment that confirmed the profile for its cards passes it here; the demo passes its
+   * virtual card's (`confirmedForVirtualCard`).
+   */
+  @property({ attribute: false }) profile: HcaProfile | undefined;
+
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
   @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
 
@@ -76,6 +85,7 @@ export class HcaChangePin extends LitElement {
 
   private flow: ChangePinFlow | undefined;
   private flowSession: CardSession | undefined;
+  private flowProfile: HcaProfile | undefined;
   private offSession: (() => void) | undefined;
   /** The inserted card has been read (reset when it is removed). */
   private inspected = false;
@@ -99,7 +109,7 @@ export class HcaChangePin extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') || changed.has('pinpadTimeoutSeconds')) this.watchSession();
+    if (changed.has('session') || changed.has('pinpadTimeoutSeconds') || changed.has('profile')) this.watchSession();
     if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
@@ -115,11 +125,12 @@ export class HcaChangePin extends LitElement {
 
   private watchSession(): void {
     const session = this.session;
-    if (this.flowSession === session && this.flow && this.offSession) return;
+    if (this.flowSession === session && this.flowProfile === this.profile && this.flow && this.offSession) return;
     this.offSession?.();
     this.offSession = undefined;
     this.flow?.restart();
     this.flowSession = session;
+    this.flowProfile = this.profile;
     this.inspected = false;
     this.sessionState = session?.state;
     if (!session) {
@@ -129,6 +140,7 @@ export class HcaChangePin extends LitElement {
     this.flow = new ChangePinFlow({
       connector: session,
       onChange: (s) => this.onFlowState(s),
+      ...(this.profile ? { profile: this.profile } : {}),
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
     this.flowState = this.flow.state;
@@ -150,10 +162,14 @@ export class HcaChangePin extends LitElement {
         this.clearInputs();
         this.hints = {};
         const midFlow = st.busy || st.step === 'enter';
-        flow.restart(midFlow ? { code: s.error?.code ?? 'ccid/card-absent', ...(s.error ? { error: s.error } : {}) } : undefined);
+        // Taken out while nothing ran on it (st.busy false): "no card", not "removed during the operation".
+        const notInUse = st.busy ? {} : { beforeCard: true };
+        flow.restart(midFlow ? { code: s.error?.code ?? 'ccid/card-absent', ...(s.error ? { error: s.error } : {}), ...notInUse } : undefined);
       }
       return;
     }
+    // The card is back: a message about it being missing is out of date.
+    if (s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) flow.showProblem(undefined);
     if (s.pinpad !== undefined) flow.setReaderPinpad(s.pinpad);
     this.inspectIfCard();
   }
@@ -199,7 +215,7 @@ export class HcaChangePin extends LitElement {
 
   private onPinInput(id: PinInputId, event: Event): void {
     const value = (event.target as HTMLInputElement).value;
-    const hint = pinHint(checkPin(value, this.flow?.rule ?? { minLength: 6, maxLength: 8 }, { partial: true }), this.flow?.rule ?? { minLength: 6, maxLength: 8 });
+    const hint = pinHint(checkPin(value, this.flow?.rule ?? pinRuleOf(), { partial: true }), this.flow?.rule ?? pinRuleOf());
     if (this.hints[id] !== hint) this.hints = { ...this.hints, [id]: hint };
     if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
   }
@@ -290,6 +306,15 @@ export class HcaChangePin extends LitElement {
       : html`<p><button type="button" data-testid="go-unlock" @click=${(e: Event) => this.onGoUnlock(e)}>${label}</button></p>`;
   }
 
+  /**
+   * The current PIN may have letters (when the card's rule allows them): a phone must offer its
+   * letter keyboard for it. A new PIN is the user's choice: the numeric keyboard suggests digits,
+   * as the HCA's own pages do, and a hardware keyboard can still type letters.
+   */
+  private pinInputMode(id: PinInputId): 'numeric' | 'text' {
+    return id === 'old-pin' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits' ? 'text' : 'numeric';
+  }
+
   private pinField(id: PinInputId, label: string, autofocus = false): TemplateResult {
     const error = this.flowState.error;
     const invalid = error?.field === id;
@@ -299,7 +324,7 @@ export class HcaChangePin extends LitElement {
         id=${id}
         data-testid=${id}
         type="password"
-        inputmode="numeric"
+        inputmode=${this.pinInputMode(id)}
         autocomplete="off"
         maxlength=${this.flow?.rule.maxLength ?? 8}
         aria-describedby=${`${id}-problem`}
@@ -354,7 +379,10 @@ export class HcaChangePin extends LitElement {
       ${this.pinField('old-pin', msg('目前的 PIN 碼', { id: 'pinflow.field.old-pin' }))}
       ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
       ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
-      ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${disabled || !this.padTarget}></hca-pin-pad>` : nothing}
+      ${this.kiosk
+        ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?letters=${(this.flow?.rule ?? pinRuleOf()).charset !== 'digits'}
+            ?disabled=${disabled || !this.padTarget}></hca-pin-pad>`
+        : nothing}
       ${s.busy ? html`<p class="busy">${msg('正在變更 PIN 碼，請不要取出卡片…', { id: 'changepin.busy' })}</p>` : nothing}
       <div class="buttons">
         <button type="submit" data-testid="submit" ?disabled=${disabled}>${msg('變更 PIN 碼', { id: 'changepin.submit' })}</button>

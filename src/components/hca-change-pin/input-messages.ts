@@ -6,7 +6,7 @@
 import { msg, str } from '@lit/localize';
 import { describeError, type ErrorDescription } from '../shared/messages.js';
 import type { FlowError } from './flow-common.js';
-import type { PinRule } from './pin-entry.js';
+import { pinRuleOf, type PinRule } from './pin-entry.js';
 
 /** The field label a problem belongs to, for "請輸入…" style messages. */
 function fieldName(field: string | undefined): string {
@@ -15,9 +15,20 @@ function fieldName(field: string | undefined): string {
       return msg('目前的 PIN 碼', { id: 'pinflow.field.old-pin' });
     case 'new-pin-confirm':
       return msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' });
+    case 'pin':
+      return msg('PIN 碼', { id: 'pinflow.field.pin' });
     default:
       return msg('新 PIN 碼', { id: 'pinflow.field.new-pin' });
   }
+}
+
+/** What a PIN is under `rule`, for sentences: "6 到 8 位數字" or "6 到 8 個英文字母或數字". */
+export function pinRuleText(rule: PinRule): string {
+  const min = rule.minLength;
+  const max = rule.maxLength;
+  return rule.charset === 'digits'
+    ? msg(str`${min} 到 ${max} 位數字`, { id: 'pinflow.rule.digits' })
+    : msg(str`${min} 到 ${max} 個英文字母或數字`, { id: 'pinflow.rule.letters-and-digits' });
 }
 
 /** The description of an `input/*` code (undefined for other codes). */
@@ -25,12 +36,21 @@ export function describeInputProblem(code: string, field: string | undefined, ru
   const min = rule.minLength;
   const max = rule.maxLength;
   const name = fieldName(field);
+  const what = pinRuleText(rule);
   switch (code) {
     case 'input/pin-empty':
       return {
         code,
         title: msg(str`請輸入${name}`, { id: 'pinflow.pin-empty.title' }),
-        detail: msg(str`PIN 碼為 ${min} 到 ${max} 位數字。`, { id: 'pinflow.pin-empty.detail' }),
+        detail: msg(str`PIN 碼為 ${what}。`, { id: 'pinflow.pin-empty.detail' }),
+      };
+    case 'input/pin-bad-character':
+      return {
+        code,
+        title: msg(str`${name}只能有英文字母和數字`, { id: 'pinflow.pin-bad-character.title' }),
+        detail: msg(str`PIN 碼為 ${what}（英文字母有大小寫區別），不能有空白或符號。請重新輸入；卡片沒有收到，也沒有用掉嘗試次數。`, {
+          id: 'pinflow.pin-bad-character.detail',
+        }),
       };
     case 'input/pin-not-digits':
       return {
@@ -43,7 +63,7 @@ export function describeInputProblem(code: string, field: string | undefined, ru
       return {
         code,
         title: msg(str`${name}的位數不對`, { id: 'pinflow.pin-length.title' }),
-        detail: msg(str`PIN 碼為 ${min} 到 ${max} 位數字。請重新輸入；卡片沒有收到，也沒有用掉嘗試次數。`, { id: 'pinflow.pin-length.detail' }),
+        detail: msg(str`PIN 碼為 ${what}。請重新輸入；卡片沒有收到，也沒有用掉嘗試次數。`, { id: 'pinflow.pin-length.detail' }),
       };
     case 'input/pin-mismatch':
       return {
@@ -94,8 +114,10 @@ export function pinHint(code: string | undefined, rule: PinRule): string | undef
   switch (code) {
     case 'input/pin-not-digits':
       return msg('PIN 碼只能是數字。', { id: 'pinflow.hint.pin-digits' });
+    case 'input/pin-bad-character':
+      return msg('PIN 碼只能有英文字母和數字。', { id: 'pinflow.hint.pin-characters' });
     case 'input/pin-too-long':
-      return msg(str`PIN 碼最多 ${max} 位數字。`, { id: 'pinflow.hint.pin-long' });
+      return msg(str`PIN 碼最多 ${max} 位。`, { id: 'pinflow.hint.pin-long' });
     default:
       return undefined;
   }
@@ -108,12 +130,12 @@ export function pinHint(code: string | undefined, rule: PinRule): string | undef
  */
 export function describeFlowError(
   error: FlowError,
-  context: { rule: { minLength: number; maxLength: number } | undefined; pinpad: boolean | undefined; deploymentGuideUrl?: string | undefined },
+  context: { rule: PinRule | undefined; pinpad: boolean | undefined; deploymentGuideUrl?: string | undefined },
 ): ErrorDescription {
-  const own = describeInputProblem(error.code, error.field, context.rule ?? { minLength: 6, maxLength: 8 });
+  const own = describeInputProblem(error.code, error.field, context.rule ?? pinRuleOf());
   if (own) return own;
   return describeError(error.error ?? error, {
-    inFlow: true,
+    inFlow: error.beforeCard !== true,
     ...(context.pinpad === undefined ? {} : { pinpad: context.pinpad }),
     ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }),
     ...(context.deploymentGuideUrl ? { deploymentGuideUrl: context.deploymentGuideUrl } : {}),

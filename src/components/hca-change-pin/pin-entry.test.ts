@@ -4,10 +4,11 @@ import { HCA_PROFILE } from '../../hca/profile.js';
 import { checkPin, checkPinChange, pinRuleOf, pinpadStatusCode, secretBytes, usesPinpad } from './pin-entry.js';
 
 const RULE = pinRuleOf();
+const DIGITS_ONLY = { ...RULE, charset: 'digits' as const };
 
 describe('pinRuleOf', () => {
-  it('takes the PIN length bounds from the profile (6..8 on HCA cards)', () => {
-    expect(RULE).toEqual({ minLength: 6, maxLength: 8 });
+  it('takes the PIN rule from the profile (HCA: 6..8 letters and digits)', () => {
+    expect(RULE).toEqual({ minLength: 6, maxLength: 8, charset: 'letters-and-digits' });
   });
 });
 
@@ -15,9 +16,12 @@ describe('checkPin', () => {
   it.each([
     ['', false, 'input/pin-empty'],
     ['', true, undefined],
-    ['12a', true, 'input/pin-not-digits'],
-    ['12 345', false, 'input/pin-not-digits'],
-    ['１２３４５６', false, 'input/pin-not-digits'],
+    ['12a', true, undefined],
+    ['Ab12cD', false, undefined],
+    ['12-', true, 'input/pin-bad-character'],
+    ['12 345', false, 'input/pin-bad-character'],
+    ['１２３４５６', false, 'input/pin-bad-character'],
+    ['12345é', false, 'input/pin-bad-character'],
     ['123', true, undefined],
     ['123', false, 'input/pin-too-short'],
     ['12345', false, 'input/pin-too-short'],
@@ -29,8 +33,16 @@ describe('checkPin', () => {
     expect(checkPin(text, RULE, { partial })).toBe(expected);
   });
 
+  it.each([
+    ['12a', true, 'input/pin-not-digits'],
+    ['12 345', false, 'input/pin-not-digits'],
+    ['123456', false, undefined],
+  ])('digits-only rule: %j (partial %s) -> %s', (text, partial, expected) => {
+    expect(checkPin(text, DIGITS_ONLY, { partial })).toBe(expected);
+  });
+
   it('any text gives undefined or one of its codes, never throws', () => {
-    const codes = new Set([undefined, 'input/pin-empty', 'input/pin-not-digits', 'input/pin-too-short', 'input/pin-too-long']);
+    const codes = new Set([undefined, 'input/pin-empty', 'input/pin-bad-character', 'input/pin-too-short', 'input/pin-too-long']);
     fc.assert(
       fc.property(fc.string({ maxLength: 20 }), fc.boolean(), (text, partial) => {
         expect(codes.has(checkPin(text, RULE, { partial }))).toBe(true);
@@ -38,10 +50,11 @@ describe('checkPin', () => {
     );
   });
 
-  it('accepts exactly the strings of 6..8 ASCII digits', () => {
+  it('accepts exactly the strings of 6..8 ASCII letters and digits (digits only under a digits rule)', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 12 }), (text) => {
-        expect(checkPin(text, RULE) === undefined).toBe(/^[0-9]{6,8}$/.test(text));
+        expect(checkPin(text, RULE) === undefined).toBe(/^[0-9A-Za-z]{6,8}$/.test(text));
+        expect(checkPin(text, DIGITS_ONLY) === undefined).toBe(/^[0-9]{6,8}$/.test(text));
       }),
     );
   });
@@ -51,9 +64,11 @@ describe('checkPinChange', () => {
   it.each([
     [{ oldPin: '', newPin: '654321', confirm: '654321' }, { field: 'old-pin', code: 'input/pin-empty' }],
     [{ oldPin: '12345', newPin: '654321', confirm: '654321' }, { field: 'old-pin', code: 'input/pin-too-short' }],
-    [{ oldPin: '123456', newPin: '65432x', confirm: '65432x' }, { field: 'new-pin', code: 'input/pin-not-digits' }],
+    [{ oldPin: '123456', newPin: '65432-', confirm: '65432-' }, { field: 'new-pin', code: 'input/pin-bad-character' }],
+    [{ oldPin: '123456', newPin: '65432x', confirm: '65432x' }, undefined],
     [{ oldPin: '123456', newPin: '654321', confirm: '' }, { field: 'new-pin-confirm', code: 'input/pin-empty' }],
     [{ oldPin: '123456', newPin: '654321', confirm: '654322' }, { field: 'new-pin-confirm', code: 'input/pin-mismatch' }],
+    [{ oldPin: '123456', newPin: 'Abcdef', confirm: 'abcdef' }, { field: 'new-pin-confirm', code: 'input/pin-mismatch' }],
     [{ oldPin: '123456', newPin: '654321', confirm: '654321' }, undefined],
     [{ newPin: '654321', confirm: '654321' }, undefined],
     [{ newPin: '1234567', confirm: '12345678' }, { field: 'new-pin-confirm', code: 'input/pin-mismatch' }],

@@ -5,24 +5,30 @@
  *
  * Problems are reported as codes (`input/...`), never with the value.
  */
-import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
+import { HCA_PROFILE, pinCharAllowed, pinCharsetOf, type HcaProfile, type PinCharset } from '../../hca/profile.js';
 
-/** Length bounds of a PIN (from the card profile: 6 to 8 digits on HCA cards). */
+/** What a PIN typed on the screen must be: length bounds and characters (from the card profile). */
 export interface PinRule {
   minLength: number;
   maxLength: number;
-}
-
-/** The PIN rule of a card profile (default `HCA_PROFILE`). */
-export function pinRuleOf(profile: HcaProfile = HCA_PROFILE): PinRule {
-  return { minLength: profile.pin.minLength.value, maxLength: profile.pin.maxLength.value };
+  charset: PinCharset;
 }
 
 /**
- * What is wrong with a typed PIN: `input/pin-empty`, `input/pin-not-digits` (anything but 0-9),
- * `input/pin-too-short`, `input/pin-too-long`.
+ * The PIN rule of a card profile (default `HCA_PROFILE`), read from its `pinRule` field as the card
+ * operations check it (HCA cards: 6 to 8 letters and digits; `pinCharsetOf`: digits only when the PIN
+ * block is not ASCII). Screen entry accepts what the card accepts; a pinpad reader takes digits only.
  */
-export type PinProblem = 'input/pin-empty' | 'input/pin-not-digits' | 'input/pin-too-short' | 'input/pin-too-long';
+export function pinRuleOf(profile: HcaProfile = HCA_PROFILE): PinRule {
+  return { minLength: profile.pin.minLength.value, maxLength: profile.pin.maxLength.value, charset: pinCharsetOf(profile) };
+}
+
+/**
+ * What is wrong with a typed PIN: `input/pin-empty`, `input/pin-not-digits` (a digits-only rule:
+ * anything but 0-9), `input/pin-bad-character` (a letters-and-digits rule: anything but A-Z, a-z,
+ * 0-9), `input/pin-too-short`, `input/pin-too-long`.
+ */
+export type PinProblem = 'input/pin-empty' | 'input/pin-not-digits' | 'input/pin-bad-character' | 'input/pin-too-short' | 'input/pin-too-long';
 
 /** Which input a problem belongs to. */
 export type PinField = 'old-pin' | 'new-pin' | 'new-pin-confirm';
@@ -39,7 +45,9 @@ export interface InputProblem<F extends string = string> {
  */
 export function checkPin(text: string, rule: PinRule, options: { partial?: boolean } = {}): PinProblem | undefined {
   if (text.length === 0) return options.partial ? undefined : 'input/pin-empty';
-  if (!/^[0-9]*$/.test(text)) return 'input/pin-not-digits';
+  for (let i = 0; i < text.length; i++) {
+    if (!pinCharAllowed(text.charCodeAt(i), rule.charset)) return rule.charset === 'digits' ? 'input/pin-not-digits' : 'input/pin-bad-character';
+  }
   if (text.length > rule.maxLength) return 'input/pin-too-long';
   if (text.length < rule.minLength && !options.partial) return 'input/pin-too-short';
   return undefined;

@@ -112,5 +112,37 @@ export const pinFlowStyles = [
     hca-pin-pad {
       margin-top: 0.75rem;
     }
+  
+    /* Kiosk: the keys beside the fields (one 1280 x 800 screen, no scrolling). */
+    :host([kiosk]) form {
+      max-width: none;
+      grid-template-columns: minmax(0, 1fr) auto;
+      column-gap: 1.5rem;
+      row-gap: 0;
+      align-items: start;
+    }
+    :host([kiosk]) form > * {
+      grid-column: 1;
+    }
+    :host([kiosk]) form > hca-pin-pad {
+      grid-column: 2;
+      grid-row: 1 / span 16;
+      margin-top: 0;
+      --hca-pin-key-size: 72px;
+    }
+    :host([kiosk]) .intro,
+    :host([kiosk]) .field-hint {
+      font-size: 0.85em;
+    }
+    :host([kiosk]) label {
+      margin-top: 0.35rem;
+    }
+    :host([kiosk]) hca-steps,
+    :host([kiosk]) hca-reader-status {
+      margin-bottom: 0.5rem;
+    }
+    :host([kiosk]) .buttons {
+      margin-top: 0.5rem;
+    }
   `,
 ];

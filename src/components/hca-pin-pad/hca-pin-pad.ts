@@ -12,14 +12,16 @@
  *
  * Test hooks: `pin-key-0` .. `pin-key-9`, `pin-key-back`, `pin-key-clear`.
  */
-import { LitElement, html, type TemplateResult } from 'lit';
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { pinPadStyles } from './styles.js';
+import { icon } from '../shared/icons.js';
 
 /** `event.detail` of `hca-pin-key`. */
 export interface PinKeyDetail {
+  /** What kind of key (never which character): 'digit' is any character key. */
   key: 'digit' | 'back' | 'clear';
   /** Length of the target's value after the key. */
   length: number;
@@ -66,10 +68,22 @@ export class HcaPinPad extends LitElement {
   /** Bigger keys (kiosk layout). */
   @property({ type: Boolean, reflect: true }) kiosk = false;
 
-  /** Accessible name of the keypad. Default 「數字鍵盤」. */
+  /** Accessible name of the keypad. Default 「數字鍵盤」 (「鍵盤」 with letters). */
   @property() label: string | undefined;
 
+  /**
+   * 'digits' (default): the numeric pad. 'text': a keyboard with digits, letters (a shift key:
+   * letters are case-sensitive) and the characters of e-mail addresses and account names
+   * (@ . - _), for user codes, accounts and e-mail addresses on a kiosk.
+   */
+  @property() layout: 'digits' | 'text' = 'digits';
+
+  /** With the 'digits' layout: an「ABC」key switches to letters (a PIN that may have letters). */
+  @property({ type: Boolean, reflect: true }) letters = false;
+
   @state() private order: number[] = [...DIGITS];
+  @state() private lettersShown = false;
+  @state() private shift = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -78,6 +92,14 @@ export class HcaPinPad extends LitElement {
 
   override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (changed.has('shuffle')) this.order = this.shuffle ? shuffledDigits() : [...DIGITS];
+    if (changed.has('layout') || changed.has('letters') || changed.has('target')) {
+      this.lettersShown = false;
+      this.shift = false;
+    }
+  }
+
+  private get textKeys(): boolean {
+    return this.layout === 'text' || (this.letters && this.lettersShown);
   }
 
   /** A new random order (with `shuffle`); call it after each PIN entry. */
@@ -94,12 +116,15 @@ export class HcaPinPad extends LitElement {
     return found instanceof HTMLInputElement ? found : null;
   }
 
-  /** Presses a key as if touched: a digit '0'..'9', 'back' or 'clear'. */
+  /**
+   * Presses a key as if touched: a digit '0'..'9' (with the text keys: a letter or one of
+   * @ . - _ as well), 'back' or 'clear'.
+   */
   press(key: string): void {
     const input = this.input;
     if (this.disabled || !input || input.disabled || input.readOnly) return;
     let kind: PinKeyDetail['key'];
-    if (/^[0-9]$/.test(key)) {
+    if (/^[0-9]$/.test(key) || (this.textKeys && /^[A-Za-z@._-]$/.test(key))) {
       const max = input.maxLength > 0 ? input.maxLength : Infinity;
       if (input.value.length >= max) return;
       input.value += key;
@@ -123,7 +148,7 @@ export class HcaPinPad extends LitElement {
   private onKeydown(event: KeyboardEvent): void {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let key: string | undefined;
-    if (/^[0-9]$/.test(event.key)) key = event.key;
+    if (/^[0-9]$/.test(event.key) || (this.textKeys && /^[A-Za-z@._-]$/.test(event.key))) key = event.key;
     else if (event.key === 'Backspace') key = 'back';
     else if (event.key === 'Escape' || event.key === 'Delete') key = 'clear';
     if (key === undefined) return;
@@ -131,7 +156,38 @@ export class HcaPinPad extends LitElement {
     this.press(key);
   }
 
+  private renderText(): TemplateResult {
+    const char = (c: string) => {
+      const shown = this.shift ? c.toUpperCase() : c;
+      return html`<button type="button" data-testid=${`pin-key-${shown}`} ?disabled=${this.disabled} @click=${() => this.press(shown)}>${shown}</button>`;
+    };
+    const rows = ['1234567890', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
+    return html`<div class="keyboard" role="group" aria-label=${this.label ?? msg('鍵盤', { id: 'pinpad.keyboard-label' })} @keydown=${this.onKeydown}>
+      <div class="row">${[...rows[0]!].map(char)}</div>
+      <div class="row">${[...rows[1]!].map(char)}</div>
+      <div class="row">${[...rows[2]!].map(char)}${char('-')}</div>
+      <div class="row">
+        <button type="button" class="edit wide" data-testid="pin-key-shift" aria-pressed=${this.shift ? 'true' : 'false'} ?disabled=${this.disabled}
+          @click=${() => (this.shift = !this.shift)}>${msg('大寫', { id: 'pinpad.shift' })}</button>
+        ${[...rows[3]!].map(char)}${char('_')}
+      </div>
+      <div class="row">
+        ${this.layout === 'digits'
+          ? html`<button type="button" class="edit wide" data-testid="pin-key-123" ?disabled=${this.disabled} @click=${() => (this.lettersShown = false)}>123</button>`
+          : nothing}
+        ${char('@')}${char('.')}
+        <button type="button" class="edit wide" data-testid="pin-key-clear" ?disabled=${this.disabled} @click=${() => this.press('clear')}>
+          ${msg('清除', { id: 'pinpad.clear' })}
+        </button>
+        <button type="button" class="edit wide" data-testid="pin-key-back" ?disabled=${this.disabled} @click=${() => this.press('back')}>
+          ${icon('backspace')} ${msg('刪除', { id: 'pinpad.back' })}
+        </button>
+      </div>
+    </div>`;
+  }
+
   override render(): TemplateResult {
+    if (this.textKeys) return this.renderText();
     const digit = (d: number) =>
       html`<button type="button" data-testid=${`pin-key-${d}`} ?disabled=${this.disabled} @click=${() => this.press(String(d))}>${d}</button>`;
     const first = this.order.slice(0, 9);
@@ -143,8 +199,13 @@ export class HcaPinPad extends LitElement {
       </button>
       ${digit(last)}
       <button type="button" class="edit" data-testid="pin-key-back" ?disabled=${this.disabled} @click=${() => this.press('back')}>
-        <span aria-hidden="true">⌫</span> ${msg('刪除', { id: 'pinpad.back' })}
+        ${icon('backspace')} ${msg('刪除', { id: 'pinpad.back' })}
       </button>
+      ${this.letters
+        ? html`<button type="button" class="edit abc" data-testid="pin-key-abc" ?disabled=${this.disabled} @click=${() => (this.lettersShown = true)}>
+            ${msg('英文字母', { id: 'pinpad.letters' })}
+          </button>`
+        : nothing}
     </div>`;
   }
 }

@@ -32,7 +32,36 @@ export const pinPadStyles = css`
     color: var(--hca-accent-contrast);
   }
   button.edit {
+    font-size: 0.9rem;
+    font-weight: 400;
+  }
+
+  button.abc {
+    grid-column: 1 / -1;
+    width: auto;
+    height: 64px;
+  }
+  .keyboard {
+    display: grid;
+    gap: 0.4rem;
+    width: max-content;
+  }
+  .keyboard .row {
+    display: flex;
+    gap: 0.4rem;
+  }
+  .keyboard button {
+    width: max(64px, var(--hca-text-key-size, 3.4rem));
+    height: 64px;
+    font-size: 1.25rem;
+  }
+  .keyboard button.wide {
+    width: calc(2 * max(64px, var(--hca-text-key-size, 3.4rem)) + 0.4rem);
     font-size: 1rem;
     font-weight: 400;
+  }
+  .keyboard button[aria-pressed='true'] {
+    background: var(--hca-accent);
+    color: var(--hca-accent-contrast);
   }
 `;

@@ -19,14 +19,15 @@ import type { CardSession, SessionState } from '../shared/card-session.js';
 import { describeError, type DescribeContext } from '../shared/messages.js';
 import { sharedStyles } from '../shared/styles.js';
 import { readerStatusStyles } from './styles.js';
+import { icon, type IconName } from '../shared/icons.js';
 
-const ICONS: Record<SessionState['kind'], string> = {
-  'no-webusb': '⚠',
-  'no-reader': '🔌',
-  'no-card': '💳',
-  card: '✔',
-  busy: '⏳',
-  error: '⚠',
+const ICONS: Record<SessionState['kind'], IconName> = {
+  'no-webusb': 'warning',
+  'no-reader': 'plug',
+  'no-card': 'card',
+  card: 'check',
+  busy: 'hourglass',
+  error: 'warning',
 };
 
 @localized()
@@ -106,7 +107,7 @@ export class HcaReaderStatus extends LitElement {
         headline = msg(str`讀卡機「${name}」中沒有卡片`, { id: 'status.no-card' });
         hint = s.lostDuringUse
           ? msg('卡片在操作中被取出。請重新插入卡片，再從頭操作一次。', { id: 'status.no-card.removed' })
-          : msg('請將醫事憑證 IC 卡以正確方向（晶片朝內）插入讀卡機。', { id: 'status.no-card.hint' });
+          : msg('請將醫事憑證 IC 卡晶片朝上、晶片那一端先插入讀卡機。', { id: 'status.no-card.hint' });
         break;
       case 'card':
         headline = msg(str`讀卡機「${name}」：卡片已插入`, { id: 'status.card' });
@@ -126,7 +127,7 @@ export class HcaReaderStatus extends LitElement {
               : msg('一般讀卡機：PIN 碼在畫面上輸入。', { id: 'status.pinpad.no' })}
           </p>`;
     return html`<div class="status" role="status" aria-live="polite" data-testid="reader-status" data-state=${s.kind}>
-      <span class="icon" aria-hidden="true">${ICONS[s.kind]}</span>
+      <span class="icon" aria-hidden="true">${icon(ICONS[s.kind])}</span>
       <div class="text">
         ${problem
           ? html`<div class="error" role="alert" data-testid="error" data-code=${problem.code}>

@@ -48,5 +48,29 @@ export const readerStatusStyles = css`
   .icon {
     font-size: 1.5rem;
     line-height: 1;
+    display: inline-flex;
+  }
+  .status[data-state='card'] .icon {
+    color: var(--hca-ok);
+  }
+  .status[data-state='error'] .icon,
+  .status[data-state='no-webusb'] .icon {
+    color: var(--hca-danger);
+  }
+
+  /* Kiosk: one compact line where it fits (the screen holds a whole step). */
+  :host([kiosk]) .status {
+    padding: 0.35rem 0.75rem;
+    gap: 0.25rem 0.75rem;
+  }
+  :host([kiosk]) .hint,
+  :host([kiosk]) .pinpad {
+    font-size: 0.85em;
+  }
+  :host([kiosk]) .text {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: baseline;
+    column-gap: 1rem;
   }
 `;

@@ -10,6 +10,7 @@ import { property } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { stepsStyles } from './styles.js';
+import { icon } from '../shared/icons.js';
 
 @localized()
 export class HcaSteps extends LitElement {
@@ -40,7 +41,7 @@ export class HcaSteps extends LitElement {
               : msg(str`第 ${position} 步，共 ${total} 步`, { id: 'steps.upcoming' });
         const cls = i < this.current ? 'done' : i === this.current ? 'current' : 'upcoming';
         return html`<li class=${cls} data-testid=${`step-${i}`} aria-current=${i === this.current ? 'step' : nothing}>
-          <span class="num" aria-hidden="true">${i < this.current ? '✓' : position}</span>
+          <span class="num" aria-hidden="true">${i < this.current ? icon('check') : position}</span>
           <span class="name">${name}</span>
           <span class="visually-hidden">${status}</span>
         </li>`;

@@ -42,7 +42,12 @@ export const stepsStyles = css`
     color: var(--hca-accent-contrast);
   }
   :host([kiosk]) .num {
-    min-width: 2.75rem;
-    height: 2.75rem;
+    min-width: 2.25rem;
+    height: 2.25rem;
+  }
+  :host([kiosk]) ol {
+    margin-bottom: 0.25rem;
+    flex-wrap: nowrap;
+    gap: 1rem;
   }
 `;

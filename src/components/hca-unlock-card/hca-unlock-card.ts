@@ -25,10 +25,11 @@ import { describeError, type ErrorAction, type ErrorDescription } from '../share
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { fetchPuk } from '../shared/puk-service.js';
-import type { FlowError } from '../hca-change-pin/flow-common.js';
+import { isCardGone, type FlowError } from '../hca-change-pin/flow-common.js';
 import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
-import { checkPin } from '../hca-change-pin/pin-entry.js';
+import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
 import { pinFlowStyles } from '../hca-change-pin/styles.js';
+import type { HcaProfile } from '../../hca/profile.js';
 import { checkCardNumber, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
 
 /** `detail` of `hca-unlocked`. */
@@ -66,6 +67,14 @@ export class HcaUnlockCard extends LitElement {
   /** Where users look up a forgotten user code (用戶代碼 E-mail 查詢通知); shown as a link when set. */
   @property({ attribute: 'user-code-help-href' }) userCodeHelpHref = '';
 
+  /**
+   * The card profile (default: chosen among the candidates by the card's answers, every
+   * PIN-carrying field assumed, so a refused PIN stops the flow: `hca/profile-unconfirmed`). A
+   * deployment that confirmed the profile for its cards passes it here; the demo passes its
+   * virtual card's (`confirmedForVirtualCard`).
+   */
+  @property({ attribute: false }) profile: HcaProfile | undefined;
+
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
   @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
 
@@ -85,6 +94,7 @@ export class HcaUnlockCard extends LitElement {
 
   private flow: UnlockFlow | undefined;
   private flowSession: CardSession | undefined;
+  private flowProfile: HcaProfile | undefined;
   private offSession: (() => void) | undefined;
   private readonly idle = new KioskIdleController(this, {
     busy: () => Boolean(this.flow?.state.busy),
@@ -106,7 +116,7 @@ export class HcaUnlockCard extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') || changed.has('pinpadTimeoutSeconds')) this.watchSession();
+    if (changed.has('session') || changed.has('pinpadTimeoutSeconds') || changed.has('profile')) this.watchSession();
     if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
@@ -121,11 +131,12 @@ export class HcaUnlockCard extends LitElement {
 
   private watchSession(): void {
     const session = this.session;
-    if (this.flowSession === session && this.flow && this.offSession) return;
+    if (this.flowSession === session && this.flowProfile === this.profile && this.flow && this.offSession) return;
     this.offSession?.();
     this.offSession = undefined;
     this.flow?.restart();
     this.flowSession = session;
+    this.flowProfile = this.profile;
     this.sessionState = session?.state;
     if (!session) {
       this.flow = undefined;
@@ -135,6 +146,7 @@ export class HcaUnlockCard extends LitElement {
       connector: session,
       requestPuk: (cardNumber, userCode, options) => this.requestPuk(cardNumber, userCode, options),
       onChange: (s) => this.onFlowState(s),
+      ...(this.profile ? { profile: this.profile } : {}),
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
     this.flowState = this.flow.state;
@@ -145,6 +157,10 @@ export class HcaUnlockCard extends LitElement {
   private onSessionState(s: SessionState): void {
     this.sessionState = s;
     const flow = this.flow;
+    if (flow && s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) {
+      // The card is back: a message about it being missing is out of date.
+      flow.showProblem(undefined);
+    }
     if (!flow || (s.kind !== 'no-card' && s.kind !== 'no-reader')) return;
     const st = flow.state;
     const midFlow = st.busy !== false || st.step === 'new-pin';
@@ -225,7 +241,7 @@ export class HcaUnlockCard extends LitElement {
   }
 
   private onPinInput(id: (typeof PIN_INPUTS)[number], event: Event): void {
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     this.setHint(id, pinHint(checkPin((event.target as HTMLInputElement).value, rule, { partial: true }), rule));
     if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
   }
@@ -326,6 +342,19 @@ export class HcaUnlockCard extends LitElement {
     });
   }
 
+  /**
+   * Kiosk: the on-screen keys for the focused field: the keyboard with letters for the user code
+   * (case-sensitive), the numeric pad for the card number, and for a PIN the numeric pad with an
+   * 「英文字母」 key when the card's PIN may have letters.
+   */
+  private renderPad(busy: boolean): TemplateResult | typeof nothing {
+    if (!this.kiosk) return nothing;
+    const id = this.padTarget?.dataset['testid'];
+    const layout = id === 'user-code' ? 'text' : 'digits';
+    const letters = id !== 'card-number' && id !== 'user-code' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits';
+    return html`<hca-pin-pad kiosk layout=${layout} ?letters=${letters} .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>`;
+  }
+
   private renderIdentify(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
@@ -376,7 +405,7 @@ export class HcaUnlockCard extends LitElement {
           aria-invalid=${error?.field === 'user-code' || error?.code === 'unlock/wrong-user-code' ? 'true' : 'false'}
           ?disabled=${busy}
           @input=${() => this.onUserCodeInput()}
-          @focus=${() => (this.padTarget = null)}
+          @focus=${(e: Event) => this.onNumericFocus(e)}
         />
         <p class="field-hint" id="user-code-hint">
           ${msg('申請憑證時所設定的用戶代碼，英文字母有大小寫區別。', { id: 'unlock.user-code.hint' })}
@@ -384,7 +413,7 @@ export class HcaUnlockCard extends LitElement {
             ? html`<a href=${this.userCodeHelpHref} target="_blank" rel="noopener">${msg('忘記用戶代碼？利用「用戶代碼 E-mail 查詢通知」', { id: 'unlock.user-code.help' })}</a>`
             : msg('如遺忘，可利用醫事憑證管理中心的「用戶代碼 E-mail 查詢通知」。', { id: 'unlock.user-code.forgot' })}
         </p>
-        ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>` : nothing}
+        ${this.renderPad(busy)}
         ${busy ? html`<p class="busy">${this.announcement}</p>` : nothing}
         <div class="buttons">
           <button type="submit" data-testid="next" ?disabled=${busy}>${msg('檢核用戶代碼', { id: 'unlock.next' })}</button>
@@ -395,7 +424,7 @@ export class HcaUnlockCard extends LitElement {
   private renderPinpadStep(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
     return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
@@ -440,7 +469,7 @@ export class HcaUnlockCard extends LitElement {
 
   private renderScreenStep(): TemplateResult {
     const busy = this.flowState.busy !== false;
-    const rule = this.flow?.rule ?? { minLength: 6, maxLength: 8 };
+    const rule = this.flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
     return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
@@ -451,7 +480,7 @@ export class HcaUnlockCard extends LitElement {
       </p>
       ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
       ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
-      ${this.kiosk ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>` : nothing}
+      ${this.renderPad(busy)}
       ${busy ? html`<p class="busy">${msg('正在解鎖卡片，請不要取出卡片…', { id: 'unlock.announce.unlocking' })}</p>` : nothing}
       <div class="buttons">
         <button type="submit" data-testid="submit" ?disabled=${busy}>${msg('解鎖並設定新 PIN 碼', { id: 'unlock.submit' })}</button>

@@ -52,7 +52,7 @@ export const templates = {
   'err.card-removed.title': 'The card was removed during the operation',
   'err.card-removed.detail': 'The operation did not finish and has gone back to the first step. Insert the card again, then start again.',
   'err.card-absent.title': 'There is no card in the reader',
-  'err.card-absent.detail': 'Insert your HCA card into the reader the right way round (chip first).',
+  'err.card-absent.detail': 'Insert your HCA card into the reader chip up, chip end first.',
   'err.card-unreadable.title': 'The card cannot be read',
   'err.card-unreadable.detail': 'The reader cannot talk to the card. Take the card out and insert it fully the right way round; if it still fails, clean the chip or use another reader.',
   'err.t1-resynchronised.title': 'Communication with the card was interrupted',
@@ -80,7 +80,7 @@ export const templates = {
     'The card refused the PIN. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.',
   'err.profile-unconfirmed.refused-retries': str`The card refused the PIN. The card reports tries left: ${0}. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.`,
   'err.bad-pin-format.title': 'The PIN has the wrong format',
-  'err.bad-pin-format.detail': 'The PIN is 6 to 8 digits. Type it again; the card did not receive it and no try was used.',
+  'err.bad-pin-format.detail': 'The PIN is 6 to 8 letters or digits. Type it again; the card did not receive it and no try was used.',
   'err.bad-puk-format.title': 'The unlock code has the wrong format',
   'err.bad-puk-format.detail': 'The unlock code (PUK) is 8 digits and this one is not. The card did not receive it. Start again; if it keeps happening, contact the HCA.',
   'err.puk-incorrect.title': 'Wrong unlock code',
@@ -138,7 +138,7 @@ export const templates = {
   'status.no-reader.hint': 'Plug the card reader into the computer.',
   'status.no-card': str`No card in the reader “${0}”`,
   'status.no-card.removed': 'The card was removed during the operation. Insert it again, then start again.',
-  'status.no-card.hint': 'Insert your HCA card into the reader the right way round (chip first).',
+  'status.no-card.hint': 'Insert your HCA card into the reader chip up, chip end first.',
   'status.card': str`Reader “${0}”: card inserted`,
   'status.busy': str`Reader “${0}”: using the card`,
   'status.busy.hint': 'Do not remove the card until the operation is done.',
@@ -148,6 +148,9 @@ export const templates = {
   // ---- <hca-pin-pad> ----
   'pinpad.label': 'Numeric keypad',
   'pinpad.clear': 'Clear',
+  'pinpad.keyboard-label': 'Keyboard',
+  'pinpad.shift': 'Capitals',
+  'pinpad.letters': 'Letters',
   'pinpad.back': 'Delete',
 
   // ---- <hca-steps> ----

@@ -299,7 +299,7 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
         : {
             code,
             title: msg('讀卡機中沒有卡片', { id: 'err.card-absent.title' }),
-            detail: msg('請將醫事憑證 IC 卡以正確方向（晶片朝內）插入讀卡機。', { id: 'err.card-absent.detail' }),
+            detail: msg('請將醫事憑證 IC 卡晶片朝上、晶片那一端先插入讀卡機。', { id: 'err.card-absent.detail' }),
           };
     case 'ccid/icc-mute':
     case 'ccid/bad-atr-ts':
@@ -434,7 +434,7 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
       return {
         code,
         title: msg('PIN 碼格式不符', { id: 'err.bad-pin-format.title' }),
-        detail: msg('PIN 碼為 6 到 8 位數字。請重新輸入；卡片沒有收到這組 PIN 碼，也沒有用掉嘗試次數。', { id: 'err.bad-pin-format.detail' }),
+        detail: msg('PIN 碼為 6 到 8 個英文字母或數字。請重新輸入；卡片沒有收到這組 PIN 碼，也沒有用掉嘗試次數。', { id: 'err.bad-pin-format.detail' }),
       };
     case 'hca/bad-puk-format':
       return {

@@ -22,6 +22,7 @@ import { getLocale } from '../../../src/components/locale.js';
 import { summarizeCertificate, type CertificateSummary } from '../../../src/components/hca-bind-card/bind-flow.js';
 import type { ServerBinding } from '../../../src/components/hca-bind-card/bind-api.js';
 import { decodeBase64 } from '../../../src/server/base64.js';
+import { formatDateTime } from '../time.js';
 
 type Mode = 'register' | 'rebind';
 const ACCOUNT_SHAPE = /^[A-Za-z0-9._-]{3,32}$/;
@@ -32,7 +33,8 @@ interface BindingView {
 }
 
 const initial = new URLSearchParams(location.search);
-let mode: Mode = initial.get('mode') === 'rebind' ? 'rebind' : 'register';
+const initialMode: Mode = initial.get('mode') === 'rebind' ? 'rebind' : 'register';
+let mode: Mode = initialMode;
 let registerAccount = '';
 let registerPassword = '';
 let registerEmail = '';
@@ -49,6 +51,34 @@ let loadedFor: string | undefined;
 let rebindToken: string | undefined;
 let rebindProblem: string | undefined;
 let rebindDone = false;
+
+/**
+ * Kiosk: the page's own text field in use (account, password, e-mail, sign-in fields), for the
+ * on-screen keyboard docked at the bottom; it goes away when anything else takes the focus.
+ */
+let keysTarget: HTMLInputElement | null = null;
+
+function onFieldFocus(ctx: PageContext, event: Event): void {
+  if (!ctx.kiosk) return;
+  keysTarget = event.target as HTMLInputElement;
+  ctx.update();
+}
+
+function watchFocus(ctx: PageContext): void {
+  if (!ctx.kiosk) return;
+  document.addEventListener('focusin', (event) => {
+    const inside = event.composedPath().some((n) => n === keysTarget || (n instanceof HTMLElement && n.classList.contains('page-keys')));
+    if (keysTarget && !inside) {
+      keysTarget = null;
+      ctx.update();
+    }
+  });
+}
+
+function pageKeys(ctx: PageContext): TemplateResult | typeof nothing {
+  if (!ctx.kiosk || !keysTarget || !keysTarget.isConnected) return nothing;
+  return html`<hca-pin-pad class="page-keys" kiosk layout="text" data-testid="page-keys" .target=${keysTarget}></hca-pin-pad>`;
+}
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const init: RequestInit = { method, cache: 'no-store', credentials: 'same-origin' };
@@ -128,13 +158,14 @@ function bindingDetails(view: BindingView, testid: string): TemplateResult {
       ? html`<dt>${w.validity}</dt><dd data-testid="bound-validity">${formatDate(view.summary.notBefore)} ${w.to} ${formatDate(view.summary.notAfter)}</dd>`
       : nothing}
     <dt>${w.boundAt}</dt>
-    <dd>${new Intl.DateTimeFormat(getLocale() === 'en' ? 'en-GB' : 'zh-TW', { dateStyle: 'medium', timeStyle: 'short' }).format(b.boundAt)}</dd>
+    <dd data-testid="bound-at">${formatDateTime(b.boundAt, getLocale() === 'en' ? 'en' : 'zh-Hant')}</dd>
   </dl>`;
 }
 
 function bindElement(ctx: PageContext, onVerified: (detail: BindBoundDetail) => void): TemplateResult {
   return html`<hca-bind-card
     .session=${ctx.session}
+    .profile=${ctx.profile}
     ?kiosk=${ctx.kiosk}
     .idleSeconds=${ctx.idleSeconds}
     @hca-bound=${(e: CustomEvent<BindBoundDetail>) => {
@@ -199,7 +230,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
       <label>
         ${w.account}
         <input type="text" name="account" data-testid="account" autocomplete="username" required
-          .value=${registerAccount} aria-describedby="account-hint"
+          .value=${registerAccount} aria-describedby="account-hint" @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerAccount = (e.target as HTMLInputElement).value.trim();
           }} />
@@ -208,7 +239,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
       <label>
         ${a.password}
         <input type="password" name="password" data-testid="password" autocomplete="new-password" required minlength="8" maxlength="128"
-          .value=${registerPassword} aria-describedby="password-hint"
+          .value=${registerPassword} aria-describedby="password-hint" @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerPassword = (e.target as HTMLInputElement).value;
           }} />
@@ -217,6 +248,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
       <label>
         ${w.email}
         <input type="email" name="email" data-testid="email" autocomplete="email" .value=${registerEmail}
+          @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerEmail = (e.target as HTMLInputElement).value;
           }} />
@@ -257,8 +289,8 @@ function renderSignIn(ctx: PageContext): TemplateResult {
     <h2 id="sign-in-title">${a.signInTitle}</h2>
     <p>${a.signInIntro}</p>
     <div class="fields">
-      <label>${w.account} <input type="text" data-testid="login-account" autocomplete="username" required /></label>
-      <label>${a.password} <input type="password" data-testid="login-password" autocomplete="current-password" required /></label>
+      <label>${w.account} <input type="text" data-testid="login-account" autocomplete="username" required @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
+      <label>${a.password} <input type="password" data-testid="login-password" autocomplete="current-password" required @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
     </div>
     ${signInProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="login-problem">${signInProblem}</p>` : nothing}
     <div class="actions"><button type="submit" class="primary" data-testid="login-submit">${a.signIn}</button></div>
@@ -354,36 +386,33 @@ function renderFaq(): TemplateResult {
 }
 
 /**
- * Kiosk: a session must not outlive its user. After `idleSeconds` without a key or a touch, sign
- * out and forget the page's account state, so the next person at the kiosk starts signed out.
+ * The kiosk reset (after the idle time, or when the card is taken out): a session must not outlive
+ * its user, so the page signs out on the server and everything it holds goes back to how it
+ * started; the next person at the kiosk starts signed out on an empty form.
  */
-function kioskSignOut(ctx: PageContext): void {
-  if (!ctx.kiosk || kioskTimerArmed) return;
-  kioskTimerArmed = true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void api('POST', '/account/logout', {}).catch(() => undefined);
-      signedIn = null;
-      registered = undefined;
-      registerAccount = '';
-      registerPassword = '';
-      registerToken = undefined;
-      rebindToken = undefined;
-      rebindDone = false;
-      ctx.update();
-    }, ctx.idleSeconds * 1000);
-  };
-  for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, arm, { capture: true, passive: true });
-  arm();
+function forgetAll(): void {
+  // Signed in, or not known yet (a session cookie may be left from before): end it on the server.
+  if (signedIn !== null) void api('POST', '/account/logout', {}).catch(() => undefined);
+  mode = initialMode;
+  registerAccount = '';
+  registerPassword = '';
+  registerEmail = '';
+  registerToken = undefined;
+  registerProblem = undefined;
+  registered = undefined;
+  signedIn = null;
+  signInProblem = undefined;
+  current = undefined;
+  loadedFor = undefined;
+  rebindToken = undefined;
+  rebindProblem = undefined;
+  rebindDone = false;
+  keysTarget = null;
 }
-let kioskTimerArmed = false;
 
-startPage(
+const page = startPage(
   'bind',
   (c) => {
-    kioskSignOut(c);
     const w = words();
     const tab = (m: Mode, label: string) =>
       html`<button type="button" role="tab" aria-selected=${mode === m ? 'true' : 'false'} data-testid=${`mode-${m}`}
@@ -392,12 +421,13 @@ startPage(
           history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), mode: m }).toString()}`);
           c.update();
         }}>${label}</button>`;
-    return html`<h1>${w.bindTitle}</h1>
+    return html`<h1 class="flow-title">${w.bindTitle}</h1>
       <div class="tabs" role="tablist">${tab('register', w.modeRegister)} ${tab('rebind', w.modeRebind)}</div>
       <div role="tabpanel">${mode === 'register' ? renderRegister(c) : renderRebind(c)}</div>
-      ${c.kiosk ? nothing : renderFaq()}`;
+      ${c.kiosk ? nothing : renderFaq()} ${pageKeys(c)}`;
   },
   () => `${words().bind} — ${words().appName}`,
   loadHardware,
 );
-
+page.onKioskReset(forgetAll);
+watchFocus(page);

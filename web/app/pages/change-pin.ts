@@ -13,10 +13,10 @@ startPage(
   'change-pin',
   (c) => {
     const w = words();
-    return html`<h1>${w.changePinTitle}</h1>
+    return html`<h1 class="flow-title">${w.changePinTitle}</h1>
       <p class="lead">${w.changePinIntro}</p>
       <div class="flow">
-        <hca-change-pin .session=${c.session} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}
+        <hca-change-pin .session=${c.session} .profile=${c.profile} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}
           @hca-unlock-requested=${() => location.assign(c.href('unlock'))}></hca-change-pin>
       </div>`;
   },

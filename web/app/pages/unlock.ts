@@ -13,10 +13,10 @@ startPage(
   'unlock',
   (c) => {
     const w = words();
-    return html`<h1>${w.unlockTitle}</h1>
+    return html`<h1 class="flow-title">${w.unlockTitle}</h1>
       <p class="lead">${w.unlockIntro}</p>
       <div class="flow">
-        <hca-unlock-card .session=${c.session} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}></hca-unlock-card>
+        <hca-unlock-card .session=${c.session} .profile=${c.profile} ?kiosk=${c.kiosk} .idleSeconds=${c.idleSeconds}></hca-unlock-card>
       </div>`;
   },
   () => `${words().unlock} — ${words().appName}`,
