@@ -207,6 +207,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await typeNewPin(tab, NEW_PIN);
     const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/9/);
+    // The holder typed no PUK here (the service gave it): the message speaks of the PUK.
+    expect(err.text).toMatch(/卡片拒絕了解鎖碼/);
     expect(await tab.byTestId('new-pin').count()).toBe(0);
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PinBlockedError, PinIncorrectError, SlotError, TransportError, WebCcidError } from '../../errors.js';
-import { HcaError, PukBlockedError, PukIncorrectError } from '../../hca/errors.js';
+import { HcaError, ProfileUnconfirmedError, PukBlockedError, PukIncorrectError } from '../../hca/errors.js';
 import { setLocale } from '../locale.js';
 import { templates as enShared } from '../locales/en-shared.js';
 import { templates as enAll } from '../locales/en.js';
@@ -202,5 +202,22 @@ describe('English templates of the shared pieces', () => {
 
   it('are part of the en module', () => {
     for (const id of Object.keys(enShared)) expect((enAll as Record<string, unknown>)[id], id).toBe((enShared as Record<string, unknown>)[id]);
+  });
+});
+
+describe('hca/profile-unconfirmed names what the card refused', () => {
+  const refused = (operation: 'verify' | 'unblock') =>
+    new ProfileUnconfirmedError({ reason: 'refused', profileId: 'p', operation, fields: operation === 'unblock' ? ['puk.encoding'] : ['pin.encoding'], retriesLeft: 9 });
+
+  it('a refused PUK (unlock: the PUK came from the service, the holder typed none) speaks of the PUK', () => {
+    const d = describeError(refused('unblock'));
+    expect(d.detail).toContain('解鎖碼');
+    expect(d.detail).toContain('9');
+    expect(d.detail).not.toContain('您輸入的 PIN 碼');
+  });
+
+  it('a refused PIN speaks of the PIN the holder typed', () => {
+    const d = describeError(refused('verify'));
+    expect(d.detail).toContain('您輸入的 PIN 碼可能是正確的');
   });
 });
