@@ -79,6 +79,7 @@ export const templates = {
   'err.profile-unconfirmed.refused':
     'The card refused the PIN. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.',
   'err.profile-unconfirmed.refused-retries': str`The card refused the PIN. The card reports tries left: ${0}. Your PIN may have been right: the PIN format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.`,
+  'err.profile-unconfirmed.puk-title': 'Stop here: the PUK format of this card is not confirmed yet',
   'err.profile-unconfirmed.puk-refused':
     'The card refused the PUK. The PUK may have been right: the PUK format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.',
   'err.profile-unconfirmed.puk-refused-retries': str`The card refused the PUK. The card reports tries left: ${0}. The PUK may have been right: the PUK format of this kind of card is not confirmed yet. Please do not try again, so as not to use up tries, and send a field report to help us confirm the format.`,

@@ -211,6 +211,7 @@ describe('hca/profile-unconfirmed names what the card refused', () => {
 
   it('a refused PUK (unlock: the PUK came from the service, the holder typed none) speaks of the PUK', () => {
     const d = describeError(refused('unblock'));
+    expect(d.title).toContain('解鎖碼');
     expect(d.detail).toContain('解鎖碼');
     expect(d.detail).toContain('9');
     expect(d.detail).not.toContain('您輸入的 PIN 碼');

@@ -419,6 +419,7 @@ export function describeError(error: unknown, context: DescribeContext = {}): Er
         // The unblock command carries the PUK (from the unlock service or typed on the pinpad), not the PIN.
         return {
           ...base,
+          title: msg('請先停止：這張卡片的解鎖碼格式尚未確認', { id: 'err.profile-unconfirmed.puk-title' }),
           detail:
             n === undefined
               ? msg('卡片拒絕了解鎖碼。解鎖碼可能是正確的：本系統對這種卡片的解鎖碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。', {
