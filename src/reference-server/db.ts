@@ -16,71 +16,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import type { PukSealer } from './secrets.js';
-import { num, str, SqlReferenceStore, type SqlDriver, type SqlRow, type SqlRunner, type SqlValue } from './store.js';
+import { num, referenceSchema, str, SqlReferenceStore, type SqlDriver, type SqlRow, type SqlRunner, type SqlValue } from './store.js';
 
 type Database = InstanceType<typeof sqlite.Database>;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cards (
-  card_number TEXT PRIMARY KEY,
-  puk_sealed TEXT NOT NULL,
-  user_code_hash TEXT NOT NULL,
-  holder_name TEXT
-);
-CREATE TABLE IF NOT EXISTS unlock_lockouts (
-  card_number TEXT PRIMARY KEY,
-  failures INTEGER NOT NULL,
-  pending INTEGER NOT NULL DEFAULT 0,
-  locked_until INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rate_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events (scope, key, at);
-CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at);
-CREATE TABLE IF NOT EXISTS challenges (
-  key TEXT PRIMARY KEY,
-  challenge TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
-CREATE TABLE IF NOT EXISTS bind_tokens (
-  token_hash TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL,
-  card_number TEXT,
-  holder_name TEXT NOT NULL,
-  card_type TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  certificate TEXT NOT NULL,
-  verified_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-  account TEXT PRIMARY KEY,
-  password_hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-  id_hash TEXT PRIMARY KEY,
-  account TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bindings (
-  account TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL UNIQUE,
-  card_number TEXT,
-  holder_name TEXT NOT NULL,
-  card_type TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  certificate TEXT NOT NULL,
-  bound_at INTEGER NOT NULL
-);
-`;
+const SCHEMA = referenceSchema('sqlite');
 
 const SCHEMA_VERSION = 2;
 

@@ -9,69 +9,9 @@
  * updates rely on PostgreSQL's row locks. Counters therefore stay atomic across processes.
  */
 import { WebCcidError } from '../errors.js';
-import { SqlReferenceStore, type SqlDriver, type SqlRow, type SqlRunner, type SqlValue } from './store.js';
+import { referenceSchema, SqlReferenceStore, type SqlDriver, type SqlRow, type SqlRunner, type SqlValue } from './store.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cards (
-  card_number TEXT PRIMARY KEY,
-  puk_sealed TEXT NOT NULL,
-  user_code_hash TEXT NOT NULL,
-  holder_name TEXT
-);
-CREATE TABLE IF NOT EXISTS unlock_lockouts (
-  card_number TEXT PRIMARY KEY,
-  failures INTEGER NOT NULL,
-  pending INTEGER NOT NULL DEFAULT 0,
-  locked_until BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rate_events (
-  id BIGSERIAL PRIMARY KEY,
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  at BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events (scope, key, at);
-CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at);
-CREATE TABLE IF NOT EXISTS challenges (
-  key TEXT PRIMARY KEY,
-  challenge TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
-CREATE TABLE IF NOT EXISTS bind_tokens (
-  token_hash TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL,
-  card_number TEXT,
-  holder_name TEXT NOT NULL,
-  card_type TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  certificate TEXT NOT NULL,
-  verified_at BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-  account TEXT PRIMARY KEY,
-  password_hash TEXT NOT NULL,
-  created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-  id_hash TEXT PRIMARY KEY,
-  account TEXT NOT NULL,
-  expires_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bindings (
-  account TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL UNIQUE,
-  card_number TEXT,
-  holder_name TEXT NOT NULL,
-  card_type TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  certificate TEXT NOT NULL,
-  bound_at BIGINT NOT NULL
-);
-`;
+const SCHEMA = referenceSchema('postgres');
 
 /** The part of `pg`'s client and pool this adapter uses. */
 interface PgQueryable {

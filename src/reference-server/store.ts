@@ -405,3 +405,74 @@ export class SqlReferenceStore implements ReferenceStore {
 
 /** Thrown inside a transaction when the token was taken by a concurrent commit (rolls back). */
 class TokenRace extends Error {}
+
+/**
+ * The reference store's tables, one definition for both databases: they differ only in the type
+ * of the millisecond timestamps (SQLite's INTEGER is 64-bit already; PostgreSQL needs BIGINT) and
+ * in the auto-numbered key.
+ */
+export function referenceSchema(dialect: 'sqlite' | 'postgres'): string {
+  const time = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  const serialId = dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  return `
+CREATE TABLE IF NOT EXISTS cards (
+  card_number TEXT PRIMARY KEY,
+  puk_sealed TEXT NOT NULL,
+  user_code_hash TEXT NOT NULL,
+  holder_name TEXT
+);
+CREATE TABLE IF NOT EXISTS unlock_lockouts (
+  card_number TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  pending INTEGER NOT NULL DEFAULT 0,
+  locked_until ${time} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_events (
+  id ${serialId},
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at ${time} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events (scope, key, at);
+CREATE INDEX IF NOT EXISTS rate_events_at ON rate_events (at);
+CREATE TABLE IF NOT EXISTS challenges (
+  key TEXT PRIMARY KEY,
+  challenge TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  expires_at ${time} NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
+CREATE TABLE IF NOT EXISTS bind_tokens (
+  token_hash TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  card_number TEXT,
+  holder_name TEXT NOT NULL,
+  card_type TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  certificate TEXT NOT NULL,
+  verified_at ${time} NOT NULL,
+  expires_at ${time} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+  account TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  created_at ${time} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash TEXT PRIMARY KEY,
+  account TEXT NOT NULL,
+  expires_at ${time} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bindings (
+  account TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL UNIQUE,
+  card_number TEXT,
+  holder_name TEXT NOT NULL,
+  card_type TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  certificate TEXT NOT NULL,
+  bound_at ${time} NOT NULL
+);
+`;
+}
