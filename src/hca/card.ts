@@ -38,6 +38,46 @@ import type { CardChannel, PinBlockFormat, SecurePinModifyRequest, SecurePinVeri
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
 import { statusError } from '../iso7816/status.js';
 import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile, type PinEncoding } from './profile.js';
+import {
+  CLA_INTERINDUSTRY,
+  CRT_TAG_ALGORITHM_REFERENCE,
+  CRT_TAG_KEY_REFERENCE,
+  FID_MASTER_FILE,
+  counterOf,
+  INS_CHANGE_REFERENCE_DATA,
+  INS_INTERNAL_AUTHENTICATE,
+  INS_MANAGE_SECURITY_ENVIRONMENT,
+  INS_PERFORM_SECURITY_OPERATION,
+  INS_READ_BINARY,
+  INS_RESET_RETRY_COUNTER,
+  INS_SELECT,
+  INS_VERIFY,
+  isBlocked,
+  isCounter,
+  MSE_CRT_DIGITAL_SIGNATURE,
+  MSE_SET_FOR_COMPUTATION,
+  P1_NO_ALGORITHM_INFO,
+  P1_NONE,
+  PSO_P1_DIGITAL_SIGNATURE,
+  PSO_P2_DATA_TO_SIGN,
+  RESET_WITH_NEW_PIN,
+  RESET_WITH_PUK_AND_NEW_PIN,
+  SELECT_BY_DF_NAME,
+  SELECT_BY_FILE_ID,
+  SELECT_NO_RESPONSE_DATA,
+  SELECT_RETURN_FCI,
+  sw1Of,
+  SW1_EXECUTION_ERROR,
+  SW1_MORE_DATA,
+  SW1_WRONG_LE,
+  SW_AUTH_METHOD_BLOCKED,
+  SW_END_OF_FILE,
+  SW_FILE_NOT_FOUND,
+  SW_INCORRECT_P1P2,
+  SW_OK,
+  SW_SECURITY_NOT_SATISFIED,
+  SW_WRONG_P1P2,
+} from './apdu.js';
 import { HcaError, ProfileUnconfirmedError, PukBlockedError, PukIncorrectError } from './errors.js';
 import { memoryPinTrialStore, pinFormatStatus, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
 import {
@@ -123,14 +163,6 @@ export type CertificateIndex = 0 | 1 | 2 | 3;
 
 /** What each certificate slot holds. */
 export const CERTIFICATE_NAMES = ['HCA CA', 'signature', 'encryption', 'GRCA root'] as const;
-
-const SW_OK = 0x9000;
-const SW_FILE_NOT_FOUND = 0x6a82;
-const SW_SECURITY = 0x6982;
-
-function sw1Of(sw: number): number {
-  return (sw >> 8) & 0xff;
-}
 
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
@@ -225,17 +257,17 @@ export function checkProfile(profile: HcaProfile): CheckedProfile {
 
 /** The error for a status word answering a PIN command (VERIFY / CHANGE REFERENCE DATA). */
 function pinError(sw: number, data: Uint8Array): ApduError {
-  if (sw === 0x6983 || sw === 0x63c0) {
+  if (isBlocked(sw)) {
     return new PinBlockedError(sw, 'The PIN is blocked after too many wrong PINs: unlock the card with its PUK (unlock flow).');
   }
-  if ((sw & 0xfff0) === 0x63c0) return new PinIncorrectError(sw);
+  if (isCounter(sw)) return new PinIncorrectError(sw);
   return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
 }
 
 /** The error for a status word answering the PUK (RESET RETRY COUNTER, or VERIFY of the PUK). */
 function pukError(sw: number, data: Uint8Array): ApduError {
-  if (sw === 0x6983 || sw === 0x63c0) return new PukBlockedError(sw);
-  if ((sw & 0xfff0) === 0x63c0) return new PukIncorrectError(sw);
+  if (isBlocked(sw)) return new PukBlockedError(sw);
+  if (isCounter(sw)) return new PukIncorrectError(sw);
   return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
 }
 
@@ -331,15 +363,15 @@ export class HcaCard {
    * (6A86 / 6B00) are asked again for the FCI (P2 00). `log` gets each command and its SW.
    */
   private async select(p1: number, data: Uint8Array, signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<number> {
-    const first = { cla: this.cla, ins: 0xa4, p1, p2: 0x0c, data };
+    const first = { cla: this.cla, ins: INS_SELECT, p1, p2: SELECT_NO_RESPONSE_DATA, data };
     let r = await this.exchange(first, signal);
     log?.push({ profileId: this.profile.id, command: toHex(encodeApdu(first)), sw: r.sw });
-    if (r.sw === 0x6a86 || r.sw === 0x6b00) {
-      const again = { cla: this.cla, ins: 0xa4, p1, p2: 0x00, data, le: 256 };
+    if (r.sw === SW_INCORRECT_P1P2 || r.sw === SW_WRONG_P1P2) {
+      const again = { cla: this.cla, ins: INS_SELECT, p1, p2: SELECT_RETURN_FCI, data, le: 256 };
       r = await this.exchange(again, signal);
       log?.push({ profileId: this.profile.id, command: toHex(encodeApdu(again)), sw: r.sw });
     }
-    if (sw1Of(r.sw) === 0x61) return SW_OK;
+    if (sw1Of(r.sw) === SW1_MORE_DATA) return SW_OK;
     return r.sw;
   }
 
@@ -347,7 +379,7 @@ export class HcaCard {
     this.applicationSelected = false;
     this.checkedPinCounter = undefined;
     const app = this.profile.application.value;
-    const sw = app.selectBy === 'fid' ? await this.select(0x00, fidBytes(app.fid!), signal, log) : await this.select(0x04, this.aid, signal, log);
+    const sw = app.selectBy === 'fid' ? await this.select(SELECT_BY_FILE_ID, fidBytes(app.fid!), signal, log) : await this.select(SELECT_BY_DF_NAME, this.aid, signal, log);
     if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
     this.applicationSelected = true;
   }
@@ -367,19 +399,19 @@ export class HcaCard {
     if (underMf) {
       this.resetsSeen = this.channel.resetCount ?? 0;
       this.applicationSelected = false;
-      const sw = await this.select(0x00, fidBytes(0x3f00), signal);
+      const sw = await this.select(SELECT_BY_FILE_ID, fidBytes(FID_MASTER_FILE), signal);
       if (sw !== SW_OK) return sw;
     } else {
       await this.ensureApplication(signal);
     }
-    return this.select(0x00, fidBytes(fid), signal);
+    return this.select(SELECT_BY_FILE_ID, fidBytes(fid), signal);
   }
 
   /** READ BINARY of up to `le` bytes at `offset`; a 6Cxx answer is asked again with Le = xx. */
   private async readBinary(offset: number, le: number, signal: AbortSignal | undefined): Promise<{ data: Uint8Array; sw: number }> {
-    const apdu = { cla: this.cla, ins: 0xb0, p1: (offset >> 8) & 0x7f, p2: offset & 0xff };
+    const apdu = { cla: this.cla, ins: INS_READ_BINARY, p1: (offset >> 8) & 0x7f, p2: offset & 0xff };
     let r = await this.exchange({ ...apdu, le }, signal);
-    if (sw1Of(r.sw) === 0x6c) r = await this.exchange({ ...apdu, le: r.sw & 0xff || 256 }, signal);
+    if (sw1Of(r.sw) === SW1_WRONG_LE) r = await this.exchange({ ...apdu, le: r.sw & 0xff || 256 }, signal);
     return r;
   }
 
@@ -399,11 +431,11 @@ export class HcaCard {
     let offset = 0;
     for (;;) {
       const r = await this.readBinary(offset, chunk, signal);
-      if (r.sw === 0x6b00 && offset > 0) break;
-      if (r.sw !== SW_OK && r.sw !== 0x6282) throw otherError(r.sw, r.data);
+      if (r.sw === SW_WRONG_P1P2 && offset > 0) break;
+      if (r.sw !== SW_OK && r.sw !== SW_END_OF_FILE) throw otherError(r.sw, r.data);
       parts.push(r.data);
       offset += r.data.length;
-      if (r.sw === 0x6282 || r.data.length < chunk) break;
+      if (r.sw === SW_END_OF_FILE || r.data.length < chunk) break;
       if (offset > 4096) throw new HcaError('hca/bad-file', `The ${what} file is longer than 4096 bytes.`);
     }
     return concatBytes(...parts);
@@ -466,24 +498,24 @@ export class HcaCard {
     if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
     const chunk = this.readChunk();
     const first = await this.readBinary(0, chunk, signal);
-    if (first.sw === 0x6b00) throw absent();
-    if (first.sw !== SW_OK && first.sw !== 0x6282) throw otherError(first.sw, first.data);
+    if (first.sw === SW_WRONG_P1P2) throw absent();
+    if (first.sw !== SW_OK && first.sw !== SW_END_OF_FILE) throw otherError(first.sw, first.data);
     const total = derTotalLength(first.data);
     if (total === 'erased') throw absent();
     if (total <= first.data.length) return first.data.slice(0, total);
     const truncated = () => new HcaError('hca/bad-file', `Certificate ${index} (${name}) is shorter than its DER header says.`);
-    if (first.sw === 0x6282) throw truncated();
+    if (first.sw === SW_END_OF_FILE) throw truncated();
     const out = new Uint8Array(total);
     out.set(first.data);
     let offset = first.data.length;
     while (offset < total) {
       const r = await this.readBinary(offset, Math.min(chunk, total - offset), signal);
-      if (r.sw === 0x6b00) throw truncated();
-      if (r.sw !== SW_OK && r.sw !== 0x6282) throw otherError(r.sw, r.data);
+      if (r.sw === SW_WRONG_P1P2) throw truncated();
+      if (r.sw !== SW_OK && r.sw !== SW_END_OF_FILE) throw otherError(r.sw, r.data);
       if (r.data.length === 0 || offset + r.data.length > total) throw truncated();
       out.set(r.data, offset);
       offset += r.data.length;
-      if (r.sw === 0x6282 && offset < total) throw truncated();
+      if (r.sw === SW_END_OF_FILE && offset < total) throw truncated();
     }
     return out;
   }
@@ -502,7 +534,7 @@ export class HcaCard {
   }
 
   private header(ins: number, p1: number, p2: number): Uint8Array {
-    return Uint8Array.of(0x00, ins, p1, p2);
+    return Uint8Array.of(CLA_INTERINDUSTRY, ins, p1, p2);
   }
 
   // ---- never spend a try on a guess (src/hca/pin-guard.ts) ----------------------------------
@@ -528,10 +560,10 @@ export class HcaCard {
   private async readCounter(operation: PinOperation, signal: AbortSignal | undefined): Promise<number | undefined> {
     const puk = operation === 'unblock';
     const reference = puk ? this.profile.puk.reference.value : this.profile.pin.reference.value;
-    const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: reference }, signal);
+    const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: reference }, signal);
     if (r.sw === SW_OK) return puk ? undefined : this.profile.pin.maxTries.value;
-    if (r.sw === 0x6983 || r.sw === 0x63c0) throw puk ? pukError(r.sw, r.data) : pinError(r.sw, r.data);
-    if ((r.sw & 0xfff0) === 0x63c0 && (puk || (r.sw & 0x0f) <= this.profile.pin.maxTries.value)) return r.sw & 0x0f;
+    if (isBlocked(r.sw)) throw puk ? pukError(r.sw, r.data) : pinError(r.sw, r.data);
+    if (isCounter(r.sw) && (puk || counterOf(r.sw) <= this.profile.pin.maxTries.value)) return counterOf(r.sw);
     const status = pinFormatStatus(this.profile, operation);
     throw new ProfileUnconfirmedError({
       reason: 'status-unexpected',
@@ -561,7 +593,7 @@ export class HcaCard {
     if (record?.outcome === 'accepted') return undefined;
     // pinStatus() just read the PIN counter the expected way: that was the free check.
     const checked = operation === 'unblock' ? undefined : this.checkedPinCounter;
-    if (checked === 0) throw pinError(0x6983, new Uint8Array(0));
+    if (checked === 0) throw pinError(SW_AUTH_METHOD_BLOCKED, new Uint8Array(0));
     const retriesLeft = checked ?? (await this.readCounter(operation, signal));
     if (record?.outcome === 'refused') {
       throw new ProfileUnconfirmedError({ ...base, reason: 'earlier-refusal', retriesLeft: retriesLeft ?? record.retriesLeft, sw: record.sw });
@@ -590,10 +622,10 @@ export class HcaCard {
       return;
     }
     const error = cardError(sw, data);
-    if (key === undefined || sw1Of(sw) === 0x64) throw error;
+    if (key === undefined || sw1Of(sw) === SW1_EXECUTION_ERROR) throw error;
     let retriesLeft: number | undefined;
-    if (sw === 0x6983 || sw === 0x63c0) retriesLeft = 0;
-    else if ((sw & 0xfff0) === 0x63c0) retriesLeft = sw & 0x0f;
+    if (isBlocked(sw)) retriesLeft = 0;
+    else if (isCounter(sw)) retriesLeft = counterOf(sw);
     else {
       // Not a counter answer (e.g. 6700, 6A80): ask the counter, for free, so the page can show it.
       try {
@@ -624,11 +656,11 @@ export class HcaCard {
   async pinStatus(options: HcaOperationOptions = {}): Promise<PinStatus> {
     this.checkedPinCounter = undefined;
     await this.ensureApplication(options.signal);
-    const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.pin.reference.value }, options.signal);
+    const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.pin.reference.value }, options.signal);
     let status: PinStatus;
     if (r.sw === SW_OK) status = { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
-    else if (r.sw === 0x6983 || r.sw === 0x63c0) status = { retriesLeft: 0, verified: false, blocked: true };
-    else if ((r.sw & 0xfff0) === 0x63c0) status = { retriesLeft: r.sw & 0x0f, verified: false, blocked: false };
+    else if (isBlocked(r.sw)) status = { retriesLeft: 0, verified: false, blocked: true };
+    else if (isCounter(r.sw)) status = { retriesLeft: counterOf(r.sw), verified: false, blocked: false };
     else throw otherError(r.sw, r.data);
     // As the profile expects (a counter no higher than maxTries): this was the guard's free check.
     if (status.retriesLeft <= this.profile.pin.maxTries.value) this.checkedPinCounter = status.retriesLeft;
@@ -646,7 +678,7 @@ export class HcaCard {
       const key = await this.beforePinCommand('verify', options.signal);
       block = encodePinBlock(digits, this.profile.pin.encoding.value);
       await this.ensureApplication(options.signal);
-      const r = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.pin.reference.value, data: block }, options.signal, true);
+      const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.pin.reference.value, data: block }, options.signal, true);
       await this.afterPinCommand(key, 'verify', r, pinError, options.signal);
     } finally {
       wipe(digits);
@@ -671,7 +703,7 @@ export class HcaCard {
       buffers.push(data);
       const key = await this.beforePinCommand('change', options.signal);
       await this.ensureApplication(options.signal);
-      const r = await this.exchange({ cla: 0x00, ins: 0x24, p1: 0x00, p2: this.profile.pin.reference.value, data }, options.signal, true);
+      const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_CHANGE_REFERENCE_DATA, p1: P1_NONE, p2: this.profile.pin.reference.value, data }, options.signal, true);
       await this.afterPinCommand(key, 'change', r, pinError, options.signal);
     } finally {
       wipe(...buffers);
@@ -702,12 +734,12 @@ export class HcaCard {
       if (this.profile.unblock.value.method === 'reset-retry-counter') {
         const data = concatBytes(pukBlock, pinBlock);
         buffers.push(data);
-        const r = await this.exchange({ cla: 0x00, ins: 0x2c, p1: 0x00, p2: pinRef, data }, signal, true);
+        const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_RESET_RETRY_COUNTER, p1: RESET_WITH_PUK_AND_NEW_PIN, p2: pinRef, data }, signal, true);
         await this.afterPinCommand(key, 'unblock', r, pukError, signal);
       } else {
-        const v = await this.exchange({ cla: 0x00, ins: 0x20, p1: 0x00, p2: this.profile.puk.reference.value, data: pukBlock }, signal, true);
+        const v = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.puk.reference.value, data: pukBlock }, signal, true);
         await this.afterPinCommand(key, 'unblock', v, pukError, signal, false);
-        const r = await this.exchange({ cla: 0x00, ins: 0x2c, p1: 0x02, p2: pinRef, data: pinBlock }, signal, true);
+        const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_RESET_RETRY_COUNTER, p1: RESET_WITH_NEW_PIN, p2: pinRef, data: pinBlock }, signal, true);
         await this.afterPinCommand(key, 'unblock', r, otherError, signal);
       }
     } finally {
@@ -743,14 +775,14 @@ export class HcaCard {
     await this.ensureApplication(signal);
     let r: { data: Uint8Array; sw: number };
     if (s.method.value === 'pso-cds') {
-      const mse = Uint8Array.of(0x84, 0x01, s.keyReference.value, 0x80, 0x01, s.algorithmReference.value);
-      const m = await this.exchange({ cla: 0x00, ins: 0x22, p1: 0x41, p2: 0xb6, data: mse }, signal);
+      const mse = Uint8Array.of(CRT_TAG_KEY_REFERENCE, 0x01, s.keyReference.value, CRT_TAG_ALGORITHM_REFERENCE, 0x01, s.algorithmReference.value);
+      const m = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_MANAGE_SECURITY_ENVIRONMENT, p1: MSE_SET_FOR_COMPUTATION, p2: MSE_CRT_DIGITAL_SIGNATURE, data: mse }, signal);
       if (m.sw !== SW_OK) throw otherError(m.sw, m.data);
-      r = await this.exchange({ cla: 0x00, ins: 0x2a, p1: 0x9e, p2: 0x9a, data: info, le: signatureLength }, signal);
+      r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_PERFORM_SECURITY_OPERATION, p1: PSO_P1_DIGITAL_SIGNATURE, p2: PSO_P2_DATA_TO_SIGN, data: info, le: signatureLength }, signal);
     } else {
-      r = await this.exchange({ cla: 0x00, ins: 0x88, p1: 0x00, p2: s.keyReference.value, data: info, le: signatureLength }, signal);
+      r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_INTERNAL_AUTHENTICATE, p1: P1_NO_ALGORITHM_INFO, p2: s.keyReference.value, data: info, le: signatureLength }, signal);
     }
-    if (r.sw === SW_SECURITY) throw new ApduError('apdu/security-not-satisfied', 'The card refused to sign: verify the PIN first.', r.sw, r.data);
+    if (r.sw === SW_SECURITY_NOT_SATISFIED) throw new ApduError('apdu/security-not-satisfied', 'The card refused to sign: verify the PIN first.', r.sw, r.data);
     if (r.sw !== SW_OK) throw otherError(r.sw, r.data);
     if (r.data.length !== signatureLength) {
       throw new HcaError('hca/bad-response', `The card returned a ${r.data.length}-byte signature; a ${s.keyBits.value}-bit key gives ${signatureLength} bytes.`);
@@ -806,7 +838,7 @@ export class HcaCard {
     const key = await this.beforePinCommand('verify', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
-    const request: SecurePinVerifyRequest = { header: this.header(0x20, 0x00, this.profile.pin.reference.value), format: this.pinFormat(), ...HcaCard.timeout(options) };
+    const request: SecurePinVerifyRequest = { header: this.header(INS_VERIFY, P1_NONE, this.profile.pin.reference.value), format: this.pinFormat(), ...HcaCard.timeout(options) };
     await this.afterPinCommand(key, 'verify', splitResponse(await send(request, HcaCard.signalOf(options))), pinError, options.signal);
   }
 
@@ -818,7 +850,7 @@ export class HcaCard {
     checkSignal(options.signal);
     const format = this.pinFormat();
     const request: SecurePinModifyRequest = {
-      header: this.header(0x24, 0x00, this.profile.pin.reference.value),
+      header: this.header(INS_CHANGE_REFERENCE_DATA, P1_NONE, this.profile.pin.reference.value),
       oldFormat: format,
       newFormat: format,
       confirm: true,
@@ -841,7 +873,7 @@ export class HcaCard {
       await this.ensureApplication(options.signal);
       checkSignal(options.signal);
       const request: SecurePinModifyRequest = {
-        header: this.header(0x2c, 0x00, pinRef),
+        header: this.header(INS_RESET_RETRY_COUNTER, RESET_WITH_PUK_AND_NEW_PIN, pinRef),
         oldFormat: this.pukFormat(),
         newFormat: this.pinFormat(),
         confirm: true,
@@ -854,9 +886,9 @@ export class HcaCard {
     const key = await this.beforePinCommand('unblock', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
-    const verifyPuk: SecurePinVerifyRequest = { header: this.header(0x20, 0x00, this.profile.puk.reference.value), format: this.pukFormat(), ...HcaCard.timeout(options) };
+    const verifyPuk: SecurePinVerifyRequest = { header: this.header(INS_VERIFY, P1_NONE, this.profile.puk.reference.value), format: this.pukFormat(), ...HcaCard.timeout(options) };
     await this.afterPinCommand(key, 'unblock', splitResponse(await send(verifyPuk, HcaCard.signalOf(options))), pukError, options.signal, false);
-    const setPin: SecurePinVerifyRequest = { header: this.header(0x2c, 0x02, pinRef), format: this.pinFormat(), ...HcaCard.timeout(options) };
+    const setPin: SecurePinVerifyRequest = { header: this.header(INS_RESET_RETRY_COUNTER, RESET_WITH_NEW_PIN, pinRef), format: this.pinFormat(), ...HcaCard.timeout(options) };
     await this.afterPinCommand(key, 'unblock', splitResponse(await send(setPin, HcaCard.signalOf(options))), otherError, options.signal);
   }
 }

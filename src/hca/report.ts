@@ -27,6 +27,33 @@ import { WebCcidError } from '../errors.js';
 import type { CardChannel } from '../card/channel.js';
 import { REDACTED_INS, type TraceEntry, type TraceSession } from '../card/trace.js';
 import { parsePattern } from '../card/replay.js';
+import {
+  CRT_TAG_ALGORITHM_REFERENCE,
+  CRT_TAG_DIRECT_KEY_REFERENCE,
+  CRT_TAG_KEY_REFERENCE,
+  INS_CHANGE_REFERENCE_DATA,
+  INS_INTERNAL_AUTHENTICATE,
+  INS_MANAGE_SECURITY_ENVIRONMENT,
+  INS_PERFORM_SECURITY_OPERATION,
+  INS_READ_BINARY,
+  INS_RESET_RETRY_COUNTER,
+  INS_SELECT,
+  INS_VERIFY,
+  isCounter,
+  MSE_CRT_DIGITAL_SIGNATURE,
+  MSE_SET_FOR_COMPUTATION,
+  PSO_P1_DIGITAL_SIGNATURE,
+  PSO_P2_DATA_TO_SIGN,
+  RESET_WITH_PUK_AND_NEW_PIN,
+  SELECT_BY_DF_NAME,
+  SELECT_BY_FILE_ID,
+  SELECT_EF_UNDER_CURRENT_DF,
+  sw1Of,
+  SW1_MORE_DATA,
+  SW_AUTH_METHOD_BLOCKED,
+  SW_END_OF_FILE,
+  SW_OK,
+} from './apdu.js';
 import { HcaCard } from './card.js';
 import { derTotalLength, parseBasicData, parseCardInfo } from './format.js';
 import { memoryPinTrialStore } from './pin-guard.js';
@@ -103,7 +130,7 @@ function decode(entry: TraceEntry): Decoded | undefined {
 }
 
 function ok(sw: number | undefined): boolean {
-  return sw === 0x9000 || (sw !== undefined && sw >> 8 === 0x61);
+  return sw === SW_OK || (sw !== undefined && sw1Of(sw) === SW1_MORE_DATA);
 }
 
 /**
@@ -173,10 +200,10 @@ export function analyseTrace(
 
   // 1. Which candidate's application SELECT did the card accept?
   const appSelect = (p: HcaProfile) => (d: Decoded) => {
-    if (d.ins !== 0xa4 || d.cla !== p.commandClass.value || !d.data) return false;
+    if (d.ins !== INS_SELECT || d.cla !== p.commandClass.value || !d.data) return false;
     const app = p.application.value;
-    if (app.selectBy === 'fid') return d.p1 === 0x00 && d.data.length === 2 && ((d.data[0]! << 8) | d.data[1]!) === app.fid;
-    return d.p1 === 0x04 && bytesEqual(d.data, fromHex(p.aid.value));
+    if (app.selectBy === 'fid') return d.p1 === SELECT_BY_FILE_ID && d.data.length === 2 && ((d.data[0]! << 8) | d.data[1]!) === app.fid;
+    return d.p1 === SELECT_BY_DF_NAME && bytesEqual(d.data, fromHex(p.aid.value));
   };
   const candidate = candidates.find((p) => all.some((d) => appSelect(p)(d) && ok(d.sw)));
   for (const p of candidates) {
@@ -222,11 +249,11 @@ export function analyseTrace(
     for (const list of decoded) {
       for (let i = 0; i < list.length; i++) {
         const d = list[i]!;
-        if (d.ins !== 0xa4 || d.cla !== cla || (d.p1 !== 0x00 && d.p1 !== 0x02) || !d.data || d.data.length !== 2) continue;
+        if (d.ins !== INS_SELECT || d.cla !== cla || (d.p1 !== SELECT_BY_FILE_ID && d.p1 !== SELECT_EF_UNDER_CURRENT_DF) || !d.data || d.data.length !== 2) continue;
         if (((d.data[0]! << 8) | d.data[1]!) !== fid || !ok(d.sw)) continue;
         const reads: Decoded[] = [];
-        for (let j = i + 1; j < list.length && list[j]!.ins === 0xb0; j++) reads.push(list[j]!);
-        const good = reads.filter((r) => ok(r.sw) || r.sw === 0x6282);
+        for (let j = i + 1; j < list.length && list[j]!.ins === INS_READ_BINARY; j++) reads.push(list[j]!);
+        const good = reads.filter((r) => ok(r.sw) || r.sw === SW_END_OF_FILE);
         if (good.length === 0) continue;
         const redacted = good.some((r) => r.responseData === undefined);
         return { exists: true, data: redacted ? undefined : new Uint8Array(good.flatMap((r) => [...r.responseData!])) };
@@ -261,8 +288,8 @@ export function analyseTrace(
   // 4. PIN reference and the free status check.
   const pinRef = profile.pin.reference.value;
   const pukRef = profile.puk.reference.value;
-  const empty = all.filter((d) => d.ins === 0x20 && d.dataLength === 0 && d.p2 === pinRef);
-  if (empty.some((d) => d.sw === 0x9000 || (d.sw !== undefined && (d.sw & 0xfff0) === 0x63c0) || d.sw === 0x6983)) {
+  const empty = all.filter((d) => d.ins === INS_VERIFY && d.dataLength === 0 && d.p2 === pinRef);
+  if (empty.some((d) => d.sw !== undefined && (d.sw === SW_OK || isCounter(d.sw) || d.sw === SW_AUTH_METHOD_BLOCKED))) {
     confirm('pin.reference', 'VERIFY without data on it answered with the retry counter');
     confirm('pin.statusMethod', 'VERIFY without data answered with the retry counter, no try spent');
   } else if (empty.length > 0) {
@@ -271,10 +298,10 @@ export function analyseTrace(
 
   // 5. The PIN format: only an accepted PIN proves it.
   const pinBlock = profile.pin.encoding.value.blockLength;
-  const pinSent = all.filter((d) => (d.ins === 0x20 && d.p2 === pinRef && d.dataLength > 0) || (d.ins === 0x24 && d.p2 === pinRef && d.dataLength > 0));
+  const pinSent = all.filter((d) => (d.ins === INS_VERIFY && d.p2 === pinRef && d.dataLength > 0) || (d.ins === INS_CHANGE_REFERENCE_DATA && d.p2 === pinRef && d.dataLength > 0));
   const secure = sessions.flatMap((s) => s.entries.filter((e) => e.kind === 'secure-verify' || e.kind === 'secure-modify'));
   const acceptedPin =
-    pinSent.some((d) => d.sw === 0x9000 && d.dataLength === (d.ins === 0x20 ? pinBlock : 2 * pinBlock)) ||
+    pinSent.some((d) => d.sw === SW_OK && d.dataLength === (d.ins === INS_VERIFY ? pinBlock : 2 * pinBlock)) ||
     secure.some((e) => e.sw === '9000' && e.command.replace(/\s+/g, '').toUpperCase().endsWith(pinRef.toString(16).toUpperCase().padStart(2, '0')));
   if (acceptedPin) {
     confirm('pin.reference', 'the card accepted a PIN sent to it');
@@ -285,31 +312,31 @@ export function analyseTrace(
   }
 
   // 6. Unblock and the PUK format.
-  const unblocked = all.some((d) => d.ins === 0x2c && d.p1 === 0x00 && d.p2 === pinRef && d.sw === 0x9000 && d.dataLength === profile.puk.encoding.value.blockLength + pinBlock);
-  const pukVerified = all.some((d) => d.ins === 0x20 && d.p2 === pukRef && d.sw === 0x9000 && d.dataLength === profile.puk.encoding.value.blockLength);
+  const unblocked = all.some((d) => d.ins === INS_RESET_RETRY_COUNTER && d.p1 === RESET_WITH_PUK_AND_NEW_PIN && d.p2 === pinRef && d.sw === SW_OK && d.dataLength === profile.puk.encoding.value.blockLength + pinBlock);
+  const pukVerified = all.some((d) => d.ins === INS_VERIFY && d.p2 === pukRef && d.sw === SW_OK && d.dataLength === profile.puk.encoding.value.blockLength);
   if (unblocked || pukVerified) {
     if (unblocked) confirm('unblock', 'RESET RETRY COUNTER with PUK and new PIN answered 9000', { method: 'reset-retry-counter' });
     confirm('puk.encoding', 'the card accepted the PUK in this encoding');
     confirm('puk.protection', 'the card accepted the PUK block as sent');
     if (pukVerified) confirm('puk.reference', 'VERIFY of the PUK answered 9000');
   }
-  if (all.some((d) => d.ins === 0x20 && d.dataLength === 0 && d.p2 === pukRef && d.sw !== undefined && (d.sw & 0xfff0) === 0x63c0)) {
+  if (all.some((d) => d.ins === INS_VERIFY && d.dataLength === 0 && d.p2 === pukRef && d.sw !== undefined && isCounter(d.sw))) {
     confirm('puk.reference', 'VERIFY without data on it answered with the PUK retry counter');
   }
 
   // 7. Signing.
-  const mse = all.find((d) => d.ins === 0x22 && d.p1 === 0x41 && d.p2 === 0xb6 && d.sw === 0x9000 && d.data);
-  if (mse && all.some((d) => d.ins === 0x2a && d.p1 === 0x9e && d.p2 === 0x9a && d.sw === 0x9000)) {
+  const mse = all.find((d) => d.ins === INS_MANAGE_SECURITY_ENVIRONMENT && d.p1 === MSE_SET_FOR_COMPUTATION && d.p2 === MSE_CRT_DIGITAL_SIGNATURE && d.sw === SW_OK && d.data);
+  if (mse && all.some((d) => d.ins === INS_PERFORM_SECURITY_OPERATION && d.p1 === PSO_P1_DIGITAL_SIGNATURE && d.p2 === PSO_P2_DATA_TO_SIGN && d.sw === SW_OK)) {
     confirm('signing.method', 'MSE SET then PSO COMPUTE DIGITAL SIGNATURE answered 9000', 'pso-cds');
     const tlv = mse.data!;
     for (let i = 0; i + 1 < tlv.length; ) {
       const length = tlv[i + 1]!;
       if (i + 2 + length > tlv.length) break;
-      if ((tlv[i] === 0x84 || tlv[i] === 0x83) && length === 1) confirm('signing.keyReference', 'MSE SET with this key reference answered 9000', tlv[i + 2]);
-      if (tlv[i] === 0x80 && length === 1) confirm('signing.algorithmReference', 'MSE SET with this algorithm reference answered 9000', tlv[i + 2]);
+      if ((tlv[i] === CRT_TAG_KEY_REFERENCE || tlv[i] === CRT_TAG_DIRECT_KEY_REFERENCE) && length === 1) confirm('signing.keyReference', 'MSE SET with this key reference answered 9000', tlv[i + 2]);
+      if (tlv[i] === CRT_TAG_ALGORITHM_REFERENCE && length === 1) confirm('signing.algorithmReference', 'MSE SET with this algorithm reference answered 9000', tlv[i + 2]);
       i += 2 + length;
     }
-  } else if (all.some((d) => d.ins === 0x88 && d.sw === 0x9000)) {
+  } else if (all.some((d) => d.ins === INS_INTERNAL_AUTHENTICATE && d.sw === SW_OK)) {
     confirm('signing.method', 'INTERNAL AUTHENTICATE answered 9000', 'internal-authenticate');
   }
 
