@@ -32,12 +32,11 @@
  * the next command; the command that met the reset failed with `smartcard/card-reset` and is not
  * repeated, and a verified PIN is gone (verify again).
  */
-import { bytesEqual, concatBytes, fromHex, toHex, wipe } from '../bytes.js';
-import { AbortError, ApduError, PinBlockedError, PinIncorrectError } from '../errors.js';
-import type { CardChannel, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
+import { bytesEqual, concatBytes, toHex, wipe } from '../bytes.js';
+import { AbortError, ApduError } from '../errors.js';
+import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
-import { statusError } from '../iso7816/status.js';
-import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile, type PinEncoding } from './profile.js';
+import { HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile } from './profile.js';
 import {
   CLA_INTERINDUSTRY,
   CRT_TAG_ALGORITHM_REFERENCE,
@@ -48,7 +47,6 @@ import {
   INS_INTERNAL_AUTHENTICATE,
   INS_MANAGE_SECURITY_ENVIRONMENT,
   INS_PERFORM_SECURITY_OPERATION,
-  INS_READ_BINARY,
   INS_RESET_RETRY_COUNTER,
   INS_SELECT,
   INS_VERIFY,
@@ -67,24 +65,33 @@ import {
   SELECT_NO_RESPONSE_DATA,
   SELECT_RETURN_FCI,
   sw1Of,
-  SW1_EXECUTION_ERROR,
   SW1_MORE_DATA,
-  SW1_WRONG_LE,
-  SW_AUTH_METHOD_BLOCKED,
-  SW_END_OF_FILE,
   SW_FILE_NOT_FOUND,
   SW_INCORRECT_P1P2,
   SW_OK,
   SW_SECURITY_NOT_SATISFIED,
   SW_WRONG_P1P2,
 } from './apdu.js';
-import { HcaError, ProfileUnconfirmedError, PukBlockedError, PukIncorrectError } from './errors.js';
-import { memoryPinTrialStore, pinFormatStatus, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
+import { checkProfile, type CheckedProfile } from './check-profile.js';
+import {
+  CERTIFICATE_NAMES,
+  type CertificateIndex,
+  type HcaOpenOptions,
+  type HcaOperationOptions,
+  type HcaPinpadOptions,
+  type HcaSignOptions,
+  type PinStatus,
+  type ProfileSelection,
+  type SerialNumber,
+} from './card-options.js';
+import { changePinRequest, resetWithPukRequest, setPinRequest, signalOf, verifyPinRequest, verifyPukRequest } from './pinpad.js';
+import { readChunk, readDerFile, readToEnd, type Exchange } from './read-binary.js';
+import { cardStatusError, HcaError, pinStatusError, pukStatusError } from './errors.js';
+import { CardPinGuard, type GuardedCard } from './card-pin-guard.js';
+import { memoryPinTrialStore, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
 import {
   compactHex,
-  derTotalLength,
   digestInfo,
-  digestLength,
   encodePinBlock,
   parseBasicData,
   parseCardInfo,
@@ -95,184 +102,19 @@ import {
   type Secret,
 } from './format.js';
 
-export interface HcaOpenOptions {
-  /**
-   * The card profile. Without it, the first of `candidates` whose application the card lets
-   * SELECT (with that candidate's class byte) is used.
-   */
-  profile?: HcaProfile;
-  /** The profiles to choose from when `profile` is not given (default `HCA_PROFILE_CANDIDATES`). */
-  candidates?: readonly HcaProfile[];
-  /**
-   * Memory of PIN-carrying commands sent in an unconfirmed format (src/hca/pin-guard.ts). Default:
-   * one per card object. Pass `sessionPinTrialStore()` to keep it across card objects and page
-   * reloads of the same browser tab.
-   */
-  pinTrials?: PinTrialStore;
-  signal?: AbortSignal;
-}
 
-/** How the profile was chosen: the answer of each candidate's SELECT, in order. */
-export interface ProfileSelection {
-  /** The id of the profile in use. */
-  profileId: string;
-  /** True when the caller gave the profile (nothing was chosen). */
-  given: boolean;
-  /** Each candidate tried: its id, the SELECT sent (hex), the status word. */
-  tried: Array<{ profileId: string; command: string; sw: number }>;
-}
-
-export interface HcaOperationOptions {
-  signal?: AbortSignal;
-}
-
-export interface HcaPinpadOptions extends HcaOperationOptions {
-  /** Seconds the reader waits for the user's first key (default: the reader's). */
-  timeoutSeconds?: number;
-}
-
-export interface HcaSignOptions extends HcaOperationOptions {
-  /**
-   * True when `data` is already the digest (the profile's hash, SHA-256: 32 bytes); otherwise
-   * `data` is hashed on the host with WebCrypto.
-   */
-  digest?: boolean;
-}
-
-/** The PIN retry counter, read without spending a try. */
-export interface PinStatus {
-  /** Tries left before the PIN blocks (when verified: the profile's `maxTries`, as a good PIN resets the counter). */
-  retriesLeft: number;
-  /** The PIN is verified in this card session. */
-  verified: boolean;
-  /** No try left: unlock the card with its PUK. */
-  blocked: boolean;
-}
-
-/** The card serial number file. */
-export interface SerialNumber {
-  bytes: Uint8Array;
-  /** Upper-case hex without separators. */
-  hex: string;
-  /** The bytes as text when they are all printable ASCII. */
-  text: string | undefined;
-}
-
-/** Certificate slots: 0 HCA CA, 1 signature, 2 encryption, 3 GRCA root. */
-export type CertificateIndex = 0 | 1 | 2 | 3;
-
-/** What each certificate slot holds. */
-export const CERTIFICATE_NAMES = ['HCA CA', 'signature', 'encryption', 'GRCA root'] as const;
+// The card's options and results, and the profile check, live beside this file; importers of
+// './card.js' keep finding them here.
+export { checkProfile } from './check-profile.js';
+export { CERTIFICATE_NAMES } from './card-options.js';
+export type { CertificateIndex, HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, ProfileSelection, SerialNumber } from './card-options.js';
 
 function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }
 
-function isByte(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
-}
-
-function isFid(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
-}
-
 function fidBytes(fid: number): Uint8Array {
   return Uint8Array.of(fid >> 8, fid & 0xff);
-}
-
-/** The values of a profile the operations use, checked once. */
-interface CheckedProfile {
-  aid: Uint8Array;
-  atrs: Uint8Array[];
-  cla: number;
-}
-
-/**
- * Checks that a profile is usable (values in range, known methods, PIN blocks that fit).
- * Throws `HcaError('hca/bad-profile')` naming the field.
- */
-export function checkProfile(profile: HcaProfile): CheckedProfile {
-  const bad = (field: string, why: string) => new HcaError('hca/bad-profile', `HCA profile field ${field}: ${why}.`);
-  const hex = (field: string, text: unknown): Uint8Array => {
-    if (typeof text !== 'string') throw bad(field, 'not a hex string');
-    try {
-      return fromHex(text);
-    } catch (e) {
-      throw new HcaError('hca/bad-profile', `HCA profile field ${field}: not a hex string.`, { cause: e });
-    }
-  };
-  const aid = hex('aid', profile.aid?.value);
-  if (aid.length < 5 || aid.length > 16) throw bad('aid', 'an AID has 5 to 16 bytes');
-  const application = profile.application?.value;
-  if (application?.selectBy !== 'aid' && application?.selectBy !== 'fid') throw bad('application', "selectBy must be 'aid' or 'fid'");
-  if (application.selectBy === 'fid' && !isFid(application.fid)) throw bad('application', 'fid must be 0..FFFF');
-  const cla = profile.commandClass?.value;
-  if (!isByte(cla) || cla === 0xff || (cla < 0x80 && (cla & 0x1c) !== 0)) throw bad('commandClass', 'a class byte without chaining or secure messaging (00..03, 80..FE)');
-  for (const field of ['pin', 'puk'] as const) {
-    const protection = profile[field]?.protection?.value as string;
-    if (protection !== 'plain' && protection !== 'vendor-wrapped') throw bad(`${field}.protection`, "must be 'plain' or 'vendor-wrapped'");
-  }
-  const atrList = profile.atrs?.value;
-  if (!Array.isArray(atrList)) throw bad('atrs', 'not a list');
-  const atrs = atrList.map((a, i) => hex(`atrs[${i}]`, a?.hex));
-  const files = profile.files;
-  for (const name of ['cardInfo', 'basicData', 'serialNumber'] as const) {
-    if (!isFid(files?.[name]?.value?.fid)) throw bad(`files.${name}`, 'fid must be 0..FFFF');
-  }
-  const certs = files.certificates?.value;
-  if (!Array.isArray(certs) || certs.length !== 4 || !certs.every(isFid)) throw bad('files.certificates', 'four file IDs 0..FFFF');
-  const { pin, puk, signing } = profile;
-  if (!isByte(pin?.reference?.value)) throw bad('pin.reference', 'not a byte');
-  if (!isByte(puk?.reference?.value)) throw bad('puk.reference', 'not a byte');
-  const min = pin.minLength?.value;
-  const max = pin.maxLength?.value;
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min || max > 16) throw bad('pin.minLength/maxLength', 'need 1 <= min <= max <= 16');
-  if (!Number.isInteger(puk.length?.value) || puk.length.value < 1 || puk.length.value > 16) throw bad('puk.length', 'need 1..16');
-  const checkEncoding = (field: string, e: PinEncoding | undefined, digits: number) => {
-    if (!e || (e.encoding !== 'ascii' && e.encoding !== 'bcd')) throw bad(field, "encoding must be 'ascii' or 'bcd'");
-    if (!Number.isInteger(e.blockLength) || e.blockLength < 1 || e.blockLength > 255) throw bad(field, 'blockLength must be 1..255');
-    if (!isByte(e.padByte)) throw bad(field, 'padByte must be a byte');
-    const needed = e.encoding === 'ascii' ? digits : Math.ceil(digits / 2);
-    if (needed > e.blockLength) throw bad(field, `a block of ${e.blockLength} bytes cannot hold ${digits} digits`);
-  };
-  checkEncoding('pin.encoding', pin.encoding?.value, max);
-  const charset = profile.pinRule?.charset;
-  if (charset !== undefined && charset !== 'digits' && charset !== 'letters-and-digits') throw bad('pinRule.charset', "must be 'digits' or 'letters-and-digits'");
-  checkEncoding('puk.encoding', puk.encoding?.value, puk.length.value);
-  const tries = pin.maxTries?.value;
-  if (!Number.isInteger(tries) || tries < 1 || tries > 15) throw bad('pin.maxTries', 'need 1..15');
-  if ((pin.statusMethod?.value as string) !== 'verify-without-data') throw bad('pin.statusMethod', "only 'verify-without-data' is implemented");
-  const unblock = profile.unblock?.value?.method as string;
-  if (unblock !== 'reset-retry-counter' && unblock !== 'verify-puk-then-reset') throw bad('unblock.method', 'unknown method');
-  const method = signing?.method?.value as string;
-  if (method !== 'pso-cds' && method !== 'internal-authenticate') throw bad('signing.method', 'unknown method');
-  if (!isByte(signing.keyReference?.value)) throw bad('signing.keyReference', 'not a byte');
-  if (!isByte(signing.algorithmReference?.value)) throw bad('signing.algorithmReference', 'not a byte');
-  if ((signing.input?.value as string) !== 'digest-info') throw bad('signing.input', "only 'digest-info' is implemented");
-  if (digestLength(signing.hash?.value as string) === undefined) throw bad('signing.hash', 'unsupported hash');
-  const bits = signing.keyBits?.value;
-  if (!Number.isInteger(bits) || bits < 512 || bits > 8192 || bits % 8 !== 0) throw bad('signing.keyBits', 'need a multiple of 8 in 512..8192');
-  return { aid, atrs, cla };
-}
-
-/** The error for a status word answering a PIN command (VERIFY / CHANGE REFERENCE DATA). */
-function pinError(sw: number, data: Uint8Array): ApduError {
-  if (isBlocked(sw)) {
-    return new PinBlockedError(sw, 'The PIN is blocked after too many wrong PINs: unlock the card with its PUK (unlock flow).');
-  }
-  if (isCounter(sw)) return new PinIncorrectError(sw);
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
-}
-
-/** The error for a status word answering the PUK (RESET RETRY COUNTER, or VERIFY of the PUK). */
-function pukError(sw: number, data: Uint8Array): ApduError {
-  if (isBlocked(sw)) return new PukBlockedError(sw);
-  if (isCounter(sw)) return new PukIncorrectError(sw);
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
-}
-
-function otherError(sw: number, data: Uint8Array): ApduError {
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
 }
 
 /** An HCA card (healthcare professional / institution card, Taiwan) behind a `CardChannel`. */
@@ -286,12 +128,10 @@ export class HcaCard {
   readonly selection: ProfileSelection;
   private readonly aid: Uint8Array;
   private readonly cla: number;
-  private readonly pinTrials: PinTrialStore;
+  private readonly guard: CardPinGuard;
   private applicationSelected = true;
   /** The card number, once read (the key of the PIN trial memory). */
   private knownCardNumber: string | undefined;
-  /** The PIN counter as `pinStatus()` last read it, until the next PIN-carrying command (spares a second free check). */
-  private checkedPinCounter: number | undefined;
   /** `channel.resetCount` when the application was last known selected. */
   private resetsSeen: number;
 
@@ -301,7 +141,13 @@ export class HcaCard {
     this.aid = checked.aid;
     this.cla = checked.cla;
     this.atrKnown = atrKnown;
-    this.pinTrials = pinTrials;
+    const guarded: GuardedCard = {
+      profile,
+      exchange: (apdu, signal) => this.exchange(apdu, signal),
+      ensureApplication: (signal) => this.ensureApplication(signal),
+      trialKey: (signal) => this.trialKey(signal),
+    };
+    this.guard = new CardPinGuard(guarded, pinTrials);
     this.selection = selection;
     this.resetsSeen = channel.resetCount ?? 0;
   }
@@ -377,10 +223,10 @@ export class HcaCard {
 
   private async selectApplication(signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<void> {
     this.applicationSelected = false;
-    this.checkedPinCounter = undefined;
+    this.guard.checkedPinCounter = undefined;
     const app = this.profile.application.value;
     const sw = app.selectBy === 'fid' ? await this.select(SELECT_BY_FILE_ID, fidBytes(app.fid!), signal, log) : await this.select(SELECT_BY_DF_NAME, this.aid, signal, log);
-    if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
+    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     this.applicationSelected = true;
   }
 
@@ -407,43 +253,19 @@ export class HcaCard {
     return this.select(SELECT_BY_FILE_ID, fidBytes(fid), signal);
   }
 
-  /** READ BINARY of up to `le` bytes at `offset`; a 6Cxx answer is asked again with Le = xx. */
-  private async readBinary(offset: number, le: number, signal: AbortSignal | undefined): Promise<{ data: Uint8Array; sw: number }> {
-    const apdu = { cla: this.cla, ins: INS_READ_BINARY, p1: (offset >> 8) & 0x7f, p2: offset & 0xff };
-    let r = await this.exchange({ ...apdu, le }, signal);
-    if (sw1Of(r.sw) === SW1_WRONG_LE) r = await this.exchange({ ...apdu, le: r.sw & 0xff || 256 }, signal);
-    return r;
-  }
-
-  /**
-   * Le of the READ BINARY commands: the largest whose answer the channel returns in one reader
-   * message (one T=1 block), so that each read is one bulk transfer each way; 256 when unknown.
-   */
-  private readChunk(): number {
-    const n = this.channel.maxUnchainedLe;
-    return n !== undefined && Number.isInteger(n) && n >= 1 && n <= 256 ? n : 256;
+  /** Sends through `exchange` with this operation's signal (for src/hca/read-binary.ts). */
+  private sender(signal: AbortSignal | undefined): Exchange {
+    return (apdu) => this.exchange(apdu, signal);
   }
 
   /** Reads the selected EF to its end (for the small text files). */
-  private async readToEnd(what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const chunk = this.readChunk();
-    const parts: Uint8Array[] = [];
-    let offset = 0;
-    for (;;) {
-      const r = await this.readBinary(offset, chunk, signal);
-      if (r.sw === SW_WRONG_P1P2 && offset > 0) break;
-      if (r.sw !== SW_OK && r.sw !== SW_END_OF_FILE) throw otherError(r.sw, r.data);
-      parts.push(r.data);
-      offset += r.data.length;
-      if (r.sw === SW_END_OF_FILE || r.data.length < chunk) break;
-      if (offset > 4096) throw new HcaError('hca/bad-file', `The ${what} file is longer than 4096 bytes.`);
-    }
-    return concatBytes(...parts);
+  private readToEnd(what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    return readToEnd(this.sender(signal), this.cla, readChunk(this.channel.maxUnchainedLe), what);
   }
 
   private async readTextFile(fid: number, what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const sw = await this.selectFile(fid, false, signal);
-    if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
+    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     return this.readToEnd(what, signal);
   }
 
@@ -469,7 +291,7 @@ export class HcaCard {
   /** The card serial number (a file under the MF; see the module comment about re-selecting). */
   async readSerialNumber(options: HcaOperationOptions = {}): Promise<SerialNumber> {
     const sw = await this.selectFile(this.profile.files.serialNumber.value.fid, true, options.signal);
-    if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
+    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     const bytes = await this.readToEnd('serial number', options.signal);
     if (bytes.length === 0) throw new HcaError('hca/bad-file', 'The serial number file is empty.');
     return { bytes, hex: compactHex(bytes), text: printableAscii(bytes) };
@@ -494,30 +316,10 @@ export class HcaCard {
       );
     const { signal } = options;
     const sw = await this.selectFile(this.profile.files.certificates.value[index], false, signal);
-    if (sw === SW_FILE_NOT_FOUND) throw absent(otherError(sw, new Uint8Array(0)));
-    if (sw !== SW_OK) throw otherError(sw, new Uint8Array(0));
-    const chunk = this.readChunk();
-    const first = await this.readBinary(0, chunk, signal);
-    if (first.sw === SW_WRONG_P1P2) throw absent();
-    if (first.sw !== SW_OK && first.sw !== SW_END_OF_FILE) throw otherError(first.sw, first.data);
-    const total = derTotalLength(first.data);
-    if (total === 'erased') throw absent();
-    if (total <= first.data.length) return first.data.slice(0, total);
+    if (sw === SW_FILE_NOT_FOUND) throw absent(cardStatusError(sw, new Uint8Array(0)));
+    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     const truncated = () => new HcaError('hca/bad-file', `Certificate ${index} (${name}) is shorter than its DER header says.`);
-    if (first.sw === SW_END_OF_FILE) throw truncated();
-    const out = new Uint8Array(total);
-    out.set(first.data);
-    let offset = first.data.length;
-    while (offset < total) {
-      const r = await this.readBinary(offset, Math.min(chunk, total - offset), signal);
-      if (r.sw === SW_WRONG_P1P2) throw truncated();
-      if (r.sw !== SW_OK && r.sw !== SW_END_OF_FILE) throw otherError(r.sw, r.data);
-      if (r.data.length === 0 || offset + r.data.length > total) throw truncated();
-      out.set(r.data, offset);
-      offset += r.data.length;
-      if (r.sw === SW_END_OF_FILE && offset < total) throw truncated();
-    }
-    return out;
+    return readDerFile(this.sender(signal), this.cla, readChunk(this.channel.maxUnchainedLe), { absent: () => absent(), truncated });
   }
 
   // ---- PIN ---------------------------------------------------------------------------------
@@ -531,10 +333,6 @@ export class HcaCard {
   private pukRule() {
     const n = this.profile.puk.length.value;
     return { minLength: n, maxLength: n, code: 'hca/bad-puk-format', what: 'PUK' } as const;
-  }
-
-  private header(ins: number, p1: number, p2: number): Uint8Array {
-    return Uint8Array.of(CLA_INTERINDUSTRY, ins, p1, p2);
   }
 
   // ---- never spend a try on a guess (src/hca/pin-guard.ts) ----------------------------------
@@ -552,95 +350,6 @@ export class HcaCard {
   }
 
   /**
-   * Reads the retry counter of the reference the operation spends (the PUK's for an unblock) with
-   * VERIFY without data: `retriesLeft` (undefined when the card says "verified", 9000, for the
-   * PUK). A blocked PIN / PUK throws `PinBlockedError` / `PukBlockedError`; any answer other than
-   * 9000, 63Cx (x at most `pin.maxTries` for the PIN) or 6983 throws `hca/profile-unconfirmed`.
-   */
-  private async readCounter(operation: PinOperation, signal: AbortSignal | undefined): Promise<number | undefined> {
-    const puk = operation === 'unblock';
-    const reference = puk ? this.profile.puk.reference.value : this.profile.pin.reference.value;
-    const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: reference }, signal);
-    if (r.sw === SW_OK) return puk ? undefined : this.profile.pin.maxTries.value;
-    if (isBlocked(r.sw)) throw puk ? pukError(r.sw, r.data) : pinError(r.sw, r.data);
-    if (isCounter(r.sw) && (puk || counterOf(r.sw) <= this.profile.pin.maxTries.value)) return counterOf(r.sw);
-    const status = pinFormatStatus(this.profile, operation);
-    throw new ProfileUnconfirmedError({
-      reason: 'status-unexpected',
-      profileId: this.profile.id,
-      operation,
-      fields: status.assumed,
-      sw: r.sw,
-      cause: otherError(r.sw, r.data),
-    });
-  }
-
-  /**
-   * Before a PIN-carrying command: refuses a profile that needs the vendor's keys; with assumed
-   * fields, reads the counter for free (the card must answer as the profile expects) and refuses
-   * a second PIN-carrying command after a refused one. Returns the memory key to record the
-   * outcome under, or undefined when the format is confirmed (by the profile, or by this card
-   * having accepted a PIN in it).
-   */
-  private async beforePinCommand(operation: PinOperation, signal: AbortSignal | undefined): Promise<string | undefined> {
-    const status = pinFormatStatus(this.profile, operation);
-    const base = { profileId: this.profile.id, operation, fields: status.assumed };
-    if (!status.implementable) throw new ProfileUnconfirmedError({ ...base, reason: 'not-implementable' });
-    if (status.confirmed) return undefined;
-    await this.ensureApplication(signal);
-    const key = await this.trialKey(signal);
-    const record = this.pinTrials.get(key);
-    if (record?.outcome === 'accepted') return undefined;
-    // pinStatus() just read the PIN counter the expected way: that was the free check.
-    const checked = operation === 'unblock' ? undefined : this.checkedPinCounter;
-    if (checked === 0) throw pinError(SW_AUTH_METHOD_BLOCKED, new Uint8Array(0));
-    const retriesLeft = checked ?? (await this.readCounter(operation, signal));
-    if (record?.outcome === 'refused') {
-      throw new ProfileUnconfirmedError({ ...base, reason: 'earlier-refusal', retriesLeft: retriesLeft ?? record.retriesLeft, sw: record.sw });
-    }
-    return key;
-  }
-
-  /**
-   * After a PIN-carrying command: 9000 is success (recorded as "this format works on this card"
-   * when `final`); any other answer throws `cardError`, or, in an unconfirmed format, is recorded
-   * as a refusal and thrown as `hca/profile-unconfirmed` (cause: `cardError`) with the tries left.
-   * 6400..64FF (a pinpad reader's own timeout / cancel: the card got no PIN) is not a refusal.
-   */
-  private async afterPinCommand(
-    key: string | undefined,
-    operation: PinOperation,
-    answer: { sw: number; data: Uint8Array },
-    cardError: (sw: number, data: Uint8Array) => ApduError,
-    signal: AbortSignal | undefined,
-    final = true,
-  ): Promise<void> {
-    const { sw, data } = answer;
-    this.checkedPinCounter = undefined;
-    if (sw === SW_OK) {
-      if (key !== undefined && final) this.pinTrials.set(key, { outcome: 'accepted', at: new Date().toISOString() });
-      return;
-    }
-    const error = cardError(sw, data);
-    if (key === undefined || sw1Of(sw) === SW1_EXECUTION_ERROR) throw error;
-    let retriesLeft: number | undefined;
-    if (isBlocked(sw)) retriesLeft = 0;
-    else if (isCounter(sw)) retriesLeft = counterOf(sw);
-    else {
-      // Not a counter answer (e.g. 6700, 6A80): ask the counter, for free, so the page can show it.
-      try {
-        retriesLeft = await this.readCounter(operation, signal);
-      } catch (e) {
-        if (e instanceof PinBlockedError || e instanceof PukBlockedError) retriesLeft = 0;
-        else if (!(e instanceof ApduError) && !(e instanceof HcaError)) throw e;
-      }
-    }
-    this.pinTrials.set(key, { outcome: 'refused', sw, ...(retriesLeft === undefined ? {} : { retriesLeft }), at: new Date().toISOString() });
-    const status = pinFormatStatus(this.profile, operation);
-    throw new ProfileUnconfirmedError({ reason: 'refused', profileId: this.profile.id, operation, fields: status.assumed, retriesLeft, sw, cause: error });
-  }
-
-  /**
    * Whether a PIN operation may be tried, without sending any PIN (src/hca/pin-guard.ts): throws
    * `hca/profile-unconfirmed` when the profile needs the vendor's keys, when the card does not
    * answer the free counter check as the profile expects, or when the card already refused a PIN
@@ -649,21 +358,21 @@ export class HcaCard {
    * never invite a try that would not be sent. With a confirmed profile it sends nothing.
    */
   async checkPinOperation(operation: PinOperation, options: HcaOperationOptions = {}): Promise<void> {
-    await this.beforePinCommand(operation, options.signal);
+    await this.guard.before(operation, options.signal);
   }
 
   /** Reads the PIN retry counter without spending a try (VERIFY with no data). */
   async pinStatus(options: HcaOperationOptions = {}): Promise<PinStatus> {
-    this.checkedPinCounter = undefined;
+    this.guard.checkedPinCounter = undefined;
     await this.ensureApplication(options.signal);
     const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.pin.reference.value }, options.signal);
     let status: PinStatus;
     if (r.sw === SW_OK) status = { retriesLeft: this.profile.pin.maxTries.value, verified: true, blocked: false };
     else if (isBlocked(r.sw)) status = { retriesLeft: 0, verified: false, blocked: true };
     else if (isCounter(r.sw)) status = { retriesLeft: counterOf(r.sw), verified: false, blocked: false };
-    else throw otherError(r.sw, r.data);
+    else throw cardStatusError(r.sw, r.data);
     // As the profile expects (a counter no higher than maxTries): this was the guard's free check.
-    if (status.retriesLeft <= this.profile.pin.maxTries.value) this.checkedPinCounter = status.retriesLeft;
+    if (status.retriesLeft <= this.profile.pin.maxTries.value) this.guard.checkedPinCounter = status.retriesLeft;
     return status;
   }
 
@@ -675,11 +384,11 @@ export class HcaCard {
     const digits = secretDigits(pin, this.pinRule('PIN'));
     let block: Uint8Array | undefined;
     try {
-      const key = await this.beforePinCommand('verify', options.signal);
+      const key = await this.guard.before('verify', options.signal);
       block = encodePinBlock(digits, this.profile.pin.encoding.value);
       await this.ensureApplication(options.signal);
       const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.pin.reference.value, data: block }, options.signal, true);
-      await this.afterPinCommand(key, 'verify', r, pinError, options.signal);
+      await this.guard.after(key, 'verify', r, pinStatusError, options.signal);
     } finally {
       wipe(digits);
       if (block) wipe(block);
@@ -701,10 +410,10 @@ export class HcaCard {
       buffers.push(newBlock);
       const data = concatBytes(oldBlock, newBlock);
       buffers.push(data);
-      const key = await this.beforePinCommand('change', options.signal);
+      const key = await this.guard.before('change', options.signal);
       await this.ensureApplication(options.signal);
       const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_CHANGE_REFERENCE_DATA, p1: P1_NONE, p2: this.profile.pin.reference.value, data }, options.signal, true);
-      await this.afterPinCommand(key, 'change', r, pinError, options.signal);
+      await this.guard.after(key, 'change', r, pinStatusError, options.signal);
     } finally {
       wipe(...buffers);
     }
@@ -728,19 +437,19 @@ export class HcaCard {
       buffers.push(pukBlock);
       const pinBlock = encodePinBlock(pinDigits, this.profile.pin.encoding.value);
       buffers.push(pinBlock);
-      const key = await this.beforePinCommand('unblock', signal);
+      const key = await this.guard.before('unblock', signal);
       await this.ensureApplication(signal);
       const pinRef = this.profile.pin.reference.value;
       if (this.profile.unblock.value.method === 'reset-retry-counter') {
         const data = concatBytes(pukBlock, pinBlock);
         buffers.push(data);
         const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_RESET_RETRY_COUNTER, p1: RESET_WITH_PUK_AND_NEW_PIN, p2: pinRef, data }, signal, true);
-        await this.afterPinCommand(key, 'unblock', r, pukError, signal);
+        await this.guard.after(key, 'unblock', r, pukStatusError, signal);
       } else {
         const v = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.puk.reference.value, data: pukBlock }, signal, true);
-        await this.afterPinCommand(key, 'unblock', v, pukError, signal, false);
+        await this.guard.after(key, 'unblock', v, pukStatusError, signal, false);
         const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_RESET_RETRY_COUNTER, p1: RESET_WITH_NEW_PIN, p2: pinRef, data: pinBlock }, signal, true);
-        await this.afterPinCommand(key, 'unblock', r, otherError, signal);
+        await this.guard.after(key, 'unblock', r, cardStatusError, signal);
       }
     } finally {
       wipe(...buffers);
@@ -777,13 +486,13 @@ export class HcaCard {
     if (s.method.value === 'pso-cds') {
       const mse = Uint8Array.of(CRT_TAG_KEY_REFERENCE, 0x01, s.keyReference.value, CRT_TAG_ALGORITHM_REFERENCE, 0x01, s.algorithmReference.value);
       const m = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_MANAGE_SECURITY_ENVIRONMENT, p1: MSE_SET_FOR_COMPUTATION, p2: MSE_CRT_DIGITAL_SIGNATURE, data: mse }, signal);
-      if (m.sw !== SW_OK) throw otherError(m.sw, m.data);
+      if (m.sw !== SW_OK) throw cardStatusError(m.sw, m.data);
       r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_PERFORM_SECURITY_OPERATION, p1: PSO_P1_DIGITAL_SIGNATURE, p2: PSO_P2_DATA_TO_SIGN, data: info, le: signatureLength }, signal);
     } else {
       r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_INTERNAL_AUTHENTICATE, p1: P1_NO_ALGORITHM_INFO, p2: s.keyReference.value, data: info, le: signatureLength }, signal);
     }
     if (r.sw === SW_SECURITY_NOT_SATISFIED) throw new ApduError('apdu/security-not-satisfied', 'The card refused to sign: verify the PIN first.', r.sw, r.data);
-    if (r.sw !== SW_OK) throw otherError(r.sw, r.data);
+    if (r.sw !== SW_OK) throw cardStatusError(r.sw, r.data);
     if (r.data.length !== signatureLength) {
       throw new HcaError('hca/bad-response', `The card returned a ${r.data.length}-byte signature; a ${s.keyBits.value}-bit key gives ${signatureLength} bytes.`);
     }
@@ -795,18 +504,6 @@ export class HcaCard {
   /** What the reader's pinpad can do (undefined: no pinpad; use the host-typed operations). */
   get pinpad(): { verify: boolean; modify: boolean } | undefined {
     return this.channel.pinpad;
-  }
-
-  private pinFormat(): PinBlockFormat {
-    const p = this.profile.pin;
-    const e = p.encoding.value;
-    return { encoding: e.encoding, minLength: p.minLength.value, maxLength: p.maxLength.value, blockLength: e.blockLength, padByte: e.padByte };
-  }
-
-  private pukFormat(): PinBlockFormat {
-    const p = this.profile.puk;
-    const e = p.encoding.value;
-    return { encoding: e.encoding, minLength: p.length.value, maxLength: p.length.value, blockLength: e.blockLength, padByte: e.padByte };
   }
 
   private secureVerify(): (request: SecurePinVerifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
@@ -821,42 +518,27 @@ export class HcaCard {
     return c.modifyPinSecure.bind(c);
   }
 
-  private static timeout(options: HcaPinpadOptions): { timeoutSeconds?: number } {
-    return options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds };
-  }
-
-  private static signalOf(options: HcaPinpadOptions): { signal?: AbortSignal } {
-    return options.signal ? { signal: options.signal } : {};
-  }
-
   /**
    * The user keys the PIN on the reader (PC_to_RDR_Secure). Errors as `verifyPin`; a cancel or
    * timeout on the reader is `SlotError('ccid/pin-cancelled' | 'ccid/pin-timeout')`.
    */
   async verifyPinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
     const send = this.secureVerify();
-    const key = await this.beforePinCommand('verify', options.signal);
+    const key = await this.guard.before('verify', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
-    const request: SecurePinVerifyRequest = { header: this.header(INS_VERIFY, P1_NONE, this.profile.pin.reference.value), format: this.pinFormat(), ...HcaCard.timeout(options) };
-    await this.afterPinCommand(key, 'verify', splitResponse(await send(request, HcaCard.signalOf(options))), pinError, options.signal);
+    const answer = await send(verifyPinRequest(this.profile, options), signalOf(options));
+    await this.guard.after(key, 'verify', splitResponse(answer), pinStatusError, options.signal);
   }
 
   /** The user keys the old PIN and the new one twice on the reader (CHANGE REFERENCE DATA). */
   async changePinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
     const send = this.secureModify();
-    const key = await this.beforePinCommand('change', options.signal);
+    const key = await this.guard.before('change', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
-    const format = this.pinFormat();
-    const request: SecurePinModifyRequest = {
-      header: this.header(INS_CHANGE_REFERENCE_DATA, P1_NONE, this.profile.pin.reference.value),
-      oldFormat: format,
-      newFormat: format,
-      confirm: true,
-      ...HcaCard.timeout(options),
-    };
-    await this.afterPinCommand(key, 'change', splitResponse(await send(request, HcaCard.signalOf(options))), pinError, options.signal);
+    const answer = await send(changePinRequest(this.profile, options), signalOf(options));
+    await this.guard.after(key, 'change', splitResponse(answer), pinStatusError, options.signal);
   }
 
   /**
@@ -866,29 +548,22 @@ export class HcaCard {
    * (keyed once: a verification has no confirmation step). PUK errors as `unblockPin`.
    */
   async unblockPinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
-    const pinRef = this.profile.pin.reference.value;
     if (this.profile.unblock.value.method === 'reset-retry-counter') {
       const send = this.secureModify();
-      const key = await this.beforePinCommand('unblock', options.signal);
+      const key = await this.guard.before('unblock', options.signal);
       await this.ensureApplication(options.signal);
       checkSignal(options.signal);
-      const request: SecurePinModifyRequest = {
-        header: this.header(INS_RESET_RETRY_COUNTER, RESET_WITH_PUK_AND_NEW_PIN, pinRef),
-        oldFormat: this.pukFormat(),
-        newFormat: this.pinFormat(),
-        confirm: true,
-        ...HcaCard.timeout(options),
-      };
-      await this.afterPinCommand(key, 'unblock', splitResponse(await send(request, HcaCard.signalOf(options))), pukError, options.signal);
+      const answer = await send(resetWithPukRequest(this.profile, options), signalOf(options));
+      await this.guard.after(key, 'unblock', splitResponse(answer), pukStatusError, options.signal);
       return;
     }
     const send = this.secureVerify();
-    const key = await this.beforePinCommand('unblock', options.signal);
+    const key = await this.guard.before('unblock', options.signal);
     await this.ensureApplication(options.signal);
     checkSignal(options.signal);
-    const verifyPuk: SecurePinVerifyRequest = { header: this.header(INS_VERIFY, P1_NONE, this.profile.puk.reference.value), format: this.pukFormat(), ...HcaCard.timeout(options) };
-    await this.afterPinCommand(key, 'unblock', splitResponse(await send(verifyPuk, HcaCard.signalOf(options))), pukError, options.signal, false);
-    const setPin: SecurePinVerifyRequest = { header: this.header(INS_RESET_RETRY_COUNTER, RESET_WITH_NEW_PIN, pinRef), format: this.pinFormat(), ...HcaCard.timeout(options) };
-    await this.afterPinCommand(key, 'unblock', splitResponse(await send(setPin, HcaCard.signalOf(options))), otherError, options.signal);
+    const pukAnswer = await send(verifyPukRequest(this.profile, options), signalOf(options));
+    await this.guard.after(key, 'unblock', splitResponse(pukAnswer), pukStatusError, options.signal, false);
+    const pinAnswer = await send(setPinRequest(this.profile, options), signalOf(options));
+    await this.guard.after(key, 'unblock', splitResponse(pinAnswer), cardStatusError, options.signal);
   }
 }

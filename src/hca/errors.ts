@@ -12,7 +12,9 @@
  * Like every error of webccid, none of them ever carries a PIN or a PUK (not in the message, not
  * in a property).
  */
-import { ApduError, WebCcidError, type WebCcidErrorOptions } from '../errors.js';
+import { ApduError, PinBlockedError, PinIncorrectError, WebCcidError, type WebCcidErrorOptions } from '../errors.js';
+import { statusError } from '../iso7816/status.js';
+import { isBlocked, isCounter } from './apdu.js';
 
 /**
  * Codes: `hca/not-hca-card`, `hca/bad-pin-format`, `hca/bad-puk-format`, `hca/certificate-absent`,
@@ -100,4 +102,27 @@ export class ProfileUnconfirmedError extends HcaError {
     this.retriesLeft = init.retriesLeft;
     this.sw = init.sw;
   }
+}
+
+// ---- the card's answers as errors ----------------------------------------------------------
+
+/** The error for a status word answering a PIN command (VERIFY / CHANGE REFERENCE DATA). */
+export function pinStatusError(sw: number, data: Uint8Array): ApduError {
+  if (isBlocked(sw)) {
+    return new PinBlockedError(sw, 'The PIN is blocked after too many wrong PINs: unlock the card with its PUK (unlock flow).');
+  }
+  if (isCounter(sw)) return new PinIncorrectError(sw);
+  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
+}
+
+/** The error for a status word answering the PUK (RESET RETRY COUNTER, or VERIFY of the PUK). */
+export function pukStatusError(sw: number, data: Uint8Array): ApduError {
+  if (isBlocked(sw)) return new PukBlockedError(sw);
+  if (isCounter(sw)) return new PukIncorrectError(sw);
+  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
+}
+
+/** The error for any other answer that is not 9000 (`statusError`, else `apdu/status`). */
+export function cardStatusError(sw: number, data: Uint8Array): ApduError {
+  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
 }
