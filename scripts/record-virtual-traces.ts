@@ -2,20 +2,24 @@
  * Records the example traces under test/fixtures/traces/ with `npx webccid probe`'s own code
  * (probeReaders) against virtual readers and cards: what a field report of each kind of card
  * looks like. Each file is `{ description, report, trace }`: the probe's report of the card
- * (`report`, the HCA part of the slot) and the trace it recorded (PIN redacted). The card data
- * is the virtual card's test data, so it is not redacted (a real report is).
+ * (`report`, the HCA part of the slot; for a card that is not an HCA card, `nhi` too, the NHI
+ * read) and the trace it recorded (PIN redacted). The card data is the virtual card's test data,
+ * so it is not redacted (a real report is).
  *
  * Usage: npx tsx scripts/record-virtual-traces.ts   (rewrites the files; the replay tests in
  * test/replay-fixtures.test.ts play them back).
  */
 import { writeFileSync } from 'node:fs';
 import { probeReaders } from '../src/node/probe.js';
-import { createVirtualHcaCard, createVirtualReader, VirtualUsb, VIRTUAL_HCA_DEFAULTS, type VirtualHcaCardOptions } from '../src/virtual/index.js';
+import { createVirtualHcaCard, createVirtualNhiCard, createVirtualReader, VirtualUsb, VIRTUAL_HCA_DEFAULTS, type VirtualHcaCardOptions } from '../src/virtual/index.js';
 
 const DIR = new URL('../test/fixtures/traces/', import.meta.url);
 
-async function record(name: string, description: string, card: VirtualHcaCardOptions, pin: string | undefined): Promise<void> {
-  const usb = new VirtualUsb({ devices: [createVirtualReader({ preset: 'castles-ezccid', card: await createVirtualHcaCard(card) })] });
+type VirtualCard = NonNullable<Parameters<typeof createVirtualReader>[0]>['card'];
+
+async function record(name: string, description: string, card: VirtualHcaCardOptions | (() => VirtualCard), pin: string | undefined): Promise<void> {
+  const inserted = typeof card === 'function' ? card() : await createVirtualHcaCard(card);
+  const usb = new VirtualUsb({ devices: [createVirtualReader({ preset: 'castles-ezccid', card: inserted })] });
   let t = 0;
   const report = await probeReaders({
     backend: usb,
@@ -28,8 +32,9 @@ async function record(name: string, description: string, card: VirtualHcaCardOpt
     now: () => (t += 1.5),
     date: () => new Date('2026-12-05T08:00:00.000Z'),
   });
-  const hca = report.readers[0]?.slots[0]?.hca;
-  writeFileSync(new URL(`${name}.json`, DIR), `${JSON.stringify({ description, report: hca, trace: report.trace }, null, 2)}\n`);
+  const slot = report.readers[0]?.slots[0];
+  const nhi = slot?.nhi === undefined ? {} : { nhi: slot.nhi };
+  writeFileSync(new URL(`${name}.json`, DIR), `${JSON.stringify({ description, report: slot?.hca, ...nhi, trace: report.trace }, null, 2)}\n`);
   console.log(`${name}.json: ${report.trace.sessions[0]?.entries.length ?? 0} exchanges`);
 }
 
@@ -50,4 +55,10 @@ await record(
   'A virtual card behaving like the GPKI sibling cards (class 80, DF 5030, no plain VERIFY), probed with --verify-pin: the ISO SELECT is refused (6E00), the sibling profile is chosen, the files read in class 80, and no PIN is sent (not implementable without vendor keys).',
   { behaviour: 'gpki-sibling' },
   VIRTUAL_HCA_DEFAULTS.pin,
+);
+await record(
+  'virtual-nhi-card',
+  'A virtual NHI card (健保卡), probed like any card: no HCA candidate\'s SELECT is accepted, so the probe reads it as an NHI card (SELECT of the NHI application, READ BINARY of its public basic data) and sends no PIN.',
+  () => createVirtualNhiCard(),
+  undefined,
 );
