@@ -76,14 +76,39 @@ describe('secretDigits', () => {
     expect(codeOf(() => secretDigits(null as unknown as string, PIN_RULE))).toBe('hca/bad-pin-format');
   });
 
-  it('property: any string -> digits or hca/bad-pin-format', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 12 }), (s) => {
-        const ok = /^[0-9]{6,8}$/.test(s);
-        const code = codeOf(() => secretDigits(s, PIN_RULE));
-        expect(code).toBe(ok ? undefined : 'hca/bad-pin-format');
-      }),
+  it('property: a PIN of 6 to 8 digits gives its ASCII digits; anything else is hca/bad-pin-format', () => {
+    // Valid PINs, near misses (one digit too few or too many, one character that is not an ASCII
+    // digit: a letter, a full-width or Arabic-Indic digit, a space) and any string, as text or bytes.
+    const valid = fc.stringMatching(/^[0-9]{6,8}$/);
+    const notDigit = fc.constantFrom('a', 'Z', ' ', '\uff11', '\u0661', '-', '\u00e9');
+    const nearMiss = fc.oneof(
+      fc.stringMatching(/^[0-9]{5}$/),
+      fc.stringMatching(/^[0-9]{9}$/),
+      fc.tuple(valid, notDigit, fc.nat()).map(([v, c, at]) => v.slice(0, at % v.length) + c + v.slice((at % v.length) + 1)),
     );
+    const input = fc.oneof({ arbitrary: valid, weight: 2 }, { arbitrary: nearMiss, weight: 1 }, { arbitrary: fc.string({ maxLength: 12 }), weight: 1 });
+    let accepted = 0;
+    let refused = 0;
+    const lengths = new Set<number>();
+    fc.assert(
+      fc.property(input, fc.boolean(), (s, asBytes) => {
+        const ok = /^[0-9]{6,8}$/.test(s);
+        const value = asBytes ? ascii(s) : s;
+        if (ok) {
+          expect(new TextDecoder().decode(secretDigits(value, PIN_RULE))).toBe(s);
+          lengths.add(s.length);
+          accepted++;
+        } else {
+          expect(codeOf(() => secretDigits(value, PIN_RULE))).toBe('hca/bad-pin-format');
+          refused++;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    // Both branches were reached: valid PINs (every length 6, 7 and 8 among them) and refusals.
+    expect(accepted).toBeGreaterThan(300);
+    expect([...lengths].sort()).toEqual([6, 7, 8]);
+    expect(refused).toBeGreaterThan(200);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
+import fc from 'fast-check';
 import { openSqliteStore } from './db.js';
 import { PukSealer } from './secrets.js';
 import type { SqlReferenceStore } from './store.js';
@@ -106,11 +107,59 @@ describe('UnlockService', () => {
     const text = JSON.stringify(row);
     expect(text).not.toContain(CODE);
     expect(text).not.toContain(PUK);
-    expect(String(row?.['user_code_hash'])).toMatch(/^scrypt\$1024\$8\$1\$/);
     expect(String(row?.['puk_sealed'])).toMatch(/^v1\./);
     // The sealed PUK belongs to its card: moved to another card number it no longer opens.
     expect(sealer.open('999999999999', String(row?.['puk_sealed']))).toBeUndefined();
     expect(new PukSealer(randomBytes(32)).open(CARD, String(row?.['puk_sealed']))).toBeUndefined();
+  });
+
+  it('stores the user code as an scrypt hash with its own salt: recomputed by node:crypto from the stored N, r, p and salt, not decodable', async () => {
+    const s = await service();
+    // Other cards with user codes as holders choose them (1 to 64 characters, no control characters),
+    // one of them with the very same user code as CARD.
+    const codes = fc.sample(fc.string({ minLength: 1, maxLength: 64, unit: 'grapheme' }).filter((c) => !/[\u0000-\u001f\u007f]/.test(c)), { numRuns: 6, seed: 7 });
+    const cards = [...codes, CODE].map((userCode, i) => ({ cardNumber: `1000000000${String(i).padStart(2, '0')}`, userCode }));
+    for (const c of cards) await s.addCard({ cardNumber: c.cardNumber, puk: PUK, userCode: c.userCode });
+    const salts = new Set<string>();
+    const hashes = new Set<string>();
+    let checked = 0;
+    let decodeChecked = 0;
+    for (const c of [{ cardNumber: CARD, userCode: CODE }, ...cards]) {
+      const row = await open[0]!.driver.get('SELECT user_code_hash FROM cards WHERE card_number = ?', [c.cardNumber]);
+      const stored = String(row?.['user_code_hash']);
+      const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(stored);
+      expect(m, stored).not.toBeNull();
+      const [n, r, p] = [Number(m![1]), Number(m![2]), Number(m![3])];
+      expect([n, r, p]).toEqual([1024, 8, 1]);
+      const salt = Buffer.from(m![4]!, 'base64');
+      const hash = Buffer.from(m![5]!, 'base64');
+      expect(salt.length).toBe(16);
+      expect(hash.length).toBe(32);
+      // The stored value is scrypt(user code, salt) as node:crypto (OpenSSL) computes it ...
+      expect(scryptSync(c.userCode, salt, hash.length, { N: n, r, p }).equals(hash)).toBe(true);
+      // ... and not that of another code: the hash depends on the code.
+      expect(scryptSync(`${c.userCode}x`, salt, hash.length, { N: n, r, p }).equals(hash)).toBe(false);
+      // Nothing in it decodes to the code (no reversible encoding: text, base64, hex, UTF-16). Only
+      // for codes of 6 bytes or more: a shorter one may turn up by chance in 48 random bytes.
+      const code = Buffer.from(c.userCode, 'utf8');
+      if (code.length >= 6) {
+        for (const part of stored.split('$')) {
+          for (const decoded of [Buffer.from(part, 'utf8'), Buffer.from(part, 'base64'), Buffer.from(part, 'hex')]) {
+            expect(decoded.includes(code)).toBe(false);
+            expect(decoded.includes(Buffer.from(c.userCode, 'utf16le'))).toBe(false);
+          }
+        }
+        decodeChecked++;
+      }
+      salts.add(m![4]!);
+      hashes.add(m![5]!);
+      checked++;
+    }
+    // Every card got its own salt, so equal user codes (CARD and the last card) have different hashes.
+    expect(checked).toBe(cards.length + 1);
+    expect(salts.size).toBe(checked);
+    expect(hashes.size).toBe(checked);
+    expect(decodeChecked).toBeGreaterThanOrEqual(2);
   });
 
   it('addCard refuses bad data with server/bad-card', async () => {

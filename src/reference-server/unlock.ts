@@ -7,8 +7,8 @@
  * - a lockout after `maxFailures` consecutive wrong user codes for a card
  *   number (HTTP 423) for `lockoutMs`; kept for unknown card numbers too, and
  *   unknown card numbers get the same answers as known ones (no enumeration);
- * - user codes stored as PBKDF2-SHA256 hashes, compared in constant time (an
- *   unknown card still costs one PBKDF2 run, so timing does not tell either);
+ * - user codes stored as scrypt hashes with a random salt each (secrets.ts), compared in constant
+ *   time (an unknown card still costs one scrypt run, so timing does not tell either);
  * - the PUK and the user code never reach a log line.
  *
  * Attempts are reserved in the store before the user code is compared (store.ts), so parallel

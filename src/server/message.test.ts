@@ -40,7 +40,45 @@ describe('bindingMessage', () => {
     }
   });
 
-  it('never accepts a field with a line break (the encoding stays unambiguous)', () => {
+  // Fields of the shapes the server issues and pages send, and the same fields with a line break
+  // put in: the property below reaches both branches (counted), not only the refusal.
+  const originArb = fc
+    .tuple(fc.constantFrom('https', 'http'), fc.oneof(fc.domain(), fc.constant('localhost'), fc.ipV4()), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }))
+    .map(([scheme, host, port]) => `${scheme}://${host}${port === undefined ? '' : `:${port}`}`);
+  const challengeArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64url'));
+  const cardNumberArb = fc.option(fc.stringMatching(/^[A-Za-z0-9]{1,32}$/), { nil: undefined });
+  const lineBreakArb = fc.constantFrom('\n', '\r\n', '\r');
+  /** A valid field, or (one time in three) the same with a line break put in at some place. */
+  const withBreak = (arb: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { arbitrary: arb.map((value) => ({ value, broken: false })), weight: 2 },
+      { arbitrary: fc.tuple(arb, lineBreakArb, fc.nat()).map(([v, br, at]) => ({ value: v.slice(0, at % (v.length + 1)) + br + v.slice(at % (v.length + 1)), broken: true })), weight: 1 },
+    );
+
+  it('never accepts a field with a line break, and a valid message splits back into its fields', () => {
+    let accepted = 0;
+    let refusedBreak = 0;
+    fc.assert(
+      fc.property(withBreak(originArb), withBreak(challengeArb), fc.option(withBreak(cardNumberArb.map((c) => c ?? '')), { nil: undefined }), (origin, challenge, card) => {
+        const broken = origin.broken || challenge.broken || card?.broken === true;
+        const input = { origin: origin.value, challenge: challenge.value, cardNumber: card?.value };
+        if (broken) {
+          expect(() => bindingMessage(input)).toThrow(WebCcidError);
+          refusedBreak++;
+          return;
+        }
+        const lines = text(bindingMessage(input)).split('\n');
+        expect(lines).toEqual([BINDING_MESSAGE_TAG, origin.value, challenge.value, card?.value ?? '']);
+        accepted++;
+      }),
+      { numRuns: 1000 },
+    );
+    // Both branches were reached, the accepting one most of the time.
+    expect(accepted).toBeGreaterThan(200);
+    expect(refusedBreak).toBeGreaterThan(200);
+  });
+
+  it('any string: refused with the typed error (never another one), or a four-line message', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.option(fc.string(), { nil: undefined }), (origin, challenge, cardNumber) => {
         try {
