@@ -10,8 +10,8 @@
  * - the readers the quirk table gives a built-in class descriptor (the
  *   Castles EZ100PU, 0CA6:0010, vendor class, not CCID-compliant).
  */
-import { READER_QUIRKS } from '../ccid/quirks.js';
-import { VENDOR_CLASS_CCID_READERS } from './vendor-class-readers.js';
+import { READER_QUIRKS } from './quirks.js';
+import { VENDOR_CLASS_CCID_READERS } from '../usb/vendor-class-readers.js';
 
 /** USB class code of smart-card (CCID) interfaces. */
 export const USB_CLASS_SMART_CARD = 0x0b;
