@@ -620,7 +620,7 @@ async function negotiate(
   const base = defaultLink(reader);
   const t = protocol === 't1' ? 1 : 0;
   const chosen = wantPps
-    ? chooseRate({ atr, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, ...(reader.dataRates ? { dataRates: reader.dataRates } : {}) })
+    ? chooseRate({ ta1: atr.groups[0]?.ta, specificMode: atr.specificMode !== undefined, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, ...(reader.dataRates ? { dataRates: reader.dataRates } : {}) })
     : undefined;
   const timeoutMs = reader.commandTimeout(0.5);
   const opts = { timeoutMs, ...(signal ? { signal } : {}) };
