@@ -19,7 +19,9 @@ import {
   ICC_STATUS_ACTIVE,
 } from './messages.js';
 import { CcidTransport, mapUsbError, type CcidRequest, type ExchangeOptions } from './transport.js';
-import { CcidConnection, type ConnectOptions } from './connection.js';
+import { CcidConnection } from './connection.js';
+import type { ConnectOptions } from './activation.js';
+import type { SlotPort, SlotStatus } from './slot-port.js';
 import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo } from '../usb/config-descriptor.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { explainClaimError } from './claim-errors.js';
@@ -72,11 +74,7 @@ export interface CcidReaderEventMap {
   disconnect: CustomEvent<DisconnectDetail>;
 }
 
-export interface SlotStatus {
-  slot: number;
-  /** 'absent' | 'present' (inactive) | 'active' (powered). */
-  state: 'absent' | 'present' | 'active';
-}
+export type { SlotStatus } from './slot-port.js';
 
 /** Fields of the reader as the USB device describes it. */
 export interface ReaderIdentity {
@@ -89,7 +87,7 @@ export interface ReaderIdentity {
   interfaceNumber: number;
 }
 
-export class CcidReader extends EventTarget {
+export class CcidReader extends EventTarget implements SlotPort {
   readonly descriptor: CcidClassDescriptor;
   readonly identity: ReaderIdentity;
   /** The quirks in force for this reader (the table's entry plus `options.quirks`). */
