@@ -38,7 +38,14 @@ import {
   type CcidExchangeLevel,
 } from './descriptor.js';
 import { CCID_HEADER_LENGTH, RDR_to_PC_DataBlock } from './messages.js';
-import { findBulkEndpoints, findCcidInterfaces, type CcidInterfaceInfo, type ConfigurationDescriptor } from '../usb/config-descriptor.js';
+import {
+  findBulkEndpoints,
+  findCcidInterfaces,
+  USB_CLASS_CCID,
+  USB_CLASS_VENDOR,
+  type CcidInterfaceInfo,
+  type ConfigurationDescriptor,
+} from '../usb/config-descriptor.js';
 
 /** What the driver does differently for one reader model. Every field is optional; absent = standard CCID. */
 export interface ReaderQuirks {
@@ -312,7 +319,7 @@ export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: Rea
   const real = findCcidInterfaces(config)[0];
   if (real) return real;
   for (const iface of config.interfaces) {
-    if (iface.bInterfaceClass !== 0xff && iface.bInterfaceClass !== 0x0b) continue;
+    if (iface.bInterfaceClass !== USB_CLASS_VENDOR && iface.bInterfaceClass !== USB_CLASS_CCID) continue;
     const eps = findBulkEndpoints(iface);
     if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
   }
@@ -359,9 +366,4 @@ export function adaptIncomingFrame(frame: Uint8Array, q: ReaderQuirks, command: 
     f = out;
   }
   return f;
-}
-
-/** True when the quirks change the bulk framing (the transport needs them). */
-export function hasFrameQuirks(q: ReaderQuirks): boolean {
-  return q.bigEndianLength === true || q.atrLeadingZero === true;
 }

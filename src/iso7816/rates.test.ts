@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../bytes.js';
 import { parseAtr, type Atr } from './atr.js';
-import { baudRate, chooseRate, DI_TABLE, diIndexOf, etuClocks, FI_TABLE, fiIndexOf, FMAX_TABLE } from './rates.js';
+import { baudRate, chooseRate, DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
 
 const HCA = parseAtr(fromHex('3B F9 18 00 00 81 31 FE 45 50 56 5F 4A 32 44 30 38 31 B6'));
 const MOICA_OLD = parseAtr(fromHex('3B B8 13 00 81 31 FA 52 43 48 54 4D 4F 49 43 41 A5'));
@@ -36,16 +36,7 @@ describe('tables', () => {
     expect(DI_TABLE.map((v) => v ?? 0)).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0]);
   });
 
-  it('index lookups', () => {
-    expect(fiIndexOf(372)).toBe(1);
-    expect(fiIndexOf(512)).toBe(9);
-    expect(fiIndexOf(373)).toBeUndefined();
-    expect(diIndexOf(12)).toBe(8);
-    expect(diIndexOf(3)).toBeUndefined();
-  });
-
   it('etu and rate (ISO/IEC 7816-3: TA1=18 gives Fi 372, Di 12; 4 MHz, and fmax 5 MHz)', () => {
-    expect(etuClocks(372, 12)).toBe(31);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 4e6 }))).toBe(129032);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 5e6 }))).toBe(161290);
     expect(Math.floor(baudRate({ fi: 372, di: 1, fHz: 3.58e6 }))).toBe(9623);

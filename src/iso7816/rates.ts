@@ -28,27 +28,9 @@ export const DEFAULT_DI = 1;
 /** Default f(max) (Fi index 1), Hz. */
 export const DEFAULT_FMAX_HZ = 5_000_000;
 
-/** Clock cycles per elementary time unit: Fi / Di. */
-export function etuClocks(fi: number, di: number): number {
-  return fi / di;
-}
-
 /** Bit rate in bit/s: f * Di / Fi (not rounded). */
 export function baudRate(params: { fi: number; di: number; fHz: number }): number {
   return (params.fHz * params.di) / params.fi;
-}
-
-/** Index of a Fi value in {@link FI_TABLE} (the f(max) 5 MHz entry for 372), or undefined. */
-export function fiIndexOf(fi: number): number | undefined {
-  if (fi === 372) return 1;
-  const i = FI_TABLE.indexOf(fi);
-  return i < 0 ? undefined : i;
-}
-
-/** Index of a Di value in {@link DI_TABLE}, or undefined. */
-export function diIndexOf(di: number): number | undefined {
-  const i = DI_TABLE.indexOf(di);
-  return i < 0 ? undefined : i;
 }
 
 /** A rate chosen by {@link chooseRate}. */

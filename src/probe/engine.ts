@@ -21,7 +21,7 @@ import { CcidReader } from '../ccid/reader.js';
 import type { CcidConnection } from '../ccid/connection.js';
 import type { CcidClassDescriptor } from '../ccid/descriptor.js';
 import type { ReaderQuirks } from '../ccid/quirks.js';
-import type { CardChannel } from '../card/channel.js';
+import type { CardChannel, CardProtocol } from '../card/channel.js';
 import { createTraceFile, traceReaderInfo, TracingChannel, type TraceFile, type TraceSession } from '../card/trace.js';
 import { HCA_PROFILE, type HcaProfile } from '../hca/profile.js';
 import { ProfileUnconfirmedError } from '../hca/errors.js';
@@ -35,7 +35,7 @@ import { reportError, type ProbeError } from './types.js';
 
 export type { ProbeError } from './types.js';
 
-const CLASS_SMART_CARD = 0x0b;
+import { USB_CLASS_CCID as CLASS_SMART_CARD } from '../usb/config-descriptor.js';
 
 export { mayBeCcid };
 
@@ -124,7 +124,7 @@ export interface ProbeSlotReport {
     /** What was wrong with the ATR but parsed around (Atr.defects). */
     defects: string[];
   };
-  protocol?: 't0' | 't1';
+  protocol?: CardProtocol;
   link?: { baud: number; fHz: number; fi: number; di: number; negotiation: string };
   hca?: ProbeHcaReport;
   nhi?: ProbeNhiReport;
