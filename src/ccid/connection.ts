@@ -33,6 +33,7 @@ import {
   type CcidResponse,
 } from './messages.js';
 import type { CcidRequest } from './transport.js';
+import type { PinpadOperation } from './pinpad.js';
 import type { SlotPort } from './slot-port.js';
 import type { Mutex } from './mutex.js';
 import { activate, powerOn, type ConnectOptions, type LinkParameters } from './activation.js';
@@ -149,8 +150,7 @@ export class CcidConnection implements CardChannel {
    * was too short or too long; the card saw nothing). Never retried.
    */
   verifyPinSecure(request: SecurePinVerifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'verify', request }, options.signal), options.signal);
+    return this.secure({ kind: 'verify', request }, options.signal);
   }
 
   /**
@@ -160,8 +160,7 @@ export class CcidConnection implements CardChannel {
    * 'ccid/pin-mismatch' (6402: the two new PIN entries differed).
    */
   modifyPinSecure(request: SecurePinModifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'modify', request }, options.signal), options.signal);
+    return this.secure({ kind: 'modify', request }, options.signal);
   }
 
   /** The slot's state as the reader reports it now. */
@@ -222,111 +221,34 @@ export class CcidConnection implements CardChannel {
 
   // ---- PC_to_RDR_Secure ------------------------------------------------
 
-  private async secureLocked(
-    op: { kind: 'verify'; request: SecurePinVerifyRequest } | { kind: 'modify'; request: SecurePinModifyRequest },
-    signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
-    // The PIN structures are loaded when a pinpad is first used: applications that never use one
-    // (most) do not ship them in their start-up bundle.
-    const { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } = await import('./secure.js');
-    this.checkUsable();
-    if (!this.pinpad?.[op.kind]) {
-      throw new CcidError(
-        'ccid/pinpad-unsupported',
-        `This reader has no pinpad for PIN ${op.kind === 'verify' ? 'verification' : 'modification'} (bPINSupport); enter the PIN on screen instead.`,
+  private secure(op: PinpadOperation, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
+    return this.lock.run(async () => {
+      // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
+      // that never use one (most) do not ship it in their start-up bundle.
+      const { securePinExchange } = await import('./pinpad.js');
+      const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
+      return securePinExchange(
+        {
+          slot: this.slot,
+          pinpad: this.pinpad,
+          t1,
+          checkUsable: () => this.checkUsable(),
+          resynchIfNeeded: async () => {
+            if (t1 && this.t1NeedsResynch) {
+              await this.runT1(t1.resynch(), signal);
+              this.t1NeedsResynch = false;
+            }
+          },
+          needResynch: () => (this.t1NeedsResynch = true),
+          markRemoved: () => this.markRemoved(),
+          apduSeconds: (n, m) => this.apduSeconds(n, m),
+          command: (request, cardSeconds) => this.command(request, cardSeconds, signal),
+          sendT1Block: (action) => this.sendT1Block(action, signal),
+        },
+        op,
       );
-    }
-    let template: Uint8Array;
-    let bTimeOut: number;
-    let encode: (bTeoPrologue: Uint8Array) => Uint8Array;
-    if (op.kind === 'verify') {
-      const s = buildPinVerify(op.request);
-      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
-      encode = (bTeoPrologue) => encodePinVerify({ ...s, bTeoPrologue });
-    } else {
-      const s = buildPinModify(op.request);
-      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
-      encode = (bTeoPrologue) => encodePinModify({ ...s, bTeoPrologue });
-    }
-    // TPDU-level T=1: the reader builds the I-block from our prologue and answers the card's block.
-    const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
-    let prologue = new Uint8Array(3);
-    if (t1) {
-      if (this.t1NeedsResynch) {
-        await this.runT1(t1.resynch(), signal);
-        this.t1NeedsResynch = false;
-      }
-      if (template.length > t1.ifsc) {
-        throw new ProtocolError('protocol/apdu-too-long', `The PIN command (${template.length} bytes) does not fit in one T=1 block (IFSC ${t1.ifsc}).`);
-      }
-      const first = t1.transmit(template);
-      if (first.kind !== 'send') throw new ProtocolError('protocol/t1-unrecoverable', 'The T=1 engine did not produce the PIN command block.');
-      prologue = first.block.slice(0, 3);
-    }
-    const abData = encode(prologue);
-    const entries = op.kind === 'verify' ? 1 : op.request.confirm ? 3 : 2;
-    const perEntry = bTimeOut === 0 ? 90 : bTimeOut;
-    const cardSeconds = entries * perEntry + this.apduSeconds(template.length, 2);
-    let r: CcidResponse;
-    try {
-      r = await this.command({ name: 'Secure', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData }, cardSeconds, signal);
-    } catch (e) {
-      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
-      // A reader failure other than a user event may have left the card mid-block.
-      if (t1 && !(e instanceof SlotError && (e.code === 'ccid/pin-cancelled' || e.code === 'ccid/pin-timeout'))) this.t1NeedsResynch = true;
-      throw e;
-    }
-    const answer = r.abData.slice();
-    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0, PINPAD_SW);
-    if (!t1) return answer;
-    return this.finishSecureT1(t1, answer, signal);
-  }
-
-  /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
-  private checkPinpadStatus(r: CcidResponse, sw: number, PINPAD_SW: typeof import('./secure.js').PINPAD_SW): void {
-    switch (sw) {
-      case PINPAD_SW.TIMEOUT:
-        throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);
-      case PINPAD_SW.CANCELLED:
-        throw new SlotError('ccid/pin-cancelled', 'PIN entry was cancelled on the reader.', r.bStatus, CCID_ERROR.PIN_CANCELLED);
-      case PINPAD_SW.NEW_PIN_MISMATCH:
-        throw new CcidError('ccid/pin-mismatch', 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.');
-      case PINPAD_SW.PIN_LENGTH:
-        throw new CcidError('ccid/pin-length', 'The PIN keyed on the reader was too short or too long; the card was not asked.');
-    }
-  }
-
-  /**
-   * The Secure answer of a TPDU-level T=1 reader is the card's first block.
-   * The T=1 engine takes it (WTX, chained answers and R-blocks continue
-   * through XfrBlock); it must never send our I-block again, since the
-   * reader's copy held the PIN and ours only the pad: resynchronise instead.
-   */
-  private async finishSecureT1(t1: T1Host, block: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    let answer: Uint8Array | null = block;
-    for (;;) {
-      let action: T1Action;
-      try {
-        action = t1.receive(answer);
-      } catch (e) {
-        this.t1NeedsResynch = true;
-        throw e;
-      }
-      if (action.kind === 'done') return action.response;
-      if ((action.block[1]! & 0x80) === 0) {
-        this.t1NeedsResynch = true;
-        throw new ProtocolError(
-          'protocol/t1-unrecoverable',
-          'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
-        );
-      }
-      try {
-        answer = await this.sendT1Block(action, signal);
-      } catch (e) {
-        this.t1NeedsResynch = true;
-        throw e;
-      }
-    }
+    }, signal);
   }
 
   // ---- TPDU level, T=1 ------------------------------------------------
