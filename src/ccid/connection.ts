@@ -338,7 +338,7 @@ export class CcidConnection implements CardChannel {
     if (parsed.extended) {
       throw new ProtocolError(
         'protocol/apdu-too-long',
-        'This reader exchanges short APDUs only; an extended APDU (more than 255 data bytes or Le over 256) cannot be sent through it.',
+        'Extended APDU (Nc > 255 or Ne > 256) on a short-APDU reader.',
       );
     }
     const cardSeconds = this.apduSeconds(apdu.length, (parsed.le ?? 0) + 2);

@@ -143,7 +143,7 @@ const COMMAND_TYPES: Record<CcidCommandName, number> = {
   Abort: PC_to_RDR_Abort,
   SetDataRateAndClockFrequency: PC_to_RDR_SetDataRateAndClockFrequency,
 };
-const COMMAND_NAMES = invert(COMMAND_TYPES);
+const COMMAND_NAMES = /* @__PURE__ */ invert(COMMAND_TYPES);
 
 const RESPONSE_TYPES: Record<CcidResponseName, number> = {
   DataBlock: RDR_to_PC_DataBlock,
@@ -152,7 +152,7 @@ const RESPONSE_TYPES: Record<CcidResponseName, number> = {
   Escape: RDR_to_PC_Escape,
   DataRateAndClockFrequency: RDR_to_PC_DataRateAndClockFrequency,
 };
-const RESPONSE_NAMES = invert(RESPONSE_TYPES);
+const RESPONSE_NAMES = /* @__PURE__ */ invert(RESPONSE_TYPES);
 
 /**
  * Which response type answers each command (CCID 1.10 §6.2). Used to reject
@@ -465,7 +465,7 @@ export function slotErrorFrom(bStatus: number, bError: number): SlotError {
   }
   return new SlotError(
     'ccid/slot-error',
-    `The reader reported error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
+    `Reader error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
     bStatus,
     bError,
   );

@@ -323,7 +323,7 @@ export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: Rea
     const eps = findBulkEndpoints(iface);
     if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
   }
-  throw new CcidError('ccid/no-interface', 'The reader has no interface with a bulk-in / bulk-out endpoint pair to carry CCID messages.');
+  throw new CcidError('ccid/no-interface', 'No interface with a bulk-in/bulk-out pair.');
 }
 
 /** Reverses the byte order of dwLength (bytes 1..4) of a bulk frame, in a copy. Frames shorter than a header are returned as they are. */

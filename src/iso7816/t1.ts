@@ -476,7 +476,7 @@ export class T1Host {
       this.wtxGranted += Math.max(1, value);
       if (this.wtxGranted > this.maxWtxBwt) {
         this.phase = 'idle';
-        throw endless(`The card asked for more waiting time (S(WTX)) than one exchange allows (${this.maxWtxBwt} BWT).`);
+        throw endless(`S(WTX) asked for more than ${this.maxWtxBwt} BWT in one exchange.`);
       }
     }
     if (block.type === 'IFS') this._ifsc = value;
