@@ -31,6 +31,7 @@ import { CcidError } from '../errors.js';
 import { readU32LE, writeU32LE } from '../bytes.js';
 import {
   CCID_FEATURE,
+  descriptorFields,
   encodeCcidClassDescriptor,
   parseCcidClassDescriptor,
   type CcidClassDescriptor,
@@ -262,33 +263,6 @@ const LEVEL_BITS: Record<Exclude<CcidExchangeLevel, 'character'>, number> = {
   'extended-apdu': CCID_FEATURE.EXTENDED_APDU,
 };
 
-/** The raw fields of a parsed descriptor (what `encodeCcidClassDescriptor` takes). */
-function rawFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
-  return {
-    bDescriptorType: d.bDescriptorType,
-    bcdCCID: d.bcdCCID,
-    bMaxSlotIndex: d.bMaxSlotIndex,
-    bVoltageSupport: d.bVoltageSupport,
-    dwProtocols: d.dwProtocols,
-    dwDefaultClock: d.dwDefaultClock,
-    dwMaximumClock: d.dwMaximumClock,
-    bNumClockSupported: d.bNumClockSupported,
-    dwDataRate: d.dwDataRate,
-    dwMaxDataRate: d.dwMaxDataRate,
-    bNumDataRatesSupported: d.bNumDataRatesSupported,
-    dwMaxIFSD: d.dwMaxIFSD,
-    dwSynchProtocols: d.dwSynchProtocols,
-    dwMechanical: d.dwMechanical,
-    dwFeatures: d.dwFeatures,
-    dwMaxCCIDMessageLength: d.dwMaxCCIDMessageLength,
-    bClassGetResponse: d.bClassGetResponse,
-    bClassEnvelope: d.bClassEnvelope,
-    wLcdLayout: d.wLcdLayout,
-    bPINSupport: d.bPINSupport,
-    bMaxCCIDBusySlots: d.bMaxCCIDBusySlots,
-  };
-}
-
 /**
  * The descriptor the driver works with: `descriptorPatch`, then the exchange
  * level (`exchangeLevel`, or `forceShortApdu` lowering extended to short), then
@@ -298,7 +272,7 @@ function rawFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
  */
 export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): CcidClassDescriptor {
   if (!q.descriptorPatch && !q.exchangeLevel && !q.forceShortApdu && !q.noPinpad) return d;
-  const raw = { ...rawFields(d), ...(q.descriptorPatch ?? {}) };
+  const raw = { ...descriptorFields(d), ...(q.descriptorPatch ?? {}) };
   let level = q.exchangeLevel;
   if (!level && q.forceShortApdu && (raw.dwFeatures & CCID_FEATURE.EXTENDED_APDU) !== 0) level = 'short-apdu';
   if (level) raw.dwFeatures = ((raw.dwFeatures & ~CCID_FEATURE.EXCHANGE_LEVEL_MASK) | LEVEL_BITS[level]) >>> 0;
