@@ -34,14 +34,20 @@ export {
 } from './ccid/reader.js';
 export {
   CcidConnection,
-  type CardProtocol,
   type ConnectOptions,
   type TransmitOptions,
   type LinkParameters,
   type CardTransaction,
 } from './ccid/connection.js';
+export type {
+  CardChannel,
+  CardProtocol,
+  PinBlockFormat,
+  SecurePinVerifyRequest,
+  SecurePinModifyRequest,
+} from './card/channel.js';
 export { explainClaimError } from './ccid/claim-errors.js';
-export { CCID_REQUEST_FILTERS } from './usb/filters.js';
+export { CCID_REQUEST_FILTERS } from './ccid/filters.js';
 export { parseAtr, type Atr, type AtrInterfaceGroup } from './iso7816/atr.js';
 export { chooseRate, baudRate, FI_TABLE, DI_TABLE, FMAX_TABLE } from './iso7816/rates.js';
 export { encodeApdu, parseApdu, splitResponse, type CommandApdu, type ParsedApdu } from './iso7816/apdu.js';

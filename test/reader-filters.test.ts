@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { collectVendorClassReaders, renderVendorClassReaders, VENDOR_CLASS_READERS_FILE } from '../scripts/generate-reader-filters.js';
 import { VENDOR_CLASS_CCID_READERS } from '../src/usb/vendor-class-readers.js';
-import { CCID_REQUEST_FILTERS, deviceMatchesFilter, EZ100PU_FILTER, isCcidReaderCandidate } from '../src/usb/filters.js';
+import { CCID_REQUEST_FILTERS, deviceMatchesFilter, EZ100PU_FILTER, isCcidReaderCandidate } from '../src/ccid/filters.js';
 import { createVirtualReader, VIRTUAL_READER_PRESETS } from '../src/virtual/index.js';
 
 describe('vendor-class reader list', () => {

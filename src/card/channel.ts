@@ -6,7 +6,10 @@
  */
 import type { Atr } from '../iso7816/atr.js';
 
-export type CardProtocolName = 't0' | 't1';
+/** The transmission protocol a card runs (ISO/IEC 7816-3): T=0 or T=1. */
+export type CardProtocol = 't0' | 't1';
+/** @deprecated The same as {@link CardProtocol}. */
+export type CardProtocolName = CardProtocol;
 
 /** How the reader must format the PIN digits the user keys (PC/SC part 10, CCID §6.1.11). */
 export interface PinBlockFormat {
@@ -41,7 +44,7 @@ export interface SecurePinModifyRequest {
 
 export interface CardChannel {
   readonly atr: Atr;
-  readonly protocol: CardProtocolName;
+  readonly protocol: CardProtocol;
   /** Sends a command APDU; resolves with response data + SW1 SW2 (status words are not checked). */
   transmit(apdu: Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
   /**

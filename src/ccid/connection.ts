@@ -14,58 +14,36 @@
  * One exchange at a time per slot (a FIFO lock); `startTransaction` holds the
  * lock across several exchanges.
  */
-import { AbortError, CcidError, ProtocolError, SlotError, TransportError, WebCcidError } from '../errors.js';
+import { AbortError, CcidError, ProtocolError, SlotError, TransportError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
-import { parseAtr, type Atr } from '../iso7816/atr.js';
-import { chooseRate, baudRate } from '../iso7816/rates.js';
-import { encodePpsRequest, checkPpsResponse } from '../iso7816/pps.js';
-import { encodeProtocolParams, paramsFromAtr } from '../iso7816/params.js';
-import { atrTimeoutSeconds, t0WorkWaitingTime, t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
+import type { Atr } from '../iso7816/atr.js';
+import { t0WorkWaitingTime, t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
 import { T1Host, type T1Action } from '../iso7816/t1.js';
-import { T0Host } from '../iso7816/t0.js';
+import type { T0Host } from '../iso7816/t0.js';
 import { parseApdu } from '../iso7816/apdu.js';
 import {
   CCID_ERROR,
   CCID_HEADER_LENGTH,
-  COMMAND_STATUS_FAILED,
   ICC_STATUS_ABSENT,
   LEVEL_BEGIN,
   LEVEL_CONTINUE,
   LEVEL_EMPTY_CONTINUE,
   LEVEL_END,
   LEVEL_SINGLE,
-  commandStatus,
-  iccStatus,
-  slotErrorFrom,
   type CcidResponse,
 } from './messages.js';
 import type { CcidRequest } from './transport.js';
-import type { CcidReader } from './reader.js';
+import type { PinpadOperation } from './pinpad.js';
+import type { SlotPort } from './slot-port.js';
 import type { Mutex } from './mutex.js';
-import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
+import { activate, powerOn, type ConnectOptions, type LinkParameters } from './activation.js';
+import type { CardChannel, CardProtocol, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 
-export type CardProtocol = 't0' | 't1';
-
-export interface ConnectOptions {
-  /** Protocols the caller accepts (default both). T=1 is chosen when both remain. */
-  preferredProtocols?: CardProtocol[];
-  /** Negotiate the fastest rate card and reader allow (default true). */
-  pps?: boolean;
-  signal?: AbortSignal;
-}
+export type { CardProtocol } from '../card/channel.js';
+export type { ConnectOptions, LinkParameters } from './activation.js';
 
 export interface TransmitOptions {
   signal?: AbortSignal;
-}
-
-/** The link as negotiated: clock, Fi/Di and the resulting bit rate. */
-export interface LinkParameters {
-  fHz: number;
-  fi: number;
-  di: number;
-  baud: number;
-  /** How the rate was set: PPS by us, by the reader itself, specific mode, or left at the default. */
-  negotiation: 'pps' | 'reader' | 'specific' | 'default' | 'pps-failed';
 }
 
 export interface CardTransaction {
@@ -85,9 +63,11 @@ export class CcidConnection implements CardChannel {
   private removed = false;
   private t1: T1Host | undefined;
   private t1NeedsResynch = false;
+  /** The T=0 engine, loaded at connect for a T=0 card at TPDU level. */
+  private t0: typeof T0Host | undefined;
 
   private constructor(
-    private readonly reader: CcidReader,
+    private readonly reader: SlotPort,
     readonly slot: number,
     private readonly lock: Mutex,
     readonly atr: Atr,
@@ -95,32 +75,16 @@ export class CcidConnection implements CardChannel {
     readonly link: LinkParameters,
   ) {}
 
-  /** @internal Used by CcidReader.connect. */
-  static establish(reader: CcidReader, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
+  /** @internal Used by CcidReader.connect: activates the card under the slot's lock. */
+  static establish(port: SlotPort, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
     return lock.run(async () => {
-      const signal = options.signal;
-      let atr = await powerOn(reader, slot, signal);
-      let protocol: CardProtocol;
-      try {
-        protocol = chooseProtocol(reader, atr, options.preferredProtocols);
-      } catch (e) {
-        // Leave no card powered behind a failed connect.
-        await reader.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: reader.commandTimeout(0) }).catch(() => undefined);
-        throw e;
+      const { atr, protocol, link } = await activate(port, slot, options);
+      const c = new CcidConnection(port, slot, lock, atr, protocol, link);
+      if (port.descriptor.exchangeLevel === 'tpdu') {
+        if (protocol === 't1') await c.setUpT1(options.signal);
+        // Loaded only for a T=0 card at TPDU level (HCA cards, like most, run T=1).
+        else c.t0 = (await import('../iso7816/t0.js')).T0Host;
       }
-      let link: LinkParameters;
-      try {
-        link = await negotiate(reader, slot, atr, protocol, options.pps ?? true, signal);
-      } catch (e) {
-        if (!(e instanceof WebCcidError) || e instanceof TransportError || e instanceof AbortError) throw e;
-        // A failed PPS or SetParameters is not fatal (ISO 7816-3 §9.3):
-        // power-cycle and go on at the default rate.
-        await reader.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: reader.commandTimeout(0), ...(signal ? { signal } : {}) });
-        atr = await powerOn(reader, slot, signal);
-        link = { ...(await negotiate(reader, slot, atr, protocol, false, signal)), negotiation: 'pps-failed' };
-      }
-      const c = new CcidConnection(reader, slot, lock, atr, protocol, link);
-      if (reader.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(signal);
       return c;
     }, options.signal);
   }
@@ -192,8 +156,7 @@ export class CcidConnection implements CardChannel {
    * was too short or too long; the card saw nothing). Never retried.
    */
   verifyPinSecure(request: SecurePinVerifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'verify', request }, options.signal), options.signal);
+    return this.secure({ kind: 'verify', request }, options.signal);
   }
 
   /**
@@ -203,8 +166,7 @@ export class CcidConnection implements CardChannel {
    * 'ccid/pin-mismatch' (6402: the two new PIN entries differed).
    */
   modifyPinSecure(request: SecurePinModifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.secureLocked({ kind: 'modify', request }, options.signal), options.signal);
+    return this.secure({ kind: 'modify', request }, options.signal);
   }
 
   /** The slot's state as the reader reports it now. */
@@ -265,111 +227,34 @@ export class CcidConnection implements CardChannel {
 
   // ---- PC_to_RDR_Secure ------------------------------------------------
 
-  private async secureLocked(
-    op: { kind: 'verify'; request: SecurePinVerifyRequest } | { kind: 'modify'; request: SecurePinModifyRequest },
-    signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
-    // The PIN structures are loaded when a pinpad is first used: applications that never use one
-    // (most) do not ship them in their start-up bundle.
-    const { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } = await import('./secure.js');
-    this.checkUsable();
-    if (!this.pinpad?.[op.kind]) {
-      throw new CcidError(
-        'ccid/pinpad-unsupported',
-        `This reader has no pinpad for PIN ${op.kind === 'verify' ? 'verification' : 'modification'} (bPINSupport); enter the PIN on screen instead.`,
+  private secure(op: PinpadOperation, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
+    return this.lock.run(async () => {
+      // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
+      // that never use one (most) do not ship it in their start-up bundle.
+      const { securePinExchange } = await import('./pinpad.js');
+      const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
+      return securePinExchange(
+        {
+          slot: this.slot,
+          pinpad: this.pinpad,
+          t1,
+          checkUsable: () => this.checkUsable(),
+          resynchIfNeeded: async () => {
+            if (t1 && this.t1NeedsResynch) {
+              await this.runT1(t1.resynch(), signal);
+              this.t1NeedsResynch = false;
+            }
+          },
+          needResynch: () => (this.t1NeedsResynch = true),
+          markRemoved: () => this.markRemoved(),
+          apduSeconds: (n, m) => this.apduSeconds(n, m),
+          command: (request, cardSeconds) => this.command(request, cardSeconds, signal),
+          sendT1Block: (action) => this.sendT1Block(action, signal),
+        },
+        op,
       );
-    }
-    let template: Uint8Array;
-    let bTimeOut: number;
-    let encode: (bTeoPrologue: Uint8Array) => Uint8Array;
-    if (op.kind === 'verify') {
-      const s = buildPinVerify(op.request);
-      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
-      encode = (bTeoPrologue) => encodePinVerify({ ...s, bTeoPrologue });
-    } else {
-      const s = buildPinModify(op.request);
-      [template, bTimeOut] = [s.abPINApdu, s.bTimeOut];
-      encode = (bTeoPrologue) => encodePinModify({ ...s, bTeoPrologue });
-    }
-    // TPDU-level T=1: the reader builds the I-block from our prologue and answers the card's block.
-    const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
-    let prologue = new Uint8Array(3);
-    if (t1) {
-      if (this.t1NeedsResynch) {
-        await this.runT1(t1.resynch(), signal);
-        this.t1NeedsResynch = false;
-      }
-      if (template.length > t1.ifsc) {
-        throw new ProtocolError('protocol/apdu-too-long', `The PIN command (${template.length} bytes) does not fit in one T=1 block (IFSC ${t1.ifsc}).`);
-      }
-      const first = t1.transmit(template);
-      if (first.kind !== 'send') throw new ProtocolError('protocol/t1-unrecoverable', 'The T=1 engine did not produce the PIN command block.');
-      prologue = first.block.slice(0, 3);
-    }
-    const abData = encode(prologue);
-    const entries = op.kind === 'verify' ? 1 : op.request.confirm ? 3 : 2;
-    const perEntry = bTimeOut === 0 ? 90 : bTimeOut;
-    const cardSeconds = entries * perEntry + this.apduSeconds(template.length, 2);
-    let r: CcidResponse;
-    try {
-      r = await this.command({ name: 'Secure', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData }, cardSeconds, signal);
-    } catch (e) {
-      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
-      // A reader failure other than a user event may have left the card mid-block.
-      if (t1 && !(e instanceof SlotError && (e.code === 'ccid/pin-cancelled' || e.code === 'ccid/pin-timeout'))) this.t1NeedsResynch = true;
-      throw e;
-    }
-    const answer = r.abData.slice();
-    if (answer.length === 2) this.checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0, PINPAD_SW);
-    if (!t1) return answer;
-    return this.finishSecureT1(t1, answer, signal);
-  }
-
-  /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
-  private checkPinpadStatus(r: CcidResponse, sw: number, PINPAD_SW: typeof import('./secure.js').PINPAD_SW): void {
-    switch (sw) {
-      case PINPAD_SW.TIMEOUT:
-        throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);
-      case PINPAD_SW.CANCELLED:
-        throw new SlotError('ccid/pin-cancelled', 'PIN entry was cancelled on the reader.', r.bStatus, CCID_ERROR.PIN_CANCELLED);
-      case PINPAD_SW.NEW_PIN_MISMATCH:
-        throw new CcidError('ccid/pin-mismatch', 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.');
-      case PINPAD_SW.PIN_LENGTH:
-        throw new CcidError('ccid/pin-length', 'The PIN keyed on the reader was too short or too long; the card was not asked.');
-    }
-  }
-
-  /**
-   * The Secure answer of a TPDU-level T=1 reader is the card's first block.
-   * The T=1 engine takes it (WTX, chained answers and R-blocks continue
-   * through XfrBlock); it must never send our I-block again, since the
-   * reader's copy held the PIN and ours only the pad: resynchronise instead.
-   */
-  private async finishSecureT1(t1: T1Host, block: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    let answer: Uint8Array | null = block;
-    for (;;) {
-      let action: T1Action;
-      try {
-        action = t1.receive(answer);
-      } catch (e) {
-        this.t1NeedsResynch = true;
-        throw e;
-      }
-      if (action.kind === 'done') return action.response;
-      if ((action.block[1]! & 0x80) === 0) {
-        this.t1NeedsResynch = true;
-        throw new ProtocolError(
-          'protocol/t1-unrecoverable',
-          'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
-        );
-      }
-      try {
-        answer = await this.sendT1Block(action, signal);
-      } catch (e) {
-        this.t1NeedsResynch = true;
-        throw e;
-      }
-    }
+    }, signal);
   }
 
   // ---- TPDU level, T=1 ------------------------------------------------
@@ -440,7 +325,7 @@ export class CcidConnection implements CardChannel {
   // ---- TPDU level, T=0 ------------------------------------------------
 
   private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t0 = new T0Host();
+    const t0 = new this.t0!();
     let action = t0.transmit(apdu);
     for (;;) {
       if (action.kind === 'done') return action.response;
@@ -459,7 +344,7 @@ export class CcidConnection implements CardChannel {
     if (parsed.extended) {
       throw new ProtocolError(
         'protocol/apdu-too-long',
-        'This reader exchanges short APDUs only; an extended APDU (more than 255 data bytes or Le over 256) cannot be sent through it.',
+        'Extended APDU (Nc > 255 or Ne > 256) on a short-APDU reader.',
       );
     }
     const cardSeconds = this.apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
@@ -542,122 +427,4 @@ export class CcidConnection implements CardChannel {
   private command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
     return this.reader.command(request, this.opts(cardSeconds, signal));
   }
-}
-
-// ---- connect steps ------------------------------------------------------
-
-function defaultLink(reader: CcidReader): Omit<LinkParameters, 'negotiation'> {
-  const fHz = reader.descriptor.dwDefaultClock * 1000;
-  return { fHz, fi: 372, di: 1, baud: Math.floor(baudRate({ fi: 372, di: 1, fHz })) };
-}
-
-/** bPowerSelect: automatic when the reader chooses, else 5 V, 3 V, 1.8 V in the order the reader supports them. */
-function voltageChoices(reader: CcidReader): number[] {
-  const d = reader.descriptor;
-  if (d.features.autoVoltage) return [0];
-  const choices: number[] = [];
-  if (d.bVoltageSupport & 0x01) choices.push(1);
-  if (d.bVoltageSupport & 0x02) choices.push(2);
-  if (d.bVoltageSupport & 0x04) choices.push(3);
-  return choices.length > 0 ? choices : [0];
-}
-
-async function powerOn(reader: CcidReader, slot: number, signal: AbortSignal | undefined): Promise<Atr> {
-  const fHz = reader.descriptor.dwDefaultClock * 1000 || 4_000_000;
-  const timeoutMs = reader.commandTimeout(atrTimeoutSeconds(fHz));
-  const choices = voltageChoices(reader);
-  for (let i = 0; ; i++) {
-    const r = await reader.command(
-      { name: 'IccPowerOn', bSlot: slot, bPowerSelect: choices[i]! },
-      { timeoutMs, allowFailure: true, ...(signal ? { signal } : {}) },
-    );
-    if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED) {
-      const retry = r.bError === CCID_ERROR.ICC_CLASS_NOT_SUPPORTED && i + 1 < choices.length && iccStatus(r.bStatus) !== ICC_STATUS_ABSENT;
-      if (retry) continue;
-      throw slotErrorFrom(r.bStatus, r.bError);
-    }
-    return parseAtr(r.abData.slice());
-  }
-}
-
-/** The protocol a card in negotiable mode runs after its ATR: T of TD1, T=0 without TD1 (ISO/IEC 7816-3 §8.2.3). */
-function defaultProtocol(atr: Atr): number {
-  return atr.groups[0]?.protocol ?? 0;
-}
-
-function chooseProtocol(reader: CcidReader, atr: Atr, preferred: CardProtocol[] | undefined): CardProtocol {
-  const readerSupports = (t: number) => (reader.descriptor.dwProtocols & (1 << t)) !== 0;
-  const allowed = (preferred ?? ['t0', 't1']).map((p) => (p === 't0' ? 0 : 1));
-  const candidates = atr.protocols.filter((t) => (t === 0 || t === 1) && readerSupports(t) && allowed.includes(t));
-  if (atr.specificMode) {
-    const t = atr.specificMode.protocol;
-    if (candidates.includes(t)) return t === 1 ? 't1' : 't0';
-  } else if (candidates.length > 0) {
-    return candidates.includes(1) ? 't1' : 't0';
-  }
-  throw new ProtocolError(
-    'protocol/no-common-protocol',
-    `The card offers T=${atr.protocols.join(', T=')}; the reader supports ${[0, 1].filter(readerSupports).map((t) => `T=${t}`).join(' and ') || 'neither T=0 nor T=1'}` +
-      (preferred ? ` and the caller accepts ${preferred.join(', ')}` : '') +
-      '.',
-  );
-}
-
-/**
- * ISO 7816-3 §9 and docs/design.md §4.5: the fastest rate both card and reader
- * allow, by PPS (ours at TPDU level, or the reader's own when it says it does
- * PPS), then SetParameters so the reader uses it.
- */
-async function negotiate(
-  reader: CcidReader,
-  slot: number,
-  atr: Atr,
-  protocol: CardProtocol,
-  wantPps: boolean,
-  signal: AbortSignal | undefined,
-): Promise<LinkParameters> {
-  const d = reader.descriptor;
-  const base = defaultLink(reader);
-  const t = protocol === 't1' ? 1 : 0;
-  const chosen = wantPps
-    ? chooseRate({ atr, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, ...(reader.dataRates ? { dataRates: reader.dataRates } : {}) })
-    : undefined;
-  const timeoutMs = reader.commandTimeout(0.5);
-  const opts = { timeoutMs, ...(signal ? { signal } : {}) };
-  let link: LinkParameters = { ...base, negotiation: 'default' };
-  let rate: { fiIndex: number; diIndex: number } | undefined;
-  if (chosen) {
-    const at = { fHz: base.fHz, fi: chosen.fi, di: chosen.di, baud: chosen.baud };
-    if (atr.specificMode) {
-      link = { ...at, negotiation: 'specific' };
-    } else if (d.features.autoPps) {
-      link = { ...at, negotiation: 'reader' };
-    } else if (d.exchangeLevel === 'tpdu') {
-      const request = encodePpsRequest({ protocol: t, fiIndex: chosen.fiIndex, diIndex: chosen.diIndex });
-      const r = await reader.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
-      const verdict = checkPpsResponse(request, r.abData);
-      if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', 'The card answered the PPS with something else than it was asked.');
-      // A card may accept the protocol but keep the default rate (PPS1 left out of its answer).
-      if (verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
-    }
-    if (link.negotiation !== 'default') rate = { fiIndex: chosen.fiIndex, diIndex: chosen.diIndex };
-  } else if (d.exchangeLevel === 'tpdu' && !atr.specificMode && !d.features.autoPps && t !== defaultProtocol(atr)) {
-    // ISO/IEC 7816-3 §9.1: in negotiable mode the card runs the first protocol
-    // it offers (TD1) until a PPS selects another, even at the default rate
-    // (libccid does the same: PPS when the protocol is not the default one).
-    const request = encodePpsRequest({ protocol: t });
-    const r = await reader.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
-    if (!checkPpsResponse(request, r.abData).accepted) {
-      throw new ProtocolError('protocol/pps-failed', `The card refused to switch to T=${t} (PPS).`);
-    }
-  }
-  if (!d.features.autoPpsProprietary) {
-    const params = paramsFromAtr(atr, t, rate);
-    const r = await reader.command({ name: 'SetParameters', bSlot: slot, bProtocolNum: t, abData: encodeProtocolParams(params) }, { ...opts, allowFailure: true });
-    if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && link.negotiation !== 'default') {
-      // The card runs at the new rate but the reader would not follow.
-      throw new ProtocolError('protocol/pps-failed', 'The reader refused the negotiated parameters (SetParameters).');
-    }
-  }
-  return link;
 }

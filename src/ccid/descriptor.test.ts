@@ -6,6 +6,7 @@ import {
   CCID_FEATURE,
   encodeCcidClassDescriptor,
   exchangeLevelOf,
+  CCID_DESCRIPTOR_FIELDS,
   parseCcidClassDescriptor,
   type CcidClassDescriptorInit,
 } from './descriptor.js';
@@ -303,5 +304,26 @@ describe('encodeCcidClassDescriptor', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('CCID_DESCRIPTOR_FIELDS', () => {
+  it('gives every field the offset of CCID 1.10 table 5.1-1, ending at byte 54', () => {
+    // Offsets as printed in the specification's table.
+    const spec: Record<string, number> = {
+      bcdCCID: 2, bMaxSlotIndex: 4, bVoltageSupport: 5, dwProtocols: 6, dwDefaultClock: 10, dwMaximumClock: 14,
+      bNumClockSupported: 18, dwDataRate: 19, dwMaxDataRate: 23, bNumDataRatesSupported: 27, dwMaxIFSD: 28,
+      dwSynchProtocols: 32, dwMechanical: 36, dwFeatures: 40, dwMaxCCIDMessageLength: 44, bClassGetResponse: 48,
+      bClassEnvelope: 49, wLcdLayout: 50, bPINSupport: 52, bMaxCCIDBusySlots: 53,
+    };
+    const d = new Uint8Array(54);
+    d[0] = 54;
+    d[1] = 0x21;
+    // Each field holds its own offset in its first byte: the parser must read it from there.
+    for (const offset of Object.values(spec)) d[offset] = offset;
+    const parsed = parseCcidClassDescriptor(d);
+    expect(CCID_DESCRIPTOR_FIELDS).toEqual(Object.keys(spec));
+    for (const [name, offset] of Object.entries(spec)) expect(parsed[name as keyof typeof parsed], name).toBe(offset);
+    expect(toHex(encodeCcidClassDescriptor(parsed))).toBe(toHex(d));
   });
 });

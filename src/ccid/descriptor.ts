@@ -158,12 +158,8 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
   if (bDescriptorType !== CCID_CLASS_DESCRIPTOR_TYPE && bDescriptorType !== 0xff) {
     throw bad(`Not a CCID class descriptor: bDescriptorType 0x${bDescriptorType.toString(16)}.`);
   }
-  const dwProtocols = readU32LE(bytes, 6);
-  const bVoltageSupport = bytes[5]!;
-  const dwFeatures = readU32LE(bytes, 40);
-  const wLcdLayout = readU16LE(bytes, 50);
-  const bPINSupport = bytes[52]!;
-  const bMaxSlotIndex = bytes[4]!;
+  const raw = readFields(bytes);
+  const { dwProtocols, bVoltageSupport, dwFeatures, wLcdLayout, bPINSupport, bMaxSlotIndex } = raw;
   const pinpad = {
     verify: (bPINSupport & CCID_PIN_SUPPORT.VERIFY) !== 0,
     modify: (bPINSupport & CCID_PIN_SUPPORT.MODIFY) !== 0,
@@ -175,26 +171,7 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
   const d: CcidClassDescriptor = {
     bLength,
     bDescriptorType,
-    bcdCCID: readU16LE(bytes, 2),
-    bMaxSlotIndex,
-    bVoltageSupport,
-    dwProtocols,
-    dwDefaultClock: readU32LE(bytes, 10),
-    dwMaximumClock: readU32LE(bytes, 14),
-    bNumClockSupported: bytes[18]!,
-    dwDataRate: readU32LE(bytes, 19),
-    dwMaxDataRate: readU32LE(bytes, 23),
-    bNumDataRatesSupported: bytes[27]!,
-    dwMaxIFSD: readU32LE(bytes, 28),
-    dwSynchProtocols: readU32LE(bytes, 32),
-    dwMechanical: readU32LE(bytes, 36),
-    dwFeatures,
-    dwMaxCCIDMessageLength: readU32LE(bytes, 44),
-    bClassGetResponse: bytes[48]!,
-    bClassEnvelope: bytes[49]!,
-    wLcdLayout,
-    bPINSupport,
-    bMaxCCIDBusySlots: bytes[53]!,
+    ...raw,
     exchangeLevel: exchangeLevelOf(dwFeatures),
     features: {
       autoParameters: has(CCID_FEATURE.AUTO_PARAMETERS),
@@ -220,28 +197,58 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
   return d;
 }
 
-const BYTE_FIELDS = [
+/**
+ * The fields after bLength and bDescriptorType, in order (CCID 1.10 table 5.1-1). Each field's
+ * size is its name's prefix: b = 1 byte, w and bcd = 2, dw = 4 (little-endian); the first
+ * starts at offset 2. Parsing, encoding and the quirks' patching all read this one list.
+ */
+export const CCID_DESCRIPTOR_FIELDS = [
+  'bcdCCID',
   'bMaxSlotIndex',
   'bVoltageSupport',
-  'bNumClockSupported',
-  'bNumDataRatesSupported',
-  'bClassGetResponse',
-  'bClassEnvelope',
-  'bPINSupport',
-  'bMaxCCIDBusySlots',
-] as const;
-const DWORD_FIELDS = [
   'dwProtocols',
   'dwDefaultClock',
   'dwMaximumClock',
+  'bNumClockSupported',
   'dwDataRate',
   'dwMaxDataRate',
+  'bNumDataRatesSupported',
   'dwMaxIFSD',
   'dwSynchProtocols',
   'dwMechanical',
   'dwFeatures',
   'dwMaxCCIDMessageLength',
-] as const;
+  'bClassGetResponse',
+  'bClassEnvelope',
+  'wLcdLayout',
+  'bPINSupport',
+  'bMaxCCIDBusySlots',
+] as const satisfies ReadonlyArray<keyof CcidClassDescriptorInit>;
+
+type CcidDescriptorFields = Record<(typeof CCID_DESCRIPTOR_FIELDS)[number], number>;
+
+/** Bytes of a field, from its name's prefix. */
+function fieldSize(name: string): 1 | 2 | 4 {
+  return name.startsWith('dw') ? 4 : name.startsWith('w') || name.startsWith('bcd') ? 2 : 1;
+}
+
+function readFields(bytes: Uint8Array): CcidDescriptorFields {
+  const out = {} as CcidDescriptorFields;
+  let o = 2;
+  for (const k of CCID_DESCRIPTOR_FIELDS) {
+    const n = fieldSize(k);
+    out[k] = n === 4 ? readU32LE(bytes, o) : n === 2 ? readU16LE(bytes, o) : bytes[o]!;
+    o += n;
+  }
+  return out;
+}
+
+/** The raw fields of a parsed descriptor, as `encodeCcidClassDescriptor` takes them. */
+export function descriptorFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
+  const out = { bDescriptorType: d.bDescriptorType } as CcidClassDescriptorInit;
+  for (const k of CCID_DESCRIPTOR_FIELDS) out[k] = d[k];
+  return out;
+}
 
 /**
  * Encodes the 54-byte CCID class descriptor (bLength 0x36; bDescriptorType
@@ -254,33 +261,18 @@ export function encodeCcidClassDescriptor(d: CcidClassDescriptorInit): Uint8Arra
     if (!Number.isInteger(v) || v < 0 || v > max) throw bad(`${name} must be an integer 0..${max}, got ${v}.`);
   };
   check('bDescriptorType', bDescriptorType, 0xff);
-  for (const k of BYTE_FIELDS) check(k, d[k], 0xff);
-  for (const k of DWORD_FIELDS) check(k, d[k], 0xffffffff);
-  check('bcdCCID', d.bcdCCID, 0xffff);
-  check('wLcdLayout', d.wLcdLayout, 0xffff);
-
   const b = new Uint8Array(CCID_CLASS_DESCRIPTOR_LENGTH);
   b[0] = CCID_CLASS_DESCRIPTOR_LENGTH;
   b[1] = bDescriptorType;
-  writeU16LE(b, 2, d.bcdCCID);
-  b[4] = d.bMaxSlotIndex;
-  b[5] = d.bVoltageSupport;
-  writeU32LE(b, 6, d.dwProtocols);
-  writeU32LE(b, 10, d.dwDefaultClock);
-  writeU32LE(b, 14, d.dwMaximumClock);
-  b[18] = d.bNumClockSupported;
-  writeU32LE(b, 19, d.dwDataRate);
-  writeU32LE(b, 23, d.dwMaxDataRate);
-  b[27] = d.bNumDataRatesSupported;
-  writeU32LE(b, 28, d.dwMaxIFSD);
-  writeU32LE(b, 32, d.dwSynchProtocols);
-  writeU32LE(b, 36, d.dwMechanical);
-  writeU32LE(b, 40, d.dwFeatures);
-  writeU32LE(b, 44, d.dwMaxCCIDMessageLength);
-  b[48] = d.bClassGetResponse;
-  b[49] = d.bClassEnvelope;
-  writeU16LE(b, 50, d.wLcdLayout);
-  b[52] = d.bPINSupport;
-  b[53] = d.bMaxCCIDBusySlots;
+  let o = 2;
+  for (const k of CCID_DESCRIPTOR_FIELDS) {
+    const n = fieldSize(k);
+    const v = d[k];
+    check(k, v, 2 ** (8 * n) - 1);
+    if (n === 4) writeU32LE(b, o, v);
+    else if (n === 2) writeU16LE(b, o, v);
+    else b[o] = v;
+    o += n;
+  }
   return b;
 }

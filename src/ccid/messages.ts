@@ -127,57 +127,55 @@ export type CcidNotification =
 export type CcidCommandName = CcidCommand['name'];
 export type CcidResponseName = CcidResponse['name'];
 
-const COMMAND_TYPES: Record<CcidCommandName, number> = {
-  IccPowerOn: PC_to_RDR_IccPowerOn,
-  IccPowerOff: PC_to_RDR_IccPowerOff,
-  GetSlotStatus: PC_to_RDR_GetSlotStatus,
-  XfrBlock: PC_to_RDR_XfrBlock,
-  GetParameters: PC_to_RDR_GetParameters,
-  ResetParameters: PC_to_RDR_ResetParameters,
-  SetParameters: PC_to_RDR_SetParameters,
-  Escape: PC_to_RDR_Escape,
-  IccClock: PC_to_RDR_IccClock,
-  T0APDU: PC_to_RDR_T0APDU,
-  Secure: PC_to_RDR_Secure,
-  Mechanical: PC_to_RDR_Mechanical,
-  Abort: PC_to_RDR_Abort,
-  SetDataRateAndClockFrequency: PC_to_RDR_SetDataRateAndClockFrequency,
+/**
+ * Each PC_to_RDR message (CCID 1.10 §6.1): its bMessageType, the RDR_to_PC message that answers
+ * it (§6.2), and the fields in header bytes 7, 8 and 9, in order (a `w` field takes two bytes,
+ * little-endian; unnamed bytes are RFU, sent as 0). The encoder and the decoder both read it.
+ */
+const COMMANDS: Record<CcidCommandName, readonly [type: number, answer: CcidResponseName, ...fields: string[]]> = {
+  IccPowerOn: [PC_to_RDR_IccPowerOn, 'DataBlock', 'bPowerSelect'],
+  IccPowerOff: [PC_to_RDR_IccPowerOff, 'SlotStatus'],
+  GetSlotStatus: [PC_to_RDR_GetSlotStatus, 'SlotStatus'],
+  XfrBlock: [PC_to_RDR_XfrBlock, 'DataBlock', 'bBWI', 'wLevelParameter'],
+  GetParameters: [PC_to_RDR_GetParameters, 'Parameters'],
+  ResetParameters: [PC_to_RDR_ResetParameters, 'Parameters'],
+  SetParameters: [PC_to_RDR_SetParameters, 'Parameters', 'bProtocolNum'],
+  Escape: [PC_to_RDR_Escape, 'Escape'],
+  IccClock: [PC_to_RDR_IccClock, 'SlotStatus', 'bClockCommand'],
+  T0APDU: [PC_to_RDR_T0APDU, 'SlotStatus', 'bmChanges', 'bClassGetResponse', 'bClassEnvelope'],
+  Secure: [PC_to_RDR_Secure, 'DataBlock', 'bBWI', 'wLevelParameter'],
+  Mechanical: [PC_to_RDR_Mechanical, 'SlotStatus', 'bFunction'],
+  Abort: [PC_to_RDR_Abort, 'SlotStatus'],
+  SetDataRateAndClockFrequency: [PC_to_RDR_SetDataRateAndClockFrequency, 'DataRateAndClockFrequency'],
 };
-const COMMAND_NAMES = invert(COMMAND_TYPES);
+const COMMAND_NAMES = /* @__PURE__ */ invert(COMMANDS);
 
-const RESPONSE_TYPES: Record<CcidResponseName, number> = {
-  DataBlock: RDR_to_PC_DataBlock,
-  SlotStatus: RDR_to_PC_SlotStatus,
-  Parameters: RDR_to_PC_Parameters,
-  Escape: RDR_to_PC_Escape,
-  DataRateAndClockFrequency: RDR_to_PC_DataRateAndClockFrequency,
+/**
+ * Each RDR_to_PC bulk-in message (CCID 1.10 §6.2): its bMessageType and the field in header
+ * byte 9 (bytes 7 and 8 are bStatus and bError in every one).
+ */
+const RESPONSES: Record<CcidResponseName, readonly [type: number, field?: string]> = {
+  DataBlock: [RDR_to_PC_DataBlock, 'bChainParameter'],
+  SlotStatus: [RDR_to_PC_SlotStatus, 'bClockStatus'],
+  Parameters: [RDR_to_PC_Parameters, 'bProtocolNum'],
+  Escape: [RDR_to_PC_Escape],
+  DataRateAndClockFrequency: [RDR_to_PC_DataRateAndClockFrequency],
 };
-const RESPONSE_NAMES = invert(RESPONSE_TYPES);
+const RESPONSE_NAMES = /* @__PURE__ */ invert(RESPONSES);
 
 /**
  * Which response type answers each command (CCID 1.10 §6.2). Used to reject
  * a frame of the wrong kind.
  */
-export const RESPONSE_FOR: Record<CcidCommandName, CcidResponseName> = {
-  IccPowerOn: 'DataBlock',
-  IccPowerOff: 'SlotStatus',
-  GetSlotStatus: 'SlotStatus',
-  XfrBlock: 'DataBlock',
-  GetParameters: 'Parameters',
-  ResetParameters: 'Parameters',
-  SetParameters: 'Parameters',
-  Escape: 'Escape',
-  IccClock: 'SlotStatus',
-  T0APDU: 'SlotStatus',
-  Secure: 'DataBlock',
-  Mechanical: 'SlotStatus',
-  Abort: 'SlotStatus',
-  SetDataRateAndClockFrequency: 'DataRateAndClockFrequency',
-};
+export const RESPONSE_FOR: Record<CcidCommandName, CcidResponseName> = /* @__PURE__ */ (() => {
+  const out = {} as Record<CcidCommandName, CcidResponseName>;
+  for (const k of Object.keys(COMMANDS) as CcidCommandName[]) out[k] = COMMANDS[k][1];
+  return out;
+})();
 
-function invert<K extends string>(table: Record<K, number>): Map<number, K> {
+function invert<K extends string>(table: Record<K, readonly [number, ...unknown[]]>): Map<number, K> {
   const m = new Map<number, K>();
-  for (const k of Object.keys(table) as K[]) m.set(table[k], k);
+  for (const k of Object.keys(table) as K[]) m.set(table[k][0], k);
   return m;
 }
 
@@ -221,36 +219,23 @@ function dataRateAndClock(clock: number, rate: number): Uint8Array {
 
 /** Encodes a PC_to_RDR message. Throws `CcidError('ccid/bad-field')` for out-of-range fields. */
 export function encodeCommand(cmd: CcidCommand): Uint8Array {
-  const type = COMMAND_TYPES[cmd.name];
-  const data = cmd.abData ?? EMPTY;
-  switch (cmd.name) {
-    case 'IccPowerOn':
-      checkByte('bPowerSelect', cmd.bPowerSelect);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bPowerSelect, 0, 0, data);
-    case 'XfrBlock':
-    case 'Secure':
-      checkByte('bBWI', cmd.bBWI);
-      checkWord('wLevelParameter', cmd.wLevelParameter);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bBWI, cmd.wLevelParameter & 0xff, cmd.wLevelParameter >> 8, data);
-    case 'SetParameters':
-      checkByte('bProtocolNum', cmd.bProtocolNum);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bProtocolNum, 0, 0, data);
-    case 'IccClock':
-      checkByte('bClockCommand', cmd.bClockCommand);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bClockCommand, 0, 0, data);
-    case 'T0APDU':
-      checkByte('bmChanges', cmd.bmChanges);
-      checkByte('bClassGetResponse', cmd.bClassGetResponse);
-      checkByte('bClassEnvelope', cmd.bClassEnvelope);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bmChanges, cmd.bClassGetResponse, cmd.bClassEnvelope, data);
-    case 'Mechanical':
-      checkByte('bFunction', cmd.bFunction);
-      return frame(type, cmd.bSlot, cmd.bSeq, cmd.bFunction, 0, 0, data);
-    case 'SetDataRateAndClockFrequency':
-      return frame(type, cmd.bSlot, cmd.bSeq, 0, 0, 0, dataRateAndClock(cmd.dwClockFrequency, cmd.dwDataRate));
-    default:
-      return frame(type, cmd.bSlot, cmd.bSeq, 0, 0, 0, data);
+  const [type, , ...fields] = COMMANDS[cmd.name];
+  const b = [0, 0, 0];
+  let i = 0;
+  for (const f of fields) {
+    const v = (cmd as unknown as Record<string, number>)[f]!;
+    if (f[0] === 'w') {
+      checkWord(f, v);
+      b[i++] = v & 0xff;
+      b[i++] = v >> 8;
+    } else {
+      checkByte(f, v);
+      b[i++] = v;
+    }
   }
+  const data =
+    cmd.name === 'SetDataRateAndClockFrequency' ? dataRateAndClock(cmd.dwClockFrequency, cmd.dwDataRate) : (cmd.abData ?? EMPTY);
+  return frame(type, cmd.bSlot, cmd.bSeq, b[0]!, b[1]!, b[2]!, data);
 }
 
 interface RawFrame {
@@ -300,49 +285,29 @@ export function decodeCommand(bytes: Uint8Array): CcidCommand {
   if (name === undefined) {
     throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a PC_to_RDR message type.`);
   }
-  const h = { bSlot: f.slot, bSeq: f.seq, abData: f.data };
-  switch (name) {
-    case 'IccPowerOn':
-      return { name, ...h, bPowerSelect: f.b7 };
-    case 'XfrBlock':
-    case 'Secure':
-      return { name, ...h, bBWI: f.b7, wLevelParameter: f.b8 | (f.b9 << 8) };
-    case 'SetParameters':
-      return { name, ...h, bProtocolNum: f.b7 };
-    case 'IccClock':
-      return { name, ...h, bClockCommand: f.b7 };
-    case 'T0APDU':
-      return { name, ...h, bmChanges: f.b7, bClassGetResponse: f.b8, bClassEnvelope: f.b9 };
-    case 'Mechanical':
-      return { name, ...h, bFunction: f.b7 };
-    case 'SetDataRateAndClockFrequency':
-      need8(name, f.data);
-      return { name, ...h, dwClockFrequency: readU32LE(f.data, 0), dwDataRate: readU32LE(f.data, 4) };
-    default:
-      return { name, ...h };
+  const out: Record<string, unknown> = { name, bSlot: f.slot, bSeq: f.seq, abData: f.data };
+  const b = [f.b7, f.b8, f.b9];
+  let i = 0;
+  for (const field of COMMANDS[name].slice(2) as string[]) {
+    out[field] = field[0] === 'w' ? b[i++]! | (b[i++]! << 8) : b[i++];
   }
+  if (name === 'SetDataRateAndClockFrequency') {
+    need8(name, f.data);
+    out['dwClockFrequency'] = readU32LE(f.data, 0);
+    out['dwDataRate'] = readU32LE(f.data, 4);
+  }
+  return out as unknown as CcidCommand;
 }
 
 /** Encodes a RDR_to_PC bulk-in message (used by the virtual reader). */
 export function encodeResponse(r: CcidResponse): Uint8Array {
-  const type = RESPONSE_TYPES[r.name];
+  const [type, field] = RESPONSES[r.name];
   checkByte('bStatus', r.bStatus);
   checkByte('bError', r.bError);
-  switch (r.name) {
-    case 'DataBlock':
-      checkByte('bChainParameter', r.bChainParameter);
-      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bChainParameter, r.abData);
-    case 'SlotStatus':
-      checkByte('bClockStatus', r.bClockStatus);
-      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bClockStatus, r.abData);
-    case 'Parameters':
-      checkByte('bProtocolNum', r.bProtocolNum);
-      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, r.bProtocolNum, r.abData);
-    case 'DataRateAndClockFrequency':
-      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, 0, dataRateAndClock(r.dwClockFrequency, r.dwDataRate));
-    default:
-      return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, 0, r.abData);
-  }
+  const b9 = field === undefined ? 0 : (r as unknown as Record<string, number>)[field]!;
+  if (field !== undefined) checkByte(field, b9);
+  const data = r.name === 'DataRateAndClockFrequency' ? dataRateAndClock(r.dwClockFrequency, r.dwDataRate) : r.abData;
+  return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, b9, data);
 }
 
 /**
@@ -356,26 +321,17 @@ export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: nu
   if (name === undefined) {
     throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a RDR_to_PC message type.`);
   }
-  const h = { bSlot: f.slot, bSeq: f.seq, bStatus: f.b7, bError: f.b8, abData: f.data };
-  switch (name) {
-    case 'DataBlock':
-      return { name, ...h, bChainParameter: f.b9 };
-    case 'SlotStatus':
-      return { name, ...h, bClockStatus: f.b9 };
-    case 'Parameters':
-      return { name, ...h, bProtocolNum: f.b9 };
-    case 'DataRateAndClockFrequency':
-      // A failed command may carry no data; only a successful one must carry 8 bytes.
-      if (commandStatus(f.b7) === COMMAND_STATUS_OK) need8(name, f.data);
-      return {
-        name,
-        ...h,
-        dwClockFrequency: f.data.length >= 8 ? readU32LE(f.data, 0) : 0,
-        dwDataRate: f.data.length >= 8 ? readU32LE(f.data, 4) : 0,
-      };
-    default:
-      return { name, ...h };
+  const out: Record<string, unknown> = { name, bSlot: f.slot, bSeq: f.seq, bStatus: f.b7, bError: f.b8, abData: f.data };
+  const field = RESPONSES[name][1];
+  if (field !== undefined) out[field] = f.b9;
+  if (name === 'DataRateAndClockFrequency') {
+    // A failed command may carry no data; only a successful one must carry 8 bytes.
+    if (commandStatus(f.b7) === COMMAND_STATUS_OK) need8(name, f.data);
+    const full = f.data.length >= 8;
+    out['dwClockFrequency'] = full ? readU32LE(f.data, 0) : 0;
+    out['dwDataRate'] = full ? readU32LE(f.data, 4) : 0;
   }
+  return out as unknown as CcidResponse;
 }
 
 /** Reads the header fields a dispatcher needs without decoding the rest. */
@@ -465,7 +421,7 @@ export function slotErrorFrom(bStatus: number, bError: number): SlotError {
   }
   return new SlotError(
     'ccid/slot-error',
-    `The reader reported error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
+    `Reader error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
     bStatus,
     bError,
   );

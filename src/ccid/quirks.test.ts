@@ -15,7 +15,6 @@ import {
   EZCCID_CLASS_DESCRIPTOR,
   findQuirkEntries,
   findQuirkedCcidInterface,
-  hasFrameQuirks,
   READER_QUIRKS,
   resolveReaderQuirks,
   swapLengthByteOrder,
@@ -63,7 +62,6 @@ describe('the quirk table', () => {
     expect(EZ.bigEndianLength).toBe(true);
     expect(EZ.atrLeadingZero).toBe(true);
     expect(EZ.startupCommand).toBeUndefined();
-    expect(hasFrameQuirks(EZ)).toBe(true);
     expect(toHex(EZ100PU_STARTUP_COMMAND)).toBe('60 00 00 00 00 00 00 00 00 00');
   });
 });

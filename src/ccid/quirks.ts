@@ -31,6 +31,7 @@ import { CcidError } from '../errors.js';
 import { readU32LE, writeU32LE } from '../bytes.js';
 import {
   CCID_FEATURE,
+  descriptorFields,
   encodeCcidClassDescriptor,
   parseCcidClassDescriptor,
   type CcidClassDescriptor,
@@ -38,7 +39,14 @@ import {
   type CcidExchangeLevel,
 } from './descriptor.js';
 import { CCID_HEADER_LENGTH, RDR_to_PC_DataBlock } from './messages.js';
-import { findBulkEndpoints, findCcidInterfaces, type CcidInterfaceInfo, type ConfigurationDescriptor } from '../usb/config-descriptor.js';
+import {
+  findBulkEndpoints,
+  findCcidInterfaces,
+  USB_CLASS_CCID,
+  USB_CLASS_VENDOR,
+  type CcidInterfaceInfo,
+  type ConfigurationDescriptor,
+} from '../usb/config-descriptor.js';
 
 /** What the driver does differently for one reader model. Every field is optional; absent = standard CCID. */
 export interface ReaderQuirks {
@@ -255,33 +263,6 @@ const LEVEL_BITS: Record<Exclude<CcidExchangeLevel, 'character'>, number> = {
   'extended-apdu': CCID_FEATURE.EXTENDED_APDU,
 };
 
-/** The raw fields of a parsed descriptor (what `encodeCcidClassDescriptor` takes). */
-function rawFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
-  return {
-    bDescriptorType: d.bDescriptorType,
-    bcdCCID: d.bcdCCID,
-    bMaxSlotIndex: d.bMaxSlotIndex,
-    bVoltageSupport: d.bVoltageSupport,
-    dwProtocols: d.dwProtocols,
-    dwDefaultClock: d.dwDefaultClock,
-    dwMaximumClock: d.dwMaximumClock,
-    bNumClockSupported: d.bNumClockSupported,
-    dwDataRate: d.dwDataRate,
-    dwMaxDataRate: d.dwMaxDataRate,
-    bNumDataRatesSupported: d.bNumDataRatesSupported,
-    dwMaxIFSD: d.dwMaxIFSD,
-    dwSynchProtocols: d.dwSynchProtocols,
-    dwMechanical: d.dwMechanical,
-    dwFeatures: d.dwFeatures,
-    dwMaxCCIDMessageLength: d.dwMaxCCIDMessageLength,
-    bClassGetResponse: d.bClassGetResponse,
-    bClassEnvelope: d.bClassEnvelope,
-    wLcdLayout: d.wLcdLayout,
-    bPINSupport: d.bPINSupport,
-    bMaxCCIDBusySlots: d.bMaxCCIDBusySlots,
-  };
-}
-
 /**
  * The descriptor the driver works with: `descriptorPatch`, then the exchange
  * level (`exchangeLevel`, or `forceShortApdu` lowering extended to short), then
@@ -291,7 +272,7 @@ function rawFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
  */
 export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): CcidClassDescriptor {
   if (!q.descriptorPatch && !q.exchangeLevel && !q.forceShortApdu && !q.noPinpad) return d;
-  const raw = { ...rawFields(d), ...(q.descriptorPatch ?? {}) };
+  const raw = { ...descriptorFields(d), ...(q.descriptorPatch ?? {}) };
   let level = q.exchangeLevel;
   if (!level && q.forceShortApdu && (raw.dwFeatures & CCID_FEATURE.EXTENDED_APDU) !== 0) level = 'short-apdu';
   if (level) raw.dwFeatures = ((raw.dwFeatures & ~CCID_FEATURE.EXCHANGE_LEVEL_MASK) | LEVEL_BITS[level]) >>> 0;
@@ -312,11 +293,11 @@ export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: Rea
   const real = findCcidInterfaces(config)[0];
   if (real) return real;
   for (const iface of config.interfaces) {
-    if (iface.bInterfaceClass !== 0xff && iface.bInterfaceClass !== 0x0b) continue;
+    if (iface.bInterfaceClass !== USB_CLASS_VENDOR && iface.bInterfaceClass !== USB_CLASS_CCID) continue;
     const eps = findBulkEndpoints(iface);
     if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
   }
-  throw new CcidError('ccid/no-interface', 'The reader has no interface with a bulk-in / bulk-out endpoint pair to carry CCID messages.');
+  throw new CcidError('ccid/no-interface', 'No interface with a bulk-in/bulk-out pair.');
 }
 
 /** Reverses the byte order of dwLength (bytes 1..4) of a bulk frame, in a copy. Frames shorter than a header are returned as they are. */
@@ -359,9 +340,4 @@ export function adaptIncomingFrame(frame: Uint8Array, q: ReaderQuirks, command: 
     f = out;
   }
   return f;
-}
-
-/** True when the quirks change the bulk framing (the transport needs them). */
-export function hasFrameQuirks(q: ReaderQuirks): boolean {
-  return q.bigEndianLength === true || q.atrLeadingZero === true;
 }

@@ -19,7 +19,9 @@ import {
   ICC_STATUS_ACTIVE,
 } from './messages.js';
 import { CcidTransport, mapUsbError, type CcidRequest, type ExchangeOptions } from './transport.js';
-import { CcidConnection, type ConnectOptions } from './connection.js';
+import { CcidConnection } from './connection.js';
+import type { ConnectOptions } from './activation.js';
+import type { SlotPort, SlotStatus } from './slot-port.js';
 import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo } from '../usb/config-descriptor.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { explainClaimError } from './claim-errors.js';
@@ -72,11 +74,7 @@ export interface CcidReaderEventMap {
   disconnect: CustomEvent<DisconnectDetail>;
 }
 
-export interface SlotStatus {
-  slot: number;
-  /** 'absent' | 'present' (inactive) | 'active' (powered). */
-  state: 'absent' | 'present' | 'active';
-}
+export type { SlotStatus } from './slot-port.js';
 
 /** Fields of the reader as the USB device describes it. */
 export interface ReaderIdentity {
@@ -89,7 +87,7 @@ export interface ReaderIdentity {
   interfaceNumber: number;
 }
 
-export class CcidReader extends EventTarget {
+export class CcidReader extends EventTarget implements SlotPort {
   readonly descriptor: CcidClassDescriptor;
   readonly identity: ReaderIdentity;
   /** The quirks in force for this reader (the table's entry plus `options.quirks`). */
@@ -101,13 +99,13 @@ export class CcidReader extends EventTarget {
   /** @internal */ readonly transport: CcidTransport;
   /** @internal */ readonly usbSlackMs: number;
   /** @internal */ readonly timeoutFactor: number;
-  private readonly slotLocks: Mutex[];
-  private readonly connections = new Map<number, CcidConnection>();
-  private readonly present: Array<boolean | undefined>;
-  private disconnected = false;
-  private closing = false;
-  private closed = false;
-  private readonly onBackendDisconnect: ((event: { device: UsbDeviceLike }) => void) | undefined;
+  readonly #slotLocks: Mutex[];
+  readonly #connections = new Map<number, CcidConnection>();
+  readonly #present: Array<boolean | undefined>;
+  #disconnected = false;
+  #closing = false;
+  #closed = false;
+  readonly #onBackendDisconnect: ((event: { device: UsbDeviceLike }) => void) | undefined;
 
   private constructor(
     readonly device: UsbDeviceLike,
@@ -133,8 +131,8 @@ export class CcidReader extends EventTarget {
       interfaceClass: info.iface.bInterfaceClass,
       interfaceNumber: info.iface.bInterfaceNumber,
     };
-    this.slotLocks = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => new Mutex());
-    this.present = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => undefined);
+    this.#slotLocks = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => new Mutex());
+    this.#present = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => undefined);
     this.transport = new CcidTransport(device, {
       interfaceNumber: info.iface.bInterfaceNumber,
       bulkIn: info.bulkIn.endpointNumber,
@@ -143,20 +141,20 @@ export class CcidReader extends EventTarget {
       dwMaxCCIDMessageLength: descriptor.dwMaxCCIDMessageLength,
       bMaxCCIDBusySlots: Math.max(1, descriptor.bMaxCCIDBusySlots),
       abortTimeoutMs: Math.ceil(2000 * this.timeoutFactor),
-      onDisconnect: (error) => this.reportDisconnect(error),
+      onDisconnect: (error) => this.#reportDisconnect(error),
       ...(options.trace ? { trace: options.trace } : {}),
       quirks,
     });
     if (options.backend) {
       const backend = options.backend;
-      this.onBackendDisconnect = (event) => {
+      this.#onBackendDisconnect = (event) => {
         if (event.device === device) {
-          this.reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
+          this.#reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
         }
       };
-      backend.addEventListener('disconnect', this.onBackendDisconnect);
+      backend.addEventListener('disconnect', this.#onBackendDisconnect);
     }
-    if ((options.watchInterrupt ?? true) && info.interruptIn) this.watchInterrupt(info.interruptIn.endpointNumber, info.interruptIn.wMaxPacketSize);
+    if ((options.watchInterrupt ?? true) && info.interruptIn) this.#watchInterrupt(info.interruptIn.endpointNumber, info.interruptIn.wMaxPacketSize);
   }
 
   /** Typed `addEventListener` for the reader's events (see CcidReaderEventMap). */
@@ -230,21 +228,21 @@ export class CcidReader extends EventTarget {
 
   /** True once the reader is unplugged or closed. */
   get isClosed(): boolean {
-    return this.closed || this.disconnected;
+    return this.#closed || this.#disconnected;
   }
 
   /** True from the moment `close()` is called: no new exchange is accepted. */
   get isClosing(): boolean {
-    return this.closing || this.isClosed;
+    return this.#closing || this.isClosed;
   }
 
   /** Asks the reader whether a card is in `slot` and powered. */
   async status(slot = 0, options: { signal?: AbortSignal } = {}): Promise<SlotStatus> {
-    this.checkSlot(slot);
-    return this.slotLocks[slot]!.run(async () => {
+    this.#checkSlot(slot);
+    return this.#slotLocks[slot]!.run(async () => {
       const r = await this.command({ name: 'GetSlotStatus', bSlot: slot }, { timeoutMs: this.commandTimeout(0), allowFailure: true, ...options });
       const icc = iccStatus(r.bStatus);
-      this.present[slot] = icc !== ICC_STATUS_ABSENT;
+      this.#present[slot] = icc !== ICC_STATUS_ABSENT;
       return { slot, state: icc === ICC_STATUS_ABSENT ? 'absent' : icc === ICC_STATUS_ACTIVE ? 'active' : 'present' };
     }, options.signal);
   }
@@ -255,11 +253,11 @@ export class CcidReader extends EventTarget {
    * per slot: connecting again replaces (and invalidates) the previous one.
    */
   async connect(slot = 0, options: ConnectOptions = {}): Promise<CcidConnection> {
-    this.checkSlot(slot);
+    this.#checkSlot(slot);
     if (this.isClosing) throw this.closedError();
-    this.connections.get(slot)?.invalidate();
-    const connection = await CcidConnection.establish(this, slot, this.slotLocks[slot]!, options);
-    this.connections.set(slot, connection);
+    this.#connections.get(slot)?.invalidate();
+    const connection = await CcidConnection.establish(this, slot, this.#slotLocks[slot]!, options);
+    this.#connections.set(slot, connection);
     return connection;
   }
 
@@ -269,14 +267,14 @@ export class CcidReader extends EventTarget {
    * closes the device.
    */
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    await Promise.all(this.slotLocks.map((m) => m.run(async () => undefined)));
-    this.closed = true;
-    for (const c of this.connections.values()) c.invalidate();
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.all(this.#slotLocks.map((m) => m.run(async () => undefined)));
+    this.#closed = true;
+    for (const c of this.#connections.values()) c.invalidate();
     this.transport.shutDown(new TransportError('transport/closed', 'The reader was closed.'));
-    if (this.onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.onBackendDisconnect);
-    if (!this.disconnected) {
+    if (this.#onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.#onBackendDisconnect);
+    if (!this.#disconnected) {
       await this.device.releaseInterface(this.identity.interfaceNumber).catch(() => undefined);
       await this.device.close().catch(() => undefined);
     }
@@ -295,7 +293,7 @@ export class CcidReader extends EventTarget {
 
   /** @internal */
   slotPresent(slot: number): boolean | undefined {
-    return this.present[slot];
+    return this.#present[slot];
   }
 
   /** @internal */
@@ -303,22 +301,22 @@ export class CcidReader extends EventTarget {
     return this.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
   }
 
-  private checkSlot(slot: number): void {
+  #checkSlot(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot > this.descriptor.bMaxSlotIndex) {
       throw new CcidError('ccid/bad-slot', `Slot ${slot} does not exist: this reader has ${this.slotCount} slot(s).`);
     }
   }
 
-  private reportDisconnect(error: TransportError): void {
-    if (this.disconnected || this.closed) return;
-    this.disconnected = true;
+  #reportDisconnect(error: TransportError): void {
+    if (this.#disconnected || this.#closed) return;
+    this.#disconnected = true;
     this.transport.shutDown(error);
-    for (const c of this.connections.values()) c.invalidate();
-    if (this.onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.onBackendDisconnect);
+    for (const c of this.#connections.values()) c.invalidate();
+    if (this.#onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.#onBackendDisconnect);
     this.dispatchEvent(new CustomEvent('disconnect', { detail: { error } }));
   }
 
-  private watchInterrupt(endpoint: number, packetSize: number): void {
+  #watchInterrupt(endpoint: number, packetSize: number): void {
     const length = Math.max(packetSize, 8);
     void (async () => {
       while (!this.isClosed) {
@@ -332,7 +330,7 @@ export class CcidReader extends EventTarget {
           bytes = bytesOf(r.data);
         } catch (e) {
           const err = mapUsbError(e, 'interrupt-in transfer');
-          if (err.code === 'transport/disconnected') this.reportDisconnect(err as TransportError);
+          if (err.code === 'transport/disconnected') this.#reportDisconnect(err as TransportError);
           return;
         }
         if (bytes.length === 0) continue;
@@ -347,11 +345,11 @@ export class CcidReader extends EventTarget {
           continue;
         }
         n.slots.slice(0, this.slotCount).forEach((s, slot) => {
-          const was = this.present[slot];
-          this.present[slot] = s.present;
+          const was = this.#present[slot];
+          this.#present[slot] = s.present;
           // An unchanged slot is news only when it contradicts what we knew; a first report just sets the state.
           if (!s.changed && (was === undefined || was === s.present)) return;
-          if (!s.present) this.connections.get(slot)?.markRemoved();
+          if (!s.present) this.#connections.get(slot)?.markRemoved();
           this.dispatchEvent(new CustomEvent(s.present ? 'cardinserted' : 'cardremoved', { detail: { slot } }));
         });
       }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../bytes.js';
-import { parseAtr } from './atr.js';
-import { baudRate, chooseRate, DI_TABLE, diIndexOf, etuClocks, FI_TABLE, fiIndexOf, FMAX_TABLE } from './rates.js';
+import { parseAtr, type Atr } from './atr.js';
+import { baudRate, chooseRate, DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
 
 const HCA = parseAtr(fromHex('3B F9 18 00 00 81 31 FE 45 50 56 5F 4A 32 44 30 38 31 B6'));
 const MOICA_OLD = parseAtr(fromHex('3B B8 13 00 81 31 FA 52 43 48 54 4D 4F 49 43 41 A5'));
@@ -36,21 +36,15 @@ describe('tables', () => {
     expect(DI_TABLE.map((v) => v ?? 0)).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0]);
   });
 
-  it('index lookups', () => {
-    expect(fiIndexOf(372)).toBe(1);
-    expect(fiIndexOf(512)).toBe(9);
-    expect(fiIndexOf(373)).toBeUndefined();
-    expect(diIndexOf(12)).toBe(8);
-    expect(diIndexOf(3)).toBeUndefined();
-  });
-
   it('etu and rate (ISO/IEC 7816-3: TA1=18 gives Fi 372, Di 12; 4 MHz, and fmax 5 MHz)', () => {
-    expect(etuClocks(372, 12)).toBe(31);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 4e6 }))).toBe(129032);
     expect(Math.floor(baudRate({ fi: 372, di: 12, fHz: 5e6 }))).toBe(161290);
     expect(Math.floor(baudRate({ fi: 372, di: 1, fHz: 3.58e6 }))).toBe(9623);
   });
 });
+
+/** What chooseRate reads from an ATR. */
+const ta1Of = (atr: Atr) => ({ ta1: atr.groups[0]?.ta, specificMode: atr.specificMode !== undefined });
 
 describe('chooseRate', () => {
   it('reads the EZCCID fixture', () => {
@@ -61,7 +55,7 @@ describe('chooseRate', () => {
   });
 
   it('HCA on the Castles EZCCID: TA1 itself, 115483 bit/s matches the listed 115200 (0.25 %)', () => {
-    expect(chooseRate({ atr: HCA, ...EZCCID })).toEqual({
+    expect(chooseRate({ ...ta1Of(HCA), ...EZCCID })).toEqual({
       fiIndex: 1,
       diIndex: 8,
       fi: 372,
@@ -73,13 +67,13 @@ describe('chooseRate', () => {
 
   it("with libccid's +-2 bit/s matching the EZCCID gets nothing better than the default", () => {
     // 115483 vs 115200, 76989 vs nothing, 38494 vs 38400, 19247 vs 19200: all miss by more than 2.
-    expect(chooseRate({ atr: HCA, ...EZCCID, tolerance: 2 / 115_200 })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(HCA), ...EZCCID, tolerance: 2 / 115_200 })).toBeUndefined();
   });
 
   it('falls back to a slower Di with the same Fi when the reader lacks the rate', () => {
     const without115200 = EZCCID.dataRates.filter((r) => r !== 115200);
     // Di 12 -> 115483: not listed; Di 8 -> 76989: not listed (74400 is 3.4 % off); Di 4 -> 38494 ~ 38400.
-    expect(chooseRate({ atr: HCA, ...EZCCID, dataRates: without115200 })).toEqual({
+    expect(chooseRate({ ...ta1Of(HCA), ...EZCCID, dataRates: without115200 })).toEqual({
       fiIndex: 1,
       diIndex: 3,
       fi: 372,
@@ -90,18 +84,18 @@ describe('chooseRate', () => {
   });
 
   it('respects dwMaxDataRate without a list', () => {
-    expect(chooseRate({ atr: HCA, clockKHz: 3580, maxDataRate: 80_000 })).toMatchObject({ di: 8, baud: 76989 });
-    expect(chooseRate({ atr: HCA, clockKHz: 4000, maxDataRate: 344_086 })).toMatchObject({ di: 12, baud: 129032 });
-    expect(chooseRate({ atr: HCA, ...EZCCID, dataRates: undefined })).toMatchObject({ di: 12 });
-    expect(chooseRate({ atr: HCA, clockKHz: 3580, maxDataRate: 115_200, tolerance: 0 })).toMatchObject({ di: 8 });
+    expect(chooseRate({ ...ta1Of(HCA), clockKHz: 3580, maxDataRate: 80_000 })).toMatchObject({ di: 8, baud: 76989 });
+    expect(chooseRate({ ...ta1Of(HCA), clockKHz: 4000, maxDataRate: 344_086 })).toMatchObject({ di: 12, baud: 129032 });
+    expect(chooseRate({ ...ta1Of(HCA), ...EZCCID, dataRates: undefined })).toMatchObject({ di: 12 });
+    expect(chooseRate({ ...ta1Of(HCA), clockKHz: 3580, maxDataRate: 115_200, tolerance: 0 })).toMatchObject({ di: 8 });
   });
 
   it('old MOICA (TA1 13) on the EZCCID: Di 4 -> 38400', () => {
-    expect(chooseRate({ atr: MOICA_OLD, ...EZCCID })).toMatchObject({ fiIndex: 1, diIndex: 3, readerRate: 38400 });
+    expect(chooseRate({ ...ta1Of(MOICA_OLD), ...EZCCID })).toMatchObject({ fiIndex: 1, diIndex: 3, readerRate: 38400 });
   });
 
   it('new MOICA (TA1 96, Fi 512 Di 32) on the EZCCID: Di 16 -> 111600', () => {
-    expect(chooseRate({ atr: MOICA_NEW, ...EZCCID })).toEqual({
+    expect(chooseRate({ ...ta1Of(MOICA_NEW), ...EZCCID })).toEqual({
       fiIndex: 9,
       diIndex: 5,
       fi: 512,
@@ -113,28 +107,28 @@ describe('chooseRate', () => {
 
   it('INMAX DWR18 HC: dwMaxDataRate 10752 forbids anything faster (that reader does PPS itself)', () => {
     expect(INMAX.maxDataRate).toBe(10752);
-    expect(chooseRate({ atr: HCA, ...INMAX })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(HCA), ...INMAX })).toBeUndefined();
   });
 
   it('nothing to negotiate', () => {
-    expect(chooseRate({ atr: parseAtr(fromHex('3B 00')), ...EZCCID })).toBeUndefined();
-    expect(chooseRate({ atr: parseAtr(fromHex('3B 10 11')), ...EZCCID })).toBeUndefined();
-    expect(chooseRate({ atr: parseAtr(fromHex('3B 10 71')), ...EZCCID })).toBeUndefined(); // RFU Fi
-    expect(chooseRate({ atr: HCA, clockKHz: 3580, maxDataRate: 0 })).toBeUndefined();
-    expect(chooseRate({ atr: HCA, clockKHz: 0, maxDataRate: 115200 })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(parseAtr(fromHex('3B 00'))), ...EZCCID })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(parseAtr(fromHex('3B 10 11'))), ...EZCCID })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(parseAtr(fromHex('3B 10 71'))), ...EZCCID })).toBeUndefined(); // RFU Fi
+    expect(chooseRate({ ...ta1Of(HCA), clockKHz: 3580, maxDataRate: 0 })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(HCA), clockKHz: 0, maxDataRate: 115200 })).toBeUndefined();
   });
 
   it("the reader's clock must not exceed the card's f(max)", () => {
     const atr = parseAtr(fromHex('3B 10 08')); // Fi 372 with f(max) 4 MHz, Di 12
-    expect(chooseRate({ atr, clockKHz: 4000, maxDataRate: 200_000 })).toMatchObject({ fiIndex: 0, diIndex: 8 });
-    expect(chooseRate({ atr, clockKHz: 4800, maxDataRate: 200_000 })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(atr), clockKHz: 4000, maxDataRate: 200_000 })).toMatchObject({ fiIndex: 0, diIndex: 8 });
+    expect(chooseRate({ ...ta1Of(atr), clockKHz: 4800, maxDataRate: 200_000 })).toBeUndefined();
   });
 
   it('specific mode (TA2): only the TA1 pair, no fallback', () => {
     const atr = parseAtr(Uint8Array.of(...fromHex('3B 90 18 11 81'), 0x18 ^ 0x90 ^ 0x11 ^ 0x81));
     expect(atr.specificMode).toBeDefined();
-    expect(chooseRate({ atr, ...EZCCID })).toMatchObject({ diIndex: 8 });
+    expect(chooseRate({ ...ta1Of(atr), ...EZCCID })).toMatchObject({ diIndex: 8 });
     const without115200 = EZCCID.dataRates.filter((r) => r !== 115200);
-    expect(chooseRate({ atr, ...EZCCID, dataRates: without115200 })).toBeUndefined();
+    expect(chooseRate({ ...ta1Of(atr), ...EZCCID, dataRates: without115200 })).toBeUndefined();
   });
 });

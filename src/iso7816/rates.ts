@@ -4,8 +4,6 @@
  *
  * Units: clock in Hz (or kHz where the name says so), rates in bit/s.
  */
-import type { Atr } from './atr.js';
-
 /** Fi by TA1 high nibble (ISO/IEC 7816-3:2006 table 7); `undefined` = RFU. */
 export const FI_TABLE: readonly (number | undefined)[] = [
   372, 372, 558, 744, 1116, 1488, 1860, undefined,
@@ -30,27 +28,9 @@ export const DEFAULT_DI = 1;
 /** Default f(max) (Fi index 1), Hz. */
 export const DEFAULT_FMAX_HZ = 5_000_000;
 
-/** Clock cycles per elementary time unit: Fi / Di. */
-export function etuClocks(fi: number, di: number): number {
-  return fi / di;
-}
-
 /** Bit rate in bit/s: f * Di / Fi (not rounded). */
 export function baudRate(params: { fi: number; di: number; fHz: number }): number {
   return (params.fHz * params.di) / params.fi;
-}
-
-/** Index of a Fi value in {@link FI_TABLE} (the f(max) 5 MHz entry for 372), or undefined. */
-export function fiIndexOf(fi: number): number | undefined {
-  if (fi === 372) return 1;
-  const i = FI_TABLE.indexOf(fi);
-  return i < 0 ? undefined : i;
-}
-
-/** Index of a Di value in {@link DI_TABLE}, or undefined. */
-export function diIndexOf(di: number): number | undefined {
-  const i = DI_TABLE.indexOf(di);
-  return i < 0 ? undefined : i;
 }
 
 /** A rate chosen by {@link chooseRate}. */
@@ -72,7 +52,7 @@ export const RATE_TOLERANCE = 0.01;
  * Chooses the fastest (Fi, Di) pair the card allows (its TA1 Fi/Di, or a slower
  * Di with the same Fi) that the reader supports. Returns `undefined` when only
  * the default rate (Fi 372, Di 1) is possible, i.e. no PPS with PPS1 is worth
- * sending.
+ * sending: no TA1, or a TA1 holding a reserved (RFU) Fi or Di.
  *
  * Rules:
  * - only rates faster than the default rate at the same clock are candidates;
@@ -80,8 +60,8 @@ export const RATE_TOLERANCE = 0.01;
  *   f(max) for its Fi;
  * - rate <= `maxDataRate` (dwMaxDataRate); `maxDataRate <= 0` means unknown: no candidate;
  * - when the reader gave a data-rate list (GET_DATA_RATES), the rate must match an entry.
- * - in specific mode (TA2 present) the card cannot negotiate: only its TA1 pair is a
- *   candidate (the caller must then set it with SetParameters, not PPS).
+ * - in specific mode (`specificMode`: the ATR has TA2) the card cannot negotiate: only its
+ *   TA1 pair is a candidate (the caller must then set it with SetParameters, not PPS).
  *
  * Matching: libccid computes the rate from dwDefaultClock as an integer and accepts a
  * list entry within +-2 bit/s. That misses readers whose descriptor rounds the clock:
@@ -92,21 +72,27 @@ export const RATE_TOLERANCE = 0.01;
  * lists differ by more than 3 %, so the match is unambiguous.
  */
 export function chooseRate(opts: {
-  atr: Atr;
+  /** The ATR's TA1 (`atr.groups[0]?.ta`), undefined when absent. */
+  ta1: number | undefined;
+  /** The ATR has TA2 (`atr.specificMode` set). */
+  specificMode?: boolean;
   clockKHz: number;
   maxDataRate: number;
   dataRates?: number[];
   tolerance?: number;
 }): ChosenRate | undefined {
-  const { atr, clockKHz, maxDataRate } = opts;
+  const { ta1, clockKHz, maxDataRate } = opts;
   const tolerance = opts.tolerance ?? RATE_TOLERANCE;
-  const ta1 = atr.groups[0]?.ta;
-  if (ta1 === undefined || atr.ta1Reserved) return undefined;
+  if (ta1 === undefined) return undefined;
+  const fiIndex = ta1 >> 4;
+  const fi = FI_TABLE[fiIndex];
+  const cardDi = DI_TABLE[ta1 & 0x0f];
+  const fMaxHz = FMAX_TABLE[fiIndex];
+  if (fi === undefined || cardDi === undefined || fMaxHz === undefined) return undefined;
   if (!(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
   const fHz = clockKHz * 1000;
-  if (fHz > atr.fMaxHz) return undefined;
+  if (fHz > fMaxHz) return undefined;
 
-  const fi = atr.fi;
   const defaultRate = baudRate({ fi: DEFAULT_FI, di: DEFAULT_DI, fHz });
   const list = opts.dataRates && opts.dataRates.length > 0 ? opts.dataRates : undefined;
 
@@ -114,14 +100,13 @@ export function chooseRate(opts: {
   const candidates: number[] = [];
   for (let i = 0; i < DI_TABLE.length; i++) {
     const di = DI_TABLE[i];
-    if (di !== undefined && di <= atr.di) candidates.push(i);
+    if (di !== undefined && di <= cardDi) candidates.push(i);
   }
   candidates.sort((a, b) => DI_TABLE[b]! - DI_TABLE[a]!);
-  const specific = atr.specificMode !== undefined;
 
   for (const diIndex of candidates) {
     const di = DI_TABLE[diIndex]!;
-    if (specific && di !== atr.di) continue;
+    if (opts.specificMode && di !== cardDi) continue;
     const rate = baudRate({ fi, di, fHz });
     if (rate <= defaultRate * (1 + 1e-9)) continue;
     if (rate > maxDataRate * (1 + tolerance)) continue;
@@ -130,7 +115,7 @@ export function chooseRate(opts: {
       readerRate = list.find((r) => r > 0 && Math.abs(rate - r) <= r * tolerance);
       if (readerRate === undefined) continue;
     }
-    const chosen: ChosenRate = { fiIndex: atr.fiIndex, diIndex, fi, di, baud: Math.floor(rate) };
+    const chosen: ChosenRate = { fiIndex, diIndex, fi, di, baud: Math.floor(rate) };
     if (readerRate !== undefined) chosen.readerRate = readerRate;
     return chosen;
   }

@@ -222,90 +222,90 @@ function checkIfs(name: string, v: number): void {
  * After a throw the card's state is unknown: call `resynch()` before the next exchange.
  */
 export class T1Host {
-  private _ifsc: number;
-  private _ifsd: number;
-  private readonly initialIfsc: number;
+  #_ifsc: number;
+  #_ifsd: number;
+  readonly #initialIfsc: number;
   readonly edc: T1Edc;
   readonly nad: number;
-  private readonly maxTries: number;
-  private readonly maxResynch: number;
-  private readonly maxCardRequests: number;
-  private readonly maxEmptyChained: number;
-  private readonly maxWtxBwt: number;
+  readonly #maxTries: number;
+  readonly #maxResynch: number;
+  readonly #maxCardRequests: number;
+  readonly #maxEmptyChained: number;
+  readonly #maxWtxBwt: number;
 
   /** N(S) of our next (or in-flight) I-block. */
-  private ns: 0 | 1 = 0;
+  #ns: 0 | 1 = 0;
   /** N(S) we expect in the card's next I-block. */
-  private nr: 0 | 1 = 0;
-  private phase: HostPhase = 'idle';
-  private resume: 'send' | 'ifs' | 'idle' = 'idle';
+  #nr: 0 | 1 = 0;
+  #phase: HostPhase = 'idle';
+  #resume: 'send' | 'ifs' | 'idle' = 'idle';
 
-  private apdu: Uint8Array = EMPTY;
-  private offset = 0;
-  private chunkLen = 0;
-  private more = false;
-  private rx: Uint8Array[] = [];
-  private rxLength = 0;
-  private lastI: Uint8Array = EMPTY;
-  private lastBlock: Uint8Array = EMPTY;
-  private lastMultiplier = 1;
-  private retries = 0;
-  private resynchRequests = 0;
-  private cardRequests = 0;
-  private emptyChained = 0;
-  private wtxGranted = 0;
-  private requestedIfsd = T1_DEFAULT_IFS;
-  private ifsdNegotiated = false;
+  #apdu: Uint8Array = EMPTY;
+  #offset = 0;
+  #chunkLen = 0;
+  #more = false;
+  #rx: Uint8Array[] = [];
+  #rxLength = 0;
+  #lastI: Uint8Array = EMPTY;
+  #lastBlock: Uint8Array = EMPTY;
+  #lastMultiplier = 1;
+  #retries = 0;
+  #resynchRequests = 0;
+  #cardRequests = 0;
+  #emptyChained = 0;
+  #wtxGranted = 0;
+  #requestedIfsd = T1_DEFAULT_IFS;
+  #ifsdNegotiated = false;
 
   constructor(opts: T1HostOptions) {
     checkIfs('IFSC', opts.ifsc);
     checkIfs('IFSD', opts.ifsd);
-    this._ifsc = opts.ifsc;
-    this.initialIfsc = opts.ifsc;
-    this._ifsd = opts.ifsd;
+    this.#_ifsc = opts.ifsc;
+    this.#initialIfsc = opts.ifsc;
+    this.#_ifsd = opts.ifsd;
     this.edc = opts.edc;
     this.nad = opts.nad ?? 0;
-    this.maxTries = opts.maxTries ?? 3;
-    this.maxResynch = opts.maxResynch ?? 3;
-    this.maxCardRequests = opts.maxCardRequests ?? 1024;
-    this.maxEmptyChained = opts.maxEmptyChained ?? 8;
-    this.maxWtxBwt = opts.maxWtxBwt ?? Number.POSITIVE_INFINITY;
+    this.#maxTries = opts.maxTries ?? 3;
+    this.#maxResynch = opts.maxResynch ?? 3;
+    this.#maxCardRequests = opts.maxCardRequests ?? 1024;
+    this.#maxEmptyChained = opts.maxEmptyChained ?? 8;
+    this.#maxWtxBwt = opts.maxWtxBwt ?? Number.POSITIVE_INFINITY;
   }
 
   /** Current IFSC (the card may change it with S(IFS request)). */
   get ifsc(): number {
-    return this._ifsc;
+    return this.#_ifsc;
   }
 
   /** Current IFSD (changed by a successful {@link negotiateIfsd}). */
   get ifsd(): number {
-    return this._ifsd;
+    return this.#_ifsd;
   }
 
   /** True while an exchange waits for {@link receive}. */
   get busy(): boolean {
-    return this.phase !== 'idle';
+    return this.#phase !== 'idle';
   }
 
   /** Starts an exchange: returns the first I-block of `apdu` (chained within IFSC). */
   transmit(apdu: Uint8Array): T1Action {
-    this.startExchange('send');
-    this.apdu = apdu.slice();
-    return this.sendChunk(0);
+    this.#startExchange('send');
+    this.#apdu = apdu.slice();
+    return this.#sendChunk(0);
   }
 
   /** Sends S(IFS request) with `ifsd` (1..254); 'done' (empty response) once the card agreed. */
   negotiateIfsd(ifsd: number): T1Action {
     checkIfs('IFSD', ifsd);
-    this.startExchange('ifs');
-    this.requestedIfsd = ifsd;
-    return this.sendIfsRequest();
+    this.#startExchange('ifs');
+    this.#requestedIfsd = ifsd;
+    return this.#sendIfsRequest();
   }
 
   /** Sends S(RESYNCH request); 'done' (empty response) once the card answered. */
   resynch(): T1Action {
-    this.startExchange('idle');
-    return this.startResynch();
+    this.#startExchange('idle');
+    return this.#startResynch();
   }
 
   /**
@@ -314,9 +314,9 @@ export class T1Host {
    * ProtocolError('protocol/t1-aborted') after the card aborted.
    */
   receive(block: Uint8Array | null): T1Action {
-    if (this.phase === 'idle') throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
-    if (this.phase === 'aborted') {
-      this.phase = 'idle';
+    if (this.#phase === 'idle') throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
+    if (this.#phase === 'aborted') {
+      this.#phase = 'idle';
       throw new ProtocolError('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).');
     }
     let parsed: T1Block | undefined;
@@ -329,93 +329,93 @@ export class T1Host {
         if (hasT1EdcError(block, this.edc)) errorCode = 1;
       }
     }
-    switch (this.phase) {
+    switch (this.#phase) {
       case 'resynch':
-        return this.onResynchAnswer(parsed);
+        return this.#onResynchAnswer(parsed);
       case 'ifs':
-        return this.onIfsAnswer(parsed);
+        return this.#onIfsAnswer(parsed);
       default:
-        return this.onDataAnswer(parsed, errorCode);
+        return this.#onDataAnswer(parsed, errorCode);
     }
   }
 
-  private startExchange(resume: 'send' | 'ifs' | 'idle'): void {
-    this.resume = resume;
-    this.retries = 0;
-    this.resynchRequests = 0;
-    this.cardRequests = 0;
-    this.emptyChained = 0;
-    this.wtxGranted = 0;
-    this.rx = [];
-    this.rxLength = 0;
+  #startExchange(resume: 'send' | 'ifs' | 'idle'): void {
+    this.#resume = resume;
+    this.#retries = 0;
+    this.#resynchRequests = 0;
+    this.#cardRequests = 0;
+    this.#emptyChained = 0;
+    this.#wtxGranted = 0;
+    this.#rx = [];
+    this.#rxLength = 0;
   }
 
-  private encode(block: T1Block): Uint8Array {
+  #encode(block: T1Block): Uint8Array {
     return encodeT1Block(block, this.edc);
   }
 
-  private send(block: Uint8Array, bwtMultiplier = 1): T1Action {
-    this.lastBlock = block;
-    this.lastMultiplier = bwtMultiplier;
+  #send(block: Uint8Array, bwtMultiplier = 1): T1Action {
+    this.#lastBlock = block;
+    this.#lastMultiplier = bwtMultiplier;
     return { kind: 'send', block, bwtMultiplier };
   }
 
-  private finish(response: Uint8Array): T1Action {
-    this.phase = 'idle';
-    this.rx = [];
-    this.rxLength = 0;
+  #finish(response: Uint8Array): T1Action {
+    this.#phase = 'idle';
+    this.#rx = [];
+    this.#rxLength = 0;
     return { kind: 'done', response };
   }
 
-  private sendChunk(offset: number): T1Action {
-    this.phase = 'send';
-    this.offset = offset;
-    this.chunkLen = Math.min(this._ifsc, this.apdu.length - offset);
-    this.more = offset + this.chunkLen < this.apdu.length;
-    const inf = this.apdu.subarray(offset, offset + this.chunkLen);
-    this.lastI = this.encode({ kind: 'I', nad: this.nad, ns: this.ns, more: this.more, inf });
-    return this.send(this.lastI);
+  #sendChunk(offset: number): T1Action {
+    this.#phase = 'send';
+    this.#offset = offset;
+    this.#chunkLen = Math.min(this.#_ifsc, this.#apdu.length - offset);
+    this.#more = offset + this.#chunkLen < this.#apdu.length;
+    const inf = this.#apdu.subarray(offset, offset + this.#chunkLen);
+    this.#lastI = this.#encode({ kind: 'I', nad: this.nad, ns: this.#ns, more: this.#more, inf });
+    return this.#send(this.#lastI);
   }
 
-  private sendIfsRequest(): T1Action {
-    this.phase = 'ifs';
-    return this.send(this.encode({ kind: 'S', nad: this.nad, type: 'IFS', response: false, inf: Uint8Array.of(this.requestedIfsd) }));
+  #sendIfsRequest(): T1Action {
+    this.#phase = 'ifs';
+    return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'IFS', response: false, inf: Uint8Array.of(this.#requestedIfsd) }));
   }
 
-  private startResynch(): T1Action {
-    if (this.resynchRequests >= this.maxResynch) {
-      this.phase = 'idle';
+  #startResynch(): T1Action {
+    if (this.#resynchRequests >= this.#maxResynch) {
+      this.#phase = 'idle';
       throw new ProtocolError('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.');
     }
-    this.resynchRequests++;
-    this.retries = 0;
-    this.phase = 'resynch';
-    return this.send(this.encode({ kind: 'S', nad: this.nad, type: 'RESYNCH', response: false, inf: EMPTY }));
+    this.#resynchRequests++;
+    this.#retries = 0;
+    this.#phase = 'resynch';
+    return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'RESYNCH', response: false, inf: EMPTY }));
   }
 
   /** Counts a failed try; resynchronises after `maxTries`. */
-  private failedTry(): boolean {
-    return ++this.retries >= this.maxTries;
+  #failedTry(): boolean {
+    return ++this.#retries >= this.#maxTries;
   }
 
-  private onResynchAnswer(block: T1Block | undefined): T1Action {
+  #onResynchAnswer(block: T1Block | undefined): T1Action {
     if (block?.kind === 'S' && block.type === 'RESYNCH' && block.response) {
-      this.ns = 0;
-      this.nr = 0;
-      this._ifsc = Math.min(this._ifsc, this.initialIfsc);
-      this.retries = 0;
-      this.rx = [];
-      this.rxLength = 0;
+      this.#ns = 0;
+      this.#nr = 0;
+      this.#_ifsc = Math.min(this.#_ifsc, this.#initialIfsc);
+      this.#retries = 0;
+      this.#rx = [];
+      this.#rxLength = 0;
       // The card is back to its initial IFSD: negotiate ours again before going on.
-      if (this.resume === 'ifs') return this.sendIfsRequest();
-      if (this.ifsdNegotiated) {
-        this.requestedIfsd = this._ifsd;
-        return this.sendIfsRequest();
+      if (this.#resume === 'ifs') return this.#sendIfsRequest();
+      if (this.#ifsdNegotiated) {
+        this.#requestedIfsd = this.#_ifsd;
+        return this.#sendIfsRequest();
       }
-      if (this.resume === 'send') return this.lostCommand();
-      return this.finish(EMPTY);
+      if (this.#resume === 'send') return this.#lostCommand();
+      return this.#finish(EMPTY);
     }
-    return this.startResynch();
+    return this.#startResynch();
   }
 
   /**
@@ -423,111 +423,111 @@ export class T1Host {
    * have executed it before the error. It is not sent again (a VERIFY must
    * never be retried behind the caller's back); the caller decides.
    */
-  private lostCommand(): never {
-    this.phase = 'idle';
+  #lostCommand(): never {
+    this.#phase = 'idle';
     throw new ProtocolError(
       'protocol/t1-resynchronised',
       'The T=1 link failed and was resynchronised; the command may or may not have reached the card. Send it again only if that is safe.',
     );
   }
 
-  private onIfsAnswer(block: T1Block | undefined): T1Action {
-    if (block?.kind === 'S' && block.type === 'IFS' && block.response && block.inf[0] === this.requestedIfsd) {
-      this._ifsd = this.requestedIfsd;
-      this.ifsdNegotiated = true;
-      this.retries = 0;
-      if (this.resume === 'send') return this.lostCommand(); // renegotiated after a resynch
-      return this.finish(EMPTY);
+  #onIfsAnswer(block: T1Block | undefined): T1Action {
+    if (block?.kind === 'S' && block.type === 'IFS' && block.response && block.inf[0] === this.#requestedIfsd) {
+      this.#_ifsd = this.#requestedIfsd;
+      this.#ifsdNegotiated = true;
+      this.#retries = 0;
+      if (this.#resume === 'send') return this.#lostCommand(); // renegotiated after a resynch
+      return this.#finish(EMPTY);
     }
     // An S request not answered by its response is sent again (7816-3 §11.6.3.2).
-    if (this.failedTry()) return this.startResynch();
-    return this.sendIfsRequest();
+    if (this.#failedTry()) return this.#startResynch();
+    return this.#sendIfsRequest();
   }
 
-  private error(code: 1 | 2): T1Action {
-    if (this.failedTry()) return this.startResynch();
-    return this.send(this.encode({ kind: 'R', nad: this.nad, nr: this.nr, error: code }));
+  #error(code: 1 | 2): T1Action {
+    if (this.#failedTry()) return this.#startResynch();
+    return this.#send(this.#encode({ kind: 'R', nad: this.nad, nr: this.#nr, error: code }));
   }
 
-  private onDataAnswer(block: T1Block | undefined, errorCode: 1 | 2): T1Action {
-    if (!block) return this.error(errorCode);
+  #onDataAnswer(block: T1Block | undefined, errorCode: 1 | 2): T1Action {
+    if (!block) return this.#error(errorCode);
     switch (block.kind) {
       case 'S':
-        return this.onCardRequest(block);
+        return this.#onCardRequest(block);
       case 'R':
-        return this.onR(block.nr);
+        return this.#onR(block.nr);
       case 'I':
-        return this.onI(block);
+        return this.#onI(block);
     }
   }
 
-  private onCardRequest(block: Extract<T1Block, { kind: 'S' }>): T1Action {
-    if (block.response || block.type === 'RESYNCH') return this.error(2); // only we send S requests of RESYNCH
+  #onCardRequest(block: Extract<T1Block, { kind: 'S' }>): T1Action {
+    if (block.response || block.type === 'RESYNCH') return this.#error(2); // only we send S requests of RESYNCH
     if (block.type === 'ABORT') {
-      this.phase = 'aborted';
-      return this.send(this.encode({ kind: 'S', nad: this.nad, type: 'ABORT', response: true, inf: EMPTY }));
+      this.#phase = 'aborted';
+      return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'ABORT', response: true, inf: EMPTY }));
     }
-    if (++this.cardRequests > this.maxCardRequests) {
-      this.phase = 'idle';
-      throw new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.maxCardRequests} S requests in one exchange.`);
+    if (++this.#cardRequests > this.#maxCardRequests) {
+      this.#phase = 'idle';
+      throw new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`);
     }
     const value = block.inf[0]!;
     if (block.type === 'WTX') {
-      this.wtxGranted += Math.max(1, value);
-      if (this.wtxGranted > this.maxWtxBwt) {
-        this.phase = 'idle';
-        throw endless(`The card asked for more waiting time (S(WTX)) than one exchange allows (${this.maxWtxBwt} BWT).`);
+      this.#wtxGranted += Math.max(1, value);
+      if (this.#wtxGranted > this.#maxWtxBwt) {
+        this.#phase = 'idle';
+        throw endless(`S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`);
       }
     }
-    if (block.type === 'IFS') this._ifsc = value;
-    const answer = this.encode({ kind: 'S', nad: this.nad, type: block.type, response: true, inf: Uint8Array.of(value) });
-    return this.send(answer, block.type === 'WTX' ? Math.max(1, value) : 1);
+    if (block.type === 'IFS') this.#_ifsc = value;
+    const answer = this.#encode({ kind: 'S', nad: this.nad, type: block.type, response: true, inf: Uint8Array.of(value) });
+    return this.#send(answer, block.type === 'WTX' ? Math.max(1, value) : 1);
   }
 
-  private onR(nr: 0 | 1): T1Action {
-    if (this.phase === 'send') {
-      if (nr !== this.ns && this.more) {
+  #onR(nr: 0 | 1): T1Action {
+    if (this.#phase === 'send') {
+      if (nr !== this.#ns && this.#more) {
         // Acknowledgement of a chained block: send the next one.
-        this.ns = nr;
-        this.retries = 0;
-        return this.sendChunk(this.offset + this.chunkLen);
+        this.#ns = nr;
+        this.#retries = 0;
+        return this.#sendChunk(this.#offset + this.#chunkLen);
       }
-      if (nr === this.ns) {
-        if (this.failedTry()) return this.startResynch();
-        return this.send(this.lastI);
+      if (nr === this.#ns) {
+        if (this.#failedTry()) return this.#startResynch();
+        return this.#send(this.#lastI);
       }
-      return this.error(2);
+      return this.#error(2);
     }
     // Receiving the card's chain: the card did not get our last block.
-    if (this.failedTry()) return this.startResynch();
-    return this.send(this.lastBlock, this.lastMultiplier);
+    if (this.#failedTry()) return this.#startResynch();
+    return this.#send(this.#lastBlock, this.#lastMultiplier);
   }
 
-  private onI(block: Extract<T1Block, { kind: 'I' }>): T1Action {
-    if (this.phase === 'send' && this.more) return this.error(2); // a chained block is acknowledged by an R-block
-    if (block.ns !== this.nr || block.inf.length > this._ifsd) return this.error(2);
-    if (this.rxLength + block.inf.length > MAX_RESPONSE) {
-      this.phase = 'idle';
+  #onI(block: Extract<T1Block, { kind: 'I' }>): T1Action {
+    if (this.#phase === 'send' && this.#more) return this.#error(2); // a chained block is acknowledged by an R-block
+    if (block.ns !== this.#nr || block.inf.length > this.#_ifsd) return this.#error(2);
+    if (this.#rxLength + block.inf.length > MAX_RESPONSE) {
+      this.#phase = 'idle';
       throw endless(`The card chained more than ${MAX_RESPONSE} bytes, longer than any APDU response.`);
     }
     if (block.more && block.inf.length === 0) {
-      if (++this.emptyChained > this.maxEmptyChained) {
-        this.phase = 'idle';
-        throw endless(`The card sent more than ${this.maxEmptyChained} empty chained I-blocks in a row.`);
+      if (++this.#emptyChained > this.#maxEmptyChained) {
+        this.#phase = 'idle';
+        throw endless(`The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`);
       }
     } else {
-      this.emptyChained = 0;
+      this.#emptyChained = 0;
     }
-    if (this.phase === 'send') {
+    if (this.#phase === 'send') {
       // The card's I-block acknowledges our last I-block.
-      this.ns = (this.ns ^ 1) as 0 | 1;
-      this.phase = 'receive';
+      this.#ns = (this.#ns ^ 1) as 0 | 1;
+      this.#phase = 'receive';
     }
-    this.rx.push(block.inf);
-    this.rxLength += block.inf.length;
-    this.nr = (this.nr ^ 1) as 0 | 1;
-    this.retries = 0;
-    if (block.more) return this.send(this.encode({ kind: 'R', nad: this.nad, nr: this.nr, error: 0 }));
-    return this.finish(concatBytes(...this.rx));
+    this.#rx.push(block.inf);
+    this.#rxLength += block.inf.length;
+    this.#nr = (this.#nr ^ 1) as 0 | 1;
+    this.#retries = 0;
+    if (block.more) return this.#send(this.#encode({ kind: 'R', nad: this.nad, nr: this.#nr, error: 0 }));
+    return this.#finish(concatBytes(...this.#rx));
   }
 }

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   atrTimeoutSeconds,
-  atrWorstCaseSeconds,
   etuSeconds,
   t0WorkWaitingTime,
   t1BlockWaitingTime,
-  t1CharacterWaitingTime,
   wireTimeSeconds,
 } from './timing.js';
 
@@ -27,11 +25,6 @@ describe('timing (seconds)', () => {
     const fast = t1BlockWaitingTime({ bwi: 4, ...HCA_RATE });
     expect(slow - fast).toBeCloseTo(11 * (372 - 31) / 3.58e6, 12);
     expect(t1BlockWaitingTime({ bwi: 0, fi: 372, di: 1, fHz: 4e6 })).toBeCloseTo((11 * 372 + 960 * 372) / 4e6, 12);
-  });
-
-  it('T=1 CWT: (11 + 2^CWI) etu', () => {
-    expect(t1CharacterWaitingTime({ cwi: 5, ...HCA_RATE })).toBeCloseTo((43 * 31) / 3.58e6, 12);
-    expect(t1CharacterWaitingTime({ cwi: 13, fi: 372, di: 1, fHz: 4e6 })).toBeCloseTo((8203 * 372) / 4e6, 12);
   });
 
   it('T=0 WT: WI * 960 * Fi / f (= 960 * D * WI etu)', () => {
@@ -56,8 +49,5 @@ describe('timing (seconds)', () => {
   it('ATR timeouts', () => {
     expect(atrTimeoutSeconds(4e6)).toBeCloseTo(40_000 / 4e6 + 19_200 * 93e-6, 12);
     expect(atrTimeoutSeconds(3.58e6)).toBeCloseTo(2.0063, 4);
-    expect(atrWorstCaseSeconds(4e6)).toBeCloseTo(0.01 + 33 * 9612 * 93e-6, 9);
-    expect(atrWorstCaseSeconds(4e6)).toBeGreaterThan(29);
-    expect(atrWorstCaseSeconds(4e6)).toBeLessThan(60);
   });
 });

@@ -19,11 +19,6 @@ export function t1BlockWaitingTime(p: { bwi: number; fi: number; di: number; fHz
   return 11 * etuSeconds(p) + (2 ** p.bwi * 960 * 372) / p.fHz;
 }
 
-/** T=1 character waiting time, seconds (§11.4.3): CWT = (11 + 2^CWI) etu. */
-export function t1CharacterWaitingTime(p: { cwi: number; fi: number; di: number; fHz: number }): number {
-  return (11 + 2 ** p.cwi) * etuSeconds(p);
-}
-
 /**
  * T=0 waiting time, seconds (§10.2): WT = WI * 960 * Fi / f, which is the
  * 960 * D * WI etu of the 1997 edition (D cancels out).
@@ -57,13 +52,4 @@ export function wireTimeSeconds(p: {
  */
 export function atrTimeoutSeconds(fHz: number): number {
   return 40_000 / fHz + 19_200 * etuSeconds({ fi: 372, di: 1, fHz });
-}
-
-/**
- * Worst case of the 2006 edition, seconds: 40 000 clocks, then up to 33 characters
- * each starting within 9 600 etu (WT) of the previous one (12 etu each).
- * About 29 s at 4 MHz: libccid allows 60 s for the power-on command.
- */
-export function atrWorstCaseSeconds(fHz: number): number {
-  return 40_000 / fHz + 33 * (9_600 + 12) * etuSeconds({ fi: 372, di: 1, fHz });
 }

@@ -26,6 +26,7 @@ import { createTraceFile, traceReaderInfo, TracingChannel, type TraceSession } f
 import { HCA_PROFILE } from '../hca/profile.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { mayBeCcid } from '../usb/candidates.js';
+import { USB_CLASS_CCID as CLASS_SMART_CARD } from '../usb/config-descriptor.js';
 import { discoverCard } from './discovery.js';
 import { atrInfo, checkPin, readHca, readNhi } from './card.js';
 import { reportError, type ListOptions, type ProbeOptions, type ProbeReaderReport, type ProbeReport, type ProbeSlotReport } from './types.js';
@@ -45,7 +46,6 @@ export type {
   ProbeSlotReport,
 } from './types.js';
 
-const CLASS_SMART_CARD = 0x0b;
 
 export { mayBeCcid };
 

@@ -2,6 +2,7 @@
 import { ApduError, WebCcidError } from '../errors.js';
 import type { CcidClassDescriptor } from '../ccid/descriptor.js';
 import type { TraceFile } from '../card/trace.js';
+import type { CardProtocol } from '../card/channel.js';
 import type { HcaProfile } from '../hca/profile.js';
 import type { NhiCardData } from '../nhi/card.js';
 import type { UsbBackendLike } from '../usb/device.js';
@@ -126,7 +127,7 @@ export interface ProbeSlotReport {
     /** What was wrong with the ATR but parsed around (Atr.defects). */
     defects: string[];
   };
-  protocol?: 't0' | 't1';
+  protocol?: CardProtocol;
   link?: { baud: number; fHz: number; fi: number; di: number; negotiation: string };
   hca?: ProbeHcaReport;
   nhi?: ProbeNhiReport;

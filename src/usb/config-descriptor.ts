@@ -266,7 +266,7 @@ export function findCcidInterface(config: ConfigurationDescriptor, opts: { inter
   if (withDescriptor.length > 0) {
     throw new CcidError(
       'ccid/no-interface',
-      'The CCID interface has no bulk-in/bulk-out endpoint pair (an ICCD token using control transfers?).',
+      'CCID interface without a bulk-in/bulk-out pair (ICCD token?).',
     );
   }
   if (ccidClass.length > 0) {
@@ -275,7 +275,7 @@ export function findCcidInterface(config: ConfigurationDescriptor, opts: { inter
   throw new CcidError(
     'ccid/no-interface',
     opts.interfaceNumber === undefined
-      ? 'No CCID interface (class 0x0B, or 0xFF with a CCID class descriptor) in this configuration.'
+      ? 'No CCID interface (class 0x0B, or 0xFF with a 0x21 descriptor).'
       : `Interface ${opts.interfaceNumber} is not a usable CCID interface.`,
   );
 }

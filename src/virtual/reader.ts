@@ -872,7 +872,7 @@ export class VirtualReader extends VirtualUsbDevice {
 
     if (this.autoRate() && !atr.specificMode) {
       const chosen = chooseRate({
-        atr,
+        ta1: atr.groups[0]?.ta,
         clockKHz: slot.clockKHz,
         maxDataRate: this.descriptor.dwMaxDataRate,
         ...(this.dataRates.length > 0 ? { dataRates: [...this.dataRates] } : {}),

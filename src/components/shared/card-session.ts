@@ -26,7 +26,7 @@ import { CcidReader, type CcidReaderOptions } from '../../ccid/reader.js';
 import type { CcidConnection, ConnectOptions } from '../../ccid/connection.js';
 import { mapUsbError } from '../../ccid/transport.js';
 import { Mutex } from '../../ccid/mutex.js';
-import { CCID_REQUEST_FILTERS } from '../../usb/filters.js';
+import { CCID_REQUEST_FILTERS } from '../../ccid/filters.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../../usb/device.js';
 
 /** Which API a session reaches the card through. */

@@ -10,11 +10,9 @@
  * - the readers the quirk table gives a built-in class descriptor (the
  *   Castles EZ100PU, 0CA6:0010, vendor class, not CCID-compliant).
  */
-import { READER_QUIRKS } from '../ccid/quirks.js';
-import { VENDOR_CLASS_CCID_READERS } from './vendor-class-readers.js';
-
-/** USB class code of smart-card (CCID) interfaces. */
-export const USB_CLASS_SMART_CARD = 0x0b;
+import { READER_QUIRKS } from './quirks.js';
+import { VENDOR_CLASS_CCID_READERS } from '../usb/vendor-class-readers.js';
+import { USB_CLASS_CCID } from '../usb/config-descriptor.js';
 
 /** The Castles EZ100PU. */
 export const EZ100PU_FILTER: Readonly<USBDeviceFilter> = Object.freeze({ vendorId: 0x0ca6, productId: 0x0010 });
@@ -31,7 +29,7 @@ export const VENDOR_CLASS_READER_FILTERS: readonly USBDeviceFilter[] = Object.fr
 
 /** Every reader this driver can open: class 0x0B, the vendor-class CCID readers, the EZ100PU. */
 export const CCID_REQUEST_FILTERS: USBDeviceFilter[] = [
-  { classCode: USB_CLASS_SMART_CARD },
+  { classCode: USB_CLASS_CCID },
   ...VENDOR_CLASS_READER_FILTERS,
   ...NON_COMPLIANT_READER_FILTERS,
 ];
