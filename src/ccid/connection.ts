@@ -19,7 +19,7 @@ import { concatBytes } from '../bytes.js';
 import type { Atr } from '../iso7816/atr.js';
 import { t0WorkWaitingTime, t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
 import { T1Host, type T1Action } from '../iso7816/t1.js';
-import type { T0Host } from '../iso7816/t0.js';
+import { T0Host } from '../iso7816/t0.js';
 import { parseApdu } from '../iso7816/apdu.js';
 import {
   CCID_ERROR,
@@ -63,8 +63,6 @@ export class CcidConnection implements CardChannel {
   private removed = false;
   private t1: T1Host | undefined;
   private t1NeedsResynch = false;
-  /** The T=0 engine, loaded at connect for a T=0 card at TPDU level. */
-  private t0: typeof T0Host | undefined;
 
   private constructor(
     private readonly reader: SlotPort,
@@ -80,11 +78,7 @@ export class CcidConnection implements CardChannel {
     return lock.run(async () => {
       const { atr, protocol, link } = await activate(port, slot, options);
       const c = new CcidConnection(port, slot, lock, atr, protocol, link);
-      if (port.descriptor.exchangeLevel === 'tpdu') {
-        if (protocol === 't1') await c.setUpT1(options.signal);
-        // Loaded only for a T=0 card at TPDU level (HCA cards, like most, run T=1).
-        else c.t0 = (await import('../iso7816/t0.js')).T0Host;
-      }
+      if (port.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(options.signal);
       return c;
     }, options.signal);
   }
@@ -325,7 +319,7 @@ export class CcidConnection implements CardChannel {
   // ---- TPDU level, T=0 ------------------------------------------------
 
   private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t0 = new this.t0!();
+    const t0 = new T0Host();
     let action = t0.transmit(apdu);
     for (;;) {
       if (action.kind === 'done') return action.response;
