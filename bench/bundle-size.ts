@@ -1,7 +1,7 @@
 /**
  * Size of a browser bundle of an entry point, minified and gzipped, as an application bundler
  * would ship it: esbuild bundles with tree shaking and code splitting (dynamic imports, such as
- * the pinpad exchange and the T=0 engine, become chunks loaded when used). `gzippedBytes` counts what loads
+ * the pinpad exchange, become chunks loaded when used). `gzippedBytes` counts what loads
  * at start: the entry chunk and the chunks it imports statically, each gzipped on its own at
  * level 9 (as a server sends them); `lazyGzippedBytes` the chunks loaded on demand.
  */
