@@ -29,7 +29,7 @@ describe('size budgets', () => {
   it('driver core (typical use, tree-shaken, gzipped)', async () => {
     const size = await measureBundle('bench/typical-use.ts');
     expect(size.gzippedBytes).toBeLessThanOrEqual(DRIVER_CORE_BUDGET);
-    // The pinpad and T=0 code is there, but loaded on demand.
+    // The pinpad code is there, but loaded on demand.
     expect(size.lazyGzippedBytes).toBeGreaterThan(1000);
   });
 
