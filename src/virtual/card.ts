@@ -1,6 +1,6 @@
 /**
  * A virtual ISO/IEC 7816-4 card: an APDU processor with a tiny file system,
- * PINs and a test command. The reader (src/virtual/reader.ts) puts a wire
+ * PINs and a test command. The reader (src/virtual/reader/) puts a wire
  * protocol in front of it (T=1 blocks or T=0 TPDUs, see t0-card.ts and
  * t1-card.ts), or calls `transmit` directly at APDU level.
  *

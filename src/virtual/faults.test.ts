@@ -7,7 +7,7 @@ import type { UsbDeviceLike } from '../usb/device.js';
 import { VirtualUsb } from './backend.js';
 import { createHcaLikeCard, createT0Card } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader, type VirtualReaderOptions } from './reader.js';
+import { createVirtualReader, type VirtualReaderOptions } from './reader/index.js';
 
 async function powered(options: VirtualReaderOptions = {}) {
   const reader = createVirtualReader({ card: createHcaLikeCard(), initialNotification: false, ...options });

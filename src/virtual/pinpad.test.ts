@@ -5,7 +5,7 @@ import { WebCcidError } from '../errors.js';
 import type { PinBlockFormat } from '../card/channel.js';
 import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify } from '../ccid/secure.js';
 import { createVirtualPinpad, type PinpadPrompt } from './pinpad.js';
-import type { SecureOutcome, SecureRequest } from './reader.js';
+import type { SecureOutcome, SecureRequest } from './reader/index.js';
 
 const ASCII8: PinBlockFormat = { encoding: 'ascii', minLength: 6, maxLength: 8, blockLength: 8, padByte: 0xff };
 const PUK8: PinBlockFormat = { encoding: 'ascii', minLength: 8, maxLength: 8, blockLength: 8, padByte: 0xff };

@@ -8,7 +8,7 @@ import { encodeApdu } from '../iso7816/apdu.js';
 import { decodeT1Block, encodeT1Block, type T1Block } from '../iso7816/t1.js';
 import { createHcaLikeCard, createT0Card, HCA_ATR, HCA_LIKE_LAYOUT, T0_CARD_ATR, VIRTUAL_TEST_INS } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader, type VirtualReaderOptions } from './reader.js';
+import { createVirtualReader, type VirtualReaderOptions } from './reader/index.js';
 import { T0CardEngine } from './t0-card.js';
 
 const L = HCA_LIKE_LAYOUT;

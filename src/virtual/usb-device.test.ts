@@ -5,7 +5,7 @@ import type { UsbDeviceLike } from '../usb/device.js';
 import { VirtualUsb } from './backend.js';
 import { createHcaLikeCard } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader } from './reader.js';
+import { createVirtualReader } from './reader/index.js';
 
 async function rejectsWith(p: Promise<unknown>, name: string): Promise<void> {
   let caught: unknown;

@@ -76,8 +76,8 @@
  * answered CMD_ABORTED, other commands to the slot meanwhile get CMD_ABORTED,
  * and the Abort is answered with a SlotStatus once both halves arrived.
  */
-import { concatBytes, writeU16LE, writeU32LE } from '../bytes.js';
-import { isWebCcidError, WebCcidError } from '../errors.js';
+import { concatBytes, writeU16LE, writeU32LE } from '../../bytes.js';
+import { isWebCcidError, WebCcidError } from '../../errors.js';
 import {
   CCID_ERROR,
   CCID_HEADER_LENGTH,
@@ -94,27 +94,27 @@ import {
   type CcidCommand,
   type CcidCommandName,
   type CcidResponse,
-} from '../ccid/messages.js';
+} from '../../ccid/messages.js';
 import {
   CCID_FEATURE,
   encodeCcidClassDescriptor,
   exchangeLevelOf,
   type CcidClassDescriptorInit,
   type CcidExchangeLevel,
-} from '../ccid/descriptor.js';
-import { encodeConfigurationDescriptor } from '../usb/config-descriptor.js';
-import { parseApdu } from '../iso7816/apdu.js';
-import { parseAtr, type Atr } from '../iso7816/atr.js';
-import { decodeProtocolParams, encodeProtocolParams, paramsFromAtr, type ProtocolParams } from '../iso7816/params.js';
-import { decodePpsRequest } from '../iso7816/pps.js';
-import { baudRate, chooseRate, DI_TABLE, FI_TABLE, RATE_TOLERANCE } from '../iso7816/rates.js';
-import { T0Host } from '../iso7816/t0.js';
-import { decodeT1Block, encodeT1Block, T1Host } from '../iso7816/t1.js';
-import { decodeSecurePinData } from '../ccid/secure.js';
-import { T1Card } from '../iso7816/t1-card.js';
-import { t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
-import type { VirtualCard } from './card.js';
-import { FaultRegistry, type FaultHandle, type VirtualFault } from './faults.js';
+} from '../../ccid/descriptor.js';
+import { encodeConfigurationDescriptor } from '../../usb/config-descriptor.js';
+import { parseApdu } from '../../iso7816/apdu.js';
+import { parseAtr, type Atr } from '../../iso7816/atr.js';
+import { decodeProtocolParams, encodeProtocolParams, paramsFromAtr, type ProtocolParams } from '../../iso7816/params.js';
+import { decodePpsRequest } from '../../iso7816/pps.js';
+import { baudRate, chooseRate, DI_TABLE, FI_TABLE, RATE_TOLERANCE } from '../../iso7816/rates.js';
+import { T0Host } from '../../iso7816/t0.js';
+import { decodeT1Block, encodeT1Block, T1Host } from '../../iso7816/t1.js';
+import { decodeSecurePinData } from '../../ccid/secure.js';
+import { T1Card } from '../../iso7816/t1-card.js';
+import { t1BlockWaitingTime, wireTimeSeconds } from '../../iso7816/timing.js';
+import type { VirtualCard } from '../card.js';
+import { FaultRegistry, type FaultHandle, type VirtualFault } from '../faults.js';
 import {
   NON_COMPLIANT_READER_PRESETS,
   VIRTUAL_READER_PRESETS,
@@ -122,10 +122,10 @@ import {
   type VirtualReaderPreset,
   type VirtualReaderPresetName,
   type VirtualReaderQuirks,
-} from './presets.js';
-import { swapLengthByteOrder } from '../ccid/quirks.js';
-import { T0CardEngine } from './t0-card.js';
-import { VirtualUsbDevice, type ClaimRefusal, type ControlInAnswer, type UsbTrafficStats } from './usb-device.js';
+} from '../presets.js';
+import { swapLengthByteOrder } from '../../ccid/quirks.js';
+import { T0CardEngine } from '../t0-card.js';
+import { VirtualUsbDevice, type ClaimRefusal, type ControlInAnswer, type UsbTrafficStats } from '../usb-device.js';
 
 /** Endpoint numbers of the virtual reader. */
 export const VIRTUAL_READER_ENDPOINTS = { bulkOut: 1, bulkIn: 2, interruptIn: 3 } as const;
