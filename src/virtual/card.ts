@@ -1,6 +1,6 @@
 /**
  * A virtual ISO/IEC 7816-4 card: an APDU processor with a tiny file system,
- * PINs and a test command. The reader (src/virtual/reader.ts) puts a wire
+ * PINs and a test command. The reader (src/virtual/reader/) puts a wire
  * protocol in front of it (T=1 blocks or T=0 TPDUs, see t0-card.ts and
  * t1-card.ts), or calls `transmit` directly at APDU level.
  *
@@ -39,54 +39,22 @@
  * Ne rules: a response longer than Ne returns Ne bytes with 61xx (xx = bytes
  * left, 00 = 256 or more) and GET RESPONSE gives the rest; a command without Le
  * returns no data.
+ *
+ * The file system is card-files.ts, the PINs card-pins.ts, the status words
+ * card-status.ts; this file holds the command processing and the factories.
  */
 import { concatBytes, bytesEqual } from '../bytes.js';
 import { isWebCcidError } from '../errors.js';
 import { parseApdu, type ParsedApdu } from '../iso7816/apdu.js';
+import { CardFileSystem, type VirtualDfSpec, type VirtualEfSpec } from './card-files.js';
+import { CardPins, type VirtualPinSpec } from './card-pins.js';
+import { reply, SW, swBytes } from './card-status.js';
+
+export type { VirtualDfSpec, VirtualEfSpec } from './card-files.js';
+export type { VirtualPinSpec } from './card-pins.js';
 
 /** INS of the proprietary test command (CLA 0x80). */
 export const VIRTUAL_TEST_INS = 0xee;
-
-/** A transparent elementary file. */
-export interface VirtualEfSpec {
-  type: 'ef';
-  fid: number;
-  /** Short EF identifier (1..30) for READ BINARY with P1 = 100xxxxx. */
-  sfi?: number;
-  data: Uint8Array;
-  /** PIN reference that must be verified to read the file. */
-  readPin?: number;
-  /** What the file is, for documentation and traces. */
-  description?: string;
-}
-
-/** A dedicated file (the MF is the root DF, FID 3F00). */
-export interface VirtualDfSpec {
-  type: 'df';
-  fid: number;
-  /** DF name (application identifier). */
-  aid?: Uint8Array;
-  description?: string;
-  children: Array<VirtualDfSpec | VirtualEfSpec>;
-}
-
-/** A PIN (or PUK) held by the card. */
-export interface VirtualPinSpec {
-  /** VERIFY P2. */
-  reference: number;
-  value: Uint8Array;
-  /** Tries allowed (also the reset value). Default 3. */
-  maxTries?: number;
-  /** Tries left at start. Default maxTries. */
-  triesLeft?: number;
-  /** Reference of the PUK that unblocks this PIN (RESET RETRY COUNTER). */
-  pukReference?: number;
-  /** Length bounds for a new value (CHANGE REFERENCE DATA / RESET RETRY COUNTER). Default 4..16. */
-  minLength?: number;
-  maxLength?: number;
-  /** Check of a new value (instead of the length bounds): false answers 6A80. */
-  acceptValue?: (value: Uint8Array) => boolean;
-}
 
 export interface VirtualCardOptions {
   /** The ATR the card answers to a reset. */
@@ -100,90 +68,12 @@ export interface VirtualCardOptions {
   label?: string;
 }
 
-interface PinState {
-  spec: VirtualPinSpec;
-  value: Uint8Array;
-  maxTries: number;
-  triesLeft: number;
-}
-
-type Node = DfNode | EfNode;
-interface DfNode {
-  kind: 'df';
-  fid: number;
-  aid?: Uint8Array;
-  parent?: DfNode;
-  children: Node[];
-}
-interface EfNode {
-  kind: 'ef';
-  fid: number;
-  sfi?: number;
-  data: Uint8Array;
-  readPin?: number;
-  parent: DfNode;
-}
-
-const SW = {
-  OK: 0x9000,
-  END_OF_FILE: 0x6282,
-  WRONG_LENGTH: 0x6700,
-  SM_NOT_SUPPORTED: 0x6882,
-  LAST_COMMAND_EXPECTED: 0x6883,
-  INCOMPATIBLE_FILE: 0x6981,
-  SECURITY: 0x6982,
-  BLOCKED: 0x6983,
-  CONDITIONS: 0x6985,
-  NO_CURRENT_EF: 0x6986,
-  WRONG_DATA: 0x6a80,
-  NOT_FOUND: 0x6a82,
-  WRONG_P1P2: 0x6a86,
-  REF_NOT_FOUND: 0x6a88,
-  OFFSET_OUTSIDE: 0x6b00,
-  INS_NOT_SUPPORTED: 0x6d00,
-  CLA_NOT_SUPPORTED: 0x6e00,
-} as const;
-
-function swBytes(sw: number): Uint8Array {
-  return Uint8Array.of(sw >> 8, sw & 0xff);
-}
-
-function reply(data: Uint8Array, sw: number): Uint8Array {
-  return concatBytes(data, swBytes(sw));
-}
-
-function buildTree(spec: VirtualDfSpec, parent?: DfNode): DfNode {
-  const df: DfNode = { kind: 'df', fid: spec.fid, children: [] };
-  if (spec.aid) df.aid = spec.aid.slice();
-  if (parent) df.parent = parent;
-  for (const c of spec.children) {
-    if (c.type === 'df') df.children.push(buildTree(c, df));
-    else {
-      const ef: EfNode = { kind: 'ef', fid: c.fid, data: c.data.slice(), parent: df };
-      if (c.sfi !== undefined) ef.sfi = c.sfi;
-      if (c.readPin !== undefined) ef.readPin = c.readPin;
-      df.children.push(ef);
-    }
-  }
-  return df;
-}
-
-/** Tag-length-value with a short or long (81 / 82) length. */
-function tlv(tag: number, value: Uint8Array): Uint8Array {
-  const n = value.length;
-  const len = n < 0x80 ? Uint8Array.of(n) : n < 0x100 ? Uint8Array.of(0x81, n) : Uint8Array.of(0x82, n >> 8, n & 0xff);
-  return concatBytes(Uint8Array.of(tag), len, value);
-}
-
 /** A virtual contact card (see the module comment for its commands). */
 export class VirtualCard {
   readonly atr: Uint8Array;
   readonly label: string;
-  private readonly mf: DfNode;
-  private readonly pins = new Map<number, PinState>();
-  private readonly verified = new Set<number>();
-  private currentDf: DfNode;
-  private currentEf: EfNode | undefined;
+  private readonly files: CardFileSystem;
+  private readonly pins: CardPins;
   private pendingResponse: Uint8Array | undefined;
   private chain: { header: Uint8Array; parts: Uint8Array[] } | undefined;
   private envelope: Uint8Array[] | undefined;
@@ -195,21 +85,16 @@ export class VirtualCard {
   constructor(options: VirtualCardOptions) {
     this.atr = options.atr.slice();
     this.label = options.label ?? 'virtual card';
-    this.mf = buildTree(options.fileSystem ?? { type: 'df', fid: 0x3f00, children: [] });
-    this.currentDf = this.mf;
-    for (const p of options.pins ?? []) {
-      const maxTries = p.maxTries ?? 3;
-      this.pins.set(p.reference, { spec: p, value: p.value.slice(), maxTries, triesLeft: p.triesLeft ?? maxTries });
-    }
+    this.files = new CardFileSystem(options.fileSystem ?? { type: 'df', fid: 0x3f00, children: [] });
+    this.pins = new CardPins(options.pins ?? []);
     this.initialSeed = (options.challengeSeed ?? 0x2545f491) >>> 0 || 1;
     this.seed = this.initialSeed;
   }
 
   /** Cold or warm reset: clears the security state, selects the MF, returns the ATR. PIN counters persist. */
   reset(): Uint8Array {
-    this.verified.clear();
-    this.currentDf = this.mf;
-    this.currentEf = undefined;
+    this.pins.reset();
+    this.files.reset();
     this.pendingResponse = undefined;
     this.chain = undefined;
     this.envelope = undefined;
@@ -231,7 +116,7 @@ export class VirtualCard {
 
   /** Tries left for a PIN reference (undefined when unknown). */
   triesLeft(reference: number): number | undefined {
-    return this.pins.get(reference)?.triesLeft;
+    return this.pins.triesLeft(reference);
   }
 
   /**
@@ -240,12 +125,7 @@ export class VirtualCard {
    * blocked already, 6A88 for an unknown reference).
    */
   protected spendTry(reference: number): number {
-    const pin = this.pins.get(reference);
-    if (!pin) return SW.REF_NOT_FOUND;
-    if (pin.triesLeft === 0) return SW.BLOCKED;
-    pin.triesLeft--;
-    this.verified.delete(reference);
-    return 0x63c0 | pin.triesLeft;
+    return this.pins.spendTry(reference);
   }
 
   /**
@@ -253,12 +133,12 @@ export class VirtualCard {
    * virtual card's memory over to a new instance (the demo does, from page to page). Test data only.
    */
   referenceData(reference: number): Uint8Array | undefined {
-    return this.pins.get(reference)?.value.slice();
+    return this.pins.referenceData(reference);
   }
 
   /** True when the PIN reference is verified in the current session. */
   isVerified(reference: number): boolean {
-    return this.verified.has(reference);
+    return this.pins.isVerified(reference);
   }
 
   /**
@@ -366,9 +246,9 @@ export class VirtualCard {
     if (extended) return extended;
     switch (cmd.ins) {
       case 0xa4:
-        return this.select(cmd);
+        return this.files.select(cmd);
       case 0xb0:
-        return this.readBinary(cmd);
+        return this.files.readBinary(cmd, (reference) => this.pins.isVerified(reference));
       case 0x84: {
         if (cmd.p1 !== 0 || cmd.p2 !== 0) return [none, SW.WRONG_P1P2];
         const ne = cmd.le ?? 0;
@@ -378,11 +258,11 @@ export class VirtualCard {
         return [out, SW.OK];
       }
       case 0x20:
-        return [none, this.verify(cmd)];
+        return [none, this.pins.verify(cmd)];
       case 0x24:
-        return [none, this.changeReferenceData(cmd)];
+        return [none, this.pins.changeReferenceData(cmd)];
       case 0x2c:
-        return [none, this.resetRetryCounter(cmd)];
+        return [none, this.pins.resetRetryCounter(cmd)];
       case VIRTUAL_TEST_INS:
         if ((cmd.cla & 0x80) === 0) return [none, SW.INS_NOT_SUPPORTED];
         return this.testCommand(cmd);
@@ -398,211 +278,6 @@ export class VirtualCard {
     x ^= x << 5;
     this.seed = x >>> 0;
     return this.seed & 0xff;
-  }
-
-  // ---- SELECT ------------------------------------------------------------------
-
-  private select(cmd: ParsedApdu): [Uint8Array, number] {
-    const none = new Uint8Array(0);
-    const data = cmd.data ?? none;
-    const fids: number[] = [];
-    for (let i = 0; i + 1 < data.length; i += 2) fids.push((data[i]! << 8) | data[i + 1]!);
-    let target: Node | undefined;
-    switch (cmd.p1) {
-      case 0x00:
-        if (data.length === 0 || (data.length === 2 && fids[0] === 0x3f00)) target = this.mf;
-        else if (data.length === 2) target = this.findByFid(fids[0]!);
-        else return [none, SW.WRONG_DATA];
-        break;
-      case 0x01:
-        if (data.length !== 2) return [none, SW.WRONG_DATA];
-        target = this.currentDf.children.find((c) => c.kind === 'df' && c.fid === fids[0]);
-        break;
-      case 0x02:
-        if (data.length !== 2) return [none, SW.WRONG_DATA];
-        target = this.currentDf.children.find((c) => c.kind === 'ef' && c.fid === fids[0]);
-        break;
-      case 0x03:
-        if (data.length !== 0) return [none, SW.WRONG_DATA];
-        target = this.currentDf.parent;
-        break;
-      case 0x04:
-        if (data.length === 0 || data.length > 16) return [none, SW.WRONG_DATA];
-        target = this.findByAid(this.mf, data);
-        break;
-      case 0x08:
-      case 0x09: {
-        if (data.length === 0 || data.length % 2 !== 0) return [none, SW.WRONG_DATA];
-        let node: Node | undefined = cmd.p1 === 0x08 ? this.mf : this.currentDf;
-        for (const fid of fids) {
-          if (!node || node.kind !== 'df') {
-            node = undefined;
-            break;
-          }
-          node = node.children.find((c: Node) => c.fid === fid);
-        }
-        target = node;
-        break;
-      }
-      default:
-        return [none, SW.WRONG_P1P2];
-    }
-    const answer = cmd.p2 & 0xf3;
-    if (answer !== 0x00) return [none, SW.WRONG_P1P2];
-    if (!target) return [none, SW.NOT_FOUND];
-    if (target.kind === 'df') {
-      this.currentDf = target;
-      this.currentEf = undefined;
-    } else {
-      this.currentDf = target.parent;
-      this.currentEf = target;
-    }
-    const kind = cmd.p2 & 0x0c;
-    if (kind === 0x0c) return [none, SW.OK];
-    const fcp = this.fcp(target);
-    return [tlv(kind === 0x04 ? 0x62 : 0x6f, fcp), SW.OK];
-  }
-
-  private fcp(node: Node): Uint8Array {
-    const parts: Uint8Array[] = [];
-    if (node.kind === 'ef') {
-      parts.push(tlv(0x80, Uint8Array.of(node.data.length >> 8, node.data.length & 0xff)));
-      parts.push(tlv(0x82, Uint8Array.of(0x01)));
-    } else {
-      parts.push(tlv(0x82, Uint8Array.of(0x38)));
-    }
-    parts.push(tlv(0x83, Uint8Array.of(node.fid >> 8, node.fid & 0xff)));
-    if (node.kind === 'df' && node.aid) parts.push(tlv(0x84, node.aid));
-    if (node.kind === 'ef' && node.sfi !== undefined) parts.push(tlv(0x88, Uint8Array.of(node.sfi << 3)));
-    parts.push(tlv(0x8a, Uint8Array.of(0x05)));
-    return concatBytes(...parts);
-  }
-
-  private findByFid(fid: number): Node | undefined {
-    const df = this.currentDf;
-    if (df.fid === fid) return df;
-    const child = df.children.find((c) => c.fid === fid);
-    if (child) return child;
-    const parent = df.parent;
-    if (parent) {
-      if (parent.fid === fid) return parent;
-      return parent.children.find((c) => c.fid === fid);
-    }
-    return undefined;
-  }
-
-  private findByAid(df: DfNode, name: Uint8Array): DfNode | undefined {
-    if (df.aid && df.aid.length >= name.length && bytesEqual(df.aid.subarray(0, name.length), name)) return df;
-    for (const c of df.children) {
-      if (c.kind !== 'df') continue;
-      const hit = this.findByAid(c, name);
-      if (hit) return hit;
-    }
-    return undefined;
-  }
-
-  // ---- READ BINARY -------------------------------------------------------------
-
-  private readBinary(cmd: ParsedApdu): [Uint8Array, number] {
-    const none = new Uint8Array(0);
-    let ef = this.currentEf;
-    let offset: number;
-    if (cmd.p1 & 0x80) {
-      if (cmd.p1 & 0x60) return [none, SW.WRONG_P1P2];
-      const sfi = cmd.p1 & 0x1f;
-      const found = this.currentDf.children.find((c): c is EfNode => c.kind === 'ef' && c.sfi === sfi);
-      if (!found) return [none, SW.NOT_FOUND];
-      ef = found;
-      this.currentEf = found;
-      offset = cmd.p2;
-    } else {
-      offset = (cmd.p1 << 8) | cmd.p2;
-    }
-    if (!ef) return [none, SW.NO_CURRENT_EF];
-    if (ef.readPin !== undefined && !this.verified.has(ef.readPin)) return [none, SW.SECURITY];
-    const ne = cmd.le ?? 0;
-    if (ne === 0) return [none, SW.WRONG_LENGTH];
-    if (offset >= ef.data.length) return [none, SW.OFFSET_OUTSIDE];
-    const out = ef.data.slice(offset, offset + ne);
-    return [out, out.length < ne ? SW.END_OF_FILE : SW.OK];
-  }
-
-  // ---- PINs --------------------------------------------------------------------
-
-  private verify(cmd: ParsedApdu): number {
-    if (cmd.p1 !== 0x00) return SW.WRONG_P1P2;
-    const pin = this.pins.get(cmd.p2);
-    if (!pin) return SW.REF_NOT_FOUND;
-    const data = cmd.data ?? new Uint8Array(0);
-    if (data.length === 0) {
-      if (pin.triesLeft === 0) return SW.BLOCKED;
-      return this.verified.has(cmd.p2) ? SW.OK : 0x63c0 | pin.triesLeft;
-    }
-    return this.checkPin(cmd.p2, pin, data);
-  }
-
-  private checkPin(reference: number, pin: PinState, candidate: Uint8Array): number {
-    if (pin.triesLeft === 0) return SW.BLOCKED;
-    if (bytesEqual(candidate, pin.value)) {
-      pin.triesLeft = pin.maxTries;
-      this.verified.add(reference);
-      return SW.OK;
-    }
-    pin.triesLeft--;
-    this.verified.delete(reference);
-    return 0x63c0 | pin.triesLeft;
-  }
-
-  private newValueOk(pin: PinState, value: Uint8Array): boolean {
-    if (pin.spec.acceptValue) return pin.spec.acceptValue(value);
-    return value.length >= (pin.spec.minLength ?? 4) && value.length <= (pin.spec.maxLength ?? 16);
-  }
-
-  private changeReferenceData(cmd: ParsedApdu): number {
-    if (cmd.p1 !== 0x00) return SW.WRONG_P1P2;
-    const pin = this.pins.get(cmd.p2);
-    if (!pin) return SW.REF_NOT_FOUND;
-    const data = cmd.data ?? new Uint8Array(0);
-    const oldLength = pin.value.length;
-    if (data.length <= oldLength) return SW.WRONG_DATA;
-    const sw = this.checkPin(cmd.p2, pin, data.subarray(0, oldLength));
-    if (sw !== SW.OK) return sw;
-    const next = data.slice(oldLength);
-    if (!this.newValueOk(pin, next)) return SW.WRONG_DATA;
-    pin.value = next;
-    return SW.OK;
-  }
-
-  private resetRetryCounter(cmd: ParsedApdu): number {
-    if (cmd.p1 > 0x03) return SW.WRONG_P1P2;
-    const pin = this.pins.get(cmd.p2);
-    if (!pin) return SW.REF_NOT_FOUND;
-    const pukRef = pin.spec.pukReference;
-    const puk = pukRef === undefined ? undefined : this.pins.get(pukRef);
-    if (!puk || pukRef === undefined) return SW.CONDITIONS;
-    const data = cmd.data ?? new Uint8Array(0);
-    if (cmd.p1 === 0x02 || cmd.p1 === 0x03) {
-      // The PUK was verified earlier in this session (VERIFY with its reference).
-      if (!this.verified.has(pukRef) || puk.triesLeft === 0) return SW.SECURITY;
-      if (cmd.p1 === 0x03 ? data.length !== 0 : data.length === 0) return SW.WRONG_DATA;
-      if (cmd.p1 === 0x02) {
-        if (!this.newValueOk(pin, data)) return SW.WRONG_DATA;
-        pin.value = data.slice();
-      }
-      pin.triesLeft = pin.maxTries;
-      return SW.OK;
-    }
-    const pukLength = puk.value.length;
-    if (cmd.p1 === 0x01 ? data.length !== pukLength : data.length <= pukLength) return SW.WRONG_DATA;
-    const sw = this.checkPin(pukRef, puk, data.subarray(0, pukLength));
-    if (sw !== SW.OK) return sw;
-    if (cmd.p1 === 0x00) {
-      const next = data.slice(pukLength);
-      if (!this.newValueOk(pin, next)) return SW.WRONG_DATA;
-      pin.value = next;
-    }
-    pin.triesLeft = pin.maxTries;
-    return SW.OK;
   }
 
   // ---- test command --------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bytesOf, fromHex, toHex } from '../bytes.js';
 import { CCID_ERROR, decodeNotification, decodeResponse, encodeCommand } from '../ccid/messages.js';
 import { isWebCcidError } from '../errors.js';
@@ -7,7 +7,7 @@ import type { UsbDeviceLike } from '../usb/device.js';
 import { VirtualUsb } from './backend.js';
 import { createHcaLikeCard, createT0Card } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader, type VirtualReaderOptions } from './reader.js';
+import { createVirtualReader, type VirtualReaderOptions } from './reader/index.js';
 
 async function powered(options: VirtualReaderOptions = {}) {
   const reader = createVirtualReader({ card: createHcaLikeCard(), initialNotification: false, ...options });
@@ -20,9 +20,19 @@ async function powered(options: VirtualReaderOptions = {}) {
 const challenge = fromHex('00 84 00 00 08');
 const xfr = (abData: Uint8Array, bSlot = 0) => ({ name: 'XfrBlock' as const, bSlot, bBWI: 0, wLevelParameter: 0, abData });
 
-/** Resolves with the value, or 'nothing' if it does not settle within `ms`. */
-async function within<T>(p: Promise<T>, ms = 20): Promise<T | 'nothing'> {
-  return Promise.race([p, new Promise<'nothing'>((r) => setTimeout(() => r('nothing'), ms))]);
+/**
+ * True when `p` is still pending once every timer has fired and every promise has settled: an
+ * answer that never comes, proven without waiting on the wall clock. Needs `vi.useFakeTimers()`
+ * from the start of the test, so that a late answer on any timer would be run too.
+ */
+async function stillPending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await vi.runAllTimersAsync();
+  return !settled;
 }
 
 async function rejectionName(p: Promise<unknown>): Promise<string> {
@@ -35,6 +45,10 @@ async function rejectionName(p: Promise<unknown>): Promise<string> {
 }
 
 describe('faults', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('time-extension: N frames with bmCommandStatus 2 and the multiplier, then the answer', async () => {
     const { reader, s } = await powered();
     reader.injectFault({ kind: 'time-extension', count: 2, multiplier: 5, command: 'XfrBlock', intervalMs: 0 });
@@ -140,12 +154,13 @@ describe('faults', () => {
   });
 
   it('stall with dropAnswer loses the answer; stall on bulk-OUT refuses the write until clearHalt', async () => {
+    vi.useFakeTimers();
     const { reader, s } = await powered();
     reader.injectFault({ kind: 'stall', dropAnswer: true });
     await s.sendCommand({ name: 'GetSlotStatus', bSlot: 0 });
     expect((await s.receive()).status).toBe('stall');
     await reader.clearHalt('in', 2);
-    expect(await within(s.receive())).toBe('nothing');
+    expect(await stillPending(s.receive())).toBe(true);
     reader.injectFault({ kind: 'stall', endpoint: 'out' });
     const w = await s.send(encodeCommand({ name: 'GetSlotStatus', bSlot: 0, bSeq: 50 }));
     expect(w.status).toBe('stall');
@@ -176,6 +191,7 @@ describe('faults', () => {
   });
 
   it('garbage: a malformed frame before the answer (or instead of it)', async () => {
+    vi.useFakeTimers();
     const { reader, s } = await powered();
     reader.injectFault({ kind: 'garbage', bytes: fromHex('01 02 03') });
     const seq = await s.sendCommand({ name: 'GetSlotStatus', bSlot: 0 });
@@ -192,7 +208,7 @@ describe('faults', () => {
     reader.injectFault({ kind: 'garbage', replace: true });
     await s.sendCommand({ name: 'GetSlotStatus', bSlot: 0 });
     expect((await s.receiveFrame()).length).toBe(5);
-    expect(await within(s.receive())).toBe('nothing');
+    expect(await stillPending(s.receive())).toBe(true);
   });
 
   it('wrong-length: dwLength does not match the data', async () => {
@@ -215,11 +231,12 @@ describe('faults', () => {
   });
 
   it('mute, then ABORT (control + PC_to_RDR_Abort): CMD_ABORTED for the muted command, SlotStatus for the Abort', async () => {
+    vi.useFakeTimers();
     const { reader, s } = await powered();
     reader.injectFault({ kind: 'mute', command: 'XfrBlock' });
     const seq = await s.sendCommand(xfr(challenge));
     const read = s.receive();
-    expect(await within(read)).toBe('nothing');
+    expect(await stillPending(read)).toBe(true);
     // Meanwhile the slot is busy.
     const busySeq = await s.sendCommand({ name: 'GetSlotStatus', bSlot: 0 });
     const busy = decodeResponse(bytesOf((await read).data));
@@ -228,7 +245,7 @@ describe('faults', () => {
     // Abort: bulk message first (no answer yet), then the control request.
     const abortSeq = await s.sendCommand({ name: 'Abort', bSlot: 0 });
     const next = s.receive();
-    expect(await within(next)).toBe('nothing');
+    expect(await stillPending(next)).toBe(true);
     await s.abortControl(0, abortSeq);
     const aborted = decodeResponse(bytesOf((await next).data));
     expect(aborted.bSeq).toBe(seq);

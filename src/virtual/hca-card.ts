@@ -56,10 +56,14 @@
  */
 import { bytesEqual, concatBytes, fromHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, pinCharAllowed, pinCharsetOf, type HcaProfile, type PinCharset, type PinEncoding } from '../hca/profile.js';
+import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, pinCharAllowed, pinCharsetOf, type HcaProfile, type PinEncoding } from '../hca/profile.js';
 import type { ParsedApdu } from '../iso7816/apdu.js';
 import { HCA_ATR, VirtualCard, hcaAtrWithIfsc, type VirtualCardOptions, type VirtualDfSpec, type VirtualEfSpec } from './card.js';
+import { decodePinBlock, encodePinBlock, pinBlockDigits } from './hca-pin-block.js';
 import { createTestPki, type HcaCardKind, type HolderCertificate, type TestPki } from './pki.js';
+import { DIGEST_INFO_PREFIX, rsaPrivateKey, rsaSignDigestInfo, type RsaPrivateKey } from './rsa-sign.js';
+
+export { decodePinBlock, encodePinBlock, pinBlockDigits } from './hca-pin-block.js';
 
 /** Default test values of the virtual HCA card. */
 export const VIRTUAL_HCA_DEFAULTS = {
@@ -132,17 +136,6 @@ export interface VirtualHcaCertificates {
   root?: Uint8Array<ArrayBuffer>;
 }
 
-interface RsaPrivateKey {
-  n: bigint;
-  p: bigint;
-  q: bigint;
-  dp: bigint;
-  dq: bigint;
-  qi: bigint;
-  /** Modulus length in bytes. */
-  k: number;
-}
-
 const SW_OK = 0x9000;
 const SW_WRONG_LENGTH = 0x6700;
 const SW_SECURITY = 0x6982;
@@ -152,74 +145,8 @@ const SW_WRONG_P1P2 = 0x6a86;
 const SW_REF_NOT_FOUND = 0x6a88;
 const SW_CLA_NOT_SUPPORTED = 0x6e00;
 
-/** DER prefixes of DigestInfo (RFC 8017 §9.2 note 1) by hash. */
-const DIGEST_INFO_PREFIX: Record<string, { prefix: Uint8Array; length: number }> = {
-  'SHA-256': { prefix: fromHex('30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20'), length: 32 },
-  'SHA-1': { prefix: fromHex('30 21 30 09 06 05 2B 0E 03 02 1A 05 00 04 14'), length: 20 },
-};
-
 function fail(message: string): never {
   throw new WebCcidError('virtual/bad-hca-card-options', message);
-}
-
-/** Encodes PIN digits as a profile PIN block (left-justified, padded). */
-export function encodePinBlock(digits: string, encoding: PinEncoding): Uint8Array {
-  const block = new Uint8Array(encoding.blockLength).fill(encoding.padByte);
-  if (encoding.encoding === 'ascii') {
-    for (let i = 0; i < digits.length && i < block.length; i++) block[i] = digits.charCodeAt(i);
-  } else {
-    const padNibble = encoding.padByte & 0x0f;
-    for (let i = 0; i < digits.length && i < 2 * block.length; i++) {
-      const d = digits.charCodeAt(i) - 0x30;
-      const at = i >> 1;
-      const current = block[at]!;
-      block[at] = i % 2 === 0 ? (d << 4) | padNibble : (current & 0xf0) | d;
-    }
-  }
-  return block;
-}
-
-/** The characters of a profile block up to its padding (the inverse of `encodePinBlock`). */
-export function decodePinBlock(block: Uint8Array, encoding: PinEncoding): string {
-  let out = '';
-  if (encoding.encoding === 'ascii') {
-    for (const b of block) {
-      if (b === encoding.padByte) break;
-      out += String.fromCharCode(b);
-    }
-    return out;
-  }
-  for (const b of block) {
-    for (const nibble of [b >> 4, b & 0x0f]) {
-      if (nibble > 9) return out;
-      out += String(nibble);
-    }
-  }
-  return out;
-}
-
-/**
- * Number of PIN characters in a well-formed profile block (characters then padding only), or -1.
- * With the ASCII encoding, `charset` 'letters-and-digits' (the default: the HCA PIN rule) also
- * counts A-Z and a-z; 'digits' counts 0-9 only. BCD blocks hold digits only.
- */
-export function pinBlockDigits(block: Uint8Array, encoding: PinEncoding, charset: PinCharset = 'letters-and-digits'): number {
-  if (block.length !== encoding.blockLength) return -1;
-  const nibbles: number[] = [];
-  if (encoding.encoding === 'ascii') {
-    let n = 0;
-    while (n < block.length && block[n] !== encoding.padByte && pinCharAllowed(block[n]!, charset)) n++;
-    for (let i = n; i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
-    return n;
-  }
-  for (const b of block) nibbles.push(b >> 4, b & 0x0f);
-  let n = 0;
-  while (n < nibbles.length && nibbles[n]! <= 9) n++;
-  // Padding: the pad nibble up to the byte boundary, then whole pad bytes.
-  const padNibble = encoding.padByte & 0x0f;
-  if (n % 2 === 1 && nibbles[n] !== padNibble) return -1;
-  for (let i = Math.ceil(n / 2); i < block.length; i++) if (block[i] !== encoding.padByte) return -1;
-  return n;
 }
 
 function utf8(text: string): Uint8Array {
@@ -234,83 +161,6 @@ function ascii(text: string): Uint8Array {
 
 function yyyymmdd(d: Date): string {
   return `${d.getUTCFullYear().toString().padStart(4, '0')}${(d.getUTCMonth() + 1).toString().padStart(2, '0')}${d.getUTCDate().toString().padStart(2, '0')}`;
-}
-
-function base64UrlToBigInt(text: string): bigint {
-  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
-  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  let hex = '';
-  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
-  return hex.length === 0 ? 0n : BigInt('0x' + hex);
-}
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-    e >>= 1n;
-  }
-  return result;
-}
-
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  let x = 0n;
-  for (const b of bytes) x = (x << 8n) | BigInt(b);
-  return x;
-}
-
-function bigIntToBytes(x: bigint, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let v = x;
-  for (let i = length - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-const privateKeys = new WeakMap<CryptoKey, Promise<RsaPrivateKey>>();
-
-function rsaPrivateKey(key: CryptoKey): Promise<RsaPrivateKey> {
-  let found = privateKeys.get(key);
-  if (!found) {
-    found = (async () => {
-      if (!key.extractable) fail('The holder private key must be extractable (the virtual card signs with raw RSA).');
-      const jwk = await globalThis.crypto.subtle.exportKey('jwk', key);
-      const { n, p, q, dp, dq, qi } = jwk;
-      if (jwk.kty !== 'RSA' || !n || !p || !q || !dp || !dq || !qi) fail('The holder private key must be an RSA private key.');
-      const modulus = base64UrlToBigInt(n);
-      return {
-        n: modulus,
-        p: base64UrlToBigInt(p),
-        q: base64UrlToBigInt(q),
-        dp: base64UrlToBigInt(dp),
-        dq: base64UrlToBigInt(dq),
-        qi: base64UrlToBigInt(qi),
-        k: Math.ceil(modulus.toString(16).length / 2),
-      };
-    })();
-    privateKeys.set(key, found);
-  }
-  return found;
-}
-
-/** RSASSA-PKCS1-v1_5 signature of an encoded DigestInfo `t` (EMSA-PKCS1-v1_5, then RSASP1 with CRT). */
-function rsaSignDigestInfo(key: RsaPrivateKey, t: Uint8Array): Uint8Array {
-  const em = new Uint8Array(key.k).fill(0xff);
-  em[0] = 0x00;
-  em[1] = 0x01;
-  em[key.k - t.length - 1] = 0x00;
-  em.set(t, key.k - t.length);
-  const m = bytesToBigInt(em);
-  const m1 = modPow(m, key.dp, key.p);
-  const m2 = modPow(m, key.dq, key.q);
-  let h = (key.qi * (m1 - m2)) % key.p;
-  if (h < 0n) h += key.p;
-  return bigIntToBytes(m2 + h * key.q, key.k);
 }
 
 /** A virtual HCA card (see the module comment). Build it with `createVirtualHcaCard`. */

@@ -8,8 +8,8 @@
  * const usb = new VirtualUsb({ devices: [reader] });
  * ```
  */
-export { createVirtualReader, VirtualReader, VIRTUAL_READER_ENDPOINTS } from './reader.js';
-export type { VirtualReaderOptions, VirtualReaderStats, SecureRequest, SecureOutcome } from './reader.js';
+export { createVirtualReader, VirtualReader, VIRTUAL_READER_ENDPOINTS } from './reader/index.js';
+export type { VirtualReaderOptions, VirtualReaderStats, SecureRequest, SecureOutcome } from './reader/index.js';
 export { VirtualUsb } from './backend.js';
 export type { VirtualUsbOptions } from './backend.js';
 export { VirtualUsbDevice } from './usb-device.js';

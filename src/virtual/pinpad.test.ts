@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromHex, toHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
 import type { PinBlockFormat } from '../card/channel.js';
 import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify } from '../ccid/secure.js';
 import { createVirtualPinpad, type PinpadPrompt } from './pinpad.js';
-import type { SecureOutcome, SecureRequest } from './reader.js';
+import type { SecureOutcome, SecureRequest } from './reader/index.js';
 
 const ASCII8: PinBlockFormat = { encoding: 'ascii', minLength: 6, maxLength: 8, blockLength: 8, padByte: 0xff };
 const PUK8: PinBlockFormat = { encoding: 'ascii', minLength: 8, maxLength: 8, blockLength: 8, padByte: 0xff };
@@ -144,11 +144,20 @@ describe('virtual pinpad', () => {
       },
     });
     const { req, sent } = request(ONE_SECOND);
-    const started = Date.now();
-    expect(await pinpad.onSecure(req)).toEqual({ error: 'timeout' });
-    const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(950);
-    expect(waited).toBeLessThan(5_000);
+    vi.useFakeTimers();
+    try {
+      let outcome: unknown;
+      const done = pinpad.onSecure(req).then((o) => (outcome = o));
+      // On a fake clock: still waiting 1 ms before bTimeOut, a time-out at bTimeOut.
+      await vi.advanceTimersByTimeAsync(999);
+      expect(outcome).toBeUndefined();
+      expect(signal?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await done;
+      expect(outcome).toEqual({ error: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
     expect(signal?.aborted).toBe(true);
     expect(sent).toEqual([]);
   });
@@ -156,7 +165,18 @@ describe('virtual pinpad', () => {
   it('bTimeOut 0: the reader waits its own default', async () => {
     const NO_TIMEOUT = encodePinVerify(buildPinVerify({ header: fromHex('00 20 00 81'), format: ASCII8, timeoutSeconds: 0 }));
     const pinpad = createVirtualPinpad({ defaultTimeoutSeconds: 0.2, onEntry: () => new Promise(() => undefined) });
-    expect(await pinpad.onSecure(request(NO_TIMEOUT).req)).toEqual({ error: 'timeout' });
+    vi.useFakeTimers();
+    try {
+      let outcome: unknown;
+      const done = pinpad.onSecure(request(NO_TIMEOUT).req).then((o) => (outcome = o));
+      await vi.advanceTimersByTimeAsync(199);
+      expect(outcome).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await done;
+      expect(outcome).toEqual({ error: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keys are digits only; clear() empties the queue', () => {

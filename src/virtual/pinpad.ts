@@ -46,7 +46,7 @@ import {
   type PinFormatFields,
   type SecurePinData,
 } from '../ccid/secure.js';
-import type { SecureOutcome, SecureRequest } from './reader.js';
+import type { SecureOutcome, SecureRequest } from './reader/index.js';
 
 /** Which value the reader asks for. */
 export type PinpadStep = 'current' | 'new' | 'confirm';

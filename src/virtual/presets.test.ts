@@ -6,7 +6,7 @@ import { loadReaderFixture } from '../../test/helpers/reader-fixture.js';
 import { createHcaLikeCard } from './card.js';
 import { VIRTUAL_READER_PRESET_NAMES, VIRTUAL_READER_PRESETS } from './presets.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader } from './reader.js';
+import { createVirtualReader } from './reader/index.js';
 
 const withFixture = VIRTUAL_READER_PRESET_NAMES.filter((n) => VIRTUAL_READER_PRESETS[n].fixture !== undefined);
 

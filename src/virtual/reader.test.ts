@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { bytesOf, concatBytes, fromHex, readU32LE, toHex } from '../bytes.js';
 import { decodeResponse, encodeCommand, decodeNotification, CCID_ERROR } from '../ccid/messages.js';
@@ -8,7 +8,7 @@ import { encodeApdu } from '../iso7816/apdu.js';
 import { decodeT1Block, encodeT1Block, type T1Block } from '../iso7816/t1.js';
 import { createHcaLikeCard, createT0Card, HCA_ATR, HCA_LIKE_LAYOUT, T0_CARD_ATR, VIRTUAL_TEST_INS } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader, type VirtualReaderOptions } from './reader.js';
+import { createVirtualReader, type VirtualReaderOptions } from './reader/index.js';
 import { T0CardEngine } from './t0-card.js';
 
 const L = HCA_LIKE_LAYOUT;
@@ -467,13 +467,25 @@ describe('time model', () => {
     await s.command({ name: 'IccPowerOn', bSlot: 0, bPowerSelect: 0 });
     await s.command({ name: 'SetParameters', bSlot: 0, bProtocolNum: 1, abData: fromHex('11 10 00 45 00 FE 00') });
     reader.resetStats();
-    const t0 = performance.now();
-    // 200-byte answer; the card's IFSD is still 32, so 9 + 36 characters at 9624 bps: about 56 ms on the wire.
-    await s.command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: iBlock(0, fromHex('80 EE 80 C8 C8')) });
-    const elapsed = (performance.now() - t0) / 1000;
+    // 200-byte answer; the card's IFSD is still 32, so 9 + 36 characters at 9624 bps: 56.1 ms on the wire.
+    const wireMs = ((45 * 12 * 372) / 3_580_000) * 1000;
+    vi.useFakeTimers();
+    try {
+      let answered = false;
+      const done = s
+        .command({ name: 'XfrBlock', bSlot: 0, bBWI: 0, wLevelParameter: 0, abData: iBlock(0, fromHex('80 EE 80 C8 C8')) })
+        .then(() => (answered = true));
+      // On a fake clock: no answer 1 ms before the wire time is over, the answer once it is.
+      await vi.advanceTimersByTimeAsync(Math.floor(wireMs) - 1);
+      expect(answered).toBe(false);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(answered).toBe(true);
+      await done;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(reader.stats.wireBytes).toBe(9 + 36);
-    expect(reader.stats.wireSeconds).toBeCloseTo((45 * 12 * 372) / 3_580_000, 9);
-    expect(elapsed).toBeGreaterThanOrEqual(reader.stats.wireSeconds * 0.9);
+    expect(reader.stats.wireSeconds * 1000).toBeCloseTo(wireMs, 6);
   });
 });
 

@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bytesOf, fromHex } from '../bytes.js';
 import { encodeCommand } from '../ccid/messages.js';
 import type { UsbDeviceLike } from '../usb/device.js';
 import { VirtualUsb } from './backend.js';
 import { createHcaLikeCard } from './card.js';
 import { RawCcidSession } from './raw-session.js';
-import { createVirtualReader } from './reader.js';
+import { createVirtualReader } from './reader/index.js';
 
 async function rejectsWith(p: Promise<unknown>, name: string): Promise<void> {
   let caught: unknown;
@@ -89,17 +89,24 @@ describe('USBDevice state rules (Chromium behaviour)', () => {
   it('a transferIn that comes first stays pending until the answer exists', async () => {
     const reader = createVirtualReader({ card: createHcaLikeCard(), initialNotification: false });
     const s = await RawCcidSession.open(reader);
-    let done = false;
-    const pending = s.receive().then((r) => {
-      done = true;
-      return r;
-    });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(done).toBe(false);
-    await s.send(slotStatus(9));
-    const r = await pending;
-    expect(r.status).toBe('ok');
-    expect(bytesOf(r.data)[6]).toBe(9);
+    vi.useFakeTimers();
+    try {
+      let done = false;
+      const pending = s.receive().then((r) => {
+        done = true;
+        return r;
+      });
+      // Every timer the device could have set fires, and every promise settles: still pending.
+      await vi.runAllTimersAsync();
+      expect(done).toBe(false);
+      expect(reader.stats.answers).toBe(0);
+      await s.send(slotStatus(9));
+      const r = await pending;
+      expect(r.status).toBe('ok');
+      expect(bytesOf(r.data)[6]).toBe(9);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('packetisation: shorter reads that are multiples of 64 split the answer; other short reads babble', async () => {
@@ -135,14 +142,30 @@ describe('USBDevice state rules (Chromium behaviour)', () => {
   it('latency and timeScale: modelled always, slept only when timeScale > 0', async () => {
     const reader = createVirtualReader({ card: createHcaLikeCard(), latencyMs: 20, timeScale: 0 });
     const s = await RawCcidSession.open(reader);
-    const t0 = Date.now();
-    await s.command({ name: 'GetSlotStatus', bSlot: 0 });
-    expect(Date.now() - t0).toBeLessThan(15);
-    expect(reader.stats.usbSeconds).toBeGreaterThanOrEqual(0.04);
-    reader.timeScale = 1;
-    const t1 = Date.now();
-    await s.command({ name: 'GetSlotStatus', bSlot: 0 });
-    expect(Date.now() - t1).toBeGreaterThanOrEqual(35);
+    const before = reader.stats.usbSeconds;
+    vi.useFakeTimers();
+    try {
+      let settled = false;
+      const instant = s.command({ name: 'GetSlotStatus', bSlot: 0 }).then(() => (settled = true));
+      // timeScale 0: the command completes with the clock standing still and no timer left behind.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(true);
+      await instant;
+      expect(vi.getTimerCount()).toBe(0);
+      expect(reader.stats.usbSeconds - before).toBeCloseTo(0.04, 9); // bulk-OUT + bulk-IN, 20 ms each, modelled
+      // timeScale 1: the same command takes exactly 40 ms of the (fake) clock.
+      reader.timeScale = 1;
+      settled = false;
+      const slept = s.command({ name: 'GetSlotStatus', bSlot: 0 }).then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(39);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toBe(true);
+      await slept;
+      expect(reader.stats.usbSeconds - before).toBeCloseTo(0.08, 9);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('unplug: pending and later calls reject NotFoundError; plug gives a fresh closed device', async () => {

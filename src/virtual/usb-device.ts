@@ -20,43 +20,21 @@
  *   held by the operating system makes it reject `NetworkError`.
  *
  * Bulk and interrupt IN data is a queue of frames (one device answer each).
- * A `transferIn` that arrives before the data stays pending, like real USB.
- * Packetisation follows USB: a read whose length is at least the frame gets
- * the whole frame; a shorter read that is a multiple of `packetSize` gets that
- * many bytes with status `'ok'` and the rest stays queued for the next read; a
- * shorter read that is not a multiple of `packetSize` gets `'babble'` (the
- * bytes that fitted) and the frame is lost.
+ * A `transferIn` that arrives before the data stays pending, like real USB;
+ * packetisation as in usb-in-endpoint.ts. The declared configuration is
+ * usb-config.ts; the steps of an unplug usb-unplug.ts.
  *
  * The subclass supplies the behaviour (`handleControlIn`, `handleControlOut`,
  * `handleTransferOut`) and pushes IN data with `queueIn`.
  */
+import { VirtualConfiguration, type VirtualConfigurationInit } from './usb-config.js';
+import { InEndpointState, inResult } from './usb-in-endpoint.js';
 import { createUsbError, USB_ERROR_MESSAGES as MSG, type UsbErrorName } from './usb-errors.js';
 
-/** One endpoint of an alternate setting (W3C `USBEndpoint`). */
-export interface VirtualEndpointInit {
-  endpointNumber: number;
-  direction: USBDirection;
-  type: USBEndpointType;
-  packetSize: number;
-  /** bInterval, for the configuration descriptor only. */
-  interval?: number;
-}
+import { runStepsStaggered, stepCovers, unplugSteps, type UnplugOptions, type UnplugStep } from './usb-unplug.js';
 
-/** One interface (alternate setting 0 only) of a configuration. */
-export interface VirtualInterfaceInit {
-  interfaceNumber: number;
-  interfaceClass: number;
-  interfaceSubclass: number;
-  interfaceProtocol: number;
-  interfaceName?: string | null;
-  endpoints: VirtualEndpointInit[];
-}
-
-export interface VirtualConfigurationInit {
-  configurationValue: number;
-  configurationName?: string | null;
-  interfaces: VirtualInterfaceInit[];
-}
+export type { VirtualConfigurationInit, VirtualEndpointInit, VirtualInterfaceInit } from './usb-config.js';
+export type { UnplugOptions, UnplugStep } from './usb-unplug.js';
 
 /** How the device refuses `claimInterface` (see the class JSDoc). */
 export type ClaimRefusal = 'protected-class' | 'os-held';
@@ -102,77 +80,6 @@ export interface UsbTrafficStats {
 /** What a `handleControlIn` answers. */
 export type ControlInAnswer = { status: 'ok'; data: Uint8Array } | { status: 'stall' };
 
-interface InWaiter {
-  length: number;
-  resolve: (r: USBInTransferResult) => void;
-  reject: (e: unknown) => void;
-}
-
-class InEndpointState {
-  readonly frames: Uint8Array[] = [];
-  offset = 0;
-  readonly waiters: InWaiter[] = [];
-  halted = false;
-  constructor(readonly packetSize: number) {}
-}
-
-class VirtualEndpoint implements USBEndpoint {
-  readonly endpointNumber: number;
-  readonly direction: USBDirection;
-  readonly type: USBEndpointType;
-  readonly packetSize: number;
-  constructor(init: VirtualEndpointInit) {
-    this.endpointNumber = init.endpointNumber;
-    this.direction = init.direction;
-    this.type = init.type;
-    this.packetSize = init.packetSize;
-  }
-}
-
-class VirtualAlternateInterface implements USBAlternateInterface {
-  readonly alternateSetting = 0;
-  readonly interfaceClass: number;
-  readonly interfaceSubclass: number;
-  readonly interfaceProtocol: number;
-  readonly interfaceName: string | null;
-  readonly endpoints: USBEndpoint[];
-  constructor(init: VirtualInterfaceInit) {
-    this.interfaceClass = init.interfaceClass;
-    this.interfaceSubclass = init.interfaceSubclass;
-    this.interfaceProtocol = init.interfaceProtocol;
-    this.interfaceName = init.interfaceName ?? null;
-    this.endpoints = init.endpoints.map((e) => new VirtualEndpoint(e));
-  }
-}
-
-class VirtualInterface implements USBInterface {
-  readonly interfaceNumber: number;
-  readonly alternate: USBAlternateInterface;
-  readonly alternates: USBAlternateInterface[];
-  constructor(
-    init: VirtualInterfaceInit,
-    private readonly isClaimed: (n: number) => boolean,
-  ) {
-    this.interfaceNumber = init.interfaceNumber;
-    this.alternate = new VirtualAlternateInterface(init);
-    this.alternates = [this.alternate];
-  }
-  get claimed(): boolean {
-    return this.isClaimed(this.interfaceNumber);
-  }
-}
-
-class VirtualConfiguration implements USBConfiguration {
-  readonly configurationValue: number;
-  readonly configurationName: string | null;
-  readonly interfaces: USBInterface[];
-  constructor(init: VirtualConfigurationInit, isClaimed: (n: number) => boolean) {
-    this.configurationValue = init.configurationValue;
-    this.configurationName = init.configurationName ?? null;
-    this.interfaces = init.interfaces.map((i) => new VirtualInterface(i, isClaimed));
-  }
-}
-
 function toBytes(data: BufferSource | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0));
@@ -180,35 +87,8 @@ function toBytes(data: BufferSource | undefined): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }
 
-function dataView(bytes: Uint8Array): DataView {
-  const copy = bytes.slice();
-  return new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
-}
-
-function inResult(status: USBTransferStatus, bytes?: Uint8Array): USBInTransferResult {
-  return { status, data: bytes === undefined ? undefined : dataView(bytes) } as USBInTransferResult;
-}
-
 function outResult(status: USBTransferStatus, bytesWritten: number): USBOutTransferResult {
   return { status, bytesWritten } as USBOutTransferResult;
-}
-
-/**
- * One step of a staggered unplug (see `VirtualUsbDevice.unplug`): the transfers pending on an
- * endpoint (`in` / `out` with its number, every endpoint of that direction without one), the
- * pending control transfers, or the backend's `disconnect` event.
- */
-export type UnplugStep = { direction: USBDirection; endpointNumber?: number } | 'control' | 'disconnect-event';
-
-/** How an unplug is seen by the host (see `VirtualUsbDevice.unplug`). */
-export interface UnplugOptions {
-  /**
-   * Report the unplug in this order, each step in its own task (a `setTimeout(0)` after the
-   * previous one), as a real host controller completes transfers one callback at a time.
-   * Pending transfers no step names fail in a last step, then the `disconnect` event comes if
-   * no step named it. Without `order`, everything fails at once inside `unplug()`.
-   */
-  order?: UnplugStep[];
 }
 
 /** Listener for plug / unplug of one device (the backend uses it). */
@@ -304,7 +184,7 @@ export abstract class VirtualUsbDevice {
     const ep = this.inEndpoints.get(endpointNumber);
     if (!ep) return;
     ep.frames.push(frame.slice());
-    this.serviceIn(ep);
+    ep.service();
   }
 
   /** Drops everything queued on an IN endpoint. */
@@ -329,7 +209,7 @@ export abstract class VirtualUsbDevice {
     const ep = this.inEndpoints.get(endpointNumber);
     if (!ep) return;
     ep.halted = true;
-    this.serviceIn(ep);
+    ep.service();
   }
 
   /** True while an endpoint is halted. */
@@ -366,23 +246,17 @@ export abstract class VirtualUsbDevice {
     this.claimedInterfaces.clear();
     this.handleUnplug();
     const error = createUsbError('NotFoundError', MSG.deviceUnavailable);
-    const steps: UnplugStep[] = [...(options.order ?? []), { direction: 'in' }, { direction: 'out' }, 'control'];
-    if (!steps.includes('disconnect-event')) steps.push('disconnect-event');
+    const steps = unplugSteps(options.order);
     const run = (step: UnplugStep): void => {
       if (step === 'disconnect-event') {
         for (const l of [...this.connectionListeners]) l('disconnect', this);
         return;
       }
-      const matches = (key: string): boolean => {
-        if (step === 'control') return key === 'control';
-        const [direction, n] = key.split(' ');
-        return direction === step.direction && (step.endpointNumber === undefined || Number(n) === step.endpointNumber);
-      };
       for (const [n, ep] of this.inEndpoints) {
-        if (matches(`in ${n}`)) for (const w of ep.waiters.splice(0)) w.reject(error);
+        if (stepCovers(step, `in ${n}`)) for (const w of ep.waiters.splice(0)) w.reject(error);
       }
       for (const [reject, key] of [...this.pendingRejects]) {
-        if (!matches(key)) continue;
+        if (!stepCovers(step, key)) continue;
         this.pendingRejects.delete(reject);
         reject(error);
       }
@@ -391,24 +265,9 @@ export abstract class VirtualUsbDevice {
       for (const step of steps) run(step);
       return;
     }
-    let i = 0;
-    const finish = (): void => {
-      while (i < steps.length) run(steps[i++]!);
+    this.unplugInProgress = runStepsStaggered(steps, run, () => {
       this.unplugInProgress = undefined;
-    };
-    const next = (): void => {
-      if (i >= steps.length) {
-        this.unplugInProgress = undefined;
-        return;
-      }
-      setTimeout(() => {
-        if (i >= steps.length) return; // finished by plug()
-        run(steps[i++]!);
-        next();
-      }, 0);
-    };
-    this.unplugInProgress = finish;
-    next();
+    });
   }
 
   /** Plugs the device in again (fresh state: closed, first configuration active); listeners hear 'connect'. */
@@ -554,7 +413,7 @@ export abstract class VirtualUsbDevice {
     this.handleClearHalt(direction, endpointNumber);
     if (direction === 'in') {
       const ep = this.inEndpoints.get(endpointNumber);
-      if (ep) this.serviceIn(ep);
+      if (ep) ep.service();
     }
   }
 
@@ -577,7 +436,7 @@ export abstract class VirtualUsbDevice {
     this.usbStats.transfersIn++;
     const result = await new Promise<USBInTransferResult>((resolve, reject) => {
       ep.waiters.push({ length, resolve, reject });
-      this.serviceIn(ep);
+      ep.service();
     });
     await this.tracked(this.usbDelay(), `in ${endpointNumber}`);
     this.ensureConnected();
@@ -625,31 +484,6 @@ export abstract class VirtualUsbDevice {
     if (i < 0) return;
     this.failNext.splice(i, 1);
     throw createUsbError('NetworkError', MSG.transferError);
-  }
-
-  private serviceIn(ep: InEndpointState): void {
-    while (ep.waiters.length > 0) {
-      if (ep.halted) {
-        ep.waiters.shift()!.resolve(inResult('stall', new Uint8Array(0)));
-        continue;
-      }
-      const frame = ep.frames[0];
-      if (frame === undefined) return;
-      const w = ep.waiters.shift()!;
-      const rest = frame.subarray(ep.offset);
-      if (rest.length <= w.length) {
-        ep.frames.shift();
-        ep.offset = 0;
-        w.resolve(inResult('ok', rest));
-      } else if (w.length > 0 && w.length % ep.packetSize === 0) {
-        ep.offset += w.length;
-        w.resolve(inResult('ok', rest.subarray(0, w.length)));
-      } else {
-        ep.frames.shift();
-        ep.offset = 0;
-        w.resolve(inResult('babble', rest.subarray(0, w.length)));
-      }
-    }
   }
 
   private resetEndpoints(): void {
