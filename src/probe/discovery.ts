@@ -23,8 +23,7 @@ import { fromHex, toHex } from '../bytes.js';
 import type { CardChannel } from '../card/channel.js';
 import { describeStatusWord } from '../iso7816/status.js';
 import { NHI_AID } from '../nhi/card.js';
-import type { ProbeError } from './types.js';
-import { reportError } from './types.js';
+import { reportError, type ProbeError } from './error.js';
 
 /** One discovery command and what the card answered. */
 export interface DiscoveryStep {

@@ -1,5 +1,4 @@
 /** The probe's report (what it learnt about each reader and card) and small shared pieces. */
-import { ApduError, WebCcidError } from '../errors.js';
 import type { CcidClassDescriptor } from '../ccid/descriptor.js';
 import type { TraceFile } from '../card/trace.js';
 import type { CardProtocol } from '../card/channel.js';
@@ -7,40 +6,10 @@ import type { HcaProfile } from '../hca/profile.js';
 import type { NhiCardData } from '../nhi/card.js';
 import type { UsbBackendLike } from '../usb/device.js';
 import type { DiscoveryReport } from './discovery.js';
+import type { ProbeError } from './error.js';
 
-/** A failure, as reported (code and message of our error classes; the status word when the card answered). */
-export interface ProbeError {
-  code: string;
-  message: string;
-  /** SW1 SW2 as 4 hex digits, when the error is a card's answer. */
-  sw?: string;
-  /** The messages of the causes (e.g. libusb's "LIBUSB_ERROR_BUSY"), when there are any. */
-  detail?: string;
-}
+export { reportError, type ProbeError } from './error.js';
 
-/** The messages of an error's causes, outermost first (at most 5). */
-function causeText(e: unknown): string | undefined {
-  const parts: string[] = [];
-  let c = e instanceof Error ? e.cause : undefined;
-  for (let depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
-    parts.push(c instanceof Error ? c.message : String(c));
-    c = c instanceof Error ? c.cause : undefined;
-  }
-  return parts.length > 0 ? parts.join(' <- ') : undefined;
-}
-
-export function reportError(e: unknown): ProbeError {
-  const detail = causeText(e);
-  const withDetail = detail === undefined ? {} : { detail };
-  if (e instanceof WebCcidError) {
-    // The card's status word: the error's own, or that of the card answer it wraps (hca/not-hca-card).
-    const cause = e.cause;
-    const sw = e instanceof ApduError ? e.sw : ((e as { sw?: unknown }).sw ?? (cause instanceof ApduError ? cause.sw : undefined));
-    return { code: e.code, message: e.message, ...(typeof sw === 'number' && sw >= 0 ? { sw: sw.toString(16).toUpperCase().padStart(4, '0') } : {}), ...withDetail };
-  }
-  if (e instanceof Error) return { code: 'unknown', message: `${e.name}: ${e.message}`, ...withDetail };
-  return { code: 'unknown', message: String(e) };
-}
 
 /** What the probe learnt about one certificate file. */
 export interface ProbeCertificate {
