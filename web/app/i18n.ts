@@ -1,11 +1,12 @@
 /**
  * The web app's own words (page titles, navigation, the demo panel, the account pages), in
  * Traditional Chinese (default) and English. The components have theirs (@lit/localize);
- * `applyLanguage` switches both.
+ * `applyLanguage` switches both. The English words (./words-en.ts) are loaded the first time
+ * English is chosen, like the components' English templates.
  */
 import { getLocale, setLocale, type Locale } from '../../src/components/locale.js';
 
-const zh = {
+export const zh = {
   appName: 'HCA 醫事憑證 IC 卡服務',
   appTagline: '在瀏覽器裡直接使用讀卡機：不必安裝元件',
   skip: '跳到主要內容',
@@ -130,135 +131,14 @@ const zh = {
   goUnlockNote: '卡片已鎖住：請改用「解鎖卡」。',
 } as const;
 
-type Words = { readonly [K in keyof typeof zh]: (typeof zh)[K] extends string ? string : (typeof zh)[K] extends ReadonlyArray<unknown> ? ReadonlyArray<readonly [string, string]> : { readonly [P in keyof (typeof zh)[K]]: string } };
+export type Words = { readonly [K in keyof typeof zh]: (typeof zh)[K] extends string ? string : (typeof zh)[K] extends ReadonlyArray<unknown> ? ReadonlyArray<readonly [string, string]> : { readonly [P in keyof (typeof zh)[K]]: string } };
 
-const en: Words = {
-  appName: 'HCA card services',
-  appTagline: 'Use the card reader right in the browser: nothing to install',
-  skip: 'Skip to the main content',
-  nav: 'Main navigation',
-  home: 'Home',
-  unlock: 'Unlock card',
-  changePin: 'Change PIN',
-  bind: 'Bind card to account',
-  driver: 'Driver console',
-  nhi: 'Read NHI card',
-  probe: 'Field kit',
-  language: 'Language',
-  homeIntro:
-    'This is the webccid demo: the card-reader driver runs in the page over WebUSB, so there is no "HCA component" or any other program to install. By default a virtual reader with a virtual healthcare professional card is used; you can switch to a real reader.',
-  unlockDesc: 'The card locked after 3 wrong PINs: get the unlock code (PUK) with the card number and user code, and set a new PIN.',
-  changePinDesc: 'You know the current PIN and want a new one.',
-  bindDesc: 'When registering, or in account management: bind your HCA card to your account.',
-  driverDesc: "For developers: the reader's descriptors, ATR, an APDU console and the CCID frame log.",
-  nhiDesc: 'No PIN: read the basic data of the NHI card (健保卡) and see that the reader works.',
-  probeDesc: 'Help confirm how the HCA card works: probe the reader and card, and make a report to share (no PIN, no personal data).',
-  nhiTitle: 'Read the NHI card',
-  nhiIntro: 'Every healthcare professional holds an NHI card (健保卡). Reading it needs no PIN and changes nothing on the card: the safest first test of a reader.',
-  open: 'Start',
-  demoData: 'Demo data',
-  demoDataText: 'Virtual card: number GH000012345678, PIN 123456, user code Demo1234 (PUK 12345678).',
-  demoDataChangedPin: 'Virtual card: number GH000012345678, the PIN you set, user code Demo1234 (PUK 12345678).',
-  cardLock: 'Card',
-  lockUsable: 'usable',
-  lockPinBlocked: 'locked (3 wrong PINs)',
-  lockPukBlocked: 'cannot be unlocked (PUK blocked too)',
-  readerSource: 'Reader',
-  useVirtual: 'Use the virtual reader',
-  useReal: 'Use a real reader',
-  usingVirtual: 'In use: the virtual reader (demo)',
-  usingReal: 'In use: a real reader (WebUSB)',
-  kioskOn: 'Kiosk mode',
-  demoPanel: 'Demo panel',
-  demoPanelHint: 'Put the virtual card and reader into each situation and see how the page explains and handles it.',
-  demoState: 'Switch to another card or reader (situation)',
-  states: {
-    normal: 'Normal card',
-    locked: 'Locked card (3 wrong PINs)',
-    'puk-blocked': 'PUK blocked too (cannot be unlocked)',
-    'wrong-puk': 'Server gives a wrong PUK (user code maps to another PUK)',
-    pinpad: 'Reader with a PIN pad',
-    slow: 'Slow card',
-    'not-hca': 'Not an HCA card',
-    version1: 'Version 1 card (2 certificates)',
-    institution: 'Institution card',
-    expired: 'Card with an expired certificate',
-    nhi: 'NHI card (not an HCA card)',
-  },
-  removeCard: 'Remove the card',
-  insertCard: 'Insert the card',
-  unplugReader: 'Unplug the reader',
-  plugReader: 'Plug the reader in',
-  resetCard: 'Reset the demo (card and server)',
-  resetDone: "Reset: the virtual card has PIN 123456 again, and the server forgot this demo card's wrong user codes and lock.",
-  resetDoneCardOnly: 'The virtual card is reset (PIN 123456). There is no demo server, so no server lock was cleared.',
-  pinTries: 'PIN tries left',
-  pukTries: 'PUK tries left',
-  cardInReader: 'Card',
-  inReader: 'in the reader',
-  outOfReader: 'removed',
-  readerPlugged: 'Reader',
-  plugged: 'plugged in',
-  unplugged: 'unplugged',
-  preparing: 'Preparing the virtual card (making test certificates)…',
-  keypadTitle: "The reader's keypad (simulated)",
-  keypadIdle: 'The reader is not asking for anything.',
-  keypadAsk: {
-    current: 'The reader asks for the current PIN (or the PUK)',
-    new: 'The reader asks for the new PIN',
-    confirm: 'The reader asks for the new PIN again',
-  },
-  keypadInput: 'Digits keyed on the reader',
-  keypadOk: 'OK key',
-  keypadCancel: 'Cancel key',
-  keypadTimeout: 'No key (time-out)',
-  bindTitle: 'Bind an HCA card',
-  modeRegister: 'Register',
-  modeRebind: 'Account › Card binding',
-  registerIntro: 'New user: fill in the account, verify the card in "Bind your HCA card", then submit.',
-  rebindIntro: 'Existing account: verify the new card in "Bind another HCA card"; once verified, it is bound.',
-  account: 'Account',
-  accountHint: '3 to 32 letters, digits, dots, underscores or hyphens.',
-  email: 'Email',
-  bindSection: 'Bind your HCA card',
-  rebindSection: 'Bind another HCA card',
-  submitRegister: 'Submit',
-  needVerify: 'Verify your card in "Bind your HCA card" first.',
-  needAccount: 'Fill in the account first (3 to 32 letters, digits, dots, underscores or hyphens).',
-  registered: 'Account created',
-  registeredText: 'The account is created and bound to this HCA card.',
-  signedInAs: 'Signed in as',
-  switchAccount: 'Switch',
-  currentBinding: 'Bound certificate',
-  noBinding: 'No HCA card is bound to this account yet.',
-  loading: 'Loading…',
-  holder: 'Holder',
-  cardType: 'Card type',
-  cardNumber: 'Card number',
-  validity: 'Certificate valid',
-  boundAt: 'Bound at',
-  personnel: 'Healthcare professional card',
-  institution: 'Healthcare institution card',
-  unbind: 'Unbind',
-  to: 'to',
-  faqTitle: 'Questions',
-  faq: [
-    ['"The verification timed out, please try again"', 'A verification must finish within about 2 minutes. Just press Verify again.'],
-    ['No reader or no card is found', 'Check that the reader is plugged in and the card inserted chip up, chip end first. For a real reader press "Use a real reader" and pick it in the browser\'s window.'],
-    ['Wrong PIN', 'Type the correct PIN. Three wrong PINs in a row lock the card; unlock it on the "Unlock card" page.'],
-    ['The card is locked', 'Go to "Unlock card": get the unlock code with the card number and user code and set a new PIN.'],
-  ],
-  unlockTitle: 'Unlock a card (PIN locked)',
-  unlockIntro: 'You need: the HCA card, its number (the 12 digits after GH on the front) and the user code (given with the card; case sensitive).',
-  changePinTitle: 'Change the PIN',
-  changePinIntro: 'Type the current PIN, then the new PIN twice (6 to 8 digits).',
-  componentMissing: 'This component is not in this build yet.',
-  goUnlockNote: 'The card is locked: use "Unlock card".',
-};
+let en: Words | undefined;
+
 
 /** The words of the active locale. */
 export function words(): Words {
-  return getLocale() === 'en' ? en : zh;
+  return getLocale() === 'en' && en ? en : zh;
 }
 
 const STORAGE_KEY = 'webccid-lang';
@@ -279,6 +159,7 @@ export function initialLocale(search: URLSearchParams): Locale {
 
 /** Switches the components and the page (and remembers the choice). */
 export async function applyLanguage(locale: Locale): Promise<void> {
+  if (locale === 'en') en ??= (await import('./words-en.js')).en;
   await setLocale(locale);
   try {
     localStorage.setItem(STORAGE_KEY, locale);
