@@ -96,7 +96,7 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
  */
 export const OTHER_ROUTES: ReadonlyArray<{ chunk: RegExp; route: string }> = [
   // web/app/hardware.ts: the virtual reader and card, test PKI, certificate library, demo panel.
-  { chunk: /^demo-env-/, route: 'demo mode' },
+  { chunk: /^demo-(env|panel)-/, route: 'demo mode' },
   // src/components/locale.ts and web/app/i18n.ts: the English templates and words.
   { chunk: /^(en|words-en)-/, route: 'English' },
   // web/app/hardware.ts: the automatic choice with the Web Smart Card session, channel and watcher.

@@ -26,8 +26,6 @@ import type { HcaProfile } from '../../src/hca/profile.js';
 import type { DemoState } from './demo-states.js';
 
 export { DEMO_STATES, isDemoState, type DemoState } from './demo-states.js';
-// The demo panel comes with the demo stack: only demo mode shows it.
-export { renderDemoPanel } from './demo-panel.js';
 
 /** The virtual card's PUK in the 'wrong-puk' state: the reference server hands out 12345678 for the demo user code. */
 const OTHER_PUK = '87654321';

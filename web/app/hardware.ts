@@ -17,7 +17,10 @@ export function hasSmartCardApi(nav: unknown = globalThis.navigator): boolean {
 }
 
 export async function loadHardware() {
-  const loadDemo = () => import('./demo-env.js');
+  const loadDemo = async () => {
+    const [{ DemoEnvironment }, { renderDemoPanel }] = await Promise.all([import('./demo-env.js'), import('./demo-panel.js')]);
+    return { DemoEnvironment, renderDemoPanel };
+  };
   const createCardSession: () => CardSession = hasSmartCardApi()
     ? (await import('../../src/components/shared/auto-session.js')).createCardSession
     : () => new UsbCardSession();

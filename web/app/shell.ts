@@ -136,7 +136,11 @@ export function startPage(
   page: PageName,
   main: (ctx: PageContext) => TemplateResult,
   title: () => string,
-  hardware?: () => Promise<{ loadDemo: () => Promise<typeof import('./demo-env.js')>; UsbCardSession: typeof UsbCardSession; createCardSession: () => CardSession }>,
+  hardware?: () => Promise<{
+    loadDemo: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; renderDemoPanel: (env: DemoEnvironment, w: ReturnType<typeof words>) => TemplateResult }>;
+    UsbCardSession: typeof UsbCardSession;
+    createCardSession: () => CardSession;
+  }>,
 ): PageContext {
   const params = new URLSearchParams(location.search);
   const kiosk = params.get('kiosk') === '1' || params.get('kiosk') === 'true';
@@ -146,7 +150,7 @@ export function startPage(
   // The demo environment (virtual reader and card), loaded the first time the virtual reader is used.
   let demo: (() => Promise<DemoEnvironment>) | undefined;
   // The demo panel's renderer, loaded with the demo environment.
-  let renderDemoPanel: ((env: DemoEnvironment) => TemplateResult) | undefined;
+  let renderDemoPanel: ((env: DemoEnvironment, w: ReturnType<typeof words>) => TemplateResult) | undefined;
   // Real readers: WebUSB first, the Web Smart Card API when WebUSB is missing or refuses the reader.
   let realSession: (() => CardSession) | undefined;
   const root = document.getElementById('app') ?? document.body;
@@ -323,7 +327,7 @@ export function startPage(
       html`${header()}
         <div class=${panel ? 'layout with-panel' : 'layout'}>
           <main id="main" tabindex="-1">${sourceBar()}${main(ctx)}</main>
-          ${panel && env && renderDemoPanel ? html`<aside class="side" aria-label=${words().demoPanel}>${renderDemoPanel(env)}</aside>` : nothing}
+          ${panel && env && renderDemoPanel ? html`<aside class="side" aria-label=${words().demoPanel}>${renderDemoPanel(env, words())}</aside>` : nothing}
         </div>`,
       root,
     );

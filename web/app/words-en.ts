@@ -1,5 +1,5 @@
 /** The web app's own words in English (see ./i18n.ts), loaded when English is chosen. */
-import type { Words } from './i18n.js';
+import type { Words } from './words-zh.js';
 
 export const en: Words = {
   appName: 'HCA card services',
