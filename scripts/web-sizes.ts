@@ -5,17 +5,19 @@
  * certificate library, the components). Each file is gzipped on its own at level 9, as a server
  * would send it.
  *
- * "real-reader visit" is what a visit with a real reader (?reader=usb) downloads, in the default
- * language: the page, what it loads at once, and every chunk it may load on demand except the
- * demo stack (the `demo-env` chunk and what only it needs: loaded only in demo mode) and the
- * English strings (loaded only when English is chosen). The pinpad's PIN structures and, on the
- * bind page, the certificate library are counted: a real-reader visit may need them.
+ * "real-reader visit" is what a visit with a real reader (?reader=usb) downloads on desktop Chrome
+ * (WebUSB), in the default language, outside kiosk mode: the page, what it loads at once, and
+ * every chunk it may fetch later on that route, with what those chunks import. Not counted: the
+ * chunks of the other routes (OTHER_ROUTES: demo mode, English, the Web Smart Card API, kiosk
+ * mode) and what only they need. Counted although a given visit may not fetch them: the
+ * driver's pinpad code (a reader with a PIN pad) and, on the bind page, the certificate library
+ * (when a flow reads a certificate). So the figure is what the visit downloads at most.
  *
  *   npm run sizes                # after npm run build
  *   npx tsx scripts/web-sizes.ts [dist-dir] [--json]
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -87,15 +89,32 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
   return { initial, lazy };
 }
 
+/**
+ * The chunks of the other routes, which a real-reader visit (desktop Chrome, WebUSB, default
+ * language, not kiosk) never fetches, by the module each chunk is named after (Vite names a
+ * dynamically imported chunk after its module), with the place that imports it:
+ */
+export const OTHER_ROUTES: ReadonlyArray<{ chunk: RegExp; route: string }> = [
+  // web/app/hardware.ts: the virtual reader and card, test PKI, certificate library, demo panel.
+  { chunk: /^demo-(env|panel)-/, route: 'demo mode' },
+  // src/components/locale.ts and web/app/i18n.ts: the English templates and words.
+  { chunk: /^(en|words-en)-/, route: 'English' },
+  // web/app/hardware.ts: the automatic choice with the Web Smart Card session, channel and watcher.
+  { chunk: /^auto-session-/, route: 'the Web Smart Card API (navigator.smartCard: an Isolated Web App, ChromeOS)' },
+  // web/app/elements.ts: the on-screen keyboard.
+  { chunk: /^hca-pin-pad-/, route: 'kiosk mode' },
+];
+
+const otherRoute = (f: string) => f.endsWith('.js') && OTHER_ROUTES.some((r) => r.chunk.test(basename(f)));
+
 /** Files a real-reader visit in the default language may download (see the module comment). */
 function realReaderVisit(htmlFile: string): Set<string> {
   const { initial } = closure(htmlRefs(htmlFile));
   const out = new Set(initial);
-  const demoOnly = (f: string) => /\/demo-env-[^/]*\.js$/.test(f) || /\/en-[^/]*\.js$/.test(f);
   const queue = [...initial].filter((f) => f.endsWith('.js')).flatMap((f) => jsRefs(f).dynamic);
   while (queue.length) {
     const f = queue.pop()!;
-    if (out.has(f) || demoOnly(f) || !existsSync(f)) continue;
+    if (out.has(f) || otherRoute(f) || !existsSync(f)) continue;
     out.add(f);
     if (f.endsWith('.js')) {
       const r = jsRefs(f);
@@ -103,6 +122,13 @@ function realReaderVisit(htmlFile: string): Set<string> {
     }
   }
   return out;
+}
+
+/** The files (with their gzipped sizes) a real-reader visit of `page` downloads, largest first. */
+export function realReaderVisitFiles(distDir: string, page: string): { file: string; gz: number }[] {
+  dist = resolve(distDir);
+  const file = join(dist, page);
+  return [file, ...realReaderVisit(file)].map((f) => ({ file: relative(dist, f), gz: gz(f) })).sort((a, b) => b.gz - a.gz);
 }
 
 export function pageSizes(distDir: string) {

@@ -3,6 +3,7 @@
  * Browser-safe: nothing here imports Node modules.
  */
 export * from './errors.js';
+export type { WebCcidErrorCode, WebCcidErrorCodeOf } from './error-codes.js';
 export { toHex, fromHex, concatBytes, bytesEqual, wipe } from './bytes.js';
 export type { UsbDeviceLike, UsbBackendLike } from './usb/device.js';
 export {

@@ -10,6 +10,10 @@
  * - code tables read by a `new X(<expression>, ...)`: such a call must be registered in
  *   CODE_TABLES below, otherwise the test fails and names the call.
  * src/virtual is scanned too (it throws WebCcidError with `virtual/*` codes).
+ *
+ * The `WebCcidErrorCode` union (src/error-codes.ts) is read the same way (its string literal
+ * members) and must be exactly the codes found, so the compiler's checks that rest on it (the
+ * exhaustive `describeError`) cover every code.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -203,6 +207,20 @@ function scanSources(): Scan {
   return { files: sources.length, produced, unresolved, unusedTables, literals, classes };
 }
 
+/** The string literal members of `type WebCcidErrorCode = ...` in src/error-codes.ts. */
+function readUnion(): string[] {
+  const file = join(SRC, 'error-codes.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const alias = sf.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'WebCcidErrorCode');
+  if (!alias) throw new Error('src/error-codes.ts has no `type WebCcidErrorCode`');
+  const members = ts.isUnionTypeNode(alias.type) ? alias.type.types : [alias.type];
+  return members.map((m) => {
+    const text = ts.isLiteralTypeNode(m) ? literalText(m.literal) : undefined;
+    if (text === undefined) throw new Error(`WebCcidErrorCode member is not a string literal: ${m.getText(sf)}`);
+    return text;
+  });
+}
+
 interface DocRow {
   code: string;
   classCell: string;
@@ -266,6 +284,19 @@ describe('error codes: src/ and docs/errors.md', () => {
       'Codes documented in docs/errors.md that src/ no longer produces (remove or fix the rows):\n' +
         stale.map((r) => `  ${r.code}  (docs/errors.md:${r.line})`).join('\n'),
     ).toEqual([]);
+  });
+
+  it('the WebCcidErrorCode union (src/error-codes.ts) is exactly the codes produced in src/', () => {
+    const union = readUnion();
+    const inUnion = new Set(union);
+    const missing = [...scan.produced.keys()].filter((c) => !inUnion.has(c)).sort();
+    const stale = union.filter((c) => !scan.produced.has(c));
+    const twice = union.filter((c, i) => union.indexOf(c) !== i);
+    expect(
+      { missing, stale, twice },
+      'src/error-codes.ts: add the codes in `missing` to WebCcidErrorCode (then give them a message or a place in src/components/shared/messages.ts), remove the `stale` ones, and list each code once:\n' +
+        missing.map((c) => `  ${c}  <- ${describeSites(scan.produced.get(c))}`).join('\n'),
+    ).toEqual({ missing: [], stale: [], twice: [] });
   });
 
   it('each code has one row', () => {

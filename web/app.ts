@@ -1,11 +1,13 @@
 /**
  * The demo page's state and actions. The view (view.ts) renders `DemoApp`
- * with lit-html; every action updates the state and asks for a render.
+ * with lit-html; every action updates the state and asks for a render. The
+ * view is handed in (main.ts), so this module does not import it: view.ts
+ * depends on this one, not the other way round.
  *
  * One reader at a time: the virtual one (a byte-level CCID device in the
  * page, `webccid/virtual`) or a real one from `navigator.usb`.
  */
-import { render } from 'lit';
+import { render, type TemplateResult } from 'lit';
 import {
   CCID_REQUEST_FILTERS,
   CcidReader,
@@ -30,7 +32,6 @@ import {
 import { explainError, explainNoWebUsb, type Explained } from './explain.js';
 import { describeFrame, formatBaud, hex4 } from './format.js';
 import { S } from './strings.js';
-import { renderApp } from './view.js';
 
 export type Source = 'virtual' | 'usb';
 export type CardKind = 'hca' | 'nhi' | 't0' | 'none';
@@ -105,6 +106,8 @@ export class DemoApp {
   constructor(
     private readonly root: HTMLElement,
     options: StartOptions,
+    /** Renders the whole page from this state (view.ts `renderApp`). */
+    private readonly view: (app: DemoApp) => TemplateResult,
   ) {
     this.source = options.source;
     this.preset = options.preset;
@@ -141,7 +144,7 @@ export class DemoApp {
       this.renderQueued = false;
       const log = this.root.querySelector<HTMLElement>('#log');
       const atBottom = !log || log.scrollHeight - log.scrollTop - log.clientHeight < 24;
-      render(renderApp(this), this.root);
+      render(this.view(this), this.root);
       const after = this.root.querySelector<HTMLElement>('#log');
       if (after && atBottom) after.scrollTop = after.scrollHeight;
     });

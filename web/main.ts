@@ -13,6 +13,7 @@
  */
 import { VIRTUAL_READER_PRESET_NAMES, type VirtualReaderPresetName } from '../src/virtual/index.js';
 import { DemoApp, type CardKind, type Refusal, type StartOptions } from './app.js';
+import { renderApp } from './view.js';
 
 function readOptions(search: string): StartOptions {
   const q = new URLSearchParams(search);
@@ -39,7 +40,7 @@ function readOptions(search: string): StartOptions {
 const root = document.getElementById('app');
 if (root) {
   const options = readOptions(location.search);
-  const app = new DemoApp(root, options);
+  const app = new DemoApp(root, options, renderApp);
   // data-ready tells scripts/screenshot.mjs that the URL-driven steps are done.
   void app.start(options).finally(() => {
     document.documentElement.dataset.ready = '1';

@@ -7,7 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW_TIMEOUT, SKIP, START_TIMEOUT, startApp, suiteTitle, WAIT, type App } from './harness.js';
 
-const DEMO_STACK = /demo-env|\/src\/virtual\/|x509/;
+const DEMO_STACK = /demo-env|demo-panel|\/src\/virtual\/|x509/;
+/** Other routes' code: the Web Smart Card session (no navigator.smartCard here), the kiosk keyboard, the English words. */
+const OTHER_ROUTES = /\/src\/smartcard\/|smartcard-session|auto-session|hca-pin-pad|words-en|\/locales\/en/;
 
 describe.skipIf(SKIP)(suiteTitle('browser: real-reader visit'), { timeout: FLOW_TIMEOUT }, () => {
   let app: App;
@@ -29,6 +31,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: real-reader visit'), { timeout: FLOW_
     const before = await fetched();
     expect(before.some((u) => /\/src\/ccid\//.test(u))).toBe(true); // the driver did load
     expect(before.filter((u) => DEMO_STACK.test(u))).toEqual([]);
+    expect(before.filter((u) => OTHER_ROUTES.test(u))).toEqual([]);
 
     await tab.byTestId('use-virtual-reader').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="reader-source"]')?.getAttribute('data-source') === 'virtual', null, {
@@ -36,6 +39,17 @@ describe.skipIf(SKIP)(suiteTitle('browser: real-reader visit'), { timeout: FLOW_
     });
     await page.waitForFunction(() => (window as unknown as { webccidDemo?: { env?: unknown } }).webccidDemo?.env !== undefined, null, { timeout: WAIT });
     expect((await fetched()).some((u) => /demo-env/.test(u))).toBe(true);
+    await tab.close();
+  });
+
+  it('kiosk mode fetches the on-screen keyboard (and still no Web Smart Card code)', async () => {
+    const tab = await app.open('/unlock.html?reader=usb&kiosk=1', { fresh: true });
+    const page = tab.page;
+    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: WAIT });
+    await page.waitForFunction(() => customElements.get('hca-pin-pad') !== undefined, null, { timeout: WAIT });
+    const urls = (await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name))) as string[];
+    expect(urls.some((u) => /hca-pin-pad/.test(u))).toBe(true);
+    expect(urls.filter((u) => /\/src\/smartcard\/|auto-session/.test(u))).toEqual([]);
     await tab.close();
   });
 });

@@ -6,11 +6,10 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { DemoEnvironment } from './demo-env.js';
 import { DEMO_STATES, type DemoState } from './demo-states.js';
-import { words } from './i18n.js';
+import type { Words } from './words-zh.js';
 
-function keypad(env: DemoEnvironment): TemplateResult | typeof nothing {
+function keypad(env: DemoEnvironment, w: Words): TemplateResult | typeof nothing {
   if (env.state !== 'pinpad') return nothing;
-  const w = words();
   const prompt = env.keypadPrompt;
   const submit = (event: Event) => {
     event.preventDefault();
@@ -36,8 +35,8 @@ function keypad(env: DemoEnvironment): TemplateResult | typeof nothing {
 }
 
 /** The panel for the virtual environment. */
-export function renderDemoPanel(env: DemoEnvironment): TemplateResult {
-  const w = words();
+/** The panel for `env`, in the words `w` of the page's language. */
+export function renderDemoPanel(env: DemoEnvironment, w: Words): TemplateResult {
   const card = env.cardStatus;
   const choose = (state: DemoState) => void env.setState(state);
   return html`<section class="demo-panel" data-testid="demo-panel" aria-labelledby="demo-title" aria-busy=${env.preparing ? 'true' : 'false'}>
@@ -80,6 +79,6 @@ export function renderDemoPanel(env: DemoEnvironment): TemplateResult {
     </dl>
     ${env.preparing ? html`<p class="muted" role="status">${w.preparing}</p>` : nothing}
     <p class="muted small" data-testid="demo-data">${card && !card.defaultPin ? w.demoDataChangedPin : w.demoDataText}</p>
-    ${keypad(env)}
+    ${keypad(env, w)}
   </section>`;
 }

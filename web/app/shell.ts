@@ -19,12 +19,10 @@
  */
 import { html, nothing, render, type TemplateResult } from 'lit';
 import type { CardSession, UsbCardSession } from '../../src/components/shared/card-session.js';
-import type { createCardSession } from '../../src/components/shared/auto-session.js';
 import type { Locale } from '../../src/components/locale.js';
 import type { DemoCardMemory, DemoEnvironment } from './demo-env.js';
 import type { HcaProfile } from '../../src/hca/profile.js';
 import { isDemoState, type DemoState } from './demo-states.js';
-import { renderDemoPanel } from './demo-panel.js';
 import { applyLanguage, initialLocale, words } from './i18n.js';
 
 export type PageName = 'home' | 'unlock' | 'change-pin' | 'bind' | 'nhi' | 'probe';
@@ -138,7 +136,11 @@ export function startPage(
   page: PageName,
   main: (ctx: PageContext) => TemplateResult,
   title: () => string,
-  hardware?: () => Promise<{ loadDemo: () => Promise<typeof DemoEnvironment>; UsbCardSession: typeof UsbCardSession; createCardSession: typeof createCardSession }>,
+  hardware?: () => Promise<{
+    loadDemo: () => Promise<{ DemoEnvironment: typeof DemoEnvironment; renderDemoPanel: (env: DemoEnvironment, w: ReturnType<typeof words>) => TemplateResult }>;
+    UsbCardSession: typeof UsbCardSession;
+    createCardSession: () => CardSession;
+  }>,
 ): PageContext {
   const params = new URLSearchParams(location.search);
   const kiosk = params.get('kiosk') === '1' || params.get('kiosk') === 'true';
@@ -147,6 +149,8 @@ export function startPage(
   let Session: typeof UsbCardSession | undefined;
   // The demo environment (virtual reader and card), loaded the first time the virtual reader is used.
   let demo: (() => Promise<DemoEnvironment>) | undefined;
+  // The demo panel's renderer, loaded with the demo environment.
+  let renderDemoPanel: ((env: DemoEnvironment, w: ReturnType<typeof words>) => TemplateResult) | undefined;
   // Real readers: WebUSB first, the Web Smart Card API when WebUSB is missing or refuses the reader.
   let realSession: (() => CardSession) | undefined;
   const root = document.getElementById('app') ?? document.body;
@@ -323,7 +327,7 @@ export function startPage(
       html`${header()}
         <div class=${panel ? 'layout with-panel' : 'layout'}>
           <main id="main" tabindex="-1">${sourceBar()}${main(ctx)}</main>
-          ${panel && env ? html`<aside class="side" aria-label=${words().demoPanel}>${renderDemoPanel(env)}</aside>` : nothing}
+          ${panel && env && renderDemoPanel ? html`<aside class="side" aria-label=${words().demoPanel}>${renderDemoPanel(env, words())}</aside>` : nothing}
         </div>`,
       root,
     );
@@ -354,7 +358,9 @@ export function startPage(
     let starting: Promise<DemoEnvironment> | undefined;
     demo = () =>
       (starting ??= (async () => {
-        const env = new (await loaded.loadDemo())(undefined, { profile: params.get('profile') === 'assumed' ? 'assumed' : 'confirmed' });
+        const demoModule = await loaded.loadDemo();
+        renderDemoPanel = demoModule.renderDemoPanel;
+        const env = new demoModule.DemoEnvironment(undefined, { profile: params.get('profile') === 'assumed' ? 'assumed' : 'confirmed' });
         ctx.env = env;
         env.addEventListener('change', () => ctx.update());
         const requested = params.get('state');

@@ -43,6 +43,27 @@ describe('describeError: every code has its own message in both languages', () =
   });
 });
 
+describe('describeError: codes without their own message', () => {
+  const generic = describeError({ code: 'zz/not-a-code' });
+
+  it('a code that names a property of every object (constructor, toString) gets the generic message', () => {
+    for (const code of ['constructor', 'tostring', 'hasownproperty']) {
+      const d = describeError({ code: code === 'tostring' ? 'toString' : code });
+      expect(d.title).toBe(generic.title);
+      expect(d.action?.kind).toBe('retry');
+    }
+    expect(describeError({ code: 'constructor' }).code).toBe('constructor');
+  });
+
+  it('codes left generic on purpose still show the code for support', () => {
+    for (const code of ['ccid/slot-error', 'apdu/file-not-found', 'smartcard/no-service']) {
+      const d = describeError({ code });
+      expect(d.title).toBe(generic.title);
+      expect(d.detail).toContain(code);
+    }
+  });
+});
+
 describe('describeError: the details', () => {
   it('a wrong PIN says how many tries are left, and warns on the last one', async () => {
     const two = describeError(new PinIncorrectError(0x63c2));

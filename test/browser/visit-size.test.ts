@@ -1,0 +1,107 @@
+/**
+ * `scripts/web-sizes.ts` counts what a real-reader visit really downloads. A production build of
+ * the web app is served as static files and Chromium opens the unlock page with `?reader=usb`;
+ * the files it requests are compared with the files the script counts for that visit:
+ * - every file the visit requested is counted;
+ * - every counted file the visit did not request is one it fetches only on a later step of the
+ *   same route (the driver's pinpad code, with what only it imports: no pinpad reader here).
+ * The other routes fetch the chunks the script leaves out (`OTHER_ROUTES`): kiosk mode the
+ * keyboard, English the English words.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTHER_ROUTES, realReaderVisitFiles } from '../../scripts/web-sizes.js';
+import { CHROMIUM, SKIP, START_TIMEOUT, suiteTitle, WAIT } from './harness.js';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+describe.skipIf(SKIP)(suiteTitle('browser: what a real-reader visit downloads, against npm run sizes'), { timeout: 60_000 }, () => {
+  let out: string;
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'webccid-visit-'));
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production'; // as in test/bundle-size.test.ts: Lit's production build
+    try {
+      await build({
+        mode: 'production',
+        configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)),
+        logLevel: 'silent',
+        build: { outDir: out, emptyOutDir: true },
+      });
+    } finally {
+      process.env['NODE_ENV'] = nodeEnv;
+    }
+    server = createServer((req, res) => {
+      const file = join(out, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
+      if (!file.startsWith(out) || !existsSync(file) || statSync(file).isDirectory()) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  }, START_TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  /** The files of the build that a visit of `unlock.html<query>` requested, once the page is ready. */
+  async function visit(query: string): Promise<string[]> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const requested = new Set<string>();
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.origin === origin) requested.add(url.pathname.slice(1));
+    });
+    await page.goto(`${origin}/unlock.html${query}`);
+    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: WAIT });
+    // The reader status has been drawn (no reader here): the page has done what a visit does at first.
+    await page.locator('hca-unlock-card').waitFor({ state: 'attached', timeout: WAIT });
+    await page.waitForLoadState('networkidle');
+    await context.close();
+    return [...requested].filter((f) => /\.(?:html|js|css)$/.test(f)).sort();
+  }
+
+  it('unlock.html?reader=usb requests only counted files, and the counted files it skips are the pinpad chunk', async () => {
+    const counted = realReaderVisitFiles(out, 'unlock.html').map((f) => f.file);
+    const requested = await visit('?reader=usb');
+    expect(requested).toContain('unlock.html');
+    expect(requested.filter((f) => !counted.includes(f))).toEqual([]);
+    // Fetched later on this route only: the pinpad's PIN structures (ccid/secure.ts) and the bundler runtime only they import.
+    const skipped = counted.filter((f) => !requested.includes(f));
+    const pinpad = skipped.filter((f) => /^assets\/secure-[^/]+\.js$/.test(f));
+    expect(pinpad).toHaveLength(1);
+    const pinpadChunk = readFileSync(join(out, pinpad[0]!), 'utf8');
+    for (const f of skipped.filter((f) => f !== pinpad[0])) {
+      expect(pinpadChunk, `${f} is counted, not fetched, and not the pinpad's`).toContain(`./${f.replace(/^assets\//, '')}`);
+    }
+  });
+
+  it('the routes the count leaves out fetch their chunks: kiosk mode the keyboard, English the English words', async () => {
+    const chunkOf = (files: string[], route: RegExp) => files.filter((f) => route.test(f.replace(/^assets\//, '')));
+    const kiosk = OTHER_ROUTES.find((r) => r.route === 'kiosk mode')!.chunk;
+    const english = OTHER_ROUTES.find((r) => r.route === 'English')!.chunk;
+    expect(chunkOf(await visit('?reader=usb&kiosk=1'), kiosk)).toHaveLength(1);
+    expect(chunkOf(await visit('?reader=usb&lang=en'), english)).toHaveLength(2);
+    expect(chunkOf(await visit('?reader=usb'), kiosk)).toEqual([]);
+  });
+});
