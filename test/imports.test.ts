@@ -33,8 +33,8 @@ interface Layer {
 
 // prettier-ignore
 const LAYERS: Layer[] = [
-  // Bytes and the error classes: everything may use them.
-  { name: 'base',             paths: ['src/bytes.ts', 'src/errors.ts'], uses: [] },
+  // Bytes, the error classes and the union of their codes: everything may use them.
+  { name: 'base',             paths: ['src/bytes.ts', 'src/errors.ts', 'src/error-codes.ts'], uses: [] },
   // The certificate library's types and loader (certificate parsing on demand).
   { name: 'x509',             paths: ['src/x509.ts'],            uses: [] },
   // USB seam: UsbDeviceLike, configuration descriptors, which devices may be CCID.
@@ -94,10 +94,7 @@ const KNOWN_LAYER_VIOLATIONS: string[] = [
   'src/smartcard/fake.ts -> src/virtual/t0-card.ts',
   'src/smartcard/fake.ts -> src/virtual/card.ts',
 ];
-const KNOWN_CYCLES: string[][] = [
-  // The web app's state and its view import each other.
-  ['web/app.ts', 'web/view.ts'],
-];
+const KNOWN_CYCLES: string[][] = [];
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(join(ROOT, dir))) {
