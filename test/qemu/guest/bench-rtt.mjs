@@ -12,8 +12,9 @@
 //               pcscd is missing (the results say why).
 // The APDU is SELECT MF (00 A4 00 00 02 3F 00): a case 3 command the emulated card refuses with
 // 6A81, so at TPDU level with T=0 it is one XfrBlock for every client (no GET RESPONSE).
-// The clients take turns in rounds (raw, raw-queued, ours, ours-noint, pcscd, raw, ...) so that the
-// guest's and the host's load fall on all of them alike. Writes JSON to $WEBCCID_RESULTS.
+// The clients take turns in rounds, in an order that changes from round to round (pcscd last), so
+// that the guest's and the host's load fall on all of them alike; a first round is not counted
+// (JIT warm-up). Writes JSON to $WEBCCID_RESULTS.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawn, execFile } from 'node:child_process';
@@ -103,7 +104,7 @@ const PCSCD = '/usr/sbin/pcscd';
 /** One pcscd round: start pcscd in the foreground, time APDUs with the C client, stop pcscd. */
 async function pcscdRound(n) {
   mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
-  const daemon = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(PCSCD, ['--foreground', ...(process.env.WEBCCID_PCSCD_DEBUG ? ['--debug'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   daemon.stderr.on('data', (d) => (log += d));
   let gone = false;
@@ -118,8 +119,8 @@ async function pcscdRound(n) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const out = await new Promise((resolve, reject) =>
-      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(WARMUP), hex(APDU)], { timeout: 60_000 }, (err, stdout) =>
-        err && !stdout ? reject(err) : resolve(stdout),
+      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(WARMUP), hex(APDU)], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
       ),
     );
     const r = JSON.parse(out);
@@ -140,11 +141,21 @@ async function main() {
   const device = await findDevice();
   const withPcscd = Boolean(process.env.WEBCCID_PCSC_RTT) && existsSync(PCSCD);
   if (!withPcscd) results.pcscdSkipped = process.env.WEBCCID_PCSC_RTT ? `${PCSCD} not installed` : 'no PC/SC client built (WEBCCID_PCSC_RTT)';
+  const clients = {
+    raw: () => rawRound(device, PER_ROUND),
+    'raw-queued': () => rawRound(device, PER_ROUND, true),
+    ours: () => oursRound(lib, PER_ROUND, true),
+    'ours-noint': () => oursRound(lib, PER_ROUND, false),
+  };
+  // A first round that is not counted: under TCG the JIT needs far more than WARMUP APDUs to
+  // compile a client's hot path, and the first client to run the driver would pay for it.
+  for (const run of Object.values(clients)) await run();
+  const order = Object.keys(clients);
   for (let round = 0; round < ROUNDS; round++) {
-    results.samples.raw.push(...(await rawRound(device, PER_ROUND)));
-    results.samples['raw-queued'].push(...(await rawRound(device, PER_ROUND, true)));
-    results.samples.ours.push(...(await oursRound(lib, PER_ROUND, true)));
-    results.samples['ours-noint'].push(...(await oursRound(lib, PER_ROUND, false)));
+    // each round in another order, so that no client always runs after the same one
+    const turn = order.map((_, i) => order[(i + round) % order.length]);
+    if (round % 2 === 1) turn.reverse();
+    for (const name of turn) results.samples[name].push(...(await clients[name]()));
     if (withPcscd) results.samples.pcscd.push(...(await pcscdRound(PER_ROUND)));
   }
   results.ok = true;
