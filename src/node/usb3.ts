@@ -212,12 +212,16 @@ class NodeUsbDevice implements UsbDeviceLike {
         throw domError('transferIn: the interface was released or the device closed.', 'AbortError', undefined);
       }
       if (!interrupt) this.bulkInFlight++;
+      // together(), written out: no closure or extra async frame for each transfer
+      while (this.exclusive) await this.exclusive;
+      this.shared++;
       try {
-        return await this.together(() => this.native.transferIn(endpointNumber, length, slice));
+        return await this.native.transferIn(endpointNumber, length, slice);
       } catch (e) {
         if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
         if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
       } finally {
+        this.leaveShared();
         if (!interrupt) this.bulkDone();
       }
     }
@@ -225,13 +229,16 @@ class NodeUsbDevice implements UsbDeviceLike {
 
   async transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
     this.bulkInFlight++;
+    while (this.exclusive) await this.exclusive;
+    this.shared++;
     try {
-      return await this.together(() => this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS));
+      return await this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS);
     } catch (e) {
       if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
       if (isTimeout(e)) throw domError(`transferOut: the device took no data for ${BULK_OUT_TIMEOUT_MS / 1000} s.`, 'TimeoutError', e);
       throw asWebUsbError(e, 'transferOut');
     } finally {
+      this.leaveShared();
       this.bulkDone();
     }
   }
@@ -285,9 +292,12 @@ class NodeUsbDevice implements UsbDeviceLike {
     try {
       return await run();
     } finally {
-      this.shared--;
-      if (this.shared === 0) for (const wake of this.idle.splice(0)) wake();
+      this.leaveShared();
     }
+  }
+
+  private leaveShared(): void {
+    if (--this.shared === 0 && this.idle.length > 0) for (const wake of this.idle.splice(0)) wake();
   }
 
   private endpointType(endpointNumber: number, direction: USBDirection): USBEndpointType | undefined {
