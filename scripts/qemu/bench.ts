@@ -11,7 +11,7 @@
  * The npm script holds /tmp/webccid-qemu.lock so that two guests never run at once. Under TCG the
  * absolute figures follow the host's load; the ratios come from interleaved rounds in one boot.
  *
- *   WEBCCID_ROUNDS=6 WEBCCID_PER_ROUND=50 npm run bench:qemu
+ *   WEBCCID_ROUNDS=8 WEBCCID_PER_ROUND=50 npm run bench:qemu   (the defaults)
  */
 import path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -47,7 +47,7 @@ try {
     script: path.join(GUEST_DIR, 'bench-rtt.mjs'),
     env: {
       WEBCCID_LIB: lib,
-      WEBCCID_ROUNDS: process.env['WEBCCID_ROUNDS'] ?? '6',
+      WEBCCID_ROUNDS: process.env['WEBCCID_ROUNDS'] ?? '8',
       WEBCCID_PER_ROUND: process.env['WEBCCID_PER_ROUND'] ?? '50',
       ...(process.env['WEBCCID_PCSCD_DEBUG'] ? { WEBCCID_PCSCD_DEBUG: '1' } : {}),
       ...(pcscClient ? { WEBCCID_PCSC_RTT: pcscClient } : {}),

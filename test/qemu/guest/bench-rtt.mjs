@@ -25,7 +25,7 @@ const root = process.env.WEBCCID_PROJECT_ROOT ?? process.cwd();
 const require = createRequire(path.join(root, 'package.json'));
 const { WebUSB } = require('usb');
 
-const ROUNDS = Number(process.env.WEBCCID_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.WEBCCID_ROUNDS ?? 8);
 const PER_ROUND = Number(process.env.WEBCCID_PER_ROUND ?? 50);
 const WARMUP = 10;
 const APDU = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00);
