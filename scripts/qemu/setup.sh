@@ -49,6 +49,27 @@ if [ -n "$MISSING" ]; then
   fi
 fi
 
+# ---- 1b. pcscd + libccid for `npm run bench:qemu` (optional: the tests do not need them) ---------
+# pcscd and libccid run inside the guest (from the host's root over 9p); the bench's PC/SC client is
+# compiled on the host against libpcsclite. Missing ones are installed when root, never fatal.
+PCSC_MISSING=$( {
+  command -v pcscd >/dev/null 2>&1 || echo pcscd
+  [ -e /usr/lib/pcsc/drivers/ifd-ccid.bundle ] || echo libccid
+  pkg-config --exists libpcsclite 2>/dev/null || echo "libpcsclite-dev pkg-config"
+  command -v cc >/dev/null 2>&1 || echo gcc
+} | tr '\n' ' ' | sed 's/ *$//')
+if [ -n "$PCSC_MISSING" ]; then
+  if [ "$CHECK_ONLY" = 0 ] && [ "$(id -u)" = 0 ]; then
+    log "installing for bench:qemu: $PCSC_MISSING"
+    # shellcheck disable=SC2086
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PCSC_MISSING >&2 \
+      || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PCSC_MISSING >&2; }; } \
+      || log "could not install $PCSC_MISSING: bench:qemu will not measure pcscd + libccid"
+  else
+    log "bench:qemu will not measure pcscd + libccid without: $PCSC_MISSING"
+  fi
+fi
+
 if [ "$CHECK_ONLY" = 0 ]; then
   mkdir -p "$WORK"
   exec 9>"$WORK/.setup.lock"

@@ -81,8 +81,12 @@ interface Waiter {
   seq: number;
   expect: CcidResponse['name'];
   stale: number;
+  /** When the answer is due (Date.now() ms); moved on by time extensions. */
+  deadline: number;
   deliver(frame: Uint8Array): void;
   fail(error: WebCcidError): void;
+  /** The deadline passed without an answer. */
+  expire(): void;
 }
 
 /** Turns what a WebUSB call threw into one of our errors. */
@@ -105,6 +109,19 @@ const YIELD_EVERY = 16;
 function yieldToEventLoop(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
   return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/**
+ * In Node, whether the transport's timer keeps the process alive: only while a command waits (as
+ * a per-command timer did); a timer left running while nothing waits must not delay exit.
+ * Browsers' timers have no such notion (a number: nothing to do).
+ */
+function holdEventLoop(timer: ReturnType<typeof setTimeout> | undefined, hold: boolean): void {
+  const t = timer as { ref?: () => void; unref?: () => void } | undefined;
+  if (typeof t === 'object') {
+    if (hold) t.ref?.();
+    else t.unref?.();
+  }
 }
 
 function isSlotBusy(r: CcidResponse): boolean {
@@ -140,6 +157,20 @@ export class CcidTransport {
    */
   private readonly settled = new Set<number>();
   private exchangesSinceYield = 0;
+  /**
+   * One timer for all the waiters' deadlines, set for the earliest and left running when that
+   * command is answered: a later command re-arms it only when it fires early. Per command this
+   * saves a setTimeout and a clearTimeout, measurable on the real-USB path (docs/testing.md).
+   */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = Date.now();
+    for (const w of [...this.waiters.values()]) if (w.deadline <= now) w.expire();
+    this.scheduleTimer();
+  };
 
   constructor(
     private readonly device: UsbDeviceLike,
@@ -166,7 +197,8 @@ export class CcidTransport {
       this.exchangesSinceYield = 0;
       await yieldToEventLoop();
     }
-    await this.acquire(options.signal);
+    const queued = this.acquire(options.signal);
+    if (queued) await queued; // (no await when a place is free: this runs for every command)
     try {
       return await this.exchangeUnlocked(request, options);
     } finally {
@@ -194,7 +226,8 @@ export class CcidTransport {
 
   /** One command on the wire and its answer, failed or not. */
   private async sendOnce(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    await this.aborting.get(request.bSlot);
+    const aborting = this.aborting.get(request.bSlot);
+    if (aborting) await aborting;
     if (this.dead) throw this.dead;
     if (options.signal?.aborted) throw new AbortError();
     const seq = this.nextSeq();
@@ -221,41 +254,29 @@ export class CcidTransport {
       this.waiters.get(command.bSlot)?.fail(error);
       if (error.code === 'transport/disconnected') this.markDead(error);
     }
-    return answer;
+    return await answer;
   }
 
   /** Registers a waiter for `command`'s answer and keeps the bulk-in pump going. */
   private waitFor(command: CcidCommand, options: ExchangeOptions): Promise<CcidResponse> {
     return new Promise<CcidResponse>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
+        if (options.signal) options.signal.removeEventListener('abort', onAbort);
         if (this.waiters.get(command.bSlot) === waiter) this.waiters.delete(command.bSlot);
-      };
-      const arm = (ms: number) => {
-        if (timer !== undefined) clearTimeout(timer);
-        timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new TransportError(
-              'transport/timeout',
-              `The reader did not answer ${command.name} within ${Math.round(ms)} ms.`,
-            ),
-          );
-          this.startAbort(command.bSlot);
-        }, ms);
+        if (this.waiters.size === 0) holdEventLoop(this.timer, false);
       };
       const onAbort = () => {
         cleanup();
         reject(new AbortError());
         this.startAbort(command.bSlot);
       };
+      let allowedMs = options.timeoutMs;
       const waiter: Waiter = {
         slot: command.bSlot,
         seq: command.bSeq,
         expect: RESPONSE_FOR[command.name],
         stale: 0,
+        deadline: Date.now() + allowedMs,
         deliver: (wire) => {
           let response: CcidResponse;
           try {
@@ -273,7 +294,9 @@ export class CcidTransport {
           }
           if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
             this.stats.timeExtensions++;
-            arm(options.timeoutMs * Math.max(1, response.bError));
+            allowedMs = options.timeoutMs * Math.max(1, response.bError);
+            waiter.deadline = Date.now() + allowedMs;
+            this.scheduleTimer();
             return;
           }
           cleanup();
@@ -283,12 +306,31 @@ export class CcidTransport {
           cleanup();
           reject(error);
         },
+        expire: () => {
+          cleanup();
+          reject(new TransportError('transport/timeout', `The reader did not answer ${command.name} within ${Math.round(allowedMs)} ms.`));
+          this.startAbort(command.bSlot);
+        },
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.set(command.bSlot, waiter);
-      arm(options.timeoutMs);
+      this.scheduleTimer();
       this.pump();
     });
+  }
+
+  /** Sets the timer for the earliest deadline, unless it is set for that or earlier. */
+  private scheduleTimer(): void {
+    let next = Infinity;
+    for (const w of this.waiters.values()) if (w.deadline < next) next = w.deadline;
+    if (next === Infinity) return;
+    if (next < this.timerAt) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timerAt = next;
+      this.timer = setTimeout(this.onTimer, Math.max(0, next - Date.now()));
+    } else {
+      holdEventLoop(this.timer, true);
+    }
   }
 
   /** Keeps exactly one bulk-in read outstanding while anybody waits. */
@@ -361,6 +403,9 @@ export class CcidTransport {
   private markDead(error: WebCcidError): void {
     if (this.dead) return;
     this.dead = error;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
     for (const w of [...this.waiters.values()]) w.fail(error);
     for (const go of this.queue.splice(0)) go();
     if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
@@ -441,10 +486,11 @@ export class CcidTransport {
     }
   }
 
-  private acquire(signal?: AbortSignal): Promise<void> {
+  /** Takes a place among bMaxCCIDBusySlots: at once (undefined) when one is free, else a promise of one. */
+  private acquire(signal?: AbortSignal): Promise<void> | undefined {
     if (this.busy < this.opts.bMaxCCIDBusySlots) {
       this.busy++;
-      return Promise.resolve();
+      return undefined;
     }
     return new Promise((resolve, reject) => {
       const go = () => {

@@ -88,19 +88,22 @@ export class T0Host {
     if (nc > 255) {
       throw new ProtocolError('protocol/apdu-too-long', `T=0 cannot carry ${nc} command bytes (at most 255 without ENVELOPE).`);
     }
+    // header + P3 (+ data), built in place: one allocation per TPDU
+    tpdu = new Uint8Array(p.case >= 3 ? 5 + nc : 5);
+    tpdu.set(header);
     switch (p.case) {
       case 1:
-        tpdu = concatBytes(header, Uint8Array.of(0));
         break;
       case 2: {
         const le = p.le ?? 256;
-        tpdu = concatBytes(header, Uint8Array.of(le >= 256 ? 0 : le));
+        tpdu[4] = le >= 256 ? 0 : le;
         outgoing = true;
         break;
       }
       case 3:
       case 4:
-        tpdu = concatBytes(header, Uint8Array.of(nc), p.data ?? new Uint8Array(0));
+        tpdu[4] = nc;
+        if (p.data) tpdu.set(p.data, 5);
         break;
     }
     this.exchange = { cla: p.cla, last: tpdu, outgoing, parts: [], length: 0, getResponses: 0, wrongLength: 0 };

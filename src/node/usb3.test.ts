@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
+import { INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 
 /**
@@ -24,6 +24,8 @@ class FakeUsb3Device {
   /** Bytes the device will send on the next IN transfer of an endpoint, and when (ms after the call). */
   pendingIn = new Map<number, { at: number; data?: Uint8Array; fail?: string }>();
   timeoutsSeen: number[] = [];
+  /** Endpoints of the IN transfers posted, in order. */
+  postedIn: number[] = [];
   private readonly born = Date.now();
 
   private borrowMut(): void {
@@ -106,6 +108,7 @@ class FakeUsb3Device {
   }
   transferIn(endpointNumber: number, length: number, timeout = 1000): Promise<USBInTransferResult> {
     this.timeoutsSeen.push(timeout);
+    this.postedIn.push(endpointNumber);
     return this.shared(async () => {
       const started = Date.now() - this.born;
       const next = this.pendingIn.get(endpointNumber);
@@ -180,6 +183,25 @@ describe('the usb 3.x device, seen as WebUSB', () => {
     const r = await device.transferIn(3, 8);
     expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual([0x50, 0x03]);
     expect(fake.timeoutsSeen.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the interrupt read is not posted while bulk transfers run, only once the bulk pipe has been quiet for a while', async () => {
+    const { fake, device } = await opened();
+    fake.willSend(2, 150, { data: new Uint8Array([0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0]) });
+    const bulk = device.transferIn(2, 64);
+    fake.willSend(3, 0, { data: new Uint8Array([0x50, 0x02]) }); // a card removal, ready at once
+    let notifiedAt: number | undefined;
+    const notification = device.transferIn(3, 8).then((r) => ((notifiedAt = performance.now()), r));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fake.postedIn).toEqual([2]);
+    await bulk;
+    const bulkEnded = performance.now();
+    await device.transferOut(1, new Uint8Array(10));
+    const r = await notification;
+    // held back during the exchange, not lost: delivered once the pipe was quiet
+    expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual([0x50, 0x02]);
+    expect(fake.postedIn).toEqual([2, 3]);
+    expect(notifiedAt! - bulkEnded).toBeGreaterThanOrEqual(INTERRUPT_QUIET_MS - 5);
   });
 
   it('a stall is status "stall", on bulk and control transfers, as in WebUSB', async () => {

@@ -28,6 +28,14 @@
  * while nothing runs and kept; open, claim, release and close wait for the transfers in flight
  * (at most one read slice) and hold new ones back until done.
  *
+ * The interrupt-in read (the card-event watch) is kept off the command exchanges: it is posted in
+ * short slices, and a slice is posted only once the bulk pipe has been quiet (and the interface
+ * claimed) for `INTERRUPT_QUIET_MS`. In the QEMU lab an interrupt read pending beside the exchanges made each
+ * APDU about 10 to 20 % slower (`npm run bench:qemu`, docs/testing.md). A notification the reader
+ * has while no read is posted waits in the reader until the next one (USB interrupt endpoints are
+ * polled by the host), so card events are reported late during a run of commands, never lost; a
+ * removed card also fails the command itself (ICC status absent).
+ *
  * Why re-post rather than pass one huge timeout: a transfer cannot be cancelled from
  * JavaScript, and a pending one keeps the interface (and Node's event loop) busy until its
  * timeout. Slices bound that to one slice after `close()`. The cost: when a slice ends while a
@@ -41,7 +49,12 @@ import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 /** How long one bulk-in read waits before it is posted again (ms). */
 export const BULK_IN_SLICE_MS = 5_000;
 /** How long one interrupt-in read waits before it is posted again (ms). */
-export const INTERRUPT_IN_SLICE_MS = 1_000;
+export const INTERRUPT_IN_SLICE_MS = 100;
+/**
+ * An interrupt-in read is (re)posted only once no bulk transfer has run for this long (ms): the
+ * card-event watch stays off the command exchanges (see `interruptQuiet`).
+ */
+export const INTERRUPT_QUIET_MS = 50;
 /** How long a bulk-out write may take (ms): a reader that takes no data for this long is broken. */
 export const BULK_OUT_TIMEOUT_MS = 60_000;
 
@@ -77,6 +90,11 @@ class NodeUsbDevice implements UsbDeviceLike {
   private exclusive: Promise<void> | undefined;
   private idle: Array<() => void> = [];
   private isOpen = false;
+  /** Bulk transfers in flight, and when the last one ended (performance.now()). */
+  private bulkInFlight = 0;
+  private bulkQuietSince = 0;
+  /** Endpoint types by (0x80 for IN) | endpoint number, read from the configuration once. */
+  private endpointTypes: Map<number, USBEndpointType> | undefined;
   private cachedConfiguration: USBConfiguration | null | undefined;
   private cachedConfigurations: USBConfiguration[] | undefined;
   readonly vendorId: number;
@@ -125,6 +143,7 @@ class NodeUsbDevice implements UsbDeviceLike {
       this.isOpen = true;
       this.cachedConfiguration = undefined;
       this.cachedConfigurations = undefined;
+      this.endpointTypes = undefined;
       // read now, while nothing else runs
       void this.configuration;
       void this.configurations;
@@ -143,6 +162,7 @@ class NodeUsbDevice implements UsbDeviceLike {
     await this.alone(async () => {
       await this.native.selectConfiguration(configurationValue);
       this.cachedConfiguration = undefined;
+      this.endpointTypes = undefined;
       void this.configuration;
     });
   }
@@ -154,6 +174,8 @@ class NodeUsbDevice implements UsbDeviceLike {
       } catch (e) {
         throw asWebUsbError(e, 'claimInterface');
       }
+      // commands usually follow a claim at once: the interrupt read waits for a quiet pipe
+      this.bulkQuietSince = performance.now();
     });
   }
 
@@ -182,27 +204,60 @@ class NodeUsbDevice implements UsbDeviceLike {
 
   async transferIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
     const generation = this.generation;
-    const slice = this.endpointType(endpointNumber, 'in') === 'interrupt' ? INTERRUPT_IN_SLICE_MS : BULK_IN_SLICE_MS;
+    const interrupt = this.endpointType(endpointNumber, 'in') === 'interrupt';
+    const slice = interrupt ? INTERRUPT_IN_SLICE_MS : BULK_IN_SLICE_MS;
     for (;;) {
+      if (interrupt) await this.interruptQuiet(generation);
       if (generation !== this.generation || !this.isOpen) {
         throw domError('transferIn: the interface was released or the device closed.', 'AbortError', undefined);
       }
+      if (!interrupt) this.bulkInFlight++;
+      // together(), written out: no closure or extra async frame for each transfer
+      while (this.exclusive) await this.exclusive;
+      this.shared++;
       try {
-        return await this.together(() => this.native.transferIn(endpointNumber, length, slice));
+        return await this.native.transferIn(endpointNumber, length, slice);
       } catch (e) {
         if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
         if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
+      } finally {
+        this.leaveShared();
+        if (!interrupt) this.bulkDone();
       }
     }
   }
 
   async transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
+    this.bulkInFlight++;
+    while (this.exclusive) await this.exclusive;
+    this.shared++;
     try {
-      return await this.together(() => this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS));
+      return await this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS);
     } catch (e) {
       if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
       if (isTimeout(e)) throw domError(`transferOut: the device took no data for ${BULK_OUT_TIMEOUT_MS / 1000} s.`, 'TimeoutError', e);
       throw asWebUsbError(e, 'transferOut');
+    } finally {
+      this.leaveShared();
+      this.bulkDone();
+    }
+  }
+
+  private bulkDone(): void {
+    if (--this.bulkInFlight === 0) this.bulkQuietSince = performance.now();
+  }
+
+  /**
+   * Resolves once no bulk transfer has run for INTERRUPT_QUIET_MS (or the interface was released
+   * or the device closed: the caller checks), so that an interrupt-in read is never posted in the
+   * middle of a run of command exchanges.
+   */
+  private async interruptQuiet(generation: number): Promise<void> {
+    for (;;) {
+      if (generation !== this.generation || !this.isOpen) return;
+      const wait = this.bulkInFlight > 0 ? INTERRUPT_QUIET_MS : this.bulkQuietSince + INTERRUPT_QUIET_MS - performance.now();
+      if (wait <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -237,18 +292,24 @@ class NodeUsbDevice implements UsbDeviceLike {
     try {
       return await run();
     } finally {
-      this.shared--;
-      if (this.shared === 0) for (const wake of this.idle.splice(0)) wake();
+      this.leaveShared();
     }
   }
 
+  private leaveShared(): void {
+    if (--this.shared === 0 && this.idle.length > 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
   private endpointType(endpointNumber: number, direction: USBDirection): USBEndpointType | undefined {
-    for (const iface of this.configuration?.interfaces ?? []) {
-      for (const ep of iface.alternate?.endpoints ?? []) {
-        if (ep.endpointNumber === endpointNumber && ep.direction === direction) return ep.type;
+    if (!this.endpointTypes) {
+      const types = new Map<number, USBEndpointType>();
+      for (const iface of this.configuration?.interfaces ?? []) {
+        for (const ep of iface.alternate?.endpoints ?? []) types.set((ep.direction === 'in' ? 0x80 : 0) | ep.endpointNumber, ep.type);
       }
+      if (this.configuration) this.endpointTypes = types;
+      else return undefined;
     }
-    return undefined;
+    return this.endpointTypes.get((direction === 'in' ? 0x80 : 0) | endpointNumber);
   }
 }
 

@@ -3,16 +3,21 @@
 //   raw:        a minimal client on the `usb` package's WebUSB (no project code): one XfrBlock
 //               written, then its answer read (a zero-length packet read again), nothing else;
 //   raw-queued: the same client, its bulk-in read submitted before the write (as our driver does);
-//   ours:       our driver (CcidReader from $WEBCCID_LIB) with its defaults, interrupt watch on;
+//   ours:       our driver (openNodeReader from $WEBCCID_LIB) with its defaults, interrupt watch on;
 //   ours-noint: our driver with watchInterrupt: false;
-//   ours-read-after-write: our driver, the device patched so that a bulk-in read starts only once
-//               the bulk-out transfer before it completed (an experiment on the transfer order).
+//   pcscd:      pcscd + libccid (Debian), timed by a minimal C PC/SC client (pcsc-rtt.c, built on
+//               the host, $WEBCCID_PCSC_RTT) around SCardTransmit alone. pcscd holds the reader
+//               while it runs, so each pcscd round starts pcscd and stops it again (SIGTERM, waited
+//               for) before the next client opens the device. Skipped when $WEBCCID_PCSC_RTT or
+//               pcscd is missing (the results say why).
 // The APDU is SELECT MF (00 A4 00 00 02 3F 00): a case 3 command the emulated card refuses with
 // 6A81, so at TPDU level with T=0 it is one XfrBlock for every client (no GET RESPONSE).
-// The clients take turns in rounds (raw, raw-queued, ours, ours-noint, raw, ...) so that the guest's and the
-// host's load fall on all of them alike. Writes JSON to $WEBCCID_RESULTS.
+// The clients take turns in rounds, in an order that changes from round to round (pcscd last), so
+// that the guest's and the host's load fall on all of them alike; a first round is not counted
+// (JIT warm-up). Writes JSON to $WEBCCID_RESULTS.
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, execFile } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -20,11 +25,11 @@ const root = process.env.WEBCCID_PROJECT_ROOT ?? process.cwd();
 const require = createRequire(path.join(root, 'package.json'));
 const { WebUSB } = require('usb');
 
-const ROUNDS = Number(process.env.WEBCCID_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.WEBCCID_ROUNDS ?? 8);
 const PER_ROUND = Number(process.env.WEBCCID_PER_ROUND ?? 50);
 const WARMUP = 10;
 const APDU = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00);
-const results = { ok: false, rounds: ROUNDS, perRound: PER_ROUND, samples: { raw: [], 'raw-queued': [], ours: [], 'ours-noint': [], 'ours-read-after-write': [] }, answers: {} };
+const results = { ok: false, rounds: ROUNDS, perRound: PER_ROUND, samples: { raw: [], 'raw-queued': [], ours: [], 'ours-noint': [], pcscd: [] }, answers: {} };
 const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
 const bytesOf = (dv) => (dv ? new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength) : new Uint8Array(0));
 const save = () => writeFileSync(process.env.WEBCCID_RESULTS ?? '/dev/stdout', `${JSON.stringify(results)}\n`);
@@ -77,42 +82,9 @@ async function rawRound(device, n, queued = false) {
   return times;
 }
 
-/**
- * Experiment: makes the device start a bulk-in read only once the next bulk-out transfer has
- * completed (as the raw client does), whatever order the driver submits them in. Only for
- * exchanges whose answers never end in a zero-length packet (SELECT MF's does not).
- */
-function readAfterWrite(device) {
-  const iface = device.configuration.interfaces.find((i) => i.alternate.interfaceClass === 0x0b);
-  const bulkIn = iface.alternate.endpoints.find((e) => e.type === 'bulk' && e.direction === 'in').endpointNumber;
-  const originalIn = device.transferIn;
-  const originalOut = device.transferOut;
-  let release;
-  let written = new Promise((r) => (release = r));
-  device.transferOut = async (ep, data) => {
-    const r = await originalOut.call(device, ep, data);
-    const done = release;
-    written = new Promise((res) => (release = res));
-    done();
-    return r;
-  };
-  device.transferIn = async (ep, length) => {
-    if (ep === bulkIn) await written;
-    return originalIn.call(device, ep, length);
-  };
-  return () => {
-    device.transferIn = originalIn;
-    device.transferOut = originalOut;
-  };
-}
-
-async function oursRound(lib, device, n, watchInterrupt, variant = '') {
-  let restore;
-  if (variant === 'read-after-write') {
-    await device.open();
-    restore = readAfterWrite(device);
-  }
-  const reader = await lib.CcidReader.open(device, { watchInterrupt });
+async function oursRound(lib, n, watchInterrupt) {
+  // as a Node application opens it: the `usb` package's device behind the library's WebUSB view
+  const reader = await lib.openNodeReader({ vendorId: 0x08e6, productId: 0x4433, watchInterrupt });
   const c = await reader.connect(0);
   const times = [];
   let answer;
@@ -124,19 +96,67 @@ async function oursRound(lib, device, n, watchInterrupt, variant = '') {
   results.answers[watchInterrupt ? 'ours' : 'ours-noint'] = hex(answer);
   await c.disconnect('unpower');
   await reader.close();
-  restore?.();
   return times;
 }
 
+const PCSCD = '/usr/sbin/pcscd';
+
+/** One pcscd round: start pcscd in the foreground, time APDUs with the C client, stop pcscd. */
+async function pcscdRound(n) {
+  mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
+  const daemon = spawn(PCSCD, ['--foreground', ...(process.env.WEBCCID_PCSCD_DEBUG ? ['--debug'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  daemon.stderr.on('data', (d) => (log += d));
+  let gone = false;
+  const exited = new Promise((resolve) => daemon.on('exit', (code) => {
+    gone = true;
+    resolve(code);
+  }));
+  try {
+    // the client needs pcscd's socket: wait (up to 20 s) for it
+    for (let i = 0; !existsSync('/run/pcscd/pcscd.comm'); i++) {
+      if (gone || i > 200) throw new Error(gone ? 'pcscd exited' : 'pcscd made no socket in 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(WARMUP), hex(APDU)], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const r = JSON.parse(out);
+    if (!r.ok) throw new Error(`pcsc-rtt: ${r.error}`);
+    results.answers.pcscd = r.answer;
+    results.pcscReader = r.reader;
+    return r.times;
+  } catch (e) {
+    throw new Error(`${e.message}\npcscd stderr:\n${log}`);
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited; // it has released the USB device once it has exited
+  }
+}
+
 async function main() {
-  const lib = await import(pathToFileURL(path.join(process.env.WEBCCID_LIB, 'index.js')).href);
+  const lib = await import(pathToFileURL(path.join(process.env.WEBCCID_LIB, 'node/index.js')).href);
   const device = await findDevice();
+  const withPcscd = Boolean(process.env.WEBCCID_PCSC_RTT) && existsSync(PCSCD);
+  if (!withPcscd) results.pcscdSkipped = process.env.WEBCCID_PCSC_RTT ? `${PCSCD} not installed` : 'no PC/SC client built (WEBCCID_PCSC_RTT)';
+  const clients = {
+    raw: () => rawRound(device, PER_ROUND),
+    'raw-queued': () => rawRound(device, PER_ROUND, true),
+    ours: () => oursRound(lib, PER_ROUND, true),
+    'ours-noint': () => oursRound(lib, PER_ROUND, false),
+  };
+  // A first round that is not counted: under TCG the JIT needs far more than WARMUP APDUs to
+  // compile a client's hot path, and the first client to run the driver would pay for it.
+  for (const run of Object.values(clients)) await run();
+  const order = Object.keys(clients);
   for (let round = 0; round < ROUNDS; round++) {
-    results.samples.raw.push(...(await rawRound(device, PER_ROUND)));
-    results.samples['raw-queued'].push(...(await rawRound(device, PER_ROUND, true)));
-    results.samples.ours.push(...(await oursRound(lib, device, PER_ROUND, true)));
-    results.samples['ours-noint'].push(...(await oursRound(lib, device, PER_ROUND, false)));
-    results.samples['ours-read-after-write'].push(...(await oursRound(lib, device, PER_ROUND, true, 'read-after-write')));
+    // each round in another order, so that no client always runs after the same one
+    const turn = order.map((_, i) => order[(i + round) % order.length]);
+    if (round % 2 === 1) turn.reverse();
+    for (const name of turn) results.samples[name].push(...(await clients[name]()));
+    if (withPcscd) results.samples.pcscd.push(...(await pcscdRound(PER_ROUND)));
   }
   results.ok = true;
 }
@@ -145,7 +165,7 @@ const watchdog = setTimeout(() => {
   results.error = 'watchdog';
   save();
   process.exit(3);
-}, Number(process.env.WEBCCID_WATCHDOG_MS ?? 240_000));
+}, Number(process.env.WEBCCID_WATCHDOG_MS ?? 420_000));
 main()
   .catch((e) => {
     results.error = String(e?.stack ?? e);
