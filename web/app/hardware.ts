@@ -4,8 +4,8 @@
  * card, the test PKI behind them and the certificate library it uses) is loaded only when the
  * page runs in demo mode: a visit with a real reader (?reader=usb) never downloads it.
  */
-import { UsbCardSession } from '../../src/components/shared/card-session.js';
-import { createCardSession } from '../../src/components/shared/auto-session.js';
+import { UsbCardSession } from '../../src/session/index.js';
+import { createCardSession } from '../../src/session/index.js';
 
 export async function loadHardware() {
   const loadDemo = async () => (await import('./demo-env.js')).DemoEnvironment;

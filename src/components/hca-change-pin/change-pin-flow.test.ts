@@ -3,7 +3,7 @@ import { MemoryCardChannel } from '../../card/memory.js';
 import type { CardChannel } from '../../card/channel.js';
 import { HcaCard } from '../../hca/card.js';
 import { createVirtualHcaCard, createVirtualPinpad, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../../virtual/index.js';
-import { UsbCardSession, type SessionState } from '../shared/card-session.js';
+import { UsbCardSession, type SessionState } from '../../session/card-session.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import type { CardConnector } from './flow-common.js';
 import { memoryPinTrialStore } from '../../hca/pin-guard.js';

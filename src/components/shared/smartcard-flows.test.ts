@@ -17,9 +17,9 @@ import { performBinding } from '../hca-bind-card/bind-flow.js';
 import { ChangePinFlow } from '../hca-change-pin/change-pin-flow.js';
 import type { CardConnector } from '../hca-change-pin/flow-common.js';
 import { UnlockFlow, type RequestPuk } from '../hca-unlock-card/unlock-flow.js';
-import { PukServiceError } from './puk-service.js';
-import type { SessionState } from './card-session.js';
-import { SmartCardSession } from './smartcard-session.js';
+import { PukServiceError } from '../../session/puk-service.js';
+import type { SessionState } from '../../session/card-session.js';
+import { SmartCardSession } from '../../session/smartcard-session.js';
 
 const READER = 'Castles EZ100PU 00 00';
 const CARD = '000012345678';
