@@ -41,6 +41,7 @@ export {
   type CardTransaction,
 } from './ccid/connection.js';
 export { explainClaimError } from './ccid/claim-errors.js';
+export { mapUsbError, type UsbErrorContext, type UsbStage } from './usb/errors.js';
 export { CCID_REQUEST_FILTERS } from './usb/filters.js';
 export { parseAtr, type Atr, type AtrInterfaceGroup } from './iso7816/atr.js';
 export { chooseRate, baudRate, FI_TABLE, DI_TABLE, FMAX_TABLE } from './iso7816/rates.js';

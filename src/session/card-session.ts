@@ -160,17 +160,9 @@ function isCancel(e: unknown): boolean {
   return (e as { name?: unknown } | null)?.name === 'NotFoundError';
 }
 
+/** What `getDevices()` / `requestDevice()` rejected with, as our error. */
 function browserError(e: unknown, what: string): WebCcidError {
-  if (e instanceof WebCcidError) return e;
-  const name = (e as { name?: unknown } | null)?.name;
-  if (name === 'SecurityError' || name === 'NotAllowedError') {
-    return new TransportError(
-      'transport/no-permission',
-      `The browser refused ${what}: WebUSB is blocked for this page (permissions policy or enterprise policy), or there was no user gesture.`,
-      { cause: e },
-    );
-  }
-  return mapUsbError(e, what);
+  return mapUsbError(e, { stage: 'request', what });
 }
 
 /** The codes of a reader that is there but cannot be claimed through WebUSB. */

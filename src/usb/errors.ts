@@ -1,18 +1,152 @@
 /**
- * What a WebUSB call (or the `usb` package's, made to look like one by `webccid/node`) rejected
- * with, as one of our typed errors.
+ * The one mapping from what a WebUSB call rejected with (or the `usb` package's, made to look
+ * like WebUSB by `webccid/node`) to our typed `TransportError`s. The driver's transport, its
+ * reader opening (`explainClaimError`) and the card sessions all use it.
+ *
+ * A DOMException's name means different things at different moments, so the caller says where
+ * the call was (`stage`):
+ *
+ * | rejected with | `open` / `claim` | `transfer` (default) | `request` (getDevices, requestDevice) |
+ * |---|---|---|---|
+ * | `SecurityError` on a class 0x0B interface, or "protected class" | `transport/protected-class` | `transport/failed` | `transport/no-permission` |
+ * | `SecurityError`, `NotAllowedError` | `transport/no-permission` | `transport/failed` | `transport/no-permission` |
+ * | `NotFoundError`, or an unplugged device's message | `transport/disconnected` | `transport/disconnected` | `transport/disconnected` |
+ * | `NetworkError`, `InvalidStateError`, a busy / access-denied message | `transport/os-held` | `transport/failed` (`InvalidStateError`: `transport/closed`) | as `transfer` |
+ * | `AbortError` | `transport/failed` | `transport/closed` | `transport/closed` |
+ * | anything else | `transport/failed` | `transport/failed` | `transport/failed` |
+ *
+ * Where these come from (docs/design.md §2): Chromium's WebUSB rejects `open()` with
+ * SecurityError "Access denied.", `claimInterface()` with SecurityError "The requested interface
+ * implements a protected class." or NetworkError "Unable to claim interface.", a transfer with
+ * NetworkError "A transfer error has occurred." or AbortError "The transfer was cancelled.", any
+ * call on an unplugged device with NotFoundError "The device was disconnected.", and a call that
+ * needs an open device with InvalidStateError "The device must be opened first.". The `usb`
+ * package 3.x rejects with nusb's messages ("interface is busy (errno 16)", "permission denied
+ * (errno 13)", "device disconnected (errno 19)"), the 2.x package with libusb's names
+ * (`LIBUSB_ERROR_BUSY`, `LIBUSB_ERROR_ACCESS`, `LIBUSB_ERROR_NO_DEVICE`). Only names are branched
+ * on for a browser; messages only for the `usb` package, which has no names.
  */
 import { TransportError, WebCcidError } from '../errors.js';
+import type { UsbDeviceLike } from './device.js';
 
-/** Turns what a WebUSB call threw into one of our errors. */
-export function mapUsbError(e: unknown, what: string): WebCcidError {
-  if (e instanceof WebCcidError) return e;
-  const name = (e as { name?: string } | null)?.name;
-  const message = (e as { message?: string } | null)?.message ?? String(e);
-  if (name === 'NotFoundError' || /LIBUSB_ERROR_NO_DEVICE|No such device/i.test(message)) {
-    return new TransportError('transport/disconnected', `The reader was unplugged (${what}).`, { cause: e });
+/** Where the call that failed was. */
+export type UsbStage =
+  /** `device.open()`. */
+  | 'open'
+  /** `selectConfiguration()` / `claimInterface()`. */
+  | 'claim'
+  /** A transfer or control request on an open, claimed device. */
+  | 'transfer'
+  /** `navigator.usb.getDevices()` / `requestDevice()`. */
+  | 'request';
+
+export interface UsbErrorContext {
+  stage: UsbStage;
+  /** What was being done, for the message (`'bulk-in transfer'`, `'the reader chooser'`). Default: the stage. */
+  what?: string;
+  /** The device, named in the messages of `open` and `claim`. */
+  device?: UsbDeviceLike;
+  /** bInterfaceClass of the interface being claimed (a SecurityError on class 0x0B is Chrome's protected class). */
+  interfaceClass?: number;
+}
+
+const CLASS_SMART_CARD = 0x0b;
+/** An unplugged device, as the `usb` package says it (libusb, nusb, the OS). */
+const UNPLUGGED = /NO_DEVICE|No such device|device disconnected/i;
+/** Another driver holds the device, or the OS gives no access to it (the `usb` package). */
+const HELD = /unable to claim|BUSY|ACCESS|Access denied|permission denied/i;
+
+type UsbErrorCode =
+  | 'transport/protected-class'
+  | 'transport/no-permission'
+  | 'transport/disconnected'
+  | 'transport/os-held'
+  | 'transport/closed'
+  | 'transport/failed';
+
+/** The code for a rejection (see the table in the module comment). */
+function codeFor(name: string, message: string, context: UsbErrorContext): UsbErrorCode {
+  const setup = context.stage === 'open' || context.stage === 'claim';
+  if ((name === 'SecurityError' || name === 'NotAllowedError') && (setup || context.stage === 'request')) {
+    const protectedClass = setup && name === 'SecurityError' && (context.interfaceClass === CLASS_SMART_CARD || /protected class/i.test(message));
+    return protectedClass ? 'transport/protected-class' : 'transport/no-permission';
   }
-  if (name === 'AbortError') return new TransportError('transport/closed', `The reader was closed during ${what}.`, { cause: e });
-  if (name === 'InvalidStateError') return new TransportError('transport/closed', `The reader is not open (${what}).`, { cause: e });
-  return new TransportError('transport/failed', `USB ${what} failed: ${message}`, { cause: e });
+  if (name === 'NotFoundError' || UNPLUGGED.test(message)) return 'transport/disconnected';
+  if (setup) return name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message) ? 'transport/os-held' : 'transport/failed';
+  if (name === 'AbortError' || name === 'InvalidStateError') return 'transport/closed';
+  return 'transport/failed';
+}
+
+function hex4(n: number): string {
+  return n.toString(16).toUpperCase().padStart(4, '0');
+}
+
+function deviceLabel(device: UsbDeviceLike | undefined): string {
+  if (!device) return 'the reader';
+  const id = `${hex4(device.vendorId)}:${hex4(device.productId)}`;
+  return device.productName ? `${device.productName} (${id})` : id;
+}
+
+/** While opening or claiming: messages that name the device, the cause and the fix. */
+function setupMessage(code: UsbErrorCode, message: string, context: UsbErrorContext): string {
+  const label = deviceLabel(context.device);
+  switch (code) {
+    case 'transport/protected-class':
+      return (
+        `Chrome does not let ordinary web pages use smart-card readers (USB class 0x0B) such as ${label}. ` +
+        'Use this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
+        'use a reader whose interface is not class 0x0B (for example the Castles EZ100PU or a vendor-class CCID reader), ' +
+        'or use the Web Smart Card API where it is available. See docs/deployment.md.'
+      );
+    case 'transport/no-permission':
+      return (
+        `This page has no permission to use ${label}. Choose the reader again in the browser's device chooser, ` +
+        'make sure the page is served over HTTPS (or localhost), and that no permissions policy blocks "usb".'
+      );
+    case 'transport/disconnected':
+      return `${label} was unplugged.`;
+    case 'transport/os-held':
+      return (
+        `The operating system is using ${label}, so the browser cannot ${context.stage === 'open' ? 'open' : 'claim'} it. ` +
+        'Windows: give the reader the WinUSB driver (Zadig, or the INF in docs/deployment.md). ' +
+        'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add the udev rule from docs/deployment.md. ' +
+        'macOS: the system smart-card service holds CCID readers; see docs/deployment.md.'
+      );
+    default:
+      return `Could not ${context.stage} ${label}: ${message}`;
+  }
+}
+
+/** On an open reader, or asking the browser for readers. */
+function useMessage(code: UsbErrorCode, name: string, message: string, what: string): string {
+  switch (code) {
+    case 'transport/no-permission':
+      return `The browser refused ${what}: WebUSB is blocked for this page (permissions policy or enterprise policy), or there was no user gesture.`;
+    case 'transport/disconnected':
+      return `The reader was unplugged (${what}).`;
+    case 'transport/closed':
+      return name === 'AbortError' ? `The reader was closed during ${what}.` : `The reader is not open (${what}).`;
+    default:
+      return `USB ${what} failed: ${message}`;
+  }
+}
+
+/**
+ * Turns what a WebUSB call (or the `usb` package) rejected with into one of our errors (see the
+ * module comment). `context` is where the call was; a string is the `what` of a transfer. Our
+ * own errors are returned as they are.
+ */
+export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebCcidError {
+  if (e instanceof WebCcidError) return e;
+  const ctx: UsbErrorContext = typeof context === 'string' ? { stage: 'transfer', what: context } : context;
+  const name = (e as { name?: unknown } | null)?.name;
+  const message = (e as { message?: unknown } | null)?.message;
+  const nameText = typeof name === 'string' ? name : '';
+  const messageText = typeof message === 'string' ? message : String(e);
+  const code = codeFor(nameText, messageText, ctx);
+  const text =
+    ctx.stage === 'open' || ctx.stage === 'claim'
+      ? setupMessage(code, messageText, ctx)
+      : useMessage(code, nameText, messageText, ctx.what ?? ctx.stage);
+  return new TransportError(code, text, { cause: e });
 }
