@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HcaCard } from '../hca/card.js';
-import { createFakeSmartCard } from '../smartcard/fake.js';
+import { createFakeSmartCard } from '../virtual/smartcard-fake.js';
 import type { UsbBackendLike } from '../usb/device.js';
 import { createVirtualHcaCard, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../virtual/index.js';
 import { createTestPki } from '../virtual/pki.js';

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isWebCcidError, type WebCcidError } from '../errors.js';
 import { HcaCard } from '../hca/card.js';
 import { HCA_PROFILE } from '../hca/profile.js';
-import { createFakeSmartCard, type FakeSmartCard } from '../smartcard/fake.js';
+import { createFakeSmartCard, type FakeSmartCard } from '../virtual/smartcard-fake.js';
 import { SmartCardChannel } from '../smartcard/channel.js';
 import { createVirtualHcaCard, VIRTUAL_HCA_DEFAULTS } from '../virtual/hca-card.js';
 import { createTestPki } from '../virtual/pki.js';

@@ -10,7 +10,7 @@ import { HCA_PROFILE } from '../../hca/profile.js';
 import { memoryPinTrialStore } from '../../hca/pin-guard.js';
 import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';
 import { createBindingChallenge, MemoryChallengeStore, verifyBinding } from '../../server/index.js';
-import { createFakeSmartCard, type FakeSmartCard } from '../../smartcard/fake.js';
+import { createFakeSmartCard, type FakeSmartCard } from '../../virtual/smartcard-fake.js';
 import { createVirtualHcaCard, type VirtualHcaCard } from '../../virtual/hca-card.js';
 import { createTestPki } from '../../virtual/pki.js';
 import { performBinding } from '../hca-bind-card/bind-flow.js';
