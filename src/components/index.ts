@@ -68,7 +68,8 @@ export { UnlockFlow, checkCardNumber, checkUserCode } from './hca-unlock-card/un
 export type { RequestPuk, UnlockState, UnlockStep, UnlockFlowOptions } from './hca-unlock-card/unlock-flow.js';
 export { ChangePinFlow } from './hca-change-pin/change-pin-flow.js';
 export type { ChangePinState, ChangePinStep, ChangePinValues, ChangePinFlowOptions } from './hca-change-pin/change-pin-flow.js';
-export type { CardConnector, FlowError } from './hca-change-pin/flow-common.js';
+export type { CardConnector, FlowError } from './shared/flow-common.js';
+export type { PinFlowOptions, PinFlowState } from './shared/pin-flow.js';
 
 // ---- K3 (<hca-bind-card>): add your exports here ----
 export { HcaBindCard };

@@ -29,10 +29,10 @@ import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
-import { isCardGone } from '../hca-change-pin/flow-common.js';
-import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
+import { isCardGone } from '../shared/flow-common.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
-import { describeInputProblem, pinRuleText } from '../hca-change-pin/input-messages.js';
+import { describeInputProblem, pinRuleText } from '../shared/input-messages.js';
 import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */

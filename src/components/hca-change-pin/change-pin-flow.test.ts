@@ -5,7 +5,7 @@ import { HcaCard } from '../../hca/card.js';
 import { createVirtualHcaCard, createVirtualPinpad, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../../virtual/index.js';
 import { UsbCardSession, type SessionState } from '../../session/card-session.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import type { CardConnector } from './flow-common.js';
+import type { CardConnector } from '../shared/flow-common.js';
 import { memoryPinTrialStore } from '../../hca/pin-guard.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';

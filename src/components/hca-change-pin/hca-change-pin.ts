@@ -25,11 +25,11 @@ import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import { isCardGone, type FlowError } from './flow-common.js';
-import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
-import { checkPin, pinRuleOf } from './pin-entry.js';
+import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
-import { pinFlowStyles } from './styles.js';
+import { pinFlowStyles } from '../shared/pin-flow-styles.js';
 
 /** `detail` of `hca-pin-changed`. */
 export interface PinChangedDetail {

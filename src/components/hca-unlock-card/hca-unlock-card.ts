@@ -26,10 +26,10 @@ import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { fetchPuk } from '../../session/puk-service.js';
-import { isCardGone, type FlowError } from '../hca-change-pin/flow-common.js';
-import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
-import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
-import { pinFlowStyles } from '../hca-change-pin/styles.js';
+import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
+import { pinFlowStyles } from '../shared/pin-flow-styles.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { checkCardNumber, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
 

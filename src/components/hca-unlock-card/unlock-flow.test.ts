@@ -5,7 +5,7 @@ import type { CardChannel } from '../../card/channel.js';
 import { HcaCard } from '../../hca/card.js';
 import { createVirtualHcaCard, createVirtualPinpad, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../../virtual/index.js';
 import { UsbCardSession, type SessionState } from '../../session/card-session.js';
-import type { CardConnector } from '../hca-change-pin/flow-common.js';
+import type { CardConnector } from '../shared/flow-common.js';
 import { PukServiceError } from '../../session/puk-service.js';
 import { checkCardNumber, checkUserCode, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
 import { memoryPinTrialStore } from '../../hca/pin-guard.js';

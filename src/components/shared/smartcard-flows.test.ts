@@ -15,7 +15,7 @@ import { createVirtualHcaCard, type VirtualHcaCard } from '../../virtual/hca-car
 import { createTestPki } from '../../virtual/pki.js';
 import { performBinding } from '../hca-bind-card/bind-flow.js';
 import { ChangePinFlow } from '../hca-change-pin/change-pin-flow.js';
-import type { CardConnector } from '../hca-change-pin/flow-common.js';
+import type { CardConnector } from './flow-common.js';
 import { UnlockFlow, type RequestPuk } from '../hca-unlock-card/unlock-flow.js';
 import { PukServiceError } from '../../session/puk-service.js';
 import type { SessionState } from '../../session/card-session.js';
