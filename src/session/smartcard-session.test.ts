@@ -3,7 +3,7 @@
  * states, insert / remove, connect / release (with a "reset" disconnect), the session-level
  * codes, and the API's refusals.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isWebCcidError, type WebCcidError } from '../errors.js';
 import { HcaCard } from '../hca/card.js';
 import { HCA_PROFILE } from '../hca/profile.js';
@@ -252,10 +252,23 @@ describe('SmartCardSession: connect and release', () => {
     await session.close();
     expect(card.isVerified(HCA_PROFILE.pin.reference.value)).toBe(false);
     expect(session.state.kind).toBe('no-reader');
+    // Closed means nobody waits on the readers any more: no getStatusChange is outstanding...
+    expect(smartCard.pendingStatusChanges).toBe(0);
+    const calls = smartCard.log.length;
     const seen: SessionState[] = [];
     session.on('statechange', (e) => seen.push(e.detail.state));
-    smartCard.removeCard(READER);
-    await new Promise((r) => setTimeout(r, POLL_MS * 5));
+    // ...and nothing is left to call the API again: with the clock in the test's hands, every
+    // timer the watcher or the fake could set (poll intervals, time-outs, the fake's "later"
+    // answers) is run until none is left, after the card is removed.
+    vi.useFakeTimers();
+    try {
+      smartCard.removeCard(READER);
+      await vi.runAllTimersAsync();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(smartCard.log.slice(calls)).toEqual([]);
     expect(seen).toEqual([]);
     expect((await rejection(session.connect())).code).toBe('transport/closed');
   });
