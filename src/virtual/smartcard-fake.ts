@@ -245,11 +245,6 @@ export class FakeSmartCard implements SmartCardResourceManager {
     for (const w of [...this.waiters]) w();
   }
 
-  /** getStatusChange calls waiting for a reader to change (0: nobody is watching the readers). */
-  get pendingStatusChanges(): number {
-    return this.waiters.size;
-  }
-
   /** @internal */ onChange(w: () => void): () => void {
     this.waiters.add(w);
     return () => this.waiters.delete(w);
