@@ -54,28 +54,7 @@ const CLASS_SMART_CARD = 0x0b;
 /** An unplugged device, as the `usb` package says it (libusb, nusb, the OS). */
 const UNPLUGGED = /NO_DEVICE|No such device|device disconnected/i;
 /** Another driver holds the device, or the OS gives no access to it (the `usb` package). */
-const HELD = /unable to claim|BUSY|ACCESS|Access denied|permission denied/i;
-
-type UsbErrorCode =
-  | 'transport/protected-class'
-  | 'transport/no-permission'
-  | 'transport/disconnected'
-  | 'transport/os-held'
-  | 'transport/closed'
-  | 'transport/failed';
-
-/** The code for a rejection (see the table in the module comment). */
-function codeFor(name: string, message: string, context: UsbErrorContext): UsbErrorCode {
-  const setup = context.stage === 'open' || context.stage === 'claim';
-  if ((name === 'SecurityError' || name === 'NotAllowedError') && (setup || context.stage === 'request')) {
-    const protectedClass = setup && name === 'SecurityError' && (context.interfaceClass === CLASS_SMART_CARD || /protected class/i.test(message));
-    return protectedClass ? 'transport/protected-class' : 'transport/no-permission';
-  }
-  if (name === 'NotFoundError' || UNPLUGGED.test(message)) return 'transport/disconnected';
-  if (setup) return name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message) ? 'transport/os-held' : 'transport/failed';
-  if (name === 'AbortError' || name === 'InvalidStateError') return 'transport/closed';
-  return 'transport/failed';
-}
+const HELD = /unable to claim|BUSY|ACCESS|permission denied/i;
 
 function hex4(n: number): string {
   return n.toString(16).toUpperCase().padStart(4, '0');
@@ -87,66 +66,52 @@ function deviceLabel(device: UsbDeviceLike | undefined): string {
   return device.productName ? `${device.productName} (${id})` : id;
 }
 
-/** While opening or claiming: messages that name the device, the cause and the fix. */
-function setupMessage(code: UsbErrorCode, message: string, context: UsbErrorContext): string {
-  const label = deviceLabel(context.device);
-  switch (code) {
-    case 'transport/protected-class':
-      return (
-        `Chrome does not let ordinary web pages use smart-card readers (USB class 0x0B) such as ${label}. ` +
-        'Use this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
-        'use a reader whose interface is not class 0x0B (for example the Castles EZ100PU or a vendor-class CCID reader), ' +
-        'or use the Web Smart Card API where it is available. See docs/deployment.md.'
-      );
-    case 'transport/no-permission':
-      return (
-        `This page has no permission to use ${label}. Choose the reader again in the browser's device chooser, ` +
-        'make sure the page is served over HTTPS (or localhost), and that no permissions policy blocks "usb".'
-      );
-    case 'transport/disconnected':
-      return `${label} was unplugged.`;
-    case 'transport/os-held':
-      return (
-        `The operating system is using ${label}, so the browser cannot ${context.stage === 'open' ? 'open' : 'claim'} it. ` +
-        'Windows: give the reader the WinUSB driver (Zadig, or the INF in docs/deployment.md). ' +
-        'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add the udev rule from docs/deployment.md. ' +
-        'macOS: the system smart-card service holds CCID readers; see docs/deployment.md.'
-      );
-    default:
-      return `Could not ${context.stage} ${label}: ${message}`;
-  }
-}
-
-/** On an open reader, or asking the browser for readers. */
-function useMessage(code: UsbErrorCode, name: string, message: string, what: string): string {
-  switch (code) {
-    case 'transport/no-permission':
-      return `The browser refused ${what}: WebUSB is blocked for this page (permissions policy or enterprise policy), or there was no user gesture.`;
-    case 'transport/disconnected':
-      return `The reader was unplugged (${what}).`;
-    case 'transport/closed':
-      return name === 'AbortError' ? `The reader was closed during ${what}.` : `The reader is not open (${what}).`;
-    default:
-      return `USB ${what} failed: ${message}`;
-  }
-}
-
 /**
  * Turns what a WebUSB call (or the `usb` package) rejected with into one of our errors (see the
  * module comment). `context` is where the call was; a string is the `what` of a transfer. Our
- * own errors are returned as they are.
+ * own errors are returned as they are. While opening or claiming, the message names the device,
+ * the cause and the fix; otherwise it names what was being done.
  */
 export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebCcidError {
   if (e instanceof WebCcidError) return e;
-  const ctx: UsbErrorContext = typeof context === 'string' ? { stage: 'transfer', what: context } : context;
-  const name = (e as { name?: unknown } | null)?.name;
-  const message = (e as { message?: unknown } | null)?.message;
-  const nameText = typeof name === 'string' ? name : '';
-  const messageText = typeof message === 'string' ? message : String(e);
-  const code = codeFor(nameText, messageText, ctx);
-  const text =
-    ctx.stage === 'open' || ctx.stage === 'claim'
-      ? setupMessage(code, messageText, ctx)
-      : useMessage(code, nameText, messageText, ctx.what ?? ctx.stage);
-  return new TransportError(code, text, { cause: e });
+  const { stage, what = stage, device, interfaceClass }: UsbErrorContext = typeof context === 'string' ? { stage: 'transfer', what: context } : context;
+  const name = (e as { name?: string } | null)?.name ?? '';
+  const message = (e as { message?: string } | null)?.message ?? String(e);
+  const setup = stage === 'open' || stage === 'claim';
+  const label = deviceLabel(device);
+  const error = (code: string, text: string) => new TransportError(code, text, { cause: e });
+  if ((name === 'SecurityError' || name === 'NotAllowedError') && stage !== 'transfer') {
+    if (setup && name === 'SecurityError' && (interfaceClass === CLASS_SMART_CARD || /protected class/i.test(message))) {
+      return error(
+        'transport/protected-class',
+        `Chrome does not let ordinary web pages use smart-card readers (USB class 0x0B) such as ${label}. ` +
+          'Use this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
+          'use a reader whose interface is not class 0x0B (for example the Castles EZ100PU or a vendor-class CCID reader), ' +
+          'or use the Web Smart Card API where it is available. See docs/deployment.md.',
+      );
+    }
+    return error(
+      'transport/no-permission',
+      `This page has no permission to use ${label}. Choose the reader again in the browser's device chooser, ` +
+        'make sure the page is served over HTTPS (or localhost), and that no permissions policy blocks "usb".',
+    );
+  }
+  if (name === 'NotFoundError' || UNPLUGGED.test(message)) {
+    return error('transport/disconnected', setup ? `${label} was unplugged.` : `The reader was unplugged (${what}).`);
+  }
+  if (setup) {
+    if (name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message)) {
+      return error(
+        'transport/os-held',
+        `The operating system is using ${label}, so the browser cannot ${stage} it. ` +
+          'Windows: give the reader the WinUSB driver (Zadig, or the INF in docs/deployment.md). ' +
+          'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add the udev rule from docs/deployment.md. ' +
+          'macOS: the system smart-card service holds CCID readers; see docs/deployment.md.',
+      );
+    }
+    return error('transport/failed', `Could not ${stage} ${label}: ${message}`);
+  }
+  if (name === 'AbortError') return error('transport/closed', `The reader was closed during ${what}.`);
+  if (name === 'InvalidStateError') return error('transport/closed', `The reader is not open (${what}).`);
+  return error('transport/failed', `USB ${what} failed: ${message}`);
 }
