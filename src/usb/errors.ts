@@ -79,39 +79,42 @@ export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebC
   const message = (e as { message?: string } | null)?.message ?? String(e);
   const setup = stage === 'open' || stage === 'claim';
   const label = deviceLabel(device);
-  const error = (code: string, text: string) => new TransportError(code, text, { cause: e });
+  const cause = { cause: e };
   if ((name === 'SecurityError' || name === 'NotAllowedError') && stage !== 'transfer') {
     if (setup && name === 'SecurityError' && (interfaceClass === CLASS_SMART_CARD || /protected class/i.test(message))) {
-      return error(
+      return new TransportError(
         'transport/protected-class',
         `Chrome does not let ordinary web pages use smart-card readers (USB class 0x0B) such as ${label}. ` +
           'Use this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
           'use a reader whose interface is not class 0x0B (for example the Castles EZ100PU or a vendor-class CCID reader), ' +
           'or use the Web Smart Card API where it is available. See docs/deployment.md.',
+        cause,
       );
     }
-    return error(
+    return new TransportError(
       'transport/no-permission',
       `This page has no permission to use ${label}. Choose the reader again in the browser's device chooser, ` +
         'make sure the page is served over HTTPS (or localhost), and that no permissions policy blocks "usb".',
+      cause,
     );
   }
   if (name === 'NotFoundError' || UNPLUGGED.test(message)) {
-    return error('transport/disconnected', setup ? `${label} was unplugged.` : `The reader was unplugged (${what}).`);
+    return new TransportError('transport/disconnected', setup ? `${label} was unplugged.` : `The reader was unplugged (${what}).`, cause);
   }
   if (setup) {
     if (name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message)) {
-      return error(
+      return new TransportError(
         'transport/os-held',
         `The operating system is using ${label}, so the browser cannot ${stage} it. ` +
           'Windows: give the reader the WinUSB driver (Zadig, or the INF in docs/deployment.md). ' +
           'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add the udev rule from docs/deployment.md. ' +
           'macOS: the system smart-card service holds CCID readers; see docs/deployment.md.',
+        cause,
       );
     }
-    return error('transport/failed', `Could not ${stage} ${label}: ${message}`);
+    return new TransportError('transport/failed', `Could not ${stage} ${label}: ${message}`, cause);
   }
-  if (name === 'AbortError') return error('transport/closed', `The reader was closed during ${what}.`);
-  if (name === 'InvalidStateError') return error('transport/closed', `The reader is not open (${what}).`);
-  return error('transport/failed', `USB ${what} failed: ${message}`);
+  if (name === 'AbortError') return new TransportError('transport/closed', `The reader was closed during ${what}.`, cause);
+  if (name === 'InvalidStateError') return new TransportError('transport/closed', `The reader is not open (${what}).`, cause);
+  return new TransportError('transport/failed', `USB ${what} failed: ${message}`, cause);
 }
