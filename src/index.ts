@@ -48,6 +48,7 @@ export type {
   SecurePinModifyRequest,
 } from './card/channel.js';
 export { explainClaimError } from './ccid/claim-errors.js';
+export { mapUsbError, type UsbErrorContext, type UsbStage } from './usb/errors.js';
 export { CCID_REQUEST_FILTERS } from './ccid/filters.js';
 export { parseAtr, type Atr, type AtrInterfaceGroup } from './iso7816/atr.js';
 export { chooseRate, baudRate, FI_TABLE, DI_TABLE, FMAX_TABLE } from './iso7816/rates.js';

@@ -42,6 +42,7 @@ import {
   type CcidResponse,
 } from './messages.js';
 import type { UsbDeviceLike } from '../usb/device.js';
+import { mapUsbError } from '../usb/errors.js';
 import { adaptIncomingFrame, adaptOutgoingFrame, type ReaderQuirks } from './quirks.js';
 
 /** A command as callers give it: everything but bSeq, which the transport assigns. */
@@ -89,18 +90,8 @@ interface Waiter {
   expire(): void;
 }
 
-/** Turns what a WebUSB call threw into one of our errors. */
-export function mapUsbError(e: unknown, what: string): WebCcidError {
-  if (e instanceof WebCcidError) return e;
-  const name = (e as { name?: string } | null)?.name;
-  const message = (e as { message?: string } | null)?.message ?? String(e);
-  if (name === 'NotFoundError' || /LIBUSB_ERROR_NO_DEVICE|No such device/i.test(message)) {
-    return new TransportError('transport/disconnected', `The reader was unplugged (${what}).`, { cause: e });
-  }
-  if (name === 'AbortError') return new TransportError('transport/closed', `The reader was closed during ${what}.`, { cause: e });
-  if (name === 'InvalidStateError') return new TransportError('transport/closed', `The reader is not open (${what}).`, { cause: e });
-  return new TransportError('transport/failed', `USB ${what} failed: ${message}`, { cause: e });
-}
+/** The USB-error mapping lives at the USB seam; re-exported here for the driver's modules. */
+export { mapUsbError };
 
 /** Exchanges between two turns given to the event loop (see `exchange`). */
 const YIELD_EVERY = 16;

@@ -27,7 +27,16 @@ export { setLocale, getLocale, isLocale, matchLocale, LOCALES, SOURCE_LOCALE } f
 export type { Locale } from './locale.js';
 
 // ---- shared pieces (K1) ----
-export { UsbCardSession, detectWebUsb, cardAbsentError, CLAIM_REFUSALS } from './shared/card-session.js';
+// ---- the card sessions (webccid/session, re-exported for the components' users) ----
+export {
+  UsbCardSession,
+  detectWebUsb,
+  cardAbsentError,
+  CLAIM_REFUSALS,
+  SmartCardSession,
+  createCardSession,
+  AutoCardSession,
+} from '../session/index.js';
 export type {
   CardBackendKind,
   CardSession,
@@ -39,11 +48,9 @@ export type {
   UsbCardSessionEventMap,
   UsbCardSessionOptions,
   WebUsbSupport,
-} from './shared/card-session.js';
-export { SmartCardSession } from './shared/smartcard-session.js';
-export type { SmartCardSessionOptions } from './shared/smartcard-session.js';
-export { createCardSession, AutoCardSession } from './shared/auto-session.js';
-export type { CardSessionOptions } from './shared/auto-session.js';
+  SmartCardSessionOptions,
+  CardSessionOptions,
+} from '../session/index.js';
 export { describeError, detectOs, DESCRIBED_CODES } from './shared/messages.js';
 export type { DescribeContext, ErrorAction, ErrorActionKind, ErrorDescription, OsName } from './shared/messages.js';
 export { renderError } from './shared/error-view.js';
@@ -61,7 +68,8 @@ export { UnlockFlow, checkCardNumber, checkUserCode } from './hca-unlock-card/un
 export type { RequestPuk, UnlockState, UnlockStep, UnlockFlowOptions } from './hca-unlock-card/unlock-flow.js';
 export { ChangePinFlow } from './hca-change-pin/change-pin-flow.js';
 export type { ChangePinState, ChangePinStep, ChangePinValues, ChangePinFlowOptions } from './hca-change-pin/change-pin-flow.js';
-export type { CardConnector, FlowError } from './hca-change-pin/flow-common.js';
+export type { CardConnector, FlowError } from './shared/flow-common.js';
+export type { PinFlowOptions, PinFlowState } from './shared/pin-flow.js';
 
 // ---- K3 (<hca-bind-card>): add your exports here ----
 export { HcaBindCard };

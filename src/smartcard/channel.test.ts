@@ -4,7 +4,7 @@ import { isWebCcidError } from '../errors.js';
 import { encodeApdu } from '../iso7816/apdu.js';
 import { createHcaLikeCard, createT0Card, HCA_ATR, T0_CARD_ATR, VIRTUAL_TEST_INS } from '../virtual/card.js';
 import { isSmartCardApiAvailable, listSmartCardReaders, openSmartCardChannel } from './channel.js';
-import { createFakeSmartCard } from './fake.js';
+import { createFakeSmartCard } from '../virtual/smartcard-fake.js';
 
 const echo = (data: Uint8Array) => encodeApdu({ cla: 0x80, ins: VIRTUAL_TEST_INS, p1: 0, p2: 0, data, le: 256 });
 const generate = (n: number) => encodeApdu({ cla: 0x80, ins: VIRTUAL_TEST_INS, p1: 0x80 | (n >> 8), p2: n & 0xff, le: n > 256 ? 65536 : 256 });

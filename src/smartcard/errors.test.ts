@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AbortError, ProtocolError, TransportError, WebCcidError } from '../errors.js';
 import { isSmartCardError, smartCardErrorFrom } from './errors.js';
-import { FakeSmartCardError } from './fake.js';
+import { FakeSmartCardError } from '../virtual/smartcard-fake.js';
 import { SMART_CARD_RESPONSE_CODES, type SmartCardResponseCode } from './types.js';
 
 const TABLE: Array<[SmartCardResponseCode, string, typeof WebCcidError]> = [

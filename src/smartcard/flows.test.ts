@@ -13,7 +13,7 @@ import { verifyBinding } from '../server/verify.js';
 import { createVirtualHcaCard, VIRTUAL_HCA_DEFAULTS } from '../virtual/hca-card.js';
 import { createTestPki } from '../virtual/pki.js';
 import { openSmartCardChannel } from './channel.js';
-import { createFakeSmartCard } from './fake.js';
+import { createFakeSmartCard } from '../virtual/smartcard-fake.js';
 
 const ORIGIN = 'isolated-app://example';
 const READER = 'Castles EZ100PU 00 00';

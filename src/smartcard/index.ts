@@ -1,6 +1,7 @@
 /**
  * The Web Smart Card API backend: a `CardChannel` over `navigator.smartCard` (PC/SC in the
- * browser: ChromeOS, Isolated Web Apps), a reader watcher, and a spec-shaped fake for tests.
+ * browser: ChromeOS, Isolated Web Apps) and a reader watcher. The spec-shaped fake of
+ * `navigator.smartCard` for tests and demos is in `webccid/virtual` (`createFakeSmartCard`).
  */
 export { openSmartCardChannel, listSmartCardReaders, isSmartCardApiAvailable, resolveSmartCard, readerInfoFrom, SmartCardChannel } from './channel.js';
 export type { OpenSmartCardChannelOptions, SmartCardReaderInfo } from './channel.js';
@@ -15,6 +16,4 @@ export type {
 } from './watcher.js';
 export { smartCardErrorFrom, isSmartCardError } from './errors.js';
 export type { SmartCardErrorContext } from './errors.js';
-export { createFakeSmartCard, FakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './fake.js';
-export type { FakeSmartCardOptions, FakeSmartCardFailure } from './fake.js';
 export * from './types.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isWebCcidError } from '../errors.js';
 import { createHcaLikeCard } from '../virtual/card.js';
-import { createFakeSmartCard } from './fake.js';
+import { createFakeSmartCard } from '../virtual/smartcard-fake.js';
 import { watchSmartCardReaders, type SmartCardReaderWatcher, type SmartCardWatcherRetryDetail } from './watcher.js';
 
 function record(w: SmartCardReaderWatcher): string[] {

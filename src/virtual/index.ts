@@ -65,3 +65,5 @@ export type { PinpadEntry, PinpadPrompt, PinpadStep, VirtualPinpadOptions } from
 export { createVirtualNhiCard, VirtualNhiCard, NHI_CARD_ATRS, NHI_ATR_PRESETS, VIRTUAL_NHI_DEFAULTS, encodeNhiBasicData } from './nhi-card.js';
 export type { VirtualNhiCardOptions, NhiAtrPreset } from './nhi-card.js';
 export { encodeBig5 } from './big5.js';
+export { createFakeSmartCard, FakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './smartcard-fake.js';
+export type { FakeSmartCardOptions, FakeSmartCardFailure } from './smartcard-fake.js';

@@ -2,7 +2,7 @@
  * The package as an integrator gets it. Packs webccid (the `files` of package.json, dist built by
  * the same tsc build as `prepack`), installs the tarball into a new app in the temporary folder
  * with `npm install --omit=optional` (so without `usb`) plus the optional peers the app uses,
- * type-checks the app strictly (skipLibCheck false) against webccid, webccid/hca,
+ * type-checks the app strictly (skipLibCheck false) against webccid, webccid/hca, webccid/session,
  * webccid/components (+ /define), webccid/virtual and webccid/server, builds its page with Vite,
  * serves it with its own server (webccid/server: challenge and verification), and binds the
  * virtual card in Chromium: <hca-bind-card>, PIN, 驗證 -> 驗證成功, verified by that server.
@@ -124,7 +124,7 @@ describe.skipIf(SKIP)(`consumer app${SKIP ? ` (SKIPPED: ${SKIP_REASON})` : ''}`,
     expect([...imported].map(typesOf).filter((name) => !declared.has(name))).toEqual([]);
   });
 
-  it('type-checks strictly (skipLibCheck false): the page against webccid, /hca, /components, /virtual, /server; the server against /server', () => {
+  it('type-checks strictly (skipLibCheck false): the page against webccid, /hca, /session, /components, /virtual, /server; the server against /server', () => {
     node(TSC, ['-p', 'tsconfig.json'], appDir);
     node(TSC, ['-p', 'tsconfig.server.json'], appDir);
     expect(existsSync(path.join(appDir, 'build-server/server.js'))).toBe(true);

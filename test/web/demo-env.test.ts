@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DemoEnvironment, DEMO_STATES } from '../../web/app/demo-env.js';
-import { UsbCardSession, type SessionState } from '../../src/components/shared/card-session.js';
+import { UsbCardSession, type SessionState } from '../../src/session/index.js';
 import { HCA_PROFILE } from '../../src/hca/profile.js';
 import { HcaCard } from '../../src/hca/card.js';
 

@@ -5,10 +5,10 @@
  *   library it uses, the demo panel) only in demo mode: a visit with a real reader (?reader=usb) never downloads it;
  * - the Web Smart Card session (the automatic choice, its channel and reader watcher) only where
  *   `navigator.smartCard` exists (an Isolated Web App, ChromeOS). Elsewhere the automatic choice
- *   would be a plain `UsbCardSession` anyway (src/components/shared/auto-session.ts), so that is
+ *   would be a plain `UsbCardSession` anyway (src/session/auto-session.ts), so that is
  *   what a real reader gets, without the code of a route it cannot take.
  */
-import { UsbCardSession, type CardSession } from '../../src/components/shared/card-session.js';
+import { UsbCardSession, type CardSession } from '../../src/session/card-session.js';
 
 /** Whether the Web Smart Card API is there (the same test as `isSmartCardApiAvailable`, without loading its module). */
 export function hasSmartCardApi(nav: unknown = globalThis.navigator): boolean {
@@ -22,7 +22,7 @@ export async function loadHardware() {
     return { DemoEnvironment, renderDemoPanel };
   };
   const createCardSession: () => CardSession = hasSmartCardApi()
-    ? (await import('../../src/components/shared/auto-session.js')).createCardSession
+    ? (await import('../../src/session/auto-session.js')).createCardSession
     : () => new UsbCardSession();
   return { loadDemo, UsbCardSession, createCardSession };
 }

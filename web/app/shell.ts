@@ -18,7 +18,7 @@
  * session has started. The virtual hardware and the driver are loaded only by the flow pages.
  */
 import { html, nothing, render, type TemplateResult } from 'lit';
-import type { CardSession, UsbCardSession } from '../../src/components/shared/card-session.js';
+import type { CardSession, UsbCardSession } from '../../src/session/index.js';
 import type { Locale } from '../../src/components/locale.js';
 import type { DemoCardMemory, DemoEnvironment } from './demo-env.js';
 import type { HcaProfile } from '../../src/hca/profile.js';

@@ -9,7 +9,7 @@ import {
   type VirtualHcaCard,
 } from '../../virtual/index.js';
 import { BINDING_FAILURE_CODES, createBindingChallenge, MemoryChallengeStore, verifyBinding } from '../../server/index.js';
-import { UsbCardSession } from '../shared/card-session.js';
+import { UsbCardSession } from '../../session/card-session.js';
 import { performBinding, summarizeCertificate, type BindCardType } from './bind-flow.js';
 import { memoryPinTrialStore } from '../../hca/pin-guard.js';
 import { CONFIRMED_PROFILE } from '../../../test/helpers/confirmed-profile.js';

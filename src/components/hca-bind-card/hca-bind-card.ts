@@ -23,15 +23,16 @@ import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
-import { cardAbsentError, type CardSession, type SessionState } from '../shared/card-session.js';
+import { cardAbsentError, type CardSession, type SessionState } from '../../session/card-session.js';
+import { CardSessionController } from '../shared/card-session-controller.js';
 import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
-import { isCardGone } from '../hca-change-pin/flow-common.js';
-import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
+import { isCardGone } from '../shared/flow-common.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
-import { describeInputProblem, pinRuleText } from '../hca-change-pin/input-messages.js';
+import { describeInputProblem, pinRuleText } from '../shared/input-messages.js';
 import { bindCardStyles } from './styles.js';
 
 /** Detail of `hca-bound`. */
@@ -118,7 +119,6 @@ export class HcaBindCard extends LitElement {
   @state() private stage: BindStage | undefined;
   @state() private error: ShownError | undefined;
   @state() private result: BindBoundDetail | undefined;
-  @state() private sessionState: SessionState | undefined;
   @state() private pinInvalid = false;
   /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
   @state() private stopped = false;
@@ -127,28 +127,20 @@ export class HcaBindCard extends LitElement {
 
   private abort: AbortController | undefined;
   private lostCard = false;
-  private offSession: (() => void) | undefined;
+  private readonly cardSession = new CardSessionController(this, {
+    onState: (s) => this.onSessionState(s),
+    onRelease: () => {
+      this.abort?.abort();
+      this.clearPin();
+    },
+  });
   private readonly idle = new KioskIdleController(this, {
     busy: () => this.phase === 'working',
     onIdle: () => this.reset(),
     events: ['pointerdown', 'keydown'],
   });
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.watchSession();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offSession?.();
-    this.offSession = undefined;
-    this.abort?.abort();
-    this.clearPin();
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session')) this.watchSession();
     if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
@@ -166,17 +158,7 @@ export class HcaBindCard extends LitElement {
 
   // ---- session and kiosk ---------------------------------------------------------------------
 
-  private watchSession(): void {
-    this.offSession?.();
-    this.offSession = undefined;
-    const session = this.session;
-    this.sessionState = session?.state;
-    if (!session || !this.isConnected) return;
-    this.offSession = session.on('statechange', (event) => this.onSessionState(event.detail.state));
-  }
-
   private onSessionState(s: SessionState): void {
-    this.sessionState = s;
     const gone = s.kind === 'no-card' || s.kind === 'no-reader';
     if (!gone) {
       // The card (or reader) is back: a message about it being missing is out of date.
@@ -247,7 +229,7 @@ export class HcaBindCard extends LitElement {
     event.preventDefault();
     if (this.phase === 'working' || this.stopped) return;
     const session = this.session;
-    const pinpadReader = this.sessionState?.pinpad === true;
+    const pinpadReader = this.cardSession.state?.pinpad === true;
     this.error = undefined;
     this.result = undefined;
     this.pinInvalid = false;
@@ -320,7 +302,7 @@ export class HcaBindCard extends LitElement {
     } catch (e) {
       this.phase = 'form';
       if (this.lostCard) {
-        const lost = this.sessionState?.error ?? cardAbsentError();
+        const lost = this.cardSession.state?.error ?? cardAbsentError();
         this.show(codeOf(lost), lost, pinpadUsed);
       } else {
         // `held` is still false when connect() itself failed: the card was not in the reader to begin with.
@@ -341,7 +323,7 @@ export class HcaBindCard extends LitElement {
     if (kind === 'unlock') {
       this.emit('hca-unlock-requested', { reason: 'pin-blocked' });
     } else if (kind === 'choose-reader') {
-      void this.session?.choose();
+      this.cardSession.choose();
     } else {
       this.reset();
       void this.updateComplete.then(() => this.pinInput?.focus());
@@ -405,7 +387,7 @@ export class HcaBindCard extends LitElement {
         <button type="button" class="secondary" data-testid="restart" @click=${() => this.reset()}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
       </div>`;
     }
-    const pinpadReader = this.sessionState?.pinpad === true;
+    const pinpadReader = this.cardSession.state?.pinpad === true;
     return html`<form class="panel" @submit=${this.onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
       <fieldset ?disabled=${working}>
         <legend>${msg('憑證 IC 卡類別', { id: 'bind.card-type' })}</legend>

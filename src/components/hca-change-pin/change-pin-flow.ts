@@ -13,10 +13,10 @@
  */
 import { wipe } from '../../bytes.js';
 import { PinBlockedError } from '../../errors.js';
-import { pinFormatStatus, sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
-import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import { flowErrorOf, isAbort, isCardGone, isStop, withCard, type CardConnector, type FlowError } from './flow-common.js';
-import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from './pin-entry.js';
+import { pinFormatStatus } from '../../hca/pin-guard.js';
+import { isStop, type FlowError } from '../shared/flow-common.js';
+import { checkPinChange, secretBytes, usesPinpad } from '../shared/pin-entry.js';
+import { PinFlow, type PinFlowOptions } from '../shared/pin-flow.js';
 
 /** 'enter': the PINs (on the screen or the reader); 'done': changed. */
 export type ChangePinStep = 'enter' | 'done';
@@ -44,63 +44,19 @@ export interface ChangePinValues {
   confirm: string;
 }
 
-export interface ChangePinFlowOptions {
-  connector: CardConnector;
-  /** The card profile; default: chosen among the candidates by the card's answers. */
-  profile?: HcaProfile;
-  /** Memory of refused PINs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
-  pinTrials?: PinTrialStore;
-  /** Called after every state change. */
-  onChange?: (state: ChangePinState) => void;
-  /** Seconds the reader waits for the first key (pinpad); default the reader's. */
-  pinpadTimeoutSeconds?: number;
-}
+/** The connector, profile, PIN-trial memory, `onChange` and pinpad time-out (see `PinFlowOptions`). */
+export type ChangePinFlowOptions = PinFlowOptions<ChangePinState>;
 
-/** The flow; one per component. */
-export class ChangePinFlow {
-  readonly rule: PinRule;
-  private readonly connector: CardConnector;
-  private readonly profile: HcaProfile;
-  private readonly cardProfile: HcaProfile | undefined;
-  private readonly pinTrials: PinTrialStore;
-  private readonly onChange: ((state: ChangePinState) => void) | undefined;
-  private readonly pinpadTimeoutSeconds: number | undefined;
-  private current: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
-  /** Bumped by every restart: answers of an older generation are dropped. */
-  private generation = 0;
-  private abort = new AbortController();
-
+/** The flow; one per component. Generations, abort and restart: `PinFlow`. */
+export class ChangePinFlow extends PinFlow<ChangePinState> {
   constructor(options: ChangePinFlowOptions) {
-    this.connector = options.connector;
-    this.profile = options.profile ?? HCA_PROFILE;
-    this.cardProfile = options.profile;
-    this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
-    this.rule = pinRuleOf(this.profile);
-    this.onChange = options.onChange;
-    this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
-  }
-
-  /** The current state (a snapshot). */
-  get state(): ChangePinState {
-    return { ...this.current };
-  }
-
-  private set(patch: Partial<ChangePinState>, generation: number): void {
-    if (generation !== this.generation) return;
-    this.current = { ...this.current, ...patch };
-    if (this.current.error === undefined) delete this.current.error;
-    this.onChange?.(this.state);
+    super(options, { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false }, ['error']);
   }
 
   /** The reader claims a pinpad (from the session, before the card is opened): the entry mode to show. */
   setReaderPinpad(pinpad: boolean): void {
     if (this.current.busy || this.current.pinpad === pinpad) return;
-    this.set({ pinpad }, this.generation);
-  }
-
-  /** Shows an input problem found by the page (e.g. while typing); undefined clears it. */
-  showProblem(error: FlowError | undefined): void {
-    this.set({ error }, this.generation);
+    this.set({ pinpad }, this.begin());
   }
 
   private blockedError(): FlowError {
@@ -113,16 +69,16 @@ export class ChangePinFlow {
    * Errors are shown (state.error), not thrown.
    */
   async inspect(): Promise<void> {
-    const generation = this.generation;
+    const generation = this.begin();
     if (this.current.busy || this.current.step !== 'enter') return;
     this.set({ busy: true }, generation);
     try {
-      const { status, pinpad } = await withCard(this.connector, this.cardOptions(), async (card) => {
+      const { status, pinpad } = await this.withCard(async (card) => {
         // A profile that cannot carry a PIN (vendor keys): stop before even the counter check.
-        if (!pinFormatStatus(card.profile, 'change').implementable) await card.checkPinOperation('change', { signal: this.abort.signal });
-        const status = await card.pinStatus({ signal: this.abort.signal });
+        if (!pinFormatStatus(card.profile, 'change').implementable) await card.checkPinOperation('change', { signal: this.signal });
+        const status = await card.pinStatus({ signal: this.signal });
         // Never invite a try that would not be sent (unconfirmed format refused before, vendor keys needed).
-        if (!status.blocked) await card.checkPinOperation('change', { signal: this.abort.signal });
+        if (!status.blocked) await card.checkPinOperation('change', { signal: this.signal });
         return { status, pinpad: usesPinpad(card.pinpad, 'change', this.profile) };
       });
       this.set(
@@ -147,7 +103,7 @@ export class ChangePinFlow {
    * (the caller drops them); the bytes made from them are.
    */
   async submit(values?: ChangePinValues): Promise<boolean> {
-    const generation = this.generation;
+    const generation = this.begin();
     if (this.current.busy || this.current.step !== 'enter') return false;
     if (this.current.blocked) {
       this.set({ error: this.blockedError() }, generation);
@@ -166,14 +122,14 @@ export class ChangePinFlow {
     this.set({ busy: true, error: undefined }, generation);
     const buffers: Uint8Array[] = [];
     try {
-      const signal = this.abort.signal;
-      const outcome = await withCard(this.connector, this.cardOptions(), async (card) => {
+      const signal = this.signal;
+      const outcome = await this.withCard(async (card) => {
         const pinpad = usesPinpad(card.pinpad, 'change', this.profile);
         // The reader turned out (not) to have a usable pinpad: show the other entry mode, send nothing.
         if (pinpad !== expectPinpad) return { kind: 'mode', pinpad } as const;
         const status = await card.pinStatus({ signal });
         if (status.blocked) return { kind: 'blocked' } as const;
-        if (generation === this.generation) this.set({ retriesLeft: status.retriesLeft }, generation);
+        if (this.isCurrent(generation)) this.set({ retriesLeft: status.retriesLeft }, generation);
         if (pinpad) {
           await card.changePinOnPinpad({
             signal,
@@ -196,7 +152,7 @@ export class ChangePinFlow {
         this.set({ busy: false, blocked: true, retriesLeft: 0, error: this.blockedError() }, generation);
         return false;
       }
-      if (generation !== this.generation) return false;
+      if (!this.isCurrent(generation)) return false;
       this.set({ busy: false, step: 'done', retriesLeft: this.profile.pin.maxTries.value, error: undefined }, generation);
       return true;
     } catch (e) {
@@ -207,21 +163,7 @@ export class ChangePinFlow {
     }
   }
 
-  private cardOptions(): { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore } {
-    return { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials };
-  }
-
-  private fail(e: unknown, generation: number): void {
-    if (generation !== this.generation) return;
-    if (isAbort(e)) {
-      this.set({ busy: false }, generation);
-      return;
-    }
-    const error = flowErrorOf(e);
-    if (isCardGone(error.code)) {
-      this.restart(error);
-      return;
-    }
+  protected failed(error: FlowError, generation: number): void {
     if (isStop(error)) {
       this.set({ busy: false, stopped: true, error, ...(error.retriesLeft === undefined ? {} : { retriesLeft: error.retriesLeft }) }, generation);
       return;
@@ -239,11 +181,7 @@ export class ChangePinFlow {
    * aborted and its answer dropped.
    */
   restart(error?: FlowError): void {
-    this.generation++;
-    this.abort.abort();
-    this.abort = new AbortController();
     // `stopped` is recomputed when the card is read again (inspect: the memory outlives the flow).
-    this.current = { step: 'enter', busy: false, pinpad: this.current.pinpad, blocked: false, stopped: false, ...(error ? { error } : {}) };
-    this.onChange?.(this.state);
+    this.startOver({ step: 'enter', busy: false, pinpad: this.current.pinpad, blocked: false, stopped: false, ...(error ? { error } : {}) });
   }
 }

@@ -19,16 +19,17 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { CardSession, SessionState } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../../session/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
+import { CardSessionController } from '../shared/card-session-controller.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import { isCardGone, type FlowError } from './flow-common.js';
-import { describeFlowError, describeInputProblem, pinHint } from './input-messages.js';
-import { checkPin, pinRuleOf } from './pin-entry.js';
+import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
-import { pinFlowStyles } from './styles.js';
+import { pinFlowStyles } from '../shared/pin-flow-styles.js';
 
 /** `detail` of `hca-pin-changed`. */
 export interface PinChangedDetail {
@@ -77,39 +78,35 @@ export class HcaChangePin extends LitElement {
   @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
 
   @state() private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
-  @state() private sessionState: SessionState | undefined;
   @state() private hints: Partial<Record<PinInputId, string>> = {};
   @state() private padTarget: HTMLInputElement | null = null;
   /** The polite announcement (steps, progress, success). */
   @state() private announcement = '';
 
   private flow: ChangePinFlow | undefined;
-  private flowSession: CardSession | undefined;
+  /** The profile the flow was built with. */
   private flowProfile: HcaProfile | undefined;
-  private offSession: (() => void) | undefined;
   /** The inserted card has been read (reset when it is removed). */
   private inspected = false;
+  private readonly cardSession = new CardSessionController(this, {
+    onSession: (session) => this.newFlow(session),
+    onState: (s) => this.onSessionState(s),
+    // A card already in the reader is read at once.
+    replayState: true,
+    onRelease: () => {
+      this.flow?.restart();
+      this.clearInputs();
+    },
+  });
   private readonly idle = new KioskIdleController(this, {
     busy: () => Boolean(this.flow?.state.busy),
     onIdle: () => this.restart(),
     events: ['pointerdown', 'keydown', 'input'],
   });
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.watchSession();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offSession?.();
-    this.offSession = undefined;
-    this.flow?.restart();
-    this.clearInputs();
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') || changed.has('pinpadTimeoutSeconds') || changed.has('profile')) this.watchSession();
+    // A new profile gives a new flow (a new session does too: the controller calls newFlow).
+    if (this.isConnected && this.flow && this.flowProfile !== this.profile) this.newFlow(this.session, true);
     if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
@@ -123,16 +120,14 @@ export class HcaChangePin extends LitElement {
 
   // ---- session, flow, kiosk --------------------------------------------------------------------
 
-  private watchSession(): void {
-    const session = this.session;
-    if (this.flowSession === session && this.flowProfile === this.profile && this.flow && this.offSession) return;
-    this.offSession?.();
-    this.offSession = undefined;
+  /**
+   * Builds the flow for `session` (none without a session); the previous flow is restarted.
+   * `inspectNow`: read a card already in the reader (the controller does it for a new session).
+   */
+  private newFlow(session: CardSession | undefined, inspectNow = false): void {
     this.flow?.restart();
-    this.flowSession = session;
     this.flowProfile = this.profile;
     this.inspected = false;
-    this.sessionState = session?.state;
     if (!session) {
       this.flow = undefined;
       return;
@@ -144,13 +139,10 @@ export class HcaChangePin extends LitElement {
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
     this.flowState = this.flow.state;
-    if (!this.isConnected) return;
-    this.offSession = session.on('statechange', (event) => this.onSessionState(event.detail.state));
-    this.onSessionState(session.state);
+    if (inspectNow) this.onSessionState(session.state);
   }
 
   private onSessionState(s: SessionState): void {
-    this.sessionState = s;
     const flow = this.flow;
     if (!flow) return;
     if (s.kind === 'no-card' || s.kind === 'no-reader') {
@@ -176,7 +168,7 @@ export class HcaChangePin extends LitElement {
 
   private inspectIfCard(): void {
     const flow = this.flow;
-    if (!flow || this.inspected || this.sessionState?.kind !== 'card') return;
+    if (!flow || this.inspected || this.cardSession.state?.kind !== 'card') return;
     const st = flow.state;
     if (st.busy || st.step !== 'enter') return;
     this.inspected = true;
@@ -272,11 +264,11 @@ export class HcaChangePin extends LitElement {
   private onErrorAction(action: ErrorAction): void {
     switch (action.kind) {
       case 'choose-reader':
-        void this.session?.choose();
+        this.cardSession.choose();
         break;
       case 'retry':
         this.flow?.showProblem(undefined);
-        if (this.sessionState?.kind === 'card' && !this.inspected) this.inspectIfCard();
+        if (this.cardSession.state?.kind === 'card' && !this.inspected) this.inspectIfCard();
         void this.updateComplete.then(() => (this.flowState.pinpad ? this.renderRoot.querySelector<HTMLElement>('[data-testid="submit"]') : this.input('old-pin'))?.focus());
         break;
       default:

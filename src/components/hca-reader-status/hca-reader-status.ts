@@ -12,10 +12,11 @@
  *
  * Test hooks: `reader-status` (with `data-state` = the state kind), `choose-reader`, `error`.
  */
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { property } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { CardSession, SessionState } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../../session/card-session.js';
+import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type DescribeContext } from '../shared/messages.js';
 import { sharedStyles } from '../shared/styles.js';
 import { readerStatusStyles } from './styles.js';
@@ -46,38 +47,11 @@ export class HcaReaderStatus extends LitElement {
   /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
   @property({ attribute: false }) messageContext: DescribeContext = {};
 
-  @state() private current: SessionState | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly cardSession = new CardSessionController(this);
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.subscribe();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') && this.isConnected) this.subscribe();
-  }
-
-  private subscribe(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    const session = this.session;
-    this.current = session?.state;
-    if (!session) return;
-    this.unsubscribe = session.on('statechange', (event) => {
-      this.current = event.detail.state;
-    });
-  }
-
-  private async choose(): Promise<void> {
+  private choose(): void {
     const go = this.dispatchEvent(new CustomEvent('hca-choose-reader', { bubbles: true, composed: true, cancelable: true }));
-    if (go) await this.session?.choose();
+    if (go) this.cardSession.choose();
   }
 
   private showChoose(s: SessionState): boolean {
@@ -85,7 +59,7 @@ export class HcaReaderStatus extends LitElement {
   }
 
   override render(): TemplateResult {
-    const s = this.current ?? { kind: 'no-reader' as const };
+    const s = this.cardSession.state ?? { kind: 'no-reader' as const };
     const name = s.readerName ?? '';
     let headline: string;
     let hint: string | undefined;
@@ -140,7 +114,7 @@ export class HcaReaderStatus extends LitElement {
         ${pinpad}
       </div>
       ${this.showChoose(s)
-        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => void this.choose()}>
+        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => this.choose()}>
             ${msg('選擇讀卡機', { id: 'err.action.choose-reader' })}
           </button>`
         : nothing}

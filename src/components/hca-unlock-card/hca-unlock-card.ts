@@ -20,15 +20,16 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { CardSession, SessionState } from '../shared/card-session.js';
+import type { CardSession, SessionState } from '../../session/card-session.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
-import { fetchPuk } from '../shared/puk-service.js';
-import { isCardGone, type FlowError } from '../hca-change-pin/flow-common.js';
-import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../hca-change-pin/input-messages.js';
-import { checkPin, pinRuleOf } from '../hca-change-pin/pin-entry.js';
-import { pinFlowStyles } from '../hca-change-pin/styles.js';
+import { CardSessionController } from '../shared/card-session-controller.js';
+import { fetchPuk } from '../../session/puk-service.js';
+import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
+import { pinFlowStyles } from '../shared/pin-flow-styles.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { checkCardNumber, UnlockFlow, type RequestPuk, type UnlockState } from './unlock-flow.js';
 
@@ -87,36 +88,30 @@ export class HcaUnlockCard extends LitElement {
     fetchPuk(cardNumber, userCode, { url: this.pukUrl, ...(options?.signal ? { signal: options.signal } : {}) });
 
   @state() private flowState: UnlockState = { step: 'identify', busy: false, pinpad: false };
-  @state() private sessionState: SessionState | undefined;
   @state() private hints: Partial<Record<InputId, string>> = {};
   @state() private padTarget: HTMLInputElement | null = null;
   @state() private announcement = '';
 
   private flow: UnlockFlow | undefined;
-  private flowSession: CardSession | undefined;
+  /** The profile the flow was built with. */
   private flowProfile: HcaProfile | undefined;
-  private offSession: (() => void) | undefined;
+  private readonly cardSession = new CardSessionController(this, {
+    onSession: (session) => this.newFlow(session),
+    onState: (s) => this.onSessionState(s),
+    onRelease: () => {
+      this.flow?.restart();
+      this.clearInputs(ALL_INPUTS);
+    },
+  });
   private readonly idle = new KioskIdleController(this, {
     busy: () => Boolean(this.flow?.state.busy),
     onIdle: () => this.restart(),
     events: ['pointerdown', 'keydown', 'input'],
   });
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.watchSession();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.offSession?.();
-    this.offSession = undefined;
-    this.flow?.restart();
-    this.clearInputs(ALL_INPUTS);
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') || changed.has('pinpadTimeoutSeconds') || changed.has('profile')) this.watchSession();
+    // A new profile gives a new flow (a new session does too: the controller calls newFlow).
+    if (this.isConnected && this.flow && this.flowProfile !== this.profile) this.newFlow(this.session);
     if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
   }
 
@@ -129,15 +124,10 @@ export class HcaUnlockCard extends LitElement {
 
   // ---- session, flow, kiosk --------------------------------------------------------------------
 
-  private watchSession(): void {
-    const session = this.session;
-    if (this.flowSession === session && this.flowProfile === this.profile && this.flow && this.offSession) return;
-    this.offSession?.();
-    this.offSession = undefined;
+  /** Builds the flow for `session` (none without a session); the previous flow is restarted. */
+  private newFlow(session: CardSession | undefined): void {
     this.flow?.restart();
-    this.flowSession = session;
     this.flowProfile = this.profile;
-    this.sessionState = session?.state;
     if (!session) {
       this.flow = undefined;
       return;
@@ -150,12 +140,9 @@ export class HcaUnlockCard extends LitElement {
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
     this.flowState = this.flow.state;
-    if (!this.isConnected) return;
-    this.offSession = session.on('statechange', (event) => this.onSessionState(event.detail.state));
   }
 
   private onSessionState(s: SessionState): void {
-    this.sessionState = s;
     const flow = this.flow;
     if (flow && s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) {
       // The card is back: a message about it being missing is out of date.
@@ -307,7 +294,7 @@ export class HcaUnlockCard extends LitElement {
   private onErrorAction(action: ErrorAction): void {
     switch (action.kind) {
       case 'choose-reader':
-        void this.session?.choose();
+        this.cardSession.choose();
         break;
       case 'retry':
         this.flow?.showProblem(undefined);
@@ -386,7 +373,7 @@ export class HcaUnlockCard extends LitElement {
         </div>
         <p class="field-hint" id="card-number-hint">${msg('卡片上「GH」之後的 12 位數字（不含 GH）。', { id: 'unlock.card-number.hint' })}</p>
         <p class="field-problem" id="card-number-problem">${cardHint ?? ''}</p>
-        ${this.sessionState?.kind === 'card'
+        ${this.cardSession.state?.kind === 'card'
           ? html`<div>
               <button type="button" class="secondary" data-testid="read-card-number" ?disabled=${busy} @click=${() => this.onReadCardNumber()}>
                 ${msg('從卡片讀取卡號', { id: 'unlock.read-card-number' })}

@@ -22,10 +22,9 @@ import { wipe } from '../../bytes.js';
 import { WebCcidError } from '../../errors.js';
 import type { HcaCard } from '../../hca/card.js';
 import { secretDigits } from '../../hca/format.js';
-import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
-import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import { flowErrorOf, isAbort, isCardGone, isStop, withCard, type CardConnector, type FlowError } from '../hca-change-pin/flow-common.js';
-import { checkPinChange, pinRuleOf, secretBytes, usesPinpad, type PinRule } from '../hca-change-pin/pin-entry.js';
+import { isStop, type FlowError } from '../shared/flow-common.js';
+import { checkPinChange, secretBytes, usesPinpad } from '../shared/pin-entry.js';
+import { PinFlow, type PinFlowOptions } from '../shared/pin-flow.js';
 
 /**
  * Asks the unlock service for the card's PUK (解鎖碼). Resolves with its digits; rejects with an
@@ -51,16 +50,9 @@ export interface UnlockState {
   error?: FlowError;
 }
 
-export interface UnlockFlowOptions {
-  connector: CardConnector;
+/** `requestPuk`, and the connector, profile, PUK-trial memory, `onChange` and pinpad time-out (see `PinFlowOptions`). */
+export interface UnlockFlowOptions extends PinFlowOptions<UnlockState> {
   requestPuk: RequestPuk;
-  /** The card profile; default: chosen among the candidates by the card's answers. */
-  profile?: HcaProfile;
-  /** Memory of refused PUKs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
-  pinTrials?: PinTrialStore;
-  onChange?: (state: UnlockState) => void;
-  /** Seconds the reader waits for the first key (pinpad); default the reader's. */
-  pinpadTimeoutSeconds?: number;
 }
 
 /** Fields of step 1 (their data-testid). */
@@ -92,36 +84,15 @@ export function checkUserCode(text: string): string | undefined {
   return undefined;
 }
 
-/** The unlock flow; one per component. */
-export class UnlockFlow {
-  readonly rule: PinRule;
-  private readonly connector: CardConnector;
+/** The unlock flow; one per component. Generations, abort and restart: `PinFlow`. */
+export class UnlockFlow extends PinFlow<UnlockState> {
   private readonly requestPuk: RequestPuk;
-  private readonly profile: HcaProfile;
-  private readonly cardProfile: HcaProfile | undefined;
-  private readonly pinTrials: PinTrialStore;
-  private readonly onChange: ((state: UnlockState) => void) | undefined;
-  private readonly pinpadTimeoutSeconds: number | undefined;
-  private current: UnlockState = { step: 'identify', busy: false, pinpad: false };
   /** The PUK's digits for on-screen unlocking (never shown); wiped on every way out of step 2. */
   private pukBytes: Uint8Array | undefined;
-  private generation = 0;
-  private abort = new AbortController();
 
   constructor(options: UnlockFlowOptions) {
-    this.connector = options.connector;
+    super(options, { step: 'identify', busy: false, pinpad: false }, ['error', 'puk', 'cardNumber']);
     this.requestPuk = options.requestPuk;
-    this.profile = options.profile ?? HCA_PROFILE;
-    this.cardProfile = options.profile;
-    this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
-    this.rule = pinRuleOf(this.profile);
-    this.onChange = options.onChange;
-    this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
-  }
-
-  /** The current state (a snapshot). */
-  get state(): UnlockState {
-    return { ...this.current };
   }
 
   /** True while the flow holds a PUK (for tests: it must not after the flow ends). */
@@ -129,32 +100,20 @@ export class UnlockFlow {
     return this.pukBytes !== undefined || this.current.puk !== undefined;
   }
 
-  private set(patch: Partial<UnlockState>, generation: number): void {
-    if (generation !== this.generation) return;
-    this.current = { ...this.current, ...patch };
-    for (const k of ['error', 'puk', 'cardNumber'] as const) if (this.current[k] === undefined) delete this.current[k];
-    this.onChange?.(this.state);
-  }
-
   private forgetPuk(): void {
     if (this.pukBytes) wipe(this.pukBytes);
     this.pukBytes = undefined;
   }
 
-  /** Shows an input problem found by the page (e.g. while typing); undefined clears it. */
-  showProblem(error: FlowError | undefined): void {
-    this.set({ error }, this.generation);
-  }
-
   /** Reads the card number of the card in the reader (no PIN), e.g. to fill step 1. Undefined on failure (shown). */
   async readCardNumber(): Promise<string | undefined> {
-    const generation = this.generation;
+    const generation = this.begin();
     if (this.current.busy || this.current.step !== 'identify') return undefined;
     this.set({ busy: 'reading-card', error: undefined }, generation);
     try {
-      const info = await withCard(this.connector, this.cardOptions(), (card) => card.readCardInfo({ signal: this.abort.signal }));
+      const info = await this.withCard((card) => card.readCardInfo({ signal: this.signal }));
       this.set({ busy: false }, generation);
-      return generation === this.generation ? info.cardNumber : undefined;
+      return this.isCurrent(generation) ? info.cardNumber : undefined;
     } catch (e) {
       this.fail(e, generation);
       return undefined;
@@ -163,7 +122,7 @@ export class UnlockFlow {
 
   /** The flow error `unlock/card-mismatch` when the card in the reader is not `cardNumber`. */
   private async checkCard(card: HcaCard, cardNumber: string): Promise<FlowError | undefined> {
-    const info = await card.readCardInfo({ signal: this.abort.signal });
+    const info = await card.readCardInfo({ signal: this.signal });
     if (info.cardNumber === cardNumber) return undefined;
     const error = new WebCcidError(
       'unlock/card-mismatch',
@@ -177,7 +136,7 @@ export class UnlockFlow {
    * Resolves true on success; errors are shown (state.error), not thrown.
    */
   async submitIdentity(values: { cardNumber: string; userCode: string }): Promise<boolean> {
-    const generation = this.generation;
+    const generation = this.begin();
     if (this.current.busy || this.current.step !== 'identify') return false;
     const number = checkCardNumber(values.cardNumber);
     if ('code' in number) {
@@ -194,8 +153,8 @@ export class UnlockFlow {
     this.set({ busy: 'reading-card', error: undefined }, generation);
     let puk: Uint8Array | undefined;
     try {
-      const signal = this.abort.signal;
-      const { mismatch, pinpad } = await withCard(this.connector, this.cardOptions(), async (card) => {
+      const signal = this.signal;
+      const { mismatch, pinpad } = await this.withCard(async (card) => {
         const mismatch = await this.checkCard(card, cardNumber);
         // Ask the service for a PUK only if the card can be sent one (src/hca/pin-guard.ts).
         if (!mismatch) await card.checkPinOperation('unblock', { signal });
@@ -207,7 +166,7 @@ export class UnlockFlow {
       }
       this.set({ busy: 'requesting-puk' }, generation);
       const text = await this.requestPuk(cardNumber, values.userCode, { signal });
-      if (generation !== this.generation) return false;
+      if (!this.isCurrent(generation)) return false;
       // Checked now (8 digits), so a bad answer of the service is reported before step 2.
       puk = secretDigits(typeof text === 'string' ? text : '', {
         minLength: this.profile.puk.length.value,
@@ -237,7 +196,7 @@ export class UnlockFlow {
    * Resolves true when the card is unlocked.
    */
   async submitNewPin(values?: { newPin: string; confirm: string }): Promise<boolean> {
-    const generation = this.generation;
+    const generation = this.begin();
     const cardNumber = this.current.cardNumber;
     if (this.current.busy || this.current.step !== 'new-pin' || cardNumber === undefined || this.current.stopped) return false;
     const pinpad = this.current.pinpad;
@@ -255,8 +214,8 @@ export class UnlockFlow {
     this.set({ busy: 'unlocking', error: undefined }, generation);
     const buffers: Uint8Array[] = [];
     try {
-      const signal = this.abort.signal;
-      const mismatch = await withCard(this.connector, this.cardOptions(), async (card) => {
+      const signal = this.signal;
+      const mismatch = await this.withCard(async (card) => {
         // The card may have been swapped since step 1: never spend a PUK try on another card.
         const problem = await this.checkCard(card, cardNumber);
         if (problem) return problem;
@@ -272,7 +231,7 @@ export class UnlockFlow {
         }
         return undefined;
       });
-      if (generation !== this.generation) return false;
+      if (!this.isCurrent(generation)) return false;
       if (mismatch) {
         this.forgetPuk();
         this.set({ busy: false, step: 'identify', puk: undefined, error: mismatch }, generation);
@@ -289,21 +248,7 @@ export class UnlockFlow {
     }
   }
 
-  private cardOptions(): { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore } {
-    return { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials };
-  }
-
-  private fail(e: unknown, generation: number): void {
-    if (generation !== this.generation) return;
-    if (isAbort(e)) {
-      this.set({ busy: false }, generation);
-      return;
-    }
-    const error = flowErrorOf(e);
-    if (isCardGone(error.code)) {
-      this.restart(error);
-      return;
-    }
+  protected failed(error: FlowError, generation: number): void {
     if (isStop(error)) {
       // No PUK goes to this card any more: forget it (and stop showing it on a pinpad).
       this.forgetPuk();
@@ -329,11 +274,7 @@ export class UnlockFlow {
    * user's "restart"); `error` is shown there. A card operation under way is aborted.
    */
   restart(error?: FlowError): void {
-    this.generation++;
-    this.abort.abort();
-    this.abort = new AbortController();
     this.forgetPuk();
-    this.current = { step: 'identify', busy: false, pinpad: false, ...(error ? { error } : {}) };
-    this.onChange?.(this.state);
+    this.startOver({ step: 'identify', busy: false, pinpad: false, ...(error ? { error } : {}) });
   }
 }

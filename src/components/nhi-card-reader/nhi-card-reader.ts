@@ -12,10 +12,11 @@
  * Test hooks: `read-nhi`, `nhi-result`, `nhi-card-number`, `nhi-name`, `nhi-id-number`,
  * `nhi-birth-date`, `nhi-sex`, `nhi-issue-date`, `nhi-works`, `clear-nhi`, `error` (with `data-code`).
  */
-import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
-import type { CardSession, SessionState } from '../shared/card-session.js';
+import type { CardSession } from '../../session/card-session.js';
+import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { sharedStyles } from '../shared/styles.js';
@@ -120,41 +121,15 @@ export class NhiCardReader extends LitElement {
   @state() private data: NhiCardData | undefined;
   @state() private error: ErrorDescription | undefined;
   @state() private busy = false;
-  @state() private sessionState: SessionState | undefined;
-  private off: (() => void) | undefined;
-  private watched: CardSession | undefined;
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.watch();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.off?.();
-    this.off = undefined;
-    this.watched = undefined;
-    this.data = undefined;
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') && this.isConnected) this.watch();
-  }
-
-  private watch(): void {
-    if (this.watched === this.session && this.off) return;
-    this.off?.();
-    this.off = undefined;
-    this.watched = this.session;
-    this.sessionState = this.session?.state;
-    if (!this.session) return;
-    this.off = this.session.on('statechange', (event) => {
-      this.sessionState = event.detail.state;
-      const kind = event.detail.state.kind;
+  private readonly cardSession = new CardSessionController(this, {
+    onState: (state) => {
       // The holder's data leaves the screen with the card.
-      if (kind === 'no-card' || kind === 'no-reader') this.data = undefined;
-    });
-  }
+      if (state.kind === 'no-card' || state.kind === 'no-reader') this.data = undefined;
+    },
+    onRelease: () => {
+      this.data = undefined;
+    },
+  });
 
   /** Reads the card now (what 「讀取健保卡」 does). */
   async read(): Promise<void> {
@@ -190,7 +165,7 @@ export class NhiCardReader extends LitElement {
 
   override render(): TemplateResult {
     const d = this.data;
-    const canRead = !this.busy && this.session !== undefined && (this.sessionState?.kind === 'card' || this.sessionState?.kind === 'no-card');
+    const canRead = !this.busy && this.session !== undefined && (this.cardSession.state?.kind === 'card' || this.cardSession.state?.kind === 'no-card');
     return html`<section aria-labelledby="nhi-title">
       <h2 id="nhi-title">${msg('健保卡基本資料', { id: 'nhi.title' })}</h2>
       <p class="intro">${msg('不需要 PIN 碼：只讀取健保卡公開的基本資料，資料只顯示在這個畫面，不會傳送到任何地方。', { id: 'nhi.intro' })}</p>

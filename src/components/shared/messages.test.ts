@@ -7,7 +7,7 @@ import { setLocale } from '../locale.js';
 import { templates as enShared } from '../locales/en-shared.js';
 import { templates as enAll } from '../locales/en.js';
 import { DESCRIBED_CODES, describeError, detectOs, type DescribeContext } from './messages.js';
-import { PukServiceError } from './puk-service.js';
+import { PukServiceError } from '../../session/puk-service.js';
 
 const CJK = /[\u3400-\u9fff\uff00-\uffef]/;
 

@@ -8,7 +8,7 @@
 import { msg, str } from '@lit/localize';
 import { WebCcidError } from '../../errors.js';
 import type { WebCcidErrorCode, WebCcidErrorCodeOf } from '../../error-codes.js';
-import { detectWebUsb, type WebUsbSupport } from './card-session.js';
+import { detectWebUsb, type WebUsbSupport } from '../../session/card-session.js';
 
 /** What the error display offers the user. */
 export type ErrorActionKind = 'unlock' | 'retry' | 'choose-reader' | 'deployment-guide' | 'field-report';

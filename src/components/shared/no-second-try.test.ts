@@ -14,7 +14,7 @@ import { createVirtualHcaCard, type VirtualHcaCardOptions } from '../../virtual/
 import { PinCountingChannel } from '../../../test/helpers/pin-counter.js';
 import { performBinding } from '../hca-bind-card/bind-flow.js';
 import { ChangePinFlow } from '../hca-change-pin/change-pin-flow.js';
-import type { CardConnector } from '../hca-change-pin/flow-common.js';
+import type { CardConnector } from './flow-common.js';
 import { UnlockFlow } from '../hca-unlock-card/unlock-flow.js';
 import { describeError } from './messages.js';
 

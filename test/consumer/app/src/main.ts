@@ -2,7 +2,8 @@
 // verification done by this app's own server (server.ts, with webccid/server).
 import { CCID_REQUEST_FILTERS, isWebCcidError, toHex } from 'webccid';
 import type { HcaCard } from 'webccid/hca';
-import { createCardSession, setLocale, type BindChallenge, type BindPayload, type BindVerifyResult, type HcaBindCard } from 'webccid/components';
+import { setLocale, type BindChallenge, type BindPayload, type BindVerifyResult, type HcaBindCard } from 'webccid/components';
+import { createCardSession } from 'webccid/session';
 import 'webccid/components/define';
 import { createVirtualHcaCard, createVirtualReader, VirtualUsb } from 'webccid/virtual';
 import { encodeBase64, type BindingResponseJson } from 'webccid/server';

@@ -6,6 +6,32 @@ import { checkPin, checkPinChange, pinRuleOf, pinpadStatusCode, secretBytes, use
 const RULE = pinRuleOf();
 const DIGITS_ONLY = { ...RULE, charset: 'digits' as const };
 
+const DIGITS = [...'0123456789'];
+const ALNUM = [...DIGITS, ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'];
+/** Characters no PIN has: ASCII punctuation and space, controls, full-width digits, accented letters. */
+const BAD_CHAR = fc.constantFrom(' ', '-', '.', '*', '\t', '\n', '\u0000', '１', '٣', 'é', 'Ａ', '中');
+
+/** Strings of `chars` with a length in [min, max]. */
+function textOf(chars: readonly string[], min: number, max: number): fc.Arbitrary<string> {
+  return fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
+}
+
+/**
+ * Text around the HCA rule's edges (6 to 8 characters): a valid PIN of `chars`, one too short
+ * (or empty), one too long, a PIN of the right length with one bad character somewhere.
+ */
+function pinText(chars: readonly string[]): fc.Arbitrary<string> {
+  return fc.oneof(
+    textOf(chars, 6, 8),
+    textOf(chars, 0, 5),
+    textOf(chars, 9, 12),
+    fc.tuple(textOf(chars, 5, 7), BAD_CHAR, fc.nat()).map(([pin, bad, at]) => {
+      const i = at % (pin.length + 1);
+      return pin.slice(0, i) + bad + pin.slice(i);
+    }),
+  );
+}
+
 describe('pinRuleOf', () => {
   it('takes the PIN rule from the profile (HCA: 6..8 letters and digits)', () => {
     expect(RULE).toEqual({ minLength: 6, maxLength: 8, charset: 'letters-and-digits' });
@@ -43,20 +69,41 @@ describe('checkPin', () => {
 
   it('any text gives undefined or one of its codes, never throws', () => {
     const codes = new Set([undefined, 'input/pin-empty', 'input/pin-bad-character', 'input/pin-too-short', 'input/pin-too-long']);
+    const seen = new Set<string | undefined>();
     fc.assert(
-      fc.property(fc.string({ maxLength: 20 }), fc.boolean(), (text, partial) => {
-        expect(codes.has(checkPin(text, RULE, { partial }))).toBe(true);
+      fc.property(fc.oneof(pinText(ALNUM), fc.string({ maxLength: 20 })), fc.boolean(), (text, partial) => {
+        const problem = checkPin(text, RULE, { partial });
+        expect(codes.has(problem)).toBe(true);
+        seen.add(problem);
       }),
+      { numRuns: 500 },
     );
+    // The texts reach every answer, a valid PIN (undefined) included.
+    expect([...seen].sort()).toEqual([...codes].sort());
   });
 
-  it('accepts exactly the strings of 6..8 ASCII letters and digits (digits only under a digits rule)', () => {
+  it.each([
+    ['letters and digits', RULE, ALNUM, /^[0-9A-Za-z]{6,8}$/],
+    ['digits only', DIGITS_ONLY, DIGITS, /^[0-9]{6,8}$/],
+  ] as const)('%s: accepts exactly the strings of 6..8 of its characters, and their bytes are the ASCII codes', (_name, rule, chars, valid) => {
+    let accepted = 0;
+    let refused = 0;
     fc.assert(
-      fc.property(fc.string({ maxLength: 12 }), (text) => {
-        expect(checkPin(text, RULE) === undefined).toBe(/^[0-9A-Za-z]{6,8}$/.test(text));
-        expect(checkPin(text, DIGITS_ONLY) === undefined).toBe(/^[0-9]{6,8}$/.test(text));
+      fc.property(fc.oneof(pinText(chars), pinText(ALNUM)), (text) => {
+        const ok = checkPin(text, rule) === undefined;
+        expect(ok).toBe(valid.test(text));
+        if (ok) {
+          accepted++;
+          expect([...secretBytes(text)]).toEqual([...text].map((c) => c.charCodeAt(0)));
+        } else {
+          refused++;
+        }
       }),
+      { numRuns: 500 },
     );
+    // Both answers were reached many times (about a fifth of the texts are valid PINs).
+    expect(accepted).toBeGreaterThan(40);
+    expect(refused).toBeGreaterThan(40);
   });
 });
 

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
 import { encodeApdu } from '../iso7816/apdu.js';
-import { createHcaLikeCard, VIRTUAL_TEST_INS } from '../virtual/card.js';
-import { createFakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './fake.js';
+import { createHcaLikeCard, VIRTUAL_TEST_INS } from './card.js';
+import { createFakeSmartCard, FakeSmartCardError, SCARD_ATTR_ATR_STRING } from './smartcard-fake.js';
 
 const echo = (b: number) => new Uint8Array(encodeApdu({ cla: 0x80, ins: VIRTUAL_TEST_INS, p1: 0, p2: 0, data: Uint8Array.of(b), le: 256 }));
 

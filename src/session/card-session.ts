@@ -20,14 +20,14 @@
  * Errors keep their WebCcidError codes: `transport/no-webusb`, `transport/no-reader`,
  * `transport/no-permission`, `ccid/card-absent`, and whatever the driver throws.
  */
-import { SlotError, TransportError, WebCcidError } from '../../errors.js';
-import type { CardChannel } from '../../card/channel.js';
-import { CcidReader, type CcidReaderOptions } from '../../ccid/reader.js';
-import type { CcidConnection, ConnectOptions } from '../../ccid/connection.js';
-import { mapUsbError } from '../../ccid/transport.js';
-import { Mutex } from '../../ccid/mutex.js';
-import { CCID_REQUEST_FILTERS } from '../../ccid/filters.js';
-import type { UsbBackendLike, UsbDeviceLike } from '../../usb/device.js';
+import { SlotError, TransportError, WebCcidError } from '../errors.js';
+import type { CardChannel } from '../card/channel.js';
+import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
+import type { CcidConnection, ConnectOptions } from '../ccid/connection.js';
+import { mapUsbError } from '../usb/errors.js';
+import { OperationQueue } from './queue.js';
+import { CCID_REQUEST_FILTERS } from '../ccid/filters.js';
+import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 
 /** Which API a session reaches the card through. */
 export type CardBackendKind = 'webusb' | 'smartcard';
@@ -160,17 +160,9 @@ function isCancel(e: unknown): boolean {
   return (e as { name?: unknown } | null)?.name === 'NotFoundError';
 }
 
+/** What `getDevices()` / `requestDevice()` rejected with, as our error. */
 function browserError(e: unknown, what: string): WebCcidError {
-  if (e instanceof WebCcidError) return e;
-  const name = (e as { name?: unknown } | null)?.name;
-  if (name === 'SecurityError' || name === 'NotAllowedError') {
-    return new TransportError(
-      'transport/no-permission',
-      `The browser refused ${what}: WebUSB is blocked for this page (permissions policy or enterprise policy), or there was no user gesture.`,
-      { cause: e },
-    );
-  }
-  return mapUsbError(e, what);
+  return mapUsbError(e, { stage: 'request', what });
 }
 
 /** The codes of a reader that is there but cannot be claimed through WebUSB. */
@@ -197,7 +189,7 @@ export class UsbCardSession extends EventTarget implements CardSession {
   private readonly slot: number;
   private readonly readerOptions: Omit<CcidReaderOptions, 'backend'>;
   private readonly connectOptions: ConnectOptions;
-  private readonly lock = new Mutex();
+  private readonly lock = new OperationQueue();
   private current: OpenReader | undefined;
   private holder: CcidConnection | undefined;
   private present = false;

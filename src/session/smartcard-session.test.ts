@@ -3,14 +3,14 @@
  * states, insert / remove, connect / release (with a "reset" disconnect), the session-level
  * codes, and the API's refusals.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isWebCcidError, type WebCcidError } from '../../errors.js';
-import { HcaCard } from '../../hca/card.js';
-import { HCA_PROFILE } from '../../hca/profile.js';
-import { createFakeSmartCard, type FakeSmartCard } from '../../smartcard/fake.js';
-import { SmartCardChannel } from '../../smartcard/channel.js';
-import { createVirtualHcaCard, VIRTUAL_HCA_DEFAULTS } from '../../virtual/hca-card.js';
-import { createTestPki } from '../../virtual/pki.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isWebCcidError, type WebCcidError } from '../errors.js';
+import { HcaCard } from '../hca/card.js';
+import { HCA_PROFILE } from '../hca/profile.js';
+import { createFakeSmartCard, type FakeSmartCard } from '../virtual/smartcard-fake.js';
+import { SmartCardChannel } from '../smartcard/channel.js';
+import { createVirtualHcaCard, VIRTUAL_HCA_DEFAULTS } from '../virtual/hca-card.js';
+import { createTestPki } from '../virtual/pki.js';
 import type { CardSession, SessionState, SessionStateKind } from './card-session.js';
 import { SmartCardSession } from './smartcard-session.js';
 
@@ -252,10 +252,22 @@ describe('SmartCardSession: connect and release', () => {
     await session.close();
     expect(card.isVerified(HCA_PROFILE.pin.reference.value)).toBe(false);
     expect(session.state.kind).toBe('no-reader');
+    const calls = smartCard.log.length;
     const seen: SessionState[] = [];
     session.on('statechange', (e) => seen.push(e.detail.state));
-    smartCard.removeCard(READER);
-    await new Promise((r) => setTimeout(r, POLL_MS * 5));
+    // Closed means nothing is left to call the API again. With the clock in the test's hands,
+    // the card is removed (waking any getStatusChange still waiting) and every timer the watcher
+    // or the fake could set (poll intervals, time-outs, the fake's "later" answers) is run until
+    // none is left; a watcher still running would keep setting them.
+    vi.useFakeTimers();
+    try {
+      smartCard.removeCard(READER);
+      await vi.runAllTimersAsync();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(smartCard.log.slice(calls)).toEqual([]);
     expect(seen).toEqual([]);
     expect((await rejection(session.connect())).code).toBe('transport/closed');
   });

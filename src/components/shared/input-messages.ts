@@ -4,7 +4,7 @@
  * anything to the card: each message says so where it helps.
  */
 import { msg, str } from '@lit/localize';
-import { describeError, type ErrorDescription } from '../shared/messages.js';
+import { describeError, type ErrorDescription } from './messages.js';
 import type { FlowError } from './flow-common.js';
 import { pinRuleOf, type PinRule } from './pin-entry.js';
 

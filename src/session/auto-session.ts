@@ -22,9 +22,9 @@
  * console.log(session.state.backend); // 'webusb' or 'smartcard'
  * ```
  */
-import { TransportError, type WebCcidError } from '../../errors.js';
-import { isSmartCardApiAvailable } from '../../smartcard/channel.js';
-import type { SmartCardResourceManager } from '../../smartcard/types.js';
+import { TransportError, type WebCcidError } from '../errors.js';
+import { isSmartCardApiAvailable } from '../smartcard/channel.js';
+import type { SmartCardResourceManager } from '../smartcard/types.js';
 import {
   CLAIM_REFUSALS,
   detectWebUsb,

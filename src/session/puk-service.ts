@@ -9,7 +9,7 @@
  * `status` and the server's own code in `serverCode`). Like every error here, none carries the
  * PUK or the user code.
  */
-import { WebCcidError } from '../../errors.js';
+import { WebCcidError } from '../errors.js';
 
 /** A failure of the PUK service. */
 export class PukServiceError extends WebCcidError {

@@ -3,11 +3,11 @@
  * the reader (the virtual reader's claim refusals), announced by `state.backend`.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HcaCard } from '../../hca/card.js';
-import { createFakeSmartCard } from '../../smartcard/fake.js';
-import type { UsbBackendLike } from '../../usb/device.js';
-import { createVirtualHcaCard, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../../virtual/index.js';
-import { createTestPki } from '../../virtual/pki.js';
+import { HcaCard } from '../hca/card.js';
+import { createFakeSmartCard } from '../virtual/smartcard-fake.js';
+import type { UsbBackendLike } from '../usb/device.js';
+import { createVirtualHcaCard, createVirtualReader, VirtualUsb, type VirtualHcaCard } from '../virtual/index.js';
+import { createTestPki } from '../virtual/pki.js';
 import { createCardSession, type AutoCardSession, type CardSessionOptions } from './auto-session.js';
 import { UsbCardSession, type SessionState } from './card-session.js';
 import { SmartCardSession } from './smartcard-session.js';

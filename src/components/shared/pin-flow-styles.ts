@@ -1,6 +1,6 @@
 /** Styles of `<hca-change-pin>` and `<hca-unlock-card>` (on top of the shared ones). */
 import { css } from 'lit';
-import { sharedStyles } from '../shared/styles.js';
+import { sharedStyles } from './styles.js';
 
 export const pinFlowStyles = [
   sharedStyles,

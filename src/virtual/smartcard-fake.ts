@@ -30,8 +30,8 @@
  */
 import { parseAtr } from '../iso7816/atr.js';
 import type { MemoryCard } from '../card/memory.js';
-import { T0CardEngine } from '../virtual/t0-card.js';
-import { VirtualCard } from '../virtual/card.js';
+import { T0CardEngine } from './t0-card.js';
+import { VirtualCard } from './card.js';
 import type {
   SmartCardAccessMode,
   SmartCardConnectOptions,
@@ -51,7 +51,7 @@ import type {
   SmartCardTransactionCallback,
   SmartCardTransactionOptions,
   SmartCardTransmitOptions,
-} from './types.js';
+} from '../smartcard/types.js';
 
 /** The spec's `SmartCardError`: a DOMException with a `responseCode`. */
 export class FakeSmartCardError extends DOMException {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createVirtualHcaCard, createVirtualReader, VirtualUsb } from '../../virtual/index.js';
-import { HcaCard } from '../../hca/card.js';
-import { isWebCcidError } from '../../errors.js';
+import { createVirtualHcaCard, createVirtualReader, VirtualUsb } from '../virtual/index.js';
+import { HcaCard } from '../hca/card.js';
+import { isWebCcidError } from '../errors.js';
 import { detectWebUsb, UsbCardSession, type SessionState } from './card-session.js';
 
 async function until(session: UsbCardSession, predicate: (s: SessionState) => boolean, ms = 3000): Promise<SessionState> {
