@@ -12,7 +12,7 @@
  */
 import type { Locator } from 'playwright-core';
 import type { App, OpenOptions, Tab } from './harness.js';
-import { expectAccessible, screenshot, WAIT } from './harness.js';
+import { expectAccessible, WAIT } from './harness.js';
 
 export type FlowPage = 'unlock' | 'change-pin' | 'bind';
 export type DemoState =
@@ -55,9 +55,7 @@ export async function openPage(app: App, file: string, o: FlowOptions = {}): Pro
   if (o.kiosk) q.set('kiosk', '1');
   if (o.idle !== undefined) q.set('idle', String(o.idle));
   for (const [k, v] of Object.entries(o.query ?? {})) q.set(k, v);
-  const tab = await app.open(`/${file}?${q.toString()}`, { locale: o.lang === 'en' ? 'en-US' : 'zh-TW', ...o.open });
-  await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: 30_000 });
-  return tab;
+  return app.open(`/${file}?${q.toString()}`, { locale: o.lang === 'en' ? 'en-US' : 'zh-TW', ready: 30_000, ...o.open });
 }
 
 /** Opens a flow page (see `openPage`) and waits for the card to be seen by the component. */
@@ -204,8 +202,7 @@ export async function inBothLanguages(tab: Tab, name: string, check?: (lang: Lan
   for (const lang of ['zh', 'en'] as Lang[]) {
     if (lang === 'en') await switchLanguage(tab, 'en');
     await check?.(lang);
-    await expectAccessible(tab.page, `${name} (${lang})`);
-    await screenshot(tab.page, `${name}.${langTag(lang)}`);
+    await expectAccessible(tab.page, `${name} (${lang})`, { screenshot: `${name}.${langTag(lang)}` });
   }
   await switchLanguage(tab, 'zh');
 }

@@ -6,23 +6,17 @@
  * keyed on the reader. No PIN or PUK typed into the page; nothing left in the
  * page afterwards (the PUK display gone after success); axe-clean.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   press,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
   waitForSuccess,
-  type App,
   type Tab,
 } from './harness.js';
 import { inBothLanguages, keyOnReader, openFlow, PUBLIC_TEXT, refuseOnReader, waitForTries } from './flows.js';
@@ -34,15 +28,7 @@ async function expectPinpadReader(tab: Tab): Promise<void> {
   await note.waitFor({ state: 'visible' });
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: flows on a PIN-pad reader', (app) => {
   it('unlock: the PUK is shown, then PUK and new PIN keyed on the reader -> success (both languages)', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'pinpad' });
     const page = tab.page;
@@ -70,8 +56,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await inBothLanguages(tab, 'unlock-pinpad-success', async (lang) => {
       expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼(解鎖卡)成功!' : 'PIN changed (card unlocked)!');
     });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('change PIN on the reader: current, new, confirmation keyed there -> success; the new PIN works', async () => {
@@ -79,8 +64,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     const page = tab.page;
     await expectPinpadReader(tab);
     expect(await tab.byTestId('old-pin').count()).toBe(0);
-    await expectAccessible(page, 'change-pin pinpad');
-    await screenshot(page, 'change-pin-pinpad.zh-TW');
+    await expectAccessible(page, 'change-pin pinpad', { screenshot: 'change-pin-pinpad.zh-TW' });
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', DEMO.pin);
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -95,8 +79,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await keyOnReader(tab, 'confirm', DEMO.pin);
     await waitForSuccess(tab);
     await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('the reader’s cancel key and time-out each get their message; the card is untouched', async () => {
@@ -105,15 +88,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await refuseOnReader(tab, 'current', 'cancel');
     const cancelled = await waitForError(tab, 'ccid/pin-cancelled');
     expect(cancelled.text.length).toBeGreaterThan(5);
-    await expectAccessible(tab.page, 'pinpad cancelled');
-    await screenshot(tab.page, 'change-pin-pinpad-cancelled.zh-TW');
+    await expectAccessible(tab.page, 'pinpad cancelled', { screenshot: 'change-pin-pinpad-cancelled.zh-TW' });
     await press(tab, 'submit');
     await refuseOnReader(tab, 'current', 'timeout');
     const timedOut = await waitForError(tab, 'ccid/pin-timeout');
     expect(timedOut.text.length).toBeGreaterThan(5);
     await waitForTries(tab, { pin: 3 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
@@ -128,8 +109,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 2 });
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a PIN keyed on the reader and refused while the format is unconfirmed (?profile=assumed): tries left shown, one try spent, no second try offered', async () => {
@@ -145,7 +125,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await tab.page.waitForTimeout(300);
     await waitForTries(tab, { pin: 2 });
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });
