@@ -27,7 +27,18 @@ import {
   type Tab,
 } from './harness.js';
 import sqlite from 'node-sqlite3-wasm';
-import { inBothLanguages, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, unlockAction, waitForReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  openFlow,
+  pinCommandsOnceSettled,
+  pinFieldAttributes,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  removeCard,
+  unlockAction,
+  waitForReader,
+  waitForTries,
+} from './flows.js';
 
 interface ServerBinding {
   account: string;
@@ -187,6 +198,7 @@ browserSuite('browser: bind flow', (app) => {
 
   it('a wrong PIN: tries left, one try spent, not retried, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal' });
+    await recordCardCommands(tab);
     await typeInto(tab, 'account', 'wrong-pin');
     await verify(tab, 'personnel', '999999');
     const err = await waitForError(tab, 'apdu/pin-incorrect', 30_000);
@@ -194,8 +206,8 @@ browserSuite('browser: bind flow', (app) => {
     // The PIN field is offered again (the demo's virtual card: its PIN format is known).
     await tab.byTestId('pin').waitFor({ state: 'visible' });
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['VERIFY']);
     expect(await boundAccounts(app)).not.toContain('wrong-pin');
     await expectNoSecrets(tab.page, ['999999'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind wrong pin', { screenshot: 'bind-error-wrong-pin.zh-TW' });
@@ -204,6 +216,7 @@ browserSuite('browser: bind flow', (app) => {
 
   it('a refused PIN while the PIN format is unconfirmed (?profile=assumed: the virtual card as a real one): tries left, one try spent, no PIN entry offered again, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await typeInto(tab, 'account', 'unconfirmed-pin');
     await verify(tab, 'personnel', '999999');
     const err = await waitForError(tab, 'hca/profile-unconfirmed', 30_000);
@@ -212,8 +225,8 @@ browserSuite('browser: bind flow', (app) => {
     expect(await tab.byTestId('verify').count()).toBe(0);
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['VERIFY']);
     expect(await boundAccounts(app)).not.toContain('unconfirmed-pin');
     await expectNoSecrets(tab.page, ['999999'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind refused pin, format unconfirmed', { screenshot: 'bind-error-profile-unconfirmed.zh-TW' });

@@ -33,6 +33,8 @@ import {
   unplugReader,
   waitForReader,
   waitForTries,
+  pinCommandsOnceSettled,
+  recordCardCommands,
 } from './flows.js';
 
 const NEW_PIN = '592046';
@@ -104,13 +106,13 @@ browserSuite('browser: change-PIN flow', (app) => {
   it('a wrong old PIN: the tries left, one try spent, the fields emptied', async () => {
     // The demo gives the components the virtual card's profile, its PIN format confirmed: a wrong PIN is a wrong PIN.
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await recordCardCommands(tab);
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'apdu/pin-incorrect');
     expect(err.text).toContain('還可以再試 2 次');
     await waitForTries(tab, { pin: 2 });
-    // Never retried by the flow itself.
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin wrong pin', { screenshot: 'change-pin-error-wrong-pin.zh-TW' });
     // The last try is announced as such.
@@ -125,6 +127,7 @@ browserSuite('browser: change-PIN flow', (app) => {
     // ?profile=assumed: the page treats the virtual card as a real card whose PIN format is assumed
     // (docs/hca-profile.md, "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
     const tab = await openFlow(app, 'change-pin', { state: 'normal', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/2/);
@@ -133,8 +136,8 @@ browserSuite('browser: change-PIN flow', (app) => {
     expect(await tab.byTestId('old-pin').count()).toBe(0);
     expect(await tab.byTestId('submit').count()).toBe(0);
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin refused pin, format unconfirmed', { screenshot: 'change-pin-error-profile-unconfirmed.zh-TW' });
     await finishTab(tab);

@@ -19,7 +19,16 @@ import {
   waitForSuccess,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, keyOnReader, openFlow, PUBLIC_TEXT, refuseOnReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  keyOnReader,
+  openFlow,
+  pinCommandsOnceSettled,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  refuseOnReader,
+  waitForTries,
+} from './flows.js';
 
 const NEW_PIN = '731904';
 
@@ -99,6 +108,7 @@ browserSuite('browser: flows on a PIN-pad reader', (app) => {
 
   it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    await recordCardCommands(tab);
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -106,14 +116,15 @@ browserSuite('browser: flows on a PIN-pad reader', (app) => {
     const err = await waitForError(tab, 'apdu/pin-incorrect');
     expect(err.text).toContain('還可以再試 2 次');
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await finishTab(tab);
   });
 
   it('a PIN keyed on the reader and refused while the format is unconfirmed (?profile=assumed): tries left shown, one try spent, no second try offered', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -122,8 +133,8 @@ browserSuite('browser: flows on a PIN-pad reader', (app) => {
     expect(err.text).toMatch(/2/);
     expect(await tab.byTestId('submit').count()).toBe(0);
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
     await finishTab(tab);
   });

@@ -25,7 +25,18 @@ import {
   waitForSuccess,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, insertCard, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  insertCard,
+  openFlow,
+  pinCommandsOnceSettled,
+  pinFieldAttributes,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  removeCard,
+  waitForReader,
+  waitForTries,
+} from './flows.js';
 
 const NEW_PIN = '480913';
 
@@ -162,6 +173,7 @@ browserSuite('browser: unlock flow (no pinpad)', (app) => {
 
   it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
+    await recordCardCommands(tab);
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -170,8 +182,8 @@ browserSuite('browser: unlock flow (no pinpad)', (app) => {
     expect(err.text).toMatch(/9/);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
     await waitForTries(tab, { pin: 0, puk: 9 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 0, puk: 9 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['RESET RETRY COUNTER']);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'unlock wrong puk', { screenshot: 'unlock-error-wrong-puk.zh-TW' });
     await finishTab(tab);
@@ -179,6 +191,7 @@ browserSuite('browser: unlock flow (no pinpad)', (app) => {
 
   it('the server hands out a PUK that is wrong for this card while the format is unconfirmed (?profile=assumed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -191,8 +204,8 @@ browserSuite('browser: unlock flow (no pinpad)', (app) => {
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
     await waitForTries(tab, { pin: 0, puk: 9 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 0, puk: 9 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['RESET RETRY COUNTER']);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'unlock wrong puk, format unconfirmed', { screenshot: 'unlock-error-profile-unconfirmed.zh-TW' });
     await finishTab(tab);
