@@ -3,10 +3,11 @@
  * recovered transparently where the protocol allows it) within its timeout,
  * and the next APDU works.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { concatBytes } from '../src/bytes.js';
 import { SlotError, TransportError, WebCcidError } from '../src/errors.js';
-import { createHcaLikeCard, HCA_LIKE_LAYOUT, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
+import { PC_to_RDR_Abort, PC_to_RDR_XfrBlock, RDR_to_PC_DataBlock } from '../src/ccid/messages.js';
+import { createHcaLikeCard, HCA_LIKE_LAYOUT, VIRTUAL_READER_ENDPOINTS, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
 import { openStack, sw, type Stack } from './helpers/stack.js';
 
 const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
@@ -15,6 +16,7 @@ const DRIVER = { timeoutFactor: 0.1, usbSlackMs: 100 };
 
 let open: Stack[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const s of open) await s.reader.close();
   open = [];
 });
@@ -43,18 +45,161 @@ async function underFault(s: Awaited<ReturnType<typeof connected>>, fault: Virtu
 
 const PRESETS: VirtualReaderPresetName[] = ['castles-ezccid', 'omnikey-3121'];
 
+/**
+ * A stack whose virtual reader keeps modelled time (timeScale 1) on vitest's fake clock, from
+ * the start (opening and power-on included): the reader's delays and the driver's timers are
+ * setTimeout, so a test moves time itself and reads it with Date.now(); nothing depends on how
+ * fast or how busy the machine is.
+ */
+async function connectedOnTheClock(preset: VirtualReaderPresetName) {
+  vi.useFakeTimers();
+  const s = await onTheClock(openStack({ preset, card: createHcaLikeCard(), timeScale: 1 }, DRIVER));
+  open.push(s);
+  const connection = await onTheClock(s.reader.connect(0));
+  expect(sw(await onTheClock(connection.transmit(SELECT_HCA)))).toBe(0x9000);
+  return { ...s, connection };
+}
+
+/** Thrown when work on the fake clock does not end in time (a hang). */
+class NotDoneInTime extends Error {}
+
+/** Moves the fake clock on until `work` settles; not settled within `limitMs` of it: the test fails. */
+async function onTheClock<T>(work: Promise<T>, limitMs = 60_000): Promise<T> {
+  const started = Date.now();
+  let settled = false;
+  const done = work.finally(() => (settled = true));
+  done.catch(() => undefined);
+  while (!settled && Date.now() - started <= limitMs) await vi.advanceTimersByTimeAsync(10);
+  if (!settled) throw new NotDoneInTime(`not done within ${limitMs} ms of the fake clock`);
+  return done;
+}
+
+/**
+ * Runs SELECT under `fault` on the fake clock until it settles: its error (or undefined) and
+ * the fake time it took. Not settled within `limitMs` of the fake clock: the test fails.
+ */
+async function underFaultOnTheClock(s: Awaited<ReturnType<typeof connected>>, fault?: VirtualFault, limitMs = 60_000) {
+  if (fault) s.device.injectFault(fault);
+  const started = Date.now();
+  let settledAt = started;
+  let error: unknown;
+  const r = await onTheClock(
+    s.connection.transmit(SELECT_HCA).finally(() => (settledAt = Date.now())),
+    limitMs,
+  ).catch((e: unknown) => {
+    if (e instanceof NotDoneInTime) throw e;
+    error = e;
+    return undefined;
+  });
+  if (r) expect(sw(r)).toBe(0x9000);
+  return { error, ms: settledAt - started };
+}
+
+/**
+ * How long the driver waits for the answer to SELECT before it gives up: on a mute reader, the
+ * fake time from the call to its ABORT request on the control pipe (CCID 1.1 §5.3.1). The
+ * exchange then ends (a timeout, or a T=1 recovery); the next one works.
+ */
+async function patience(s: Awaited<ReturnType<typeof connected>>): Promise<number> {
+  const control = s.device.controlTransferOut.bind(s.device);
+  const started = Date.now();
+  let abortAt: number | undefined;
+  s.device.controlTransferOut = (setup, data) => {
+    if (setup.request === 0x01) abortAt ??= Date.now(); // ABORT
+    return control(setup, data);
+  };
+  await underFaultOnTheClock(s, { kind: 'mute' });
+  s.device.controlTransferOut = control;
+  expect(abortAt).toBeDefined();
+  return abortAt! - started;
+}
+
+/**
+ * Watches the reader's bulk pipes: the abData of each PC_to_RDR_XfrBlock it gets and each
+ * RDR_to_PC_DataBlock it sends (T=1 blocks at the TPDU level), the bError of each time
+ * extension, and the order of the S(WTX) blocks. The first answer after an S(WTX response) or
+ * a time extension reaches the host `holdMs` late (on the fake clock): a card slow to answer.
+ */
+function tapBulkPipes(device: Stack['device'], holdMs: number) {
+  const seen = { toReader: [] as Uint8Array[], fromReader: [] as Uint8Array[], timeExtensions: [] as number[], order: [] as string[] };
+  let hold = false;
+  const transferOut = device.transferOut.bind(device);
+  const transferIn = device.transferIn.bind(device);
+  device.transferOut = async (endpoint, bytes) => {
+    const frame = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice() : new Uint8Array(bytes).slice();
+    if (endpoint === VIRTUAL_READER_ENDPOINTS.bulkOut && frame[0] === PC_to_RDR_XfrBlock) {
+      const block = frame.slice(10);
+      seen.toReader.push(block);
+      if (block[1] === 0xe3) {
+        seen.order.push('wtx-response');
+        hold = true;
+      }
+    }
+    return transferOut(endpoint, bytes);
+  };
+  device.transferIn = async (endpoint, length) => {
+    const result = await transferIn(endpoint, length);
+    const d = result.data;
+    if (endpoint !== VIRTUAL_READER_ENDPOINTS.bulkIn || !d || d.byteLength < 10 || d.getUint8(0) !== RDR_to_PC_DataBlock) return result;
+    const frame = new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice();
+    if ((frame[7]! & 0xc0) === 0x80) {
+      // bmCommandStatus 2: time extension requested, bError = the multiplier.
+      seen.timeExtensions.push(frame[8]!);
+      hold = true;
+      return result;
+    }
+    const block = frame.slice(10);
+    seen.fromReader.push(block);
+    if (block[1] === 0xc3) seen.order.push('wtx-request');
+    if (hold) {
+      hold = false;
+      await new Promise((r) => setTimeout(r, holdMs));
+    }
+    return result;
+  };
+  return seen;
+}
+
 describe.each(PRESETS)('faults on %s', (preset) => {
   it('time extensions: the answer still comes, the timer restarted each time', async () => {
-    const s = await connected(preset);
-    const { error } = await underFault(s, { kind: 'time-extension', count: 3, multiplier: 2 });
+    const s = await connectedOnTheClock(preset);
+    const wait = await patience(s);
+    const extensionsBefore = s.device.stats.timeExtensions;
+    // Three time extensions (multiplier 1: one more wait each, CCID 1.1 §6.2.6), 0.6 waits
+    // apart: the answer comes after about 1.8 waits. A timer not restarted by every one of them
+    // would have expired 1 wait after the command or after the extension it last saw.
+    const { error, ms } = await underFaultOnTheClock(s, { kind: 'time-extension', count: 3, multiplier: 1, intervalMs: Math.floor(0.6 * wait) });
     expect(error).toBeUndefined();
+    expect(ms).toBeGreaterThan(1.5 * wait);
+    expect(s.device.stats.timeExtensions - extensionsBefore).toBe(3);
     expect(s.reader.transport.stats.timeExtensions).toBe(3);
   });
 
-  it('S(WTX) from the card: answered, the APDU completes', async () => {
-    const s = await connected(preset);
-    const { error } = await underFault(s, { kind: 'wtx', multiplier: 10 });
+  it('S(WTX) from the card: answered with the same multiplier, the wait extended by it, the APDU completes', async () => {
+    const s = await connectedOnTheClock(preset);
+    const wait = await patience(s);
+    const abortsBefore = s.reader.transport.stats.aborts;
+    // The card asks for 10 x BWT; its answer after the request is held back 2 waits: too late
+    // for a driver that did not extend its wait, well within the 10 x it was asked for.
+    const pipes = tapBulkPipes(s.device, 2 * wait);
+    const { error, ms } = await underFaultOnTheClock(s, { kind: 'wtx', multiplier: 10 });
     expect(error).toBeUndefined();
+    expect(ms).toBeGreaterThan(2 * wait);
+    expect(s.reader.transport.stats.aborts).toBe(abortsBefore);
+    if (s.reader.descriptor.exchangeLevel === 'tpdu') {
+      // TPDU level: the driver speaks T=1. The card's S(WTX request) (PCB C3, INF = multiplier)
+      // is answered by S(WTX response) with the same INF byte (PCB E3), ISO/IEC 7816-3 §11.6.2.3.
+      const requests = pipes.fromReader.filter((b) => b[1] === 0xc3);
+      const responses = pipes.toReader.filter((b) => b[1] === 0xe3);
+      expect(requests.map((b) => [...b.subarray(2, 4)])).toEqual([[1, 10]]);
+      expect(responses.map((b) => [...b.subarray(2, 4)])).toEqual([[1, 10]]);
+      expect(pipes.order.indexOf('wtx-response')).toBeGreaterThan(pipes.order.indexOf('wtx-request'));
+    } else {
+      // APDU level: the reader speaks T=1 and answers the S(WTX) itself; the host sees one time
+      // extension whose bError is the multiplier (CCID 1.1 §6.2.6), then the answer.
+      expect(pipes.timeExtensions).toEqual([10]);
+      expect(s.reader.transport.stats.timeExtensions).toBe(1);
+    }
   });
 
   it('stale bSeq: the old answers are dropped', async () => {
@@ -113,15 +258,34 @@ describe.each(PRESETS)('faults on %s', (preset) => {
   });
 
   it('a mute reader: typed timeout (or a transparent T=1 recovery) within the timeout, then ABORT and the next APDU works', async () => {
-    const s = await connected(preset);
-    const { error, ms } = await underFault(s, { kind: 'mute' });
+    const s = await connectedOnTheClock(preset);
+    // What the driver does, in order, on the fake clock: the ABORT class request on the control
+    // pipe, then PC_to_RDR_Abort on the bulk pipe (CCID 1.1 §5.3.1), then the exchange ends.
+    const order: Array<{ what: string; at: number }> = [];
+    const control = s.device.controlTransferOut.bind(s.device);
+    const transferOut = s.device.transferOut.bind(s.device);
+    s.device.controlTransferOut = (setup, data) => {
+      if (setup.request === 0x01) order.push({ what: 'ABORT request', at: Date.now() });
+      return control(setup, data);
+    };
+    s.device.transferOut = (endpoint, bytes) => {
+      const type = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, 1)[0] : new Uint8Array(bytes)[0];
+      if (endpoint === VIRTUAL_READER_ENDPOINTS.bulkOut && type === PC_to_RDR_Abort) order.push({ what: 'PC_to_RDR_Abort', at: Date.now() });
+      return transferOut(endpoint, bytes);
+    };
+    const started = Date.now();
+    // The longest command timeout at this scale (timeoutFactor 0.1), the ABORT sequence
+    // included, is well under 2 s of the fake clock: past that it would be a hang.
+    const { error, ms } = await underFaultOnTheClock(s, { kind: 'mute' }, 2000);
     if (error !== undefined) {
       expect((error as WebCcidError).code).toBe('transport/timeout');
     }
-    // The longest command timeout at this scale is well under 2 s; never a hang.
     expect(ms).toBeLessThan(2000);
+    expect(order.map((e) => e.what).slice(0, 2)).toEqual(['ABORT request', 'PC_to_RDR_Abort']);
+    expect(order[0]!.at).toBeGreaterThan(started);
+    expect(order[1]!.at - started).toBeLessThanOrEqual(ms);
     expect(s.reader.transport.stats.aborts).toBeGreaterThanOrEqual(1);
-    expect(sw(await s.connection.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(await underFaultOnTheClock(s)).toMatchObject({ error: undefined });
   });
 
   it('card removed: ccid/card-absent and a cardremoved event; reinserted, a new connection works', async () => {

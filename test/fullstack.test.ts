@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex, concatBytes } from '../src/bytes.js';
 import { ProtocolError } from '../src/errors.js';
-import { PC_to_RDR_XfrBlock } from '../src/ccid/messages.js';
-import { createHcaLikeCard, createT0Card, fakeCertificate, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
+import { PC_to_RDR_XfrBlock, RDR_to_PC_DataBlock } from '../src/ccid/messages.js';
+import { createHcaLikeCard, createT0Card, fakeCertificate, HCA_LIKE_LAYOUT, VIRTUAL_READER_ENDPOINTS } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
 import { data, echoApdu, generateApdu, hcaAtrWithIfsc, openStack, pattern, sw, type Stack } from './helpers/stack.js';
 
@@ -258,6 +258,31 @@ describe('multi-slot reader', () => {
     });
     expect(reader.slotCount).toBeGreaterThanOrEqual(2);
     const [a, b] = await Promise.all([reader.connect(0), reader.connect(1)]);
+
+    // The bulk pipes as the reader sees them: each PC_to_RDR_XfrBlock it receives and each
+    // RDR_to_PC_DataBlock it hands over, with bSlot (CCID 1.1 §6.1.4, §6.2.1), in order.
+    const wire: Array<{ dir: 'command' | 'answer'; slot: number; otherSlotBusy?: boolean }> = [];
+    const transferOut = device.transferOut.bind(device);
+    const transferIn = device.transferIn.bind(device);
+    device.transferOut = async (endpoint, bytes) => {
+      const frame = new Uint8Array(bytes as ArrayBuffer);
+      const result = await transferOut(endpoint, bytes);
+      if (endpoint === VIRTUAL_READER_ENDPOINTS.bulkOut && frame[0] === PC_to_RDR_XfrBlock) {
+        const slot = frame[5]!;
+        // The reader's own view at the moment the command arrived: still working on the other slot?
+        wire.push({ dir: 'command', slot, otherSlotBusy: device.slotInfo(1 - slot).busy });
+      }
+      return result;
+    };
+    device.transferIn = async (endpoint, length) => {
+      const result = await transferIn(endpoint, length);
+      const d = result.data;
+      if (endpoint === VIRTUAL_READER_ENDPOINTS.bulkIn && d && d.byteLength >= 10 && d.getUint8(0) === RDR_to_PC_DataBlock) {
+        wire.push({ dir: 'answer', slot: d.getUint8(5) });
+      }
+      return result;
+    };
+
     const run = async (c: typeof a, seed: number) => {
       for (let i = 0; i < 5; i++) {
         const r = await c.transmit(echoApdu(pattern(50, seed + i), 256));
@@ -265,9 +290,37 @@ describe('multi-slot reader', () => {
       }
     };
     await Promise.all([run(a, 1), run(b, 100)]);
+
+    // A TPDU reader and T=0 cards: each echo is the command TPDU (answered 61 xx) and a GET RESPONSE
+    // (ISO/IEC 7816-3 §10.3.3, 7816-4 §5.3.4): 10 commands and 10 answers per slot.
+    for (const slot of [0, 1]) {
+      expect(wire.filter((e) => e.slot === slot && e.dir === 'command')).toHaveLength(10);
+      expect(wire.filter((e) => e.slot === slot && e.dir === 'answer')).toHaveLength(10);
+    }
+    // Overlap: a command for one slot went out while the other slot's command had not been
+    // answered yet. A driver that serialised the slots (one command at a time on the reader)
+    // would never do that.
+    const open = new Set<number>();
+    let overlapping = 0;
+    for (const e of wire) {
+      if (e.dir === 'answer') {
+        open.delete(e.slot);
+        continue;
+      }
+      if (open.has(1 - e.slot)) overlapping++;
+      open.add(e.slot);
+    }
+    expect(overlapping).toBeGreaterThanOrEqual(5);
+    // And the reader itself was busy with the other slot when such a command arrived.
+    expect(wire.some((e) => e.dir === 'command' && e.otherSlotBusy)).toBe(true);
+
     expect((await reader.status(2)).state).toBe('absent');
     await expect(reader.connect(2)).rejects.toMatchObject({ code: 'ccid/card-absent' });
-    expect(device.stats).toBeDefined();
+    // The reader answered every command it got, with no time extension, and the cards ran the 10 echoes.
+    const stats = device.stats;
+    expect(stats.answers).toBe(stats.commands);
+    expect(stats.timeExtensions).toBe(0);
+    expect(stats.apdus).toBe(10);
   });
 
   it('rejects a slot the reader does not have', async () => {

@@ -11,28 +11,34 @@
  * already bound to another account, the card pulled out. No PIN left in the
  * page; axe-clean; screenshots in both languages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   HTTP_ERROR_LINE,
   press,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
   waitForSuccess,
   type App,
   type Tab,
 } from './harness.js';
 import sqlite from 'node-sqlite3-wasm';
-import { inBothLanguages, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, unlockAction, waitForReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  openFlow,
+  pinCommandsOnceSettled,
+  pinFieldAttributes,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  removeCard,
+  unlockAction,
+  waitForReader,
+  waitForTries,
+} from './flows.js';
 
 interface ServerBinding {
   account: string;
@@ -84,15 +90,7 @@ async function verify(tab: Tab, type: 'personnel' | 'institution', pin: string =
 /** The browser logs the server's 4xx answers as console errors (404 not-bound when the rebind page loads an account, 409, 422). */
 const ALLOW_HTTP = [HTTP_ERROR_LINE];
 
-describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: bind flow', (app) => {
   it('register: account, card type, PIN, 驗證 -> verified by the server, bound, shown (both languages)', async () => {
     const account = 'nurse-01';
     const tab = await openFlow(app, 'bind', { state: 'normal' });
@@ -129,8 +127,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await inBothLanguages(tab, 'bind-3-registered', async () => {
       await tab.byTestId('registered').waitFor({ state: 'visible' });
     });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('account management: sign in, re-bind with an institution card (綁定新憑證 IC 卡); the same card for another account is refused', async () => {
@@ -151,8 +148,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.byTestId('current-binding').waitFor({ state: 'visible' });
     expect(await tab.byTestId('bound-holder').innerText()).toContain('虛擬醫院');
     expect(await serverBinding(tab, app)).toMatchObject({ account: 'clinic-01', cardType: 'institution', holderName: '虛擬醫院' });
-    await expectAccessible(page, 'bind rebind');
-    await screenshot(page, 'bind-rebind.zh-TW');
+    await expectAccessible(page, 'bind rebind', { screenshot: 'bind-rebind.zh-TW' });
 
     // One account per card certificate: another account cannot take this card.
     await press(tab, 'logout');
@@ -170,8 +166,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     expect(await tab.byTestId('bind-new').count()).toBe(0);
     expect(await serverBinding(tab, app)).toBeUndefined();
     await expectNoSecrets(page, [DEMO.pin, PASSWORD], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
-    await tab.close();
+    await finishTab(tab, ALLOW_HTTP);
   });
 
   it('a version 1 card (two certificates) binds too', async () => {
@@ -185,8 +180,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await press(tab, 'bind-new');
     await tab.byTestId('current-binding').waitFor({ state: 'visible' });
     expect(await serverBinding(tab, app)).toMatchObject({ account: 'doctor-v1', cardType: 'personnel' });
-    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
-    await tab.close();
+    await finishTab(tab, ALLOW_HTTP);
   });
 
   it('the wrong card type selected: said clearly, no PIN try spent, nothing bound', async () => {
@@ -198,14 +192,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await waitForTries(tab, { pin: 3 });
     expect(await boundAccounts(app)).not.toContain('wrong-type');
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'bind wrong type');
-    await screenshot(tab.page, 'bind-error-wrong-type.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'bind wrong type', { screenshot: 'bind-error-wrong-type.zh-TW' });
+    await finishTab(tab);
   });
 
   it('a wrong PIN: tries left, one try spent, not retried, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal' });
+    await recordCardCommands(tab);
     await typeInto(tab, 'account', 'wrong-pin');
     await verify(tab, 'personnel', '999999');
     const err = await waitForError(tab, 'apdu/pin-incorrect', 30_000);
@@ -213,18 +206,17 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     // The PIN field is offered again (the demo's virtual card: its PIN format is known).
     await tab.byTestId('pin').waitFor({ state: 'visible' });
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['VERIFY']);
     expect(await boundAccounts(app)).not.toContain('wrong-pin');
     await expectNoSecrets(tab.page, ['999999'], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'bind wrong pin');
-    await screenshot(tab.page, 'bind-error-wrong-pin.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'bind wrong pin', { screenshot: 'bind-error-wrong-pin.zh-TW' });
+    await finishTab(tab);
   });
 
   it('a refused PIN while the PIN format is unconfirmed (?profile=assumed: the virtual card as a real one): tries left, one try spent, no PIN entry offered again, nothing bound', async () => {
     const tab = await openFlow(app, 'bind', { state: 'normal', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await typeInto(tab, 'account', 'unconfirmed-pin');
     await verify(tab, 'personnel', '999999');
     const err = await waitForError(tab, 'hca/profile-unconfirmed', 30_000);
@@ -233,14 +225,12 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     expect(await tab.byTestId('verify').count()).toBe(0);
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['VERIFY']);
     expect(await boundAccounts(app)).not.toContain('unconfirmed-pin');
     await expectNoSecrets(tab.page, ['999999'], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'bind refused pin, format unconfirmed');
-    await screenshot(tab.page, 'bind-error-profile-unconfirmed.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'bind refused pin, format unconfirmed', { screenshot: 'bind-error-profile-unconfirmed.zh-TW' });
+    await finishTab(tab);
   });
 
   it('a locked card: says so and leads to the unlock page', async () => {
@@ -252,8 +242,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await tab.page.waitForURL(/unlock\.html/);
     await tab.byTestId('card-number').waitFor({ state: 'visible' });
     await waitForTries(tab, { pin: 0 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('an expired certificate: the server’s verifier refuses it with its code', async () => {
@@ -263,10 +252,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     const err = await waitForError(tab, undefined, 30_000);
     expect(err.code).toMatch(/expired/);
     expect(await boundAccounts(app)).not.toContain('expired-card');
-    await expectAccessible(tab.page, 'bind expired');
-    await screenshot(tab.page, 'bind-error-expired.zh-TW');
-    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'bind expired', { screenshot: 'bind-error-expired.zh-TW' });
+    await finishTab(tab, ALLOW_HTTP);
   });
 
   it('not an HCA card: says so', async () => {
@@ -275,8 +262,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     await verify(tab, 'personnel');
     await waitForError(tab, 'hca/not-hca-card', 30_000);
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('register without an account: the page says what is missing and nothing is bound, though the card verified', async () => {
@@ -297,8 +283,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     expect(await boundAccounts(app)).toEqual(expect.arrayContaining([...before, 'nurse-02']));
     await expectNoSecrets(tab.page, [DEMO.pin, PASSWORD], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind no account');
-    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
-    await tab.close();
+    await finishTab(tab, ALLOW_HTTP);
   });
 
   it('kiosk: the session ends with the idle time, so the next person at the kiosk is signed out', async () => {
@@ -310,8 +295,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     expect(await tab.byTestId('signed-in-account').count()).toBe(0);
     const res = await tab.page.request.get(`${app.url}/api/account/session`);
     expect(res.status()).toBe(401);
-    expect(unexpectedErrors(tab, ALLOW_HTTP)).toEqual([]);
-    await tab.close();
+    await finishTab(tab, ALLOW_HTTP);
   });
 
   it('the card pulled out while the (slow) card signs: the message, the PIN field empty, nothing bound', async () => {
@@ -327,7 +311,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: bind flow'), { timeout: FLOW_TIMEOUT 
     expect(await boundAccounts(app)).not.toContain('pulled-out');
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'bind card removed');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });

@@ -7,23 +7,18 @@
  * the reader unplugged and plugged back. No PIN left in the page; axe-clean;
  * screenshots in both languages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   press,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
+  waitForReady,
   waitForSuccess,
-  type App,
   type Tab,
 } from './harness.js';
 import {
@@ -38,6 +33,8 @@ import {
   unplugReader,
   waitForReader,
   waitForTries,
+  pinCommandsOnceSettled,
+  recordCardCommands,
 } from './flows.js';
 
 const NEW_PIN = '592046';
@@ -49,15 +46,7 @@ async function changePin(tab: Tab, oldPin: string, newPin: string, confirm = new
   await press(tab, 'submit');
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: change-PIN flow', (app) => {
   it('changes the PIN: old PIN, new PIN twice -> success; the new PIN is the card’s PIN (both languages)', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
     const page = tab.page;
@@ -78,8 +67,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForSuccess(tab);
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(page, [NEW_PIN, DEMO.pin, '606060'], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('keyboard only, PIN fields as the contract says, steps announced politely', async () => {
@@ -112,36 +100,34 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
       .evaluate((el) => el.getAttribute('role') === 'alert' || el.closest('[aria-live="assertive"]') !== null);
     expect(live).toBe(true);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin, '000000'], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a wrong old PIN: the tries left, one try spent, the fields emptied', async () => {
     // The demo gives the components the virtual card's profile, its PIN format confirmed: a wrong PIN is a wrong PIN.
     const tab = await openFlow(app, 'change-pin', { state: 'normal' });
+    await recordCardCommands(tab);
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'apdu/pin-incorrect');
     expect(err.text).toContain('還可以再試 2 次');
     await waitForTries(tab, { pin: 2 });
-    // Never retried by the flow itself.
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'change-pin wrong pin');
-    await screenshot(tab.page, 'change-pin-error-wrong-pin.zh-TW');
+    await expectAccessible(tab.page, 'change-pin wrong pin', { screenshot: 'change-pin-error-wrong-pin.zh-TW' });
     // The last try is announced as such.
     await changePin(tab, '000000', NEW_PIN);
     const last = await waitForError(tab, 'apdu/pin-incorrect');
     expect(last.text).toMatch(/1/);
     await waitForTries(tab, { pin: 1 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a refused old PIN while the card\'s PIN format is unconfirmed (?profile=assumed): the tries left, "stop and send a report", no second try', async () => {
     // ?profile=assumed: the page treats the virtual card as a real card whose PIN format is assumed
     // (docs/hca-profile.md, "Never spend a try on a guess"): the first refusal may be a wrong format, so the page stops.
     const tab = await openFlow(app, 'change-pin', { state: 'normal', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await changePin(tab, '000000', NEW_PIN);
     const err = await waitForError(tab, 'hca/profile-unconfirmed');
     expect(err.text).toMatch(/2/);
@@ -150,13 +136,11 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     expect(await tab.byTestId('old-pin').count()).toBe(0);
     expect(await tab.byTestId('submit').count()).toBe(0);
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'change-pin refused pin, format unconfirmed');
-    await screenshot(tab.page, 'change-pin-error-profile-unconfirmed.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'change-pin refused pin, format unconfirmed', { screenshot: 'change-pin-error-profile-unconfirmed.zh-TW' });
+    await finishTab(tab);
   });
 
   it('new PIN and confirmation differ, or the new PIN has a symbol: said at once, the card untouched', async () => {
@@ -169,8 +153,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(tab.page, [NEW_PIN, '592047'], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'change-pin mismatch');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a PIN with letters (HCA cards take 6 to 8 letters and digits): set on the screen, then it is the card’s PIN', async () => {
@@ -186,8 +169,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await waitForSuccess(tab);
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(tab.page, [LETTERS, NEW_PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a locked card leads to the unlock page, where it is unlocked', async () => {
@@ -200,11 +182,10 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     if (!(await go.isVisible())) await changePin(tab, DEMO.pin, NEW_PIN);
     const err = await waitForError(tab, 'apdu/pin-blocked');
     expect(err.text.length).toBeGreaterThan(10);
-    await expectAccessible(page, 'change-pin blocked');
-    await screenshot(page, 'change-pin-error-blocked.zh-TW');
+    await expectAccessible(page, 'change-pin blocked', { screenshot: 'change-pin-error-blocked.zh-TW' });
     await go.click();
     await page.waitForURL(/unlock\.html/);
-    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached' });
+    await waitForReady(tab);
     await waitForReader(tab, 'card');
     // The same (still locked) card is in the reader on the unlock page.
     await waitForTries(tab, { pin: 0 });
@@ -217,8 +198,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     expect(await waitForSuccess(tab)).toContain('變更PIN碼(解鎖卡)成功!');
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('not an HCA card: says so', async () => {
@@ -230,10 +210,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     const err = await waitForError(tab, 'hca/not-hca-card');
     expect(err.text.length).toBeGreaterThan(10);
     await expectNoSecrets(tab.page, [NEW_PIN], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'change-pin not hca');
-    await screenshot(tab.page, 'change-pin-error-not-hca.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'change-pin not hca', { screenshot: 'change-pin-error-not-hca.zh-TW' });
+    await finishTab(tab);
   });
 
   it('the card pulled out while the (slow) card works: the flow starts over with the message, nothing kept', async () => {
@@ -248,10 +226,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await tab.byTestId('old-pin').waitFor({ state: 'visible' });
     expect(await tab.byTestId('success').count()).toBe(0);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'change-pin card removed');
-    await screenshot(tab.page, 'change-pin-card-removed.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'change-pin card removed', { screenshot: 'change-pin-card-removed.zh-TW' });
+    await finishTab(tab);
   });
 
   it('the reader unplugged and plugged back in: said, then the flow works again without a reload', async () => {
@@ -260,15 +236,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: change-PIN flow'), { timeout: FLOW_TI
     await unplugReader(tab);
     await waitForReader(tab, 'no-reader');
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'change-pin reader unplugged');
-    await screenshot(tab.page, 'change-pin-reader-unplugged.zh-TW');
+    await expectAccessible(tab.page, 'change-pin reader unplugged', { screenshot: 'change-pin-reader-unplugged.zh-TW' });
     await waitForError(tab, 'transport/disconnected');
     await plugReader(tab);
     await waitForReader(tab, 'card');
     await changePin(tab, DEMO.pin, NEW_PIN);
     await waitForSuccess(tab);
     await waitForTries(tab, { pin: 3 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });

@@ -3,37 +3,12 @@
  * reader opened and a card powered from URL parameters, an APDU sent, a
  * refusal explained, card removal seen; axe-clean in each state.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  driverPagePath,
-  expectAccessible,
-  FLOW_TIMEOUT,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
-  unexpectedErrors,
-  type App,
-  type Tab,
-} from './harness.js';
+import { expect, it } from 'vitest';
+import { browserSuite, driverPagePath, expectAccessible, finishTab } from './harness.js';
 
-async function ready(tab: Tab): Promise<void> {
-  await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached' });
-}
-
-describe.skipIf(SKIP)(suiteTitle('browser: driver console'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: driver console', (app) => {
   it('opens the virtual reader, powers the HCA card and sends an APDU', async () => {
-    const tab = await app.open(`${driverPagePath()}?autoconnect=1&apdu=00A4040008D158000001484341&trace=1`);
-    await ready(tab);
+    const tab = await app.open(`${driverPagePath()}?autoconnect=1&apdu=00A4040008D158000001484341&trace=1`, { ready: true });
     const page = tab.page;
     await expect.poll(() => page.getByRole('heading', { name: 'Answer to reset (ATR)' }).isVisible()).toBe(true);
     await expect.poll(() => page.getByRole('heading', { name: 'Negotiated link' }).isVisible()).toBe(true);
@@ -44,35 +19,29 @@ describe.skipIf(SKIP)(suiteTitle('browser: driver console'), { timeout: FLOW_TIM
     // The class descriptor table and CCID frames (trace=1) are shown.
     await expect.poll(() => page.getByRole('heading', { name: 'CCID class descriptor' }).isVisible()).toBe(true);
     expect(await page.locator('#log li.frame').count()).toBeGreaterThan(0);
-    await screenshot(page, 'driver-console');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await expectAccessible(page, 'driver: powered');
-    await tab.close();
+    await expectAccessible(page, 'driver: powered', { screenshot: 'driver-console' });
+    await finishTab(tab);
   });
 
   it('explains Chrome’s protected-class refusal with its code and the deployment guide', async () => {
-    const tab = await app.open(`${driverPagePath()}?refusal=protected-class&autoconnect=1`);
-    await ready(tab);
+    const tab = await app.open(`${driverPagePath()}?refusal=protected-class&autoconnect=1`, { ready: true });
     const problem = tab.page.locator('.problem[role="alert"]');
     await problem.waitFor({ state: 'visible' });
     expect(await problem.innerText()).toContain('transport/protected-class');
     expect(await problem.locator('a[href*="docs/"]').count()).toBeGreaterThan(0);
-    expect(unexpectedErrors(tab)).toEqual([]);
     await expectAccessible(tab.page, 'driver: protected class');
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('sees the card pulled out (log, slot state, button)', async () => {
-    const tab = await app.open(`${driverPagePath()}?autoconnect=1`);
-    await ready(tab);
+    const tab = await app.open(`${driverPagePath()}?autoconnect=1`, { ready: true });
     const page = tab.page;
     await page.getByRole('heading', { name: 'Answer to reset (ATR)' }).waitFor({ state: 'visible' });
     await page.getByRole('button', { name: 'Remove card' }).click();
     await page.getByRole('button', { name: 'Insert card' }).waitFor({ state: 'visible' });
     await expect.poll(() => page.locator('#log').innerText()).toMatch(/Card removed from slot 0/);
     await expect.poll(() => page.locator('.slot-state').innerText()).toMatch(/empty/);
-    expect(unexpectedErrors(tab)).toEqual([]);
     await expectAccessible(page, 'driver: card removed');
-    await tab.close();
+    await finishTab(tab);
   });
 });

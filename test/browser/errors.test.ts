@@ -8,24 +8,18 @@
  * for that; the service's rate-limit answer and no service at all, through
  * request interception).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   HTTP_ERROR_LINE,
   press,
   ROOT,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
-  type App,
   type Tab,
 } from './harness.js';
 import { inBothLanguages, insertCard, openFlow, openPage, PUBLIC_TEXT, removeCard, waitForKeypad, waitForReader, waitForTries } from './flows.js';
@@ -78,15 +72,7 @@ async function submitUserCode(tab: Tab, userCode: string): Promise<{ code: strin
   return waitForError(tab);
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: browser, reader and service failures', (app) => {
   it('no WebUSB in this browser: says which browsers have it (both languages)', async () => {
     const tab = await openPage(app, 'change-pin.html', { open: { initScripts: ['delete Navigator.prototype.usb;'] } });
     await tab.byTestId('use-real-reader').click();
@@ -96,8 +82,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await inBothLanguages(tab, 'error-no-webusb', async () => {
       await waitForError(tab, 'transport/no-webusb');
     });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('no WebUSB because the page is not served over HTTPS: says so', async () => {
@@ -109,8 +94,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     expect(err.code).toMatch(/no-webusb|insecure/);
     expect(err.text).toMatch(/HTTPS/);
     await expectAccessible(tab.page, 'no webusb (http)');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   for (const refusal of ['protected-class', 'os-held', 'no-permission'] as const) {
@@ -119,12 +103,10 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
       await swapInRefusingReader(tab, refusal);
       const err = await waitForError(tab, `transport/${refusal}`);
       expect(err.text.length).toBeGreaterThan(30);
-      await expectAccessible(tab.page, `reader refused: ${refusal}`);
-      await screenshot(tab.page, `error-${refusal}.zh-TW`);
+      await expectAccessible(tab.page, `reader refused: ${refusal}`, { screenshot: `error-${refusal}.zh-TW` });
       // The flow cannot go on with that reader.
       expect(await tab.byTestId('success').count()).toBe(0);
-      expect(unexpectedErrors(tab)).toEqual([]);
-      await tab.close();
+      await finishTab(tab);
     });
   }
 
@@ -140,10 +122,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     expect(err.text).toContain('transport/timeout');
     expect(await tab.byTestId('success').count()).toBe(0);
     await expectNoSecrets(tab.page, ['318274', DEMO.pin], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'reader mute');
-    await screenshot(tab.page, 'error-reader-timeout.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'reader mute', { screenshot: 'error-reader-timeout.zh-TW' });
+    await finishTab(tab);
   });
 
   it('a card taken out before 驗證: "no card in the reader" (not "removed during the operation"), gone once the card is back', async () => {
@@ -164,8 +144,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await waitForReader(tab, 'card');
     await expect.poll(() => tab.page.locator('[data-testid="error"][data-code="ccid/card-absent"]').count(), { timeout: 5_000 }).toBe(0);
     await expectSvgIcons(tab);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it("a pinpad prompt nobody answers ends with the reader's own time-out, not \"the reader is not responding\"", async () => {
@@ -181,8 +160,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     expect(err.code).toBe('ccid/pin-timeout');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await tab.byTestId('reader-keypad-ok').isDisabled()).toBe(true);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('the unlock service: wrong user codes counted down, then the card number locked (even the right code refused)', async () => {
@@ -199,8 +177,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     expect(locked.code).toBe('unlock/card-locked');
     expect(await tab.byTestId('new-pin').count()).toBe(0);
     await waitForTries(tab, { pin: 0, puk: 10 });
-    await expectAccessible(tab.page, 'unlock card locked');
-    await screenshot(tab.page, 'unlock-error-service-locked.zh-TW');
+    await expectAccessible(tab.page, 'unlock card locked', { screenshot: 'unlock-error-service-locked.zh-TW' });
     // The demo panel's reset gives the shared demo card back: the right user code works again.
     await press(tab, 'demo-reset-card');
     expect(await tab.byTestId('demo-reset-done').innerText()).toContain('伺服器');
@@ -208,8 +185,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     await typeInto(tab, 'user-code', DEMO.userCode);
     await press(tab, 'next');
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
-    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
-    await tab.close();
+    await finishTab(tab, [HTTP_ERROR_LINE]);
   });
 
   it('the unlock service rate limiting, or out of reach: each its own message, the card untouched', async () => {
@@ -235,7 +211,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: browser, reader and service failures'
     expect(network.code).toBe('unlock/network');
     expect(await tab.byTestId('new-pin').count()).toBe(0);
     await waitForTries(tab, { pin: 0, puk: 10 });
-    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE, /net::ERR_CONNECTION_REFUSED|Failed to load resource/])).toEqual([]);
-    await tab.close();
+    await finishTab(tab, [HTTP_ERROR_LINE, /net::ERR_CONNECTION_REFUSED|Failed to load resource/]);
   });
 });

@@ -12,7 +12,7 @@
  */
 import type { Locator } from 'playwright-core';
 import type { App, OpenOptions, Tab } from './harness.js';
-import { expectAccessible, screenshot, WAIT } from './harness.js';
+import { expectAccessible, WAIT } from './harness.js';
 
 export type FlowPage = 'unlock' | 'change-pin' | 'bind';
 export type DemoState =
@@ -55,9 +55,7 @@ export async function openPage(app: App, file: string, o: FlowOptions = {}): Pro
   if (o.kiosk) q.set('kiosk', '1');
   if (o.idle !== undefined) q.set('idle', String(o.idle));
   for (const [k, v] of Object.entries(o.query ?? {})) q.set(k, v);
-  const tab = await app.open(`/${file}?${q.toString()}`, { locale: o.lang === 'en' ? 'en-US' : 'zh-TW', ...o.open });
-  await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: 30_000 });
-  return tab;
+  return app.open(`/${file}?${q.toString()}`, { locale: o.lang === 'en' ? 'en-US' : 'zh-TW', ready: 30_000, ...o.open });
 }
 
 /** Opens a flow page (see `openPage`) and waits for the card to be seen by the component. */
@@ -204,8 +202,7 @@ export async function inBothLanguages(tab: Tab, name: string, check?: (lang: Lan
   for (const lang of ['zh', 'en'] as Lang[]) {
     if (lang === 'en') await switchLanguage(tab, 'en');
     await check?.(lang);
-    await expectAccessible(tab.page, `${name} (${lang})`);
-    await screenshot(tab.page, `${name}.${langTag(lang)}`);
+    await expectAccessible(tab.page, `${name} (${lang})`, { screenshot: `${name}.${langTag(lang)}` });
   }
   await switchLanguage(tab, 'zh');
 }
@@ -220,4 +217,43 @@ export async function pinFieldAttributes(tab: Tab, testid: string): Promise<{ ty
 export async function announcement(tab: Tab): Promise<string> {
   const el = tab.page.locator('[data-testid="announce"][aria-live="polite"]').first();
   return (await el.textContent())?.trim() ?? '';
+}
+
+/** The commands of ISO/IEC 7816-4 §11.5 that carry a PIN or PUK, by INS. */
+const PIN_COMMANDS: Record<number, string> = { 0x20: 'VERIFY', 0x24: 'CHANGE REFERENCE DATA', 0x2c: 'RESET RETRY COUNTER' };
+
+/**
+ * From now on, records each APDU the page's virtual card receives: its INS
+ * and length only (never its data: no PIN leaves the page). A wrapper on the
+ * card's `transmit`, which every exchange level and the pinpad reach.
+ */
+export async function recordCardCommands(tab: Tab): Promise<void> {
+  await tab.page.evaluate(() => {
+    type Card = { transmit(apdu: Uint8Array): Uint8Array };
+    const w = window as unknown as { webccidDemo?: { env?: { card?: Card } }; cardCommands?: Array<{ ins: number; length: number }> };
+    const card = w.webccidDemo?.env?.card;
+    if (!card) throw new Error('no virtual card in the page');
+    const log: Array<{ ins: number; length: number }> = [];
+    w.cardCommands = log;
+    const transmit = card.transmit.bind(card);
+    card.transmit = (apdu: Uint8Array) => {
+      log.push({ ins: apdu[1] ?? -1, length: apdu.length });
+      return transmit(apdu);
+    };
+  });
+}
+
+/**
+ * Once the flow has let go of the card (the reader status back to "card", no
+ * operation in flight), the PIN- or PUK-carrying commands the card received
+ * since `recordCardCommands`, by name: VERIFY with data (a VERIFY without data
+ * only reads the tries left, §11.5.6), CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER.
+ */
+export async function pinCommandsOnceSettled(tab: Tab): Promise<string[]> {
+  await waitForReader(tab, 'card');
+  const log = await tab.page.evaluate(() => (window as unknown as { cardCommands?: Array<{ ins: number; length: number }> }).cardCommands);
+  if (!log) throw new Error('recordCardCommands was not called on this page');
+  // CLA INS P1 P2 alone (case 1) or with Le (case 2) carries no data.
+  return log.filter((c) => PIN_COMMANDS[c.ins] !== undefined && c.length > 5).map((c) => PIN_COMMANDS[c.ins]!);
 }

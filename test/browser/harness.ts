@@ -6,13 +6,20 @@
  * the reason printed; under CI (`CI` set) they must run, and fail when
  * Chromium is missing.
  *
- * One Vite server and one browser per test file (`startApp` in `beforeAll`),
- * one browser context per locale shared by the file's tests (HTTP cache), one
- * page per test (`app.open`), a temporary reference-server database per run.
- * Helpers: axe-core (`expectAccessible`), a DOM scan that walks open shadow
- * roots (`expectNoSecrets`), console-error capture (`tab.errors`), waits on
- * data-testid hooks, screenshots to docs/images/ (`screenshot`, see
- * WEBCCID_SCREENSHOTS below).
+ * Every browser test file uses this one harness:
+ * - `browserSuite(title, (app) => { ... })`: the file's suite, skipped (with
+ *   the reason) without Chromium outside CI; one Vite server and one browser
+ *   per file, started before its first test and closed after its last.
+ * - `app.open(path, { ready })`: one page per test, in a browser context per
+ *   locale shared by the file's tests (HTTP cache); console errors and
+ *   uncaught page errors are captured from the first moment (`tab.errors`).
+ * - `finishTab(tab, allow)`: the end of a test: no console or page error but
+ *   the allowed ones, then the page closed.
+ * - `expectAccessible(page, label, { screenshot })`: axe-core (serious and
+ *   critical violations fail), optionally a screenshot to docs/images/ (see
+ *   WEBCCID_SCREENSHOTS below).
+ * - a DOM scan that walks open shadow roots (`expectNoSecrets`), waits on
+ *   data-testid hooks, a temporary reference-server database per run.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 
 export const CHROMIUM = process.env['WEBCCID_CHROMIUM'] ?? '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -89,6 +97,8 @@ export interface OpenOptions {
   waitFor?: string;
   /** A new browser context (empty storage and cache) instead of the file's shared one. */
   fresh?: boolean;
+  /** Wait for the page's `<html data-ready="1">` after load (true: within WAIT; a number: within that many ms). */
+  ready?: boolean | number;
 }
 
 export interface App {
@@ -222,8 +232,66 @@ async function openTab(context: BrowserContext, ownContext: boolean, url: string
     byTestId: (id) => page.getByTestId(id),
     close: () => (ownContext ? context.close() : page.close()),
   };
+  if (o.ready) await waitForReady(tab, o.ready === true ? WAIT : o.ready);
   if (o.waitFor) await tab.byTestId(o.waitFor).first().waitFor({ state: 'visible' });
   return tab;
+}
+
+/** Waits until the web app's page says it is ready (`<html data-ready="1">`), e.g. after a navigation. */
+export async function waitForReady(tab: Tab, timeout = WAIT): Promise<void> {
+  await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout });
+}
+
+/**
+ * A browser test file's suite: skipped (the reason in its title) when there is
+ * no Chromium and CI is not set; the web app and Chromium started once before
+ * the first test (START_TIMEOUT) and closed after the last. `body` declares the
+ * tests; the `app` it gets may be used inside them (not while declaring).
+ */
+export function browserSuite(
+  title: string,
+  body: (app: App) => void,
+  options: { timeout?: number; env?: Record<string, string> } = {},
+): void {
+  describe.skipIf(SKIP)(suiteTitle(title), { timeout: options.timeout ?? FLOW_TIMEOUT }, () => {
+    let started: App | undefined;
+    beforeAll(async () => {
+      started = await startApp(options.env ? { env: options.env } : {});
+    }, START_TIMEOUT);
+    afterAll(async () => {
+      await started?.close();
+    });
+    const get = (): App => {
+      if (!started) throw new Error(`${title}: the app is used before it started (only inside a test)`);
+      return started;
+    };
+    body({
+      get url() {
+        return get().url;
+      },
+      get server() {
+        return get().server;
+      },
+      get browser() {
+        return get().browser;
+      },
+      get dbPath() {
+        return get().dbPath;
+      },
+      open: (pathAndQuery, o) => get().open(pathAndQuery, o),
+      close: () => get().close(),
+    });
+  });
+}
+
+/**
+ * The end of a test: the tab had no console error or uncaught page error but
+ * those `allow` matches (e.g. HTTP_ERROR_LINE when the test provokes a 4xx),
+ * then it is closed.
+ */
+export async function finishTab(tab: Tab, allow: RegExp[] = []): Promise<void> {
+  expect(unexpectedErrors(tab, allow)).toEqual([]);
+  await tab.close();
 }
 
 /**
@@ -274,10 +342,14 @@ export function formatAxe(label: string, issues: AxeIssue[]): string {
   return issues.map((i) => `[${label}] ${i.impact} ${i.id}: ${i.help}\n    ${i.nodes.join('\n    ')}`).join('\n');
 }
 
-/** Throws with the list when axe finds a serious or critical violation. */
-export async function expectAccessible(page: Page, label: string): Promise<void> {
+/**
+ * Throws with the list when axe finds a serious or critical violation; then,
+ * with `screenshot`, saves a screenshot of that name (see `screenshot`).
+ */
+export async function expectAccessible(page: Page, label: string, options: { screenshot?: string } = {}): Promise<void> {
   const issues = await axeViolations(page);
   if (issues.length > 0) throw new Error(`axe: ${issues.length} serious/critical violation(s)\n${formatAxe(label, issues)}`);
+  if (options.screenshot) await screenshot(page, options.screenshot);
 }
 
 // ---- DOM scan -------------------------------------------------------------------------

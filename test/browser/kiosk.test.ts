@@ -5,25 +5,20 @@
  * idle time (`&idle=`); nothing typed survives a reset. axe-clean;
  * screenshots in both languages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   HTTP_ERROR_LINE,
   press,
   scanDom,
   screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForSuccess,
-  type App,
   type Tab,
 } from './harness.js';
 import { inBothLanguages, insertCard, keyOnScreen, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
@@ -128,15 +123,7 @@ async function keyTextOnScreen(pad: Locator, text: string): Promise<void> {
   }
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: kiosk mode', (app) => {
   it('change PIN with the on-screen pad (large keys, back, clear) -> success (both languages)', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'normal', kiosk: true, open: { viewport: KIOSK_VIEWPORT } });
     const page = tab.page;
@@ -160,16 +147,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     expect(await valueLength(tab, 'old-pin')).toBe(6);
     await padInto(tab, 'new-pin', NEW_PIN);
     await padInto(tab, 'new-pin-confirm', NEW_PIN);
-    await expectAccessible(page, 'kiosk change-pin');
-    await screenshot(page, 'kiosk-change-pin.zh-TW');
+    await expectAccessible(page, 'kiosk change-pin', { screenshot: 'kiosk-change-pin.zh-TW' });
     await press(tab, 'submit');
     await waitForSuccess(tab);
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
-    await expectAccessible(page, 'kiosk change-pin success');
-    await screenshot(page, 'kiosk-change-pin-success.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(page, 'kiosk change-pin success', { screenshot: 'kiosk-change-pin-success.zh-TW' });
+    await finishTab(tab);
     // A kiosk has no language switch: its language is set in its URL (?lang=en).
     const en = await openFlow(app, 'change-pin', { state: 'normal', kiosk: true, lang: 'en', open: { viewport: KIOSK_VIEWPORT } });
     expect(await en.byTestId('kiosk-badge').innerText()).toBe('Kiosk mode');
@@ -179,10 +163,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await padInto(en, 'new-pin-confirm', NEW_PIN);
     await press(en, 'submit');
     await waitForSuccess(en);
-    await expectAccessible(en.page, 'kiosk change-pin success (en)');
-    await screenshot(en.page, 'kiosk-change-pin-success.en');
-    expect(unexpectedErrors(en)).toEqual([]);
-    await en.close();
+    await expectAccessible(en.page, 'kiosk change-pin success (en)', { screenshot: 'kiosk-change-pin-success.en' });
+    await finishTab(en);
   });
 
   it('starts over after the idle time, and when the card is removed, keeping nothing typed', async () => {
@@ -207,8 +189,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
     await insertCard(tab);
     await waitForReader(tab, 'card');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('bind page: the idle reset and a card removal return the whole page to its first state (fields, messages, tab, URL)', async () => {
@@ -237,8 +218,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await insertCard(tab);
     await waitForReader(tab, 'card');
     // The rebind tab asks the server for the signed-in account's binding: 404 when there is none.
-    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
-    await tab.close();
+    await finishTab(tab, [HTTP_ERROR_LINE]);
   });
 
   it('1280 x 800: every step fits the screen, every field can be typed on the screen, no way out', async () => {
@@ -301,8 +281,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await bind.byTestId('registered').waitFor({ state: 'visible' });
     await expectFitsScreen(bind, 'bind registered');
     await expectAccessible(bind.page, 'kiosk 1280 bind registered');
-    expect(unexpectedErrors(bind)).toEqual([]);
-    await bind.close();
+    await finishTab(bind);
   });
 
   it('unlock in kiosk mode: card number and new PIN on the pad -> success', async () => {
@@ -313,14 +292,12 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
     await padInto(tab, 'new-pin', NEW_PIN);
     await padInto(tab, 'new-pin-confirm', NEW_PIN);
-    await expectAccessible(tab.page, 'kiosk unlock new pin');
-    await screenshot(tab.page, 'kiosk-unlock.zh-TW');
+    await expectAccessible(tab.page, 'kiosk unlock new pin', { screenshot: 'kiosk-unlock.zh-TW' });
     await press(tab, 'submit');
     expect(await waitForSuccess(tab)).toContain('變更PIN碼(解鎖卡)成功!');
     await waitForTries(tab, { pin: 3 });
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('bind in kiosk mode: PIN on the pad -> verified', async () => {
@@ -329,12 +306,10 @@ describe.skipIf(SKIP)(suiteTitle('browser: kiosk mode'), { timeout: FLOW_TIMEOUT
     await tab.byTestId('card-type-personnel').check();
     await padInto(tab, 'pin', DEMO.pin);
     expect(await valueLength(tab, 'pin')).toBe(6);
-    await expectAccessible(tab.page, 'kiosk bind');
-    await screenshot(tab.page, 'kiosk-bind.zh-TW');
+    await expectAccessible(tab.page, 'kiosk bind', { screenshot: 'kiosk-bind.zh-TW' });
     await press(tab, 'verify');
     await waitForSuccess(tab, 30_000);
     await expectNoSecrets(tab.page, [DEMO.pin], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });

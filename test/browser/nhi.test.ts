@@ -4,19 +4,11 @@
  * dates); the data leaves the screen with the card; an HCA card in its place is "not an NHI
  * card"; axe-clean and screenshots in both languages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, FLOW_TIMEOUT, screenshot, SKIP, START_TIMEOUT, startApp, suiteTitle, unexpectedErrors, waitForError, type App } from './harness.js';
+import { expect, it } from 'vitest';
+import { browserSuite, expectAccessible, finishTab, waitForError } from './harness.js';
 import { inBothLanguages, openPage, removeCard, setDemoState, waitForReader } from './flows.js';
 
-describe.skipIf(SKIP)(suiteTitle('browser: NHI card page'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: NHI card page', (app) => {
   it('the home page links the NHI page', async () => {
     const tab = await openPage(app, 'index.html');
     expect(await tab.byTestId('go-nhi').getAttribute('href')).toContain('nhi.html');
@@ -43,8 +35,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: NHI card page'), { timeout: FLOW_TIME
     await removeCard(tab);
     await tab.byTestId('nhi-result').waitFor({ state: 'detached' });
     expect(await tab.page.locator('body').innerText()).not.toContain('A123456789');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('an HCA card in the reader: "this is not an NHI card" (nhi/not-nhi-card)', async () => {
@@ -56,9 +47,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: NHI card page'), { timeout: FLOW_TIME
     const e = await waitForError(tab, 'nhi/not-nhi-card');
     expect(e.text).toMatch(/這不是健保卡/);
     expect(e.text).toContain('6A82');
-    await expectAccessible(tab.page, 'nhi not-nhi');
-    await screenshot(tab.page, 'nhi-error-not-nhi.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'nhi not-nhi', { screenshot: 'nhi-error-not-nhi.zh-TW' });
+    await finishTab(tab);
   });
 });

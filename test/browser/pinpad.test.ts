@@ -6,26 +6,29 @@
  * keyed on the reader. No PIN or PUK typed into the page; nothing left in the
  * page afterwards (the PUK display gone after success); axe-clean.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   press,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
   waitForSuccess,
-  type App,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, keyOnReader, openFlow, PUBLIC_TEXT, refuseOnReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  keyOnReader,
+  openFlow,
+  pinCommandsOnceSettled,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  refuseOnReader,
+  waitForTries,
+} from './flows.js';
 
 const NEW_PIN = '731904';
 
@@ -34,15 +37,7 @@ async function expectPinpadReader(tab: Tab): Promise<void> {
   await note.waitFor({ state: 'visible' });
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: flows on a PIN-pad reader', (app) => {
   it('unlock: the PUK is shown, then PUK and new PIN keyed on the reader -> success (both languages)', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'pinpad' });
     const page = tab.page;
@@ -70,8 +65,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await inBothLanguages(tab, 'unlock-pinpad-success', async (lang) => {
       expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼(解鎖卡)成功!' : 'PIN changed (card unlocked)!');
     });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('change PIN on the reader: current, new, confirmation keyed there -> success; the new PIN works', async () => {
@@ -79,8 +73,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     const page = tab.page;
     await expectPinpadReader(tab);
     expect(await tab.byTestId('old-pin').count()).toBe(0);
-    await expectAccessible(page, 'change-pin pinpad');
-    await screenshot(page, 'change-pin-pinpad.zh-TW');
+    await expectAccessible(page, 'change-pin pinpad', { screenshot: 'change-pin-pinpad.zh-TW' });
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', DEMO.pin);
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -95,8 +88,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await keyOnReader(tab, 'confirm', DEMO.pin);
     await waitForSuccess(tab);
     await expectNoSecrets(page, [NEW_PIN, DEMO.pin], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('the reader’s cancel key and time-out each get their message; the card is untouched', async () => {
@@ -105,19 +97,18 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     await refuseOnReader(tab, 'current', 'cancel');
     const cancelled = await waitForError(tab, 'ccid/pin-cancelled');
     expect(cancelled.text.length).toBeGreaterThan(5);
-    await expectAccessible(tab.page, 'pinpad cancelled');
-    await screenshot(tab.page, 'change-pin-pinpad-cancelled.zh-TW');
+    await expectAccessible(tab.page, 'pinpad cancelled', { screenshot: 'change-pin-pinpad-cancelled.zh-TW' });
     await press(tab, 'submit');
     await refuseOnReader(tab, 'current', 'timeout');
     const timedOut = await waitForError(tab, 'ccid/pin-timeout');
     expect(timedOut.text.length).toBeGreaterThan(5);
     await waitForTries(tab, { pin: 3 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a wrong PIN keyed on the reader: tries left shown, one try spent, not retried', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad' });
+    await recordCardCommands(tab);
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -125,15 +116,15 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     const err = await waitForError(tab, 'apdu/pin-incorrect');
     expect(err.text).toContain('還可以再試 2 次');
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('a PIN keyed on the reader and refused while the format is unconfirmed (?profile=assumed): tries left shown, one try spent, no second try offered', async () => {
     const tab = await openFlow(app, 'change-pin', { state: 'pinpad', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await press(tab, 'submit');
     await keyOnReader(tab, 'current', '000000');
     await keyOnReader(tab, 'new', NEW_PIN);
@@ -142,10 +133,9 @@ describe.skipIf(SKIP)(suiteTitle('browser: flows on a PIN-pad reader'), { timeou
     expect(err.text).toMatch(/2/);
     expect(await tab.byTestId('submit').count()).toBe(0);
     await waitForTries(tab, { pin: 2 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 2 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['CHANGE REFERENCE DATA']);
     await expectNoSecrets(tab.page, ['000000', NEW_PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });

@@ -5,21 +5,13 @@
  * (no try spent), then a PIN-carrying VERIFY only after the second opt-in with its warning.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectNoSecrets, FLOW_TIMEOUT, screenshot, SKIP, START_TIMEOUT, startApp, suiteTitle, unexpectedErrors, type App } from './harness.js';
+import { expect, it } from 'vitest';
+import { browserSuite, expectAccessible, expectNoSecrets, finishTab, FLOW_TIMEOUT } from './harness.js';
 import { cardTries, inBothLanguages, openPage, PUBLIC_TEXT, setDemoState, waitForReader } from './flows.js';
 
 const NHI_ATR = '3B FA 18 00 00 81 31 FE 45 50 56 4A 43 4F 50 34 53 49 44 93';
 
-describe.skipIf(SKIP)(suiteTitle('browser: field kit (probe.html)'), { timeout: FLOW_TIMEOUT * 2 }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: field kit (probe.html)', (app) => {
   it('NHI card: step 1 reads it; the probe shows reader, descriptor, ATR and findings; the report is redacted and downloads', async () => {
     const tab = await openPage(app, 'probe.html');
     await waitForReader(tab, 'card');
@@ -48,8 +40,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: field kit (probe.html)'), { timeout: 
     await expect.poll(() => tab.byTestId('probe-copied').innerText()).not.toBe('');
 
     await inBothLanguages(tab, 'probe-nhi');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('HCA card: the counter only after the first opt-in, a PIN only after the second; verified once, no try lost', async () => {
@@ -73,8 +64,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: field kit (probe.html)'), { timeout: 
     expect(await tab.byTestId('probe-counter').getAttribute('data-left')).toBe('3');
     expect(await tab.byTestId('probe-verify-once').isDisabled()).toBe(true);
     expect(await tab.byTestId('probe-pin').count()).toBe(0);
-    await expectAccessible(tab.page, 'probe verify panel');
-    await screenshot(tab.page, 'probe-verify.zh-TW');
+    await expectAccessible(tab.page, 'probe verify panel', { screenshot: 'probe-verify.zh-TW' });
     await tab.byTestId('probe-verify-opt-in').check();
     await tab.byTestId('probe-pin').fill('123456');
     await tab.byTestId('probe-verify-once').click();
@@ -89,7 +79,6 @@ describe.skipIf(SKIP)(suiteTitle('browser: field kit (probe.html)'), { timeout: 
     // The demo card number, ID number and serial (VHCA + the card number's last 8 digits) contain 123456 by coincidence.
     await expectNoSecrets(tab.page, ['123456'], [...PUBLIC_TEXT, /serial number: [^\n<]*/g]);
     await inBothLanguages(tab, 'probe-hca');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
-});
+}, { timeout: FLOW_TIMEOUT * 2 });

@@ -4,26 +4,17 @@
  * is used. Resources are read from the page's Resource Timing entries (every script and module
  * the page fetched, dynamic imports included).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FLOW_TIMEOUT, SKIP, START_TIMEOUT, startApp, suiteTitle, WAIT, type App } from './harness.js';
+import { expect, it } from 'vitest';
+import { browserSuite, WAIT } from './harness.js';
 
 const DEMO_STACK = /demo-env|demo-panel|\/src\/virtual\/|x509/;
 /** Other routes' code: the Web Smart Card session (no navigator.smartCard here), the kiosk keyboard, the English words. */
 const OTHER_ROUTES = /\/src\/smartcard\/|smartcard-session|auto-session|hca-pin-pad|words-en|\/locales\/en/;
 
-describe.skipIf(SKIP)(suiteTitle('browser: real-reader visit'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: real-reader visit', (app) => {
   it('unlock.html?reader=usb fetches no part of the demo stack until the virtual reader is chosen', async () => {
-    const tab = await app.open('/unlock.html?reader=usb', { fresh: true });
+    const tab = await app.open('/unlock.html?reader=usb', { fresh: true, ready: true });
     const page = tab.page;
-    await page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: WAIT });
     const source = tab.byTestId('reader-source');
     await source.waitFor({ state: 'visible', timeout: WAIT });
     expect(await source.getAttribute('data-source')).toBe('usb');

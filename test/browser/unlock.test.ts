@@ -10,27 +10,33 @@
  * The reference server allows 10 PUK requests per card number per 15 minutes:
  * this file makes 7 (its own server and database).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
+  browserSuite,
   DEMO,
   expectAccessible,
   expectNoSecrets,
-  FLOW_TIMEOUT,
+  finishTab,
   HTTP_ERROR_LINE,
   press,
-  screenshot,
-  SKIP,
-  START_TIMEOUT,
-  startApp,
-  suiteTitle,
   typeInto,
-  unexpectedErrors,
   waitForError,
+  waitForReady,
   waitForSuccess,
-  type App,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, insertCard, openFlow, pinFieldAttributes, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+import {
+  inBothLanguages,
+  insertCard,
+  openFlow,
+  pinCommandsOnceSettled,
+  pinFieldAttributes,
+  PUBLIC_TEXT,
+  recordCardCommands,
+  removeCard,
+  waitForReader,
+  waitForTries,
+} from './flows.js';
 
 const NEW_PIN = '480913';
 
@@ -46,15 +52,7 @@ async function typeNewPin(tab: Tab, pin: string, confirm = pin): Promise<void> {
   await press(tab, 'submit');
 }
 
-describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout: FLOW_TIMEOUT }, () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await startApp();
-  }, START_TIMEOUT);
-  afterAll(async () => {
-    await app?.close();
-  });
-
+browserSuite('browser: unlock flow (no pinpad)', (app) => {
   it('the card is one card from page to page: the new PIN works on the bind page, the old one does not; the panel says so', async () => {
     const PIN = '246810';
     const tab = await openFlow(app, 'unlock', { state: 'locked' });
@@ -71,7 +69,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     // Follow the link to 憑證 IC 卡綁定 (no ?state: the same card).
     await tab.byTestId('nav-bind').click();
     await tab.page.waitForURL(/bind\.html/);
-    await tab.page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await waitForReady(tab, 30_000);
     await waitForReader(tab, 'card');
     expect(await tab.byTestId('demo-card-lock').getAttribute('data-lock')).toBe('usable');
     await typeInto(tab, 'account', 'carried-over');
@@ -85,8 +83,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await waitForTries(tab, { pin: 3 });
     // Between pages only: while a page is open, the card is not in web storage.
     await expectNoSecrets(tab.page, [PIN], PUBLIC_TEXT);
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('unlocks a locked card: card number + user code, new PIN twice -> 變更PIN碼(解鎖卡)成功! (both languages)', async () => {
@@ -116,8 +113,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await inBothLanguages(tab, 'unlock-3-success', async (lang) => {
       expect(await waitForSuccess(tab)).toContain(lang === 'zh' ? '變更PIN碼(解鎖卡)成功!' : 'PIN changed (card unlocked)!');
     });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('checks the card number as typed and the two new PINs before asking the server or the card', async () => {
@@ -146,8 +142,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     await waitForTries(tab, { pin: 0, puk: 10 });
     await expectNoSecrets(tab.page, [NEW_PIN, '480914', DEMO.puk], PUBLIC_TEXT);
     await expectAccessible(tab.page, 'unlock input problems');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 
   it('says the user code is wrong (and how many attempts are left), without touching the card', async () => {
@@ -157,10 +152,8 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     expect(err.text).toMatch(/4/); // attemptsLeft from the server: 5 - 1
     expect(await tab.byTestId('new-pin').count()).toBe(0);
     await waitForTries(tab, { pin: 0, puk: 10 });
-    await expectAccessible(tab.page, 'unlock wrong user code');
-    await screenshot(tab.page, 'unlock-error-user-code.zh-TW');
-    expect(unexpectedErrors(tab, [HTTP_ERROR_LINE])).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'unlock wrong user code', { screenshot: 'unlock-error-user-code.zh-TW' });
+    await finishTab(tab, [HTTP_ERROR_LINE]);
   });
 
   it('a card whose PUK is blocked: says it can no longer be unlocked', async () => {
@@ -174,14 +167,13 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     const err = await waitForError(tab, 'hca/puk-blocked');
     expect(err.text.length).toBeGreaterThan(10);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock puk blocked');
-    await screenshot(tab.page, 'unlock-error-puk-blocked.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'unlock puk blocked', { screenshot: 'unlock-error-puk-blocked.zh-TW' });
+    await finishTab(tab);
   });
 
   it('the server hands out a PUK that is wrong for this card: PUK tries left shown, PIN unchanged, never retried', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk' });
+    await recordCardCommands(tab);
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -190,17 +182,16 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     expect(err.text).toMatch(/9/);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
     await waitForTries(tab, { pin: 0, puk: 9 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 0, puk: 9 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['RESET RETRY COUNTER']);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock wrong puk');
-    await screenshot(tab.page, 'unlock-error-wrong-puk.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'unlock wrong puk', { screenshot: 'unlock-error-wrong-puk.zh-TW' });
+    await finishTab(tab);
   });
 
   it('the server hands out a PUK that is wrong for this card while the format is unconfirmed (?profile=assumed): PUK tries left shown, PIN unchanged, no second try offered', async () => {
     const tab = await openFlow(app, 'unlock', { state: 'wrong-puk', query: { profile: 'assumed' } });
+    await recordCardCommands(tab);
     await waitForTries(tab, { pin: 0, puk: 10 });
     await identify(tab);
     await tab.byTestId('new-pin').waitFor({ state: 'visible' });
@@ -213,13 +204,11 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     expect(await tab.page.locator('[data-testid="error-action"][data-action="field-report"]').count()).toBe(1);
     // One PUK try spent, not more (the flow never retries by itself); the PIN stays blocked.
     await waitForTries(tab, { pin: 0, puk: 9 });
-    await tab.page.waitForTimeout(300);
-    await waitForTries(tab, { pin: 0, puk: 9 });
+    // Once the flow is over (its message shown, the card let go), the card got that one command: no retry.
+    expect(await pinCommandsOnceSettled(tab)).toEqual(['RESET RETRY COUNTER']);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock wrong puk, format unconfirmed');
-    await screenshot(tab.page, 'unlock-error-profile-unconfirmed.zh-TW');
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await expectAccessible(tab.page, 'unlock wrong puk, format unconfirmed', { screenshot: 'unlock-error-profile-unconfirmed.zh-TW' });
+    await finishTab(tab);
   });
 
   it('the card removed mid-flow: back to the first step with the message, nothing kept', async () => {
@@ -235,13 +224,11 @@ describe.skipIf(SKIP)(suiteTitle('browser: unlock flow (no pinpad)'), { timeout:
     const err = await waitForError(tab);
     expect(err.code).toMatch(/card-absent|card-removed|disconnected/);
     await expectNoSecrets(tab.page, [NEW_PIN, DEMO.puk], PUBLIC_TEXT);
-    await expectAccessible(tab.page, 'unlock card removed');
-    await screenshot(tab.page, 'unlock-card-removed.zh-TW');
+    await expectAccessible(tab.page, 'unlock card removed', { screenshot: 'unlock-card-removed.zh-TW' });
     // The card back: the flow works from the start (still locked: the removal changed nothing).
     await insertCard(tab);
     await waitForReader(tab, 'card');
     await waitForTries(tab, { pin: 0, puk: 10 });
-    expect(unexpectedErrors(tab)).toEqual([]);
-    await tab.close();
+    await finishTab(tab);
   });
 });
