@@ -8,8 +8,6 @@ import type { Atr } from '../iso7816/atr.js';
 
 /** The transmission protocol a card runs (ISO/IEC 7816-3): T=0 or T=1. */
 export type CardProtocol = 't0' | 't1';
-/** @deprecated The same as {@link CardProtocol}. */
-export type CardProtocolName = CardProtocol;
 
 /** How the reader must format the PIN digits the user keys (PC/SC part 10, CCID §6.1.11). */
 export interface PinBlockFormat {

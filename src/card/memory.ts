@@ -5,7 +5,7 @@
  */
 import { AbortError } from '../errors.js';
 import { parseAtr, type Atr } from '../iso7816/atr.js';
-import type { CardChannel, CardProtocolName } from './channel.js';
+import type { CardChannel, CardProtocol } from './channel.js';
 
 /** What a card must offer to sit behind a `MemoryCardChannel`. */
 export interface MemoryCard {
@@ -16,13 +16,13 @@ export interface MemoryCard {
 
 export interface MemoryCardChannelOptions {
   /** Protocol to report; default T=1 when the ATR offers it, else T=0. */
-  protocol?: CardProtocolName;
+  protocol?: CardProtocol;
 }
 
 /** A `CardChannel` that hands each APDU straight to an in-memory card. */
 export class MemoryCardChannel implements CardChannel {
   readonly atr: Atr;
-  readonly protocol: CardProtocolName;
+  readonly protocol: CardProtocol;
   private readonly card: MemoryCard;
 
   /** Throws ProtocolError('protocol/bad-atr') when the card's ATR does not parse. */

@@ -28,7 +28,7 @@
 import { bytesEqual, fromHex, toHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
 import { parseAtr, type Atr } from '../iso7816/atr.js';
-import type { CardChannel, CardProtocolName, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from './channel.js';
+import type { CardChannel, CardProtocol, PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from './channel.js';
 import { redactCommand, TRACE_FORMAT, type TraceEntry, type TraceFile, type TraceSession } from './trace.js';
 
 /** Errors of the trace player (see the module comment). */
@@ -169,7 +169,7 @@ function sameFormat(a: PinBlockFormat | undefined, b: PinBlockFormat): boolean {
 /** A `CardChannel` playing back one trace session (see the module comment). */
 export class ReplayChannel implements CardChannel {
   readonly atr: Atr;
-  readonly protocol: CardProtocolName;
+  readonly protocol: CardProtocol;
   readonly pinpad?: { verify: boolean; modify: boolean };
   /** Every command the code under test sent, as trace text (PIN-carrying data redacted). */
   readonly sent: string[] = [];

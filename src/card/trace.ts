@@ -37,7 +37,7 @@ import { describeStatusWord } from '../iso7816/status.js';
 import type { Atr } from '../iso7816/atr.js';
 import type {
   CardChannel,
-  CardProtocolName,
+  CardProtocol,
   PinBlockFormat,
   SecurePinModifyRequest,
   SecurePinVerifyRequest,
@@ -103,7 +103,7 @@ export interface TraceSession {
   reader?: TraceReaderInfo;
   slot?: number;
   atr: string;
-  protocol: CardProtocolName;
+  protocol: CardProtocol;
   startedAt: string;
   entries: TraceEntry[];
 }
@@ -214,7 +214,7 @@ export class TracingChannel implements CardChannel {
     return this.inner.atr;
   }
 
-  get protocol(): CardProtocolName {
+  get protocol(): CardProtocol {
     return this.inner.protocol;
   }
 

@@ -26,7 +26,7 @@
 import { AbortError, isWebCcidError, ProtocolError, TransportError } from '../errors.js';
 import { parseAtr, type Atr } from '../iso7816/atr.js';
 import { T0Host } from '../iso7816/t0.js';
-import type { CardChannel, CardProtocolName } from '../card/channel.js';
+import type { CardChannel, CardProtocol } from '../card/channel.js';
 import { smartCardErrorFrom } from './errors.js';
 import type {
   SmartCardAccessMode,
@@ -177,7 +177,7 @@ export async function openSmartCardChannel(options: OpenSmartCardChannelOptions 
   }
 }
 
-function protocolName(active: SmartCardProtocol | undefined, state: SmartCardConnectionState, atr: Atr): CardProtocolName {
+function protocolName(active: SmartCardProtocol | undefined, state: SmartCardConnectionState, atr: Atr): CardProtocol {
   if (active === 't0' || active === 't1') return active;
   if (state === 't0' || state === 't1') return state;
   return atr.protocols.includes(1) ? 't1' : 't0';
@@ -210,7 +210,7 @@ interface SmartCardChannelInit {
   connection: SmartCardConnection;
   readerName: string;
   atr: Atr;
-  protocol: CardProtocolName;
+  protocol: CardProtocol;
   /** How to connect again after a reset (as the first connect). Default 'shared', ['t0', 't1']. */
   accessMode?: Exclude<SmartCardAccessMode, 'direct'>;
   preferredProtocols?: SmartCardProtocol[];
@@ -219,7 +219,7 @@ interface SmartCardChannelInit {
 /** The APDU seam over a `SmartCardConnection` (a new one after a card reset). Made by {@link openSmartCardChannel}. */
 export class SmartCardChannel implements CardChannel {
   readonly atr: Atr;
-  readonly protocol: CardProtocolName;
+  readonly protocol: CardProtocol;
   readonly readerName: string;
   /** The API objects, for what this class does not wrap (control, attributes). */
   readonly context: SmartCardContext;
