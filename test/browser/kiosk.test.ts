@@ -21,7 +21,7 @@ import {
   waitForSuccess,
   type Tab,
 } from './harness.js';
-import { inBothLanguages, insertCard, keyOnScreen, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
+import { insertCard, keyOnScreen, openFlow, PUBLIC_TEXT, removeCard, waitForReader, waitForTries } from './flows.js';
 
 const NEW_PIN = '264810';
 const KIOSK_VIEWPORT = { width: 1080, height: 1400 };

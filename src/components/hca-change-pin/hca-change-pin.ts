@@ -20,13 +20,13 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
-import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
+import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
 import { isCardGone, type FlowError } from '../shared/flow-common.js';
-import { describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { describeFlowError, pinHint } from '../shared/input-messages.js';
 import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { pinFlowStyles } from '../shared/pin-flow-styles.js';

@@ -21,13 +21,13 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
-import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
+import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { fetchPuk } from '../../session/puk-service.js';
 import { isCardGone, type FlowError } from '../shared/flow-common.js';
-import { cardNumberHint, describeFlowError, describeInputProblem, pinHint } from '../shared/input-messages.js';
+import { cardNumberHint, describeFlowError, pinHint } from '../shared/input-messages.js';
 import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import { pinFlowStyles } from '../shared/pin-flow-styles.js';
 import type { HcaProfile } from '../../hca/profile.js';

@@ -56,10 +56,39 @@ describe('describeError: codes without their own message', () => {
   });
 
   it('codes left generic on purpose still show the code for support', () => {
-    for (const code of ['ccid/slot-error', 'apdu/file-not-found', 'smartcard/no-service']) {
+    for (const code of ['ccid/slot-error', 'apdu/file-not-found', 'smartcard/unavailable']) {
       const d = describeError({ code });
       expect(d.title).toBe(generic.title);
       expect(d.detail).toContain(code);
+    }
+  });
+});
+
+describe('describeError: the Web Smart Card route', () => {
+  const generic = describeError({ code: 'zz/not-a-code' });
+  it('says what the WebUSB route says for the same event, not the generic message', () => {
+    const same: [string, string, DescribeContext][] = [
+      ['smartcard/no-card', 'ccid/card-absent', {}],
+      ['smartcard/card-removed', 'ccid/card-absent', { inFlow: true }],
+      ['smartcard/no-reader', 'transport/no-reader', {}],
+      ['smartcard/sharing-violation', 'transport/os-held', { os: 'chromeos' }],
+      ['smartcard/card-unresponsive', 'ccid/icc-mute', {}],
+      ['smartcard/card-reset', 'transport/closed', {}],
+    ];
+    for (const [ours, usb, context] of same) {
+      const a = describeError({ code: ours }, context);
+      const b = describeError({ code: usb }, context);
+      expect(a.code).toBe(ours);
+      expect([a.title, a.detail]).toEqual([b.title, b.detail]);
+      expect(a.title).not.toBe(generic.title);
+    }
+  });
+
+  it('a missing smart-card service and a refused permission have messages of their own', () => {
+    for (const code of ['smartcard/no-service', 'smartcard/permission-denied', 'smartcard/not-allowed']) {
+      const d = describeError({ code }, { deploymentGuideUrl: 'guide.html' });
+      expect(d.title).not.toBe(generic.title);
+      expect(d.action).toMatchObject({ kind: 'deployment-guide', href: 'guide.html' });
     }
   });
 });
@@ -189,6 +218,8 @@ describe('English templates of the shared pieces', () => {
   const dir = fileURLToPath(new URL('..', import.meta.url));
   const files = [
     'shared/messages.ts',
+    'shared/pin-messages.ts',
+    'shared/error-parts.ts',
     'shared/error-view.ts',
     'hca-reader-status/hca-reader-status.ts',
     'hca-pin-pad/hca-pin-pad.ts',

@@ -8,52 +8,26 @@
 import { msg, str } from '@lit/localize';
 import { WebCcidError } from '../../errors.js';
 import type { WebCcidErrorCode, WebCcidErrorCodeOf } from '../../error-codes.js';
-import { detectWebUsb, type WebUsbSupport } from '../../session/card-session.js';
+import { detectWebUsb } from '../../session/card-session.js';
+import {
+  chooseReaderAction,
+  guideAction,
+  retryAction,
+  type DescribeContext,
+  type Describer,
+  type ErrorDescription,
+  type OsName,
+} from './error-parts.js';
+import { PIN_DESCRIBERS } from './pin-messages.js';
 
-/** What the error display offers the user. */
-export type ErrorActionKind = 'unlock' | 'retry' | 'choose-reader' | 'deployment-guide' | 'field-report';
-
-export interface ErrorAction {
-  kind: ErrorActionKind;
-  /** The button / link text, localised. */
-  label: string;
-  /** For `deployment-guide` / `field-report`: the page's address when the context gave one. */
-  href?: string;
-}
-
-/** A failure as a component shows it (data-testid "error", `data-code` = `code`). */
-export interface ErrorDescription {
-  /** The error code (shown small for support): the WebCcidError code, or `unknown`. */
-  code: string;
-  title: string;
-  detail: string;
-  action?: ErrorAction;
-  /** Tries left after a wrong PIN / PUK / user code, when known. */
-  retriesLeft?: number;
-}
-
-/** Operating systems with their own advice for `transport/os-held`. */
-export type OsName = 'windows' | 'linux' | 'macos' | 'chromeos' | 'android' | 'other';
-
-export interface DescribeContext {
-  /** The card was held by a flow when this happened: a removal / unplug then means "start again". */
-  inFlow?: boolean;
-  /** The PIN / PUK was keyed on the reader's pinpad (changes the PUK message). */
-  pinpad?: boolean;
-  /** Tries left, when the error does not carry them. */
-  retriesLeft?: number;
-  /** WebUSB support (default: `detectWebUsb()`). */
-  webUsb?: WebUsbSupport;
-  /** The user's OS for `transport/os-held` (default: from `navigator`). */
-  os?: OsName;
-  /** Address of the deployment guide, put on `deployment-guide` actions. */
-  deploymentGuideUrl?: string;
-  /** Address of the field report page (the probe page, or docs/field-test.md), put on `field-report` actions. Default `DEFAULT_FIELD_REPORT_URL`. */
-  fieldReportUrl?: string;
-}
-
-/** Where the `field-report` action points by default: the field kit page served next to the demo. */
-export const DEFAULT_FIELD_REPORT_URL = 'probe.html';
+export {
+  DEFAULT_FIELD_REPORT_URL,
+  type DescribeContext,
+  type ErrorAction,
+  type ErrorActionKind,
+  type ErrorDescription,
+  type OsName,
+} from './error-parts.js';
 
 /** Guesses the OS from `navigator` (userAgentData.platform, then userAgent). */
 export function detectOs(nav: { userAgent?: string; userAgentData?: { platform?: string } } | undefined = (globalThis as { navigator?: Navigator }).navigator as never): OsName {
@@ -66,13 +40,6 @@ export function detectOs(nav: { userAgent?: string; userAgentData?: { platform?:
   return 'other';
 }
 
-/** A count carried by the error (`retriesLeft`, `attemptsLeft`, `retryAfterSeconds`), when valid. */
-function countOf(error: unknown, key: 'retriesLeft' | 'attemptsLeft' | 'retryAfterSeconds'): number | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const v = (error as Record<string, unknown>)[key];
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-}
-
 function codeOf(error: unknown): string {
   if (error instanceof WebCcidError) return error.code;
   const c = (error as { code?: unknown } | null)?.code;
@@ -82,32 +49,6 @@ function codeOf(error: unknown): string {
   if (name === 'SecurityError' || name === 'NotAllowedError') return 'transport/no-permission';
   if (name === 'AbortError') return 'aborted';
   return 'unknown';
-}
-
-// ---- actions -----------------------------------------------------------------------------------
-
-function retryAction(): ErrorAction {
-  return { kind: 'retry', label: msg('再試一次', { id: 'err.action.retry' }) };
-}
-
-function unlockAction(): ErrorAction {
-  return { kind: 'unlock', label: msg('前往解鎖卡', { id: 'err.action.unlock' }) };
-}
-
-function chooseReaderAction(): ErrorAction {
-  return { kind: 'choose-reader', label: msg('選擇讀卡機', { id: 'err.action.choose-reader' }) };
-}
-
-function guideAction(context: DescribeContext): ErrorAction {
-  return {
-    kind: 'deployment-guide',
-    label: msg('查看部署說明', { id: 'err.action.deployment-guide' }),
-    ...(context.deploymentGuideUrl ? { href: context.deploymentGuideUrl } : {}),
-  };
-}
-
-function fieldReportAction(context: DescribeContext): ErrorAction {
-  return { kind: 'field-report', label: msg('傳送現場回報', { id: 'err.action.field-report' }), href: context.fieldReportUrl ?? DEFAULT_FIELD_REPORT_URL };
 }
 
 // ---- pieces used by several codes --------------------------------------------------------------
@@ -159,21 +100,47 @@ function osHeldDetail(os: OsName): string {
   }
 }
 
-/** Whole hours (>= 1 h) or whole minutes (>= 1), rounded up; undefined when unknown. */
-function waitOf(seconds: number | undefined): { hours: number } | { minutes: number } | undefined {
-  if (seconds === undefined) return undefined;
-  if (seconds >= 3600) return { hours: Math.ceil(seconds / 3600) };
-  return { minutes: Math.max(1, Math.ceil(seconds / 60)) };
-}
-
-/** What a code is told with: the code (as `codeOf` found it), the error, the caller's context. */
-type Describer = (code: string, error: unknown, context: DescribeContext) => ErrorDescription;
-
 const connectionClosed: Describer = (code) => ({
   code,
   title: msg('與讀卡機的連線已中斷', { id: 'err.closed.title' }),
   detail: msg('操作沒有完成。請確認讀卡機與卡片都已插好，再操作一次。', { id: 'err.closed.detail' }),
   action: retryAction(),
+});
+
+const cardAbsent: Describer = (code, _error, context) =>
+  context.inFlow
+    ? {
+        code,
+        title: msg('卡片在操作中被取出', { id: 'err.card-removed.title' }),
+        detail: msg('操作沒有完成，已回到第一步。請重新插入卡片，再從頭操作一次。', { id: 'err.card-removed.detail' }),
+      }
+    : {
+        code,
+        title: msg('讀卡機中沒有卡片', { id: 'err.card-absent.title' }),
+        detail: msg('請將醫事憑證 IC 卡晶片朝上、晶片那一端先插入讀卡機。', { id: 'err.card-absent.detail' }),
+      };
+
+const smartCardRefused: Describer = (code, _error, context) => ({
+  code,
+  title: msg('沒有使用智慧卡的權限', { id: 'err.smartcard-refused.title' }),
+  detail: msg('瀏覽器或管理政策拒絕讓本應用程式使用讀卡機。請再操作一次，並在瀏覽器詢問時選擇「允許」；若由管理者部署，請洽系統管理者。', {
+    id: 'err.smartcard-refused.detail',
+  }),
+  action: guideAction(context),
+});
+
+const heldByOtherProgram: Describer = (code, _error, context) => ({
+  code,
+  title: msg('讀卡機正被電腦上的其他程式使用', { id: 'err.os-held.title' }),
+  detail: osHeldDetail(context.os ?? detectOs()),
+  action: guideAction(context),
+});
+
+const noReader: Describer = (code) => ({
+  code,
+  title: msg('找不到讀卡機', { id: 'err.no-reader.title' }),
+  detail: msg('請將讀卡機插上電腦的 USB 連接埠，再按「選擇讀卡機」。', { id: 'err.no-reader.detail' }),
+  action: chooseReaderAction(),
 });
 
 const usbFailed: Describer = (code) => ({
@@ -212,14 +179,6 @@ const badCardData: Describer = (code) => ({
   action: retryAction(),
 });
 
-const noPinpad: Describer = (code) => ({
-  code,
-  title: msg('讀卡機沒有按鍵', { id: 'err.no-pinpad.title' }),
-  detail: msg('這台讀卡機不能在讀卡機上輸入 PIN 碼。請改在畫面上輸入。', { id: 'err.no-pinpad.detail' }),
-  action: retryAction(),
-});
-
-/** Codes `describeError` knows that are not `WebCcidErrorCode`s (made by `codeOf` from a browser DOMException). */
 type BrowserCode = 'browser/no-device-chosen';
 
 /**
@@ -246,12 +205,7 @@ const DESCRIBERS = {
     }),
     action: guideAction(context),
   }),
-  'transport/os-held': (code, _error, context) => ({
-    code,
-    title: msg('讀卡機正被電腦上的其他程式使用', { id: 'err.os-held.title' }),
-    detail: osHeldDetail(context.os ?? detectOs()),
-    action: guideAction(context),
-  }),
+  'transport/os-held': heldByOtherProgram,
   'transport/no-permission': (code) => ({
     code,
     title: msg('網頁沒有使用讀卡機的權限', { id: 'err.no-permission.title' }),
@@ -260,12 +214,7 @@ const DESCRIBERS = {
     }),
     action: chooseReaderAction(),
   }),
-  'transport/no-reader': (code) => ({
-    code,
-    title: msg('找不到讀卡機', { id: 'err.no-reader.title' }),
-    detail: msg('請將讀卡機插上電腦的 USB 連接埠，再按「選擇讀卡機」。', { id: 'err.no-reader.detail' }),
-    action: chooseReaderAction(),
-  }),
+  'transport/no-reader': noReader,
   'browser/no-device-chosen': (code) => ({
     code,
     title: msg('沒有選擇讀卡機', { id: 'err.no-device-chosen.title' }),
@@ -312,19 +261,27 @@ const DESCRIBERS = {
   'ccid/no-class-descriptor': unsupportedReader,
   'ccid/bad-descriptor': unsupportedReader,
   'ccid/unsupported-level': unsupportedReader,
+  // the Web Smart Card API (PC/SC): what it reports that WebUSB reports under other codes
+  'smartcard/no-card': cardAbsent,
+  'smartcard/card-removed': cardAbsent,
+  'smartcard/card-reset': connectionClosed,
+  'smartcard/card-unresponsive': cardUnreadable,
+  'smartcard/unsupported-card': cardUnreadable,
+  'smartcard/failed': usbFailed,
+  'smartcard/no-reader': noReader,
+  'smartcard/sharing-violation': heldByOtherProgram,
+  'smartcard/no-service': (code, _error, context) => ({
+    code,
+    title: msg('電腦上的智慧卡服務沒有執行', { id: 'err.smartcard-no-service.title' }),
+    detail: msg('瀏覽器找不到系統的智慧卡服務。請確認它已啟動（ChromeOS 需安裝 Smart Card Connector），再操作一次；若仍發生，請洽系統管理者。', {
+      id: 'err.smartcard-no-service.detail',
+    }),
+    action: guideAction(context),
+  }),
+  'smartcard/not-allowed': smartCardRefused,
+  'smartcard/permission-denied': smartCardRefused,
   // the card
-  'ccid/card-absent': (code, _error, context) =>
-    context.inFlow
-      ? {
-          code,
-          title: msg('卡片在操作中被取出', { id: 'err.card-removed.title' }),
-          detail: msg('操作沒有完成，已回到第一步。請重新插入卡片，再從頭操作一次。', { id: 'err.card-removed.detail' }),
-        }
-      : {
-          code,
-          title: msg('讀卡機中沒有卡片', { id: 'err.card-absent.title' }),
-          detail: msg('請將醫事憑證 IC 卡晶片朝上、晶片那一端先插入讀卡機。', { id: 'err.card-absent.detail' }),
-        },
+  'ccid/card-absent': cardAbsent,
   'ccid/icc-mute': cardUnreadable,
   'ccid/bad-atr-ts': cardUnreadable,
   'ccid/bad-atr-tck': cardUnreadable,
@@ -363,248 +320,7 @@ const DESCRIBERS = {
   }),
   'hca/bad-file': badCardData,
   'hca/bad-response': badCardData,
-  // PIN and PUK
-  'apdu/pin-incorrect': (code, error, context) => {
-    const n = countOf(error, 'retriesLeft') ?? context.retriesLeft;
-    const base = { code, title: msg('PIN 碼錯誤', { id: 'err.pin-incorrect.title' }) };
-    if (n === undefined) {
-      return { ...base, detail: msg('PIN 碼不正確，請重新輸入。連續輸入錯誤 3 次，卡片會被鎖住。', { id: 'err.pin-incorrect.detail' }) };
-    }
-    if (n === 1) {
-      return {
-        ...base,
-        retriesLeft: n,
-        detail: msg('PIN 碼不正確，只剩最後 1 次機會。若再輸入錯誤，卡片將被鎖住，必須辦理解鎖卡。', { id: 'err.pin-incorrect.last' }),
-      };
-    }
-    return {
-      ...base,
-      retriesLeft: n,
-      detail: msg(str`PIN 碼不正確，還可以再試 ${n} 次。全部用完後，卡片會被鎖住。`, { id: 'err.pin-incorrect.retries' }),
-    };
-  },
-  'apdu/pin-blocked': (code) => ({
-    code,
-    title: msg('卡片已鎖住', { id: 'err.pin-blocked.title' }),
-    detail: msg('PIN 碼輸入錯誤次數已達上限，卡片已被鎖住。請使用「解鎖卡」功能，以卡號與用戶代碼取得解鎖碼，並設定新的 PIN 碼。', {
-      id: 'err.pin-blocked.detail',
-    }),
-    retriesLeft: 0,
-    action: unlockAction(),
-  }),
-  'hca/profile-unconfirmed': (code, error, context) => {
-    // Never invite another try: say what happened, show the counter, ask for a field report.
-    const reason = (error as { reason?: unknown } | null)?.reason;
-    const n = countOf(error, 'retriesLeft') ?? context.retriesLeft;
-    const base = {
-      code,
-      title: msg('請先停止：這張卡片的 PIN 碼格式尚未確認', { id: 'err.profile-unconfirmed.title' }),
-      action: fieldReportAction(context),
-      ...(n === undefined ? {} : { retriesLeft: n }),
-    };
-    if (reason === 'not-implementable') {
-      return {
-        ...base,
-        detail: msg('這種卡片的 PIN 碼必須以卡片廠商的金鑰加密後才能送出，本系統沒有這些金鑰，因此沒有送出 PIN 碼，也沒有用掉嘗試次數。請改用醫事憑證管理中心的元件，並傳送現場回報協助我們確認這種卡片。', {
-          id: 'err.profile-unconfirmed.not-implementable',
-        }),
-      };
-    }
-    if (reason === 'status-unexpected') {
-      return {
-        ...base,
-        detail: msg('卡片查詢剩餘次數的回應與預期不同，因此沒有送出 PIN 碼，也沒有用掉嘗試次數。請不要再試，並傳送現場回報協助我們確認這種卡片。', {
-          id: 'err.profile-unconfirmed.status-unexpected',
-        }),
-      };
-    }
-    if ((error as { operation?: unknown } | null)?.operation === 'unblock') {
-      // The unblock command carries the PUK (from the unlock service or typed on the pinpad), not the PIN.
-      return {
-        ...base,
-        title: msg('請先停止：這張卡片的解鎖碼格式尚未確認', { id: 'err.profile-unconfirmed.puk-title' }),
-        detail:
-          n === undefined
-            ? msg('卡片拒絕了解鎖碼。解鎖碼可能是正確的：本系統對這種卡片的解鎖碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。', {
-                id: 'err.profile-unconfirmed.puk-refused',
-              })
-            : msg(str`卡片拒絕了解鎖碼，卡片顯示還可以再試 ${n} 次。解鎖碼可能是正確的：本系統對這種卡片的解鎖碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。`, {
-                id: 'err.profile-unconfirmed.puk-refused-retries',
-              }),
-      };
-    }
-    if (n === undefined) {
-      return {
-        ...base,
-        detail: msg('卡片拒絕了 PIN 碼。您輸入的 PIN 碼可能是正確的：本系統對這種卡片的 PIN 碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。', {
-          id: 'err.profile-unconfirmed.refused',
-        }),
-      };
-    }
-    return {
-      ...base,
-      detail: msg(str`卡片拒絕了 PIN 碼，卡片顯示還可以再試 ${n} 次。您輸入的 PIN 碼可能是正確的：本系統對這種卡片的 PIN 碼格式尚未確認。請不要再試，以免用掉嘗試次數，並傳送現場回報協助我們確認格式。`, {
-        id: 'err.profile-unconfirmed.refused-retries',
-      }),
-    };
-  },
-  'hca/bad-pin-format': (code) => ({
-    code,
-    title: msg('PIN 碼格式不符', { id: 'err.bad-pin-format.title' }),
-    detail: msg('PIN 碼為 6 到 8 個英文字母或數字。請重新輸入；卡片沒有收到這組 PIN 碼，也沒有用掉嘗試次數。', { id: 'err.bad-pin-format.detail' }),
-  }),
-  'hca/bad-puk-format': (code) => ({
-    code,
-    title: msg('解鎖碼格式不符', { id: 'err.bad-puk-format.title' }),
-    detail: msg('解鎖碼（PUK）為 8 位數字，這組解鎖碼不符合。卡片沒有收到它。請重新操作；若仍發生，請洽醫事憑證管理中心。', {
-      id: 'err.bad-puk-format.detail',
-    }),
-  }),
-  'hca/puk-incorrect': (code, error, context) => {
-    const n = countOf(error, 'retriesLeft') ?? context.retriesLeft;
-    const title = msg('解鎖碼錯誤', { id: 'err.puk-incorrect.title' });
-    if (context.pinpad) {
-      return {
-        code,
-        title,
-        ...(n !== undefined ? { retriesLeft: n } : {}),
-        detail:
-          n === undefined
-            ? msg('在讀卡機上輸入的解鎖碼不正確，PIN 碼沒有變更。請再操作一次，並仔細輸入畫面上顯示的解鎖碼。', { id: 'err.puk-incorrect.pinpad' })
-            : msg(str`在讀卡機上輸入的解鎖碼不正確，PIN 碼沒有變更。解鎖碼還可以再試 ${n} 次；請再操作一次，並仔細輸入畫面上顯示的解鎖碼。`, {
-                id: 'err.puk-incorrect.pinpad.retries',
-              }),
-        action: retryAction(),
-      };
-    }
-    return {
-      code,
-      title,
-      ...(n !== undefined ? { retriesLeft: n } : {}),
-      detail:
-        n === undefined
-          ? msg('卡片不接受解鎖服務提供的解鎖碼，PIN 碼沒有變更。請確認輸入的卡號就是讀卡機中這張卡的卡號；若仍發生，請洽醫事憑證管理中心。', {
-              id: 'err.puk-incorrect.service',
-            })
-          : msg(str`卡片不接受解鎖服務提供的解鎖碼，PIN 碼沒有變更，解鎖碼還可以再試 ${n} 次。請確認輸入的卡號就是讀卡機中這張卡的卡號；若仍發生，請洽醫事憑證管理中心。`, {
-              id: 'err.puk-incorrect.service.retries',
-            }),
-    };
-  },
-  'hca/puk-blocked': (code) => ({
-    code,
-    title: msg('卡片已無法解鎖', { id: 'err.puk-blocked.title' }),
-    detail: msg('解鎖碼錯誤次數已達上限，這張卡已永久鎖住，無法再解鎖。請向醫事憑證管理中心申請補發新卡。', { id: 'err.puk-blocked.detail' }),
-    retriesLeft: 0,
-  }),
-  // the reader's pinpad
-  'ccid/pin-cancelled': (code) => ({
-    code,
-    title: msg('已在讀卡機上取消', { id: 'err.pin-cancelled.title' }),
-    detail: msg('您在讀卡機上按了取消，卡片沒有任何變更。要繼續，請再操作一次。', { id: 'err.pin-cancelled.detail' }),
-    action: retryAction(),
-  }),
-  'ccid/pin-timeout': (code) => ({
-    code,
-    title: msg('讀卡機等候輸入逾時', { id: 'err.pin-timeout.title' }),
-    detail: msg('讀卡機等候輸入的時間已過，卡片沒有任何變更。請再操作一次，並在讀卡機提示後儘快輸入。', { id: 'err.pin-timeout.detail' }),
-    action: retryAction(),
-  }),
-  'ccid/pin-mismatch': (code) => ({
-    code,
-    title: msg('兩次輸入的新 PIN 碼不同', { id: 'err.pinpad-mismatch.title' }),
-    detail: msg('在讀卡機上兩次輸入的新 PIN 碼不一致，卡片沒有任何變更。請再操作一次。', { id: 'err.pinpad-mismatch.detail' }),
-    action: retryAction(),
-  }),
-  'ccid/pin-length': (code) => ({
-    code,
-    title: msg('輸入的位數不對', { id: 'err.pinpad-length.title' }),
-    detail: msg('在讀卡機上輸入的位數不符（PIN 碼為 6 到 8 位數字，解鎖碼為 8 位數字）。卡片沒有收到，也沒有用掉嘗試次數。請再操作一次。', {
-      id: 'err.pinpad-length.detail',
-    }),
-    action: retryAction(),
-  }),
-  'hca/no-pinpad': noPinpad,
-  'ccid/pinpad-unsupported': noPinpad,
-  // the unlock (PUK) service
-  'unlock/wrong-user-code': (code, error, context) => {
-    const n = countOf(error, 'attemptsLeft') ?? context.retriesLeft;
-    const title = msg('卡號或用戶代碼錯誤', { id: 'err.wrong-user-code.title' });
-    if (n === undefined) {
-      return {
-        code,
-        title,
-        detail: msg('卡號或用戶代碼不正確（用戶代碼的英文字母有大小寫區別）。請確認後重新輸入；如遺忘用戶代碼，可利用「用戶代碼 E-mail 查詢通知」。', {
-          id: 'err.wrong-user-code.detail',
-        }),
-      };
-    }
-    return {
-      code,
-      title,
-      retriesLeft: n,
-      detail: msg(str`卡號或用戶代碼不正確（用戶代碼的英文字母有大小寫區別）。再錯 ${n} 次，這張卡的解鎖卡作業將暫停。如遺忘用戶代碼，可利用「用戶代碼 E-mail 查詢通知」。`, {
-        id: 'err.wrong-user-code.retries',
-      }),
-    };
-  },
-  'unlock/card-locked': (code, error) => {
-    const wait = waitOf(countOf(error, 'retryAfterSeconds'));
-    const title = msg('解鎖卡作業已暫停', { id: 'err.card-locked.title' });
-    let detail: string;
-    if (wait && 'hours' in wait) {
-      const hours = wait.hours;
-      detail = msg(str`這張卡的用戶代碼輸入錯誤次數過多，解鎖卡作業已暫停。請於 ${hours} 小時後再試，或洽醫事憑證管理中心。`, { id: 'err.card-locked.hours' });
-    } else if (wait) {
-      const minutes = wait.minutes;
-      detail = msg(str`這張卡的用戶代碼輸入錯誤次數過多，解鎖卡作業已暫停。請於 ${minutes} 分鐘後再試，或洽醫事憑證管理中心。`, { id: 'err.card-locked.minutes' });
-    } else {
-      detail = msg('這張卡的用戶代碼輸入錯誤次數過多，解鎖卡作業已暫停。請稍後再試，或洽醫事憑證管理中心。', { id: 'err.card-locked.detail' });
-    }
-    return { code, title, detail, retriesLeft: 0 };
-  },
-  'unlock/rate-limited': (code, error) => {
-    const wait = waitOf(countOf(error, 'retryAfterSeconds'));
-    const title = msg('嘗試次數過多', { id: 'err.rate-limited.title' });
-    let detail: string;
-    if (wait && 'hours' in wait) {
-      const hours = wait.hours;
-      detail = msg(str`短時間內的嘗試次數過多，解鎖服務暫時不受理。請於 ${hours} 小時後再試。`, { id: 'err.rate-limited.hours' });
-    } else if (wait) {
-      const minutes = wait.minutes;
-      detail = msg(str`短時間內的嘗試次數過多，解鎖服務暫時不受理。請於 ${minutes} 分鐘後再試。`, { id: 'err.rate-limited.minutes' });
-    } else {
-      detail = msg('短時間內的嘗試次數過多，解鎖服務暫時不受理。請稍後再試。', { id: 'err.rate-limited.detail' });
-    }
-    return { code, title, detail };
-  },
-  'unlock/bad-card-number': (code) => ({
-    code,
-    title: msg('卡號格式不符', { id: 'err.bad-card-number.title' }),
-    detail: msg('卡號為卡片上「GH」之後的 12 位數字。請確認後重新輸入。', { id: 'err.bad-card-number.detail' }),
-  }),
-  'unlock/bad-user-code': (code) => ({
-    code,
-    title: msg('請輸入用戶代碼', { id: 'err.bad-user-code.title' }),
-    detail: msg('請輸入申請憑證時所設定的用戶代碼（英文字母有大小寫區別）。', { id: 'err.bad-user-code.detail' }),
-  }),
-  'unlock/card-mismatch': (code) => ({
-    code,
-    title: msg('卡號與讀卡機中的卡片不符', { id: 'err.card-mismatch.title' }),
-    detail: msg('輸入的卡號不是讀卡機中這張卡的卡號。請確認卡號，或插入正確的卡片後再操作一次。', { id: 'err.card-mismatch.detail' }),
-  }),
-  'unlock/network': (code) => ({
-    code,
-    title: msg('無法連線到解鎖服務', { id: 'err.unlock-network.title' }),
-    detail: msg('卡片沒有任何變更。請確認網路連線後再試一次。', { id: 'err.unlock-network.detail' }),
-    action: retryAction(),
-  }),
-  'unlock/server-error': (code) => ({
-    code,
-    title: msg('解鎖服務暫時無法使用', { id: 'err.unlock-server.title' }),
-    detail: msg('卡片沒有任何變更。請稍後再試；若仍發生，請洽醫事憑證管理中心。', { id: 'err.unlock-server.detail' }),
-    action: retryAction(),
-  }),
+  ...PIN_DESCRIBERS,
   'aborted': (code) => ({
     code,
     title: msg('已取消', { id: 'err.aborted.title' }),
@@ -620,11 +336,12 @@ const DESCRIBERS = {
  *   (`bytes/*`, `cli/*`, `report/*`, `replay/*`, `virtual/*`, `server/*`, `components/*`,
  *   `hca/bad-argument`, `hca/bad-profile`, the driver's own argument checks);
  * - failures a user cannot act on beyond "try again, then give support the code": the reader's
- *   rarer slot errors, protocol and PPS failures, status words the flows do not expect, and the
- *   Web Smart Card API's errors.
+ *   rarer slot errors, protocol and PPS failures, status words the flows do not expect;
+ * - `smartcard/unavailable`: the automatic choice then uses WebUSB, so no user meets it.
  */
 type GenericCode =
-  | WebCcidErrorCodeOf<'bind' | 'nhi' | 'bytes' | 'cli' | 'report' | 'replay' | 'virtual' | 'server' | 'components' | 'smartcard'>
+  | WebCcidErrorCodeOf<'bind' | 'nhi' | 'bytes' | 'cli' | 'report' | 'replay' | 'virtual' | 'server' | 'components'>
+  | 'smartcard/unavailable'
   | 'hca/bad-argument'
   | 'hca/bad-profile'
   | 'ccid/bad-field'
