@@ -9,9 +9,16 @@
 //       the PIN, reads the signing certificate and signs.
 // The reader is granted to both origins by the WebUsbAllowDevicesForUrls policy, written to
 // /etc/chromium/policies/managed (a tmpfs mounted here) before Chromium starts.
+//   (c) the signed bundle the way a managed deployment installs it: the IsolatedWebAppInstallForceList
+//       policy names its web bundle id and an update manifest served from inside the guest
+//       (http://127.0.0.1, which Chromium fetches without TLS); the run records what Chromium's
+//       IWA policy manager answers (chrome://web-app-internals: install_progress / install_results).
 // Env: QB_WEB_DIR (web build with qemu-probe/), QB_SWBN (signed bundle), QB_IWA_ORIGIN
-// (isolated-app://<id>), QB_PHASE_BUDGETS (JSON: seconds per phase), WEBCCID_RESULTS. Writes JSON
-// results (steps, phases with their seconds and budgets, latePhase / failedPhase); logs progress.
+// (isolated-app://<id>), QB_WEB_BUNDLE_ID, QB_IWA_VERSION (the bundle's manifest version),
+// QB_CHALLENGE (the bind challenge the host issued and holds), QB_RTT (round trips to time in the
+// app after the bind, 0 for none), QB_PHASE_BUDGETS (JSON: seconds per
+// phase), WEBCCID_RESULTS. Writes JSON results (steps, phases with their seconds and budgets,
+// latePhase / failedPhase); logs progress.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -79,6 +86,11 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const WEB_DIR = process.env.QB_WEB_DIR;
 const SWBN = process.env.QB_SWBN;
 const IWA_ORIGIN = process.env.QB_IWA_ORIGIN;
+/** The signed bundle's origin (main() shadows IWA_ORIGIN with the app's actual origin). */
+const SIGNED_ORIGIN = IWA_ORIGIN;
+const WEB_BUNDLE_ID = process.env.QB_WEB_BUNDLE_ID;
+const IWA_VERSION = process.env.QB_IWA_VERSION;
+const CHALLENGE = process.env.QB_CHALLENGE;
 let devRequests = 0;
 const INSTALL = process.env.QB_IWA_INSTALL === 'url' ? 'url' : 'file';
 const CHROMIUM = existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium';
@@ -125,7 +137,9 @@ async function waitForProbe(page, timeoutMs) {
 }
 
 async function main() {
-  if (!WEB_DIR || !SWBN || !IWA_ORIGIN) throw new Error('QB_WEB_DIR, QB_SWBN and QB_IWA_ORIGIN must be set');
+  if (!WEB_DIR || !SWBN || !IWA_ORIGIN || !WEB_BUNDLE_ID || !IWA_VERSION || !CHALLENGE) {
+    throw new Error('QB_WEB_DIR, QB_SWBN, QB_IWA_ORIGIN, QB_WEB_BUNDLE_ID, QB_IWA_VERSION and QB_CHALLENGE must be set');
+  }
   // writable places Chromium needs in the read-only chroot
   mkdirSync('/dev/shm', { recursive: true });
   sh('mount', ['-t', 'tmpfs', 'shm', '/dev/shm']);
@@ -139,7 +153,28 @@ async function main() {
   const port = server.address().port;
   const pageOrigin = `http://127.0.0.1:${port}`;
   mkdirSync('/etc/chromium/policies/managed', { recursive: true });
-  const policy = { WebUsbAllowDevicesForUrls: [{ devices: [{ vendor_id: 0x08e6, product_id: 0x4433 }], urls: [pageOrigin, IWA_ORIGIN] }] };
+  // (c) the managed route: an update manifest and the signed bundle served from inside the guest,
+  // named by the IsolatedWebAppInstallForceList policy (written before Chromium starts, as an admin's
+  // policy is there before the browser)
+  const updateRequests = [];
+  const updateServer = createServer((req, res) => {
+    updateRequests.push(req.url ?? '');
+    if (req.url === '/update-manifest.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ versions: [{ version: IWA_VERSION, src: `http://127.0.0.1:${updateServer.address().port}/webccid.swbn` }] }));
+    } else if (req.url === '/webccid.swbn') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+      createReadStream(SWBN).pipe(res);
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((r) => updateServer.listen(0, '127.0.0.1', r));
+  const updateManifestUrl = `http://127.0.0.1:${updateServer.address().port}/update-manifest.json`;
+  const policy = {
+    WebUsbAllowDevicesForUrls: [{ devices: [{ vendor_id: 0x08e6, product_id: 0x4433 }], urls: [pageOrigin, IWA_ORIGIN] }],
+    IsolatedWebAppInstallForceList: [{ update_manifest_url: updateManifestUrl, web_bundle_id: WEB_BUNDLE_ID }],
+  };
   writeFileSync('/etc/chromium/policies/managed/webccid-qemu-browser.json', JSON.stringify(policy));
   step('server+policy', { pageOrigin, iwaOrigin: IWA_ORIGIN });
 
@@ -180,6 +215,33 @@ async function main() {
     });
     step('(a) ordinary page', { code: results.a.error?.code, raw: results.a.rawClaim });
 
+    // (c) what Chromium's IWA policy manager did with the force-install entry: ready when
+    // chrome://web-app-internals lists an install result for the bundle id (success or refusal)
+    results.policyInstall = await phase('iwa-policy', async () => {
+      const ip = await ctx.newPage();
+      for (;;) {
+        await ip.goto('chrome://web-app-internals/').catch((e) => note(e.message));
+        const text = (await ip.evaluate(internalsText).catch(() => '')).replace(/\s+/g, ' ');
+        const at = text.indexOf('"install_results"');
+        const entry = at >= 0 ? text.slice(at).match(new RegExp(`"${WEB_BUNDLE_ID}": \\{([^}]*)\\}`)) : null;
+        const progressAt = text.indexOf('"install_progress"');
+        const progress = progressAt >= 0 ? (text.slice(progressAt).match(new RegExp(`"${WEB_BUNDLE_ID}": \\[([^\\]]*)\\]`))?.[1] ?? '') : '';
+        if (entry) {
+          await ip.close();
+          return {
+            webBundleId: WEB_BUNDLE_ID,
+            type: entry[1].match(/"type": "([^"]*)"/)?.[1] ?? null,
+            message: entry[1].match(/"message": "([^"]*)"/)?.[1] ?? null,
+            progress: [...progress.matchAll(/"([^"]*)"/g)].map((m) => m[1]),
+            updateRequests: [...updateRequests],
+          };
+        }
+        note(`no install result for ${WEB_BUNDLE_ID} yet; progress: ${progress.slice(0, 200)}; update server requests ${updateRequests.length}`);
+        await pause(1000);
+      }
+    });
+    step('(c) policy install', results.policyInstall);
+
     const cdp = await ctx.browser().newBrowserCDPSession();
     if (!iwaOrigin) {
       // the dev-mode proxy gives the app a random origin: read it from chrome://web-app-internals
@@ -188,7 +250,8 @@ async function main() {
         for (;;) {
           await ip.goto('chrome://web-app-internals/').catch((e) => note(e.message));
           const text = await ip.evaluate(internalsText).catch(() => '');
-          const found = text.match(/isolated-app:\/\/[a-z0-9]{50,}/)?.[0];
+          // not the signed bundle's origin, which the force-install policy (c) names too
+          const found = [...text.matchAll(/isolated-app:\/\/[a-z0-9]{50,}/g)].map((m) => m[0]).find((o) => o !== SIGNED_ORIGIN);
           if (found) {
             await ip.close();
             return found;
@@ -203,7 +266,8 @@ async function main() {
     results.install = INSTALL;
     const IWA_ORIGIN = iwaOrigin;
     const manifestId = `${IWA_ORIGIN}/`;
-    const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind`;
+    // ?rtt=N: after the bind, N SELECT MF round trips timed in the page (QB_RTT, a figure)
+    const probeUrl = `${IWA_ORIGIN}/qemu-probe/probe.html?mode=bind&challenge=${encodeURIComponent(CHALLENGE)}&rtt=${Number(process.env.QB_RTT ?? 0)}`;
 
     if (INSTALL === 'url') {
       // grant the reader to the app's origin
@@ -278,6 +342,7 @@ async function main() {
     await ctx.close().catch(() => undefined);
     server.close();
     devServer?.close();
+    updateServer.close();
   }
 }
 

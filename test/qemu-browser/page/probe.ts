@@ -35,6 +35,8 @@ interface ProbeResult {
   signature?: string;
   /** What <hca-bind-card> would POST to the reference server's /api/bind/verify. */
   bindingResponse?: unknown;
+  /** Round trips of SELECT MF through the driver (?rtt=N): each `connection.transmit()` as the page sees it. */
+  rtt?: { apdu: string; count: number; sw: string[]; ms: number[] };
 }
 
 const b64 = (u8: Uint8Array): string => btoa(String.fromCharCode(...u8));
@@ -108,15 +110,33 @@ async function run(mode: string): Promise<ProbeResult> {
       result.certificate = b64(certificate);
       step('readCertificate');
       // the bind protocol of <hca-bind-card>: sign bindingMessage(origin, challenge, card number).
-      // The IWA CSP only lets the page reach https/wss servers, so the challenge is made here (the
-      // shape the reference server issues) and the host checks the response with its verifier.
-      const challenge = b64(crypto.getRandomValues(new Uint8Array(32))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      // The IWA CSP only lets the page reach https/wss servers, so the challenge the host issued
+      // (and keeps) comes in the page's URL (?challenge=); the host checks the response against
+      // the challenge it holds with the reference server's verifier.
+      const challenge = new URLSearchParams(location.search).get('challenge');
+      if (!challenge) throw new Error('bind mode needs the issued challenge in the URL (?challenge=)');
       const data = bindingMessage({ origin: location.origin, challenge, cardNumber: result.cardNumber });
       const signature = await card.sign(data);
       result.data = b64(data);
       result.signature = b64(signature);
       result.bindingResponse = createBindingResponse({ origin: location.origin, challenge, cardNumber: result.cardNumber, certificate, signature });
       step('sign');
+      // round trips as the page sees them: `connection.transmit()` of SELECT MF (00 A4 00 00 02
+      // 3F 00), one after the other, timed with performance.now() (a figure, not a test)
+      const rttCount = Number(new URLSearchParams(location.search).get('rtt') ?? 0);
+      if (rttCount > 0) {
+        const apdu = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00);
+        const ms: number[] = [];
+        const sw = new Set<string>();
+        for (let i = 0; i < rttCount; i++) {
+          const t = performance.now();
+          const answer = await connection.transmit(apdu);
+          ms.push(performance.now() - t);
+          sw.add(toHex(answer.subarray(answer.length - 2)));
+        }
+        result.rtt = { apdu: toHex(apdu), count: rttCount, sw: [...sw], ms: ms.map((v) => Math.round(v * 1000) / 1000) };
+        step('rtt');
+      }
     }
     await connection.disconnect('unpower');
     step('disconnect');
