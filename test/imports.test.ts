@@ -1,5 +1,6 @@
 /**
- * The import graph of src/ and web/ (issue 12: no import cycles, no upward imports).
+ * The import graph of src/ and web/ (issue 12: no import cycles, no upward imports), and the
+ * size of its modules (none in src/ over 600 lines).
  *
  * Every import of every non-test module counts: static, `import type`, `export ... from` and
  * dynamic `import()` (a type-only cycle is still two modules that cannot be understood apart).
@@ -196,6 +197,14 @@ describe('import graph of src/ and web/', () => {
     const found = cycles(graph).map((c) => c.join(' <-> '));
     expect(found.filter((c) => !known.includes(c))).toEqual([]);
     expect(known.filter((c) => !found.includes(c))).toEqual([]);
+  });
+
+  it('no module of src/ is over 600 lines (a file a newcomer can read through; split by concern)', () => {
+    const long = sourceFiles('src')
+      .map((f) => [f, readFileSync(join(ROOT, f), 'utf8').split('\n').length] as const)
+      .filter(([, lines]) => lines > 600)
+      .map(([f, lines]) => `${f}: ${lines} lines`);
+    expect(long).toEqual([]);
   });
 
   it('the cycle finder sees a cycle and an upward import (self-check on a small graph)', () => {
