@@ -140,10 +140,11 @@ describe('watchSmartCardReaders', () => {
     await w.ready;
     const before = smartCard.log.length;
     controller.abort();
-    // The outstanding getStatusChange is cancelled: done, with no timer fired.
-    await w.done;
+    // The outstanding getStatusChange is cancelled: stopped with the clock where it was.
+    await settle();
     expect(w.stopped).toBe(true);
     expect(Date.now() - start).toBe(0);
+    await w.done;
     // Nothing more is asked of the platform, however long we wait.
     await at(60_000);
     expect(smartCard.log.length).toBe(before);
@@ -282,11 +283,12 @@ describe('watchSmartCardReaders', () => {
     let retries = 0;
     w.addEventListener('error', (e) => (error = e.detail.error));
     w.addEventListener('retry', () => retries++);
-    await w.done;
+    await settle();
     expect(isWebCcidError(error, 'smartcard/not-allowed')).toBe(true);
     expect(w.stopped).toBe(true);
     expect(retries).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+    await w.done;
   });
 
   it('without the API: smartcard/unavailable at once', () => {
