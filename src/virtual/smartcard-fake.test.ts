@@ -1,5 +1,5 @@
 /** The fake follows the spec's method steps (so tests on it mean something for Chrome). */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../bytes.js';
 import { encodeApdu } from '../iso7816/apdu.js';
 import { createHcaLikeCard, VIRTUAL_TEST_INS } from './card.js';
@@ -15,6 +15,44 @@ async function rejection(p: Promise<unknown>): Promise<{ name?: string; response
     (e: { name?: string; responseCode?: string }) => e,
   );
 }
+
+/** Where a promise stands, read without waiting on it. */
+function track(p: Promise<unknown>): { settled: boolean; error?: { name?: string } } {
+  const state: { settled: boolean; error?: { name?: string } } = { settled: false };
+  p.then(
+    () => (state.settled = true),
+    (e: { name?: string }) => Object.assign(state, { settled: true, error: e }),
+  );
+  return state;
+}
+
+/**
+ * Fake clock (setImmediate stays real, to let promise continuations run between steps). The
+ * fake answers from zero-delay timers: `step(ms)` first runs what is due now (so the call has set
+ * its timeout), then moves the clock by `ms` and runs what became due.
+ */
+function useFakeClock(): { step: (ms: number) => Promise<void>; elapsed: () => number } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+  const start = Date.now();
+  const settle = async () => {
+    for (let round = 0; round < 5; round++) {
+      vi.advanceTimersByTime(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return {
+    elapsed: () => Date.now() - start,
+    step: async (ms) => {
+      await settle();
+      vi.advanceTimersByTime(ms);
+      await settle();
+    },
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('fake navigator.smartCard: spec conformance', () => {
   it('establishContext rejects with SecurityError when the permissions policy disallows', async () => {
@@ -54,16 +92,31 @@ describe('fake navigator.smartCard: spec conformance', () => {
   });
 
   it('getStatusChange waits for a change; timeout -> UnknownError; abort -> the signal’s reason', async () => {
+    const clock = useFakeClock();
     const sc = createFakeSmartCard({ readers: [{ name: 'A' }] });
-    const ctx = await sc.establishContext();
+    const established = sc.establishContext();
+    await clock.step(0);
+    const ctx = await established;
     const known = [{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }];
-    expect((await rejection(ctx.getStatusChange(known, { timeout: 10 }))).name).toBe('UnknownError');
+    // The timeout: pending until the time asked for has passed on the (fake) clock, then UnknownError.
+    const timedOut = track(ctx.getStatusChange(known, { timeout: 10 }));
+    await clock.step(9);
+    expect(timedOut.settled).toBe(false);
+    await clock.step(1);
+    expect(timedOut).toMatchObject({ settled: true, error: { name: 'UnknownError' } });
     const controller = new AbortController();
-    const waiting = ctx.getStatusChange(known, { signal: controller.signal });
+    const waiting = rejection(ctx.getStatusChange(known, { signal: controller.signal }));
     controller.abort(new Error('stop'));
-    expect(await rejection(waiting)).toMatchObject({ message: 'stop' });
+    await clock.step(0);
+    expect(await waiting).toMatchObject({ message: 'stop' });
+    // No timeout: it waits as long as nothing changes (an hour here), and answers the change.
     const next = ctx.getStatusChange(known);
+    const nextState = track(next);
+    await clock.step(3_600_000);
+    expect(nextState.settled).toBe(false);
     sc.insertCard('A', createHcaLikeCard());
+    await clock.step(0);
+    expect(nextState.settled).toBe(true);
     const out = await next;
     expect(out[0]).toMatchObject({ eventCount: 1, eventState: { changed: true, present: true } });
   });
@@ -128,11 +181,15 @@ describe('fake navigator.smartCard: spec conformance', () => {
     const ctx = await sc.establishContext();
     sc.failAlways('getStatusChange', { exception: 'UnknownError' });
     const known = [{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }];
+    const clock = useFakeClock();
     for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      expect((await rejection(ctx.getStatusChange(known, { timeout: 1000 }))).name).toBe('UnknownError');
-      expect(performance.now() - t).toBeLessThan(500);
+      // At once: rejected with the fake clock where it was (a timeout would need 1000 ms of it).
+      const failed = track(ctx.getStatusChange(known, { timeout: 1000 }));
+      await clock.step(0);
+      expect(failed).toMatchObject({ settled: true, error: { name: 'UnknownError' } });
     }
+    expect(clock.elapsed()).toBe(0);
+    vi.useRealTimers();
     sc.recover();
     sc.failNext('listReaders', { exception: 'InvalidStateError' });
     expect((await rejection(ctx.listReaders())).name).toBe('InvalidStateError');
@@ -142,9 +199,12 @@ describe('fake navigator.smartCard: spec conformance', () => {
   it('a getStatusChange timeout as current Chromium reports it: TimeoutError, after the timeout', async () => {
     const sc = createFakeSmartCard({ readers: [{ name: 'A' }], timeoutException: 'TimeoutError' });
     const ctx = await sc.establishContext();
-    const t = performance.now();
-    expect((await rejection(ctx.getStatusChange([{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }], { timeout: 30 }))).name).toBe('TimeoutError');
-    expect(performance.now() - t).toBeGreaterThanOrEqual(29);
+    const clock = useFakeClock();
+    const timedOut = track(ctx.getStatusChange([{ readerName: 'A', currentState: { empty: true }, currentCount: 0 }], { timeout: 30 }));
+    await clock.step(29);
+    expect(timedOut.settled).toBe(false);
+    await clock.step(1);
+    expect(timedOut).toMatchObject({ settled: true, error: { name: 'TimeoutError' } });
   });
 
   it('status, getAttribute(ATR), control / setAttribute unsupported, disconnect closes', async () => {
