@@ -16,8 +16,9 @@ const DRIVER = { timeoutFactor: 0.1, usbSlackMs: 100 };
 
 let open: Stack[] = [];
 afterEach(async () => {
+  // On the fake clock, closing waits for what is in flight: the clock moves on until it is done.
+  for (const s of open) await (vi.isFakeTimers() ? onTheClock(s.reader.close()) : s.reader.close());
   vi.useRealTimers();
-  for (const s of open) await s.reader.close();
   open = [];
 });
 
@@ -438,29 +439,41 @@ describe('a queued call and its AbortSignal', () => {
     frame.some((_, i) => needle.every((b, j) => frame[i + j] === b));
 
   it.each(PRESETS)('%s: a transmit queued behind a mute exchange rejects "aborted" at once and never reaches the reader', async (preset) => {
-    const s = await openStack({ preset, card: createHcaLikeCard() }, DRIVER);
+    // On the fake clock: "at once" is "with the clock standing still", while the mute exchange
+    // ahead of it still waits for its own timeout.
+    vi.useFakeTimers();
+    const s = await onTheClock(openStack({ preset, card: createHcaLikeCard() }, DRIVER));
     open.push(s);
-    const c = await s.reader.connect(0);
+    const c = await onTheClock(s.reader.connect(0));
     s.device.injectFault({ kind: 'mute' });
-    const first = c.transmit(SELECT_HCA).catch((e: unknown) => e);
+    const order: string[] = [];
+    const first = c.transmit(SELECT_HCA).then(
+      () => order.push('mute exchange ended'),
+      () => order.push('mute exchange ended'),
+    );
     // A READ BINARY with an offset used nowhere else, to find it in the trace.
     const queuedApdu = Uint8Array.of(0x00, 0xb0, 0x5a, 0xa5, 0x04);
     const controller = new AbortController();
     const queued = c.transmit(queuedApdu, { signal: controller.signal });
-    const settled = queued.then(
-      () => performance.now(),
-      () => performance.now(),
+    const outcome = queued.then(
+      () => (order.push('queued resolved'), undefined),
+      (e: unknown) => (order.push('queued rejected'), e),
     );
-    await new Promise((r) => setTimeout(r, 10));
-    const abortedAt = performance.now();
+    await vi.advanceTimersByTimeAsync(10); // the mute exchange is under way, the other call waits behind it
+    expect(order).toEqual([]);
+    const abortedAt = Date.now();
     controller.abort();
-    await expect(queued).rejects.toMatchObject({ code: 'aborted' });
-    expect((await settled) - abortedAt).toBeLessThan(50);
-    await first; // the mute exchange ends on its own timeout
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(0); // runs what is due now; the clock does not move
+    expect(Date.now()).toBe(abortedAt);
+    expect(order).toEqual(['queued rejected']);
+    expect(await outcome).toMatchObject({ code: 'aborted' });
+    await onTheClock(first); // the mute exchange ends on its own timeout
+    expect(order).toEqual(['queued rejected', 'mute exchange ended']);
+    // The device's command log once everything settled: the queued APDU never reached the reader.
     expect(s.sent.some((f) => contains(f, queuedApdu))).toBe(false);
     // The slot is not left behind: the next call works.
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
+    expect(s.sent.some((f) => contains(f, queuedApdu))).toBe(false);
   });
 
   it('an already aborted signal: transmit, status and connect reject at once without sending anything', async () => {
