@@ -290,51 +290,67 @@ describe.each(PRESETS)('faults on %s', (preset) => {
   });
 
   it('card removed: ccid/card-absent and a cardremoved event; reinserted, a new connection works', async () => {
-    const s = await connected(preset);
+    const s = await connectedOnTheClock(preset);
     const events: string[] = [];
     s.reader.addEventListener('cardremoved', () => events.push('removed'));
-    s.reader.addEventListener('cardinserted', () => events.push('inserted'));
-    const { error } = await underFault(s, { kind: 'card-removal' });
+    const inserted = new Promise<void>((resolve) =>
+      s.reader.addEventListener('cardinserted', () => {
+        events.push('inserted');
+        resolve();
+      }),
+    );
+    const { error } = await underFaultOnTheClock(s, { kind: 'card-removal' });
     expect(error).toBeInstanceOf(SlotError);
     expect((error as SlotError).code).toBe('ccid/card-absent');
-    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'ccid/card-absent' });
+    await expect(onTheClock(s.connection.transmit(SELECT_HCA))).rejects.toMatchObject({ code: 'ccid/card-absent' });
     s.device.insertCard(createHcaLikeCard());
-    await new Promise((r) => setTimeout(r, 10));
+    await onTheClock(inserted);
     expect(events).toEqual(['removed', 'inserted']);
-    const again = await s.reader.connect(0);
-    expect(sw(await again.transmit(SELECT_HCA))).toBe(0x9000);
+    const again = await onTheClock(s.reader.connect(0));
+    expect(sw(await onTheClock(again.transmit(SELECT_HCA)))).toBe(0x9000);
+    // Once every timer the driver and the reader had set has run: still one event of each.
+    await vi.runAllTimersAsync();
+    expect(events).toEqual(['removed', 'inserted']);
   });
 
   it('unplugged mid-transfer: transport/disconnected, one disconnect event; plugged back, a new reader works', async () => {
-    const s = await connected(preset);
+    const s = await connectedOnTheClock(preset);
     let disconnects = 0;
-    s.reader.addEventListener('disconnect', () => disconnects++);
-    const { error } = await underFault(s, { kind: 'unplug' });
+    const disconnected = new Promise<void>((resolve) =>
+      s.reader.addEventListener('disconnect', () => {
+        disconnects++;
+        resolve();
+      }),
+    );
+    const { error } = await underFaultOnTheClock(s, { kind: 'unplug' });
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).code).toBe('transport/disconnected');
-    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'transport/disconnected' });
-    await new Promise((r) => setTimeout(r, 10));
+    await expect(onTheClock(s.connection.transmit(SELECT_HCA))).rejects.toMatchObject({ code: 'transport/disconnected' });
+    await onTheClock(disconnected);
     expect(disconnects).toBe(1);
     s.device.plug();
     const { CcidReader } = await import('../src/ccid/reader.js');
-    const reader = await CcidReader.open(s.device, { backend: s.usb });
-    const c = await reader.connect(0);
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
-    await reader.close();
+    const reader = await onTheClock(CcidReader.open(s.device, { backend: s.usb }));
+    const c = await onTheClock(reader.connect(0));
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
+    await onTheClock(reader.close());
+    // Once every timer the driver and the reader had set has run: still one disconnect event.
+    await vi.runAllTimersAsync();
+    expect(disconnects).toBe(1);
   });
 });
 
 describe('cancellation', () => {
   it('an AbortSignal ends a slow exchange with code "aborted"; the reader recovers', async () => {
-    const s = await openStack({ preset: 'omnikey-3121', card: createHcaLikeCard() }, DRIVER);
-    open.push(s);
-    const c = await s.reader.connect(0);
+    // On the fake clock: the abort comes 20 ms into the exchange, long before its timeout.
+    const s = await connectedOnTheClock('omnikey-3121');
+    const c = s.connection;
     s.device.injectFault({ kind: 'mute' });
     const controller = new AbortController();
     const pending = c.transmit(SELECT_HCA, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
-    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    await expect(onTheClock(pending)).rejects.toMatchObject({ code: 'aborted' });
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
   });
 });
 
