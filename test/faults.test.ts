@@ -16,8 +16,9 @@ const DRIVER = { timeoutFactor: 0.1, usbSlackMs: 100 };
 
 let open: Stack[] = [];
 afterEach(async () => {
+  // On the fake clock, closing waits for what is in flight: the clock moves on until it is done.
+  for (const s of open) await (vi.isFakeTimers() ? onTheClock(s.reader.close()) : s.reader.close());
   vi.useRealTimers();
-  for (const s of open) await s.reader.close();
   open = [];
 });
 
@@ -29,10 +30,9 @@ async function connected(preset: VirtualReaderPresetName) {
   return { ...s, connection };
 }
 
-/** Runs one APDU under `fault`; returns the error (or undefined) and the time it took. */
+/** Runs one APDU under `fault`; returns the error (or undefined: then SELECT answered 9000). */
 async function underFault(s: Awaited<ReturnType<typeof connected>>, fault: VirtualFault) {
   s.device.injectFault(fault);
-  const started = performance.now();
   let error: unknown;
   try {
     const r = await s.connection.transmit(SELECT_HCA);
@@ -40,7 +40,7 @@ async function underFault(s: Awaited<ReturnType<typeof connected>>, fault: Virtu
   } catch (e) {
     error = e;
   }
-  return { error, ms: performance.now() - started };
+  return { error };
 }
 
 const PRESETS: VirtualReaderPresetName[] = ['castles-ezccid', 'omnikey-3121'];
@@ -289,51 +289,67 @@ describe.each(PRESETS)('faults on %s', (preset) => {
   });
 
   it('card removed: ccid/card-absent and a cardremoved event; reinserted, a new connection works', async () => {
-    const s = await connected(preset);
+    const s = await connectedOnTheClock(preset);
     const events: string[] = [];
     s.reader.addEventListener('cardremoved', () => events.push('removed'));
-    s.reader.addEventListener('cardinserted', () => events.push('inserted'));
-    const { error } = await underFault(s, { kind: 'card-removal' });
+    const inserted = new Promise<void>((resolve) =>
+      s.reader.addEventListener('cardinserted', () => {
+        events.push('inserted');
+        resolve();
+      }),
+    );
+    const { error } = await underFaultOnTheClock(s, { kind: 'card-removal' });
     expect(error).toBeInstanceOf(SlotError);
     expect((error as SlotError).code).toBe('ccid/card-absent');
-    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'ccid/card-absent' });
+    await expect(onTheClock(s.connection.transmit(SELECT_HCA))).rejects.toMatchObject({ code: 'ccid/card-absent' });
     s.device.insertCard(createHcaLikeCard());
-    await new Promise((r) => setTimeout(r, 10));
+    await onTheClock(inserted);
     expect(events).toEqual(['removed', 'inserted']);
-    const again = await s.reader.connect(0);
-    expect(sw(await again.transmit(SELECT_HCA))).toBe(0x9000);
+    const again = await onTheClock(s.reader.connect(0));
+    expect(sw(await onTheClock(again.transmit(SELECT_HCA)))).toBe(0x9000);
+    // Once every timer the driver and the reader had set has run: still one event of each.
+    await vi.runAllTimersAsync();
+    expect(events).toEqual(['removed', 'inserted']);
   });
 
   it('unplugged mid-transfer: transport/disconnected, one disconnect event; plugged back, a new reader works', async () => {
-    const s = await connected(preset);
+    const s = await connectedOnTheClock(preset);
     let disconnects = 0;
-    s.reader.addEventListener('disconnect', () => disconnects++);
-    const { error } = await underFault(s, { kind: 'unplug' });
+    const disconnected = new Promise<void>((resolve) =>
+      s.reader.addEventListener('disconnect', () => {
+        disconnects++;
+        resolve();
+      }),
+    );
+    const { error } = await underFaultOnTheClock(s, { kind: 'unplug' });
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).code).toBe('transport/disconnected');
-    await expect(s.connection.transmit(SELECT_HCA)).rejects.toMatchObject({ code: 'transport/disconnected' });
-    await new Promise((r) => setTimeout(r, 10));
+    await expect(onTheClock(s.connection.transmit(SELECT_HCA))).rejects.toMatchObject({ code: 'transport/disconnected' });
+    await onTheClock(disconnected);
     expect(disconnects).toBe(1);
     s.device.plug();
     const { CcidReader } = await import('../src/ccid/reader.js');
-    const reader = await CcidReader.open(s.device, { backend: s.usb });
-    const c = await reader.connect(0);
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
-    await reader.close();
+    const reader = await onTheClock(CcidReader.open(s.device, { backend: s.usb }));
+    const c = await onTheClock(reader.connect(0));
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
+    await onTheClock(reader.close());
+    // Once every timer the driver and the reader had set has run: still one disconnect event.
+    await vi.runAllTimersAsync();
+    expect(disconnects).toBe(1);
   });
 });
 
 describe('cancellation', () => {
   it('an AbortSignal ends a slow exchange with code "aborted"; the reader recovers', async () => {
-    const s = await openStack({ preset: 'omnikey-3121', card: createHcaLikeCard() }, DRIVER);
-    open.push(s);
-    const c = await s.reader.connect(0);
+    // On the fake clock: the abort comes 20 ms into the exchange, long before its timeout.
+    const s = await connectedOnTheClock('omnikey-3121');
+    const c = s.connection;
     s.device.injectFault({ kind: 'mute' });
     const controller = new AbortController();
     const pending = c.transmit(SELECT_HCA, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
-    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    await expect(onTheClock(pending)).rejects.toMatchObject({ code: 'aborted' });
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
   });
 });
 
@@ -349,22 +365,35 @@ describe('a T=1 card that never ends the exchange (TPDU reader, instant device)'
     const s = await connected('castles-ezccid');
     s.device.injectFault(fault);
     const sentBefore = s.sent.length;
-    let timerRanAt: number | undefined;
-    setTimeout(() => (timerRanAt = performance.now()), 0);
-    const started = performance.now();
+    // "Soon" is counted in blocks, not in time: the driver must give up within `maxBlocks`.
+    // One block more and the reader is unplugged, so that a driver that would go on without
+    // end fails here (transport/disconnected) instead of hanging the run.
+    const transferOut = s.device.transferOut.bind(s.device);
+    s.device.transferOut = (endpoint, bytes) => {
+      if (s.sent.length - sentBefore > maxBlocks) s.device.unplug();
+      return transferOut(endpoint, bytes);
+    };
+    const order: string[] = [];
+    let blocksWhenTimerRan: number | undefined;
+    setTimeout(() => {
+      order.push('timer');
+      blocksWhenTimerRan = s.sent.length - sentBefore;
+    }, 0);
     const error = await s.connection.transmit(SELECT_HCA).then(
       () => undefined,
       (e: unknown) => e,
     );
-    const endedAt = performance.now();
+    order.push('exchange ended');
+    const blocks = s.sent.length - sentBefore;
+    s.device.transferOut = transferOut;
     expect(error).toBeInstanceOf(WebCcidError);
     expect((error as WebCcidError).code).toBe('protocol/t1-endless-exchange');
-    expect(endedAt - started).toBeLessThan(2000);
-    expect(s.sent.length - sentBefore).toBeLessThanOrEqual(maxBlocks);
-    // The event loop was not starved: the timer ran while the card was flooding.
+    expect(blocks).toBeLessThanOrEqual(maxBlocks);
+    // The event loop was not starved: a timer set before the flood ran while the card was
+    // still flooding (blocks were sent after it), before the exchange ended.
     if (long) {
-      expect(timerRanAt).toBeDefined();
-      expect(timerRanAt!).toBeLessThan(endedAt);
+      expect(order).toEqual(['timer', 'exchange ended']);
+      expect(blocksWhenTimerRan!).toBeLessThan(blocks);
     }
     // The card stays adversarial until powered off; a new connection powers it again.
     const again = await s.reader.connect(0);
@@ -425,29 +454,41 @@ describe('a queued call and its AbortSignal', () => {
     frame.some((_, i) => needle.every((b, j) => frame[i + j] === b));
 
   it.each(PRESETS)('%s: a transmit queued behind a mute exchange rejects "aborted" at once and never reaches the reader', async (preset) => {
-    const s = await openStack({ preset, card: createHcaLikeCard() }, DRIVER);
+    // On the fake clock: "at once" is "with the clock standing still", while the mute exchange
+    // ahead of it still waits for its own timeout.
+    vi.useFakeTimers();
+    const s = await onTheClock(openStack({ preset, card: createHcaLikeCard() }, DRIVER));
     open.push(s);
-    const c = await s.reader.connect(0);
+    const c = await onTheClock(s.reader.connect(0));
     s.device.injectFault({ kind: 'mute' });
-    const first = c.transmit(SELECT_HCA).catch((e: unknown) => e);
+    const order: string[] = [];
+    const first = c.transmit(SELECT_HCA).then(
+      () => order.push('mute exchange ended'),
+      () => order.push('mute exchange ended'),
+    );
     // A READ BINARY with an offset used nowhere else, to find it in the trace.
     const queuedApdu = Uint8Array.of(0x00, 0xb0, 0x5a, 0xa5, 0x04);
     const controller = new AbortController();
     const queued = c.transmit(queuedApdu, { signal: controller.signal });
-    const settled = queued.then(
-      () => performance.now(),
-      () => performance.now(),
+    const outcome = queued.then(
+      () => (order.push('queued resolved'), undefined),
+      (e: unknown) => (order.push('queued rejected'), e),
     );
-    await new Promise((r) => setTimeout(r, 10));
-    const abortedAt = performance.now();
+    await vi.advanceTimersByTimeAsync(10); // the mute exchange is under way, the other call waits behind it
+    expect(order).toEqual([]);
+    const abortedAt = Date.now();
     controller.abort();
-    await expect(queued).rejects.toMatchObject({ code: 'aborted' });
-    expect((await settled) - abortedAt).toBeLessThan(50);
-    await first; // the mute exchange ends on its own timeout
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.advanceTimersByTimeAsync(0); // runs what is due now; the clock does not move
+    expect(Date.now()).toBe(abortedAt);
+    expect(order).toEqual(['queued rejected']);
+    expect(await outcome).toMatchObject({ code: 'aborted' });
+    await onTheClock(first); // the mute exchange ends on its own timeout
+    expect(order).toEqual(['queued rejected', 'mute exchange ended']);
+    // The device's command log once everything settled: the queued APDU never reached the reader.
     expect(s.sent.some((f) => contains(f, queuedApdu))).toBe(false);
     // The slot is not left behind: the next call works.
-    expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(sw(await onTheClock(c.transmit(SELECT_HCA)))).toBe(0x9000);
+    expect(s.sent.some((f) => contains(f, queuedApdu))).toBe(false);
   });
 
   it('an already aborted signal: transmit, status and connect reject at once without sending anything', async () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BULK_IN_SLICE_MS, INTERRUPT_IN_SLICE_MS, INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 
 /**
@@ -12,6 +12,8 @@ import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
  * - the `&mut self` members (open, claim, release, close, the configuration and string getters)
  *   throw "The same native value cannot be borrowed mutably while another borrow is active"
  *   while any other call is in flight.
+ * It keeps time with setTimeout and Date.now(), and every test here runs on vitest's fake clock:
+ * a test moves the clock itself and reads the device's log of posted reads, never the machine's time.
  */
 class FakeUsb3Device {
   vendorId = 0x08e6;
@@ -26,6 +28,10 @@ class FakeUsb3Device {
   timeoutsSeen: number[] = [];
   /** Endpoints of the IN transfers posted, in order. */
   postedIn: number[] = [];
+  /** The IN transfers posted, in order: endpoint, timeout, and when (ms of the clock since the device was made). */
+  postedLog: Array<{ endpoint: number; timeout: number; at: number }> = [];
+  /** When each bulk transfer (IN on endpoint 2, or OUT) settled (ms since the device was made). */
+  bulkEndedAt: number[] = [];
   private readonly born = Date.now();
 
   private borrowMut(): void {
@@ -109,7 +115,8 @@ class FakeUsb3Device {
   transferIn(endpointNumber: number, length: number, timeout = 1000): Promise<USBInTransferResult> {
     this.timeoutsSeen.push(timeout);
     this.postedIn.push(endpointNumber);
-    return this.shared(async () => {
+    this.postedLog.push({ endpoint: endpointNumber, timeout, at: Date.now() - this.born });
+    const read = this.shared(async () => {
       const started = Date.now() - this.born;
       const next = this.pendingIn.get(endpointNumber);
       const wait = next ? Math.max(0, next.at - started) : Infinity;
@@ -123,10 +130,18 @@ class FakeUsb3Device {
       const data = (next?.data ?? new Uint8Array(0)).slice(0, length);
       return { status: 'ok', data: new DataView(data.buffer) } as USBInTransferResult;
     });
+    return endpointNumber === 2 ? read.finally(() => this.bulkEndedAt.push(Date.now() - this.born)) : read;
   }
   transferOut(_endpointNumber: number, data: BufferSource, timeout = 1000): Promise<USBOutTransferResult> {
     this.timeoutsSeen.push(timeout);
-    return this.shared(async () => ({ status: 'ok', bytesWritten: (data as Uint8Array).byteLength }) as USBOutTransferResult);
+    return this.shared(async () => ({ status: 'ok', bytesWritten: (data as Uint8Array).byteLength }) as USBOutTransferResult).finally(() =>
+      this.bulkEndedAt.push(Date.now() - this.born),
+    );
+  }
+
+  /** Milliseconds of the clock since the device was made. */
+  now(): number {
+    return Date.now() - this.born;
   }
 
   /** Schedules what the device sends on `endpoint`, `afterMs` from now. */
@@ -157,22 +172,57 @@ const CONFIGURATION = {
   ],
 } as unknown as USBConfiguration;
 
+/** Thrown when work on the fake clock does not end in time (a hang). */
+class NotDoneInTime extends Error {}
+
+/** Moves the fake clock on until `work` settles; not settled within `limitMs` of it: the test fails. */
+async function onTheClock<T>(work: Promise<T>, limitMs = 60_000): Promise<T> {
+  const started = Date.now();
+  let settled = false;
+  const done = work.finally(() => (settled = true));
+  done.catch(() => undefined);
+  while (!settled && Date.now() - started <= limitMs) await vi.advanceTimersByTimeAsync(1);
+  if (!settled) throw new NotDoneInTime(`not done within ${limitMs} ms of the fake clock`);
+  return done;
+}
+
 async function opened(): Promise<{ fake: FakeUsb3Device; device: UsbDeviceLike }> {
   const fake = new FakeUsb3Device();
   const device = wrapNodeUsbDevice(fake as unknown as UsbDeviceLike);
-  await device.open();
-  await device.selectConfiguration(1);
-  await device.claimInterface(0);
+  await onTheClock(device.open());
+  await onTheClock(device.selectConfiguration(1));
+  await onTheClock(device.claimInterface(0));
   return { fake, device };
 }
 
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('the usb 3.x device, seen as WebUSB', () => {
-  it('a bulk read waits past the package\'s 1-second timeout for a late answer', async () => {
+  it("a bulk read waits past the package's 1-second timeout for a late answer: re-posted when a slice runs out, it gets the answer", async () => {
     const { fake, device } = await opened();
-    fake.willSend(2, 1500, { data: new Uint8Array([0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0]) });
-    const r = await device.transferIn(2, 64);
+    // Later than one whole slice: the first read is cancelled by the package, the second gets it.
+    const late = BULK_IN_SLICE_MS + 1500;
+    const answer = [0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0];
+    fake.willSend(2, late, { data: Uint8Array.from(answer) });
+    const started = fake.now();
+    let settledAt: number | undefined;
+    const read = device.transferIn(2, 64).finally(() => (settledAt = fake.now()));
+    await vi.advanceTimersByTimeAsync(1001); // past the package's default timeout: still waiting
+    expect(settledAt).toBeUndefined();
+    const r = await onTheClock(read);
     expect(r.status).toBe('ok');
-    expect(r.data?.byteLength).toBe(10);
+    expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual(answer);
+    // resolved when the device answered, by a read posted again after the first slice ran out
+    expect(settledAt! - started).toBe(late);
+    expect(fake.postedLog.map((p) => [p.endpoint, p.at - started])).toEqual([
+      [2, 0],
+      [2, BULK_IN_SLICE_MS],
+    ]);
     // every read was posted with an explicit slice, never the package's 1000 ms default
     expect(fake.timeoutsSeen.every((t) => t > 1000)).toBe(true);
   });
@@ -180,9 +230,12 @@ describe('the usb 3.x device, seen as WebUSB', () => {
   it('an interrupt read keeps waiting across slices', async () => {
     const { fake, device } = await opened();
     fake.willSend(3, 2200, { data: new Uint8Array([0x50, 0x03]) });
-    const r = await device.transferIn(3, 8);
+    const r = await onTheClock(device.transferIn(3, 8));
     expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual([0x50, 0x03]);
-    expect(fake.timeoutsSeen.length).toBeGreaterThanOrEqual(3);
+    // posted again each time a slice ran out, until the device answered
+    const posts = fake.postedLog.filter((p) => p.endpoint === 3);
+    expect(posts.length).toBeGreaterThanOrEqual(Math.floor(2200 / INTERRUPT_IN_SLICE_MS));
+    expect(posts.every((p) => p.timeout === INTERRUPT_IN_SLICE_MS)).toBe(true);
   });
 
   it('the interrupt read is not posted while bulk transfers run, only once the bulk pipe has been quiet for a while', async () => {
@@ -190,32 +243,32 @@ describe('the usb 3.x device, seen as WebUSB', () => {
     fake.willSend(2, 150, { data: new Uint8Array([0x80, 0, 0, 0, 0, 0, 1, 0, 0, 0]) });
     const bulk = device.transferIn(2, 64);
     fake.willSend(3, 0, { data: new Uint8Array([0x50, 0x02]) }); // a card removal, ready at once
-    let notifiedAt: number | undefined;
-    const notification = device.transferIn(3, 8).then((r) => ((notifiedAt = performance.now()), r));
-    await new Promise((r) => setTimeout(r, 100));
+    const notification = device.transferIn(3, 8);
+    await vi.advanceTimersByTimeAsync(100);
     expect(fake.postedIn).toEqual([2]);
-    await bulk;
-    const bulkEnded = performance.now();
-    await device.transferOut(1, new Uint8Array(10));
-    const r = await notification;
+    await onTheClock(bulk);
+    await onTheClock(device.transferOut(1, new Uint8Array(10)));
+    const r = await onTheClock(notification);
     // held back during the exchange, not lost: delivered once the pipe was quiet
     expect(Array.from(new Uint8Array(r.data!.buffer))).toEqual([0x50, 0x02]);
     expect(fake.postedIn).toEqual([2, 3]);
-    expect(notifiedAt! - bulkEnded).toBeGreaterThanOrEqual(INTERRUPT_QUIET_MS - 5);
+    const lastBulkEnded = Math.max(...fake.bulkEndedAt);
+    const interruptPosted = fake.postedLog.find((p) => p.endpoint === 3)!.at;
+    expect(interruptPosted - lastBulkEnded).toBeGreaterThanOrEqual(INTERRUPT_QUIET_MS);
   });
 
   it('a stall is status "stall", on bulk and control transfers, as in WebUSB', async () => {
     const { fake, device } = await opened();
     fake.willSend(2, 10, { fail: 'Stall' });
-    expect((await device.transferIn(2, 64)).status).toBe('stall');
+    expect((await onTheClock(device.transferIn(2, 64))).status).toBe('stall');
     const setup = { requestType: 'class', recipient: 'interface', request: 0x03, value: 0, index: 0 } as const;
-    expect((await device.controlTransferIn(setup, 4)).status).toBe('stall');
+    expect((await onTheClock(device.controlTransferIn(setup, 4))).status).toBe('stall');
   });
 
   it('an unplugged device rejects with NotFoundError', async () => {
     const { fake, device } = await opened();
     fake.willSend(2, 10, { fail: 'Disconnected' });
-    await expect(device.transferIn(2, 64)).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(onTheClock(device.transferIn(2, 64))).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
   it('getters, release and close work while the interrupt read is in flight; the read ends with AbortError', async () => {
@@ -225,9 +278,9 @@ describe('the usb 3.x device, seen as WebUSB', () => {
     expect(device.productName).toBe('QEMU USB CCID');
     expect(device.configuration?.interfaces[0]?.alternate.endpoints).toHaveLength(3);
     const released = device.releaseInterface(0);
-    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    await released;
-    await device.close();
+    await expect(onTheClock(pending)).rejects.toMatchObject({ name: 'AbortError' });
+    await onTheClock(released);
+    await onTheClock(device.close());
     expect(device.opened).toBe(false);
   });
 

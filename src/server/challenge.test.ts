@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebCcidError } from '../errors.js';
 import { decodeBase64Url } from './base64.js';
 import { createBindingChallenge, defaultChallengeStore, MemoryChallengeStore } from './challenge.js';
@@ -16,11 +16,16 @@ describe('createBindingChallenge', () => {
   });
 
   it('defaults to a two-minute life in the default store', async () => {
-    const before = Date.now();
-    const c = await createBindingChallenge({ origin: 'https://example.org' });
-    expect(c.expiresAt - before).toBeGreaterThanOrEqual(120_000);
-    expect(c.expiresAt - Date.now()).toBeLessThanOrEqual(120_000);
-    expect((await defaultChallengeStore().take(c.challenge, Date.now())).state).toBe('taken');
+    // The clock read when no `now` is given is a fake one, set here: the expiry is exact.
+    const now = Date.UTC(2026, 0, 1);
+    vi.useFakeTimers({ now });
+    try {
+      const c = await createBindingChallenge({ origin: 'https://example.org' });
+      expect(c.expiresAt).toBe(now + 2 * 60_000);
+      expect((await defaultChallengeStore().take(c.challenge, Date.now())).state).toBe('taken');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([

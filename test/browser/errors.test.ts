@@ -149,16 +149,37 @@ browserSuite('browser: browser, reader and service failures', (app) => {
 
   it("a pinpad prompt nobody answers ends with the reader's own time-out, not \"the reader is not responding\"", async () => {
     const tab = await openFlow(app, 'bind', { state: 'pinpad', query: { mode: 'register' } });
-    // bTimeOut of 2 s (the component's pinpad-timeout) instead of the default 30 s.
+    // bTimeOut of 6 s (the component's pinpad-timeout) instead of the default 30 s: longer than
+    // the driver would allow the command without it (about 4.6 s for this card's T=1 exchange),
+    // so a driver that did not wait for the reader's bTimeOut would give up first.
     await tab.page.locator('hca-bind-card').evaluate((el) => {
-      (el as HTMLElement & { pinpadTimeoutSeconds?: number }).pinpadTimeoutSeconds = 2;
+      (el as HTMLElement & { pinpadTimeoutSeconds?: number }).pinpadTimeoutSeconds = 6;
     });
+    // The reader's log of ABORT class requests (CCID 1.1 §5.3.1): what a driver that gave up
+    // waiting itself would send. A string, so that the test runner does not rewrite it.
+    await tab.page.evaluate(`(() => {
+      const reader = window.webccidDemo.env.reader;
+      const control = reader.controlTransferOut.bind(reader);
+      window.abortRequests = 0;
+      reader.controlTransferOut = (setup, data) => {
+        if (setup.requestType === 'class' && setup.request === 0x01) window.abortRequests++;
+        return control(setup, data);
+      };
+    })()`);
     await press(tab, 'verify');
     await waitForKeypad(tab, 'current');
-    const started = Date.now();
+    // The end state: the flow's error. The budget (less than the reader's 30 s default) only
+    // stops a hung run; what ended the command is read from the reader below.
     const err = await waitForError(tab, undefined, 15_000);
     expect(err.code).toBe('ccid/pin-timeout');
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err.text).toContain('ccid/pin-timeout');
+    // The reader prompted once, with the bTimeOut the component sent, and ended the command
+    // itself: the driver never gave up and aborted it.
+    const reader = (await tab.page.evaluate(`({
+      prompts: window.webccidDemo.env.pinpad.prompts.map((p) => ({ step: p.step, timeoutSeconds: p.timeoutSeconds })),
+      abortRequests: window.abortRequests,
+    })`)) as { prompts: Array<{ step: string; timeoutSeconds: number }>; abortRequests: number };
+    expect(reader).toEqual({ prompts: [{ step: 'current', timeoutSeconds: 6 }], abortRequests: 0 });
     expect(await tab.byTestId('reader-keypad-ok').isDisabled()).toBe(true);
     await finishTab(tab);
   });
