@@ -9,6 +9,7 @@ import { SlotError, TransportError, WebCcidError } from '../src/errors.js';
 import { PC_to_RDR_Abort, PC_to_RDR_XfrBlock, RDR_to_PC_DataBlock } from '../src/ccid/messages.js';
 import { createHcaLikeCard, HCA_LIKE_LAYOUT, VIRTUAL_READER_ENDPOINTS, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
 import { openStack, sw, type Stack } from './helpers/stack.js';
+import { NotDoneInTime, onTheClock } from './helpers/fake-clock.js';
 
 const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
 /** Timeouts scaled down so that a mute card costs a fraction of a second. */
@@ -60,20 +61,6 @@ async function connectedOnTheClock(preset: VirtualReaderPresetName) {
   return { ...s, connection };
 }
 
-/** Thrown when work on the fake clock does not end in time (a hang). */
-class NotDoneInTime extends Error {}
-
-/** Moves the fake clock on until `work` settles; not settled within `limitMs` of it: the test fails. */
-async function onTheClock<T>(work: Promise<T>, limitMs = 60_000): Promise<T> {
-  const started = Date.now();
-  let settled = false;
-  const done = work.finally(() => (settled = true));
-  done.catch(() => undefined);
-  while (!settled && Date.now() - started <= limitMs) await vi.advanceTimersByTimeAsync(10);
-  if (!settled) throw new NotDoneInTime(`not done within ${limitMs} ms of the fake clock`);
-  return done;
-}
-
 /**
  * Runs SELECT under `fault` on the fake clock until it settles: its error (or undefined) and
  * the fake time it took. Not settled within `limitMs` of the fake clock: the test fails.
@@ -85,7 +72,7 @@ async function underFaultOnTheClock(s: Awaited<ReturnType<typeof connected>>, fa
   let error: unknown;
   const r = await onTheClock(
     s.connection.transmit(SELECT_HCA).finally(() => (settledAt = Date.now())),
-    limitMs,
+    { limitMs },
   ).catch((e: unknown) => {
     if (e instanceof NotDoneInTime) throw e;
     error = e;

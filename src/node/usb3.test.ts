@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BULK_IN_SLICE_MS, INTERRUPT_IN_SLICE_MS, INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
+import { onTheClock as onFakeClock } from '../../test/helpers/fake-clock.js';
 
 /**
  * A stand-in for a device of the `usb` package 3.1.0, with the behaviours read in its source
@@ -172,19 +173,8 @@ const CONFIGURATION = {
   ],
 } as unknown as USBConfiguration;
 
-/** Thrown when work on the fake clock does not end in time (a hang). */
-class NotDoneInTime extends Error {}
-
-/** Moves the fake clock on until `work` settles; not settled within `limitMs` of it: the test fails. */
-async function onTheClock<T>(work: Promise<T>, limitMs = 60_000): Promise<T> {
-  const started = Date.now();
-  let settled = false;
-  const done = work.finally(() => (settled = true));
-  done.catch(() => undefined);
-  while (!settled && Date.now() - started <= limitMs) await vi.advanceTimersByTimeAsync(1);
-  if (!settled) throw new NotDoneInTime(`not done within ${limitMs} ms of the fake clock`);
-  return done;
-}
+/** The fake clock moved 1 ms at a time: the tests check the exact fake time of each transfer. */
+const onTheClock = <T>(work: Promise<T>) => onFakeClock(work, { stepMs: 1 });
 
 async function opened(): Promise<{ fake: FakeUsb3Device; device: UsbDeviceLike }> {
   const fake = new FakeUsb3Device();
