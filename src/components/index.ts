@@ -26,31 +26,10 @@ import { NhiCardReader } from './nhi-card-reader/nhi-card-reader.js';
 export { setLocale, getLocale, isLocale, matchLocale, LOCALES, SOURCE_LOCALE } from './locale.js';
 export type { Locale } from './locale.js';
 
+// ---- the card sessions and the PUK service client (webccid/session), re-exported for the components' users ----
+export * from '../session/index.js';
+
 // ---- shared pieces (K1) ----
-// ---- the card sessions (webccid/session, re-exported for the components' users) ----
-export {
-  UsbCardSession,
-  detectWebUsb,
-  cardAbsentError,
-  CLAIM_REFUSALS,
-  SmartCardSession,
-  createCardSession,
-  AutoCardSession,
-} from '../session/index.js';
-export type {
-  CardBackendKind,
-  CardSession,
-  CardSessionEventMap,
-  SessionState,
-  SessionStateKind,
-  SessionStateChangeDetail,
-  SessionCard,
-  UsbCardSessionEventMap,
-  UsbCardSessionOptions,
-  WebUsbSupport,
-  SmartCardSessionOptions,
-  CardSessionOptions,
-} from '../session/index.js';
 export { describeError, detectOs, DESCRIBED_CODES } from './shared/messages.js';
 export type { DescribeContext, ErrorAction, ErrorActionKind, ErrorDescription, OsName } from './shared/messages.js';
 export { renderError } from './shared/error-view.js';
