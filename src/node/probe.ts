@@ -9,17 +9,16 @@
  * The USB backend can be injected (`backend`) so the tests run the probe on the virtual reader.
  */
 import type { CardChannel } from '../card/channel.js';
-import {
-  listReaders as listWith,
-  probeHcaCard as probeCardWith,
-  probeReaders as probeWith,
-  type ListOptions as EngineListOptions,
-  type PinConsent,
-  type ProbeOptions as EngineProbeOptions,
-  type ProbeReaderReport,
-  type ProbeHcaReport,
-  type ProbeReport,
-} from '../probe/engine.js';
+import { listReaders as listWith, probeReaders as probeWith } from '../probe/engine.js';
+import { probeHcaCard as probeCardWith } from '../probe/card.js';
+import type {
+  ListOptions as EngineListOptions,
+  PinConsent,
+  ProbeOptions as EngineProbeOptions,
+  ProbeReaderReport,
+  ProbeHcaReport,
+  ProbeReport,
+} from '../probe/types.js';
 import { getNodeUsb } from './index.js';
 
 export type {
@@ -32,7 +31,7 @@ export type {
   ProbeReaderReport,
   ProbeReport,
   ProbeSlotReport,
-} from '../probe/engine.js';
+} from '../probe/types.js';
 
 export interface ListOptions extends Partial<EngineListOptions> {}
 

@@ -31,22 +31,6 @@ import { discoverCard } from './discovery.js';
 import { atrInfo, checkPin, readHca, readNhi } from './card.js';
 import { reportError, type ListOptions, type ProbeOptions, type ProbeReaderReport, type ProbeReport, type ProbeSlotReport } from './types.js';
 
-export { probeHcaCard } from './card.js';
-export type {
-  ListOptions,
-  PinConsent,
-  ProbeCertificate,
-  ProbeError,
-  ProbeHcaReport,
-  ProbeNhiReport,
-  ProbeOptions,
-  ProbePinReport,
-  ProbeReaderReport,
-  ProbeReport,
-  ProbeSlotReport,
-} from './types.js';
-
-
 export { mayBeCcid };
 
 function hex4(n: number): string {

@@ -1,7 +1,8 @@
 /**
  * The probe (platform-independent): the engine behind `npx webccid probe` and the field kit page.
  */
-export { listReaders, probeHcaCard, probeReaders, mayBeCcid, describeQuirks } from './engine.js';
+export { listReaders, probeReaders, mayBeCcid, describeQuirks } from './engine.js';
+export { probeHcaCard } from './card.js';
 export type {
   ListOptions,
   PinConsent,
@@ -13,8 +14,8 @@ export type {
   ProbeReaderReport,
   ProbeReport,
   ProbeSlotReport,
-} from './engine.js';
-export type { ProbeError } from './types.js';
+  ProbeError,
+} from './types.js';
 export { discoverCard, aidsInEfDir, CANDIDATE_AIDS } from './discovery.js';
 export type { DiscoveryReport, DiscoveryStep } from './discovery.js';
 export { createProbeReportFile, findingsOf, formatFindings, redactReaders, summarizeProbe } from './summary.js';

@@ -9,7 +9,7 @@
  */
 import type { TraceFile } from '../card/trace.js';
 import type { HcaProfile } from '../hca/profile.js';
-import type { ProbeReaderReport, ProbeReport, ProbeSlotReport } from './engine.js';
+import type { ProbeReaderReport, ProbeReport, ProbeSlotReport } from './types.js';
 
 export type Verdict = 'confirmed' | 'contradicted' | 'open';
 

@@ -18,7 +18,8 @@ import { loadHardware } from '../hardware.js';
 import { NhiCardReader } from '../../../src/components/nhi-card-reader/nhi-card-reader.js';
 import { defineElements } from '../elements.js';
 import { HCA_PROFILE } from '../../../src/hca/profile.js';
-import { probeReaders, type PinConsent, type ProbeReaderReport, type ProbeReport } from '../../../src/probe/engine.js';
+import { probeReaders } from '../../../src/probe/engine.js';
+import type { PinConsent, ProbeReaderReport, ProbeReport } from '../../../src/probe/types.js';
 import { createProbeReportFile, type ProbeReportFile } from '../../../src/probe/summary.js';
 import type { UsbBackendLike } from '../../../src/usb/device.js';
 
