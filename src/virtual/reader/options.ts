@@ -105,8 +105,8 @@ export interface VirtualReaderOptions {
   onEscape?: (data: Uint8Array, slot: number) => Uint8Array | undefined;
 }
 
-/** Counters for benchmarks and tests. All times are modelled seconds, independent of `timeScale`. */
-export interface VirtualReaderStats extends UsbTrafficStats {
+/** The reader's counters besides the USB ones. All times are modelled seconds, independent of `timeScale`. */
+export interface ReaderCounters {
   /** PC_to_RDR messages received. */
   commands: number;
   /** RDR_to_PC answers queued (time extensions and fault frames included). */
@@ -120,6 +120,10 @@ export interface VirtualReaderStats extends UsbTrafficStats {
   wireSeconds: number;
   /** Card processing time (`processingMs`). */
   processingSeconds: number;
+}
+
+/** Counters for benchmarks and tests: the USB traffic and the reader's own. */
+export interface VirtualReaderStats extends UsbTrafficStats, ReaderCounters {
   /** usbSeconds + wireSeconds + processingSeconds. */
   modelledSeconds: number;
 }

@@ -43,7 +43,7 @@ import { VirtualUsbDevice, type ControlInAnswer } from '../usb-device.js';
 import { abortBulk, abortControl } from './abort.js';
 import { executeCommand } from './commands.js';
 import { frame, rawSlotStatus } from './frames.js';
-import { buildDescriptor, resolvePreset, type VirtualReaderOptions, type VirtualReaderStats } from './options.js';
+import { buildDescriptor, resolvePreset, type ReaderCounters, type VirtualReaderOptions, type VirtualReaderStats } from './options.js';
 import {
   EMPTY,
   iccStatus,
@@ -52,7 +52,6 @@ import {
   type Answer,
   type Rate,
   type ReaderContext,
-  type ReaderCounters,
   type SlotState,
 } from './slot.js';
 import { answerControlIn, readerConfigurationDescriptor, readerDeviceDescriptor, readerEndpoints, VIRTUAL_READER_ENDPOINTS } from './usb-side.js';

@@ -18,7 +18,7 @@ import { t1BlockWaitingTime, wireTimeSeconds } from '../../iso7816/timing.js';
 import type { VirtualCard } from '../card.js';
 import type { T0CardEngine } from '../t0-card.js';
 import type { VirtualReaderQuirks } from '../presets.js';
-import type { VirtualReaderOptions } from './options.js';
+import type { ReaderCounters, VirtualReaderOptions } from './options.js';
 
 /** Fi and Di as indices of ISO 7816-3 tables 7 and 8. */
 export interface Rate {
@@ -69,17 +69,6 @@ export interface Answer {
   protocolNum?: number;
   clockKHz?: number;
   rate?: number;
-}
-
-/** The reader's counters besides the USB ones (see `VirtualReaderStats`). */
-export interface ReaderCounters {
-  commands: number;
-  answers: number;
-  timeExtensions: number;
-  apdus: number;
-  wireBytes: number;
-  wireSeconds: number;
-  processingSeconds: number;
 }
 
 /**
