@@ -17,8 +17,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { buildWebAppForProduction } from './helpers/web-build.js';
 import { describe, expect, it } from 'vitest';
 import { measureBundle } from '../bench/bundle-size.js';
 import { OTHER_ROUTES, pageSizes, realReaderVisitFiles } from '../scripts/web-sizes.js';
@@ -36,16 +35,8 @@ describe('size budgets', () => {
 
   it('unlock page, real-reader visit: everything downloaded, the demo stack not included', async () => {
     const out = mkdtempSync(join(tmpdir(), 'webccid-size-'));
-    // Vitest runs with NODE_ENV=test, which would make Vite pick development builds of Lit.
-    const nodeEnv = process.env['NODE_ENV'];
-    process.env['NODE_ENV'] = 'production';
     try {
-      await build({
-        mode: 'production',
-        configFile: fileURLToPath(new URL('../web/vite.config.ts', import.meta.url)),
-        logLevel: 'silent',
-        build: { outDir: out, emptyOutDir: true },
-      });
+      await buildWebAppForProduction(out);
       const pages = pageSizes(out);
       const unlock = pages.find((p) => p.page === 'unlock.html')!;
       expect(unlock.realReaderVisit).toBeLessThanOrEqual(UNLOCK_REAL_READER_BUDGET);
@@ -62,7 +53,6 @@ describe('size budgets', () => {
       // The driver, the components and the unlock flow are in it.
       expect(visit.some((f) => /\/unlock-[^/]*\.js$/.test(f))).toBe(true);
     } finally {
-      process.env['NODE_ENV'] = nodeEnv;
       rmSync(out, { recursive: true, force: true });
     }
   }, 180_000);

@@ -12,9 +12,8 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { build } from 'vite';
+import { buildWebAppForProduction } from '../helpers/web-build.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_ROUTES, realReaderVisitFiles } from '../../scripts/web-sizes.js';
 import { CHROMIUM, SKIP, START_TIMEOUT, suiteTitle, WAIT } from './harness.js';
@@ -29,18 +28,7 @@ describe.skipIf(SKIP)(suiteTitle('browser: what a real-reader visit downloads, a
 
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'webccid-visit-'));
-    const nodeEnv = process.env['NODE_ENV'];
-    process.env['NODE_ENV'] = 'production'; // as in test/bundle-size.test.ts: Lit's production build
-    try {
-      await build({
-        mode: 'production',
-        configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)),
-        logLevel: 'silent',
-        build: { outDir: out, emptyOutDir: true },
-      });
-    } finally {
-      process.env['NODE_ENV'] = nodeEnv;
-    }
+    await buildWebAppForProduction(out);
     server = createServer((req, res) => {
       const file = join(out, decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname));
       if (!file.startsWith(out) || !existsSync(file) || statSync(file).isDirectory()) {
