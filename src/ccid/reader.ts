@@ -18,7 +18,8 @@ import {
   ICC_STATUS_ABSENT,
   ICC_STATUS_ACTIVE,
 } from './messages.js';
-import { CcidTransport, mapUsbError, type CcidRequest, type ExchangeOptions } from './transport.js';
+import { CcidTransport, type CcidRequest, type ExchangeOptions } from './transport.js';
+import { mapUsbError } from '../usb/errors.js';
 import { CcidConnection } from './connection.js';
 import type { ConnectOptions } from './activation.js';
 import type { SlotPort, SlotStatus } from './slot-port.js';

@@ -90,9 +90,6 @@ interface Waiter {
   expire(): void;
 }
 
-/** The USB-error mapping lives at the USB seam; re-exported here for the driver's modules. */
-export { mapUsbError };
-
 /** Exchanges between two turns given to the event loop (see `exchange`). */
 const YIELD_EVERY = 16;
 
