@@ -34,8 +34,8 @@ interface Layer {
 
 // prettier-ignore
 const LAYERS: Layer[] = [
-  // Bytes, the error classes and the union of their codes: everything may use them.
-  { name: 'base',             paths: ['src/bytes.ts', 'src/errors.ts', 'src/error-codes.ts'], uses: [] },
+  // Bytes, the error classes and the union of their codes, the FIFO lock: everything may use them.
+  { name: 'base',             paths: ['src/bytes.ts', 'src/errors.ts', 'src/error-codes.ts', 'src/mutex.ts'], uses: [] },
   // The certificate library's types and loader (certificate parsing on demand).
   { name: 'x509',             paths: ['src/x509.ts'],            uses: [] },
   // USB seam: UsbDeviceLike, configuration descriptors, which devices may be CCID.

@@ -35,7 +35,7 @@ import {
 import type { CcidRequest } from './transport.js';
 import type { PinpadOperation } from './pinpad.js';
 import type { SlotPort } from './slot-port.js';
-import type { Mutex } from './mutex.js';
+import type { Mutex } from '../mutex.js';
 import { activate, powerOn, type ConnectOptions, type LinkParameters } from './activation.js';
 import type { CardChannel, CardProtocol, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 

@@ -27,7 +27,7 @@ import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { explainClaimError } from './claim-errors.js';
 import { applyDescriptorQuirks, findQuirkedCcidInterface, resolveReaderQuirks, type ReaderQuirks } from './quirks.js';
-import { Mutex } from './mutex.js';
+import { Mutex } from '../mutex.js';
 
 export interface CcidReaderOptions {
   /**

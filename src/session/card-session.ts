@@ -25,7 +25,7 @@ import type { CardChannel } from '../card/channel.js';
 import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
 import type { CcidConnection, ConnectOptions } from '../ccid/connection.js';
 import { mapUsbError } from '../usb/errors.js';
-import { OperationQueue } from './queue.js';
+import { Mutex } from '../mutex.js';
 import { CCID_REQUEST_FILTERS } from '../ccid/filters.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 
@@ -189,7 +189,7 @@ export class UsbCardSession extends EventTarget implements CardSession {
   private readonly slot: number;
   private readonly readerOptions: Omit<CcidReaderOptions, 'backend'>;
   private readonly connectOptions: ConnectOptions;
-  private readonly lock = new OperationQueue();
+  private readonly lock = new Mutex();
   private current: OpenReader | undefined;
   private holder: CcidConnection | undefined;
   private present = false;

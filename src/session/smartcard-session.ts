@@ -30,7 +30,7 @@ import { TransportError, WebCcidError } from '../errors.js';
 import { openSmartCardChannel, resolveSmartCard, type SmartCardChannel, type SmartCardReaderInfo } from '../smartcard/channel.js';
 import { watchSmartCardReaders, type SmartCardReaderWatcher } from '../smartcard/watcher.js';
 import type { SmartCardResourceManager } from '../smartcard/types.js';
-import { OperationQueue } from './queue.js';
+import { Mutex } from '../mutex.js';
 import { cardAbsentError, type CardSession, type CardSessionEventMap, type SessionCard, type SessionState, type SessionStateChangeDetail } from './card-session.js';
 
 /** Options of {@link SmartCardSession}. */
@@ -76,7 +76,7 @@ export class SmartCardSession extends EventTarget implements CardSession {
   private readonly preferredReader: string | undefined;
   private readonly pollIntervalMs: number | undefined;
   private readonly accessMode: 'shared' | 'exclusive';
-  private readonly lock = new OperationQueue();
+  private readonly lock = new Mutex();
   private watcher: SmartCardReaderWatcher | undefined;
   private watcherError: WebCcidError | undefined;
   private holder: SmartCardChannel | undefined;

@@ -1,10 +1,12 @@
-import { AbortError } from '../errors.js';
+import { AbortError } from './errors.js';
 
 /**
- * A FIFO lock: one exchange at a time per slot. `run` waits its turn, then
- * runs `fn`. A caller still waiting when its `signal` aborts is rejected at
- * once with AbortError and `fn` never runs (its place in the queue is passed
- * on when its turn comes, so the order of the others is kept).
+ * A FIFO lock: one exchange at a time per slot (the CCID reader), one operation at a time per
+ * card session (src/session: a release never powers the card off halfway through a connect).
+ * `run` waits its turn, then runs `fn`; a failed `fn` does not stop the ones queued after it.
+ * A caller still waiting when its `signal` aborts is rejected at once with AbortError and `fn`
+ * never runs (its place in the queue is passed on when its turn comes, so the order of the
+ * others is kept).
  */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
