@@ -82,7 +82,10 @@ interface Waiter {
   seq: number;
   expect: CcidResponse['name'];
   stale: number;
-  /** When the answer is due (Date.now() ms); moved on by time extensions. */
+  /**
+   * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
+   * deadline); moved on by time extensions.
+   */
   deadline: number;
   deliver(frame: Uint8Array): void;
   fail(error: WebCcidError): void;
@@ -155,7 +158,7 @@ export class CcidTransport {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = Date.now();
+    const now = performance.now();
     for (const w of [...this.waiters.values()]) if (w.deadline <= now) w.expire();
     this.scheduleTimer();
   };
@@ -264,7 +267,7 @@ export class CcidTransport {
         seq: command.bSeq,
         expect: RESPONSE_FOR[command.name],
         stale: 0,
-        deadline: Date.now() + allowedMs,
+        deadline: performance.now() + allowedMs,
         deliver: (wire) => {
           let response: CcidResponse;
           try {
@@ -283,7 +286,7 @@ export class CcidTransport {
           if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
             this.stats.timeExtensions++;
             allowedMs = options.timeoutMs * Math.max(1, response.bError);
-            waiter.deadline = Date.now() + allowedMs;
+            waiter.deadline = performance.now() + allowedMs;
             this.scheduleTimer();
             return;
           }
@@ -315,7 +318,7 @@ export class CcidTransport {
     if (next < this.timerAt) {
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timerAt = next;
-      this.timer = setTimeout(this.onTimer, Math.max(0, next - Date.now()));
+      this.timer = setTimeout(this.onTimer, Math.max(0, next - performance.now()));
     } else {
       holdEventLoop(this.timer, true);
     }
