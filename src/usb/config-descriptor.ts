@@ -6,8 +6,9 @@
  * control transfer and finds the CCID class descriptor (type 0x21) here.
  *
  * Parsing rules (what is accepted, what throws `CcidError('ccid/bad-descriptor')`):
- * - fewer than 9 bytes, a first descriptor that is not a configuration
- *   descriptor (type 0x02, bLength >= 9), or wTotalLength < bLength: throws;
+ * - fewer than 9 bytes (or than the first descriptor's bLength), a first
+ *   descriptor that is not a configuration descriptor (type 0x02, bLength >= 9),
+ *   or wTotalLength < bLength: throws;
  * - any descriptor with bLength < 2 (0 would loop for ever): throws;
  * - an interface descriptor shorter than 9 bytes or an endpoint descriptor
  *   shorter than 7 bytes: throws;
@@ -132,12 +133,11 @@ function decodeInterface(d: Uint8Array): InterfaceDescriptor {
 export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDescriptor {
   const [bLength = 0, type] = bytes;
   const wTotalLength = readU16LE(bytes, 2);
-  if (bytes.length < 9 || type !== TYPE_CONFIGURATION || bLength < 9 || wTotalLength < bLength) {
+  if (bytes.length < Math.max(9, bLength) || type !== TYPE_CONFIGURATION || bLength < 9 || wTotalLength < bLength) {
     throw bad(`Not a configuration descriptor: ${bytes.length} bytes, bLength ${bLength}, bDescriptorType ${type}, wTotalLength ${wTotalLength}.`);
   }
   const truncated = bytes.length < wTotalLength;
   const end = Math.min(wTotalLength, bytes.length);
-  if (bLength > end) throw bad('Configuration descriptor cut short.');
 
   const config: ConfigurationDescriptor = {
     wTotalLength,
