@@ -42,10 +42,8 @@ import {
 } from './descriptor.js';
 import { CCID_HEADER_LENGTH, RDR_to_PC_DataBlock } from './messages.js';
 import {
-  findBulkEndpoints,
+  findCcidInterface,
   findCcidInterfaces,
-  USB_CLASS_CCID,
-  USB_CLASS_VENDOR,
   type CcidInterfaceInfo,
   type ConfigurationDescriptor,
 } from '../usb/config-descriptor.js';
@@ -285,14 +283,10 @@ export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): 
  */
 export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: ReaderQuirks): CcidInterfaceInfo | undefined {
   if (!q.descriptor) return undefined;
-  const real = findCcidInterfaces(config)[0];
-  if (real) return real;
-  for (const iface of config.interfaces) {
-    if (iface.bInterfaceClass !== USB_CLASS_VENDOR && iface.bInterfaceClass !== USB_CLASS_CCID) continue;
-    const eps = findBulkEndpoints(iface);
-    if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
-  }
-  throw new CcidError('ccid/no-interface', 'No interface with a bulk-in/bulk-out pair.');
+  const builtIn = encodeCcidClassDescriptor(q.descriptor);
+  // The interfaces as if each carried the built-in descriptor last: asked only when none carries its own.
+  const withBuiltIn = { ...config, interfaces: config.interfaces.map((i) => ({ ...i, extra: [...i.extra, builtIn] })) };
+  return findCcidInterfaces(config)[0] ?? findCcidInterface(withBuiltIn);
 }
 
 /** Reverses the byte order of dwLength (bytes 1..4) of a bulk frame, in a copy. Frames shorter than a header are returned as they are. */
