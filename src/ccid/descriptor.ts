@@ -191,10 +191,10 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
     o += n;
   }
   const { dwProtocols, bVoltageSupport, dwFeatures, wLcdLayout, bPINSupport, bMaxSlotIndex } = raw;
-  const pinpad = { verify: (bPINSupport & CCID_PIN_SUPPORT.VERIFY) !== 0, modify: (bPINSupport & CCID_PIN_SUPPORT.MODIFY) !== 0 };
+  const bit = (value: number, n: number): boolean => ((value >> n) & 1) === 1;
+  const pinpad = { verify: bit(bPINSupport, 0), modify: bit(bPINSupport, 1) }; // CCID_PIN_SUPPORT
   const features = { lcdPresent: wLcdLayout !== 0, pinpad: pinpad.verify || pinpad.modify } as CcidFeatures;
   for (const [name, bits] of Object.entries(FEATURE_BITS)) features[name as keyof CcidFeatures] = (dwFeatures & bits) !== 0;
-  const bit = (value: number, n: number): boolean => ((value >> n) & 1) === 1;
   return {
     bLength,
     bDescriptorType,
