@@ -192,7 +192,7 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
   }
   const { dwProtocols, bVoltageSupport, dwFeatures, wLcdLayout, bPINSupport, bMaxSlotIndex } = raw;
   const bit = (value: number, n: number): boolean => ((value >> n) & 1) === 1;
-  const pinpad = { verify: bit(bPINSupport, 0), modify: bit(bPINSupport, 1) }; // CCID_PIN_SUPPORT
+  const pinpad = { verify: bit(bPINSupport, 0), modify: bit(bPINSupport, 1) }; // CCID_PIN_SUPPORT.VERIFY, .MODIFY
   const features = { lcdPresent: wLcdLayout !== 0, pinpad: pinpad.verify || pinpad.modify } as CcidFeatures;
   for (const [name, bits] of Object.entries(FEATURE_BITS)) features[name as keyof CcidFeatures] = (dwFeatures & bits) !== 0;
   return {
@@ -212,7 +212,7 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
 /**
  * The fields after bLength and bDescriptorType, in order (CCID 1.10 table 5.1-1). Each field's
  * size is its name's prefix: b = 1 byte, w and bcd = 2, dw = 4 (little-endian); the first
- * starts at offset 2. Parsing, encoding and the quirks' patching all read this one list.
+ * starts at offset 2. Parsing, encoding and the EZ100PU's built-in descriptor (quirks.ts) all read this one list.
  */
 export const CCID_DESCRIPTOR_FIELDS = [
   'bcdCCID',
@@ -242,13 +242,6 @@ type CcidDescriptorFields = Record<(typeof CCID_DESCRIPTOR_FIELDS)[number], numb
 /** Bytes of a field, from its name's prefix. */
 function fieldSize(name: string): 1 | 2 | 4 {
   return name.startsWith('dw') ? 4 : name.startsWith('w') || name.startsWith('bcd') ? 2 : 1;
-}
-
-/** The raw fields of a parsed descriptor, as `encodeCcidClassDescriptor` takes them. */
-export function descriptorFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
-  const out = { bDescriptorType: d.bDescriptorType } as CcidClassDescriptorInit;
-  for (const k of CCID_DESCRIPTOR_FIELDS) out[k] = d[k];
-  return out;
 }
 
 /**

@@ -31,7 +31,6 @@ import { CcidError } from '../errors.js';
 import { concatBytes, readU32LE, writeU32LE } from '../bytes.js';
 import {
   CCID_DESCRIPTOR_FIELDS,
-  descriptorFields,
   encodeCcidClassDescriptor,
   exchangeLevelOf,
   withExchangeLevel,
@@ -266,7 +265,7 @@ export function resolveReaderQuirks(
  */
 export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): CcidClassDescriptor {
   if (!q.descriptorPatch && !q.exchangeLevel && !q.forceShortApdu && !q.noPinpad) return d;
-  const raw = { ...descriptorFields(d), ...q.descriptorPatch };
+  const raw = { ...d, ...q.descriptorPatch }; // (the encoder reads the raw fields only)
   const level = q.exchangeLevel ?? (q.forceShortApdu && exchangeLevelOf(raw.dwFeatures) === 'extended-apdu' ? 'short-apdu' : undefined);
   if (level) raw.dwFeatures = withExchangeLevel(raw.dwFeatures, level);
   if (q.noPinpad) raw.bPINSupport = 0;
