@@ -116,7 +116,7 @@ export const EZCCID_CLASS_DESCRIPTOR: Readonly<CcidClassDescriptorInit> = /* @__
       0, // bNumClockSupported (the EZCCID: 1)
       9600, // dwDataRate, bps
       115200, // dwMaxDataRate
-      0, // bNumDataRatesSupported (the EZCCID: 1)
+      0, // bNumDataRatesSupported (the EZCCID: 15)
       252, // dwMaxIFSD
       0, // dwSynchProtocols
       0, // dwMechanical
