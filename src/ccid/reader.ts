@@ -178,11 +178,7 @@ export class CcidReader extends EventTarget implements SlotPort {
       }
       const { bInterfaceNumber, bInterfaceClass } = info.iface;
       await setUp(() => device.claimInterface(bInterfaceNumber), { stage: 'claim', device, interfaceClass: bInterfaceClass });
-      if (quirks.startupCommand) {
-        // Loaded on use: no table entry sets this quirk (see EZ100PU_STARTUP_COMMAND).
-        const { sendStartupCommand } = await import('./startup-command.js');
-        await sendStartupCommand(device, info, quirks.startupCommand, quirks.startupTimeoutMs ?? 1000);
-      }
+      if (quirks.startupCommand) await sendStartupCommand(device, info, quirks.startupCommand, quirks.startupTimeoutMs ?? 1000);
       const list = (request: number, count: number) => readU32List(device, request, bInterfaceNumber, count);
       return new CcidReader(
         device,
@@ -355,6 +351,26 @@ async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8
     return b;
   };
   return (await read(Math.max(readU16LE(await read(9), 2), 9))).slice();
+}
+
+/**
+ * The `startupCommand` quirk: writes the vendor frame, reads one answer and
+ * ignores it. Best effort: a failure or no answer within `timeoutMs` is not
+ * fatal (a late answer is taken by the still-pending read and dropped).
+ */
+async function sendStartupCommand(device: UsbDeviceLike, { bulkIn, bulkOut }: CcidInterfaceInfo, frame: Uint8Array, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const w = await device.transferOut(bulkOut.endpointNumber, frame.slice() as Uint8Array<ArrayBuffer>);
+    if (w.status !== 'ok') return;
+    const packet = Math.max(8, bulkIn.wMaxPacketSize);
+    const read = device.transferIn(bulkIn.endpointNumber, Math.ceil(512 / packet) * packet).catch(() => undefined);
+    await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  } catch {
+    // not fatal: the standard commands follow
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
