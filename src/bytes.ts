@@ -1,7 +1,8 @@
 /** Small byte helpers shared by every layer. Bytes are always `Uint8Array`. */
 import { WebCcidError } from './errors.js';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase());
+/** The two upper-case hex digits of each byte value (built only where `toHex` is bundled). */
+const HEX = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase());
 
 /** `toHex(Uint8Array.of(0x3b, 0xf9))` -> `'3B F9'` (separator defaults to one space). */
 export function toHex(bytes: Uint8Array, separator = ' '): string {

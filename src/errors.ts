@@ -23,7 +23,7 @@ export class WebCcidError extends Error {
   readonly code: string;
 
   constructor(code: string, message: string, options?: WebCcidErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options?.cause === undefined ? undefined : options);
     this.code = code;
     this.name = new.target.name;
   }

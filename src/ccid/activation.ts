@@ -43,13 +43,14 @@ export interface Activation {
 /** Activates the card in `slot` (the caller holds the slot's lock). */
 export async function activate(port: SlotPort, slot: number, options: ConnectOptions): Promise<Activation> {
   const signal = options.signal;
+  const powerOff = (signal?: AbortSignal) => port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0), signal });
   let atr = await powerOn(port, slot, signal);
   let protocol: CardProtocol;
   try {
     protocol = chooseProtocol(port, atr, options.preferredProtocols);
   } catch (e) {
-    // Leave no card powered behind a failed connect.
-    await port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0) }).catch(() => undefined);
+    // Leave no card powered behind a failed connect (whatever the signal says).
+    await powerOff().catch(() => undefined);
     throw e;
   }
   let link: LinkParameters;
@@ -59,38 +60,22 @@ export async function activate(port: SlotPort, slot: number, options: ConnectOpt
     if (!(e instanceof WebCcidError) || e instanceof TransportError || e instanceof AbortError) throw e;
     // A failed PPS or SetParameters is not fatal (ISO 7816-3 §9.3):
     // power-cycle and go on at the default rate.
-    await port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0), ...(signal ? { signal } : {}) });
+    await powerOff(signal);
     atr = await powerOn(port, slot, signal);
     link = { ...(await negotiate(port, slot, atr, protocol, false, signal)), negotiation: 'pps-failed' };
   }
   return { atr, protocol, link };
 }
 
-function defaultLink(port: SlotPort): Omit<LinkParameters, 'negotiation'> {
-  const fHz = port.descriptor.dwDefaultClock * 1000;
-  return { fHz, fi: 372, di: 1, baud: Math.floor(baudRate({ fi: 372, di: 1, fHz })) };
-}
-
-/** bPowerSelect: automatic when the reader chooses, else 5 V, 3 V, 1.8 V in the order the reader supports them. */
-function voltageChoices(port: SlotPort): number[] {
-  const d = port.descriptor;
-  if (d.features.autoVoltage) return [0];
-  const choices: number[] = [];
-  if (d.bVoltageSupport & 0x01) choices.push(1);
-  if (d.bVoltageSupport & 0x02) choices.push(2);
-  if (d.bVoltageSupport & 0x04) choices.push(3);
-  return choices.length > 0 ? choices : [0];
-}
-
 export async function powerOn(port: SlotPort, slot: number, signal: AbortSignal | undefined): Promise<Atr> {
-  const fHz = port.descriptor.dwDefaultClock * 1000 || 4_000_000;
-  const timeoutMs = port.commandTimeout(atrTimeoutSeconds(fHz));
-  const choices = voltageChoices(port);
+  const d = port.descriptor;
+  const timeoutMs = port.commandTimeout(atrTimeoutSeconds(d.dwDefaultClock * 1000 || 4_000_000));
+  // bPowerSelect: automatic when the reader chooses, else 5 V (1), 3 V (2), 1.8 V (3) in the
+  // order of bVoltageSupport's bits 0, 1, 2, as far as the reader supports them.
+  const supported = [1, 2, 3].filter((v) => (d.bVoltageSupport >> (v - 1)) & 1);
+  const choices = d.features.autoVoltage || supported.length === 0 ? [0] : supported;
   for (let i = 0; ; i++) {
-    const r = await port.command(
-      { name: 'IccPowerOn', bSlot: slot, bPowerSelect: choices[i]! },
-      { timeoutMs, allowFailure: true, ...(signal ? { signal } : {}) },
-    );
+    const r = await port.command({ name: 'IccPowerOn', bSlot: slot, bPowerSelect: choices[i]! }, { timeoutMs, allowFailure: true, signal });
     if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED) {
       const retry = r.bError === CCID_ERROR.ICC_CLASS_NOT_SUPPORTED && i + 1 < choices.length && iccStatus(r.bStatus) !== ICC_STATUS_ABSENT;
       if (retry) continue;
@@ -100,26 +85,20 @@ export async function powerOn(port: SlotPort, slot: number, signal: AbortSignal 
   }
 }
 
-/** The protocol a card in negotiable mode runs after its ATR: T of TD1, T=0 without TD1 (ISO/IEC 7816-3 §8.2.3). */
-function defaultProtocol(atr: Atr): number {
-  return atr.groups[0]?.protocol ?? 0;
-}
-
+/**
+ * T=1 when card, reader and caller all allow it, else T=0; a card in specific mode (TA2) runs
+ * only its own protocol.
+ */
 function chooseProtocol(port: SlotPort, atr: Atr, preferred: CardProtocol[] | undefined): CardProtocol {
-  const readerSupports = (t: number) => (port.descriptor.dwProtocols & (1 << t)) !== 0;
-  const allowed = (preferred ?? ['t0', 't1']).map((p) => (p === 't0' ? 0 : 1));
-  const candidates = atr.protocols.filter((t) => (t === 0 || t === 1) && readerSupports(t) && allowed.includes(t));
-  if (atr.specificMode) {
-    const t = atr.specificMode.protocol;
-    if (candidates.includes(t)) return t === 1 ? 't1' : 't0';
-  } else if (candidates.length > 0) {
-    return candidates.includes(1) ? 't1' : 't0';
-  }
+  const d = port.descriptor;
+  const common = atr.protocols.filter((t) => d.protocols.includes(t) && (!preferred || preferred.includes(t ? 't1' : 't0')));
+  const t = atr.specificMode ? atr.specificMode.protocol : common.includes(1) ? 1 : 0;
+  if (common.includes(t)) return t ? 't1' : 't0';
+  const list = (ts: number[]) => ts.map((t) => `T=${t}`).join(', ') || 'none';
   throw new ProtocolError(
     'protocol/no-common-protocol',
-    `The card offers T=${atr.protocols.join(', T=')}; the reader supports ${[0, 1].filter(readerSupports).map((t) => `T=${t}`).join(' and ') || 'neither T=0 nor T=1'}` +
-      (preferred ? ` and the caller accepts ${preferred.join(', ')}` : '') +
-      '.',
+    `No protocol in common: the card offers ${list(atr.protocols)}${atr.specificMode ? ` (specific mode: ${list([t])})` : ''}, ` +
+      `the reader supports ${list(d.protocols)}${preferred ? `, the caller accepts ${preferred.join(', ')}` : ''}.`,
   );
 }
 
@@ -137,42 +116,31 @@ async function negotiate(
   signal: AbortSignal | undefined,
 ): Promise<LinkParameters> {
   const d = port.descriptor;
-  const base = defaultLink(port);
+  const fHz = d.dwDefaultClock * 1000;
   const t = protocol === 't1' ? 1 : 0;
+  const opts = { timeoutMs: port.commandTimeout(0.5), signal };
   const chosen = wantPps
-    ? chooseRate({ ta1: atr.groups[0]?.ta, specificMode: atr.specificMode !== undefined, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, ...(port.dataRates ? { dataRates: port.dataRates } : {}) })
+    ? chooseRate({ ta1: atr.groups[0]?.ta, specificMode: atr.specificMode !== undefined, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, dataRates: port.dataRates })
     : undefined;
-  const timeoutMs = port.commandTimeout(0.5);
-  const opts = { timeoutMs, ...(signal ? { signal } : {}) };
-  let link: LinkParameters = { ...base, negotiation: 'default' };
-  let rate: { fiIndex: number; diIndex: number } | undefined;
-  if (chosen) {
-    const at = { fHz: base.fHz, fi: chosen.fi, di: chosen.di, baud: chosen.baud };
-    if (atr.specificMode) {
-      link = { ...at, negotiation: 'specific' };
-    } else if (d.features.autoPps) {
-      link = { ...at, negotiation: 'reader' };
-    } else if (d.exchangeLevel === 'tpdu') {
-      const request = encodePpsRequest({ protocol: t, fiIndex: chosen.fiIndex, diIndex: chosen.diIndex });
-      const r = await port.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
-      const verdict = checkPpsResponse(request, r.abData);
-      if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', 'The card answered the PPS with something else than it was asked.');
-      // A card may accept the protocol but keep the default rate (PPS1 left out of its answer).
-      if (verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
-    }
-    if (link.negotiation !== 'default') rate = { fiIndex: chosen.fiIndex, diIndex: chosen.diIndex };
-  } else if (d.exchangeLevel === 'tpdu' && !atr.specificMode && !d.features.autoPps && t !== defaultProtocol(atr)) {
-    // ISO/IEC 7816-3 §9.1: in negotiable mode the card runs the first protocol
-    // it offers (TD1) until a PPS selects another, even at the default rate
-    // (libccid does the same: PPS when the protocol is not the default one).
-    const request = encodePpsRequest({ protocol: t });
+  // Who sets a new rate: the card itself (specific mode), the reader, or we by PPS (TPDU level).
+  const by = atr.specificMode ? 'specific' : d.features.autoPps ? 'reader' : d.exchangeLevel === 'tpdu' ? 'pps' : undefined;
+  let link: LinkParameters = { fHz, fi: 372, di: 1, baud: Math.floor(baudRate({ fi: 372, di: 1, fHz })), negotiation: 'default' };
+  const at = chosen && { fHz, fi: chosen.fi, di: chosen.di, baud: chosen.baud };
+  // ISO/IEC 7816-3 §9.1: in negotiable mode the card runs the first protocol it offers (TD1, T=0
+  // without TD1, §8.2.3) until a PPS selects another, even at the default rate (libccid does
+  // the same: PPS when the protocol is not the default one).
+  if (by === 'pps' && (chosen || t !== (atr.groups[0]?.protocol ?? 0))) {
+    const request = encodePpsRequest({ protocol: t, fiIndex: chosen?.fiIndex, diIndex: chosen?.diIndex });
     const r = await port.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
-    if (!checkPpsResponse(request, r.abData).accepted) {
-      throw new ProtocolError('protocol/pps-failed', `The card refused to switch to T=${t} (PPS).`);
-    }
+    const verdict = checkPpsResponse(request, r.abData);
+    if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', `The card refused the PPS (T=${t}${chosen ? `, Fi ${chosen.fi}, Di ${chosen.di}` : ''}).`);
+    // A card may accept the protocol but keep the default rate (PPS1 left out of its answer).
+    if (at && verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
+  } else if (at && by) {
+    link = { ...at, negotiation: by };
   }
   if (!d.features.autoPpsProprietary) {
-    const params = paramsFromAtr(atr, t, rate);
+    const params = paramsFromAtr(atr, t, link.negotiation === 'default' ? undefined : chosen);
     const r = await port.command({ name: 'SetParameters', bSlot: slot, bProtocolNum: t, abData: encodeProtocolParams(params) }, { ...opts, allowFailure: true });
     if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && link.negotiation !== 'default') {
       // The card runs at the new rate but the reader would not follow.

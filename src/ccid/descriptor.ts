@@ -10,7 +10,6 @@
  * 49 bClassEnvelope, 50 wLcdLayout, 52 bPINSupport, 53 bMaxCCIDBusySlots.
  */
 import { CcidError } from '../errors.js';
-import { readU16LE, readU32LE, writeU16LE, writeU32LE } from '../bytes.js';
 
 /** bLength of the CCID class descriptor. */
 export const CCID_CLASS_DESCRIPTOR_LENGTH = 0x36;
@@ -131,16 +130,42 @@ function bad(message: string): CcidError {
   return new CcidError('ccid/bad-descriptor', message);
 }
 
+/** CCID_FEATURE.TPDU, the lowest exchange-level bit. */
+const CCID_TPDU_BIT = 0x10000;
+/** The exchange levels of dwFeatures bits 16, 17 and 18 (CCID_TPDU_BIT << i). */
+const EXCHANGE_LEVELS = ['tpdu', 'short-apdu', 'extended-apdu'] as const;
+
 /**
  * The exchange level of dwFeatures bits 16-18. Readers set one of the bits;
  * if several are set, the most capable wins.
  */
 export function exchangeLevelOf(dwFeatures: number): CcidExchangeLevel {
-  if (dwFeatures & CCID_FEATURE.EXTENDED_APDU) return 'extended-apdu';
-  if (dwFeatures & CCID_FEATURE.SHORT_APDU) return 'short-apdu';
-  if (dwFeatures & CCID_FEATURE.TPDU) return 'tpdu';
+  for (let i = 2; i >= 0; i--) if (dwFeatures & (CCID_TPDU_BIT << i)) return EXCHANGE_LEVELS[i]!;
   return 'character';
 }
+
+/** `dwFeatures` with its exchange-level bits replaced by those of `level`. */
+export function withExchangeLevel(dwFeatures: number, level: Exclude<CcidExchangeLevel, 'character'>): number {
+  return ((dwFeatures & ~(7 * CCID_TPDU_BIT)) | (CCID_TPDU_BIT << EXCHANGE_LEVELS.indexOf(level))) >>> 0;
+}
+
+/**
+ * The `CcidFeatures` flags read from one dwFeatures bit each (the values of CCID_FEATURE).
+ * `autoPps` is either bit: 0x80, or the proprietary negotiation 0x40.
+ */
+const FEATURE_BITS: Partial<Record<keyof CcidFeatures, number>> = {
+  autoParameters: 0x02,
+  autoActivation: 0x04,
+  autoVoltage: 0x08,
+  autoClock: 0x10,
+  autoBaud: 0x20,
+  autoPps: 0x80 | 0x40,
+  autoPpsProprietary: 0x40,
+  clockStop: 0x100,
+  nadOtherThan00: 0x200,
+  autoIfsd: 0x400,
+  usbWakeUp: 0x100000,
+};
 
 /**
  * Decodes a CCID class descriptor. Accepts bLength 0x36 (and longer: the extra
@@ -149,58 +174,45 @@ export function exchangeLevelOf(dwFeatures: number): CcidExchangeLevel {
  * bLength is below 0x36, or the type is anything else.
  */
 export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor {
-  if (bytes.length < CCID_CLASS_DESCRIPTOR_LENGTH) {
-    throw bad(`CCID class descriptor too short: ${bytes.length} bytes, need 54.`);
+  const [bLength = 0, bDescriptorType = 0] = bytes;
+  if (bytes.length < CCID_CLASS_DESCRIPTOR_LENGTH || bLength < CCID_CLASS_DESCRIPTOR_LENGTH) {
+    throw bad(`CCID class descriptor too short: ${bytes.length} bytes, bLength ${bLength}; need 54.`);
   }
-  const bLength = bytes[0]!;
-  const bDescriptorType = bytes[1]!;
-  if (bLength < CCID_CLASS_DESCRIPTOR_LENGTH) throw bad(`CCID class descriptor bLength ${bLength} is below 54.`);
   if (bDescriptorType !== CCID_CLASS_DESCRIPTOR_TYPE && bDescriptorType !== 0xff) {
-    throw bad(`Not a CCID class descriptor: bDescriptorType 0x${bDescriptorType.toString(16)}.`);
+    throw bad(`Not a CCID class descriptor: bDescriptorType ${bDescriptorType}.`);
   }
-  const raw = readFields(bytes);
+  const raw = {} as CcidDescriptorFields;
+  let o = 2;
+  for (const k of CCID_DESCRIPTOR_FIELDS) {
+    const n = fieldSize(k);
+    let v = 0;
+    for (let i = n; i--; ) v = v * 256 + bytes[o + i]!; // little-endian, unsigned
+    raw[k] = v;
+    o += n;
+  }
   const { dwProtocols, bVoltageSupport, dwFeatures, wLcdLayout, bPINSupport, bMaxSlotIndex } = raw;
-  const pinpad = {
-    verify: (bPINSupport & CCID_PIN_SUPPORT.VERIFY) !== 0,
-    modify: (bPINSupport & CCID_PIN_SUPPORT.MODIFY) !== 0,
-  };
-  const has = (bit: number): boolean => (dwFeatures & bit) !== 0;
-  const protocols: number[] = [];
-  if (dwProtocols & 0x01) protocols.push(0);
-  if (dwProtocols & 0x02) protocols.push(1);
-  const d: CcidClassDescriptor = {
+  const bit = (value: number, n: number): boolean => ((value >> n) & 1) === 1;
+  const pinpad = { verify: bit(bPINSupport, 0), modify: bit(bPINSupport, 1) }; // CCID_PIN_SUPPORT.VERIFY, .MODIFY
+  const features = { lcdPresent: wLcdLayout !== 0, pinpad: pinpad.verify || pinpad.modify } as CcidFeatures;
+  for (const [name, bits] of Object.entries(FEATURE_BITS)) features[name as keyof CcidFeatures] = (dwFeatures & bits) !== 0;
+  return {
     bLength,
     bDescriptorType,
     ...raw,
     exchangeLevel: exchangeLevelOf(dwFeatures),
-    features: {
-      autoParameters: has(CCID_FEATURE.AUTO_PARAMETERS),
-      autoActivation: has(CCID_FEATURE.AUTO_ACTIVATION),
-      autoVoltage: has(CCID_FEATURE.AUTO_VOLTAGE),
-      autoClock: has(CCID_FEATURE.AUTO_CLOCK),
-      autoBaud: has(CCID_FEATURE.AUTO_BAUD),
-      autoPps: has(CCID_FEATURE.AUTO_PPS) || has(CCID_FEATURE.AUTO_PPS_PROPRIETARY),
-      autoPpsProprietary: has(CCID_FEATURE.AUTO_PPS_PROPRIETARY),
-      clockStop: has(CCID_FEATURE.CLOCK_STOP),
-      nadOtherThan00: has(CCID_FEATURE.NAD_OTHER_THAN_00),
-      autoIfsd: has(CCID_FEATURE.AUTO_IFSD),
-      usbWakeUp: has(CCID_FEATURE.USB_WAKE_UP),
-      lcdPresent: wLcdLayout !== 0,
-      pinpad: pinpad.verify || pinpad.modify,
-    },
+    features,
     pinpad,
     maxSlots: bMaxSlotIndex + 1,
-    protocols,
-    voltages: { v5: (bVoltageSupport & 0x01) !== 0, v3: (bVoltageSupport & 0x02) !== 0, v1_8: (bVoltageSupport & 0x04) !== 0 },
+    protocols: [0, 1].filter((t) => bit(dwProtocols, t)),
+    voltages: { v5: bit(bVoltageSupport, 0), v3: bit(bVoltageSupport, 1), v1_8: bit(bVoltageSupport, 2) },
+    ...(wLcdLayout === 0 ? {} : { lcd: { lines: wLcdLayout >> 8, charactersPerLine: wLcdLayout & 0xff } }),
   };
-  if (wLcdLayout !== 0) d.lcd = { lines: wLcdLayout >> 8, charactersPerLine: wLcdLayout & 0xff };
-  return d;
 }
 
 /**
  * The fields after bLength and bDescriptorType, in order (CCID 1.10 table 5.1-1). Each field's
  * size is its name's prefix: b = 1 byte, w and bcd = 2, dw = 4 (little-endian); the first
- * starts at offset 2. Parsing, encoding and the quirks' patching all read this one list.
+ * starts at offset 2. Parsing, encoding and the EZ100PU's built-in descriptor (quirks.ts) all read this one list.
  */
 export const CCID_DESCRIPTOR_FIELDS = [
   'bcdCCID',
@@ -232,47 +244,20 @@ function fieldSize(name: string): 1 | 2 | 4 {
   return name.startsWith('dw') ? 4 : name.startsWith('w') || name.startsWith('bcd') ? 2 : 1;
 }
 
-function readFields(bytes: Uint8Array): CcidDescriptorFields {
-  const out = {} as CcidDescriptorFields;
-  let o = 2;
-  for (const k of CCID_DESCRIPTOR_FIELDS) {
-    const n = fieldSize(k);
-    out[k] = n === 4 ? readU32LE(bytes, o) : n === 2 ? readU16LE(bytes, o) : bytes[o]!;
-    o += n;
-  }
-  return out;
-}
-
-/** The raw fields of a parsed descriptor, as `encodeCcidClassDescriptor` takes them. */
-export function descriptorFields(d: CcidClassDescriptor): CcidClassDescriptorInit {
-  const out = { bDescriptorType: d.bDescriptorType } as CcidClassDescriptorInit;
-  for (const k of CCID_DESCRIPTOR_FIELDS) out[k] = d[k];
-  return out;
-}
-
 /**
  * Encodes the 54-byte CCID class descriptor (bLength 0x36; bDescriptorType
  * 0x21 unless given). Throws `CcidError('ccid/bad-descriptor')` on a field out
  * of its range.
  */
 export function encodeCcidClassDescriptor(d: CcidClassDescriptorInit): Uint8Array {
-  const bDescriptorType = d.bDescriptorType ?? CCID_CLASS_DESCRIPTOR_TYPE;
-  const check = (name: string, v: number, max: number): void => {
-    if (!Number.isInteger(v) || v < 0 || v > max) throw bad(`${name} must be an integer 0..${max}, got ${v}.`);
-  };
-  check('bDescriptorType', bDescriptorType, 0xff);
   const b = new Uint8Array(CCID_CLASS_DESCRIPTOR_LENGTH);
   b[0] = CCID_CLASS_DESCRIPTOR_LENGTH;
-  b[1] = bDescriptorType;
-  let o = 2;
-  for (const k of CCID_DESCRIPTOR_FIELDS) {
-    const n = fieldSize(k);
-    const v = d[k];
-    check(k, v, 2 ** (8 * n) - 1);
-    if (n === 4) writeU32LE(b, o, v);
-    else if (n === 2) writeU16LE(b, o, v);
-    else b[o] = v;
-    o += n;
-  }
+  let o = 1;
+  const put = (name: string, v: number, n: number): void => {
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** (8 * n)) throw bad(`${name} must be an integer 0..${2 ** (8 * n) - 1}, got ${v}.`);
+    for (let i = 0; i < n; i++) b[o++] = v >>> (8 * i); // little-endian; the array keeps the low byte
+  };
+  put('bDescriptorType', d.bDescriptorType ?? CCID_CLASS_DESCRIPTOR_TYPE, 1);
+  for (const k of CCID_DESCRIPTOR_FIELDS) put(k, d[k], fieldSize(k));
   return b;
 }

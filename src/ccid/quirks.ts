@@ -28,11 +28,12 @@
  *   its changelog; the VID:PID values are libccid's reader IDs (src/ccid.h).
  */
 import { CcidError } from '../errors.js';
-import { readU32LE, writeU32LE } from '../bytes.js';
+import { concatBytes, readU32LE, writeU32LE } from '../bytes.js';
 import {
-  CCID_FEATURE,
-  descriptorFields,
+  CCID_DESCRIPTOR_FIELDS,
   encodeCcidClassDescriptor,
+  exchangeLevelOf,
+  withExchangeLevel,
   parseCcidClassDescriptor,
   type CcidClassDescriptor,
   type CcidClassDescriptorInit,
@@ -40,10 +41,8 @@ import {
 } from './descriptor.js';
 import { CCID_HEADER_LENGTH, RDR_to_PC_DataBlock } from './messages.js';
 import {
-  findBulkEndpoints,
+  findCcidInterface,
   findCcidInterfaces,
-  USB_CLASS_CCID,
-  USB_CLASS_VENDOR,
   type CcidInterfaceInfo,
   type ConfigurationDescriptor,
 } from '../usb/config-descriptor.js';
@@ -104,28 +103,33 @@ export interface ReaderQuirkEntry extends ReaderQuirkRow {
  * vendor-class interface that was never shown to answer them (rates are then
  * bounded by dwMaxDataRate, as the clean-room driver does).
  */
-export const EZCCID_CLASS_DESCRIPTOR: Readonly<CcidClassDescriptorInit> = Object.freeze({
-  bcdCCID: 0x0100,
-  bMaxSlotIndex: 0x00,
-  bVoltageSupport: 0x01,
-  dwProtocols: 0x00000003,
-  dwDefaultClock: 3580,
-  dwMaximumClock: 3580,
-  bNumClockSupported: 0,
-  dwDataRate: 9600,
-  dwMaxDataRate: 115200,
-  bNumDataRatesSupported: 0,
-  dwMaxIFSD: 252,
-  dwSynchProtocols: 0x00000000,
-  dwMechanical: 0x00000000,
-  dwFeatures: 0x00010130,
-  dwMaxCCIDMessageLength: 271,
-  bClassGetResponse: 0x00,
-  bClassEnvelope: 0x00,
-  wLcdLayout: 0x0000,
-  bPINSupport: 0x00,
-  bMaxCCIDBusySlots: 1,
-});
+export const EZCCID_CLASS_DESCRIPTOR: Readonly<CcidClassDescriptorInit> = /* @__PURE__ */ Object.freeze(
+  // The values in CCID_DESCRIPTOR_FIELDS order (CCID 1.10 table 5.1-1).
+  Object.fromEntries(
+    [
+      0x0100, // bcdCCID
+      0, // bMaxSlotIndex: one slot
+      0x01, // bVoltageSupport: 5 V
+      0x03, // dwProtocols: T=0, T=1
+      3580, // dwDefaultClock, kHz
+      3580, // dwMaximumClock
+      0, // bNumClockSupported (the EZCCID: 1)
+      9600, // dwDataRate, bps
+      115200, // dwMaxDataRate
+      0, // bNumDataRatesSupported (the EZCCID: 15)
+      252, // dwMaxIFSD
+      0, // dwSynchProtocols
+      0, // dwMechanical
+      0x00010130, // dwFeatures: TPDU, clock stop, automatic baud and clock change
+      271, // dwMaxCCIDMessageLength
+      0, // bClassGetResponse
+      0, // bClassEnvelope
+      0, // wLcdLayout
+      0, // bPINSupport
+      1, // bMaxCCIDBusySlots
+    ].map((v, i) => [CCID_DESCRIPTOR_FIELDS[i], v]),
+  ) as CcidClassDescriptorInit,
+);
 
 /**
  * ASSUMED form of the EZ100PU vendor driver's start-up command: a 10-byte
@@ -135,48 +139,47 @@ export const EZCCID_CLASS_DESCRIPTOR: Readonly<CcidClassDescriptorInit> = Object
  * it is off by default. Enable with
  * `CcidReader.open(device, { quirks: { startupCommand: EZ100PU_STARTUP_COMMAND } })`.
  */
-export const EZ100PU_STARTUP_COMMAND: Uint8Array = Uint8Array.of(0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+export const EZ100PU_STARTUP_COMMAND: Uint8Array = /* @__PURE__ */ Uint8Array.of(0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
 const SPE_UNSAFE = 'libccid src/ccid.c ccid_open_hack_post: "the Secure Pin Entry is bogus so disable it" (the PIN typed on the pinpad also reaches the host)';
 const FAKE_PINPAD = 'libccid src/ccid.c ccid_open_hack_post: "The chip advertises pinpad but actually doesn\'t have one"; "Firmware uses chaining" (extended APDU)';
 
+/** A reader in QUIRK_GROUPS: `0xVVVV_PPPP` (VID, PID), or that with an inclusive bcdDevice range. */
+type QuirkReaderId = number | readonly [vidPid: number, bcdMin: number, bcdMax: number];
+
 /**
- * The quirk table's data (docs/design.md §4.9): what the driver core reads. The readers' names and
- * the sources are in `READER_QUIRKS` (same rows, same order), which only tools, docs and the
- * reader filters use, so an application bundle leaves them out.
+ * The quirk table's data (docs/design.md §4.9): what the driver core reads. Each group is the
+ * quirks, then the readers that have them. The readers' names and the sources are in
+ * `READER_QUIRKS` (same readers, same order), which only tools, docs and the reader filters
+ * use, so an application bundle leaves them out.
  */
-const QUIRK_ROWS: readonly ReaderQuirkRow[] = [
-  { vendorId: 0x0ca6, productId: 0x0010, quirks: { descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true } },
+const QUIRK_GROUPS: ReadonlyArray<readonly [ReaderQuirks, ...QuirkReaderId[]]> = [
+  [{ descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true }, 0x0ca6_0010],
   // Readers that advertise a pinpad they lack, or whose pinpad is unsafe.
-  { vendorId: 0x03f0, productId: 0x1024, quirks: { noPinpad: true } },
-  { vendorId: 0x03f0, productId: 0x0036, quirks: { noPinpad: true } },
-  { vendorId: 0x0bf8, productId: 0x1017, quirks: { noPinpad: true } },
-  { vendorId: 0x0783, productId: 0x0006, quirks: { noPinpad: true } },
-  { vendorId: 0x076b, productId: 0x3a21, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
-  { vendorId: 0x076b, productId: 0x3031, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
-  { vendorId: 0x076b, productId: 0x6632, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
-  { vendorId: 0x046a, productId: 0x00a7, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
-  { vendorId: 0x0bf8, productId: 0x1024, quirks: { noPinpad: true, exchangeLevel: 'extended-apdu' } },
+  [{ noPinpad: true }, 0x03f0_1024, 0x03f0_0036, 0x0bf8_1017, 0x0783_0006],
+  [{ noPinpad: true, exchangeLevel: 'extended-apdu' }, 0x076b_3a21, 0x076b_3031, 0x076b_6632, 0x046a_00a7, 0x0bf8_1024],
   // Readers that need longer timeouts (usbSlackMs 300 ms x factor).
-  { vendorId: 0x04e6, productId: 0x5293, quirks: { timeoutFactor: 2 } },
-  { vendorId: 0x09d8, productId: 0x0427, quirks: { timeoutFactor: 4 } },
-  { vendorId: 0x09d8, productId: 0x0428, quirks: { timeoutFactor: 4 } },
-  { vendorId: 0x0b81, productId: 0x0200, quirks: { timeoutFactor: 20 } },
+  [{ timeoutFactor: 2 }, 0x04e6_5293],
+  [{ timeoutFactor: 4 }, 0x09d8_0427, 0x09d8_0428],
+  [{ timeoutFactor: 20 }, 0x0b81_0200],
   // Readers forced to short APDUs.
-  { vendorId: 0x0d46, productId: 0x3010, quirks: { forceShortApdu: true } },
-  {
-    vendorId: 0x046a,
-    productId: 0x00a1,
-    bcdDevice: { min: 0x0100, max: 0x0100 },
-    quirks: { exchangeLevel: 'extended-apdu' },
-  },
+  [{ forceShortApdu: true }, 0x0d46_3010],
+  // The Cherry KC 1000 SC, firmware 1.00 only.
+  [{ exchangeLevel: 'extended-apdu' }, [0x046a_00a1, 0x0100, 0x0100]],
   // Descriptor corrections.
-  { vendorId: 0x0b97, productId: 0x7762, quirks: { descriptorPatch: { dwMaxDataRate: 9600 } } },
-  { vendorId: 0x0b97, productId: 0x7772, quirks: { descriptorPatch: { dwMaxDataRate: 9600 } } },
-  { vendorId: 0x09be, productId: 0x0002, quirks: { descriptorPatch: { dwMaxIFSD: 254 } } },
+  [{ descriptorPatch: { dwMaxDataRate: 9600 } }, 0x0b97_7762, 0x0b97_7772],
+  [{ descriptorPatch: { dwMaxIFSD: 254 } }, 0x09be_0002],
 ];
 
-/** The name and the source of each row of QUIRK_ROWS, in the same order (VID:PID repeated to keep them aligned). */
+/** QUIRK_GROUPS as one row per reader. */
+const QUIRK_ROWS: readonly ReaderQuirkRow[] = /* @__PURE__ */ QUIRK_GROUPS.flatMap(([quirks, ...readers]) =>
+  readers.map((r): ReaderQuirkRow => {
+    const [id, min, max] = typeof r === 'number' ? [r] : r;
+    return { vendorId: id >>> 16, productId: id & 0xffff, ...(min === undefined ? {} : { bcdDevice: { min, max } }), quirks };
+  }),
+);
+
+/** The name and the source of each reader of QUIRK_GROUPS, in the same order (VID:PID repeated to keep them aligned). */
 const QUIRK_NOTES: ReadonlyArray<readonly [number, number, string, string]> = [
   [0x0ca6, 0x0010, 'Castles EZ100PU', 'ezIFD README (Castles EZUSB/EZ100PU libccid fork); clean-room EZ100PU Windows driver notes (CLEANROOM.md)'],
   [0x03f0, 0x1024, 'HP USB Smart Card Keyboard', SPE_UNSAFE],
@@ -230,12 +233,8 @@ export function bcdDeviceOf(device: QuirkLookupDevice): number {
 /** The table rows that apply to `device` (VID:PID and, when given, bcdDevice range). */
 export function findQuirkEntries<T extends ReaderQuirkRow>(device: QuirkLookupDevice, table: readonly T[] = QUIRK_ROWS as readonly T[]): T[] {
   const bcd = bcdDeviceOf(device);
-  return table.filter(
-    (e) =>
-      e.vendorId === device.vendorId &&
-      e.productId === device.productId &&
-      (e.bcdDevice?.min === undefined || bcd >= e.bcdDevice.min) &&
-      (e.bcdDevice?.max === undefined || bcd <= e.bcdDevice.max),
+  return table.filter(({ vendorId, productId, bcdDevice: { min = 0, max = 0xffff } = {} }) =>
+    vendorId === device.vendorId && productId === device.productId && bcd >= min && bcd <= max,
   );
 }
 
@@ -257,12 +256,6 @@ export function resolveReaderQuirks(
   return merged;
 }
 
-const LEVEL_BITS: Record<Exclude<CcidExchangeLevel, 'character'>, number> = {
-  tpdu: CCID_FEATURE.TPDU,
-  'short-apdu': CCID_FEATURE.SHORT_APDU,
-  'extended-apdu': CCID_FEATURE.EXTENDED_APDU,
-};
-
 /**
  * The descriptor the driver works with: `descriptorPatch`, then the exchange
  * level (`exchangeLevel`, or `forceShortApdu` lowering extended to short), then
@@ -272,10 +265,9 @@ const LEVEL_BITS: Record<Exclude<CcidExchangeLevel, 'character'>, number> = {
  */
 export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): CcidClassDescriptor {
   if (!q.descriptorPatch && !q.exchangeLevel && !q.forceShortApdu && !q.noPinpad) return d;
-  const raw = { ...descriptorFields(d), ...(q.descriptorPatch ?? {}) };
-  let level = q.exchangeLevel;
-  if (!level && q.forceShortApdu && (raw.dwFeatures & CCID_FEATURE.EXTENDED_APDU) !== 0) level = 'short-apdu';
-  if (level) raw.dwFeatures = ((raw.dwFeatures & ~CCID_FEATURE.EXCHANGE_LEVEL_MASK) | LEVEL_BITS[level]) >>> 0;
+  const raw = { ...d, ...q.descriptorPatch }; // (the encoder reads the raw fields only)
+  const level = q.exchangeLevel ?? (q.forceShortApdu && exchangeLevelOf(raw.dwFeatures) === 'extended-apdu' ? 'short-apdu' : undefined);
+  if (level) raw.dwFeatures = withExchangeLevel(raw.dwFeatures, level);
   if (q.noPinpad) raw.bPINSupport = 0;
   return parseCcidClassDescriptor(encodeCcidClassDescriptor(raw));
 }
@@ -290,24 +282,17 @@ export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): 
  */
 export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: ReaderQuirks): CcidInterfaceInfo | undefined {
   if (!q.descriptor) return undefined;
-  const real = findCcidInterfaces(config)[0];
-  if (real) return real;
-  for (const iface of config.interfaces) {
-    if (iface.bInterfaceClass !== USB_CLASS_VENDOR && iface.bInterfaceClass !== USB_CLASS_CCID) continue;
-    const eps = findBulkEndpoints(iface);
-    if (eps) return { iface, classDescriptor: encodeCcidClassDescriptor(q.descriptor), ...eps };
-  }
-  throw new CcidError('ccid/no-interface', 'No interface with a bulk-in/bulk-out pair.');
+  const builtIn = encodeCcidClassDescriptor(q.descriptor);
+  // The interfaces as if each carried the built-in descriptor last: asked only when none carries its own.
+  const withBuiltIn = { ...config, interfaces: config.interfaces.map((i) => ({ ...i, extra: [...i.extra, builtIn] })) };
+  return findCcidInterfaces(config)[0] ?? findCcidInterface(withBuiltIn);
 }
 
 /** Reverses the byte order of dwLength (bytes 1..4) of a bulk frame, in a copy. Frames shorter than a header are returned as they are. */
 export function swapLengthByteOrder(frame: Uint8Array): Uint8Array {
   if (frame.length < CCID_HEADER_LENGTH) return frame;
   const out = frame.slice();
-  out[1] = frame[4]!;
-  out[2] = frame[3]!;
-  out[3] = frame[2]!;
-  out[4] = frame[1]!;
+  out.set(frame.slice(1, 5).reverse(), 1);
   return out;
 }
 
@@ -323,21 +308,18 @@ export function adaptOutgoingFrame(frame: Uint8Array, q: ReaderQuirks): Uint8Arr
  * shortened to match. Other frames pass unchanged.
  */
 export function adaptIncomingFrame(frame: Uint8Array, q: ReaderQuirks, command: string): Uint8Array {
-  let f = q.bigEndianLength ? swapLengthByteOrder(frame) : frame;
+  let f = adaptOutgoingFrame(frame, q); // the swap is its own inverse
+  const h = CCID_HEADER_LENGTH;
   if (
     q.atrLeadingZero &&
     command === 'IccPowerOn' &&
-    f.length > CCID_HEADER_LENGTH + 1 &&
     f[0] === RDR_to_PC_DataBlock &&
-    f[CCID_HEADER_LENGTH] === 0x00 &&
-    (f[CCID_HEADER_LENGTH + 1] === 0x3b || f[CCID_HEADER_LENGTH + 1] === 0x3f) &&
-    readU32LE(f, 1) === f.length - CCID_HEADER_LENGTH
+    f[h] === 0x00 &&
+    (f[h + 1] === 0x3b || f[h + 1] === 0x3f) && // (so the frame has a byte after the 0x00)
+    readU32LE(f, 1) === f.length - h
   ) {
-    const out = new Uint8Array(f.length - 1);
-    out.set(f.subarray(0, CCID_HEADER_LENGTH));
-    out.set(f.subarray(CCID_HEADER_LENGTH + 1), CCID_HEADER_LENGTH);
-    writeU32LE(out, 1, out.length - CCID_HEADER_LENGTH);
-    f = out;
+    f = concatBytes(f.subarray(0, h), f.subarray(h + 1));
+    writeU32LE(f, 1, f.length - h);
   }
   return f;
 }

@@ -7,8 +7,8 @@
  *   `cardinserted`, `cardremoved`, `hardwareerror` ({ slot, code }),
  *   `disconnect` ({ error }) — reported once.
  */
-import { bytesOf, readU32LE } from '../bytes.js';
-import { CcidError, TransportError, WebCcidError } from '../errors.js';
+import { bytesOf, readU16LE, readU32LE } from '../bytes.js';
+import { CcidError, TransportError, type WebCcidError } from '../errors.js';
 import { parseCcidClassDescriptor, type CcidClassDescriptor } from './descriptor.js';
 import {
   CCID_REQUEST_GET_CLOCK_FREQUENCIES,
@@ -19,13 +19,12 @@ import {
   ICC_STATUS_ACTIVE,
 } from './messages.js';
 import { CcidTransport, type CcidRequest, type ExchangeOptions } from './transport.js';
-import { mapUsbError } from '../usb/errors.js';
+import { mapUsbError, type UsbErrorContext } from '../usb/errors.js';
 import { CcidConnection } from './connection.js';
 import type { ConnectOptions } from './activation.js';
 import type { SlotPort, SlotStatus } from './slot-port.js';
-import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo } from '../usb/config-descriptor.js';
+import { findCcidInterface, parseConfigurationDescriptor, type CcidInterfaceInfo, type EndpointDescriptor } from '../usb/config-descriptor.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
-import { explainClaimError } from './claim-errors.js';
 import { applyDescriptorQuirks, findQuirkedCcidInterface, resolveReaderQuirks, type ReaderQuirks } from './quirks.js';
 import { Mutex } from '../mutex.js';
 
@@ -89,73 +88,63 @@ export interface ReaderIdentity {
 }
 
 export class CcidReader extends EventTarget implements SlotPort {
-  readonly descriptor: CcidClassDescriptor;
   readonly identity: ReaderIdentity;
-  /** The quirks in force for this reader (the table's entry plus `options.quirks`). */
-  readonly quirks: ReaderQuirks;
-  /** GET_DATA_RATES answer in bps, when the reader lists them. */
-  readonly dataRates: number[] | undefined;
-  /** GET_CLOCK_FREQUENCIES answer in kHz, when the reader lists them. */
-  readonly clockFrequenciesKHz: number[] | undefined;
   /** @internal */ readonly transport: CcidTransport;
-  /** @internal */ readonly usbSlackMs: number;
-  /** @internal */ readonly timeoutFactor: number;
+  readonly #usbSlackMs: number;
+  readonly #timeoutFactor: number;
   readonly #slotLocks: Mutex[];
   readonly #connections = new Map<number, CcidConnection>();
-  readonly #present: Array<boolean | undefined>;
+  /** Whether each slot holds a card, as last seen (undefined: not known yet). */
+  readonly #present: Array<boolean | undefined> = [];
   #disconnected = false;
   #closing = false;
   #closed = false;
-  readonly #onBackendDisconnect: ((event: { device: UsbDeviceLike }) => void) | undefined;
+  readonly #backend: UsbBackendLike | undefined;
+  readonly #onBackendDisconnect = (event: { device: UsbDeviceLike }): void => {
+    if (event.device === this.device) this.#reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
+  };
 
   private constructor(
     readonly device: UsbDeviceLike,
     info: CcidInterfaceInfo,
-    descriptor: CcidClassDescriptor,
-    extras: { dataRates?: number[]; clocks?: number[] },
-    private readonly options: CcidReaderOptions,
-    quirks: ReaderQuirks,
+    readonly descriptor: CcidClassDescriptor,
+    /** The quirks in force for this reader (the table's entry plus `options.quirks`). */
+    readonly quirks: ReaderQuirks,
+    /** GET_DATA_RATES answer in bps, when the reader lists them. */
+    readonly dataRates: number[] | undefined,
+    /** GET_CLOCK_FREQUENCIES answer in kHz, when the reader lists them. */
+    readonly clockFrequenciesKHz: number[] | undefined,
+    options: CcidReaderOptions,
   ) {
     super();
-    this.descriptor = descriptor;
-    this.quirks = quirks;
-    this.dataRates = extras.dataRates;
-    this.clockFrequenciesKHz = extras.clocks;
-    this.usbSlackMs = options.usbSlackMs ?? 300;
-    this.timeoutFactor = options.timeoutFactor ?? quirks.timeoutFactor ?? 1;
+    const { iface, bulkIn, bulkOut, interruptIn } = info;
+    this.#backend = options.backend;
+    this.#usbSlackMs = options.usbSlackMs ?? 300;
+    this.#timeoutFactor = options.timeoutFactor ?? quirks.timeoutFactor ?? 1;
     this.identity = {
       vendorId: device.vendorId,
       productId: device.productId,
       productName: device.productName ?? undefined,
       manufacturerName: device.manufacturerName ?? undefined,
       serialNumber: device.serialNumber ?? undefined,
-      interfaceClass: info.iface.bInterfaceClass,
-      interfaceNumber: info.iface.bInterfaceNumber,
+      interfaceClass: iface.bInterfaceClass,
+      interfaceNumber: iface.bInterfaceNumber,
     };
-    this.#slotLocks = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => new Mutex());
-    this.#present = Array.from({ length: descriptor.bMaxSlotIndex + 1 }, () => undefined);
+    this.#slotLocks = Array.from({ length: this.slotCount }, () => new Mutex());
     this.transport = new CcidTransport(device, {
-      interfaceNumber: info.iface.bInterfaceNumber,
-      bulkIn: info.bulkIn.endpointNumber,
-      bulkOut: info.bulkOut.endpointNumber,
-      wMaxPacketSizeIn: info.bulkIn.wMaxPacketSize,
+      interfaceNumber: iface.bInterfaceNumber,
+      bulkIn: bulkIn.endpointNumber,
+      bulkOut: bulkOut.endpointNumber,
+      wMaxPacketSizeIn: bulkIn.wMaxPacketSize,
       dwMaxCCIDMessageLength: descriptor.dwMaxCCIDMessageLength,
       bMaxCCIDBusySlots: Math.max(1, descriptor.bMaxCCIDBusySlots),
-      abortTimeoutMs: Math.ceil(2000 * this.timeoutFactor),
+      abortTimeoutMs: Math.ceil(2000 * this.#timeoutFactor),
       onDisconnect: (error) => this.#reportDisconnect(error),
-      ...(options.trace ? { trace: options.trace } : {}),
+      trace: options.trace,
       quirks,
     });
-    if (options.backend) {
-      const backend = options.backend;
-      this.#onBackendDisconnect = (event) => {
-        if (event.device === device) {
-          this.#reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
-        }
-      };
-      backend.addEventListener('disconnect', this.#onBackendDisconnect);
-    }
-    if ((options.watchInterrupt ?? true) && info.interruptIn) this.#watchInterrupt(info.interruptIn.endpointNumber, info.interruptIn.wMaxPacketSize);
+    this.#backend?.addEventListener('disconnect', this.#onBackendDisconnect);
+    if ((options.watchInterrupt ?? true) && interruptIn) this.#watchInterrupt(interruptIn);
   }
 
   /** Typed `addEventListener` for the reader's events (see CcidReaderEventMap). */
@@ -170,20 +159,13 @@ export class CcidReader extends EventTarget implements SlotPort {
    * (WebUSB does not expose class descriptors), finds the CCID interface
    * (class 0x0B, or vendor class 0xFF carrying a CCID descriptor) and claims
    * it. A refusal is explained: Chrome's protected class, the OS holding the
-   * reader, or a missing permission (see `explainClaimError`). The reader's
-   * quirks (quirks.ts) are resolved here once and passed down.
+   * reader, or a missing permission (see `mapUsbError`, stages `open` and
+   * `claim`). The reader's quirks (quirks.ts) are resolved here once and passed down.
    */
   static async open(device: UsbDeviceLike, options: CcidReaderOptions = {}): Promise<CcidReader> {
+    if (!device.opened) await setUp(() => device.open(), { stage: 'open', device });
     try {
-      if (!device.opened) await device.open();
-    } catch (e) {
-      throw explainClaimError(e, device, 'open');
-    }
-    try {
-      if (!device.configuration) {
-        const first = device.configurations[0]?.configurationValue ?? 1;
-        await device.selectConfiguration(first);
-      }
+      if (!device.configuration) await device.selectConfiguration(device.configurations[0]?.configurationValue ?? 1);
       const quirks = resolveReaderQuirks(device, options.quirks);
       const config = parseConfigurationDescriptor(await readConfigurationDescriptor(device));
       const info = findQuirkedCcidInterface(config, quirks) ?? findCcidInterface(config);
@@ -191,40 +173,30 @@ export class CcidReader extends EventTarget implements SlotPort {
       if (descriptor.exchangeLevel === 'character') {
         throw new CcidError(
           'ccid/unsupported-level',
-          'This reader only offers character-level exchanges, which this driver does not support (TPDU, short APDU and extended APDU readers are supported).',
+          'This reader offers only character-level exchanges; this driver drives TPDU, short APDU and extended APDU readers.',
         );
       }
-      try {
-        await device.claimInterface(info.iface.bInterfaceNumber);
-      } catch (e) {
-        throw explainClaimError(e, device, 'claim', info.iface.bInterfaceClass);
-      }
-      const ifaceNumber = info.iface.bInterfaceNumber;
+      const { bInterfaceNumber, bInterfaceClass } = info.iface;
+      await setUp(() => device.claimInterface(bInterfaceNumber), { stage: 'claim', device, interfaceClass: bInterfaceClass });
       if (quirks.startupCommand) await sendStartupCommand(device, info, quirks.startupCommand, quirks.startupTimeoutMs ?? 1000);
-      const dataRates =
-        descriptor.bNumDataRatesSupported > 0
-          ? await readU32List(device, CCID_REQUEST_GET_DATA_RATES, ifaceNumber, descriptor.bNumDataRatesSupported)
-          : undefined;
-      const clocks =
-        descriptor.bNumClockSupported > 0
-          ? await readU32List(device, CCID_REQUEST_GET_CLOCK_FREQUENCIES, ifaceNumber, descriptor.bNumClockSupported)
-          : undefined;
+      const list = (request: number, count: number) => readU32List(device, request, bInterfaceNumber, count);
       return new CcidReader(
         device,
         info,
         descriptor,
-        { ...(dataRates ? { dataRates } : {}), ...(clocks ? { clocks } : {}) },
-        options,
         quirks,
+        await list(CCID_REQUEST_GET_DATA_RATES, descriptor.bNumDataRatesSupported),
+        await list(CCID_REQUEST_GET_CLOCK_FREQUENCIES, descriptor.bNumClockSupported),
+        options,
       );
     } catch (e) {
       await device.close().catch(() => undefined);
-      throw e instanceof WebCcidError ? e : mapUsbError(e, 'open');
+      throw mapUsbError(e, 'open'); // (our own errors pass through)
     }
   }
 
   get slotCount(): number {
-    return this.descriptor.bMaxSlotIndex + 1;
+    return this.descriptor.maxSlots;
   }
 
   /** True once the reader is unplugged or closed. */
@@ -272,9 +244,7 @@ export class CcidReader extends EventTarget implements SlotPort {
     this.#closing = true;
     await Promise.all(this.#slotLocks.map((m) => m.run(async () => undefined)));
     this.#closed = true;
-    for (const c of this.#connections.values()) c.invalidate();
-    this.transport.shutDown(new TransportError('transport/closed', 'The reader was closed.'));
-    if (this.#onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.#onBackendDisconnect);
+    this.#shutDown(this.closedError());
     if (!this.#disconnected) {
       await this.device.releaseInterface(this.identity.interfaceNumber).catch(() => undefined);
       await this.device.close().catch(() => undefined);
@@ -289,12 +259,7 @@ export class CcidReader extends EventTarget implements SlotPort {
 
   /** @internal Timeout for a command whose card-side work takes `cardSeconds`. */
   commandTimeout(cardSeconds: number): number {
-    return Math.ceil(cardSeconds * 1000 * 1.5 * this.timeoutFactor + this.usbSlackMs * this.timeoutFactor);
-  }
-
-  /** @internal */
-  slotPresent(slot: number): boolean | undefined {
-    return this.#present[slot];
+    return Math.ceil(cardSeconds * 1000 * 1.5 * this.#timeoutFactor + this.#usbSlackMs * this.#timeoutFactor);
   }
 
   /** @internal */
@@ -303,29 +268,38 @@ export class CcidReader extends EventTarget implements SlotPort {
   }
 
   #checkSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot > this.descriptor.bMaxSlotIndex) {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slotCount) {
       throw new CcidError('ccid/bad-slot', `Slot ${slot} does not exist: this reader has ${this.slotCount} slot(s).`);
     }
+  }
+
+  /** Ends the transport with `error`, invalidates the connections and stops listening to the backend. */
+  #shutDown(error: WebCcidError): void {
+    this.transport.shutDown(error);
+    for (const c of this.#connections.values()) c.invalidate();
+    this.#backend?.removeEventListener('disconnect', this.#onBackendDisconnect);
   }
 
   #reportDisconnect(error: TransportError): void {
     if (this.#disconnected || this.#closed) return;
     this.#disconnected = true;
-    this.transport.shutDown(error);
-    for (const c of this.#connections.values()) c.invalidate();
-    if (this.#onBackendDisconnect) this.options.backend?.removeEventListener('disconnect', this.#onBackendDisconnect);
-    this.dispatchEvent(new CustomEvent('disconnect', { detail: { error } }));
+    this.#shutDown(error);
+    this.#emit('disconnect', { error });
   }
 
-  #watchInterrupt(endpoint: number, packetSize: number): void {
-    const length = Math.max(packetSize, 8);
+  #emit<K extends keyof CcidReaderEventMap>(type: K, detail: CcidReaderEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #watchInterrupt({ endpointNumber, wMaxPacketSize }: EndpointDescriptor): void {
+    const length = Math.max(wMaxPacketSize, 8);
     void (async () => {
       while (!this.isClosed) {
         let bytes: Uint8Array;
         try {
-          const r = await this.device.transferIn(endpoint, length);
+          const r = await this.device.transferIn(endpointNumber, length);
           if (r.status === 'stall') {
-            await this.device.clearHalt('in', endpoint).catch(() => undefined);
+            await this.device.clearHalt('in', endpointNumber).catch(() => undefined);
             continue;
           }
           bytes = bytesOf(r.data);
@@ -342,7 +316,7 @@ export class CcidReader extends EventTarget implements SlotPort {
           continue; // a malformed notification is dropped; slot state is re-read on the next command
         }
         if (n.name === 'HardwareError') {
-          this.dispatchEvent(new CustomEvent('hardwareerror', { detail: { slot: n.bSlot, code: n.bHardwareErrorCode } }));
+          this.#emit('hardwareerror', { slot: n.bSlot, code: n.bHardwareErrorCode });
           continue;
         }
         n.slots.slice(0, this.slotCount).forEach((s, slot) => {
@@ -351,26 +325,32 @@ export class CcidReader extends EventTarget implements SlotPort {
           // An unchanged slot is news only when it contradicts what we knew; a first report just sets the state.
           if (!s.changed && (was === undefined || was === s.present)) return;
           if (!s.present) this.#connections.get(slot)?.markRemoved();
-          this.dispatchEvent(new CustomEvent(s.present ? 'cardinserted' : 'cardremoved', { detail: { slot } }));
+          this.#emit(s.present ? 'cardinserted' : 'cardremoved', { slot });
         });
       }
     })();
   }
 }
 
+/** Runs a USB set-up step (open, claim); a refusal becomes the explained TransportError of `mapUsbError`. */
+async function setUp(step: () => Promise<unknown>, context: UsbErrorContext): Promise<void> {
+  try {
+    await step();
+  } catch (e) {
+    throw mapUsbError(e, context);
+  }
+}
+
 /** GET_DESCRIPTOR(CONFIGURATION): first the 9-byte header for wTotalLength, then the whole. */
 async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8Array> {
   const index = Math.max(0, device.configurations.findIndex((c) => c === device.configuration));
-  const setup = { requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200 | index, index: 0 } as const;
-  const head = await device.controlTransferIn(setup, 9);
-  const headBytes = bytesOf(head.data);
-  if (head.status !== 'ok' || headBytes.length < 4) {
-    throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
-  }
-  const total = headBytes[2]! | (headBytes[3]! << 8);
-  const whole = await device.controlTransferIn(setup, Math.max(total, 9));
-  if (whole.status !== 'ok') throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
-  return bytesOf(whole.data).slice();
+  const read = async (length: number): Promise<Uint8Array> => {
+    const r = await device.controlTransferIn({ requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200 | index, index: 0 }, length);
+    const b = bytesOf(r.data);
+    if (r.status !== 'ok' || b.length < 4) throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
+    return b;
+  };
+  return (await read(Math.max(readU16LE(await read(9), 2), 9))).slice();
 }
 
 /**
@@ -378,23 +358,27 @@ async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8
  * ignores it. Best effort: a failure or no answer within `timeoutMs` is not
  * fatal (a late answer is taken by the still-pending read and dropped).
  */
-async function sendStartupCommand(device: UsbDeviceLike, info: CcidInterfaceInfo, frame: Uint8Array, timeoutMs: number): Promise<void> {
+async function sendStartupCommand(device: UsbDeviceLike, { bulkIn, bulkOut }: CcidInterfaceInfo, frame: Uint8Array, timeoutMs: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const w = await device.transferOut(info.bulkOut.endpointNumber, frame.slice() as Uint8Array<ArrayBuffer>);
+    const w = await device.transferOut(bulkOut.endpointNumber, frame.slice() as Uint8Array<ArrayBuffer>);
     if (w.status !== 'ok') return;
-    const packet = Math.max(8, info.bulkIn.wMaxPacketSize);
-    const read = device.transferIn(info.bulkIn.endpointNumber, Math.ceil(512 / packet) * packet).catch(() => undefined);
+    const packet = Math.max(8, bulkIn.wMaxPacketSize);
+    const read = device.transferIn(bulkIn.endpointNumber, Math.ceil(512 / packet) * packet).catch(() => undefined);
     await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   } catch {
     // not fatal: the standard commands follow
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
   }
 }
 
-/** GET_DATA_RATES / GET_CLOCK_FREQUENCIES: a list of little-endian 32-bit values. Failure is not fatal. */
+/**
+ * GET_DATA_RATES / GET_CLOCK_FREQUENCIES: `count` little-endian 32-bit values. Not asked when the
+ * descriptor announces none; a failure or an empty answer is not fatal (undefined).
+ */
 async function readU32List(device: UsbDeviceLike, request: number, iface: number, count: number): Promise<number[] | undefined> {
+  if (count === 0) return undefined;
   try {
     const r = await device.controlTransferIn({ requestType: 'class', recipient: 'interface', request, value: 0, index: iface }, count * 4);
     if (r.status !== 'ok') return undefined;

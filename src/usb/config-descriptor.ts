@@ -6,8 +6,9 @@
  * control transfer and finds the CCID class descriptor (type 0x21) here.
  *
  * Parsing rules (what is accepted, what throws `CcidError('ccid/bad-descriptor')`):
- * - fewer than 9 bytes, a first descriptor that is not a configuration
- *   descriptor (type 0x02, bLength >= 9), or wTotalLength < bLength: throws;
+ * - fewer than 9 bytes (or than the first descriptor's bLength), a first
+ *   descriptor that is not a configuration descriptor (type 0x02, bLength >= 9),
+ *   or wTotalLength < bLength: throws;
  * - any descriptor with bLength < 2 (0 would loop for ever): throws;
  * - an interface descriptor shorter than 9 bytes or an endpoint descriptor
  *   shorter than 7 bytes: throws;
@@ -29,15 +30,10 @@ import { CcidError } from '../errors.js';
 import { concatBytes, readU16LE, writeU16LE } from '../bytes.js';
 
 /** bDescriptorType values used here (USB 2.0 table 9-5; CCID 1.10 §5.1). */
-export const USB_DESCRIPTOR_TYPE = {
-  DEVICE: 0x01,
-  CONFIGURATION: 0x02,
-  STRING: 0x03,
-  INTERFACE: 0x04,
-  ENDPOINT: 0x05,
-  INTERFACE_ASSOCIATION: 0x0b,
-  CCID_CLASS: 0x21,
-} as const;
+const TYPE_CONFIGURATION = 0x02;
+const TYPE_INTERFACE = 0x04;
+const TYPE_ENDPOINT = 0x05;
+const TYPE_CCID_CLASS = 0x21;
 
 /** bInterfaceClass of a CCID (and ICCD) interface. */
 export const USB_CLASS_CCID = 0x0b;
@@ -135,17 +131,13 @@ function decodeInterface(d: Uint8Array): InterfaceDescriptor {
  * See the module comment for what is tolerated. Throws `CcidError('ccid/bad-descriptor')`.
  */
 export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDescriptor {
-  if (bytes.length < 9) throw bad(`Configuration descriptor too short: ${bytes.length} bytes, need at least 9.`);
-  const bLength = bytes[0]!;
-  if (bytes[1] !== USB_DESCRIPTOR_TYPE.CONFIGURATION) {
-    throw bad(`Not a configuration descriptor: bDescriptorType 0x${bytes[1]!.toString(16)}.`);
-  }
-  if (bLength < 9) throw bad(`Configuration descriptor bLength ${bLength} is below 9.`);
+  const [bLength = 0, type] = bytes;
   const wTotalLength = readU16LE(bytes, 2);
-  if (wTotalLength < bLength) throw bad(`wTotalLength ${wTotalLength} is below the configuration bLength ${bLength}.`);
+  if (bytes.length < Math.max(9, bLength) || type !== TYPE_CONFIGURATION || bLength < 9 || wTotalLength < bLength) {
+    throw bad(`Not a configuration descriptor: ${bytes.length} bytes, bLength ${bLength}, bDescriptorType ${type}, wTotalLength ${wTotalLength}.`);
+  }
   const truncated = bytes.length < wTotalLength;
   const end = Math.min(wTotalLength, bytes.length);
-  if (bLength > end) throw bad('Configuration descriptor cut short.');
 
   const config: ConfigurationDescriptor = {
     wTotalLength,
@@ -157,51 +149,34 @@ export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDe
     extra: [],
     truncated,
   };
-  const configExtra: Uint8Array[] = [];
   let current: InterfaceDescriptor | undefined;
   let offset = bLength;
   while (offset < end) {
-    if (end - offset < 2) {
-      if (truncated) break;
-      throw bad(`Stray byte at offset ${offset} of the configuration descriptor.`);
-    }
     const len = bytes[offset]!;
     const type = bytes[offset + 1]!;
-    if (len < 2) throw bad(`Descriptor at offset ${offset} has bLength ${len}.`);
-    if (offset + len > end) {
+    // A lone last byte, or a descriptor longer than what is left (a bLength below 2 counts as 2).
+    if (offset + Math.max(len, 2) > end) {
       if (truncated) break;
-      throw bad(`Descriptor at offset ${offset} (bLength ${len}) runs past wTotalLength ${wTotalLength}.`);
+      throw bad(`The descriptor at offset ${offset} (bLength ${len}) runs past wTotalLength ${wTotalLength}.`);
     }
+    const endpoint = type === TYPE_ENDPOINT && current;
+    const min = type === TYPE_INTERFACE ? 9 : endpoint ? 7 : 2;
+    if (len < min) throw bad(`The descriptor at offset ${offset} (type ${type}) has bLength ${len}, below ${min}.`);
     const d = bytes.slice(offset, offset + len);
-    if (type === USB_DESCRIPTOR_TYPE.INTERFACE) {
-      if (len < 9) throw bad(`Interface descriptor at offset ${offset} has bLength ${len}, below 9.`);
-      current = decodeInterface(d);
-      config.interfaces.push(current);
-    } else if (type === USB_DESCRIPTOR_TYPE.ENDPOINT && current) {
-      if (len < 7) throw bad(`Endpoint descriptor at offset ${offset} has bLength ${len}, below 7.`);
-      current.endpoints.push(decodeEndpoint(d));
-    } else if (current) {
-      current.extra.push(d);
-    } else {
-      configExtra.push(d);
-    }
+    if (type === TYPE_INTERFACE) config.interfaces.push((current = decodeInterface(d)));
+    else if (endpoint) endpoint.endpoints.push(decodeEndpoint(d));
+    else (current ?? config).extra!.push(d);
     offset += len;
   }
-  config.extra = configExtra;
   return config;
 }
 
-/** True when `d` is a CCID class descriptor: bLength >= 0x36 and type 0x21, or exactly 0x36 with type 0xFF (old readers). */
-function isCcidClassDescriptor(d: Uint8Array): boolean {
-  if (d.length < CCID_CLASS_DESCRIPTOR_LENGTH || d[0]! < CCID_CLASS_DESCRIPTOR_LENGTH) return false;
-  if (d[1] === USB_DESCRIPTOR_TYPE.CCID_CLASS) return true;
-  return d[1] === 0xff && d[0] === CCID_CLASS_DESCRIPTOR_LENGTH;
-}
-
-/** The CCID class descriptor in `iface.extra`, if any (type 0x21 preferred over the old 0xFF form). */
+/** The CCID class descriptor in `iface.extra`, if any: bLength >= 0x36 and type 0x21 preferred, else exactly 0x36 with type 0xFF (old readers). */
 export function findCcidClassDescriptor(iface: InterfaceDescriptor): Uint8Array | undefined {
-  const found = iface.extra.filter(isCcidClassDescriptor);
-  return found.find((d) => d[1] === USB_DESCRIPTOR_TYPE.CCID_CLASS) ?? found[0];
+  const found = iface.extra.filter(
+    (d) => d.length >= CCID_CLASS_DESCRIPTOR_LENGTH && d[0]! >= CCID_CLASS_DESCRIPTOR_LENGTH && (d[1] === TYPE_CCID_CLASS || (d[1] === 0xff && d[0] === CCID_CLASS_DESCRIPTOR_LENGTH)),
+  );
+  return found.find((d) => d[1] === TYPE_CCID_CLASS) ?? found[0];
 }
 
 /**
@@ -212,11 +187,17 @@ export function findCcidClassDescriptor(iface: InterfaceDescriptor): Uint8Array 
 export function findBulkEndpoints(
   iface: InterfaceDescriptor,
 ): { bulkIn: EndpointDescriptor; bulkOut: EndpointDescriptor; interruptIn?: EndpointDescriptor } | undefined {
-  const bulkIn = iface.endpoints.find((e) => e.type === 'bulk' && e.direction === 'in');
-  const bulkOut = iface.endpoints.find((e) => e.type === 'bulk' && e.direction === 'out');
-  if (!bulkIn || !bulkOut) return undefined;
-  const interruptIn = iface.endpoints.find((e) => e.type === 'interrupt' && e.direction === 'in');
-  return interruptIn ? { bulkIn, bulkOut, interruptIn } : { bulkIn, bulkOut };
+  const find = (type: EndpointDescriptor['type'], direction: EndpointDescriptor['direction']) =>
+    iface.endpoints.find((e) => e.type === type && e.direction === direction);
+  const bulkIn = find('bulk', 'in');
+  const bulkOut = find('bulk', 'out');
+  const interruptIn = find('interrupt', 'in');
+  return bulkIn && bulkOut ? { bulkIn, bulkOut, ...(interruptIn && { interruptIn }) } : undefined;
+}
+
+/** Class 0x0B, or vendor class 0xFF: the classes a CCID interface may have. */
+function mayBeCcidClass(iface: InterfaceDescriptor): boolean {
+  return iface.bInterfaceClass === USB_CLASS_CCID || iface.bInterfaceClass === USB_CLASS_VENDOR;
 }
 
 /**
@@ -228,16 +209,10 @@ export function findBulkEndpoints(
  */
 export function findCcidInterfaces(config: ConfigurationDescriptor): CcidInterfaceInfo[] {
   const out: CcidInterfaceInfo[] = [];
-  const seen = new Set<number>();
   for (const iface of config.interfaces) {
-    if (seen.has(iface.bInterfaceNumber)) continue;
-    if (iface.bInterfaceClass !== USB_CLASS_CCID && iface.bInterfaceClass !== USB_CLASS_VENDOR) continue;
-    const classDescriptor = findCcidClassDescriptor(iface);
-    if (!classDescriptor) continue;
-    const eps = findBulkEndpoints(iface);
-    if (!eps) continue;
-    seen.add(iface.bInterfaceNumber);
-    out.push({ iface, classDescriptor, ...eps });
+    const classDescriptor = mayBeCcidClass(iface) && findCcidClassDescriptor(iface);
+    const eps = classDescriptor && findBulkEndpoints(iface);
+    if (eps && !out.some((c) => c.iface.bInterfaceNumber === iface.bInterfaceNumber)) out.push({ iface, classDescriptor, ...eps });
   }
   return out;
 }
@@ -252,31 +227,20 @@ export function findCcidInterfaces(config: ConfigurationDescriptor): CcidInterfa
  * when there is no CCID interface at all or only ICCD-style ones (no bulk
  * endpoints: ICCD tokens use control transfers, which this driver does not speak).
  */
-export function findCcidInterface(config: ConfigurationDescriptor, opts: { interfaceNumber?: number } = {}): CcidInterfaceInfo {
-  const all = findCcidInterfaces(config);
-  const found = opts.interfaceNumber === undefined ? all[0] : all.find((c) => c.iface.bInterfaceNumber === opts.interfaceNumber);
+export function findCcidInterface(config: ConfigurationDescriptor, { interfaceNumber: n }: { interfaceNumber?: number } = {}): CcidInterfaceInfo {
+  const wanted = (i: InterfaceDescriptor): boolean => n === undefined || i.bInterfaceNumber === n;
+  const found = findCcidInterfaces(config).find((c) => wanted(c.iface));
   if (found) return found;
-  const wanted = config.interfaces.filter(
-    (i) => opts.interfaceNumber === undefined || i.bInterfaceNumber === opts.interfaceNumber,
-  );
-  const ccidClass = wanted.filter((i) => i.bInterfaceClass === USB_CLASS_CCID);
-  const withDescriptor = wanted.filter(
-    (i) => (i.bInterfaceClass === USB_CLASS_CCID || i.bInterfaceClass === USB_CLASS_VENDOR) && findCcidClassDescriptor(i),
-  );
-  if (withDescriptor.length > 0) {
-    throw new CcidError(
-      'ccid/no-interface',
-      'CCID interface without a bulk-in/bulk-out pair (ICCD token?).',
-    );
+  const candidates = config.interfaces.filter(wanted);
+  if (candidates.some((i) => mayBeCcidClass(i) && findCcidClassDescriptor(i))) {
+    throw new CcidError('ccid/no-interface', 'CCID interface without a bulk-in/bulk-out pair (ICCD token?).');
   }
-  if (ccidClass.length > 0) {
+  if (candidates.some((i) => i.bInterfaceClass === USB_CLASS_CCID)) {
     throw new CcidError('ccid/no-class-descriptor', 'The CCID interface carries no CCID class descriptor (type 0x21).');
   }
   throw new CcidError(
     'ccid/no-interface',
-    opts.interfaceNumber === undefined
-      ? 'No CCID interface (class 0x0B, or 0xFF with a 0x21 descriptor).'
-      : `Interface ${opts.interfaceNumber} is not a usable CCID interface.`,
+    n === undefined ? 'No CCID interface (class 0x0B, or 0xFF with a 0x21 descriptor).' : `Interface ${n} is not a usable CCID interface.`,
   );
 }
 
@@ -329,7 +293,7 @@ export function encodeConfigurationDescriptor(config: {
     parts.push(
       Uint8Array.of(
         9,
-        USB_DESCRIPTOR_TYPE.INTERFACE,
+        TYPE_INTERFACE,
         iface.bInterfaceNumber,
         iface.bAlternateSetting,
         iface.endpoints.length,
@@ -352,13 +316,13 @@ export function encodeConfigurationDescriptor(config: {
       if (!Number.isInteger(ep.wMaxPacketSize) || ep.wMaxPacketSize < 0 || ep.wMaxPacketSize > 0xffff) {
         throw bad(`wMaxPacketSize must be an integer 0..65535, got ${ep.wMaxPacketSize}.`);
       }
-      const e = Uint8Array.of(7, USB_DESCRIPTOR_TYPE.ENDPOINT, ep.bEndpointAddress, ep.bmAttributes, 0, 0, ep.bInterval);
+      const e = Uint8Array.of(7, TYPE_ENDPOINT, ep.bEndpointAddress, ep.bmAttributes, 0, 0, ep.bInterval);
       writeU16LE(e, 4, ep.wMaxPacketSize);
       parts.push(e);
     }
   }
   checkByte('bNumInterfaces', numbers.size);
-  const header = Uint8Array.of(9, USB_DESCRIPTOR_TYPE.CONFIGURATION, 0, 0, numbers.size, config.bConfigurationValue, 0, bmAttributes, bMaxPower);
+  const header = Uint8Array.of(9, TYPE_CONFIGURATION, 0, 0, numbers.size, config.bConfigurationValue, 0, bmAttributes, bMaxPower);
   const out = concatBytes(header, ...parts);
   if (out.length > 0xffff) throw bad(`Configuration descriptor too long: ${out.length} bytes.`);
   writeU16LE(out, 2, out.length);

@@ -56,15 +56,7 @@ const UNPLUGGED = /NO_DEVICE|No such device|device disconnected/i;
 /** Another driver holds the device, or the OS gives no access to it (the `usb` package). */
 const HELD = /unable to claim|BUSY|ACCESS|permission denied/i;
 
-function hex4(n: number): string {
-  return n.toString(16).toUpperCase().padStart(4, '0');
-}
-
-function deviceLabel(device: UsbDeviceLike | undefined): string {
-  if (!device) return 'the reader';
-  const id = `${hex4(device.vendorId)}:${hex4(device.productId)}`;
-  return device.productName ? `${device.productName} (${id})` : id;
-}
+const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
 
 /**
  * Turns what a WebUSB call (or the `usb` package) rejected with into one of our errors (see the
@@ -75,26 +67,26 @@ function deviceLabel(device: UsbDeviceLike | undefined): string {
 export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebCcidError {
   if (e instanceof WebCcidError) return e;
   const { stage, what = stage, device, interfaceClass }: UsbErrorContext = typeof context === 'string' ? { stage: 'transfer', what: context } : context;
-  const name = (e as { name?: string } | null)?.name ?? '';
-  const message = (e as { message?: string } | null)?.message ?? String(e);
+  const { name = '', message = String(e) } = (e ?? {}) as { name?: string; message?: string };
   const setup = stage === 'open' || stage === 'claim';
-  const label = deviceLabel(device);
+  const id = device && `${hex4(device.vendorId)}:${hex4(device.productId)}`;
+  const label = !device ? 'the reader' : device.productName ? `${device.productName} (${id})` : id;
   const cause = { cause: e };
   if ((name === 'SecurityError' || name === 'NotAllowedError') && stage !== 'transfer') {
     if (setup && name === 'SecurityError' && (interfaceClass === USB_CLASS_CCID || /protected class/i.test(message))) {
       return new TransportError(
         'transport/protected-class',
-        `Chrome does not let ordinary web pages use smart-card readers (USB class 0x0B) such as ${label}. ` +
-          'Use this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
-          'use a reader whose interface is not class 0x0B (for example the Castles EZ100PU or a vendor-class CCID reader), ' +
-          'or use the Web Smart Card API where it is available. See docs/deployment.md.',
+        `Chrome keeps ordinary web pages from smart-card readers (USB class 0x0B) such as ${label}. ` +
+          'Run this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
+          'use a reader that is not class 0x0B (the Castles EZ100PU, a vendor-class CCID reader), ' +
+          'or the Web Smart Card API where there is one. See docs/deployment.md.',
         cause,
       );
     }
     return new TransportError(
       'transport/no-permission',
-      `This page has no permission to use ${label}. Choose the reader again in the browser's device chooser, ` +
-        'make sure the page is served over HTTPS (or localhost), and that no permissions policy blocks "usb".',
+      `This page may not use ${label}: choose the reader again in the browser's chooser; ` +
+        'the page must be served over HTTPS (or localhost), and no permissions policy may block "usb".',
       cause,
     );
   }
@@ -105,10 +97,10 @@ export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebC
     if (name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message)) {
       return new TransportError(
         'transport/os-held',
-        `The operating system is using ${label}, so the browser cannot ${stage} it. ` +
-          'Windows: give the reader the WinUSB driver (Zadig, or the INF in docs/deployment.md). ' +
-          'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add the udev rule from docs/deployment.md. ' +
-          'macOS: the system smart-card service holds CCID readers; see docs/deployment.md.',
+        `The operating system holds ${label}, so the browser cannot ${stage} it. ` +
+          'Windows: give the reader the WinUSB driver (Zadig, or our INF). ' +
+          'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add our udev rule. ' +
+          "macOS: the system's smart-card service holds CCID readers. All in docs/deployment.md.",
         cause,
       );
     }
