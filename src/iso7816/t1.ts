@@ -9,7 +9,7 @@
  * least significant bit first (reflected, 0x8408), initial value FFFF, no final XOR, sent
  * high byte first.
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, xorBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 
 export type T1Edc = 'lrc' | 'crc';
@@ -52,11 +52,7 @@ function checkRange(name: string, v: number, min: number, max: number): void {
 }
 
 /** LRC: XOR of every byte. */
-export function lrc(bytes: Uint8Array): number {
-  let x = 0;
-  for (let i = 0; i < bytes.length; i++) x ^= bytes[i]!;
-  return x;
-}
+export const lrc: (bytes: Uint8Array) => number = xorBytes;
 
 /** CRC-16 of T=1 (see the module comment); the block carries it high byte first. */
 export function crc16(bytes: Uint8Array): number {
