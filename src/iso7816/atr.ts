@@ -48,8 +48,9 @@ export interface AtrInterfaceGroup {
 /** What was wrong with an ATR that could still be parsed (see the module comment). */
 export type AtrDefect = 'historical-bytes-truncated' | 'tck-missing' | 'tck-wrong' | 'trailing-bytes';
 
-/** Clock stop indicator of the first TA for T=15 (bits 8-7). */
-export type ClockStop = 'not-supported' | 'low' | 'high' | 'no-preference';
+/** Clock stop indicator of the first TA for T=15 (bits 8-7), by its value 0..3. */
+export const CLOCK_STOPS = ['not-supported', 'low', 'high', 'no-preference'] as const;
+export type ClockStop = (typeof CLOCK_STOPS)[number];
 
 /** A decoded ATR. */
 export interface Atr {
@@ -227,7 +228,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
 
   const ta15 = firstFor(15, 'ta');
   if (ta15 !== undefined) {
-    atr.clockStop = (['not-supported', 'low', 'high', 'no-preference'] as const)[ta15 >> 6]!;
+    atr.clockStop = CLOCK_STOPS[ta15 >> 6]!;
     atr.classes = (['A', 'B', 'C'] as const).filter((_, i) => (ta15 >> i) & 1);
   }
   return atr;
