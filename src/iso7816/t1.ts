@@ -80,34 +80,62 @@ export function hasT1EdcError(bytes: Uint8Array, edc: T1Edc): boolean {
   return end >= 3 && edcBytes(bytes.subarray(0, end), edc).some((b, i) => b !== bytes[end + i]);
 }
 
-/** Why an S-block INF is wrong for its type (index in S_TYPES), or undefined when it is right. */
-function sInfProblem(type: number, inf: Uint8Array): string | undefined {
-  if (type === S.Ifs ? inf.length !== 1 || inf[0] === 0 || inf[0] === 0xff : inf.length !== S_INF_LENGTH[type]) {
-    return `S(${S_TYPES[type]}) carries ${type === S.Ifs ? 'one byte, 1..254' : type === S.Wtx ? 'one byte' : 'no INF'}.`;
-  }
-  return undefined;
+/** What makes bytes an invalid block (`Problem.None`: nothing). */
+const enum Problem {
+  None,
+  TooShort,
+  LenFF,
+  LenMismatch,
+  Edc,
+  PcbRfu,
+  RWithInf,
+  SType,
+  SInf,
+}
+
+/** The messages of {@link decodeT1Block} and {@link encodeT1Block}, by Problem. */
+const PROBLEM_MESSAGES = [
+  '',
+  'shorter than prologue and EDC.',
+  'LEN = FF is reserved.',
+  'LEN does not match the length.',
+  'Wrong EDC.',
+  'PCB has RFU bits set.',
+  'R-block with INF.',
+  'Unknown S-block type.',
+  'Wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none.',
+];
+
+/** Whether an S-block INF is right for its type (index in S_TYPES). */
+function sInfProblem(type: number, inf: Uint8Array): Problem {
+  const ok = type === S.Ifs ? inf.length === 1 && inf[0] !== 0 && inf[0] !== 0xff : inf.length === S_INF_LENGTH[type];
+  return ok ? Problem.None : Problem.SInf;
 }
 
 /**
- * Why `bytes` is not a valid T=1 block, or undefined when it is: a wrong length, LEN = FF,
- * a bad EDC, a PCB with RFU bits set, an R-block with INF or an unknown error code, an
- * S-block of unknown type or with a wrong INF.
+ * What makes `bytes` an invalid T=1 block: a wrong length, LEN = FF, a bad EDC, a PCB with
+ * RFU bits set, an R-block with INF or an unknown error code, an S-block of unknown type or
+ * with a wrong INF.
  */
-function blockProblem(bytes: Uint8Array, edc: T1Edc): string | undefined {
+function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
   const n = bytes.length;
-  if (n < 3 + (edc === 'crc' ? 2 : 1)) return `T=1 block too short: ${n} bytes.`;
+  if (n < 3 + (edc === 'crc' ? 2 : 1)) return Problem.TooShort;
   const len = bytes[2]!;
-  if (len === 0xff) return 'LEN = FF is reserved.';
-  if (n !== 3 + len + (edc === 'crc' ? 2 : 1)) return `LEN ${len} does not match the ${n} bytes.`;
-  if (hasT1EdcError(bytes, edc)) return `Wrong ${edc.toUpperCase()}.`;
+  if (len === 0xff) return Problem.LenFF;
+  if (n !== 3 + len + (edc === 'crc' ? 2 : 1)) return Problem.LenMismatch;
+  if (hasT1EdcError(bytes, edc)) return Problem.Edc;
   const pcb = bytes[1]!;
-  if (pcb < Pcb.R) return pcb & 0x1f ? 'PCB has RFU bits set.' : undefined;
+  if (pcb < Pcb.R) return pcb & 0x1f ? Problem.PcbRfu : Problem.None;
   if (pcb < Pcb.SRequest) {
-    if (pcb & 0x20 || (pcb & 0x0f) > 2) return 'PCB has RFU bits set.';
-    return len ? 'R-block with INF.' : undefined;
+    if (pcb & 0x20 || (pcb & 0x0f) > 2) return Problem.PcbRfu;
+    return len ? Problem.RWithInf : Problem.None;
   }
   const type = pcb & 0x1f;
-  return type > S.Wtx ? 'Unknown S-block type.' : sInfProblem(type, bytes.subarray(3, 3 + len));
+  return type > S.Wtx ? Problem.SType : sInfProblem(type, bytes.subarray(3, 3 + len));
+}
+
+function checkProblem(problem: Problem, what: string): void {
+  if (problem) throw badBlock(`${what}: ${PROBLEM_MESSAGES[problem]}`);
 }
 
 /** A block with its EDC, from a PCB and INF already checked. */
@@ -132,8 +160,7 @@ export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
     return frame(block.nad, Pcb.R | ((block.nr & 1) << 4) | block.error, EMPTY, edc);
   }
   const type = S_TYPES.indexOf(block.type);
-  const problem = type < 0 ? 'Unknown S-block type.' : sInfProblem(type, block.inf);
-  if (problem) throw badBlock(problem);
+  checkProblem(type < 0 ? Problem.SType : sInfProblem(type, block.inf), 'Bad T=1 block');
   return frame(block.nad, (block.response ? Pcb.SResponse : Pcb.SRequest) | type, block.inf, edc);
 }
 
@@ -143,8 +170,7 @@ export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
  * unknown type or with a wrong INF.
  */
 export function decodeT1Block(bytes: Uint8Array, edc: T1Edc): T1Block {
-  const problem = blockProblem(bytes, edc);
-  if (problem) throw badBlock(problem);
+  checkProblem(blockProblem(bytes, edc), `Bad T=1 block (${bytes.length} bytes)`);
   const nad = bytes[0]!;
   const pcb = bytes[1]!;
   const inf = bytes.slice(3, 3 + bytes[2]!);
@@ -319,7 +345,7 @@ export class T1Host {
     const phase = this.#phase;
     if (phase === Phase.Idle) throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
     if (phase === Phase.Aborted) throw this.#end('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).');
-    const valid = block !== null && blockProblem(block, this.edc) === undefined;
+    const valid = block !== null && blockProblem(block, this.edc) === Problem.None;
     // PCB of a valid block, -1 when nothing valid arrived.
     const pcb = valid ? block[1]! : -1;
     const inf = valid ? block.slice(3, 3 + block[2]!) : EMPTY;
