@@ -64,6 +64,10 @@ export function crc16(bytes: Uint8Array): number {
   return v;
 }
 
+function edcLength(edc: T1Edc): number {
+  return edc === 'crc' ? 2 : 1;
+}
+
 /** The EDC bytes of `body` (prologue and INF), as the block carries them. */
 function edcBytes(body: Uint8Array, edc: T1Edc): number[] {
   if (edc === 'lrc') return [lrc(body)];
@@ -76,7 +80,7 @@ function edcBytes(body: Uint8Array, edc: T1Edc): number[] {
  * an EDC error (R-block error code 1) rather than another kind of invalid block.
  */
 export function hasT1EdcError(bytes: Uint8Array, edc: T1Edc): boolean {
-  const end = bytes.length - (edc === 'crc' ? 2 : 1);
+  const end = bytes.length - edcLength(edc);
   return end >= 3 && edcBytes(bytes.subarray(0, end), edc).some((b, i) => b !== bytes[end + i]);
 }
 
@@ -119,10 +123,10 @@ function sInfProblem(type: number, inf: Uint8Array): Problem {
  */
 function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
   const n = bytes.length;
-  if (n < 3 + (edc === 'crc' ? 2 : 1)) return Problem.TooShort;
+  if (n < 3 + edcLength(edc)) return Problem.TooShort;
   const len = bytes[2]!;
   if (len === 0xff) return Problem.LenFF;
-  if (n !== 3 + len + (edc === 'crc' ? 2 : 1)) return Problem.LenMismatch;
+  if (n !== 3 + len + edcLength(edc)) return Problem.LenMismatch;
   if (hasT1EdcError(bytes, edc)) return Problem.Edc;
   const pcb = bytes[1]!;
   if (pcb < Pcb.R) return pcb & 0x1f ? Problem.PcbRfu : Problem.None;
@@ -141,7 +145,7 @@ function checkProblem(problem: Problem, what: string): void {
 /** A block with its EDC, from a PCB and INF already checked. */
 function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Array {
   const n = inf.length;
-  const out = new Uint8Array(3 + n + (edc === 'crc' ? 2 : 1));
+  const out = new Uint8Array(3 + n + edcLength(edc));
   out.set([nad, pcb, n]);
   out.set(inf, 3);
   out.set(edcBytes(out.subarray(0, 3 + n), edc), 3 + n);
