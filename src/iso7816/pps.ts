@@ -45,8 +45,7 @@ export function encodePpsRequest(opts: {
   if (opts.fiIndex !== undefined || opts.diIndex !== undefined) {
     const fi = opts.fiIndex ?? 1;
     const di = opts.diIndex ?? 1;
-    checkField(fi, 15, 'Fi and Di indexes are 4-bit values.');
-    checkField(di, 15, 'Fi and Di indexes are 4-bit values.');
+    for (const index of [fi, di]) checkField(index, 15, 'Fi and Di indexes are 4-bit values.');
     pps1 = (fi << 4) | di;
   }
   if (pps2 !== undefined) checkField(pps2, 0xff, 'PPS2 is a byte.');
@@ -105,6 +104,7 @@ export function checkPpsResponse(
   const accepted =
     res.protocol === req.protocol &&
     (['fiIndex', 'diIndex', 'pps2', 'pps3'] as const).every((key) => res[key] === undefined || res[key] === req[key]);
-  if (!accepted) return { accepted, fiIndex: 1, diIndex: 1 };
-  return { accepted, fiIndex: res.fiIndex ?? 1, diIndex: res.diIndex ?? 1 };
+  // Refused, or PPS1 left out: the default indexes 1 / 1.
+  const pps1: Partial<PpsMessage> = accepted ? res : {};
+  return { accepted, fiIndex: pps1.fiIndex ?? 1, diIndex: pps1.diIndex ?? 1 };
 }
