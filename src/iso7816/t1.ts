@@ -34,7 +34,7 @@ const enum Pcb {
   SResponse = 0xe0,
 }
 /** S-block types: the low bits of the S-block PCB, and the index in S_TYPES. */
-const enum S {
+const enum SBlock {
   Resynch,
   Ifs,
   Abort,
@@ -97,22 +97,21 @@ const enum Problem {
   SInf,
 }
 
-/** The messages of {@link decodeT1Block} and {@link encodeT1Block}, by Problem. */
-const PROBLEM_MESSAGES = [
-  '',
-  'shorter than prologue and EDC.',
-  'LEN = FF is reserved.',
-  'LEN does not match the length.',
-  'Wrong EDC.',
-  'PCB has RFU bits set.',
-  'R-block with INF.',
-  'Unknown S-block type.',
-  'Wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none.',
-];
+/** The messages of {@link decodeT1Block} and {@link encodeT1Block} (the host needs none). */
+const PROBLEM_MESSAGES: Record<Exclude<Problem, Problem.None>, string> = {
+  [Problem.TooShort]: 'shorter than prologue and EDC.',
+  [Problem.LenFF]: 'LEN = FF is reserved.',
+  [Problem.LenMismatch]: 'LEN does not match the block length.',
+  [Problem.Edc]: 'wrong EDC.',
+  [Problem.PcbRfu]: 'PCB has RFU bits set.',
+  [Problem.RWithInf]: 'R-block with INF.',
+  [Problem.SType]: 'unknown S-block type.',
+  [Problem.SInf]: 'wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none.',
+};
 
-/** Whether an S-block INF is right for its type (index in S_TYPES). */
+/** Problem.SInf unless `inf` is right for an S-block of `type` (index in S_TYPES). */
 function sInfProblem(type: number, inf: Uint8Array): Problem {
-  const ok = type === S.Ifs ? inf.length === 1 && inf[0] !== 0 && inf[0] !== 0xff : inf.length === S_INF_LENGTH[type];
+  const ok = type === SBlock.Ifs ? inf.length === 1 && inf[0] !== 0 && inf[0] !== 0xff : inf.length === S_INF_LENGTH[type];
   return ok ? Problem.None : Problem.SInf;
 }
 
@@ -135,11 +134,11 @@ function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
     return len ? Problem.RWithInf : Problem.None;
   }
   const type = pcb & 0x1f;
-  return type > S.Wtx ? Problem.SType : sInfProblem(type, bytes.subarray(3, 3 + len));
+  return type > SBlock.Wtx ? Problem.SType : sInfProblem(type, bytes.subarray(3, 3 + len));
 }
 
 function checkProblem(problem: Problem, what: string): void {
-  if (problem) throw badBlock(`${what}: ${PROBLEM_MESSAGES[problem]}`);
+  if (problem !== Problem.None) throw badBlock(`${what}: ${PROBLEM_MESSAGES[problem]}`);
 }
 
 /** A block with its EDC, from a PCB and INF already checked. */
@@ -353,9 +352,9 @@ export class T1Host {
     // PCB of a valid block, -1 when nothing valid arrived.
     const pcb = valid ? block[1]! : -1;
     const inf = valid ? block.slice(3, 3 + block[2]!) : EMPTY;
-    if (phase === Phase.Resynching) return pcb === (Pcb.SResponse | S.Resynch) ? this.#resynchronised() : this.#startResynch();
+    if (phase === Phase.Resynching) return pcb === (Pcb.SResponse | SBlock.Resynch) ? this.#resynchronised() : this.#startResynch();
     if (phase === Phase.Negotiating) {
-      if (pcb === (Pcb.SResponse | S.Ifs) && inf[0] === this.#requestedIfsd) return this.#negotiated();
+      if (pcb === (Pcb.SResponse | SBlock.Ifs) && inf[0] === this.#requestedIfsd) return this.#negotiated();
       // An S request not answered by its response is sent again (7816-3 §11.6.3.2).
       return this.#tryAgain(this.#lastBlock);
     }
@@ -419,14 +418,14 @@ export class T1Host {
 
   #sendIfsRequest(): T1Action {
     this.#phase = Phase.Negotiating;
-    return this.#send(Pcb.SRequest | S.Ifs, Uint8Array.of(this.#requestedIfsd));
+    return this.#send(Pcb.SRequest | SBlock.Ifs, Uint8Array.of(this.#requestedIfsd));
   }
 
   #startResynch(): T1Action {
     if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.');
     this.#retries = 0;
     this.#phase = Phase.Resynching;
-    return this.#send(Pcb.SRequest | S.Resynch);
+    return this.#send(Pcb.SRequest | SBlock.Resynch);
   }
 
   /** S(RESYNCH response) came: both sequence numbers are 0, IFSC is min(ATR IFSC, current). */
@@ -466,16 +465,16 @@ export class T1Host {
   /** An S-block from the card (PCB `pcb`, checked). */
   #onCardRequest(pcb: number, inf: Uint8Array): T1Action {
     const type = pcb & 0x1f;
-    if (pcb >= Pcb.SResponse || type === S.Resynch) return this.#error(2); // only we send S(RESYNCH request)s
-    if (type === S.Abort) {
+    if (pcb >= Pcb.SResponse || type === SBlock.Resynch) return this.#error(2); // only we send S(RESYNCH request)s
+    if (type === SBlock.Abort) {
       this.#phase = Phase.Aborted;
-      return this.#send(Pcb.SResponse | S.Abort);
+      return this.#send(Pcb.SResponse | SBlock.Abort);
     }
     if (++this.#cardRequests > this.#maxCardRequests) {
       throw this.#end('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`);
     }
     let multiplier = 1;
-    if (type === S.Wtx) {
+    if (type === SBlock.Wtx) {
       multiplier = Math.max(1, inf[0]!);
       if ((this.#wtxGranted += multiplier) > this.#maxWtxBwt) {
         throw this.#end('protocol/t1-endless-exchange', `S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`);
