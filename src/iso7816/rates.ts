@@ -81,11 +81,9 @@ export function chooseRate(opts: {
   const fiIndex = ta1 >> 4;
   const fi = FI_TABLE[fiIndex];
   const cardDi = DI_TABLE[ta1 & 0x0f];
-  const fMaxHz = FMAX_TABLE[fiIndex];
-  if (fi === undefined || cardDi === undefined || fMaxHz === undefined) return undefined;
-  if (!(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
+  if (fi === undefined || cardDi === undefined || !(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
   const fHz = clockKHz * 1000;
-  if (fHz > fMaxHz) return undefined;
+  if (fHz > FMAX_TABLE[fiIndex]!) return undefined; // (f(max) is RFU exactly where Fi is)
 
   const defaultRate = baudRate({ fi: DEFAULT_FI, di: DEFAULT_DI, fHz });
   const list = opts.dataRates?.length ? opts.dataRates : undefined;
