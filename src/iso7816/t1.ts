@@ -347,7 +347,7 @@ export class T1Host {
   receive(block: Uint8Array | null): T1Action {
     const phase = this.#phase;
     if (phase === Phase.Idle) throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
-    if (phase === Phase.Aborted) throw this.#end('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).');
+    if (phase === Phase.Aborted) throw this.#end(new ProtocolError('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).'));
     const valid = block !== null && blockProblem(block, this.edc) === Problem.None;
     // PCB of a valid block, -1 when nothing valid arrived.
     const pcb = valid ? block[1]! : -1;
@@ -375,10 +375,10 @@ export class T1Host {
     this.#rxLength = 0;
   }
 
-  /** Ends the exchange with an error (the caller throws it). */
-  #end(code: string, message: string): ProtocolError {
+  /** Ends the exchange with `error` (the caller throws it). */
+  #end(error: ProtocolError): ProtocolError {
     this.#phase = Phase.Idle;
-    return new ProtocolError(code, message);
+    return error;
   }
 
   /** Records and returns a send action for `block`. */
@@ -422,7 +422,7 @@ export class T1Host {
   }
 
   #startResynch(): T1Action {
-    if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.');
+    if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end(new ProtocolError('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.'));
     this.#retries = 0;
     this.#phase = Phase.Resynching;
     return this.#send(Pcb.SRequest | SBlock.Resynch);
@@ -457,8 +457,10 @@ export class T1Host {
    */
   #lostCommand(): never {
     throw this.#end(
-      'protocol/t1-resynchronised',
-      'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
+      new ProtocolError(
+        'protocol/t1-resynchronised',
+        'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
+      ),
     );
   }
 
@@ -471,13 +473,13 @@ export class T1Host {
       return this.#send(Pcb.SResponse | SBlock.Abort);
     }
     if (++this.#cardRequests > this.#maxCardRequests) {
-      throw this.#end('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`);
+      throw this.#end(new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`));
     }
     let multiplier = 1;
     if (type === SBlock.Wtx) {
       multiplier = Math.max(1, inf[0]!);
       if ((this.#wtxGranted += multiplier) > this.#maxWtxBwt) {
-        throw this.#end('protocol/t1-endless-exchange', `S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`);
+        throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`));
       }
     } else {
       this.#ifsc = inf[0]!; // S(IFS request)
@@ -503,12 +505,12 @@ export class T1Host {
     // A chained block of ours is acknowledged by an R-block; the card's N(S) must be the one we expect.
     if ((sending && this.#more) || ns !== this.#nr || inf.length > this.#ifsd) return this.#error(2);
     if ((this.#rxLength += inf.length) > MAX_RESPONSE) {
-      throw this.#end('protocol/t1-endless-exchange', `The card chained over ${MAX_RESPONSE} bytes (no APDU response is longer).`);
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card chained over ${MAX_RESPONSE} bytes (no APDU response is longer).`));
     }
     if (!more || inf.length) {
       this.#emptyChained = 0;
     } else if (++this.#emptyChained > this.#maxEmptyChained) {
-      throw this.#end('protocol/t1-endless-exchange', `The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`);
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`));
     }
     if (sending) {
       // The card's I-block acknowledges our last I-block.
