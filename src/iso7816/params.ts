@@ -77,14 +77,20 @@ export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: numbe
   return fromValues(
     protocol,
     protocol === 0
-      ? [bmFindexDindex, inverse, atr.extraGuardTime, atr.wi ?? 10, bClockStop]
+      ? [
+          bmFindexDindex,
+          inverse, // bmTCCKST0
+          atr.extraGuardTime, // bGuardTimeT0
+          atr.wi ?? 10, // bWaitingIntegerT0
+          bClockStop,
+        ]
       : [
           bmFindexDindex,
-          0x10 | inverse | (atr.edc === 'crc' ? 0x01 : 0x00),
-          atr.extraGuardTime,
-          (((atr.bwi ?? 4) & 0x0f) << 4) | ((atr.cwi ?? 13) & 0x0f),
+          0x10 | inverse | (atr.edc === 'crc' ? 0x01 : 0x00), // bmTCCKST1
+          atr.extraGuardTime, // bGuardTimeT1
+          (((atr.bwi ?? 4) & 0x0f) << 4) | ((atr.cwi ?? 13) & 0x0f), // bmWaitingIntegersT1
           bClockStop,
-          atr.ifsc ?? 32,
+          atr.ifsc ?? 32, // bIFSC
           0, // bNadValue
         ],
   );
