@@ -439,23 +439,23 @@ export class T1Host {
       this.#requestedIfsd = this.#ifsd;
       return this.#sendIfsRequest();
     }
-    return this.#purpose === Phase.Sending ? this.#lostCommand() : this.#finish(EMPTY);
+    return this.#linkReady();
   }
 
   #negotiated(): T1Action {
     this.#ifsd = this.#requestedIfsd;
     this.#ifsdNegotiated = true;
     this.#retries = 0;
-    // renegotiated after a resynch: the command is lost
-    return this.#purpose === Phase.Sending ? this.#lostCommand() : this.#finish(EMPTY);
+    return this.#linkReady();
   }
 
   /**
-   * The link is resynchronised but the command's fate is unknown: the card may
-   * have executed it before the error. It is not sent again (a VERIFY must
-   * never be retried behind the caller's back); the caller decides.
+   * The resynchronisation or IFS negotiation is done. When it interrupted a command, the
+   * command's fate is unknown: the card may have executed it before the error. It is not sent
+   * again (a VERIFY must never be retried behind the caller's back); the caller decides.
    */
-  #lostCommand(): never {
+  #linkReady(): T1Action {
+    if (this.#purpose !== Phase.Sending) return this.#finish(EMPTY);
     throw this.#end(
       new ProtocolError(
         'protocol/t1-resynchronised',
