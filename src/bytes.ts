@@ -40,6 +40,13 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** XOR of every byte: T=1's LRC, and the check bytes TCK (ATR) and PCK (PPS) of ISO/IEC 7816-3. */
+export function xorBytes(bytes: Uint8Array | readonly number[]): number {
+  let x = 0;
+  for (const b of bytes) x ^= b;
+  return x;
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

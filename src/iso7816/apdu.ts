@@ -97,35 +97,30 @@ export function encodeApdu(apdu: CommandApdu, opts?: { extended?: boolean }): Ui
 export function parseApdu(bytes: Uint8Array): ParsedApdu {
   const n = bytes.length;
   if (n < 4) throw badApdu(`APDU too short: ${n} bytes (a header is 4).`);
-  // (object literals written out in full rather than spread from a common base: this runs for
-  // every APDU, and a spread copy costs more than the parse)
-  const header = bytes.slice(0, 4);
-  const cla = bytes[0]!, ins = bytes[1]!, p1 = bytes[2]!, p2 = bytes[3]!;
-  if (n === 4) return { cla, ins, p1, p2, header, case: 1, extended: false };
-  const b1 = bytes[4]!;
-  if (n === 5) return { cla, ins, p1, p2, header, case: 2, extended: false, le: b1 === 0 ? SHORT_MAX_NE : b1 };
-  if (b1 !== 0) {
-    // Short Lc.
-    const nc = b1;
-    if (n === 5 + nc) return { cla, ins, p1, p2, header, case: 3, extended: false, data: bytes.slice(5, 5 + nc) };
-    if (n === 6 + nc) {
-      const le = bytes[n - 1]!;
-      return { cla, ins, p1, p2, header, case: 4, extended: false, data: bytes.slice(5, 5 + nc), le: le === 0 ? SHORT_MAX_NE : le };
-    }
-    throw badApdu(`APDU length ${n} does not match Lc ${nc}.`);
+  const apdu: ParsedApdu = { cla: bytes[0]!, ins: bytes[1]!, p1: bytes[2]!, p2: bytes[3]!, header: bytes.slice(0, 4), case: 1, extended: false };
+  if (n === 4) return apdu;
+  // B1 = 00 followed by more bytes opens extended length fields (two bytes after the 00).
+  const extended = bytes[4] === 0 && n > 5;
+  if (extended && n < 7) throw badApdu('Truncated extended APDU length field.');
+  const body = extended ? 7 : 5; // where the data (or nothing but Le) starts
+  const field = extended ? (bytes[5]! << 8) | bytes[6]! : bytes[4]!;
+  const maxNe = extended ? EXTENDED_MAX_NE : SHORT_MAX_NE;
+  apdu.extended = extended;
+  if (n === body) {
+    // Case 2: the only length field is Le (00 / 0000 = the maximum).
+    apdu.case = 2;
+    apdu.le = field || maxNe;
+    return apdu;
   }
-  // B1 = 00 with more bytes: extended length fields.
-  if (n < 7) throw badApdu('Truncated extended APDU length field.');
-  const w = (bytes[5]! << 8) | bytes[6]!;
-  if (n === 7) return { cla, ins, p1, p2, header, case: 2, extended: true, le: w === 0 ? EXTENDED_MAX_NE : w };
-  if (w === 0) throw badApdu('Extended Lc of 0000 is not allowed.');
-  const nc = w;
-  if (n === 7 + nc) return { cla, ins, p1, p2, header, case: 3, extended: true, data: bytes.slice(7, 7 + nc) };
-  if (n === 9 + nc) {
-    const le = (bytes[n - 2]! << 8) | bytes[n - 1]!;
-    return { cla, ins, p1, p2, header, case: 4, extended: true, data: bytes.slice(7, 7 + nc), le: le === 0 ? EXTENDED_MAX_NE : le };
+  if (field === 0) throw badApdu('Extended Lc of 0000 is not allowed.');
+  const leLength = n - body - field; // case 3: none; case 4: 1 (short) or 2 (extended)
+  if (leLength !== 0 && leLength !== (extended ? 2 : 1)) {
+    throw badApdu(`APDU length ${n} does not match ${extended ? 'extended ' : ''}Lc ${field}.`);
   }
-  throw badApdu(`APDU length ${n} does not match extended Lc ${nc}.`);
+  apdu.case = leLength ? 4 : 3;
+  apdu.data = bytes.slice(body, body + field);
+  if (leLength) apdu.le = (extended ? (bytes[n - 2]! << 8) | bytes[n - 1]! : bytes[n - 1]!) || maxNe;
+  return apdu;
 }
 
 /**

@@ -31,8 +31,9 @@
  *   3B / 3F / 03, more than 33 bytes, and interface bytes cut short (a TD announcing
  *   bytes that are not there): then the protocols and their parameters are unknown.
  */
+import { xorBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
-import { DEFAULT_DI, DEFAULT_FI, DEFAULT_FMAX_HZ, DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
+import { DI_TABLE, FI_TABLE, FMAX_TABLE } from './rates.js';
 
 /** One interface-byte group: groups[0] holds TA1/TB1/TC1/TD1, and so on. */
 export interface AtrInterfaceGroup {
@@ -47,8 +48,9 @@ export interface AtrInterfaceGroup {
 /** What was wrong with an ATR that could still be parsed (see the module comment). */
 export type AtrDefect = 'historical-bytes-truncated' | 'tck-missing' | 'tck-wrong' | 'trailing-bytes';
 
-/** Clock stop indicator of the first TA for T=15 (bits 8-7). */
-export type ClockStop = 'not-supported' | 'low' | 'high' | 'no-preference';
+/** Clock stop indicator of the first TA for T=15 (bits 8-7), by its value 0..3. */
+export const CLOCK_STOPS = ['not-supported', 'low', 'high', 'no-preference'] as const;
+export type ClockStop = (typeof CLOCK_STOPS)[number];
 
 /** A decoded ATR. */
 export interface Atr {
@@ -111,6 +113,8 @@ function bad(message: string): ProtocolError {
   return new ProtocolError('protocol/bad-atr', message);
 }
 
+const hexByte = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
+
 /**
  * Parses an ATR. Throws `ProtocolError('protocol/bad-atr')` when it is empty,
  * longer than 33 bytes, cut short in its interface bytes, or TS is not
@@ -118,117 +122,84 @@ function bad(message: string): ProtocolError {
  * not be empty (a wrong TCK aside).
  */
 export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
-  if (input.length === 0) throw bad('Empty ATR.');
-  if (input.length > MAX_ATR_LENGTH) throw bad(`ATR of ${input.length} bytes: at most ${MAX_ATR_LENGTH} allowed.`);
+  const strict = opts?.strict;
+  const n = input.length;
+  if (n === 0) throw bad('Empty ATR.');
+  if (n > MAX_ATR_LENGTH) throw bad(`ATR of ${n} bytes: at most ${MAX_ATR_LENGTH} allowed.`);
   const ts = input[0]!;
-  let bytes: Uint8Array;
-  let decodedFromRaw = false;
-  if (ts === 0x03) {
-    bytes = input.map(decodeInverseByte);
-    decodedFromRaw = true;
-  } else if (ts === 0x3b || ts === 0x3f) {
-    bytes = input.slice();
-  } else {
-    throw bad(`Bad TS byte 0x${ts.toString(16).padStart(2, '0')}.`);
-  }
-  const convention = bytes[0] === 0x3f ? 'inverse' : 'direct';
-  if (bytes.length < 2) throw bad('ATR truncated: no T0 byte.');
+  const decodedFromRaw = ts === 0x03;
+  if (!decodedFromRaw && ts !== 0x3b && ts !== 0x3f) throw bad(`Bad TS byte ${hexByte(ts)}.`);
+  const bytes = decodedFromRaw ? input.map(decodeInverseByte) : input.slice();
+  if (n < 2) throw bad('ATR truncated: no T0 byte.');
 
   const t0 = bytes[1]!;
-  const k = t0 & 0x0f;
-  let y = t0 >> 4;
   let pos = 2;
   const groups: AtrInterfaceGroup[] = [];
   // At most 32 bytes after TS, so the loop ends: every round consumes a TD byte.
-  for (;;) {
+  for (let y = t0 >> 4; ; ) {
     const g: AtrInterfaceGroup = {};
-    const next = (what: string): number => {
-      const v = bytes[pos];
-      if (v === undefined) throw bad(`ATR truncated in ${what}${groups.length + 1}.`);
-      pos++;
-      return v;
-    };
-    if (y & 0x1) g.ta = next('TA');
-    if (y & 0x2) g.tb = next('TB');
-    if (y & 0x4) g.tc = next('TC');
-    if (y & 0x8) {
-      g.td = next('TD');
-      g.protocol = g.td & 0x0f;
-    }
     groups.push(g);
+    (['ta', 'tb', 'tc', 'td'] as const).forEach((key, i) => {
+      if (!((y >> i) & 1)) return;
+      if (pos >= n) throw bad(`ATR truncated in ${key.toUpperCase()}${groups.length}.`);
+      g[key] = bytes[pos++]!;
+    });
     if (g.td === undefined) break;
+    g.protocol = g.td & 0x0f;
     y = g.td >> 4;
   }
 
   const announced = groups.flatMap((g) => (g.protocol === undefined ? [] : [g.protocol]));
-  const protocols: number[] = [];
-  for (const t of announced) if (t !== 15 && !protocols.includes(t)) protocols.push(t);
+  const protocols = [...new Set(announced.filter((t) => t !== 15))];
   if (protocols.length === 0) protocols.push(0);
   const tckExpected = announced.some((t) => t !== 0);
 
   const defects: AtrDefect[] = [];
-  const histEnd = Math.min(pos + k, bytes.length);
-  if (pos + k > bytes.length) defects.push('historical-bytes-truncated');
+  const histEnd = pos + (t0 & 0x0f);
+  if (histEnd > n) defects.push('historical-bytes-truncated');
   const historicalBytes = bytes.slice(pos, histEnd);
+  // End of the ATR proper: TCK follows the historical bytes when a T other than 0 is
+  // announced, or when exactly one byte is left after a T=0-only ATR.
+  let end = Math.min(histEnd, n);
   let tck: number | undefined;
-  let end = histEnd; // end of the ATR proper
-  if (tckExpected) {
-    if (bytes.length === histEnd) defects.push('tck-missing');
-    else tck = bytes[end++]!;
-  } else if (bytes.length === histEnd + 1) {
-    tck = bytes[end++]!;
-  }
-  if (bytes.length > end) defects.push('trailing-bytes');
   let tckValid: boolean | undefined;
-  if (tck !== undefined) {
-    let x = 0;
-    for (let i = 1; i < end; i++) x ^= bytes[i]!;
-    tckValid = x === 0;
-    if (!tckValid) defects.push('tck-wrong');
-  } else if (tckExpected) {
-    tckValid = false;
-  }
-  if (opts?.strict) {
-    const fatal = defects.filter((d) => d !== 'tck-wrong');
-    if (fatal.length > 0) throw bad(`Malformed ATR: ${fatal.join(', ')}.`);
-  }
-
-  // Global bytes.
-  const g1 = groups[0]!;
-  let fi = DEFAULT_FI;
-  let di = DEFAULT_DI;
-  let fMaxHz = DEFAULT_FMAX_HZ;
-  let fiIndex = 1;
-  let diIndex = 1;
-  let ta1Reserved = false;
-  if (g1.ta !== undefined) {
-    fiIndex = g1.ta >> 4;
-    diIndex = g1.ta & 0x0f;
-    const f = FI_TABLE[fiIndex];
-    const d = DI_TABLE[diIndex];
-    const m = FMAX_TABLE[fiIndex];
-    if (f === undefined || d === undefined || m === undefined) {
-      ta1Reserved = true;
-      if (opts?.strict) throw bad(`TA1 0x${g1.ta.toString(16).padStart(2, '0')} holds a reserved Fi or Di.`);
+  if (tckExpected || n === end + 1) {
+    if (n === end) {
+      defects.push('tck-missing');
+      tckValid = false;
     } else {
-      fi = f;
-      di = d;
-      fMaxHz = m;
+      tck = bytes[end++]!;
+      tckValid = xorBytes(bytes.subarray(1, end)) === 0;
     }
   }
+  if (n > end) defects.push('trailing-bytes');
+  if (tckValid === false && tck !== undefined) defects.push('tck-wrong');
+  const fatal = defects.filter((d) => d !== 'tck-wrong');
+  if (strict && fatal.length > 0) throw bad(`Malformed ATR: ${fatal.join(', ')}.`);
+
+  // Global bytes.
+  const [g1, g2] = groups as [AtrInterfaceGroup, AtrInterfaceGroup?];
+  const ta1 = g1.ta;
+  const fiIndex = ta1 === undefined ? 1 : ta1 >> 4;
+  const diIndex = ta1 === undefined ? 1 : ta1 & 0x0f;
+  // Fi and f(max) share one table (RFU at the same indexes). A reserved TA1 leaves the
+  // rate fields at their defaults (indexes 1 / 1).
+  const ta1Reserved = FI_TABLE[fiIndex] === undefined || DI_TABLE[diIndex] === undefined;
+  if (ta1Reserved && strict) throw bad(`TA1 ${hexByte(ta1!)} holds a reserved Fi or Di.`);
+  const rateIndex = ta1Reserved ? 1 : fiIndex;
 
   const atr: Atr = {
     bytes,
-    convention,
+    convention: bytes[0] === 0x3f ? 'inverse' : 'direct',
     decodedFromRaw,
     groups,
     protocols,
-    fi,
-    di,
+    fi: FI_TABLE[rateIndex]!,
+    di: DI_TABLE[ta1Reserved ? 1 : diIndex]!,
     fiIndex,
     diIndex,
     ta1Reserved,
-    fMaxHz,
+    fMaxHz: FMAX_TABLE[rateIndex]!,
     extraGuardTime: g1.tc ?? 0,
     historicalBytes,
     tckValid,
@@ -236,44 +207,29 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   };
   if (tck !== undefined) atr.tck = tck;
 
-  const ta2 = groups[1]?.ta;
+  const ta2 = g2?.ta;
   if (ta2 !== undefined) {
     atr.specificMode = { protocol: ta2 & 0x0f, implicit: (ta2 & 0x10) !== 0, canChange: (ta2 & 0x80) === 0 };
   }
 
-  if (protocols.includes(0)) {
-    const tc2 = groups[1]?.tc;
-    atr.wi = tc2 === undefined || tc2 === 0 ? 10 : tc2;
-  }
+  if (protocols.includes(0)) atr.wi = g2?.tc || 10;
 
   // Protocol-specific bytes: group i (1-based, i >= 3) belongs to the T of TD(i-1).
-  const firstFor = (t: number, key: 'ta' | 'tb' | 'tc'): number | undefined => {
-    for (let i = 2; i < groups.length; i++) {
-      if (groups[i - 1]!.protocol !== t) continue;
-      const v = groups[i]![key];
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
+  const firstFor = (t: number, key: 'ta' | 'tb' | 'tc'): number | undefined =>
+    groups.find((g, i) => i >= 2 && groups[i - 1]!.protocol === t && g[key] !== undefined)?.[key];
 
   if (protocols.includes(1)) {
-    const ta = firstFor(1, 'ta');
-    atr.ifsc = ta === undefined || ta === 0 ? 32 : Math.min(ta, 254);
+    atr.ifsc = Math.min(firstFor(1, 'ta') || 32, 254);
     const tb = firstFor(1, 'tb');
     atr.bwi = tb === undefined ? 4 : tb >> 4;
     atr.cwi = tb === undefined ? 13 : tb & 0x0f;
-    const tc = firstFor(1, 'tc');
-    atr.edc = tc !== undefined && (tc & 0x01) !== 0 ? 'crc' : 'lrc';
+    atr.edc = (firstFor(1, 'tc') ?? 0) & 0x01 ? 'crc' : 'lrc';
   }
 
   const ta15 = firstFor(15, 'ta');
   if (ta15 !== undefined) {
-    atr.clockStop = (['not-supported', 'low', 'high', 'no-preference'] as const)[ta15 >> 6]!;
-    const classes: Array<'A' | 'B' | 'C'> = [];
-    if (ta15 & 0x01) classes.push('A');
-    if (ta15 & 0x02) classes.push('B');
-    if (ta15 & 0x04) classes.push('C');
-    atr.classes = classes;
+    atr.clockStop = CLOCK_STOPS[ta15 >> 6]!;
+    atr.classes = (['A', 'B', 'C'] as const).filter((_, i) => (ta15 >> i) & 1);
   }
   return atr;
 }

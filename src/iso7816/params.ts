@@ -3,7 +3,7 @@
  * PC_to_RDR_SetParameters and RDR_to_PC_Parameters: 5 bytes for T=0, 7 for T=1.
  */
 import { CcidError, ProtocolError } from '../errors.js';
-import type { Atr, ClockStop } from './atr.js';
+import { CLOCK_STOPS, type Atr } from './atr.js';
 
 /** T=0 protocol data structure (5 bytes). */
 export interface T0Params {
@@ -40,7 +40,18 @@ export type ProtocolParams = T0Params | T1Params;
 /** Length of the structure for T=0 and T=1. */
 export const PROTOCOL_PARAMS_LENGTH = { 0: 5, 1: 7 } as const;
 
-const CLOCK_STOP_CODES: Record<ClockStop, number> = { 'not-supported': 0, low: 1, high: 2, 'no-preference': 3 };
+/** The fields of each structure, in byte order (USB CCID rev 1.10 §6.1.7). */
+const FIELDS = {
+  0: ['bmFindexDindex', 'bmTCCKST0', 'bGuardTimeT0', 'bWaitingIntegerT0', 'bClockStop'],
+  1: ['bmFindexDindex', 'bmTCCKST1', 'bGuardTimeT1', 'bmWaitingIntegersT1', 'bClockStop', 'bIFSC', 'bNadValue'],
+} as const;
+
+/** The structure for `protocol` from its field values in byte order. */
+function fromValues(protocol: 0 | 1, values: ArrayLike<number>): ProtocolParams {
+  const p: Record<string, number> = { protocol };
+  FIELDS[protocol].forEach((name, i) => (p[name] = values[i]!));
+  return p as unknown as ProtocolParams;
+}
 
 /**
  * Parameters for SetParameters from an ATR. `rate` is the Fi/Di pair in force
@@ -60,34 +71,29 @@ export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: numbe
     bmFindexDindex = atr.groups[0].ta;
   }
   const inverse = atr.convention === 'inverse' ? 0x02 : 0x00;
-  const bClockStop = atr.clockStop === undefined ? 0 : CLOCK_STOP_CODES[atr.clockStop];
-  if (protocol === 0) {
-    return {
-      protocol: 0,
-      bmFindexDindex,
-      bmTCCKST0: inverse,
-      bGuardTimeT0: atr.extraGuardTime,
-      bWaitingIntegerT0: atr.wi ?? 10,
-      bClockStop,
-    };
-  }
-  return {
-    protocol: 1,
-    bmFindexDindex,
-    bmTCCKST1: 0x10 | inverse | (atr.edc === 'crc' ? 0x01 : 0x00),
-    bGuardTimeT1: atr.extraGuardTime,
-    bmWaitingIntegersT1: (((atr.bwi ?? 4) & 0x0f) << 4) | ((atr.cwi ?? 13) & 0x0f),
-    bClockStop,
-    bIFSC: atr.ifsc ?? 32,
-    bNadValue: 0,
-  };
-}
-
-function checkByte(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) {
-    throw new ProtocolError('protocol/bad-parameters', `${name} must be a byte.`);
-  }
-  return v;
+  // CCID's bClockStop codes the clock stop indicator as 7816-3 does (0 not supported .. 3 no preference).
+  const bClockStop = atr.clockStop ? CLOCK_STOPS.indexOf(atr.clockStop) : 0;
+  // Values in FIELDS order.
+  return fromValues(
+    protocol,
+    protocol === 0
+      ? [
+          bmFindexDindex,
+          inverse, // bmTCCKST0
+          atr.extraGuardTime, // bGuardTimeT0
+          atr.wi ?? 10, // bWaitingIntegerT0
+          bClockStop,
+        ]
+      : [
+          bmFindexDindex,
+          0x10 | inverse | (atr.edc === 'crc' ? 0x01 : 0x00), // bmTCCKST1
+          atr.extraGuardTime, // bGuardTimeT1
+          (((atr.bwi ?? 4) & 0x0f) << 4) | ((atr.cwi ?? 13) & 0x0f), // bmWaitingIntegersT1
+          bClockStop,
+          atr.ifsc ?? 32, // bIFSC
+          0, // bNadValue
+        ],
+  );
 }
 
 /**
@@ -95,24 +101,11 @@ function checkByte(name: string, v: number): number {
  * `ProtocolError('protocol/bad-parameters')` when a field is not a byte.
  */
 export function encodeProtocolParams(p: ProtocolParams): Uint8Array {
-  if (p.protocol === 0) {
-    return Uint8Array.of(
-      checkByte('bmFindexDindex', p.bmFindexDindex),
-      checkByte('bmTCCKST0', p.bmTCCKST0),
-      checkByte('bGuardTimeT0', p.bGuardTimeT0),
-      checkByte('bWaitingIntegerT0', p.bWaitingIntegerT0),
-      checkByte('bClockStop', p.bClockStop),
-    );
-  }
-  return Uint8Array.of(
-    checkByte('bmFindexDindex', p.bmFindexDindex),
-    checkByte('bmTCCKST1', p.bmTCCKST1),
-    checkByte('bGuardTimeT1', p.bGuardTimeT1),
-    checkByte('bmWaitingIntegersT1', p.bmWaitingIntegersT1),
-    checkByte('bClockStop', p.bClockStop),
-    checkByte('bIFSC', p.bIFSC),
-    checkByte('bNadValue', p.bNadValue),
-  );
+  return Uint8Array.from(FIELDS[p.protocol], (name) => {
+    const v = (p as unknown as Record<string, number>)[name]!;
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new ProtocolError('protocol/bad-parameters', `${name} must be a byte.`);
+    return v;
+  });
 }
 
 /**
@@ -128,18 +121,5 @@ export function decodeProtocolParams(protocol: number, bytes: Uint8Array): Proto
   if (bytes.length !== want) {
     throw new CcidError('ccid/malformed-frame', `Protocol data structure for T=${protocol} has ${bytes.length} bytes, expected ${want}.`);
   }
-  const b = (i: number): number => bytes[i]!;
-  if (protocol === 0) {
-    return { protocol: 0, bmFindexDindex: b(0), bmTCCKST0: b(1), bGuardTimeT0: b(2), bWaitingIntegerT0: b(3), bClockStop: b(4) };
-  }
-  return {
-    protocol: 1,
-    bmFindexDindex: b(0),
-    bmTCCKST1: b(1),
-    bGuardTimeT1: b(2),
-    bmWaitingIntegersT1: b(3),
-    bClockStop: b(4),
-    bIFSC: b(5),
-    bNadValue: b(6),
-  };
+  return fromValues(protocol, bytes);
 }

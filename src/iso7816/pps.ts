@@ -3,6 +3,7 @@
  * PPSS (0xFF), PPS0 (b8 RFU = 0, b7/b6/b5 = PPS3/PPS2/PPS1 present, b4-b1 = T),
  * PPS1 (Fi index << 4 | Di index), PPS2, PPS3, PCK (XOR of all bytes = 0).
  */
+import { xorBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 
 /** PPSS, the first byte of every PPS request and response. */
@@ -21,12 +22,9 @@ function failed(message: string): ProtocolError {
   return new ProtocolError('protocol/pps-failed', message);
 }
 
-function isByte(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= 0xff;
-}
-
-function isNibble(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= 0x0f;
+/** Throws `protocol/pps-failed` with `message` unless `v` is an integer 0..max. */
+function checkField(v: number, max: number, message: string): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw failed(message);
 }
 
 /**
@@ -41,29 +39,25 @@ export function encodePpsRequest(opts: {
   pps2?: number;
   pps3?: number;
 }): Uint8Array {
-  const { protocol } = opts;
-  if (!isNibble(protocol) || protocol === 15) throw failed(`Cannot negotiate T=${protocol}.`);
-  const out: number[] = [PPSS, protocol];
+  const { protocol, pps2, pps3 } = opts;
+  checkField(protocol, 14, `Cannot negotiate T=${protocol}.`);
+  let pps1: number | undefined;
   if (opts.fiIndex !== undefined || opts.diIndex !== undefined) {
     const fi = opts.fiIndex ?? 1;
     const di = opts.diIndex ?? 1;
-    if (!isNibble(fi) || !isNibble(di)) throw failed('Fi and Di indexes are 4-bit values.');
-    out[1]! |= 0x10;
-    out.push((fi << 4) | di);
+    for (const index of [fi, di]) checkField(index, 15, 'Fi and Di indexes are 4-bit values.');
+    pps1 = (fi << 4) | di;
   }
-  if (opts.pps2 !== undefined) {
-    if (!isByte(opts.pps2)) throw failed('PPS2 is a byte.');
-    out[1]! |= 0x20;
-    out.push(opts.pps2);
-  }
-  if (opts.pps3 !== undefined) {
-    if (!isByte(opts.pps3)) throw failed('PPS3 is a byte.');
-    out[1]! |= 0x40;
-    out.push(opts.pps3);
-  }
-  let pck = 0;
-  for (const b of out) pck ^= b;
-  out.push(pck);
+  if (pps2 !== undefined) checkField(pps2, 0xff, 'PPS2 is a byte.');
+  if (pps3 !== undefined) checkField(pps3, 0xff, 'PPS3 is a byte.');
+  const out = [PPSS, protocol];
+  // PPS0 bits 5, 6, 7 announce PPS1, PPS2, PPS3.
+  [pps1, pps2, pps3].forEach((v, i) => {
+    if (v === undefined) return;
+    out[1]! |= 0x10 << i;
+    out.push(v);
+  });
+  out.push(xorBytes(out));
   return Uint8Array.from(out);
 }
 
@@ -73,24 +67,21 @@ export function encodePpsRequest(opts: {
  * the length does not match PPS0, or PCK is wrong.
  */
 export function decodePpsRequest(bytes: Uint8Array): PpsMessage {
-  if (bytes.length < 3) throw failed('PPS message too short.');
+  const n = bytes.length;
+  if (n < 3) throw failed('PPS message too short.');
   if (bytes[0] !== PPSS) throw failed('PPSS is not 0xFF.');
   const pps0 = bytes[1]!;
   if (pps0 & 0x80) throw failed('PPS0 bit 8 is reserved.');
-  const expected = 3 + ((pps0 >> 4) & 1) + ((pps0 >> 5) & 1) + ((pps0 >> 6) & 1);
-  if (bytes.length !== expected) throw failed(`PPS message of ${bytes.length} bytes, PPS0 says ${expected}.`);
-  let x = 0;
-  for (const b of bytes) x ^= b;
-  if (x !== 0) throw failed('Bad PCK.');
   const msg: PpsMessage = { protocol: pps0 & 0x0f };
   let pos = 2;
   if (pps0 & 0x10) {
-    const pps1 = bytes[pos++]!;
-    msg.fiIndex = pps1 >> 4;
-    msg.diIndex = pps1 & 0x0f;
+    msg.fiIndex = bytes[pos]! >> 4;
+    msg.diIndex = bytes[pos++]! & 0x0f;
   }
   if (pps0 & 0x20) msg.pps2 = bytes[pos++]!;
   if (pps0 & 0x40) msg.pps3 = bytes[pos++]!;
+  if (n !== pos + 1) throw failed(`PPS message of ${n} bytes, PPS0 says ${pos + 1}.`);
+  if (xorBytes(bytes) !== 0) throw failed('Bad PCK.');
   return msg;
 }
 
@@ -109,11 +100,11 @@ export function checkPpsResponse(
 ): { accepted: boolean; fiIndex: number; diIndex: number } {
   const req = decodePpsRequest(request);
   const res = decodePpsRequest(response);
-  const rejected = { accepted: false, fiIndex: 1, diIndex: 1 };
-  if (res.protocol !== req.protocol) return rejected;
-  const sameOrAbsent = (a: number | undefined, b: number | undefined): boolean => b === undefined || a === b;
-  if (!sameOrAbsent(req.pps2, res.pps2) || !sameOrAbsent(req.pps3, res.pps3)) return rejected;
-  if (res.fiIndex === undefined) return { accepted: true, fiIndex: 1, diIndex: 1 };
-  if (res.fiIndex !== req.fiIndex || res.diIndex !== req.diIndex) return rejected;
-  return { accepted: true, fiIndex: res.fiIndex, diIndex: res.diIndex! };
+  // Each of PPS1 (both indexes), PPS2, PPS3 is left out or echoed.
+  const accepted =
+    res.protocol === req.protocol &&
+    (['fiIndex', 'diIndex', 'pps2', 'pps3'] as const).every((key) => res[key] === undefined || res[key] === req[key]);
+  // Refused, or PPS1 left out: the default indexes 1 / 1.
+  const pps1: Partial<PpsMessage> = accepted ? res : {};
+  return { accepted, fiIndex: pps1.fiIndex ?? 1, diIndex: pps1.diIndex ?? 1 };
 }

@@ -4,23 +4,17 @@
  *
  * Units: clock in Hz (or kHz where the name says so), rates in bit/s.
  */
+/** The table with its RFU entries (written 0) undefined. */
+const withRfu = (values: number[]): readonly (number | undefined)[] => values.map((v) => v || undefined);
+
 /** Fi by TA1 high nibble (ISO/IEC 7816-3:2006 table 7); `undefined` = RFU. */
-export const FI_TABLE: readonly (number | undefined)[] = [
-  372, 372, 558, 744, 1116, 1488, 1860, undefined,
-  undefined, 512, 768, 1024, 1536, 2048, undefined, undefined,
-];
+export const FI_TABLE = /* @__PURE__ */ withRfu([372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0]);
 
 /** f(max) in Hz by TA1 high nibble (same table as {@link FI_TABLE}); `undefined` = RFU. */
-export const FMAX_TABLE: readonly (number | undefined)[] = [
-  4_000_000, 5_000_000, 6_000_000, 8_000_000, 12_000_000, 16_000_000, 20_000_000, undefined,
-  undefined, 5_000_000, 7_500_000, 10_000_000, 15_000_000, 20_000_000, undefined, undefined,
-];
+export const FMAX_TABLE = /* @__PURE__ */ withRfu([4, 5, 6, 8, 12, 16, 20, 0, 0, 5, 7.5, 10, 15, 20, 0, 0].map((mhz) => mhz * 1e6));
 
 /** Di by TA1 low nibble (ISO/IEC 7816-3:2006 table 8); `undefined` = RFU. */
-export const DI_TABLE: readonly (number | undefined)[] = [
-  undefined, 1, 2, 4, 8, 16, 32, 64,
-  12, 20, undefined, undefined, undefined, undefined, undefined, undefined,
-];
+export const DI_TABLE = /* @__PURE__ */ withRfu([0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0]);
 
 /** Default Fi (Fd) and Di (Dd) before any PPS. */
 export const DEFAULT_FI = 372;
@@ -87,34 +81,25 @@ export function chooseRate(opts: {
   const fiIndex = ta1 >> 4;
   const fi = FI_TABLE[fiIndex];
   const cardDi = DI_TABLE[ta1 & 0x0f];
-  const fMaxHz = FMAX_TABLE[fiIndex];
-  if (fi === undefined || cardDi === undefined || fMaxHz === undefined) return undefined;
-  if (!(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
+  if (fi === undefined || cardDi === undefined || !(clockKHz > 0) || !(maxDataRate > 0)) return undefined;
   const fHz = clockKHz * 1000;
-  if (fHz > fMaxHz) return undefined;
+  if (fHz > FMAX_TABLE[fiIndex]!) return undefined; // (f(max) is RFU exactly where Fi is)
 
   const defaultRate = baudRate({ fi: DEFAULT_FI, di: DEFAULT_DI, fHz });
-  const list = opts.dataRates && opts.dataRates.length > 0 ? opts.dataRates : undefined;
+  const list = opts.dataRates?.length ? opts.dataRates : undefined;
 
-  // Candidates: same Fi, Di from the card's down to the smallest, fastest first.
-  const candidates: number[] = [];
-  for (let i = 0; i < DI_TABLE.length; i++) {
-    const di = DI_TABLE[i];
-    if (di !== undefined && di <= cardDi) candidates.push(i);
-  }
-  candidates.sort((a, b) => DI_TABLE[b]! - DI_TABLE[a]!);
+  // Candidates: same Fi, Di from the card's down to the smallest, fastest first (in specific
+  // mode only the card's own).
+  const candidates = [...DI_TABLE.keys()]
+    .filter((i) => (opts.specificMode ? DI_TABLE[i] === cardDi : DI_TABLE[i]! <= cardDi))
+    .sort((a, b) => DI_TABLE[b]! - DI_TABLE[a]!);
 
   for (const diIndex of candidates) {
     const di = DI_TABLE[diIndex]!;
-    if (opts.specificMode && di !== cardDi) continue;
     const rate = baudRate({ fi, di, fHz });
-    if (rate <= defaultRate * (1 + 1e-9)) continue;
-    if (rate > maxDataRate * (1 + tolerance)) continue;
-    let readerRate: number | undefined;
-    if (list) {
-      readerRate = list.find((r) => r > 0 && Math.abs(rate - r) <= r * tolerance);
-      if (readerRate === undefined) continue;
-    }
+    if (rate <= defaultRate * (1 + 1e-9) || rate > maxDataRate * (1 + tolerance)) continue;
+    const readerRate = list?.find((r) => r > 0 && Math.abs(rate - r) <= r * tolerance);
+    if (list && readerRate === undefined) continue;
     const chosen: ChosenRate = { fiIndex, diIndex, fi, di, baud: Math.floor(rate) };
     if (readerRate !== undefined) chosen.readerRate = readerRate;
     return chosen;

@@ -313,6 +313,9 @@ describe('T1Host (scripted)', () => {
     expect(codeOf(() => new T1Host({ ifsc: 0, ifsd: 32, edc: 'lrc' }))).toBe('protocol/t1-bad-block');
     expect(codeOf(() => new T1Host({ ifsc: 32, ifsd: 255, edc: 'lrc' }))).toBe('protocol/t1-bad-block');
     expect(codeOf(() => newHost().negotiateIfsd(0))).toBe('protocol/t1-bad-block');
+    // A NAD that is not a byte is refused when the host is made, not at its first block.
+    expect(codeOf(() => newHost({ nad: 256 }))).toBe('protocol/t1-bad-block');
+    expect(hex(sent(newHost({ nad: 0x21 }).transmit(fromHex('00'))))).toBe(hex(enc(I(0, false, '00', 0x21))));
     expect(codeOf(() => newHost().receive(null))).toBe('protocol/t1-unrecoverable');
   });
 });

@@ -9,7 +9,7 @@
  * least significant bit first (reflected, 0x8408), initial value FFFF, no final XOR, sent
  * high byte first.
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, xorBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 
 export type T1Edc = 'lrc' | 'crc';
@@ -25,33 +25,42 @@ export const T1_MAX_INF = 254;
 export const T1_DEFAULT_IFS = 32;
 
 const S_TYPES: readonly T1SType[] = ['RESYNCH', 'IFS', 'ABORT', 'WTX'];
+/** INF length of each S-block type (same order as S_TYPES). */
+const S_INF_LENGTH = [0, 1, 0, 1];
+/** PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type. */
+const enum Pcb {
+  R = 0x80,
+  SRequest = 0xc0,
+  SResponse = 0xe0,
+}
+/** S-block types: the low bits of the S-block PCB, and the index in S_TYPES. */
+const enum SBlock {
+  Resynch,
+  Ifs,
+  Abort,
+  Wtx,
+}
 const EMPTY = new Uint8Array(0);
 
 function badBlock(message: string): ProtocolError {
   return new ProtocolError('protocol/t1-bad-block', message);
 }
 
-/** LRC: XOR of every byte. */
-export function lrc(bytes: Uint8Array): number {
-  let x = 0;
-  for (let i = 0; i < bytes.length; i++) x ^= bytes[i]!;
-  return x;
+/** Throws ProtocolError('protocol/t1-bad-block') unless `v` is an integer in min..max. */
+function checkRange(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw badBlock(`${name} must be ${min}..${max}.`);
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x8408 : c >>> 1;
-    t[i] = c;
-  }
-  return t;
-})();
+/** LRC: XOR of every byte. */
+export const lrc: (bytes: Uint8Array) => number = xorBytes;
 
 /** CRC-16 of T=1 (see the module comment); the block carries it high byte first. */
 export function crc16(bytes: Uint8Array): number {
   let v = 0xffff;
-  for (let i = 0; i < bytes.length; i++) v = (v >>> 8) ^ CRC_TABLE[(v ^ bytes[i]!) & 0xff]!;
+  for (let i = 0; i < bytes.length; i++) {
+    v ^= bytes[i]!;
+    for (let k = 0; k < 8; k++) v = v & 1 ? (v >>> 1) ^ 0x8408 : v >>> 1;
+  }
   return v;
 }
 
@@ -59,70 +68,103 @@ function edcLength(edc: T1Edc): number {
   return edc === 'crc' ? 2 : 1;
 }
 
+/** The EDC bytes of `body` (prologue and INF), as the block carries them. */
+function edcBytes(body: Uint8Array, edc: T1Edc): number[] {
+  if (edc === 'lrc') return [lrc(body)];
+  const c = crc16(body);
+  return [c >> 8, c & 0xff];
+}
+
 /**
  * True when `bytes` is long enough to hold a prologue and an EDC but the EDC does not match:
  * an EDC error (R-block error code 1) rather than another kind of invalid block.
  */
 export function hasT1EdcError(bytes: Uint8Array, edc: T1Edc): boolean {
-  const el = edcLength(edc);
-  if (bytes.length < 3 + el) return false;
-  const body = bytes.subarray(0, bytes.length - el);
-  if (edc === 'lrc') return lrc(body) !== bytes[bytes.length - 1];
-  const c = crc16(body);
-  return bytes[bytes.length - 2] !== c >> 8 || bytes[bytes.length - 1] !== (c & 0xff);
+  const end = bytes.length - edcLength(edc);
+  return end >= 3 && edcBytes(bytes.subarray(0, end), edc).some((b, i) => b !== bytes[end + i]);
 }
 
-function checkSInf(type: T1SType, inf: Uint8Array): void {
-  if (type === 'IFS') {
-    if (inf.length !== 1 || inf[0] === 0 || inf[0] === 0xff) throw badBlock('S(IFS) carries one byte, 1..254.');
-  } else if (type === 'WTX') {
-    if (inf.length !== 1) throw badBlock('S(WTX) carries one byte.');
-  } else if (inf.length !== 0) {
-    throw badBlock(`S(${type}) carries no INF.`);
+/** What makes bytes an invalid block (`Problem.None`: nothing). */
+const enum Problem {
+  None,
+  TooShort,
+  LenFF,
+  LenMismatch,
+  Edc,
+  PcbRfu,
+  RWithInf,
+  SType,
+  SInf,
+}
+
+/** The messages of {@link decodeT1Block} and {@link encodeT1Block} (the host needs none). */
+const PROBLEM_MESSAGES: Record<Exclude<Problem, Problem.None>, string> = {
+  [Problem.TooShort]: 'shorter than prologue and EDC.',
+  [Problem.LenFF]: 'LEN = FF is reserved.',
+  [Problem.LenMismatch]: 'LEN does not match the block length.',
+  [Problem.Edc]: 'wrong EDC.',
+  [Problem.PcbRfu]: 'PCB has RFU bits set.',
+  [Problem.RWithInf]: 'R-block with INF.',
+  [Problem.SType]: 'unknown S-block type.',
+  [Problem.SInf]: 'wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none.',
+};
+
+/** Problem.SInf unless `inf` is right for an S-block of `type` (index in S_TYPES). */
+function sInfProblem(type: number, inf: Uint8Array): Problem {
+  const ok = type === SBlock.Ifs ? inf.length === 1 && inf[0] !== 0 && inf[0] !== 0xff : inf.length === S_INF_LENGTH[type];
+  return ok ? Problem.None : Problem.SInf;
+}
+
+/**
+ * What makes `bytes` an invalid T=1 block: a wrong length, LEN = FF, a bad EDC, a PCB with
+ * RFU bits set, an R-block with INF or an unknown error code, an S-block of unknown type or
+ * with a wrong INF.
+ */
+function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
+  const n = bytes.length;
+  if (n < 3 + edcLength(edc)) return Problem.TooShort;
+  const len = bytes[2]!;
+  if (len === 0xff) return Problem.LenFF;
+  if (n !== 3 + len + edcLength(edc)) return Problem.LenMismatch;
+  if (hasT1EdcError(bytes, edc)) return Problem.Edc;
+  const pcb = bytes[1]!;
+  if (pcb < Pcb.R) return pcb & 0x1f ? Problem.PcbRfu : Problem.None;
+  if (pcb < Pcb.SRequest) {
+    if (pcb & 0x20 || (pcb & 0x0f) > 2) return Problem.PcbRfu;
+    return len ? Problem.RWithInf : Problem.None;
   }
+  const type = pcb & 0x1f;
+  return type > SBlock.Wtx ? Problem.SType : sInfProblem(type, bytes.subarray(3, 3 + len));
+}
+
+function checkProblem(problem: Problem, what: string): void {
+  if (problem !== Problem.None) throw badBlock(`${what}: ${PROBLEM_MESSAGES[problem]}`);
+}
+
+/** A block with its EDC, from a PCB and INF already checked. */
+function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Array {
+  const n = inf.length;
+  const out = new Uint8Array(3 + n + edcLength(edc));
+  out.set([nad, pcb, n]);
+  out.set(inf, 3);
+  out.set(edcBytes(out.subarray(0, 3 + n), edc), 3 + n);
+  return out;
 }
 
 /** Encodes a T=1 block with its EDC. Throws ProtocolError('protocol/t1-bad-block') on a block that cannot exist. */
 export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
-  const nad = block.nad;
-  if (!Number.isInteger(nad) || nad < 0 || nad > 0xff) throw badBlock('NAD must be a byte.');
-  let pcb: number;
-  let inf: Uint8Array;
-  switch (block.kind) {
-    case 'I':
-      if (block.inf.length > T1_MAX_INF) throw badBlock(`I-block INF too long: ${block.inf.length} (at most ${T1_MAX_INF}).`);
-      pcb = ((block.ns & 1) << 6) | (block.more ? 0x20 : 0);
-      inf = block.inf;
-      break;
-    case 'R':
-      if (block.error !== 0 && block.error !== 1 && block.error !== 2) throw badBlock('R-block error code must be 0, 1 or 2.');
-      pcb = 0x80 | ((block.nr & 1) << 4) | block.error;
-      inf = EMPTY;
-      break;
-    case 'S': {
-      const t = S_TYPES.indexOf(block.type);
-      if (t < 0) throw badBlock('Unknown S-block type.');
-      checkSInf(block.type, block.inf);
-      pcb = 0xc0 | (block.response ? 0x20 : 0) | t;
-      inf = block.inf;
-      break;
-    }
+  checkRange('NAD', block.nad, 0, 0xff);
+  if (block.kind === 'I') {
+    if (block.inf.length > T1_MAX_INF) throw badBlock(`I-block INF too long: ${block.inf.length} (at most ${T1_MAX_INF}).`);
+    return frame(block.nad, ((block.ns & 1) << 6) | (block.more ? 0x20 : 0), block.inf, edc);
   }
-  const n = inf.length;
-  const out = new Uint8Array(3 + n + edcLength(edc));
-  out[0] = nad;
-  out[1] = pcb;
-  out[2] = n;
-  out.set(inf, 3);
-  const body = out.subarray(0, 3 + n);
-  if (edc === 'lrc') {
-    out[3 + n] = lrc(body);
-  } else {
-    const c = crc16(body);
-    out[3 + n] = c >> 8;
-    out[4 + n] = c & 0xff;
+  if (block.kind === 'R') {
+    if (![0, 1, 2].includes(block.error)) throw badBlock('R-block error code must be 0, 1 or 2.');
+    return frame(block.nad, Pcb.R | ((block.nr & 1) << 4) | block.error, EMPTY, edc);
   }
-  return out;
+  const type = S_TYPES.indexOf(block.type);
+  checkProblem(type < 0 ? Problem.SType : sInfProblem(type, block.inf), 'Bad T=1 block');
+  return frame(block.nad, (block.response ? Pcb.SResponse : Pcb.SRequest) | type, block.inf, edc);
 }
 
 /**
@@ -131,29 +173,13 @@ export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
  * unknown type or with a wrong INF.
  */
 export function decodeT1Block(bytes: Uint8Array, edc: T1Edc): T1Block {
-  const el = edcLength(edc);
-  if (bytes.length < 3 + el) throw badBlock(`T=1 block too short: ${bytes.length} bytes.`);
-  const len = bytes[2]!;
-  if (len === 0xff) throw badBlock('LEN = FF is reserved.');
-  if (bytes.length !== 3 + len + el) throw badBlock(`T=1 block of ${bytes.length} bytes does not match LEN ${len}.`);
-  if (hasT1EdcError(bytes, edc)) throw badBlock(`T=1 block ${edc.toUpperCase()} mismatch.`);
+  checkProblem(blockProblem(bytes, edc), `Bad T=1 block (${bytes.length} bytes)`);
   const nad = bytes[0]!;
   const pcb = bytes[1]!;
-  const inf = bytes.slice(3, 3 + len);
-  if ((pcb & 0x80) === 0) {
-    if (pcb & 0x1f) throw badBlock('I-block PCB has RFU bits set.');
-    return { kind: 'I', nad, ns: ((pcb >> 6) & 1) as 0 | 1, more: (pcb & 0x20) !== 0, inf };
-  }
-  if ((pcb & 0xc0) === 0x80) {
-    const error = pcb & 0x0f;
-    if (pcb & 0x20 || error > 2) throw badBlock('R-block PCB has RFU bits set.');
-    if (len !== 0) throw badBlock('R-block with INF.');
-    return { kind: 'R', nad, nr: ((pcb >> 4) & 1) as 0 | 1, error: error as 0 | 1 | 2 };
-  }
-  const type = S_TYPES[pcb & 0x1f];
-  if (type === undefined) throw badBlock('Unknown S-block type.');
-  checkSInf(type, inf);
-  return { kind: 'S', nad, type, response: (pcb & 0x20) !== 0, inf };
+  const inf = bytes.slice(3, 3 + bytes[2]!);
+  if (pcb < Pcb.R) return { kind: 'I', nad, ns: ((pcb >> 6) & 1) as 0 | 1, more: (pcb & 0x20) !== 0, inf };
+  if (pcb < Pcb.SRequest) return { kind: 'R', nad, nr: ((pcb >> 4) & 1) as 0 | 1, error: (pcb & 0x0f) as 0 | 1 | 2 };
+  return { kind: 'S', nad, type: S_TYPES[pcb & 0x1f]!, response: pcb >= Pcb.SResponse, inf };
 }
 
 /** What the host must do next: send a block and wait (BWT x bwtMultiplier), or hand over the response. */
@@ -186,18 +212,22 @@ export interface T1HostOptions {
   maxWtxBwt?: number;
 }
 
-type HostPhase = 'idle' | 'send' | 'receive' | 'ifs' | 'resynch' | 'aborted';
+const enum Phase {
+  Idle,
+  /** Our I-block (chain) is out: waiting for an acknowledgement or the card's first I-block. */
+  Sending,
+  /** Receiving the card's chain. */
+  Receiving,
+  /** S(IFS request) is out. */
+  Negotiating,
+  /** S(RESYNCH request) is out. */
+  Resynching,
+  /** The card aborted: the next `receive` throws. */
+  Aborted,
+}
 
 /** Largest response assembled (Ne 65536 + SW1 SW2, ISO/IEC 7816-4 §5.1): a chain carrying more can only be a faulty card. */
 const MAX_RESPONSE = 65538;
-
-function endless(message: string): ProtocolError {
-  return new ProtocolError('protocol/t1-endless-exchange', message);
-}
-
-function checkIfs(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1 || v > T1_MAX_INF) throw badBlock(`${name} must be 1..${T1_MAX_INF}.`);
-}
 
 /**
  * Host (interface device) side of T=1 as a pure state machine (no I/O, no timers).
@@ -222,9 +252,9 @@ function checkIfs(name: string, v: number): void {
  * After a throw the card's state is unknown: call `resynch()` before the next exchange.
  */
 export class T1Host {
-  #_ifsc: number;
-  #_ifsd: number;
-  readonly #initialIfsc: number;
+  #ifsc: number;
+  #ifsd: number;
+  readonly #atrIfsc: number;
   readonly edc: T1Edc;
   readonly nad: number;
   readonly #maxTries: number;
@@ -234,15 +264,16 @@ export class T1Host {
   readonly #maxWtxBwt: number;
 
   /** N(S) of our next (or in-flight) I-block. */
-  #ns: 0 | 1 = 0;
+  #ns = 0;
   /** N(S) we expect in the card's next I-block. */
-  #nr: 0 | 1 = 0;
-  #phase: HostPhase = 'idle';
-  #resume: 'send' | 'ifs' | 'idle' = 'idle';
+  #nr = 0;
+  #phase = Phase.Idle;
+  /** What the exchange is for, to finish after a resynchronisation: Sending (an APDU), Negotiating or Idle. */
+  #purpose = Phase.Idle;
 
   #apdu: Uint8Array = EMPTY;
-  #offset = 0;
-  #chunkLen = 0;
+  /** End of the APDU part in our in-flight I-block. */
+  #sentTo = 0;
   #more = false;
   #rx: Uint8Array[] = [];
   #rxLength = 0;
@@ -254,57 +285,57 @@ export class T1Host {
   #cardRequests = 0;
   #emptyChained = 0;
   #wtxGranted = 0;
-  #requestedIfsd = T1_DEFAULT_IFS;
+  #requestedIfsd = 0;
   #ifsdNegotiated = false;
 
   constructor(opts: T1HostOptions) {
-    checkIfs('IFSC', opts.ifsc);
-    checkIfs('IFSD', opts.ifsd);
-    this.#_ifsc = opts.ifsc;
-    this.#initialIfsc = opts.ifsc;
-    this.#_ifsd = opts.ifsd;
-    this.edc = opts.edc;
+    checkRange('IFSC', opts.ifsc, 1, T1_MAX_INF);
+    checkRange('IFSD', opts.ifsd, 1, T1_MAX_INF);
     this.nad = opts.nad ?? 0;
+    checkRange('NAD', this.nad, 0, 0xff);
+    this.#ifsc = this.#atrIfsc = opts.ifsc;
+    this.#ifsd = opts.ifsd;
+    this.edc = opts.edc;
     this.#maxTries = opts.maxTries ?? 3;
     this.#maxResynch = opts.maxResynch ?? 3;
     this.#maxCardRequests = opts.maxCardRequests ?? 1024;
     this.#maxEmptyChained = opts.maxEmptyChained ?? 8;
-    this.#maxWtxBwt = opts.maxWtxBwt ?? Number.POSITIVE_INFINITY;
+    this.#maxWtxBwt = opts.maxWtxBwt ?? Infinity;
   }
 
   /** Current IFSC (the card may change it with S(IFS request)). */
   get ifsc(): number {
-    return this.#_ifsc;
+    return this.#ifsc;
   }
 
   /** Current IFSD (changed by a successful {@link negotiateIfsd}). */
   get ifsd(): number {
-    return this.#_ifsd;
+    return this.#ifsd;
   }
 
   /** True while an exchange waits for {@link receive}. */
   get busy(): boolean {
-    return this.#phase !== 'idle';
+    return this.#phase !== Phase.Idle;
   }
 
   /** Starts an exchange: returns the first I-block of `apdu` (chained within IFSC). */
   transmit(apdu: Uint8Array): T1Action {
-    this.#startExchange('send');
+    this.#start(Phase.Sending);
     this.#apdu = apdu.slice();
     return this.#sendChunk(0);
   }
 
   /** Sends S(IFS request) with `ifsd` (1..254); 'done' (empty response) once the card agreed. */
   negotiateIfsd(ifsd: number): T1Action {
-    checkIfs('IFSD', ifsd);
-    this.#startExchange('ifs');
+    checkRange('IFSD', ifsd, 1, T1_MAX_INF);
+    this.#start(Phase.Negotiating);
     this.#requestedIfsd = ifsd;
     return this.#sendIfsRequest();
   }
 
   /** Sends S(RESYNCH request); 'done' (empty response) once the card answered. */
   resynch(): T1Action {
-    this.#startExchange('idle');
+    this.#start(Phase.Idle);
     return this.#startResynch();
   }
 
@@ -314,33 +345,27 @@ export class T1Host {
    * ProtocolError('protocol/t1-aborted') after the card aborted.
    */
   receive(block: Uint8Array | null): T1Action {
-    if (this.#phase === 'idle') throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
-    if (this.#phase === 'aborted') {
-      this.#phase = 'idle';
-      throw new ProtocolError('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).');
+    const phase = this.#phase;
+    if (phase === Phase.Idle) throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
+    if (phase === Phase.Aborted) throw this.#end(new ProtocolError('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).'));
+    const valid = block !== null && blockProblem(block, this.edc) === Problem.None;
+    // PCB of a valid block, -1 when nothing valid arrived.
+    const pcb = valid ? block[1]! : -1;
+    const inf = valid ? block.slice(3, 3 + block[2]!) : EMPTY;
+    if (phase === Phase.Resynching) return pcb === (Pcb.SResponse | SBlock.Resynch) ? this.#resynchronised() : this.#startResynch();
+    if (phase === Phase.Negotiating) {
+      if (pcb === (Pcb.SResponse | SBlock.Ifs) && inf[0] === this.#requestedIfsd) return this.#negotiated();
+      // An S request not answered by its response is sent again (7816-3 §11.6.3.2).
+      return this.#tryAgain(this.#lastBlock);
     }
-    let parsed: T1Block | undefined;
-    let errorCode: 1 | 2 = 2;
-    if (block !== null) {
-      try {
-        parsed = decodeT1Block(block, this.edc);
-      } catch (e) {
-        if (!(e instanceof ProtocolError)) throw e;
-        if (hasT1EdcError(block, this.edc)) errorCode = 1;
-      }
-    }
-    switch (this.#phase) {
-      case 'resynch':
-        return this.#onResynchAnswer(parsed);
-      case 'ifs':
-        return this.#onIfsAnswer(parsed);
-      default:
-        return this.#onDataAnswer(parsed, errorCode);
-    }
+    if (pcb < 0) return this.#error(block !== null && hasT1EdcError(block, this.edc) ? 1 : 2);
+    if (pcb >= Pcb.SRequest) return this.#onCardRequest(pcb, inf);
+    if (pcb >= Pcb.R) return this.#onR((pcb >> 4) & 1);
+    return this.#onI((pcb >> 6) & 1, (pcb & 0x20) !== 0, inf);
   }
 
-  #startExchange(resume: 'send' | 'ifs' | 'idle'): void {
-    this.#resume = resume;
+  #start(purpose: Phase): void {
+    this.#purpose = purpose;
     this.#retries = 0;
     this.#resynchRequests = 0;
     this.#cardRequests = 0;
@@ -350,184 +375,151 @@ export class T1Host {
     this.#rxLength = 0;
   }
 
-  #encode(block: T1Block): Uint8Array {
-    return encodeT1Block(block, this.edc);
+  /** Ends the exchange with `error` (the caller throws it). */
+  #end(error: ProtocolError): ProtocolError {
+    this.#phase = Phase.Idle;
+    return error;
   }
 
-  #send(block: Uint8Array, bwtMultiplier = 1): T1Action {
+  /** Records and returns a send action for `block`. */
+  #emit(block: Uint8Array, bwtMultiplier = 1): T1Action {
     this.#lastBlock = block;
     this.#lastMultiplier = bwtMultiplier;
     return { kind: 'send', block, bwtMultiplier };
   }
 
+  #send(pcb: number, inf: Uint8Array = EMPTY, bwtMultiplier = 1): T1Action {
+    return this.#emit(frame(this.nad, pcb, inf, this.edc), bwtMultiplier);
+  }
+
+  /** Counts a failed try: sends `block`, or S(RESYNCH request) once `maxTries` tries failed. */
+  #tryAgain(block: Uint8Array, bwtMultiplier = 1): T1Action {
+    return ++this.#retries >= this.#maxTries ? this.#startResynch() : this.#emit(block, bwtMultiplier);
+  }
+
+  /** Answers an invalid or unexpected block with R(N(R) = the N(S) we expect, `code`). */
+  #error(code: 1 | 2): T1Action {
+    return this.#tryAgain(frame(this.nad, Pcb.R | (this.#nr << 4) | code, EMPTY, this.edc));
+  }
+
   #finish(response: Uint8Array): T1Action {
-    this.#phase = 'idle';
+    this.#phase = Phase.Idle;
     this.#rx = [];
-    this.#rxLength = 0;
     return { kind: 'done', response };
   }
 
   #sendChunk(offset: number): T1Action {
-    this.#phase = 'send';
-    this.#offset = offset;
-    this.#chunkLen = Math.min(this.#_ifsc, this.#apdu.length - offset);
-    this.#more = offset + this.#chunkLen < this.#apdu.length;
-    const inf = this.#apdu.subarray(offset, offset + this.#chunkLen);
-    this.#lastI = this.#encode({ kind: 'I', nad: this.nad, ns: this.#ns, more: this.#more, inf });
-    return this.#send(this.#lastI);
+    this.#phase = Phase.Sending;
+    this.#sentTo = Math.min(offset + this.#ifsc, this.#apdu.length);
+    this.#more = this.#sentTo < this.#apdu.length;
+    this.#lastI = frame(this.nad, (this.#ns << 6) | (this.#more ? 0x20 : 0), this.#apdu.subarray(offset, this.#sentTo), this.edc);
+    return this.#emit(this.#lastI);
   }
 
   #sendIfsRequest(): T1Action {
-    this.#phase = 'ifs';
-    return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'IFS', response: false, inf: Uint8Array.of(this.#requestedIfsd) }));
+    this.#phase = Phase.Negotiating;
+    return this.#send(Pcb.SRequest | SBlock.Ifs, Uint8Array.of(this.#requestedIfsd));
   }
 
   #startResynch(): T1Action {
-    if (this.#resynchRequests >= this.#maxResynch) {
-      this.#phase = 'idle';
-      throw new ProtocolError('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.');
-    }
-    this.#resynchRequests++;
+    if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end(new ProtocolError('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.'));
     this.#retries = 0;
-    this.#phase = 'resynch';
-    return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'RESYNCH', response: false, inf: EMPTY }));
+    this.#phase = Phase.Resynching;
+    return this.#send(Pcb.SRequest | SBlock.Resynch);
   }
 
-  /** Counts a failed try; resynchronises after `maxTries`. */
-  #failedTry(): boolean {
-    return ++this.#retries >= this.#maxTries;
-  }
-
-  #onResynchAnswer(block: T1Block | undefined): T1Action {
-    if (block?.kind === 'S' && block.type === 'RESYNCH' && block.response) {
-      this.#ns = 0;
-      this.#nr = 0;
-      this.#_ifsc = Math.min(this.#_ifsc, this.#initialIfsc);
-      this.#retries = 0;
-      this.#rx = [];
-      this.#rxLength = 0;
-      // The card is back to its initial IFSD: negotiate ours again before going on.
-      if (this.#resume === 'ifs') return this.#sendIfsRequest();
-      if (this.#ifsdNegotiated) {
-        this.#requestedIfsd = this.#_ifsd;
-        return this.#sendIfsRequest();
-      }
-      if (this.#resume === 'send') return this.#lostCommand();
-      return this.#finish(EMPTY);
+  /** S(RESYNCH response) came: both sequence numbers are 0, IFSC is min(ATR IFSC, current). */
+  #resynchronised(): T1Action {
+    this.#ns = this.#nr = 0;
+    this.#ifsc = Math.min(this.#ifsc, this.#atrIfsc);
+    this.#retries = 0;
+    // The card is back to its initial IFSD: negotiate ours again before going on.
+    if (this.#purpose === Phase.Negotiating) return this.#sendIfsRequest();
+    if (this.#ifsdNegotiated) {
+      this.#requestedIfsd = this.#ifsd;
+      return this.#sendIfsRequest();
     }
-    return this.#startResynch();
+    return this.#linkReady();
+  }
+
+  #negotiated(): T1Action {
+    this.#ifsd = this.#requestedIfsd;
+    this.#ifsdNegotiated = true;
+    this.#retries = 0;
+    return this.#linkReady();
   }
 
   /**
-   * The link is resynchronised but the command's fate is unknown: the card may
-   * have executed it before the error. It is not sent again (a VERIFY must
-   * never be retried behind the caller's back); the caller decides.
+   * The resynchronisation or IFS negotiation is done. When it interrupted a command, the
+   * command's fate is unknown: the card may have executed it before the error. It is not sent
+   * again (a VERIFY must never be retried behind the caller's back); the caller decides.
    */
-  #lostCommand(): never {
-    this.#phase = 'idle';
-    throw new ProtocolError(
-      'protocol/t1-resynchronised',
-      'The T=1 link failed and was resynchronised; the command may or may not have reached the card. Send it again only if that is safe.',
+  #linkReady(): T1Action {
+    if (this.#purpose !== Phase.Sending) return this.#finish(EMPTY);
+    throw this.#end(
+      new ProtocolError(
+        'protocol/t1-resynchronised',
+        'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
+      ),
     );
   }
 
-  #onIfsAnswer(block: T1Block | undefined): T1Action {
-    if (block?.kind === 'S' && block.type === 'IFS' && block.response && block.inf[0] === this.#requestedIfsd) {
-      this.#_ifsd = this.#requestedIfsd;
-      this.#ifsdNegotiated = true;
-      this.#retries = 0;
-      if (this.#resume === 'send') return this.#lostCommand(); // renegotiated after a resynch
-      return this.#finish(EMPTY);
-    }
-    // An S request not answered by its response is sent again (7816-3 §11.6.3.2).
-    if (this.#failedTry()) return this.#startResynch();
-    return this.#sendIfsRequest();
-  }
-
-  #error(code: 1 | 2): T1Action {
-    if (this.#failedTry()) return this.#startResynch();
-    return this.#send(this.#encode({ kind: 'R', nad: this.nad, nr: this.#nr, error: code }));
-  }
-
-  #onDataAnswer(block: T1Block | undefined, errorCode: 1 | 2): T1Action {
-    if (!block) return this.#error(errorCode);
-    switch (block.kind) {
-      case 'S':
-        return this.#onCardRequest(block);
-      case 'R':
-        return this.#onR(block.nr);
-      case 'I':
-        return this.#onI(block);
-    }
-  }
-
-  #onCardRequest(block: Extract<T1Block, { kind: 'S' }>): T1Action {
-    if (block.response || block.type === 'RESYNCH') return this.#error(2); // only we send S requests of RESYNCH
-    if (block.type === 'ABORT') {
-      this.#phase = 'aborted';
-      return this.#send(this.#encode({ kind: 'S', nad: this.nad, type: 'ABORT', response: true, inf: EMPTY }));
+  /** An S-block from the card (PCB `pcb`, checked). */
+  #onCardRequest(pcb: number, inf: Uint8Array): T1Action {
+    const type = pcb & 0x1f;
+    if (pcb >= Pcb.SResponse || type === SBlock.Resynch) return this.#error(2); // only we send S(RESYNCH request)s
+    if (type === SBlock.Abort) {
+      this.#phase = Phase.Aborted;
+      return this.#send(Pcb.SResponse | SBlock.Abort);
     }
     if (++this.#cardRequests > this.#maxCardRequests) {
-      this.#phase = 'idle';
-      throw new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`);
+      throw this.#end(new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`));
     }
-    const value = block.inf[0]!;
-    if (block.type === 'WTX') {
-      this.#wtxGranted += Math.max(1, value);
-      if (this.#wtxGranted > this.#maxWtxBwt) {
-        this.#phase = 'idle';
-        throw endless(`S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`);
-      }
-    }
-    if (block.type === 'IFS') this.#_ifsc = value;
-    const answer = this.#encode({ kind: 'S', nad: this.nad, type: block.type, response: true, inf: Uint8Array.of(value) });
-    return this.#send(answer, block.type === 'WTX' ? Math.max(1, value) : 1);
-  }
-
-  #onR(nr: 0 | 1): T1Action {
-    if (this.#phase === 'send') {
-      if (nr !== this.#ns && this.#more) {
-        // Acknowledgement of a chained block: send the next one.
-        this.#ns = nr;
-        this.#retries = 0;
-        return this.#sendChunk(this.#offset + this.#chunkLen);
-      }
-      if (nr === this.#ns) {
-        if (this.#failedTry()) return this.#startResynch();
-        return this.#send(this.#lastI);
-      }
-      return this.#error(2);
-    }
-    // Receiving the card's chain: the card did not get our last block.
-    if (this.#failedTry()) return this.#startResynch();
-    return this.#send(this.#lastBlock, this.#lastMultiplier);
-  }
-
-  #onI(block: Extract<T1Block, { kind: 'I' }>): T1Action {
-    if (this.#phase === 'send' && this.#more) return this.#error(2); // a chained block is acknowledged by an R-block
-    if (block.ns !== this.#nr || block.inf.length > this.#_ifsd) return this.#error(2);
-    if (this.#rxLength + block.inf.length > MAX_RESPONSE) {
-      this.#phase = 'idle';
-      throw endless(`The card chained more than ${MAX_RESPONSE} bytes, longer than any APDU response.`);
-    }
-    if (block.more && block.inf.length === 0) {
-      if (++this.#emptyChained > this.#maxEmptyChained) {
-        this.#phase = 'idle';
-        throw endless(`The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`);
+    let multiplier = 1;
+    if (type === SBlock.Wtx) {
+      multiplier = Math.max(1, inf[0]!);
+      if ((this.#wtxGranted += multiplier) > this.#maxWtxBwt) {
+        throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`));
       }
     } else {
-      this.#emptyChained = 0;
+      this.#ifsc = inf[0]!; // S(IFS request)
     }
-    if (this.#phase === 'send') {
-      // The card's I-block acknowledges our last I-block.
-      this.#ns = (this.#ns ^ 1) as 0 | 1;
-      this.#phase = 'receive';
+    return this.#send(Pcb.SResponse | type, inf, multiplier);
+  }
+
+  #onR(nr: number): T1Action {
+    if (this.#phase !== Phase.Sending) {
+      // Receiving the card's chain: the card did not get our last block.
+      return this.#tryAgain(this.#lastBlock, this.#lastMultiplier);
     }
-    this.#rx.push(block.inf);
-    this.#rxLength += block.inf.length;
-    this.#nr = (this.#nr ^ 1) as 0 | 1;
+    if (nr === this.#ns) return this.#tryAgain(this.#lastI); // the card asks for our I-block again
+    if (!this.#more) return this.#error(2);
+    // Acknowledgement of a chained block: send the next one.
+    this.#ns = nr;
     this.#retries = 0;
-    if (block.more) return this.#send(this.#encode({ kind: 'R', nad: this.nad, nr: this.#nr, error: 0 }));
-    return this.#finish(concatBytes(...this.#rx));
+    return this.#sendChunk(this.#sentTo);
+  }
+
+  #onI(ns: number, more: boolean, inf: Uint8Array): T1Action {
+    const sending = this.#phase === Phase.Sending;
+    // A chained block of ours is acknowledged by an R-block; the card's N(S) must be the one we expect.
+    if ((sending && this.#more) || ns !== this.#nr || inf.length > this.#ifsd) return this.#error(2);
+    if ((this.#rxLength += inf.length) > MAX_RESPONSE) {
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card chained over ${MAX_RESPONSE} bytes (no APDU response is longer).`));
+    }
+    if (!more || inf.length) {
+      this.#emptyChained = 0;
+    } else if (++this.#emptyChained > this.#maxEmptyChained) {
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`));
+    }
+    if (sending) {
+      // The card's I-block acknowledges our last I-block.
+      this.#ns ^= 1;
+      this.#phase = Phase.Receiving;
+    }
+    this.#rx.push(inf);
+    this.#nr ^= 1;
+    this.#retries = 0;
+    return more ? this.#send(Pcb.R | (this.#nr << 4)) : this.#finish(concatBytes(...this.#rx));
   }
 }

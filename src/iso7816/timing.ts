@@ -51,5 +51,5 @@ export function wireTimeSeconds(p: {
  * which cards still follow).
  */
 export function atrTimeoutSeconds(fHz: number): number {
-  return 40_000 / fHz + 19_200 * etuSeconds({ fi: 372, di: 1, fHz });
+  return (40_000 + 19_200 * 372) / fHz; // an etu is 372 clock cycles at Fi/Di 372/1
 }
