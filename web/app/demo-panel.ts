@@ -7,6 +7,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { DemoEnvironment } from './demo-env.js';
 import { DEMO_STATES, type DemoState } from './demo-states.js';
 import type { Words } from './words-zh.js';
+import './demo-panel.css';
 import { demoWords } from './demo-words.js';
 
 function keypad(env: DemoEnvironment): TemplateResult | typeof nothing {
