@@ -1,7 +1,11 @@
 /**
- * The HCA card operations over the APDU seam (`CardChannel`): read the card number, basic data,
- * validity, serial number and certificates; PIN status, verify, change and unblock (typed on the
- * host or on the reader's pinpad); sign.
+ * `HcaCardBase`: the HCA card over the APDU seam (`CardChannel`) with what every flow needs: open
+ * the application (choosing the profile), read the card number and validity, PIN status, the
+ * free "may a PIN be tried" check, and unblock the PIN with the PUK (typed on the host or on the
+ * reader's pinpad). `HcaCard` (./card.ts) adds the other operations: basic data, serial number,
+ * certificates, verify, change, sign. A page that only unlocks cards (the unlock page) loads this
+ * class alone: a class's methods are not dropped by a bundler's tree shaking, so they are split
+ * by who needs them.
  *
  * Every AID, file ID, reference, encoding and method comes from the profile (`HcaProfile`,
  * default `HCA_PROFILE`): a corrected profile needs no code change. The commands are the ISO/IEC
@@ -39,25 +43,14 @@ import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js'
 import { HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile } from './profile.js';
 import {
   CLA_INTERINDUSTRY,
-  CRT_TAG_ALGORITHM_REFERENCE,
-  CRT_TAG_KEY_REFERENCE,
   FID_MASTER_FILE,
   counterOf,
-  INS_CHANGE_REFERENCE_DATA,
-  INS_INTERNAL_AUTHENTICATE,
-  INS_MANAGE_SECURITY_ENVIRONMENT,
-  INS_PERFORM_SECURITY_OPERATION,
   INS_RESET_RETRY_COUNTER,
   INS_SELECT,
   INS_VERIFY,
   isBlocked,
   isCounter,
-  MSE_CRT_DIGITAL_SIGNATURE,
-  MSE_SET_FOR_COMPUTATION,
-  P1_NO_ALGORITHM_INFO,
   P1_NONE,
-  PSO_P1_DIGITAL_SIGNATURE,
-  PSO_P2_DATA_TO_SIGN,
   RESET_WITH_NEW_PIN,
   RESET_WITH_PUK_AND_NEW_PIN,
   SELECT_BY_DF_NAME,
@@ -66,50 +59,21 @@ import {
   SELECT_RETURN_FCI,
   sw1Of,
   SW1_MORE_DATA,
-  SW_FILE_NOT_FOUND,
   SW_INCORRECT_P1P2,
   SW_OK,
-  SW_SECURITY_NOT_SATISFIED,
   SW_WRONG_P1P2,
 } from './apdu.js';
 import { checkProfile, type CheckedProfile } from './check-profile.js';
-import {
-  CERTIFICATE_NAMES,
-  type CertificateIndex,
-  type HcaOpenOptions,
-  type HcaOperationOptions,
-  type HcaPinpadOptions,
-  type HcaSignOptions,
-  type PinStatus,
-  type ProfileSelection,
-  type SerialNumber,
-} from './card-options.js';
-import { changePinRequest, resetWithPukRequest, setPinRequest, signalOf, verifyPinRequest, verifyPukRequest } from './pinpad.js';
-import { readChunk, readDerFile, readToEnd, type Exchange } from './read-binary.js';
-import { cardStatusError, HcaError, pinStatusError, pukStatusError } from './errors.js';
+import type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, PinStatus, ProfileSelection } from './card-options.js';
+import { resetWithPukRequest, setPinRequest, signalOf, verifyPukRequest } from './pinpad.js';
+import { readChunk, readToEnd, type Exchange } from './read-binary.js';
+import { cardStatusError, HcaError, pukStatusError } from './errors.js';
 import { CardPinGuard, type GuardedCard } from './card-pin-guard.js';
 import { memoryPinTrialStore, pinTrialKey, type PinOperation, type PinTrialStore } from './pin-guard.js';
-import {
-  compactHex,
-  digestInfo,
-  encodePinBlock,
-  parseBasicData,
-  parseCardInfo,
-  printableAscii,
-  secretDigits,
-  type BasicData,
-  type CardInfo,
-  type Secret,
-} from './format.js';
+import { encodePinBlock, parseCardInfo, secretDigits, type CardInfo, type Secret } from './format.js';
 
-
-// The card's options and results, and the profile check, live beside this file; importers of
-// './card.js' keep finding them here.
-export { checkProfile } from './check-profile.js';
-export { CERTIFICATE_NAMES } from './card-options.js';
-export type { CertificateIndex, HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, ProfileSelection, SerialNumber } from './card-options.js';
-
-function checkSignal(signal: AbortSignal | undefined): void {
+/** Throws `AbortError` when `signal` is aborted (for ./card.ts too). */
+export function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }
 
@@ -117,8 +81,11 @@ function fidBytes(fid: number): Uint8Array {
   return Uint8Array.of(fid >> 8, fid & 0xff);
 }
 
-/** An HCA card (healthcare professional / institution card, Taiwan) behind a `CardChannel`. */
-export class HcaCard {
+/** The arguments `HcaCardBase.open` makes a card object with (for the subclasses' `open`). */
+export type HcaCardArgs = [channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection];
+
+/** An HCA card (healthcare professional / institution card, Taiwan) behind a `CardChannel`: the operations of the unlock flow (see the module comment). */
+export class HcaCardBase {
   /** The channel the card is reached through. */
   readonly channel: CardChannel;
   readonly profile: HcaProfile;
@@ -126,16 +93,16 @@ export class HcaCard {
   readonly atrKnown: boolean;
   /** How the profile was chosen (see `HcaOpenOptions.candidates`). */
   readonly selection: ProfileSelection;
-  private readonly aid: Uint8Array;
-  private readonly cla: number;
-  private readonly guard: CardPinGuard;
+  protected readonly aid: Uint8Array;
+  protected readonly cla: number;
+  protected readonly guard: CardPinGuard;
   private applicationSelected = true;
   /** The card number, once read (the key of the PIN trial memory). */
   private knownCardNumber: string | undefined;
   /** `channel.resetCount` when the application was last known selected. */
   private resetsSeen: number;
 
-  private constructor(channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection) {
+  protected constructor(...[channel, profile, checked, atrKnown, pinTrials, selection]: HcaCardArgs) {
     this.channel = channel;
     this.profile = profile;
     this.aid = checked.aid;
@@ -160,7 +127,12 @@ export class HcaCard {
    * such application (the cause holds the card's answer to the first candidate),
    * `HcaError('hca/bad-profile')` for an unusable profile; transport errors pass through.
    */
-  static async open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCard> {
+  static open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCardBase> {
+    return HcaCardBase.openAs((...args) => new HcaCardBase(...args), channel, options);
+  }
+
+  /** `open`, making the card object with `make` (a subclass's `open` passes its constructor). */
+  protected static async openAs<T extends HcaCardBase>(make: (...args: HcaCardArgs) => T, channel: CardChannel, options: HcaOpenOptions): Promise<T> {
     const given = options.profile !== undefined;
     const profiles = given ? [options.profile!] : [...(options.candidates ?? HCA_PROFILE_CANDIDATES)];
     if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
@@ -172,7 +144,7 @@ export class HcaCard {
       const c = checked[i]!;
       const atrKnown = c.atrs.some((a) => bytesEqual(a, channel.atr.bytes));
       const selection: ProfileSelection = { profileId: profile.id, given, tried };
-      const card = new HcaCard(channel, profile, c, atrKnown, pinTrials, selection);
+      const card = make(channel, profile, c, atrKnown, pinTrials, selection);
       try {
         await card.selectApplication(options.signal, tried);
         return card;
@@ -193,7 +165,7 @@ export class HcaCard {
 
   // ---- low level ---------------------------------------------------------------------------
 
-  private async exchange(apdu: CommandApdu, signal: AbortSignal | undefined, sensitive = false): Promise<{ data: Uint8Array; sw: number }> {
+  protected async exchange(apdu: CommandApdu, signal: AbortSignal | undefined, sensitive = false): Promise<{ data: Uint8Array; sw: number }> {
     checkSignal(signal);
     const bytes = encodeApdu(apdu);
     try {
@@ -208,7 +180,7 @@ export class HcaCard {
    * SELECT (with the profile's class byte) with no answer data (P2 0C); cards refusing P2 0C
    * (6A86 / 6B00) are asked again for the FCI (P2 00). `log` gets each command and its SW.
    */
-  private async select(p1: number, data: Uint8Array, signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<number> {
+  protected async select(p1: number, data: Uint8Array, signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<number> {
     const first = { cla: this.cla, ins: INS_SELECT, p1, p2: SELECT_NO_RESPONSE_DATA, data };
     let r = await this.exchange(first, signal);
     log?.push({ profileId: this.profile.id, command: toHex(encodeApdu(first)), sw: r.sw });
@@ -230,7 +202,7 @@ export class HcaCard {
     this.applicationSelected = true;
   }
 
-  private async ensureApplication(signal: AbortSignal | undefined): Promise<void> {
+  protected async ensureApplication(signal: AbortSignal | undefined): Promise<void> {
     const resets = this.channel.resetCount ?? 0;
     if (resets !== this.resetsSeen) {
       // The card was reset: it is back at the MF with nothing verified.
@@ -241,7 +213,7 @@ export class HcaCard {
   }
 
   /** Selects an EF of the HCA application (or, with `underMf`, of the MF); returns the SW. */
-  private async selectFile(fid: number, underMf: boolean, signal: AbortSignal | undefined): Promise<number> {
+  protected async selectFile(fid: number, underMf: boolean, signal: AbortSignal | undefined): Promise<number> {
     if (underMf) {
       this.resetsSeen = this.channel.resetCount ?? 0;
       this.applicationSelected = false;
@@ -254,16 +226,16 @@ export class HcaCard {
   }
 
   /** Sends through `exchange` with this operation's signal (for src/hca/read-binary.ts). */
-  private sender(signal: AbortSignal | undefined): Exchange {
+  protected sender(signal: AbortSignal | undefined): Exchange {
     return (apdu) => this.exchange(apdu, signal);
   }
 
   /** Reads the selected EF to its end (for the small text files). */
-  private readToEnd(what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  protected readToEnd(what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
     return readToEnd(this.sender(signal), this.cla, readChunk(this.channel.maxUnchainedLe), what);
   }
 
-  private async readTextFile(fid: number, what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  protected async readTextFile(fid: number, what: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const sw = await this.selectFile(fid, false, signal);
     if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     return this.readToEnd(what, signal);
@@ -283,49 +255,10 @@ export class HcaCard {
     return (await this.readCardInfo(options)).cardNumber;
   }
 
-  /** Holder name, ID number and category (basic-data file; no PIN needed). */
-  async readBasicData(options: HcaOperationOptions = {}): Promise<BasicData> {
-    return parseBasicData(await this.readTextFile(this.profile.files.basicData.value.fid, 'basic data', options.signal));
-  }
-
-  /** The card serial number (a file under the MF; see the module comment about re-selecting). */
-  async readSerialNumber(options: HcaOperationOptions = {}): Promise<SerialNumber> {
-    const sw = await this.selectFile(this.profile.files.serialNumber.value.fid, true, options.signal);
-    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
-    const bytes = await this.readToEnd('serial number', options.signal);
-    if (bytes.length === 0) throw new HcaError('hca/bad-file', 'The serial number file is empty.');
-    return { bytes, hex: compactHex(bytes), text: printableAscii(bytes) };
-  }
-
-  /**
-   * Certificate `index` (0 HCA CA, 1 signature, 2 encryption, 3 GRCA root) as DER; the length
-   * comes from the DER header. Throws `HcaError('hca/certificate-absent')` when the card has no
-   * such certificate (file not found, or an empty / erased file: version 1 cards lack 2 and 3),
-   * `HcaError('hca/bad-file')` when the file is not a DER SEQUENCE or is cut short.
-   */
-  async readCertificate(index: CertificateIndex, options: HcaOperationOptions = {}): Promise<Uint8Array> {
-    if (!(Number.isInteger(index) && index >= 0 && index <= 3)) {
-      throw new HcaError('hca/bad-argument', 'Certificate index must be 0 (HCA CA), 1 (signature), 2 (encryption) or 3 (GRCA root).');
-    }
-    const name = CERTIFICATE_NAMES[index];
-    const absent = (cause?: unknown) =>
-      new HcaError(
-        'hca/certificate-absent',
-        `Certificate ${index} (${name}) is not on this card${index >= 2 ? ' (version 1 cards have only certificates 0 and 1)' : ''}.`,
-        cause === undefined ? undefined : { cause },
-      );
-    const { signal } = options;
-    const sw = await this.selectFile(this.profile.files.certificates.value[index], false, signal);
-    if (sw === SW_FILE_NOT_FOUND) throw absent(cardStatusError(sw, new Uint8Array(0)));
-    if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
-    const truncated = () => new HcaError('hca/bad-file', `Certificate ${index} (${name}) is shorter than its DER header says.`);
-    return readDerFile(this.sender(signal), this.cla, readChunk(this.channel.maxUnchainedLe), { absent: () => absent(), truncated });
-  }
-
   // ---- PIN ---------------------------------------------------------------------------------
 
   /** The PIN check: lengths from the profile; letters too when `pinRule` allows them and the PIN block is ASCII (BCD holds digits only). */
-  private pinRule(what: 'PIN' | 'new PIN') {
+  protected pinRule(what: 'PIN' | 'new PIN') {
     const letters = pinCharsetOf(this.profile) === 'letters-and-digits';
     return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what, letters } as const;
   }
@@ -377,49 +310,6 @@ export class HcaCard {
   }
 
   /**
-   * VERIFY the PIN (6..8 digits per the profile). Wrong PIN: `PinIncorrectError` with
-   * `retriesLeft`; blocked: `PinBlockedError` (unlock with the PUK). Never retried.
-   */
-  async verifyPin(pin: Secret, options: HcaOperationOptions = {}): Promise<void> {
-    const digits = secretDigits(pin, this.pinRule('PIN'));
-    let block: Uint8Array | undefined;
-    try {
-      const key = await this.guard.before('verify', options.signal);
-      block = encodePinBlock(digits, this.profile.pin.encoding.value);
-      await this.ensureApplication(options.signal);
-      const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_VERIFY, p1: P1_NONE, p2: this.profile.pin.reference.value, data: block }, options.signal, true);
-      await this.guard.after(key, 'verify', r, pinStatusError, options.signal);
-    } finally {
-      wipe(digits);
-      if (block) wipe(block);
-    }
-  }
-
-  /** CHANGE REFERENCE DATA: old PIN and new PIN (both checked before anything is sent). */
-  async changePin(oldPin: Secret, newPin: Secret, options: HcaOperationOptions = {}): Promise<void> {
-    const buffers: Uint8Array[] = [];
-    try {
-      const oldDigits = secretDigits(oldPin, this.pinRule('PIN'));
-      buffers.push(oldDigits);
-      const newDigits = secretDigits(newPin, this.pinRule('new PIN'));
-      buffers.push(newDigits);
-      const enc = this.profile.pin.encoding.value;
-      const oldBlock = encodePinBlock(oldDigits, enc);
-      buffers.push(oldBlock);
-      const newBlock = encodePinBlock(newDigits, enc);
-      buffers.push(newBlock);
-      const data = concatBytes(oldBlock, newBlock);
-      buffers.push(data);
-      const key = await this.guard.before('change', options.signal);
-      await this.ensureApplication(options.signal);
-      const r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_CHANGE_REFERENCE_DATA, p1: P1_NONE, p2: this.profile.pin.reference.value, data }, options.signal, true);
-      await this.guard.after(key, 'change', r, pinStatusError, options.signal);
-    } finally {
-      wipe(...buffers);
-    }
-  }
-
-  /**
    * Unblocks the PIN with the PUK and sets a new PIN, by the profile's method:
    * 'reset-retry-counter' (RESET RETRY COUNTER P1 00, data PUK || new PIN) or
    * 'verify-puk-then-reset' (VERIFY the PUK, then RESET RETRY COUNTER P1 02 with the new PIN).
@@ -456,49 +346,6 @@ export class HcaCard {
     }
   }
 
-  // ---- signing -----------------------------------------------------------------------------
-
-  /**
-   * Signs with the card's signature key (RSA PKCS#1 v1.5 over a DigestInfo made on the host):
-   * hashes `data` with the profile's hash (SHA-256) via WebCrypto unless `digest` is set, then
-   * MSE SET + PSO COMPUTE DIGITAL SIGNATURE or INTERNAL AUTHENTICATE per the profile. Needs a
-   * verified PIN (else `ApduError('apdu/security-not-satisfied')`). Returns the signature
-   * (keyBits / 8 bytes).
-   */
-  async sign(data: Uint8Array, options: HcaSignOptions = {}): Promise<Uint8Array> {
-    const { signal } = options;
-    if (!(data instanceof Uint8Array)) throw new HcaError('hca/bad-argument', 'The data to sign must be a Uint8Array.');
-    const s = this.profile.signing;
-    const hash = s.hash.value;
-    let digest: Uint8Array;
-    if (options.digest) {
-      digest = data;
-    } else {
-      const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-      if (!subtle) throw new HcaError('hca/no-webcrypto', 'WebCrypto (crypto.subtle) is not available: hash the data yourself and pass { digest: true }.');
-      checkSignal(signal);
-      digest = new Uint8Array(await subtle.digest(hash, data.slice()));
-    }
-    const info = digestInfo(hash, digest);
-    const signatureLength = s.keyBits.value / 8;
-    await this.ensureApplication(signal);
-    let r: { data: Uint8Array; sw: number };
-    if (s.method.value === 'pso-cds') {
-      const mse = Uint8Array.of(CRT_TAG_KEY_REFERENCE, 0x01, s.keyReference.value, CRT_TAG_ALGORITHM_REFERENCE, 0x01, s.algorithmReference.value);
-      const m = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_MANAGE_SECURITY_ENVIRONMENT, p1: MSE_SET_FOR_COMPUTATION, p2: MSE_CRT_DIGITAL_SIGNATURE, data: mse }, signal);
-      if (m.sw !== SW_OK) throw cardStatusError(m.sw, m.data);
-      r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_PERFORM_SECURITY_OPERATION, p1: PSO_P1_DIGITAL_SIGNATURE, p2: PSO_P2_DATA_TO_SIGN, data: info, le: signatureLength }, signal);
-    } else {
-      r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_INTERNAL_AUTHENTICATE, p1: P1_NO_ALGORITHM_INFO, p2: s.keyReference.value, data: info, le: signatureLength }, signal);
-    }
-    if (r.sw === SW_SECURITY_NOT_SATISFIED) throw new ApduError('apdu/security-not-satisfied', 'The card refused to sign: verify the PIN first.', r.sw, r.data);
-    if (r.sw !== SW_OK) throw cardStatusError(r.sw, r.data);
-    if (r.data.length !== signatureLength) {
-      throw new HcaError('hca/bad-response', `The card returned a ${r.data.length}-byte signature; a ${s.keyBits.value}-bit key gives ${signatureLength} bytes.`);
-    }
-    return r.data.slice();
-  }
-
   // ---- pinpad --------------------------------------------------------------------------------
 
   /** What the reader's pinpad can do (undefined: no pinpad; use the host-typed operations). */
@@ -506,39 +353,16 @@ export class HcaCard {
     return this.channel.pinpad;
   }
 
-  private secureVerify(): (request: SecurePinVerifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
+  protected secureVerify(): (request: SecurePinVerifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
     const c = this.channel;
     if (!c.pinpad?.verify || !c.verifyPinSecure) throw new HcaError('hca/no-pinpad', 'This reader has no pinpad for PIN verification: type the PIN on the screen instead.');
     return c.verifyPinSecure.bind(c);
   }
 
-  private secureModify(): (request: SecurePinModifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
+  protected secureModify(): (request: SecurePinModifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
     const c = this.channel;
     if (!c.pinpad?.modify || !c.modifyPinSecure) throw new HcaError('hca/no-pinpad', 'This reader has no pinpad for PIN changes: type the PINs on the screen instead.');
     return c.modifyPinSecure.bind(c);
-  }
-
-  /**
-   * The user keys the PIN on the reader (PC_to_RDR_Secure). Errors as `verifyPin`; a cancel or
-   * timeout on the reader is `SlotError('ccid/pin-cancelled' | 'ccid/pin-timeout')`.
-   */
-  async verifyPinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
-    const send = this.secureVerify();
-    const key = await this.guard.before('verify', options.signal);
-    await this.ensureApplication(options.signal);
-    checkSignal(options.signal);
-    const answer = await send(verifyPinRequest(this.profile, options), signalOf(options));
-    await this.guard.after(key, 'verify', splitResponse(answer), pinStatusError, options.signal);
-  }
-
-  /** The user keys the old PIN and the new one twice on the reader (CHANGE REFERENCE DATA). */
-  async changePinOnPinpad(options: HcaPinpadOptions = {}): Promise<void> {
-    const send = this.secureModify();
-    const key = await this.guard.before('change', options.signal);
-    await this.ensureApplication(options.signal);
-    checkSignal(options.signal);
-    const answer = await send(changePinRequest(this.profile, options), signalOf(options));
-    await this.guard.after(key, 'change', splitResponse(answer), pinStatusError, options.signal);
   }
 
   /**

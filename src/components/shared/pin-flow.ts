@@ -16,8 +16,8 @@
  */
 import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
 import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import type { HcaCard } from '../../hca/card.js';
-import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError } from './flow-common.js';
+import type { HcaCardBase } from '../../hca/card-base.js';
+import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError, type OpenCard } from './flow-common.js';
 import { pinRuleOf, type PinRule } from './pin-entry.js';
 
 /** What every PIN flow's state has. */
@@ -41,7 +41,7 @@ export interface PinFlowOptions<S> {
 }
 
 /** See the module comment. */
-export abstract class PinFlow<S extends PinFlowState> {
+export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = HcaCardBase> {
   /** What the card takes as a PIN (from the profile). */
   readonly rule: PinRule;
   protected readonly connector: CardConnector;
@@ -57,8 +57,11 @@ export abstract class PinFlow<S extends PinFlowState> {
   /** Bumped by every restart: answers of an older generation are dropped. */
   private generation = 0;
   private abort = new AbortController();
+  /** Opens the card with the class whose operations the flow uses. */
+  private readonly open: OpenCard<C>;
 
-  protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[]) {
+  protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[], open: OpenCard<C>) {
+    this.open = open;
     this.connector = options.connector;
     this.profile = options.profile ?? HCA_PROFILE;
     this.cardProfile = options.profile;
@@ -113,8 +116,8 @@ export abstract class PinFlow<S extends PinFlowState> {
   }
 
   /** Runs `operation` on the card (connect, open the HCA application, always release; see `withCard`). */
-  protected withCard<T>(operation: (card: HcaCard) => Promise<T>): Promise<T> {
-    return withCard(this.connector, { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials }, operation);
+  protected withCard<T>(operation: (card: C) => Promise<T>): Promise<T> {
+    return withCard(this.connector, { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials, open: this.open }, operation);
   }
 
   /** Shows what a card operation of `generation` threw (see the module comment). */
