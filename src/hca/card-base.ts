@@ -40,7 +40,7 @@ import { bytesEqual, concatBytes, toHex, wipe } from '../bytes.js';
 import { AbortError, ApduError } from '../errors.js';
 import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
-import { HCA_PROFILE_CANDIDATES, pinCharsetOf, type HcaProfile } from './profile.js';
+import { HCA_PROFILE_CANDIDATE_VALUES, pinCharsetOf, type HcaProfileValues } from './profile-data.js';
 import {
   CLA_INTERINDUSTRY,
   FID_MASTER_FILE,
@@ -82,13 +82,13 @@ function fidBytes(fid: number): Uint8Array {
 }
 
 /** The arguments `HcaCardBase.open` makes a card object with (for the subclasses' `open`). */
-export type HcaCardArgs = [channel: CardChannel, profile: HcaProfile, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection];
+export type HcaCardArgs<P extends HcaProfileValues = HcaProfileValues> = [channel: CardChannel, profile: P, checked: CheckedProfile, atrKnown: boolean, pinTrials: PinTrialStore, selection: ProfileSelection];
 
 /** An HCA card (healthcare professional / institution card, Taiwan) behind a `CardChannel`: the operations of the unlock flow (see the module comment). */
-export class HcaCardBase {
+export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
   /** The channel the card is reached through. */
   readonly channel: CardChannel;
-  readonly profile: HcaProfile;
+  readonly profile: P;
   /** The card's ATR is one of the profile's known ATRs. */
   readonly atrKnown: boolean;
   /** How the profile was chosen (see `HcaOpenOptions.candidates`). */
@@ -102,7 +102,7 @@ export class HcaCardBase {
   /** `channel.resetCount` when the application was last known selected. */
   private resetsSeen: number;
 
-  protected constructor(...[channel, profile, checked, atrKnown, pinTrials, selection]: HcaCardArgs) {
+  protected constructor(...[channel, profile, checked, atrKnown, pinTrials, selection]: HcaCardArgs<P>) {
     this.channel = channel;
     this.profile = profile;
     this.aid = checked.aid;
@@ -128,13 +128,22 @@ export class HcaCardBase {
    * `HcaError('hca/bad-profile')` for an unusable profile; transport errors pass through.
    */
   static open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCardBase> {
-    return HcaCardBase.openAs((...args) => new HcaCardBase(...args), channel, options);
+    return HcaCardBase.openAs((...args) => new HcaCardBase(...args), HCA_PROFILE_CANDIDATE_VALUES, channel, options);
   }
 
-  /** `open`, making the card object with `make` (a subclass's `open` passes its constructor). */
-  protected static async openAs<T extends HcaCardBase>(make: (...args: HcaCardArgs) => T, channel: CardChannel, options: HcaOpenOptions): Promise<T> {
+  /**
+   * `open`, making the card object with `make` (a subclass's `open` passes its constructor);
+   * `defaults` are the candidates tried when the options give none: the profiles' values here
+   * (`HCA_PROFILE_CANDIDATE_VALUES`), the profiles with their evidence in `HcaCard.open`.
+   */
+  protected static async openAs<P extends HcaProfileValues, T extends HcaCardBase<P>>(
+    make: (...args: HcaCardArgs<P>) => T,
+    defaults: readonly P[],
+    channel: CardChannel,
+    options: HcaOpenOptions<P>,
+  ): Promise<T> {
     const given = options.profile !== undefined;
-    const profiles = given ? [options.profile!] : [...(options.candidates ?? HCA_PROFILE_CANDIDATES)];
+    const profiles = given ? [options.profile!] : [...(options.candidates ?? defaults)];
     if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
     const checked = profiles.map((p) => checkProfile(p));
     const pinTrials = options.pinTrials ?? memoryPinTrialStore();

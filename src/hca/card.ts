@@ -34,6 +34,7 @@ import { CERTIFICATE_NAMES, type CertificateIndex, type HcaOpenOptions, type Hca
 import { changePinRequest, signalOf, verifyPinRequest } from './pinpad.js';
 import { readChunk, readDerFile } from './read-binary.js';
 import { cardStatusError, HcaError, pinStatusError } from './errors.js';
+import { HCA_PROFILE_CANDIDATES, type HcaProfile, type HcaProfileValues } from './profile.js';
 import { compactHex, digestInfo, encodePinBlock, parseBasicData, printableAscii, secretDigits, type BasicData, type Secret } from './format.js';
 
 // The card's options and results, the profile check and the base class live beside this file;
@@ -44,13 +45,17 @@ export { HcaCardBase } from './card-base.js';
 export type { CertificateIndex, HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, ProfileSelection, SerialNumber } from './card-options.js';
 
 /** An HCA card (healthcare professional / institution card, Taiwan) behind a `CardChannel`: every operation. */
-export class HcaCard extends HcaCardBase {
+export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBase<P> {
   /**
    * Opens the HCA application (see `HcaCardBase.open`: the ATR compared with the profile's list,
-   * the candidate profiles tried with a SELECT each when none is given).
+   * the candidate profiles, `HCA_PROFILE_CANDIDATES` with their evidence, tried with a SELECT
+   * each when none is given).
    */
-  static override open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCard> {
-    return HcaCardBase.openAs((...args) => new HcaCard(...args), channel, options);
+  static override open(channel: CardChannel, options?: HcaOpenOptions<HcaProfile>): Promise<HcaCard>;
+  /** With a profile (or candidates) of only the values (`HcaProfileValues`): `profile` is typed so. */
+  static override open<P extends HcaProfileValues>(channel: CardChannel, options: HcaOpenOptions<P>): Promise<HcaCard<P>>;
+  static override open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCard<HcaProfileValues>> {
+    return HcaCardBase.openAs((...args) => new HcaCard<HcaProfileValues>(...args), HCA_PROFILE_CANDIDATES, channel, options);
   }
 
   /** Holder name, ID number and category (basic-data file; no PIN needed). */

@@ -14,6 +14,7 @@
 import { wipe } from '../../bytes.js';
 import { PinBlockedError } from '../../errors.js';
 import { HcaCard } from '../../hca/card.js';
+import type { HcaProfileValues } from '../../hca/profile-data.js';
 import { pinFormatStatus } from '../../hca/pin-guard.js';
 import { isStop, type FlowError } from '../shared/flow-common.js';
 import { checkPinChange, secretBytes, usesPinpad } from '../shared/pin-entry.js';
@@ -49,7 +50,7 @@ export interface ChangePinValues {
 export type ChangePinFlowOptions = PinFlowOptions<ChangePinState>;
 
 /** The flow; one per component. Generations, abort and restart: `PinFlow`. */
-export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard> {
+export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileValues>> {
   constructor(options: ChangePinFlowOptions) {
     super(options, { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false }, ['error'], (channel, o) => HcaCard.open(channel, o));
   }

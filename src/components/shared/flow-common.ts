@@ -8,7 +8,7 @@ import type { HcaCardBase } from '../../hca/card-base.js';
 import type { HcaOpenOptions } from '../../hca/card-options.js';
 import { ProfileUnconfirmedError, PukIncorrectError } from '../../hca/errors.js';
 import type { PinTrialStore } from '../../hca/pin-guard.js';
-import type { HcaProfile } from '../../hca/profile.js';
+import type { HcaProfileValues } from '../../hca/profile-data.js';
 import { pinpadStatusCode } from './pin-entry.js';
 
 /** What a flow gets its card from (every `CardSession` satisfies it). */
@@ -31,7 +31,7 @@ export type OpenCard<C extends HcaCardBase> = (channel: CardChannel, options: Hc
  */
 export async function withCard<C extends HcaCardBase, T>(
   connector: CardConnector,
-  options: { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore; open: OpenCard<C> },
+  options: { profile: HcaProfileValues | undefined; signal: AbortSignal; pinTrials: PinTrialStore; open: OpenCard<C> },
   operation: (card: C) => Promise<T>,
 ): Promise<T> {
   let channel: CardChannel;

@@ -15,7 +15,7 @@
  * Nothing here retries anything.
  */
 import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
-import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
+import { HCA_PROFILE_VALUES, type HcaProfileValues } from '../../hca/profile-data.js';
 import type { HcaCardBase } from '../../hca/card-base.js';
 import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError, type OpenCard } from './flow-common.js';
 import { pinRuleOf, type PinRule } from './pin-entry.js';
@@ -31,7 +31,7 @@ export interface PinFlowState {
 export interface PinFlowOptions<S> {
   connector: CardConnector;
   /** The card profile; default: chosen among the candidates by the card's answers. */
-  profile?: HcaProfile;
+  profile?: HcaProfileValues;
   /** Memory of refused PINs / PUKs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
   pinTrials?: PinTrialStore;
   /** Called after every state change. */
@@ -46,11 +46,11 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
   readonly rule: PinRule;
   protected readonly connector: CardConnector;
   /** The profile input is checked against: the one given, else the HCA default. */
-  protected readonly profile: HcaProfile;
+  protected readonly profile: HcaProfileValues;
   protected readonly pinpadTimeoutSeconds: number | undefined;
   protected current: S;
   /** The profile given (undefined: the card's answers choose). */
-  private readonly cardProfile: HcaProfile | undefined;
+  private readonly cardProfile: HcaProfileValues | undefined;
   private readonly pinTrials: PinTrialStore;
   private readonly onChange: ((state: S) => void) | undefined;
   private readonly optional: readonly (keyof S)[];
@@ -63,7 +63,7 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
   protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[], open: OpenCard<C>) {
     this.open = open;
     this.connector = options.connector;
-    this.profile = options.profile ?? HCA_PROFILE;
+    this.profile = options.profile ?? HCA_PROFILE_VALUES;
     this.cardProfile = options.profile;
     this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
     this.rule = pinRuleOf(this.profile);
