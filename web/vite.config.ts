@@ -61,14 +61,20 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
 
 /**
  * The shared chunks, by what loads them together. Left alone, the bundler makes one chunk per set
- * of pages that share modules, so a flow page fetched ten small files, each gzipped alone (and
- * the preload helper's chunk carried Lit and the errors). Grouped here:
+ * of pages sharing modules, so a flow page fetched ten small files, each gzipped alone (and the
+ * preload helper's chunk carried Lit and the errors). Grouped here, highest priority first:
  * - `app`: Lit, the localisation runtime, the page shell and its words, the errors: every page;
+ * - `ccid`: the driver core: every flow page, the NHI page, the field kit and the driver console;
  * - `flow`: the card session, the shared messages, the reader status and steps: every flow page;
- * - `pin-flow`: the HCA card operations and profile, the PIN flows' shared code: the HCA flow pages.
- * The driver core, each page's own code and every route-specific chunk (demo mode, English, the
- * Web Smart Card API, kiosk mode, the pinpad) keep the bundler's own split. Each group takes the
- * modules it names and what they import that no group of a higher priority took.
+ * - `pin-flow`: `HcaCardBase`, the profile's values, the PIN flows' shared code: the HCA flow pages.
+ * A group takes the modules it names (statically imported by some page: `$initial`) and what they
+ * import that no group of a higher priority took, and every page using one of them loads all of
+ * it: so a group names only modules its pages all need. `HcaCard` (hca/card.ts) and the profile
+ * with its evidence (hca/profile.ts) stay out of `pin-flow` (the unlock page uses neither); the
+ * driver modules loaded on demand (the pinpad) or only by the virtual card and the field kit stay
+ * out of `ccid`: a new such module must be added to its exclusions. Each page's own code and the
+ * route-specific chunks (demo mode, English, the Web Smart Card API, kiosk mode, the pinpad) keep
+ * the bundler's own split (test/browser/visit-size.test.ts and test/bundle-size.test.ts check it).
  */
 const CHUNK_GROUPS = [
   {
