@@ -63,7 +63,8 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
  * The shared chunks, by what loads them together. Left alone, the bundler makes one chunk per set
  * of pages sharing modules, so a flow page fetched ten small files, each gzipped alone (and the
  * preload helper's chunk carried Lit and the errors). Grouped here, highest priority first:
- * - `app`: Lit, the localisation runtime, the page shell and its words, the errors: every page;
+ * - `app`: Lit, the preload helper and the errors: every page, the driver console too;
+ * - `shell`: the localisation runtime, the page shell and its words: every page but the console;
  * - `ccid`: the driver core: every flow page, the NHI page, the field kit and the driver console;
  * - `flow`: the card session, the shared messages, the reader status and steps: every flow page;
  * - `pin-flow`: `HcaCardBase`, the profile's values, the PIN flows' shared code: the HCA flow pages.
@@ -79,11 +80,18 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
 const CHUNK_GROUPS = [
   {
     name: 'app',
+    priority: 6,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      /[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) ||
+      under('src', 'errors').test(id),
+  },
+  {
+    name: 'shell',
     priority: 5,
     tags: ['$initial' as const],
     test: (id: string) =>
-      /[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element|@lit[\\/]localize)[\\/]|vite[\\/]preload-helper/.test(id) ||
-      under('src', 'errors').test(id) ||
+      /[\\/]node_modules[\\/]@lit[\\/]localize[\\/]/.test(id) ||
       under('src/components', 'locale').test(id) ||
       under('web/app', 'shell|i18n|words-zh|demo-states').test(id),
   },
