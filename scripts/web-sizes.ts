@@ -48,17 +48,26 @@ function htmlRefs(htmlFile: string): string[] {
   return out;
 }
 
-/** Static and dynamic imports of a built JS chunk (relative specifiers only). */
-function jsRefs(file: string): { static: string[]; dynamic: string[] } {
+/** Static and dynamic imports of a built JS chunk (relative specifiers only), and what each dynamic import preloads. */
+function jsRefs(file: string): { static: string[]; dynamic: string[]; deps: Map<string, string[]> } {
   const text = readFileSync(file, 'utf8');
   const dir = dirname(file);
   const stat = new Set<string>();
   const dyn = new Set<string>();
   for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+\.js)["']/g)) stat.add(resolve(dir, m[1]!));
   for (const m of text.matchAll(/\bimport\(\s*["'`](\.{1,2}\/[^"'`]+\.js)["'`]\s*\)/g)) dyn.add(resolve(dir, m[1]!));
-  // Vite's preload map lists the files a dynamic import needs, relative to the output root.
+  // Vite's preload map lists the files a dynamic import needs (its chunks and their style sheets):
+  // relative to the output root (assets/…) or, with a relative base, to this chunk (./…). An entry
+  // of the relative map belongs to the import() it is passed with: it is followed only with that
+  // import, so the files of another route's import stay out with that import.
   for (const m of text.matchAll(/["'](assets\/[^"']+\.(?:js|css))["']/g)) dyn.add(resolve(dist, m[1]!));
-  return { static: [...stat], dynamic: [...dyn] };
+  const map = /__vite__mapDeps=\([^]*?m\.f=\[([^\]]*)\]/.exec(text)?.[1]?.match(/\.\/[^"'`]+/g) ?? [];
+  const deps = new Map<string, string[]>();
+  for (const m of text.matchAll(/\bimport\(\s*["'`](\.{1,2}\/[^"'`]+\.js)["'`]\s*\)(?:(?!\bimport\()[^])*?__vite__mapDeps\(\[([\d,]*)\]\)/g)) {
+    const files = m[2]!.split(',').filter(Boolean).map((i) => map[Number(i)]).filter((f): f is string => f !== undefined);
+    deps.set(resolve(dir, m[1]!), files.map((f) => resolve(dir, f)));
+  }
+  return { static: [...stat], dynamic: [...dyn], deps };
 }
 
 function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
@@ -72,7 +81,7 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
     if (f.endsWith('.js')) {
       const r = jsRefs(f);
       pending.push(...r.static);
-      dynamicSeeds.push(...r.dynamic);
+      dynamicSeeds.push(...r.dynamic, ...[...r.deps.values()].flat());
     }
   }
   const lazy = new Set<string>();
@@ -83,7 +92,7 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
     lazy.add(f);
     if (f.endsWith('.js')) {
       const r = jsRefs(f);
-      queue.push(...r.static, ...r.dynamic);
+      queue.push(...r.static, ...r.dynamic, ...[...r.deps.values()].flat());
     }
   }
   return { initial, lazy };
@@ -111,15 +120,17 @@ const otherRoute = (f: string) => f.endsWith('.js') && OTHER_ROUTES.some((r) => 
 function realReaderVisit(htmlFile: string): Set<string> {
   const { initial } = closure(htmlRefs(htmlFile));
   const out = new Set(initial);
-  const queue = [...initial].filter((f) => f.endsWith('.js')).flatMap((f) => jsRefs(f).dynamic);
+  // A dynamic import of this route brings what Vite preloads with it (its chunks' style sheets).
+  const dynamicOf = (f: string) => {
+    const r = jsRefs(f);
+    return [...r.dynamic, ...[...r.deps].filter(([target]) => !otherRoute(target)).flatMap(([, files]) => files)];
+  };
+  const queue = [...initial].filter((f) => f.endsWith('.js')).flatMap(dynamicOf);
   while (queue.length) {
     const f = queue.pop()!;
     if (out.has(f) || otherRoute(f) || !existsSync(f)) continue;
     out.add(f);
-    if (f.endsWith('.js')) {
-      const r = jsRefs(f);
-      queue.push(...r.static, ...r.dynamic);
-    }
+    if (f.endsWith('.js')) queue.push(...jsRefs(f).static, ...dynamicOf(f));
   }
   return out;
 }

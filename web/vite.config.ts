@@ -56,6 +56,77 @@ function contentSecurityPolicy(): Plugin {
 const pages = ['index', 'unlock', 'change-pin', 'bind', 'nhi', 'probe', 'driver'];
 const page = (name: string) => fileURLToPath(new URL(`./${name}.html`, import.meta.url));
 
+/** A module id under one of `dirs` (posix or Windows separators), whose file name matches `files`. */
+const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/\//g, '[\\\\/]')}[\\\\/](?:${files})\\.[jt]s$`);
+
+/**
+ * The shared chunks, by what loads them together. Left alone, the bundler makes one chunk per set
+ * of pages sharing modules, so a flow page fetched ten small files, each gzipped alone (and the
+ * preload helper's chunk carried Lit and the errors). Grouped here, highest priority first:
+ * - `app`: Lit, the preload helper and the errors: every page, the driver console too;
+ * - `shell`: the localisation runtime, the page shell and its words: every page but the console;
+ * - `ccid`: the driver core: every flow page, the NHI page, the field kit and the driver console;
+ * - `flow`: the card session, the shared messages, the reader status and steps: every flow page;
+ * - `pin-flow`: `HcaCardBase`, the profile's values, the PIN flows' shared code: the HCA flow pages.
+ * A group takes the modules it names (statically imported by some page: `$initial`) and what they
+ * import that no group of a higher priority took, and every page using one of them loads all of
+ * it: so a group names only modules its pages all need. `HcaCard` (hca/card.ts) and the profile
+ * with its evidence (hca/profile.ts) stay out of `pin-flow` (the unlock page uses neither); the
+ * driver modules loaded on demand (the pinpad) or only by the virtual card and the field kit stay
+ * out of `ccid`: a new such module must be added to its exclusions. Each page's own code and the
+ * route-specific chunks (demo mode, English, the Web Smart Card API, kiosk mode, the pinpad) keep
+ * the bundler's own split (test/browser/visit-size.test.ts and test/bundle-size.test.ts check it).
+ */
+const CHUNK_GROUPS = [
+  {
+    name: 'app',
+    priority: 6,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      /[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) ||
+      under('src', 'errors').test(id),
+  },
+  {
+    name: 'shell',
+    priority: 5,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      /[\\/]node_modules[\\/]@lit[\\/]localize[\\/]/.test(id) ||
+      under('src/components', 'locale').test(id) ||
+      under('web/app', 'shell|i18n|words-zh|demo-states').test(id),
+  },
+  {
+    name: 'ccid',
+    priority: 4,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      /[\\/]src[\\/](?:ccid|iso7816|usb)[\\/][\w-]+\.ts$|[\\/]src[\\/](?:bytes|mutex)\.ts$/.test(id) &&
+      // Not the pinpad (loaded on its first use), the virtual card's T=1 side, the field kit's device list.
+      !under('src/ccid', 'pinpad|secure').test(id) &&
+      !under('src/iso7816', 't1-card').test(id) &&
+      !under('src/usb', 'candidates').test(id),
+  },
+  {
+    name: 'pin-flow',
+    priority: 2,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      under('src/hca', 'card-base|format|check-profile|card-pin-guard|errors|pin-guard|read-binary|pinpad|apdu|card-options|profile-data').test(id) ||
+      under('src/components/shared', 'input-messages|pin-entry|flow-common|kiosk-idle|pin-flow|pin-flow-styles').test(id),
+  },
+  {
+    name: 'flow',
+    priority: 3,
+    tags: ['$initial' as const],
+    test: (id: string) =>
+      under('web/app', 'elements|hardware').test(id) ||
+      under('src/session', 'card-session').test(id) ||
+      under('src/components/shared', 'messages|pin-messages|error-parts|error-view|icons|styles|card-session-controller').test(id) ||
+      under('src/components/hca-reader-status', 'hca-reader-status|styles').test(id) ||
+      under('src/components/hca-steps', 'hca-steps|styles').test(id),
+  },
+];
+
 // The web app. `npm start` serves it together with the reference server (one
 // process); the driver is imported from ../src. The reference server's
 // database and key file live in .webccid/ (WEBCCID_DB overrides the database
@@ -99,6 +170,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     target: 'es2022',
-    rollupOptions: { input: Object.fromEntries(pages.map((name) => [name, page(name)])) },
+    rollupOptions: {
+      input: Object.fromEntries(pages.map((name) => [name, page(name)])),
+      output: { codeSplitting: { groups: CHUNK_GROUPS } },
+    },
   },
 });

@@ -1,17 +1,17 @@
 /**
  * The options and results of the HCA card operations (`HcaCard`, src/hca/card.ts).
  */
-import type { HcaProfile } from './profile.js';
+import type { HcaProfileValues } from './profile-data.js';
 import type { PinTrialStore } from './pin-guard.js';
 
-export interface HcaOpenOptions {
+export interface HcaOpenOptions<P extends HcaProfileValues = HcaProfileValues> {
   /**
    * The card profile. Without it, the first of `candidates` whose application the card lets
    * SELECT (with that candidate's class byte) is used.
    */
-  profile?: HcaProfile;
+  profile?: P;
   /** The profiles to choose from when `profile` is not given (default `HCA_PROFILE_CANDIDATES`). */
-  candidates?: readonly HcaProfile[];
+  candidates?: readonly P[];
   /**
    * Memory of PIN-carrying commands sent in an unconfirmed format (src/hca/pin-guard.ts). Default:
    * one per card object. Pass `sessionPinTrialStore()` to keep it across card objects and page

@@ -8,11 +8,11 @@ import type { CommandApdu } from '../iso7816/apdu.js';
 import { CLA_INTERINDUSTRY, counterOf, INS_VERIFY, isBlocked, isCounter, P1_NONE, sw1Of, SW1_EXECUTION_ERROR, SW_AUTH_METHOD_BLOCKED, SW_OK } from './apdu.js';
 import { cardStatusError, HcaError, pinStatusError, ProfileUnconfirmedError, PukBlockedError, pukStatusError } from './errors.js';
 import { pinFormatStatus, type PinOperation, type PinTrialStore } from './pin-guard.js';
-import type { HcaProfile } from './profile.js';
+import type { HcaProfileValues } from './profile-data.js';
 
 /** What the guard needs of the card it guards. */
 export interface GuardedCard {
-  readonly profile: HcaProfile;
+  readonly profile: HcaProfileValues;
   exchange(apdu: CommandApdu, signal: AbortSignal | undefined): Promise<{ data: Uint8Array; sw: number }>;
   /** Selects the HCA application again if another DF (or a reset) took its place. */
   ensureApplication(signal: AbortSignal | undefined): Promise<void>;

@@ -6,7 +6,7 @@
 import { fromHex } from '../bytes.js';
 import { HcaError } from './errors.js';
 import { digestLength } from './format.js';
-import type { HcaProfile, PinEncoding } from './profile.js';
+import type { HcaProfileValues, PinEncoding } from './profile-data.js';
 
 function isByte(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
@@ -27,7 +27,7 @@ export interface CheckedProfile {
  * Checks that a profile is usable (values in range, known methods, PIN blocks that fit).
  * Throws `HcaError('hca/bad-profile')` naming the field.
  */
-export function checkProfile(profile: HcaProfile): CheckedProfile {
+export function checkProfile(profile: HcaProfileValues): CheckedProfile {
   const bad = (field: string, why: string) => new HcaError('hca/bad-profile', `HCA profile field ${field}: ${why}.`);
   const hex = (field: string, text: unknown): Uint8Array => {
     if (typeof text !== 'string') throw bad(field, 'not a hex string');

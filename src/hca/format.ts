@@ -5,7 +5,7 @@
  * input.
  */
 import { concatBytes, fromHex, toHex } from '../bytes.js';
-import { pinCharAllowed, type PinEncoding } from './profile.js';
+import { pinCharAllowed, type PinEncoding } from './profile-data.js';
 import { HcaError } from './errors.js';
 
 // ---- PIN and PUK ---------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * const signature = await card.sign(message);             // SHA-256 + PKCS#1 v1.5 on the card
  * ```
  */
-export { HcaCard, checkProfile, CERTIFICATE_NAMES } from './card.js';
+export { HcaCard, HcaCardBase, checkProfile, CERTIFICATE_NAMES } from './card.js';
 export type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, SerialNumber, CertificateIndex, ProfileSelection } from './card.js';
 export { HcaError, PukIncorrectError, PukBlockedError, ProfileUnconfirmedError } from './errors.js';
 export type { ProfileUnconfirmedReason } from './errors.js';
@@ -32,8 +32,8 @@ export {
   MAX_CERTIFICATE_LENGTH,
 } from './format.js';
 export type { Secret, CardInfo, BasicData } from './format.js';
-export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES, pinCharsetOf } from './profile.js';
-export type { HcaProfile, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, PinCharset, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
+export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES, HCA_PROFILE_VALUES, HCA_PROFILE_CANDIDATE_VALUES, pinCharsetOf } from './profile.js';
+export type { HcaProfile, HcaProfileValues, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, PinCharset, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
 export { MemoryCardChannel } from '../card/memory.js';
 export type { MemoryCard, MemoryCardChannelOptions } from '../card/memory.js';
 export type { CardChannel } from '../card/channel.js';

@@ -18,7 +18,7 @@
  * per card object by default; pages pass `sessionPinTrialStore()` so the refusal holds across
  * every flow and page reload of the same browser tab (sessionStorage), which the components do.
  */
-import type { HcaProfile, Provenance } from './profile.js';
+import type { HcaProfileValues, Provenance } from './profile-data.js';
 
 /** The PIN-carrying operations. */
 export type PinOperation = 'verify' | 'change' | 'unblock';
@@ -34,7 +34,7 @@ export interface PinFormatStatus {
 }
 
 /** The fields a PIN-carrying operation depends on, by path. */
-export function pinOperationFields(profile: HcaProfile, operation: PinOperation): Array<[string, { status: Provenance; value: unknown }]> {
+export function pinOperationFields(profile: HcaProfileValues, operation: PinOperation): Array<[string, { status: Provenance; value: unknown }]> {
   const pin: Array<[string, { status: Provenance; value: unknown }]> = [
     ['pin.reference', profile.pin.reference],
     ['pin.encoding', profile.pin.encoding],
@@ -51,7 +51,7 @@ export function pinOperationFields(profile: HcaProfile, operation: PinOperation)
 }
 
 /** See `PinFormatStatus`. A profile without a `protection` field is treated as plain and assumed. */
-export function pinFormatStatus(profile: HcaProfile, operation: PinOperation): PinFormatStatus {
+export function pinFormatStatus(profile: HcaProfileValues, operation: PinOperation): PinFormatStatus {
   const fields = pinOperationFields(profile, operation);
   const wrapped = fields.filter(([path, f]) => path.endsWith('.protection') && f?.value === 'vendor-wrapped').map(([path]) => path);
   const assumed = fields.filter(([, f]) => f?.status !== 'confirmed').map(([path]) => path);

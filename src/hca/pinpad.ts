@@ -7,7 +7,7 @@
 import type { PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { CLA_INTERINDUSTRY, INS_CHANGE_REFERENCE_DATA, INS_RESET_RETRY_COUNTER, INS_VERIFY, P1_NONE, RESET_WITH_NEW_PIN, RESET_WITH_PUK_AND_NEW_PIN } from './apdu.js';
 import type { HcaPinpadOptions } from './card-options.js';
-import type { HcaProfile } from './profile.js';
+import type { HcaProfileValues } from './profile-data.js';
 
 /** CLA INS P1 P2 of the command the reader builds around the keyed PIN (always class 00). */
 function header(ins: number, p1: number, p2: number): Uint8Array {
@@ -15,14 +15,14 @@ function header(ins: number, p1: number, p2: number): Uint8Array {
 }
 
 /** The PIN block as the profile encodes it, for the reader to fill. */
-export function pinFormat(profile: HcaProfile): PinBlockFormat {
+export function pinFormat(profile: HcaProfileValues): PinBlockFormat {
   const p = profile.pin;
   const e = p.encoding.value;
   return { encoding: e.encoding, minLength: p.minLength.value, maxLength: p.maxLength.value, blockLength: e.blockLength, padByte: e.padByte };
 }
 
 /** The PUK block as the profile encodes it, for the reader to fill. */
-export function pukFormat(profile: HcaProfile): PinBlockFormat {
+export function pukFormat(profile: HcaProfileValues): PinBlockFormat {
   const p = profile.puk;
   const e = p.encoding.value;
   return { encoding: e.encoding, minLength: p.length.value, maxLength: p.length.value, blockLength: e.blockLength, padByte: e.padByte };
@@ -38,12 +38,12 @@ export function signalOf(options: HcaPinpadOptions): { signal?: AbortSignal } {
 }
 
 /** VERIFY of the PIN, keyed on the reader. */
-export function verifyPinRequest(profile: HcaProfile, options: HcaPinpadOptions): SecurePinVerifyRequest {
+export function verifyPinRequest(profile: HcaProfileValues, options: HcaPinpadOptions): SecurePinVerifyRequest {
   return { header: header(INS_VERIFY, P1_NONE, profile.pin.reference.value), format: pinFormat(profile), ...timeout(options) };
 }
 
 /** CHANGE REFERENCE DATA: the old PIN, then the new one twice, keyed on the reader. */
-export function changePinRequest(profile: HcaProfile, options: HcaPinpadOptions): SecurePinModifyRequest {
+export function changePinRequest(profile: HcaProfileValues, options: HcaPinpadOptions): SecurePinModifyRequest {
   const format = pinFormat(profile);
   return {
     header: header(INS_CHANGE_REFERENCE_DATA, P1_NONE, profile.pin.reference.value),
@@ -55,7 +55,7 @@ export function changePinRequest(profile: HcaProfile, options: HcaPinpadOptions)
 }
 
 /** 'reset-retry-counter': RESET RETRY COUNTER P1 00 as one modification, old value = the PUK. */
-export function resetWithPukRequest(profile: HcaProfile, options: HcaPinpadOptions): SecurePinModifyRequest {
+export function resetWithPukRequest(profile: HcaProfileValues, options: HcaPinpadOptions): SecurePinModifyRequest {
   return {
     header: header(INS_RESET_RETRY_COUNTER, RESET_WITH_PUK_AND_NEW_PIN, profile.pin.reference.value),
     oldFormat: pukFormat(profile),
@@ -66,11 +66,11 @@ export function resetWithPukRequest(profile: HcaProfile, options: HcaPinpadOptio
 }
 
 /** 'verify-puk-then-reset', first step: VERIFY of the PUK, keyed on the reader. */
-export function verifyPukRequest(profile: HcaProfile, options: HcaPinpadOptions): SecurePinVerifyRequest {
+export function verifyPukRequest(profile: HcaProfileValues, options: HcaPinpadOptions): SecurePinVerifyRequest {
   return { header: header(INS_VERIFY, P1_NONE, profile.puk.reference.value), format: pukFormat(profile), ...timeout(options) };
 }
 
 /** 'verify-puk-then-reset', second step: RESET RETRY COUNTER P1 02 carrying the new PIN, keyed once. */
-export function setPinRequest(profile: HcaProfile, options: HcaPinpadOptions): SecurePinVerifyRequest {
+export function setPinRequest(profile: HcaProfileValues, options: HcaPinpadOptions): SecurePinVerifyRequest {
   return { header: header(INS_RESET_RETRY_COUNTER, RESET_WITH_NEW_PIN, profile.pin.reference.value), format: pinFormat(profile), ...timeout(options) };
 }

@@ -13,6 +13,8 @@
  */
 import { wipe } from '../../bytes.js';
 import { PinBlockedError } from '../../errors.js';
+import { HcaCard } from '../../hca/card.js';
+import type { HcaProfileValues } from '../../hca/profile-data.js';
 import { pinFormatStatus } from '../../hca/pin-guard.js';
 import { isStop, type FlowError } from '../shared/flow-common.js';
 import { checkPinChange, secretBytes, usesPinpad } from '../shared/pin-entry.js';
@@ -48,9 +50,9 @@ export interface ChangePinValues {
 export type ChangePinFlowOptions = PinFlowOptions<ChangePinState>;
 
 /** The flow; one per component. Generations, abort and restart: `PinFlow`. */
-export class ChangePinFlow extends PinFlow<ChangePinState> {
+export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileValues>> {
   constructor(options: ChangePinFlowOptions) {
-    super(options, { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false }, ['error']);
+    super(options, { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false }, ['error'], (channel, o) => HcaCard.open(channel, o));
   }
 
   /** The reader claims a pinpad (from the session, before the card is opened): the entry mode to show. */

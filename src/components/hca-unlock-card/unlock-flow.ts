@@ -20,7 +20,7 @@
  */
 import { wipe } from '../../bytes.js';
 import { WebCcidError } from '../../errors.js';
-import type { HcaCard } from '../../hca/card.js';
+import { HcaCardBase } from '../../hca/card-base.js';
 import { secretDigits } from '../../hca/format.js';
 import { isStop, type FlowError } from '../shared/flow-common.js';
 import { checkPinChange, secretBytes, usesPinpad } from '../shared/pin-entry.js';
@@ -91,7 +91,8 @@ export class UnlockFlow extends PinFlow<UnlockState> {
   private pukBytes: Uint8Array | undefined;
 
   constructor(options: UnlockFlowOptions) {
-    super(options, { step: 'identify', busy: false, pinpad: false }, ['error', 'puk', 'cardNumber']);
+    // The unlock flow reads the card number and unblocks: the base class has both (./card-base.ts).
+    super(options, { step: 'identify', busy: false, pinpad: false }, ['error', 'puk', 'cardNumber'], (channel, o) => HcaCardBase.open(channel, o));
     this.requestPuk = options.requestPuk;
   }
 
@@ -121,7 +122,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
   }
 
   /** The flow error `unlock/card-mismatch` when the card in the reader is not `cardNumber`. */
-  private async checkCard(card: HcaCard, cardNumber: string): Promise<FlowError | undefined> {
+  private async checkCard(card: HcaCardBase, cardNumber: string): Promise<FlowError | undefined> {
     const info = await card.readCardInfo({ signal: this.signal });
     if (info.cardNumber === cardNumber) return undefined;
     const error = new WebCcidError(

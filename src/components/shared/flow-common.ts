@@ -4,10 +4,11 @@
  */
 import type { CardChannel } from '../../card/channel.js';
 import { ApduError, PinIncorrectError, WebCcidError } from '../../errors.js';
-import { HcaCard } from '../../hca/card.js';
+import type { HcaCardBase } from '../../hca/card-base.js';
+import type { HcaOpenOptions } from '../../hca/card-options.js';
 import { ProfileUnconfirmedError, PukIncorrectError } from '../../hca/errors.js';
 import type { PinTrialStore } from '../../hca/pin-guard.js';
-import type { HcaProfile } from '../../hca/profile.js';
+import type { HcaProfileValues } from '../../hca/profile-data.js';
 import { pinpadStatusCode } from './pin-entry.js';
 
 /** What a flow gets its card from (every `CardSession` satisfies it). */
@@ -18,17 +19,20 @@ export interface CardConnector {
   release(): Promise<void>;
 }
 
+/** Opens the HCA application on a channel: `HcaCardBase.open`, or a subclass's (`HcaCard.open`) for the operations it adds. */
+export type OpenCard<C extends HcaCardBase> = (channel: CardChannel, options: HcaOpenOptions) => Promise<C>;
+
 /**
- * Runs `operation` on the card: connect, open the HCA application, run, and always release.
+ * Runs `operation` on the card: connect, open the HCA application (`open`), run, and always release.
  * The flows hold the card only while they talk to it (the session shows `busy` meanwhile).
  * Without `profile`, the card's answers choose among the candidate profiles. `pinTrials` is the
  * memory of PIN-carrying commands refused in an unconfirmed format (the flows share the tab's:
  * `sessionPinTrialStore()`), so no second PIN is sent after a refusal, even after a reload.
  */
-export async function withCard<T>(
+export async function withCard<C extends HcaCardBase, T>(
   connector: CardConnector,
-  options: { profile: HcaProfile | undefined; signal: AbortSignal; pinTrials: PinTrialStore },
-  operation: (card: HcaCard) => Promise<T>,
+  options: { profile: HcaProfileValues | undefined; signal: AbortSignal; pinTrials: PinTrialStore; open: OpenCard<C> },
+  operation: (card: C) => Promise<T>,
 ): Promise<T> {
   let channel: CardChannel;
   try {
@@ -39,7 +43,7 @@ export async function withCard<T>(
     throw e;
   }
   try {
-    const card = await HcaCard.open(channel, { ...(options.profile ? { profile: options.profile } : {}), signal: options.signal, pinTrials: options.pinTrials });
+    const card = await options.open(channel, { ...(options.profile ? { profile: options.profile } : {}), signal: options.signal, pinTrials: options.pinTrials });
     return await operation(card);
   } finally {
     await connector.release().catch(() => undefined);

@@ -5,7 +5,7 @@
  *
  * Problems are reported as codes (`input/...`), never with the value.
  */
-import { HCA_PROFILE, pinCharAllowed, pinCharsetOf, type HcaProfile, type PinCharset } from '../../hca/profile.js';
+import { HCA_PROFILE_VALUES, pinCharAllowed, pinCharsetOf, type HcaProfileValues, type PinCharset } from '../../hca/profile-data.js';
 
 /** What a PIN typed on the screen must be: length bounds and characters (from the card profile). */
 export interface PinRule {
@@ -15,11 +15,11 @@ export interface PinRule {
 }
 
 /**
- * The PIN rule of a card profile (default `HCA_PROFILE`), read from its `pinRule` field as the card
+ * The PIN rule of a card profile (default `HCA_PROFILE_VALUES`), read from its `pinRule` field as the card
  * operations check it (HCA cards: 6 to 8 letters and digits; `pinCharsetOf`: digits only when the PIN
  * block is not ASCII). Screen entry accepts what the card accepts; a pinpad reader takes digits only.
  */
-export function pinRuleOf(profile: HcaProfile = HCA_PROFILE): PinRule {
+export function pinRuleOf(profile: HcaProfileValues = HCA_PROFILE_VALUES): PinRule {
   return { minLength: profile.pin.minLength.value, maxLength: profile.pin.maxLength.value, charset: pinCharsetOf(profile) };
 }
 
@@ -94,7 +94,7 @@ export type PinpadOperation = 'verify' | 'change' | 'unblock';
 export function usesPinpad(
   pinpad: { verify: boolean; modify: boolean } | undefined,
   operation: PinpadOperation,
-  profile: HcaProfile = HCA_PROFILE,
+  profile: HcaProfileValues = HCA_PROFILE_VALUES,
 ): boolean {
   if (!pinpad) return false;
   switch (operation) {

@@ -15,9 +15,9 @@
  * Nothing here retries anything.
  */
 import { sessionPinTrialStore, type PinTrialStore } from '../../hca/pin-guard.js';
-import { HCA_PROFILE, type HcaProfile } from '../../hca/profile.js';
-import type { HcaCard } from '../../hca/card.js';
-import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError } from './flow-common.js';
+import { HCA_PROFILE_VALUES, type HcaProfileValues } from '../../hca/profile-data.js';
+import type { HcaCardBase } from '../../hca/card-base.js';
+import { flowErrorOf, isAbort, isCardGone, withCard, type CardConnector, type FlowError, type OpenCard } from './flow-common.js';
 import { pinRuleOf, type PinRule } from './pin-entry.js';
 
 /** What every PIN flow's state has. */
@@ -31,7 +31,7 @@ export interface PinFlowState {
 export interface PinFlowOptions<S> {
   connector: CardConnector;
   /** The card profile; default: chosen among the candidates by the card's answers. */
-  profile?: HcaProfile;
+  profile?: HcaProfileValues;
   /** Memory of refused PINs / PUKs in an unconfirmed format; default the tab's (`sessionPinTrialStore()`). */
   pinTrials?: PinTrialStore;
   /** Called after every state change. */
@@ -41,26 +41,29 @@ export interface PinFlowOptions<S> {
 }
 
 /** See the module comment. */
-export abstract class PinFlow<S extends PinFlowState> {
+export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = HcaCardBase> {
   /** What the card takes as a PIN (from the profile). */
   readonly rule: PinRule;
   protected readonly connector: CardConnector;
   /** The profile input is checked against: the one given, else the HCA default. */
-  protected readonly profile: HcaProfile;
+  protected readonly profile: HcaProfileValues;
   protected readonly pinpadTimeoutSeconds: number | undefined;
   protected current: S;
   /** The profile given (undefined: the card's answers choose). */
-  private readonly cardProfile: HcaProfile | undefined;
+  private readonly cardProfile: HcaProfileValues | undefined;
   private readonly pinTrials: PinTrialStore;
   private readonly onChange: ((state: S) => void) | undefined;
   private readonly optional: readonly (keyof S)[];
   /** Bumped by every restart: answers of an older generation are dropped. */
   private generation = 0;
   private abort = new AbortController();
+  /** Opens the card with the class whose operations the flow uses. */
+  private readonly open: OpenCard<C>;
 
-  protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[]) {
+  protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[], open: OpenCard<C>) {
+    this.open = open;
     this.connector = options.connector;
-    this.profile = options.profile ?? HCA_PROFILE;
+    this.profile = options.profile ?? HCA_PROFILE_VALUES;
     this.cardProfile = options.profile;
     this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
     this.rule = pinRuleOf(this.profile);
@@ -113,8 +116,8 @@ export abstract class PinFlow<S extends PinFlowState> {
   }
 
   /** Runs `operation` on the card (connect, open the HCA application, always release; see `withCard`). */
-  protected withCard<T>(operation: (card: HcaCard) => Promise<T>): Promise<T> {
-    return withCard(this.connector, { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials }, operation);
+  protected withCard<T>(operation: (card: C) => Promise<T>): Promise<T> {
+    return withCard(this.connector, { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials, open: this.open }, operation);
   }
 
   /** Shows what a card operation of `generation` threw (see the module comment). */

@@ -23,6 +23,7 @@ import { summarizeCertificate, type CertificateSummary } from '../../../src/comp
 import type { ServerBinding } from '../../../src/components/hca-bind-card/bind-api.js';
 import { decodeBase64 } from '../../../src/server/base64.js';
 import { formatDateTime } from '../time.js';
+import { bindWords } from '../bind-words.js';
 
 type Mode = 'register' | 'rebind';
 const ACCOUNT_SHAPE = /^[A-Za-z0-9._-]{3,32}$/;
@@ -109,7 +110,7 @@ function refusal(code: unknown): string {
     case 'bad-password':
       return a.needPassword;
     case 'bad-account':
-      return words().needAccount;
+      return bindWords().needAccount;
     case 'bad-credentials':
       return a.badCredentials;
     case 'rate-limited':
@@ -146,18 +147,18 @@ function formatDate(d: Date | number): string {
 }
 
 function bindingDetails(view: BindingView, testid: string): TemplateResult {
-  const w = words();
+  const bw = bindWords();
   const b = view.binding;
   return html`<dl class="facts" data-testid=${testid}>
-    <dt>${w.holder}</dt>
+    <dt>${bw.holder}</dt>
     <dd data-testid="bound-holder">${b.holderName}</dd>
-    <dt>${w.cardType}</dt>
-    <dd>${b.cardType === 'institution' ? w.institution : w.personnel}</dd>
-    ${b.cardNumber ? html`<dt>${w.cardNumber}</dt><dd>GH${b.cardNumber}</dd>` : nothing}
+    <dt>${bw.cardType}</dt>
+    <dd>${b.cardType === 'institution' ? bw.institution : bw.personnel}</dd>
+    ${b.cardNumber ? html`<dt>${bw.cardNumber}</dt><dd>GH${b.cardNumber}</dd>` : nothing}
     ${view.summary
-      ? html`<dt>${w.validity}</dt><dd data-testid="bound-validity">${formatDate(view.summary.notBefore)} ${w.to} ${formatDate(view.summary.notAfter)}</dd>`
+      ? html`<dt>${bw.validity}</dt><dd data-testid="bound-validity">${formatDate(view.summary.notBefore)} ${bw.to} ${formatDate(view.summary.notAfter)}</dd>`
       : nothing}
-    <dt>${w.boundAt}</dt>
+    <dt>${bw.boundAt}</dt>
     <dd data-testid="bound-at">${formatDateTime(b.boundAt, getLocale() === 'en' ? 'en' : 'zh-Hant')}</dd>
   </dl>`;
 }
@@ -183,14 +184,14 @@ async function focusSoon(selector: string): Promise<void> {
 
 async function submitRegistration(ctx: PageContext, event: Event): Promise<void> {
   event.preventDefault();
-  const w = words();
+  const bw = bindWords();
   const a = accountWords();
   if (!ACCOUNT_SHAPE.test(registerAccount)) {
-    registerProblem = w.needAccount;
+    registerProblem = bw.needAccount;
   } else if (registerPassword.length < 8 || registerPassword.length > 128) {
     registerProblem = a.needPassword;
   } else if (!registerToken) {
-    registerProblem = w.needVerify;
+    registerProblem = bw.needVerify;
   } else {
     const { status, json } = await api('POST', '/account/register', { account: registerAccount, password: registerPassword, bindToken: registerToken }).catch(() => ({
       status: 0,
@@ -214,27 +215,27 @@ async function submitRegistration(ctx: PageContext, event: Event): Promise<void>
 }
 
 function renderRegister(ctx: PageContext): TemplateResult {
-  const w = words();
+  const bw = bindWords();
   const a = accountWords();
   if (registered) {
     return html`<section class="card done" data-testid="registered" tabindex="-1" aria-labelledby="registered-title">
-      <h2 id="registered-title">${w.registered}</h2>
-      <p>${w.registeredText}</p>
-      <p><strong>${w.account}：</strong><span data-testid="registered-account">${registered.account}</span></p>
+      <h2 id="registered-title">${bw.registered}</h2>
+      <p>${bw.registeredText}</p>
+      <p><strong>${bw.account}：</strong><span data-testid="registered-account">${registered.account}</span></p>
       ${registered.view ? bindingDetails(registered.view, 'registered-binding') : nothing}
     </section>`;
   }
   return html`<form class="card register" @submit=${(e: Event) => void submitRegistration(ctx, e)} novalidate>
-    <p>${w.registerIntro}</p>
+    <p>${bw.registerIntro}</p>
     <div class="fields">
       <label>
-        ${w.account}
+        ${bw.account}
         <input type="text" name="account" data-testid="account" autocomplete="username" required
           .value=${registerAccount} aria-describedby="account-hint" @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
             registerAccount = (e.target as HTMLInputElement).value.trim();
           }} />
-        <span class="hint" id="account-hint">${w.accountHint}</span>
+        <span class="hint" id="account-hint">${bw.accountHint}</span>
       </label>
       <label>
         ${a.password}
@@ -246,7 +247,7 @@ function renderRegister(ctx: PageContext): TemplateResult {
         <span class="hint" id="password-hint">${a.passwordHint}</span>
       </label>
       <label>
-        ${w.email}
+        ${bw.email}
         <input type="email" name="email" data-testid="email" autocomplete="email" .value=${registerEmail}
           @focus=${(e: Event) => onFieldFocus(ctx, e)}
           @input=${(e: Event) => {
@@ -255,19 +256,19 @@ function renderRegister(ctx: PageContext): TemplateResult {
       </label>
     </div>
     <section class="bind-section" aria-labelledby="bind-section-title">
-      <h2 id="bind-section-title">${w.bindSection}</h2>
+      <h2 id="bind-section-title">${bw.bindSection}</h2>
       ${bindElement(ctx, (d) => {
         registerToken = d.bindToken;
         registerProblem = undefined;
       })}
     </section>
     ${registerProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="register-problem">${registerProblem}</p>` : nothing}
-    <div class="actions"><button type="submit" class="primary" data-testid="register-submit">${w.submitRegister}</button></div>
+    <div class="actions"><button type="submit" class="primary" data-testid="register-submit">${bw.submitRegister}</button></div>
   </form>`;
 }
 
 function renderSignIn(ctx: PageContext): TemplateResult {
-  const w = words();
+  const bw = bindWords();
   const a = accountWords();
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
@@ -289,7 +290,7 @@ function renderSignIn(ctx: PageContext): TemplateResult {
     <h2 id="sign-in-title">${a.signInTitle}</h2>
     <p>${a.signInIntro}</p>
     <div class="fields">
-      <label>${w.account} <input type="text" data-testid="login-account" autocomplete="username" required @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
+      <label>${bw.account} <input type="text" data-testid="login-account" autocomplete="username" required @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
       <label>${a.password} <input type="password" data-testid="login-password" autocomplete="current-password" required @focus=${(e: Event) => onFieldFocus(ctx, e)} /></label>
     </div>
     ${signInProblem ? html`<p class="problem" role="alert" tabindex="-1" data-testid="login-problem">${signInProblem}</p>` : nothing}
@@ -298,11 +299,11 @@ function renderSignIn(ctx: PageContext): TemplateResult {
 }
 
 function renderRebind(ctx: PageContext): TemplateResult {
-  const w = words();
+  const bw = bindWords();
   const a = accountWords();
   if (signedIn === undefined) {
     void loadSession(ctx);
-    return html`<p class="card">${w.loading}</p>`;
+    return html`<p class="card">${bw.loading}</p>`;
   }
   if (signedIn === null) return html`<p>${a.rebindIntro}</p>${renderSignIn(ctx)}`;
   const account = signedIn;
@@ -353,18 +354,18 @@ function renderRebind(ctx: PageContext): TemplateResult {
         <button type="button" data-testid="logout" @click=${() => void signOut()}>${a.signOut}</button>
       </p>
       <section aria-labelledby="current-title" aria-live="polite">
-        <h2 id="current-title">${w.currentBinding}</h2>
+        <h2 id="current-title">${bw.currentBinding}</h2>
         ${rebindDone ? html`<p data-testid="rebind-done">${a.bindNewDone}</p>` : nothing}
         ${current === undefined
-          ? html`<p>${w.loading}</p>`
+          ? html`<p>${bw.loading}</p>`
           : current === null
-            ? html`<p data-testid="no-binding">${w.noBinding}</p>`
+            ? html`<p data-testid="no-binding">${bw.noBinding}</p>`
             : html`${bindingDetails(current, 'current-binding')}
-                <button type="button" data-testid="unbind" @click=${() => void unbind()}>${w.unbind}</button>`}
+                <button type="button" data-testid="unbind" @click=${() => void unbind()}>${bw.unbind}</button>`}
       </section>
     </div>
     <section class="card bind-section" aria-labelledby="rebind-title">
-      <h2 id="rebind-title">${w.rebindSection}</h2>
+      <h2 id="rebind-title">${bw.rebindSection}</h2>
       ${bindElement(ctx, (d) => {
         rebindToken = d.bindToken;
         rebindProblem = undefined;
@@ -378,10 +379,10 @@ function renderRebind(ctx: PageContext): TemplateResult {
 }
 
 function renderFaq(): TemplateResult {
-  const w = words();
+  const bw = bindWords();
   return html`<section class="faq" aria-labelledby="faq-title">
-    <h2 id="faq-title">${w.faqTitle}</h2>
-    <dl>${w.faq.map(([q, a]) => html`<dt>${q}</dt><dd>${a}</dd>`)}</dl>
+    <h2 id="faq-title">${bw.faqTitle}</h2>
+    <dl>${bw.faq.map(([q, a]) => html`<dt>${q}</dt><dd>${a}</dd>`)}</dl>
   </section>`;
 }
 
@@ -413,7 +414,7 @@ function forgetAll(): void {
 const page = startPage(
   'bind',
   (c) => {
-    const w = words();
+    const bw = bindWords();
     const tab = (m: Mode, label: string) =>
       html`<button type="button" role="tab" aria-selected=${mode === m ? 'true' : 'false'} data-testid=${`mode-${m}`}
         @click=${() => {
@@ -421,8 +422,8 @@ const page = startPage(
           history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(location.search)), mode: m }).toString()}`);
           c.update();
         }}>${label}</button>`;
-    return html`<h1 class="flow-title">${w.bindTitle}</h1>
-      <div class="tabs" role="tablist">${tab('register', w.modeRegister)} ${tab('rebind', w.modeRebind)}</div>
+    return html`<h1 class="flow-title">${bw.bindTitle}</h1>
+      <div class="tabs" role="tablist">${tab('register', bw.modeRegister)} ${tab('rebind', bw.modeRebind)}</div>
       <div role="tabpanel">${mode === 'register' ? renderRegister(c) : renderRebind(c)}</div>
       ${c.kiosk ? nothing : renderFaq()} ${pageKeys(c)}`;
   },

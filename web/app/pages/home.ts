@@ -2,13 +2,14 @@
 import { html } from 'lit';
 import { startPage, type PageContext } from '../shell.js';
 import { words } from '../i18n.js';
+import { homeWords } from '../home-words.js';
 
 function card(ctx: PageContext, target: 'unlock' | 'change-pin' | 'bind' | 'nhi', title: string, text: string) {
-  const w = words();
+  const hw = homeWords();
   return html`<li class="flow-card">
     <h2><a href=${ctx.href(target)} data-testid=${`go-${target}`}>${title}</a></h2>
     <p>${text}</p>
-    <span class="go" aria-hidden="true">${w.open} →</span>
+    <span class="go" aria-hidden="true">${hw.open} →</span>
   </li>`;
 }
 
@@ -16,12 +17,13 @@ startPage(
   'home',
   (ctx) => {
     const w = words();
+    const hw = homeWords();
     return html`<h1>${w.appName}</h1>
-      <p class="lead">${w.homeIntro}</p>
+      <p class="lead">${hw.homeIntro}</p>
       <ul class="flows">
-        ${card(ctx, 'unlock', w.unlock, w.unlockDesc)} ${card(ctx, 'change-pin', w.changePin, w.changePinDesc)} ${card(ctx, 'bind', w.bind, w.bindDesc)} ${card(ctx, 'nhi', w.nhi, w.nhiDesc)}
+        ${card(ctx, 'unlock', w.unlock, hw.unlockDesc)} ${card(ctx, 'change-pin', w.changePin, hw.changePinDesc)} ${card(ctx, 'bind', w.bind, hw.bindDesc)} ${card(ctx, 'nhi', w.nhi, hw.nhiDesc)}
       </ul>
-      <p class="demo-data"><strong>${w.demoData}：</strong>${w.demoDataText}</p>
+      <p class="demo-data"><strong>${hw.demoData}：</strong>${w.demoDataText}</p>
       ${ctx.kiosk
         ? ''
         : html`<p class="driver-link"><a href=${ctx.href('probe')} data-testid="go-probe">${w.probe}</a> — ${w.probeDesc}</p>
