@@ -27,7 +27,11 @@ export const T1_DEFAULT_IFS = 32;
 const S_TYPES: readonly T1SType[] = ['RESYNCH', 'IFS', 'ABORT', 'WTX'];
 /** INF length of each S-block type (same order as S_TYPES). */
 const S_INF_LENGTH = [0, 1, 0, 1];
-/** PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type. */
+/**
+ * PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type.
+ * So the block kind is a PCB range: I-block below Pcb.R (b8 = 0), R-block from Pcb.R to below
+ * Pcb.SRequest (b8 b7 = 10), S-block from Pcb.SRequest (b8 b7 = 11), a response from Pcb.SResponse.
+ */
 const enum Pcb {
   R = 0x80,
   SRequest = 0xc0,
