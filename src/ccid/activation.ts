@@ -43,7 +43,8 @@ export interface Activation {
 /** Activates the card in `slot` (the caller holds the slot's lock). */
 export async function activate(port: SlotPort, slot: number, options: ConnectOptions): Promise<Activation> {
   const signal = options.signal;
-  const powerOff = (signal?: AbortSignal) => port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0), signal });
+  // IccPowerOff, abortable only when given a signal.
+  const powerOff = (abortSignal?: AbortSignal) => port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0), signal: abortSignal });
   let atr = await powerOn(port, slot, signal);
   let protocol: CardProtocol;
   try {

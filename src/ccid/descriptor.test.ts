@@ -6,6 +6,7 @@ import {
   CCID_FEATURE,
   encodeCcidClassDescriptor,
   exchangeLevelOf,
+  withExchangeLevel,
   CCID_DESCRIPTOR_FIELDS,
   parseCcidClassDescriptor,
   type CcidClassDescriptorInit,
@@ -161,6 +162,20 @@ describe('parseCcidClassDescriptor', () => {
   ] as const)('exchange level of dwFeatures %i', (dwFeatures, level) => {
     expect(exchangeLevelOf(dwFeatures)).toBe(level);
     expect(parseCcidClassDescriptor(encodeCcidClassDescriptor({ ...EZCCID_FIELDS, dwFeatures })).exchangeLevel).toBe(level);
+  });
+
+  // CCID 1.10 table 5.1-1: dwFeatures 00010000h TPDU, 00020000h short APDU, 00040000h short and
+  // extended APDU; every other bit stays, and the result is an unsigned 32-bit value.
+  it.each([
+    [0x000407ba, 'short-apdu', 0x000207ba],
+    [0x000407ba, 'tpdu', 0x000107ba],
+    [0x00010130, 'extended-apdu', 0x00040130],
+    [0x00070000, 'short-apdu', 0x00020000],
+    [0xfffbffff, 'extended-apdu', 0xfffcffff],
+    [0x00100000, 'tpdu', 0x00110000],
+  ] as const)('withExchangeLevel(%i, %s) = %i', (dwFeatures, level, expected) => {
+    expect(withExchangeLevel(dwFeatures, level)).toBe(expected);
+    expect(exchangeLevelOf(withExchangeLevel(dwFeatures, level))).toBe(level);
   });
 
   it.each([

@@ -150,10 +150,12 @@ export function withExchangeLevel(dwFeatures: number, level: Exclude<CcidExchang
 }
 
 /**
- * The `CcidFeatures` flags read from one dwFeatures bit each (the values of CCID_FEATURE).
- * `autoPps` is either bit: 0x80, or the proprietary negotiation 0x40.
+ * The `CcidFeatures` flags read from dwFeatures (CCID 1.10 table 5.1-1; the values of
+ * CCID_FEATURE): a flag is set when any of its bits is. `autoPps` is either bit: 0x80, or the
+ * proprietary negotiation 0x40. Typed so that the compiler wants every flag but the two that
+ * come from other fields (`lcdPresent`: wLcdLayout, `pinpad`: bPINSupport).
  */
-const FEATURE_BITS: Partial<Record<keyof CcidFeatures, number>> = {
+const FEATURE_BITS: Record<Exclude<keyof CcidFeatures, 'lcdPresent' | 'pinpad'>, number> = {
   autoParameters: 0x02,
   autoActivation: 0x04,
   autoVoltage: 0x08,
@@ -181,6 +183,7 @@ export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor
   if (bDescriptorType !== CCID_CLASS_DESCRIPTOR_TYPE && bDescriptorType !== 0xff) {
     throw bad(`Not a CCID class descriptor: bDescriptorType ${bDescriptorType}.`);
   }
+  // The raw fields, in table order from offset 2, each as wide as its name's prefix says.
   const raw = {} as CcidDescriptorFields;
   let o = 2;
   for (const k of CCID_DESCRIPTOR_FIELDS) {

@@ -77,6 +77,38 @@ describe('lookup and override', () => {
     expect(resolveReaderQuirks(device)).toEqual(quirks);
   });
 
+  // Every reader of the table with the quirks libccid gives it (src/ccid.c ccid_open_hack_pre /
+  // ccid_open_hack_post, as each row's source says), looked up by VID:PID (and firmware 1.00).
+  it.each<[number, number, ReaderQuirks]>([
+    [0x03f0, 0x1024, { noPinpad: true }],
+    [0x03f0, 0x0036, { noPinpad: true }],
+    [0x0bf8, 0x1017, { noPinpad: true }],
+    [0x0783, 0x0006, { noPinpad: true }],
+    [0x076b, 0x3a21, { noPinpad: true, exchangeLevel: 'extended-apdu' }],
+    [0x076b, 0x3031, { noPinpad: true, exchangeLevel: 'extended-apdu' }],
+    [0x076b, 0x6632, { noPinpad: true, exchangeLevel: 'extended-apdu' }],
+    [0x046a, 0x00a7, { noPinpad: true, exchangeLevel: 'extended-apdu' }],
+    [0x0bf8, 0x1024, { noPinpad: true, exchangeLevel: 'extended-apdu' }],
+    [0x04e6, 0x5293, { timeoutFactor: 2 }],
+    [0x09d8, 0x0427, { timeoutFactor: 4 }],
+    [0x09d8, 0x0428, { timeoutFactor: 4 }],
+    [0x0b81, 0x0200, { timeoutFactor: 20 }],
+    [0x0d46, 0x3010, { forceShortApdu: true }],
+    [0x046a, 0x00a1, { exchangeLevel: 'extended-apdu' }],
+    [0x0b97, 0x7762, { descriptorPatch: { dwMaxDataRate: 9600 } }],
+    [0x0b97, 0x7772, { descriptorPatch: { dwMaxDataRate: 9600 } }],
+    [0x09be, 0x0002, { descriptorPatch: { dwMaxIFSD: 254 } }],
+  ])('%i:%i -> %o', (vendorId, productId, quirks) => {
+    const device = { vendorId, productId, deviceVersionMajor: 1, deviceVersionMinor: 0, deviceVersionSubminor: 0 };
+    expect(resolveReaderQuirks(device)).toEqual(quirks);
+    // The same IDs with VID and PID swapped are no reader of the table.
+    expect(resolveReaderQuirks({ ...device, vendorId: productId, productId: vendorId })).toEqual({});
+  });
+
+  it('the table is those readers and the EZ100PU, nothing more', () => {
+    expect(READER_QUIRKS).toHaveLength(19);
+  });
+
   it('bcdDevice ranges: the Cherry KC 1000 SC row applies to firmware 1.00 only', () => {
     const kc = (major: number, minor: number) => ({ vendorId: 0x046a, productId: 0x00a1, deviceVersionMajor: major, deviceVersionMinor: minor, deviceVersionSubminor: 0 });
     expect(bcdDeviceOf(kc(1, 0))).toBe(0x0100);

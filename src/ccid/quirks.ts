@@ -283,7 +283,10 @@ export function applyDescriptorQuirks(d: CcidClassDescriptor, q: ReaderQuirks): 
 export function findQuirkedCcidInterface(config: ConfigurationDescriptor, q: ReaderQuirks): CcidInterfaceInfo | undefined {
   if (!q.descriptor) return undefined;
   const builtIn = encodeCcidClassDescriptor(q.descriptor);
-  // The interfaces as if each carried the built-in descriptor last: asked only when none carries its own.
+  // The interfaces as if each carried the built-in descriptor last: asked only when none carries
+  // its own, so findCcidInterface picks (and explains the lack of) the first class 0x0B / 0xFF
+  // interface with a bulk pair. The `iface` returned is that copy: its `extra` ends with the
+  // built-in descriptor, which the device itself does not carry.
   const withBuiltIn = { ...config, interfaces: config.interfaces.map((i) => ({ ...i, extra: [...i.extra, builtIn] })) };
   return findCcidInterfaces(config)[0] ?? findCcidInterface(withBuiltIn);
 }

@@ -150,6 +150,22 @@ describe('parseAtr: constructed cases', () => {
     expect(atr2.specificMode).toEqual({ protocol: 1, implicit: true, canChange: true });
   });
 
+  // 7816-3 §8.3, first TA for T=15: bits 8-7 clock stop indicator X (00 not supported, 01 state L,
+  // 10 state H, 11 no preference), bits 6-1 class indicator Y (bit 1 class A, bit 2 B, bit 3 C).
+  it.each([
+    [0x41, 'low', ['A']],
+    [0x82, 'high', ['B']],
+    [0x04, 'not-supported', ['C']],
+    [0xc3, 'no-preference', ['A', 'B']],
+    [0x00, 'not-supported', []],
+  ] as const)('first TA for T=15 = %i: clock stop and classes bit by bit', (ta, clockStop, classes) => {
+    const atr = parseAtr(withTck(`3B 80 80 1F ${ta.toString(16).padStart(2, '0')}`));
+    expect(atr.tckValid).toBe(true);
+    expect(atr.protocols).toEqual([0]);
+    expect(atr.clockStop).toBe(clockStop);
+    expect(atr.classes).toEqual(classes);
+  });
+
   it('TC1 extra guard time', () => {
     expect(parseAtr(fromHex('3B 40 FF')).extraGuardTime).toBe(255);
   });

@@ -139,6 +139,8 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   for (let y = t0 >> 4; ; ) {
     const g: AtrInterfaceGroup = {};
     groups.push(g);
+    // Y (the high nibble of T0 or TDi) announces TA, TB, TC, TD of the next group by bits 5, 6, 7, 8
+    // (bits 0..3 of y here), and they come in that order.
     (['ta', 'tb', 'tc', 'td'] as const).forEach((key, i) => {
       if (!((y >> i) & 1)) return;
       if (pos >= n) throw bad(`ATR truncated in ${key.toUpperCase()}${groups.length}.`);
@@ -158,8 +160,9 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   const histEnd = pos + (t0 & 0x0f);
   if (histEnd > n) defects.push('historical-bytes-truncated');
   const historicalBytes = bytes.slice(pos, histEnd);
-  // End of the ATR proper: TCK follows the historical bytes when a T other than 0 is
-  // announced, or when exactly one byte is left after a T=0-only ATR.
+  // End of the ATR proper. TCK follows the historical bytes when a T other than 0 (T=15
+  // included) is announced: 7816-3 §8.2.5 has it absent only when T=0 alone is indicated.
+  // Exactly one byte left after a T=0-only ATR is also taken as a TCK (and checked).
   let end = Math.min(histEnd, n);
   let tck: number | undefined;
   let tckValid: boolean | undefined;
@@ -173,6 +176,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
     }
   }
   if (n > end) defects.push('trailing-bytes');
+  // (a missing TCK is 'tck-missing' above, not also 'tck-wrong')
   if (tckValid === false && tck !== undefined) defects.push('tck-wrong');
   const fatal = defects.filter((d) => d !== 'tck-wrong');
   if (strict && fatal.length > 0) throw bad(`Malformed ATR: ${fatal.join(', ')}.`);

@@ -32,6 +32,9 @@ describe('paramsFromAtr + encodeProtocolParams', () => {
     ['specific mode, explicit: TA1', () => paramsFromAtr(parseAtr(withTck('3B 90 18 11 81')), 1), '18 10 00 4D 00 20 00'],
     ['specific mode, implicit: default', () => paramsFromAtr(parseAtr(withTck('3B 90 18 11 91')), 1), '11 10 00 4D 00 20 00'],
     ['clock stop from T=15 TA', () => paramsFromAtr(parseAtr(withTck('3B 80 80 1F C1')), 0), '11 00 00 0A 03'],
+    // 7816-3 clock stop indicator (TA for T=15 bits 8-7: 01 state L, 10 state H) -> CCID bClockStop 01h / 02h.
+    ['clock stop low from T=15 TA', () => paramsFromAtr(parseAtr(withTck('3B 80 80 1F 41')), 0), '11 00 00 0A 01'],
+    ['clock stop high from T=15 TA, T=1', () => paramsFromAtr(parseAtr(withTck('3B 80 81 1F 82')), 1), '11 10 00 4D 02 20 00'],
     ['inverse T=1', () => paramsFromAtr(parseAtr(withTck('3F 80 01')), 1), '11 12 00 4D 00 20 00'],
   ];
   for (const [name, make, hex] of table) {

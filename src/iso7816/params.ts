@@ -40,14 +40,22 @@ export type ProtocolParams = T0Params | T1Params;
 /** Length of the structure for T=0 and T=1. */
 export const PROTOCOL_PARAMS_LENGTH = { 0: 5, 1: 7 } as const;
 
-/** The fields of each structure, in byte order (USB CCID rev 1.10 §6.1.7). */
+/** The field names of a structure, without `protocol` (which is bProtocolNum, not a byte of it). */
+type FieldNames<P> = readonly Exclude<keyof P, 'protocol'>[];
+
+/**
+ * The fields of each structure, in byte order (USB CCID rev 1.10 §6.1.7): byte i of the
+ * structure is field FIELDS[protocol][i]. Encoding, decoding and `paramsFromAtr` all follow
+ * this one list (`satisfies` makes the compiler reject a name that is not a field).
+ */
 const FIELDS = {
   0: ['bmFindexDindex', 'bmTCCKST0', 'bGuardTimeT0', 'bWaitingIntegerT0', 'bClockStop'],
   1: ['bmFindexDindex', 'bmTCCKST1', 'bGuardTimeT1', 'bmWaitingIntegersT1', 'bClockStop', 'bIFSC', 'bNadValue'],
-} as const;
+} as const satisfies { 0: FieldNames<T0Params>; 1: FieldNames<T1Params> };
 
-/** The structure for `protocol` from its field values in byte order. */
+/** The structure for `protocol` from its field values in byte order (values[i] is FIELDS[protocol][i]). */
 function fromValues(protocol: 0 | 1, values: ArrayLike<number>): ProtocolParams {
+  // Built field by field, so typed loosely here; FIELDS is checked against the interfaces.
   const p: Record<string, number> = { protocol };
   FIELDS[protocol].forEach((name, i) => (p[name] = values[i]!));
   return p as unknown as ProtocolParams;

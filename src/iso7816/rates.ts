@@ -91,6 +91,7 @@ export function chooseRate(opts: {
   // Candidates: same Fi, Di from the card's down to the smallest, fastest first (in specific
   // mode only the card's own).
   const candidates = [...DI_TABLE.keys()]
+    // (an RFU entry is undefined: neither equal to nor <= cardDi, so never a candidate)
     .filter((i) => (opts.specificMode ? DI_TABLE[i] === cardDi : DI_TABLE[i]! <= cardDi))
     .sort((a, b) => DI_TABLE[b]! - DI_TABLE[a]!);
 

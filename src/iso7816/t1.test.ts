@@ -36,6 +36,32 @@ describe('EDC', () => {
     expect(crc16(new TextEncoder().encode('123456789'))).toBe(0x6f91);
     expect(crc16(new Uint8Array(0))).toBe(0xffff);
   });
+  // Expected EDCs computed apart, with the polynomial written MSB first (0x1021) on bit-reversed
+  // bytes and a bit-reversed result, the textbook form of the same CRC; libccid / OpenCT's
+  // csum_crc_compute (init FFFF, no final XOR, high byte first) gives the same bytes.
+  it.each([
+    ['S(IFS request) FE', S('IFS', false, 'FE'), '00C101FE544E'],
+    ['S(IFS response) FE', S('IFS', true, 'FE'), '00E101FE5775'],
+    ['S(RESYNCH request)', S('RESYNCH', false), '00C000F399'],
+    ['I(0) SELECT', I(0, false, '00A40400'), '00000400A404005549'],
+  ])('CRC block %s: %s', (_name, block, hexText) => {
+    expect(hex(enc(block, 'crc'))).toBe(hexText);
+    expect(decodeT1Block(fromHex(hexText), 'crc')).toEqual(block);
+    expect(hasT1EdcError(fromHex(hexText), 'crc')).toBe(false);
+    // The same CRC sent low byte first is an EDC error.
+    const swapped = fromHex(hexText.slice(0, -4) + hexText.slice(-2) + hexText.slice(-4, -2));
+    expect(hasT1EdcError(swapped, 'crc')).toBe(true);
+  });
+  it('a T1Host with CRC sends and checks the CRC EDC', () => {
+    const host = new T1Host({ ifsc: 32, ifsd: 32, edc: 'crc' });
+    expect(hex(sent(host.transmit(fromHex('00A40400'))))).toBe('00000400A404005549');
+    // The card's answer I(0) 90 00 with its CRC; the same block with a flipped CRC bit gets R(0, EDC error).
+    const answer = enc(I(0, false, '9000'), 'crc');
+    const broken = answer.slice();
+    broken[broken.length - 1]! ^= 1;
+    expect(hex(sent(host.receive(broken)))).toBe(hex(enc(R(0, 1), 'crc')));
+    expect(host.receive(answer)).toEqual({ kind: 'done', response: fromHex('9000') });
+  });
 });
 
 describe('T=1 block codec table', () => {

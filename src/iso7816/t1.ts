@@ -27,7 +27,11 @@ export const T1_DEFAULT_IFS = 32;
 const S_TYPES: readonly T1SType[] = ['RESYNCH', 'IFS', 'ABORT', 'WTX'];
 /** INF length of each S-block type (same order as S_TYPES). */
 const S_INF_LENGTH = [0, 1, 0, 1];
-/** PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type. */
+/**
+ * PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type.
+ * So the block kind is a PCB range: I-block below Pcb.R (b8 = 0), R-block from Pcb.R to below
+ * Pcb.SRequest (b8 b7 = 10), S-block from Pcb.SRequest (b8 b7 = 11), a response from Pcb.SResponse.
+ */
 const enum Pcb {
   R = 0x80,
   SRequest = 0xc0,
@@ -54,10 +58,16 @@ function checkRange(name: string, v: number, min: number, max: number): void {
 /** LRC: XOR of every byte. */
 export const lrc: (bytes: Uint8Array) => number = xorBytes;
 
-/** CRC-16 of T=1 (see the module comment); the block carries it high byte first. */
+/**
+ * CRC-16 of T=1 (see the module comment); the block carries it high byte first. Computed a bit
+ * at a time (the usual 256-entry table gives the same values, faster, for 512 bytes more).
+ * Check value: '123456789' gives 0x6F91 (CRC-16/MCRF4XX in the CRC catalogues; X.25 differs
+ * only by its final XOR FFFF, giving 0x906E).
+ */
 export function crc16(bytes: Uint8Array): number {
   let v = 0xffff;
   for (let i = 0; i < bytes.length; i++) {
+    // Reflected: the byte enters at the low end, and each bit shifted out at bit 0 feeds 0x8408 back.
     v ^= bytes[i]!;
     for (let k = 0; k < 8; k++) v = v & 1 ? (v >>> 1) ^ 0x8408 : v >>> 1;
   }

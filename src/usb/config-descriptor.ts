@@ -159,12 +159,15 @@ export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDe
       if (truncated) break;
       throw bad(`The descriptor at offset ${offset} (bLength ${len}) runs past wTotalLength ${wTotalLength}.`);
     }
-    const endpoint = type === TYPE_ENDPOINT && current;
-    const min = type === TYPE_INTERFACE ? 9 : endpoint ? 7 : 2;
+    // An endpoint descriptor belongs to the interface before it (one before any interface is just "extra").
+    const endpointOwner = type === TYPE_ENDPOINT && current;
+    const min = type === TYPE_INTERFACE ? 9 : endpointOwner ? 7 : 2;
     if (len < min) throw bad(`The descriptor at offset ${offset} (type ${type}) has bLength ${len}, below ${min}.`);
     const d = bytes.slice(offset, offset + len);
     if (type === TYPE_INTERFACE) config.interfaces.push((current = decodeInterface(d)));
-    else if (endpoint) endpoint.endpoints.push(decodeEndpoint(d));
+    else if (endpointOwner) endpointOwner.endpoints.push(decodeEndpoint(d));
+    // Any other descriptor (the CCID class descriptor among them) goes with the interface it
+    // follows, or with the configuration when no interface came yet.
     else (current ?? config).extra!.push(d);
     offset += len;
   }
