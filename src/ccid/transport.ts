@@ -23,6 +23,11 @@
  *   once.
  * - At most bMaxCCIDBusySlots commands are in flight at once; callers keep
  *   one command per slot (see CcidReader).
+ *
+ * The path of every command is short on purpose (on a real reader each step costs time, under
+ * QEMU's emulation many times over: docs/testing.md, "QEMU round trips"): one object and one
+ * promise per command, the bulk-in read posted (before the command goes out) and handled by
+ * callbacks made once per transport, no await between the call and the command on the wire.
  */
 import { bytesOf } from '../bytes.js';
 import { AbortError, CcidError, TransportError, WebCcidError } from '../errors.js';
@@ -36,17 +41,16 @@ import {
   commandStatus,
   decodeResponse,
   encodeCommand,
-  peekHeader,
   slotErrorFrom,
-  type CcidCommand,
+  type CcidCommandName,
+  type CcidRequest,
   type CcidResponse,
 } from './messages.js';
 import type { UsbDeviceLike } from '../usb/device.js';
 import { mapUsbError } from '../usb/errors.js';
 import { adaptIncomingFrame, adaptOutgoingFrame, type ReaderQuirks } from './quirks.js';
 
-/** A command as callers give it: everything but bSeq, which the transport assigns. */
-export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
+export type { CcidRequest } from './messages.js';
 
 export interface ExchangeOptions {
   /** How long to wait for the answer, in ms; restarted by each time extension. */
@@ -77,24 +81,36 @@ export interface TransportOptions {
   quirks?: ReaderQuirks;
 }
 
-interface Waiter {
-  slot: number;
-  seq: number;
-  expect: CcidResponse['name'];
-  stale: number;
-  /**
-   * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
-   * deadline); moved on by time extensions.
-   */
-  deadline: number;
-  deliver(frame: Uint8Array): void;
-  fail(error: WebCcidError): void;
-  /** The deadline passed without an answer. */
-  expire(): void;
+/** A command on the wire, waiting for its answer. */
+class Waiter {
+  stale = 0;
+  done = false;
+  /** The bulk-out transfer has completed. */
+  sent = false;
+  /** The answer, when it came before the bulk-out transfer completed. */
+  early: CcidResponse | undefined;
+  resolve!: (response: CcidResponse) => void;
+  reject!: (error: unknown) => void;
+  onAbort: (() => void) | undefined;
+  constructor(
+    readonly name: CcidCommandName,
+    readonly slot: number,
+    readonly seq: number,
+    /** Allowed for the answer (ms); a time extension multiplies it. */
+    public allowedMs: number,
+    /**
+     * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
+     * deadline); moved on by time extensions.
+     */
+    public deadline: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
 }
 
 /** Exchanges between two turns given to the event loop (see `exchange`). */
 const YIELD_EVERY = 16;
+
+const ignore = (): void => undefined;
 
 /** Resolves in a later task (setImmediate where it exists, else setTimeout 0), after pending timers and I/O. */
 function yieldToEventLoop(): Promise<void> {
@@ -119,10 +135,21 @@ function isSlotBusy(r: CcidResponse): boolean {
   return commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && r.bError === CCID_ERROR.CMD_SLOT_BUSY;
 }
 
+/** A device call's promise; a call that throws at once (a fake, a closed device) rejects instead. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 export class CcidTransport {
   readonly readLength: number;
   private seq = 0;
-  private readonly waiters = new Map<number, Waiter>();
+  /** The command waiting on each slot (indexed by bSlot), and how many wait. */
+  private readonly waiters: Array<Waiter | undefined> = [];
+  private waiting = 0;
   /** ABORT sequences in progress, by slot: the next command on the slot waits for it. */
   private readonly aborting = new Map<number, Promise<void>>();
   private reading = false;
@@ -131,6 +158,7 @@ export class CcidTransport {
   private dead: WebCcidError | undefined;
   private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
   private readonly quirks: ReaderQuirks;
+  private readonly decodeLimit: { maxDataLength: number };
   /** Counters for diagnostics and benchmarks. */
   readonly stats = {
     transfersOut: 0,
@@ -159,7 +187,7 @@ export class CcidTransport {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = performance.now();
-    for (const w of [...this.waiters.values()]) if (w.deadline <= now) w.expire();
+    for (const w of this.waiters) if (w && w.deadline <= now) this.expire(w);
     this.scheduleTimer();
   };
 
@@ -170,6 +198,7 @@ export class CcidTransport {
     const { quirks, ...rest } = options;
     this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, abortControlTries: 3, ...rest };
     this.quirks = quirks ?? {};
+    this.decodeLimit = { maxDataLength: options.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH };
     const packet = Math.max(8, options.wMaxPacketSizeIn);
     this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
   }
@@ -191,129 +220,145 @@ export class CcidTransport {
     const queued = this.acquire(options.signal);
     if (queued) await queued; // (no await when a place is free: this runs for every command)
     try {
-      return await this.exchangeUnlocked(request, options);
+      const slot = request.bSlot;
+      let response = await this.send(request, options);
+      if (isSlotBusy(response) && !this.settled.has(slot)) {
+        // A slot answering busy after an ABORT sequence that did not complete
+        // (or left busy by whoever had the reader before this transport): the
+        // reader still runs, or waits for the other half of, an abort. Repeat
+        // the sequence (CCID 1.10 §5.3.1), then send the command once more.
+        this.startAbort(slot);
+        response = await this.send(request, options);
+      }
+      if (!isSlotBusy(response)) this.settled.add(slot);
+      if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
+        throw slotErrorFrom(response.bStatus, response.bError);
+      }
+      return response;
     } finally {
       this.release();
     }
   }
 
-  private async exchangeUnlocked(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    let response = await this.sendOnce(request, options);
+  /** One command on the wire; resolves with its answer, failed or not. */
+  private send(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
     const slot = request.bSlot;
-    if (isSlotBusy(response) && !this.settled.has(slot)) {
-      // A slot answering busy after an ABORT sequence that did not complete
-      // (or left busy by whoever had the reader before this transport): the
-      // reader still runs, or waits for the other half of, an abort. Repeat
-      // the sequence (CCID 1.10 §5.3.1), then send the command once more.
-      this.startAbort(slot);
-      response = await this.sendOnce(request, options);
-    }
-    if (!isSlotBusy(response)) this.settled.add(slot);
-    if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
-      throw slotErrorFrom(response.bStatus, response.bError);
-    }
-    return response;
-  }
-
-  /** One command on the wire and its answer, failed or not. */
-  private async sendOnce(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    const aborting = this.aborting.get(request.bSlot);
-    if (aborting) await aborting;
-    if (this.dead) throw this.dead;
-    if (options.signal?.aborted) throw new AbortError();
+    const aborting = this.aborting.get(slot);
+    if (aborting) return aborting.then(() => this.send(request, options));
+    if (this.dead) return Promise.reject(this.dead);
+    if (options.signal?.aborted) return Promise.reject(new AbortError());
     const seq = this.nextSeq();
-    const command = { ...request, bSeq: seq } as CcidCommand;
-    const frame = encodeCommand(command);
+    const frame = encodeCommand(request, seq);
     if (frame.length > this.opts.dwMaxCCIDMessageLength) {
       throw new CcidError(
         'ccid/message-too-long',
         `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
       );
     }
-    if (this.waiters.has(command.bSlot)) {
-      throw new CcidError('ccid/slot-busy', `Slot ${command.bSlot} already has a command in flight.`);
-    }
-    const answer = this.waitFor(command, options);
-    // The answer can fail (an unplug seen on bulk-in or interrupt-in, a stall)
-    // while the write is still pending: observe it now so that the failure is
-    // never an unhandled rejection; it is awaited below.
-    answer.catch(() => undefined);
-    try {
-      await this.write(frame);
-    } catch (e) {
-      const error = mapUsbError(e, 'bulk-out transfer');
-      this.waiters.get(command.bSlot)?.fail(error);
-      if (error.code === 'transport/disconnected') this.markDead(error);
-    }
-    return await answer;
+    if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
+    return this.post(request.name, slot, seq, frame, options.timeoutMs, options.signal);
   }
 
-  /** Registers a waiter for `command`'s answer and keeps the bulk-in pump going. */
-  private waitFor(command: CcidCommand, options: ExchangeOptions): Promise<CcidResponse> {
-    return new Promise<CcidResponse>((resolve, reject) => {
-      const cleanup = () => {
-        if (options.signal) options.signal.removeEventListener('abort', onAbort);
-        if (this.waiters.get(command.bSlot) === waiter) this.waiters.delete(command.bSlot);
-        if (this.waiters.size === 0) holdEventLoop(this.timer, false);
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(new AbortError());
-        this.startAbort(command.bSlot);
-      };
-      let allowedMs = options.timeoutMs;
-      const waiter: Waiter = {
-        slot: command.bSlot,
-        seq: command.bSeq,
-        expect: RESPONSE_FOR[command.name],
-        stale: 0,
-        deadline: performance.now() + allowedMs,
-        deliver: (wire) => {
-          let response: CcidResponse;
-          try {
-            const bytes = adaptIncomingFrame(wire, this.quirks, command.name);
-            response = decodeResponse(bytes, { maxDataLength: this.opts.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH });
-          } catch (e) {
-            waiter.fail(e as WebCcidError);
-            return;
-          }
-          if (response.name !== waiter.expect) {
-            waiter.fail(
-              new CcidError('ccid/unexpected-message', `${command.name} was answered with ${response.name}, not ${waiter.expect}.`),
-            );
-            return;
-          }
-          if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
-            this.stats.timeExtensions++;
-            allowedMs = options.timeoutMs * Math.max(1, response.bError);
-            waiter.deadline = performance.now() + allowedMs;
-            this.scheduleTimer();
-            return;
-          }
-          cleanup();
-          resolve(response);
-        },
-        fail: (error) => {
-          cleanup();
-          reject(error);
-        },
-        expire: () => {
-          cleanup();
-          reject(new TransportError('transport/timeout', `The reader did not answer ${command.name} within ${Math.round(allowedMs)} ms.`));
-          this.startAbort(command.bSlot);
-        },
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.set(command.bSlot, waiter);
-      this.scheduleTimer();
-      this.pump();
+  /**
+   * Registers the command's waiter, makes sure a bulk-in read is posted (before the command goes
+   * out), writes the frame, and returns the answer's promise: whatever happens to the command
+   * (answer, failed write, stall, timeout, abort, unplug) settles it.
+   */
+  private post(name: CcidCommandName, slot: number, seq: number, frame: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<CcidResponse> {
+    const w = new Waiter(name, slot, seq, timeoutMs, performance.now() + timeoutMs, signal);
+    const answer = new Promise<CcidResponse>((resolve, reject) => {
+      w.resolve = resolve;
+      w.reject = reject;
     });
+    this.waiters[slot] = w;
+    this.waiting++;
+    if (signal) {
+      w.onAbort = () => {
+        this.fail(w, new AbortError());
+        this.startAbort(slot);
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.scheduleTimer();
+    this.pump();
+    const wire = adaptOutgoingFrame(frame, this.quirks);
+    this.opts.trace?.('out', wire);
+    attempt(() => this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>)).then(
+      (r) => this.written(w, r, wire.length),
+      (e) => {
+        const error = mapUsbError(e, 'bulk-out transfer');
+        this.fail(w, error);
+        if (error.code === 'transport/disconnected') this.markDead(error);
+      },
+    );
+    return answer;
+  }
+
+  private written(w: Waiter, r: USBOutTransferResult, length: number): void {
+    this.stats.transfersOut++;
+    if (r.status === 'stall') {
+      void this.device
+        .clearHalt('out', this.opts.bulkOut)
+        .catch(ignore)
+        .then(() => this.fail(w, new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.')));
+    } else if (r.bytesWritten !== length) {
+      this.fail(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${length} bytes reached the reader.`));
+    } else {
+      w.sent = true;
+      if (w.early && this.finish(w)) w.resolve(w.early);
+    }
+  }
+
+  /** Takes the waiter off its slot (once). */
+  private finish(w: Waiter): boolean {
+    if (w.done) return false;
+    w.done = true;
+    if (this.waiters[w.slot] === w) this.waiters[w.slot] = undefined;
+    if (--this.waiting === 0) holdEventLoop(this.timer, false);
+    if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+    return true;
+  }
+
+  private fail(w: Waiter, error: unknown): void {
+    if (this.finish(w)) w.reject(error);
+  }
+
+  /** The deadline passed without an answer. */
+  private expire(w: Waiter): void {
+    this.fail(w, new TransportError('transport/timeout', `The reader did not answer ${w.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.startAbort(w.slot);
+  }
+
+  /** The answer to `w`'s command (bSlot and bSeq matched). */
+  private deliver(w: Waiter, wire: Uint8Array): void {
+    let response: CcidResponse;
+    try {
+      response = decodeResponse(adaptIncomingFrame(wire, this.quirks, w.name), this.decodeLimit);
+    } catch (e) {
+      this.fail(w, e);
+      return;
+    }
+    const expect = RESPONSE_FOR[w.name];
+    if (response.name !== expect) {
+      this.fail(w, new CcidError('ccid/unexpected-message', `${w.name} was answered with ${response.name}, not ${expect}.`));
+    } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
+      this.stats.timeExtensions++;
+      w.allowedMs *= Math.max(1, response.bError);
+      w.deadline = performance.now() + w.allowedMs;
+      this.scheduleTimer();
+    } else if (!w.sent) {
+      // The caller gets the answer once the write has completed too: the next command's write
+      // must not start before (the `usb` package allows one transfer at a time per endpoint).
+      w.early = response;
+    } else if (this.finish(w)) {
+      w.resolve(response);
+    }
   }
 
   /** Sets the timer for the earliest deadline, unless it is set for that or earlier. */
   private scheduleTimer(): void {
     let next = Infinity;
-    for (const w of this.waiters.values()) if (w.deadline < next) next = w.deadline;
+    for (const w of this.waiters) if (w && w.deadline < next) next = w.deadline;
     if (next === Infinity) return;
     if (next < this.timerAt) {
       if (this.timer !== undefined) clearTimeout(this.timer);
@@ -326,43 +371,45 @@ export class CcidTransport {
 
   /** Keeps exactly one bulk-in read outstanding while anybody waits. */
   private pump(): void {
-    if (this.reading || this.dead) return;
+    if (this.reading || this.dead || this.waiting === 0) return;
     this.reading = true;
-    void (async () => {
-      try {
-        while (this.waiters.size > 0 && !this.dead) {
-          let result: USBInTransferResult;
-          try {
-            result = await this.device.transferIn(this.opts.bulkIn, this.readLength);
-          } catch (e) {
-            this.failAll(mapUsbError(e, 'bulk-in transfer'));
-            return;
-          }
-          this.stats.transfersIn++;
-          if (result.status === 'stall') {
-            await this.device.clearHalt('in', this.opts.bulkIn).catch(() => undefined);
-            this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
-            continue;
-          }
-          if (result.status === 'babble') {
-            this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
-            continue;
-          }
-          const bytes = bytesOf(result.data);
-          if (bytes.length === 0) {
-            this.stats.zeroLengthReads++;
-            continue;
-          }
-          this.opts.trace?.('in', bytes);
-          this.dispatch(bytes);
-        }
-      } finally {
-        this.reading = false;
-        // A waiter may have registered between the loop's last check and now.
-        if (this.waiters.size > 0 && !this.dead) this.pump();
-      }
-    })();
+    attempt(() => this.device.transferIn(this.opts.bulkIn, this.readLength)).then(this.onRead, this.onReadError);
   }
+
+  private readonly onReadError = (e: unknown): void => {
+    this.reading = false;
+    this.failAll(mapUsbError(e, 'bulk-in transfer'));
+    this.pump();
+  };
+
+  private readonly onRead = (result: USBInTransferResult): void => {
+    this.stats.transfersIn++;
+    if (result.status === 'stall') {
+      // (reading stays set: no read is posted until the endpoint is cleared)
+      void this.device
+        .clearHalt('in', this.opts.bulkIn)
+        .catch(ignore)
+        .then(() => {
+          this.reading = false;
+          this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
+          this.pump();
+        });
+      return;
+    }
+    this.reading = false;
+    if (result.status === 'babble') {
+      this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
+    } else {
+      const bytes = bytesOf(result.data);
+      if (bytes.length === 0) {
+        this.stats.zeroLengthReads++;
+      } else {
+        this.opts.trace?.('in', bytes);
+        this.dispatch(bytes);
+      }
+    }
+    this.pump();
+  };
 
   private dispatch(bytes: Uint8Array): void {
     if (bytes.length < CCID_HEADER_LENGTH) {
@@ -370,24 +417,22 @@ export class CcidTransport {
       this.failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
       return;
     }
-    const h = peekHeader(bytes);
-    const waiter = this.waiters.get(h.bSlot);
-    if (!waiter) {
+    const slot = bytes[5]!;
+    const w = this.waiters[slot];
+    if (!w) {
       this.stats.staleFrames++;
-      return;
-    }
-    if (h.bSeq !== waiter.seq) {
+    } else if (bytes[6] !== w.seq) {
       this.stats.staleFrames++;
-      if (++waiter.stale > this.opts.maxStaleFrames) {
-        waiter.fail(new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${h.bSlot}.`));
+      if (++w.stale > this.opts.maxStaleFrames) {
+        this.fail(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
       }
-      return;
+    } else {
+      this.deliver(w, bytes);
     }
-    waiter.deliver(bytes);
   }
 
   private failAll(error: WebCcidError): void {
-    for (const w of [...this.waiters.values()]) w.fail(error);
+    for (const w of this.waiters) if (w) this.fail(w, error);
     if (error.code === 'transport/disconnected') this.markDead(error);
   }
 
@@ -397,7 +442,7 @@ export class CcidTransport {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const w of [...this.waiters.values()]) w.fail(error);
+    for (const w of this.waiters) if (w) this.fail(w, error);
     for (const go of this.queue.splice(0)) go();
     if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
   }
@@ -405,20 +450,6 @@ export class CcidTransport {
   /** Called by the reader when the backend reports the device gone, or on close. */
   shutDown(error: WebCcidError): void {
     this.markDead(error);
-  }
-
-  private async write(message: Uint8Array): Promise<void> {
-    const frame = adaptOutgoingFrame(message, this.quirks);
-    this.opts.trace?.('out', frame);
-    const r = await this.device.transferOut(this.opts.bulkOut, frame as Uint8Array<ArrayBuffer>);
-    this.stats.transfersOut++;
-    if (r.status === 'stall') {
-      await this.device.clearHalt('out', this.opts.bulkOut).catch(() => undefined);
-      throw new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.');
-    }
-    if (r.bytesWritten !== frame.length) {
-      throw new TransportError('transport/failed', `Only ${r.bytesWritten} of ${frame.length} bytes reached the reader.`);
-    }
   }
 
   private nextSeq(): number {
@@ -467,10 +498,8 @@ export class CcidTransport {
         this.stats.abortControlFailures++;
         if (tries >= this.opts.abortControlTries) break;
       }
-      const command: CcidCommand = { name: 'Abort', bSlot: slot, bSeq: seq };
-      const answer = this.waitFor(command, { timeoutMs: this.opts.abortTimeoutMs, allowFailure: true }).catch(() => undefined);
-      await this.write(encodeCommand(command));
-      await answer;
+      // (a failed write or a disconnect settles the answer: see post)
+      await this.post('Abort', slot, seq, encodeCommand({ name: 'Abort', bSlot: slot }, seq), this.opts.abortTimeoutMs).catch(ignore);
     } catch (e) {
       const err = mapUsbError(e, 'abort');
       if (err.code === 'transport/disconnected') this.markDead(err);
