@@ -1,10 +1,5 @@
 import { AbortError } from './errors.js';
 
-interface Turn {
-  go(): void;
-  cancelled: boolean;
-}
-
 /**
  * A FIFO lock: one exchange at a time per slot (the CCID reader), one operation at a time per
  * card session (src/session: a release never powers the card off halfway through a connect).
@@ -16,11 +11,10 @@ interface Turn {
  */
 export class Mutex {
   private held = false;
-  private readonly waiting: Turn[] = [];
+  private readonly waiting: Array<() => void> = [];
   private readonly release = (): void => {
-    let next: Turn | undefined;
-    while ((next = this.waiting.shift()) && next.cancelled);
-    if (next) next.go();
+    const next = this.waiting.shift();
+    if (next) next();
     else this.held = false;
   };
 
@@ -31,19 +25,13 @@ export class Mutex {
       return this.start(fn);
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        turn.cancelled = true;
-        reject(new AbortError());
-      };
-      const turn: Turn = {
-        cancelled: false,
-        go: () => {
-          signal?.removeEventListener('abort', onAbort);
-          this.start(fn).then(resolve, reject);
-        },
-      };
+      const onAbort = () => reject(new AbortError());
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(turn);
+      this.waiting.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) this.release();
+        else this.start(fn).then(resolve, reject);
+      });
     });
   }
 

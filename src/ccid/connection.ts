@@ -178,7 +178,7 @@ export class CcidConnection implements CardChannel {
       if (!this.valid) return;
       this.valid = false;
       if (disposition === 'leave' || this.removed || this.reader.isClosed) return;
-      await this.reader.command({ name: 'IccPowerOff', bSlot: this.slot }, this.opts(0, options.signal));
+      await this.command({ name: 'IccPowerOff', bSlot: this.slot }, 0, options.signal);
       if (disposition === 'reset') await powerOn(this.reader, this.slot, options.signal);
     }, options.signal);
   }
@@ -321,14 +321,13 @@ export class CcidConnection implements CardChannel {
   private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const t0 = new T0Host();
     let action = t0.transmit(apdu);
-    for (;;) {
-      if (action.kind === 'done') return action.response;
+    while (action.kind === 'send') {
       const tpdu = action.tpdu;
-      const wwt = t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
-      const cardSeconds = 2 * wwt + this.wire(tpdu.length + 258, 0);
+      const cardSeconds = this.t0Wait() + this.wire(tpdu.length + 258, 0);
       const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: tpdu }, cardSeconds, signal);
       action = t0.receive(r.abData);
     }
+    return action.response;
   }
 
   // ---- APDU levels ----------------------------------------------------
@@ -388,6 +387,11 @@ export class CcidConnection implements CardChannel {
 
   // ---- timing ---------------------------------------------------------
 
+  /** Two work waiting times: what a T=0 exchange may take on the card's side. */
+  private t0Wait(): number {
+    return 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+  }
+
   private bwt(): number {
     return t1BlockWaitingTime({ bwi: this.atr.bwi ?? 4, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
   }
@@ -407,18 +411,11 @@ export class CcidConnection implements CardChannel {
     const ifsc = this.atr.ifsc ?? 32;
     const ifsd = Math.min(254, this.reader.descriptor.dwMaxIFSD || 32);
     const blocks = Math.ceil(commandLength / ifsc) + Math.ceil(maxResponse / ifsd);
-    const wait =
-      protocol === 1
-        ? this.bwt() * blocks
-        : 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+    const wait = protocol === 1 ? this.bwt() * blocks : this.t0Wait();
     return wait + this.wire(commandLength + maxResponse + blocks * 4, protocol);
   }
 
-  private opts(cardSeconds: number, signal: AbortSignal | undefined) {
-    return { timeoutMs: this.reader.commandTimeout(cardSeconds), ...(signal ? { signal } : {}) };
-  }
-
   private command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
-    return this.reader.command(request, this.opts(cardSeconds, signal));
+    return this.reader.command(request, { timeoutMs: this.reader.commandTimeout(cardSeconds), signal });
   }
 }

@@ -135,15 +135,6 @@ function isSlotBusy(r: CcidResponse): boolean {
   return commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && r.bError === CCID_ERROR.CMD_SLOT_BUSY;
 }
 
-/** A device call's promise; a call that throws at once (a fake, a closed device) rejects instead. */
-function attempt<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return call();
-  } catch (e) {
-    return Promise.reject(e);
-  }
-}
-
 export class CcidTransport {
   readonly readLength: number;
   private seq = 0;
@@ -283,7 +274,7 @@ export class CcidTransport {
     this.pump();
     const wire = adaptOutgoingFrame(frame, this.quirks);
     this.opts.trace?.('out', wire);
-    attempt(() => this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>)).then(
+    this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then(
       (r) => this.written(w, r, wire.length),
       (e) => {
         const error = mapUsbError(e, 'bulk-out transfer');
@@ -373,7 +364,7 @@ export class CcidTransport {
   private pump(): void {
     if (this.reading || this.dead || this.waiting === 0) return;
     this.reading = true;
-    attempt(() => this.device.transferIn(this.opts.bulkIn, this.readLength)).then(this.onRead, this.onReadError);
+    this.device.transferIn(this.opts.bulkIn, this.readLength).then(this.onRead, this.onReadError);
   }
 
   private readonly onReadError = (e: unknown): void => {
@@ -442,7 +433,7 @@ export class CcidTransport {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const w of this.waiters) if (w) this.fail(w, error);
+    this.failAll(error);
     for (const go of this.queue.splice(0)) go();
     if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
   }
