@@ -81,30 +81,44 @@ export interface TransportOptions {
   quirks?: ReaderQuirks;
 }
 
-/** A command on the wire, waiting for its answer. */
+/**
+ * One command from the call to its answer: the transport's only object per command. It is
+ * settled by callbacks (the answer, a failed write, the timer, an abort, an unplug), never by
+ * an await, and sent again (new bSeq) once when the slot answers busy after an abort.
+ */
 class Waiter {
   stale = 0;
+  seq = 0;
+  allowedMs = 0;
+  /**
+   * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
+   * deadline); moved on by time extensions.
+   */
+  deadline = 0;
   done = false;
+  /** Holds one of the bMaxCCIDBusySlots places (a caller's command; the ABORT sequence's does not). */
+  place = false;
+  /** Sent again after a busy answer (once at most). */
+  retried = false;
   /** The bulk-out transfer has completed. */
   sent = false;
   /** The answer, when it came before the bulk-out transfer completed. */
   early: CcidResponse | undefined;
+  onAbort: (() => void) | undefined;
   resolve!: (response: CcidResponse) => void;
   reject!: (error: unknown) => void;
-  onAbort: (() => void) | undefined;
+  readonly answer = new Promise<CcidResponse>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
   constructor(
-    readonly name: CcidCommandName,
-    readonly slot: number,
-    readonly seq: number,
-    /** Allowed for the answer (ms); a time extension multiplies it. */
-    public allowedMs: number,
-    /**
-     * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
-     * deadline); moved on by time extensions.
-     */
-    public deadline: number,
-    readonly signal: AbortSignal | undefined,
+    readonly request: CcidRequest,
+    readonly options: ExchangeOptions,
   ) {}
+
+  get slot(): number {
+    return this.request.bSlot;
+  }
 }
 
 /** Exchanges between two turns given to the event loop (see `exchange`). */
@@ -141,6 +155,8 @@ export class CcidTransport {
   /** The command waiting on each slot (indexed by bSlot), and how many wait. */
   private readonly waiters: Array<Waiter | undefined> = [];
   private waiting = 0;
+  /** Of those, answered before their write completed: they need no more reads. */
+  private answered = 0;
   /** ABORT sequences in progress, by slot: the next command on the slot waits for it. */
   private readonly aborting = new Map<number, Promise<void>>();
   private reading = false;
@@ -200,69 +216,58 @@ export class CcidTransport {
   }
 
   /** Sends one command and returns its answer. */
-  async exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+  exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    const w = new Waiter(request, options);
     // A device that answers at once (a virtual one, a card flooding blocks)
     // would let a loop of exchanges run on promise jobs alone and starve
     // timers and events: give the event loop a turn now and then.
     if (++this.exchangesSinceYield >= YIELD_EVERY) {
       this.exchangesSinceYield = 0;
-      await yieldToEventLoop();
+      void yieldToEventLoop().then(() => this.acquire(w));
+    } else {
+      this.acquire(w);
     }
-    const queued = this.acquire(options.signal);
-    if (queued) await queued; // (no await when a place is free: this runs for every command)
-    try {
-      const slot = request.bSlot;
-      let response = await this.send(request, options);
-      if (isSlotBusy(response) && !this.settled.has(slot)) {
-        // A slot answering busy after an ABORT sequence that did not complete
-        // (or left busy by whoever had the reader before this transport): the
-        // reader still runs, or waits for the other half of, an abort. Repeat
-        // the sequence (CCID 1.10 §5.3.1), then send the command once more.
-        this.startAbort(slot);
-        response = await this.send(request, options);
-      }
-      if (!isSlotBusy(response)) this.settled.add(slot);
-      if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
-        throw slotErrorFrom(response.bStatus, response.bError);
-      }
-      return response;
-    } finally {
-      this.release();
-    }
-  }
-
-  /** One command on the wire; resolves with its answer, failed or not. */
-  private send(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    const slot = request.bSlot;
-    const aborting = this.aborting.get(slot);
-    if (aborting) return aborting.then(() => this.send(request, options));
-    if (this.dead) return Promise.reject(this.dead);
-    if (options.signal?.aborted) return Promise.reject(new AbortError());
-    const seq = this.nextSeq();
-    const frame = encodeCommand(request, seq);
-    if (frame.length > this.opts.dwMaxCCIDMessageLength) {
-      throw new CcidError(
-        'ccid/message-too-long',
-        `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
-      );
-    }
-    if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
-    return this.post(request.name, slot, seq, frame, options.timeoutMs, options.signal);
+    return w.answer;
   }
 
   /**
-   * Registers the command's waiter, makes sure a bulk-in read is posted (before the command goes
-   * out), writes the frame, and returns the answer's promise: whatever happens to the command
-   * (answer, failed write, stall, timeout, abort, unplug) settles it.
+   * Puts the command on the wire (a caller's once its slot is not being aborted); its answer
+   * settles `w`.
    */
-  private post(name: CcidCommandName, slot: number, seq: number, frame: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<CcidResponse> {
-    const w = new Waiter(name, slot, seq, timeoutMs, performance.now() + timeoutMs, signal);
-    const answer = new Promise<CcidResponse>((resolve, reject) => {
-      w.resolve = resolve;
-      w.reject = reject;
-    });
+  private send(w: Waiter, seq?: number): void {
+    const { request, options } = w;
+    const slot = request.bSlot;
+    const aborting = w.place && this.aborting.get(slot);
+    if (aborting) {
+      void aborting.then(() => this.send(w));
+      return;
+    }
+    if (this.dead) return this.fail(w, this.dead);
+    if (options.signal?.aborted) return this.fail(w, new AbortError());
+    seq ??= this.nextSeq();
+    let wire: Uint8Array;
+    try {
+      const frame = encodeCommand(request, seq);
+      if (frame.length > this.opts.dwMaxCCIDMessageLength) {
+        throw new CcidError(
+          'ccid/message-too-long',
+          `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
+        );
+      }
+      if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
+      wire = adaptOutgoingFrame(frame, this.quirks);
+    } catch (e) {
+      return this.fail(w, e);
+    }
+    w.seq = seq;
+    w.stale = 0;
+    w.sent = false;
+    w.early = undefined;
+    w.allowedMs = options.timeoutMs;
+    w.deadline = performance.now() + options.timeoutMs;
     this.waiters[slot] = w;
     this.waiting++;
+    const signal = options.signal;
     if (signal) {
       w.onAbort = () => {
         this.fail(w, new AbortError());
@@ -271,18 +276,19 @@ export class CcidTransport {
       signal.addEventListener('abort', w.onAbort, { once: true });
     }
     this.scheduleTimer();
+    // the read first: it is waiting when the answer comes
     this.pump();
-    const wire = adaptOutgoingFrame(frame, this.quirks);
-    this.opts.trace?.('out', wire);
-    this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then(
-      (r) => this.written(w, r, wire.length),
-      (e) => {
-        const error = mapUsbError(e, 'bulk-out transfer');
-        this.fail(w, error);
-        if (error.code === 'transport/disconnected') this.markDead(error);
-      },
-    );
-    return answer;
+    const writeFailed = (e: unknown) => {
+      const error = mapUsbError(e, 'bulk-out transfer');
+      this.fail(w, error);
+      if (error.code === 'transport/disconnected') this.markDead(error);
+    };
+    try {
+      this.opts.trace?.('out', wire);
+      this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => this.written(w, r, wire.length), writeFailed);
+    } catch (e) {
+      writeFailed(e);
+    }
   }
 
   private written(w: Waiter, r: USBOutTransferResult, length: number): void {
@@ -296,42 +302,78 @@ export class CcidTransport {
       this.fail(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${length} bytes reached the reader.`));
     } else {
       w.sent = true;
-      if (w.early && this.finish(w)) w.resolve(w.early);
+      if (w.early) this.complete(w, w.early);
     }
   }
 
-  /** Takes the waiter off its slot (once). */
-  private finish(w: Waiter): boolean {
-    if (w.done) return false;
+  /** Takes the waiter off its slot and its signal. */
+  private unregister(w: Waiter): void {
+    if (this.waiters[w.slot] === w) {
+      this.waiters[w.slot] = undefined;
+      if (w.early) this.answered--;
+      if (--this.waiting === 0) holdEventLoop(this.timer, false);
+    }
+    if (w.onAbort) w.options.signal!.removeEventListener('abort', w.onAbort);
+    w.onAbort = undefined;
+  }
+
+  /** Settles the command (once) and gives its place to the next. */
+  private settle(w: Waiter, error: unknown, response?: CcidResponse): void {
+    if (w.done) return;
     w.done = true;
-    if (this.waiters[w.slot] === w) this.waiters[w.slot] = undefined;
-    if (--this.waiting === 0) holdEventLoop(this.timer, false);
-    if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
-    return true;
+    this.unregister(w);
+    if (w.place) this.release();
+    if (response) w.resolve(response);
+    else w.reject(error);
   }
 
   private fail(w: Waiter, error: unknown): void {
-    if (this.finish(w)) w.reject(error);
+    this.settle(w, error);
+  }
+
+  /**
+   * The command's answer, written and read. A slot answering busy after an ABORT sequence that
+   * did not complete (or left busy by whoever had the reader before this transport): the reader
+   * still runs, or waits for the other half of, an abort. Repeat the sequence (CCID 1.10
+   * §5.3.1), then send the command once more.
+   */
+  private complete(w: Waiter, response: CcidResponse): void {
+    if (w.place) {
+      const slot = w.slot;
+      const busy = isSlotBusy(response);
+      if (busy && !w.retried && !this.settled.has(slot)) {
+        w.retried = true;
+        this.unregister(w);
+        this.startAbort(slot);
+        return this.send(w);
+      }
+      if (!busy) this.settled.add(slot);
+      if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !w.options.allowFailure) {
+        return this.fail(w, slotErrorFrom(response.bStatus, response.bError));
+      }
+    }
+    this.settle(w, undefined, response);
   }
 
   /** The deadline passed without an answer. */
   private expire(w: Waiter): void {
-    this.fail(w, new TransportError('transport/timeout', `The reader did not answer ${w.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.fail(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
     this.startAbort(w.slot);
   }
 
   /** The answer to `w`'s command (bSlot and bSeq matched). */
   private deliver(w: Waiter, wire: Uint8Array): void {
+    const name = w.request.name;
     let response: CcidResponse;
     try {
-      response = decodeResponse(adaptIncomingFrame(wire, this.quirks, w.name), this.decodeLimit);
+      response = decodeResponse(adaptIncomingFrame(wire, this.quirks, name), this.decodeLimit);
     } catch (e) {
       this.fail(w, e);
       return;
     }
-    const expect = RESPONSE_FOR[w.name];
+    const expect = RESPONSE_FOR[name];
     if (response.name !== expect) {
-      this.fail(w, new CcidError('ccid/unexpected-message', `${w.name} was answered with ${response.name}, not ${expect}.`));
+      this.fail(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
     } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
       this.stats.timeExtensions++;
       w.allowedMs *= Math.max(1, response.bError);
@@ -341,8 +383,9 @@ export class CcidTransport {
       // The caller gets the answer once the write has completed too: the next command's write
       // must not start before (the `usb` package allows one transfer at a time per endpoint).
       w.early = response;
-    } else if (this.finish(w)) {
-      w.resolve(response);
+      this.answered++;
+    } else {
+      this.complete(w, response);
     }
   }
 
@@ -360,9 +403,9 @@ export class CcidTransport {
     }
   }
 
-  /** Keeps exactly one bulk-in read outstanding while anybody waits. */
+  /** Keeps exactly one bulk-in read outstanding while a command waits for its answer. */
   private pump(): void {
-    if (this.reading || this.dead || this.waiting === 0) return;
+    if (this.reading || this.dead || this.waiting === this.answered) return;
     this.reading = true;
     this.device.transferIn(this.opts.bulkIn, this.readLength).then(this.onRead, this.onReadError);
   }
@@ -490,33 +533,36 @@ export class CcidTransport {
         if (tries >= this.opts.abortControlTries) break;
       }
       // (a failed write or a disconnect settles the answer: see post)
-      await this.post('Abort', slot, seq, encodeCommand({ name: 'Abort', bSlot: slot }, seq), this.opts.abortTimeoutMs).catch(ignore);
+      const w = new Waiter({ name: 'Abort', bSlot: slot }, { timeoutMs: this.opts.abortTimeoutMs });
+      this.send(w, seq);
+      await w.answer.catch(ignore);
     } catch (e) {
       const err = mapUsbError(e, 'abort');
       if (err.code === 'transport/disconnected') this.markDead(err);
     }
   }
 
-  /** Takes a place among bMaxCCIDBusySlots: at once (undefined) when one is free, else a promise of one. */
-  private acquire(signal?: AbortSignal): Promise<void> | undefined {
-    if (this.busy < this.opts.bMaxCCIDBusySlots) {
-      this.busy++;
-      return undefined;
-    }
-    return new Promise((resolve, reject) => {
-      const go = () => {
-        signal?.removeEventListener('abort', onAbort);
-        this.busy++;
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.queue.indexOf(go);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(new AbortError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(go);
-    });
+  /** Takes a place among bMaxCCIDBusySlots for `w` (at once when one is free), then sends it. */
+  private acquire(w: Waiter): void {
+    if (this.busy < this.opts.bMaxCCIDBusySlots) return this.take(w);
+    const signal = w.options.signal;
+    const go = () => {
+      signal?.removeEventListener('abort', onAbort);
+      this.take(w);
+    };
+    const onAbort = () => {
+      const i = this.queue.indexOf(go);
+      if (i >= 0) this.queue.splice(i, 1);
+      this.fail(w, new AbortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.queue.push(go);
+  }
+
+  private take(w: Waiter): void {
+    this.busy++;
+    w.place = true;
+    this.send(w);
   }
 
   private release(): void {
