@@ -87,21 +87,22 @@ export interface TransportOptions {
  * an await, and sent again (new bSeq) once when the slot answers busy after an abort.
  */
 class Waiter {
-  stale = 0;
-  seq = 0;
-  allowedMs = 0;
+  // (set by each send)
+  stale!: number;
+  seq!: number;
+  allowedMs!: number;
   /**
    * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
    * deadline); moved on by time extensions.
    */
-  deadline = 0;
-  done = false;
-  /** Holds one of the bMaxCCIDBusySlots places (a caller's command; the ABORT sequence's does not). */
-  place = false;
-  /** Sent again after a busy answer (once at most). */
-  retried = false;
+  deadline!: number;
   /** The bulk-out transfer has completed. */
-  sent = false;
+  sent!: boolean;
+  done?: boolean;
+  /** Holds one of the bMaxCCIDBusySlots places (a caller's command; the ABORT sequence's does not). */
+  place?: boolean;
+  /** Sent again after a busy answer (once at most). */
+  retried?: boolean;
   /** The answer, when it came before the bulk-out transfer completed. */
   early: CcidResponse | undefined;
   onAbort: (() => void) | undefined;
@@ -242,8 +243,8 @@ export class CcidTransport {
       void aborting.then(() => this.send(w));
       return;
     }
-    if (this.dead) return this.fail(w, this.dead);
-    if (options.signal?.aborted) return this.fail(w, new AbortError());
+    if (this.dead) return this.settle(w, this.dead);
+    if (options.signal?.aborted) return this.settle(w, new AbortError());
     seq ??= this.nextSeq();
     let wire: Uint8Array;
     try {
@@ -257,7 +258,7 @@ export class CcidTransport {
       if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
       wire = adaptOutgoingFrame(frame, this.quirks);
     } catch (e) {
-      return this.fail(w, e);
+      return this.settle(w, e);
     }
     w.seq = seq;
     w.stale = 0;
@@ -270,7 +271,7 @@ export class CcidTransport {
     const signal = options.signal;
     if (signal) {
       w.onAbort = () => {
-        this.fail(w, new AbortError());
+        this.settle(w, new AbortError());
         this.startAbort(slot);
       };
       signal.addEventListener('abort', w.onAbort, { once: true });
@@ -280,29 +281,27 @@ export class CcidTransport {
     this.pump();
     const writeFailed = (e: unknown) => {
       const error = mapUsbError(e, 'bulk-out transfer');
-      this.fail(w, error);
+      this.settle(w, error);
       if (error.code === 'transport/disconnected') this.markDead(error);
     };
     try {
       this.opts.trace?.('out', wire);
-      this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => this.written(w, r, wire.length), writeFailed);
+      this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => {
+        this.stats.transfersOut++;
+        if (r.status === 'stall') {
+          void this.device
+            .clearHalt('out', this.opts.bulkOut)
+            .catch(ignore)
+            .then(() => this.settle(w, new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.')));
+        } else if (r.bytesWritten !== wire.length) {
+          this.settle(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${wire.length} bytes reached the reader.`));
+        } else {
+          w.sent = true;
+          if (w.early) this.complete(w, w.early);
+        }
+      }, writeFailed);
     } catch (e) {
       writeFailed(e);
-    }
-  }
-
-  private written(w: Waiter, r: USBOutTransferResult, length: number): void {
-    this.stats.transfersOut++;
-    if (r.status === 'stall') {
-      void this.device
-        .clearHalt('out', this.opts.bulkOut)
-        .catch(ignore)
-        .then(() => this.fail(w, new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.')));
-    } else if (r.bytesWritten !== length) {
-      this.fail(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${length} bytes reached the reader.`));
-    } else {
-      w.sent = true;
-      if (w.early) this.complete(w, w.early);
     }
   }
 
@@ -317,7 +316,7 @@ export class CcidTransport {
     w.onAbort = undefined;
   }
 
-  /** Settles the command (once) and gives its place to the next. */
+  /** Settles the command (once: with its answer, else its error) and gives its place to the next. */
   private settle(w: Waiter, error: unknown, response?: CcidResponse): void {
     if (w.done) return;
     w.done = true;
@@ -325,10 +324,6 @@ export class CcidTransport {
     if (w.place) this.release();
     if (response) w.resolve(response);
     else w.reject(error);
-  }
-
-  private fail(w: Waiter, error: unknown): void {
-    this.settle(w, error);
   }
 
   /**
@@ -349,7 +344,7 @@ export class CcidTransport {
       }
       if (!busy) this.settled.add(slot);
       if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !w.options.allowFailure) {
-        return this.fail(w, slotErrorFrom(response.bStatus, response.bError));
+        return this.settle(w, slotErrorFrom(response.bStatus, response.bError));
       }
     }
     this.settle(w, undefined, response);
@@ -357,7 +352,7 @@ export class CcidTransport {
 
   /** The deadline passed without an answer. */
   private expire(w: Waiter): void {
-    this.fail(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.settle(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
     this.startAbort(w.slot);
   }
 
@@ -368,12 +363,12 @@ export class CcidTransport {
     try {
       response = decodeResponse(adaptIncomingFrame(wire, this.quirks, name), this.decodeLimit);
     } catch (e) {
-      this.fail(w, e);
+      this.settle(w, e);
       return;
     }
     const expect = RESPONSE_FOR[name];
     if (response.name !== expect) {
-      this.fail(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
+      this.settle(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
     } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
       this.stats.timeExtensions++;
       w.allowedMs *= Math.max(1, response.bError);
@@ -458,7 +453,7 @@ export class CcidTransport {
     } else if (bytes[6] !== w.seq) {
       this.stats.staleFrames++;
       if (++w.stale > this.opts.maxStaleFrames) {
-        this.fail(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
+        this.settle(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
       }
     } else {
       this.deliver(w, bytes);
@@ -466,7 +461,7 @@ export class CcidTransport {
   }
 
   private failAll(error: WebCcidError): void {
-    for (const w of this.waiters) if (w) this.fail(w, error);
+    for (const w of this.waiters) if (w) this.settle(w, error);
     if (error.code === 'transport/disconnected') this.markDead(error);
   }
 
@@ -553,7 +548,7 @@ export class CcidTransport {
     const onAbort = () => {
       const i = this.queue.indexOf(go);
       if (i >= 0) this.queue.splice(i, 1);
-      this.fail(w, new AbortError());
+      this.settle(w, new AbortError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     this.queue.push(go);
