@@ -151,8 +151,8 @@ async function main() {
     'ours-noint': (n = PER_ROUND) => oursRound(lib, n, false),
   };
   // A first round that is not counted: under TCG the JIT needs far more than WARMUP APDUs to
-  // compile a client's hot path (with 60 APDUs the driver's median was 1.3-2x its figure after
-  // 1000), and the first client to run the driver would pay for it.
+  // compile a client's hot path (docs/testing.md, "QEMU round trips"), and the first client to
+  // run the driver would pay for it.
   for (const run of Object.values(clients)) await run(WARMUP_APDUS);
   const order = Object.keys(clients);
   for (let round = 0; round < ROUNDS; round++) {
