@@ -326,6 +326,37 @@ describe.each(PRESETS)('faults on %s', (preset) => {
   });
 });
 
+describe('one bulk-out transfer at a time', () => {
+  it('a write that completes after the answer: the next command is written only once it has (the `usb` package 3.x refuses a second transfer on a busy endpoint)', async () => {
+    // As met in the QEMU lab with usb 3.1.0: a transferOut posted while another on the same
+    // endpoint runs rejects with "transferOut error: endpoint not found". Here the device's
+    // answer comes at once and its write's promise settles 2 ms later.
+    const s = await openStack({ preset: 'omnikey-3121', card: createHcaLikeCard() });
+    const c = await s.reader.connect(0);
+    const device = s.device as unknown as { transferOut(ep: number, data: BufferSource): Promise<USBOutTransferResult> };
+    const original = device.transferOut.bind(device);
+    let writing = 0;
+    let overlaps = 0;
+    device.transferOut = async (ep, data) => {
+      if (writing > 0) {
+        overlaps++;
+        throw new Error('transferOut error: endpoint not found');
+      }
+      writing++;
+      try {
+        const r = await original(ep, data);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return r;
+      } finally {
+        writing--;
+      }
+    };
+    for (let i = 0; i < 5; i++) expect(sw(await c.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(overlaps).toBe(0);
+    await s.reader.close();
+  });
+});
+
 describe('cancellation', () => {
   it('an AbortSignal ends a slow exchange with code "aborted"; the reader recovers', async () => {
     // On the fake clock: the abort comes 20 ms into the exchange, long before its timeout.

@@ -11,7 +11,7 @@
  * The npm script holds /tmp/webccid-qemu.lock so that two guests never run at once. Under TCG the
  * absolute figures follow the host's load; the ratios come from interleaved rounds in one boot.
  *
- *   WEBCCID_ROUNDS=8 WEBCCID_PER_ROUND=50 npm run bench:qemu   (the defaults)
+ *   WEBCCID_ROUNDS=8 WEBCCID_PER_ROUND=50 WEBCCID_WARMUP_APDUS=1000 npm run bench:qemu   (the defaults)
  */
 import path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -49,17 +49,20 @@ try {
       WEBCCID_LIB: lib,
       WEBCCID_ROUNDS: process.env['WEBCCID_ROUNDS'] ?? '8',
       WEBCCID_PER_ROUND: process.env['WEBCCID_PER_ROUND'] ?? '50',
+      WEBCCID_WARMUP_APDUS: process.env['WEBCCID_WARMUP_APDUS'] ?? '1000',
       ...(process.env['WEBCCID_PCSCD_DEBUG'] ? { WEBCCID_PCSCD_DEBUG: '1' } : {}),
       ...(pcscClient ? { WEBCCID_PCSC_RTT: pcscClient } : {}),
     },
     timeoutMs: 480_000,
   });
-  const r = run.results as { ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
+  const r = run.results as { ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; warmupApdus: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
   if (!r?.ok) {
     console.error(`bench-rtt failed: ${r?.error ?? 'no results'}\n${diagnose(run)}`);
     process.exit(1);
   }
-  console.log(`QEMU CCID reader (TCG guest), SELECT MF -> 6A81, ${r.rounds} interleaved rounds x ${r.perRound} APDUs per client, one boot`);
+  console.log(
+    `QEMU CCID reader (TCG guest), SELECT MF -> 6A81, ${r.rounds} interleaved rounds x ${r.perRound} APDUs per client after ${r.warmupApdus} not counted, one boot`,
+  );
   console.log(`answers: ${JSON.stringify(r.answers)}`);
   if (r.pcscdSkipped) console.log(`pcscd + libccid not measured: ${r.pcscdSkipped}`);
   if (r.pcscReader) console.log(`pcscd reader: ${r.pcscReader}`);

@@ -178,7 +178,7 @@ export class CcidConnection implements CardChannel {
       if (!this.valid) return;
       this.valid = false;
       if (disposition === 'leave' || this.removed || this.reader.isClosed) return;
-      await this.reader.command({ name: 'IccPowerOff', bSlot: this.slot }, this.opts(0, options.signal));
+      await this.command({ name: 'IccPowerOff', bSlot: this.slot }, 0, options.signal);
       if (disposition === 'reset') await powerOn(this.reader, this.slot, options.signal);
     }, options.signal);
   }
@@ -296,7 +296,7 @@ export class CcidConnection implements CardChannel {
   private async sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
     const cardSeconds = this.bwt() * action.bwtMultiplier + this.wire(action.block.length + this.t1!.ifsd + 4, 1);
     try {
-      const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: action.block }, cardSeconds, signal);
+      const r = await this.xfr(action.block, 0, cardSeconds, signal);
       return r.abData;
     } catch (e) {
       const silent =
@@ -321,14 +321,13 @@ export class CcidConnection implements CardChannel {
   private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const t0 = new T0Host();
     let action = t0.transmit(apdu);
-    for (;;) {
-      if (action.kind === 'done') return action.response;
+    while (action.kind === 'send') {
       const tpdu = action.tpdu;
-      const wwt = t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
-      const cardSeconds = 2 * wwt + this.wire(tpdu.length + 258, 0);
-      const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: tpdu }, cardSeconds, signal);
+      const cardSeconds = this.t0Wait() + this.wire(tpdu.length + 258, 0);
+      const r = await this.xfr(tpdu, 0, cardSeconds, signal);
       action = t0.receive(r.abData);
     }
+    return action.response;
   }
 
   // ---- APDU levels ----------------------------------------------------
@@ -342,7 +341,7 @@ export class CcidConnection implements CardChannel {
       );
     }
     const cardSeconds = this.apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
-    const r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: 0, abData: apdu }, cardSeconds, signal);
+    const r = await this.xfr(apdu, 0, cardSeconds, signal);
     return r.abData.slice();
   }
 
@@ -351,18 +350,14 @@ export class CcidConnection implements CardChannel {
     const cardSeconds = this.apduSeconds(apdu.length, (parseApdu(apdu).le ?? 0) + 2);
     let r: CcidResponse;
     if (apdu.length <= maxData) {
-      r = await this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: LEVEL_SINGLE, abData: apdu }, cardSeconds, signal);
+      r = await this.xfr(apdu, LEVEL_SINGLE, cardSeconds, signal);
     } else {
       let offset = 0;
       let level = LEVEL_BEGIN;
       for (;;) {
         const end = Math.min(apdu.length, offset + maxData);
         if (end === apdu.length) level = LEVEL_END;
-        r = await this.command(
-          { name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: level, abData: apdu.subarray(offset, end) },
-          cardSeconds,
-          signal,
-        );
+        r = await this.xfr(apdu.subarray(offset, end), level, cardSeconds, signal);
         offset = end;
         if (level === LEVEL_END) break;
         level = LEVEL_CONTINUE;
@@ -375,11 +370,7 @@ export class CcidConnection implements CardChannel {
     let chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
     for (let steps = 0; chain === LEVEL_BEGIN || chain === LEVEL_CONTINUE; steps++) {
       if (steps > MAX_EXTENDED_CHAIN) throw new CcidError('ccid/malformed-frame', 'The reader chained its answer without end.');
-      r = await this.command(
-        { name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter: LEVEL_EMPTY_CONTINUE, abData: new Uint8Array(0) },
-        cardSeconds,
-        signal,
-      );
+      r = await this.xfr(new Uint8Array(0), LEVEL_EMPTY_CONTINUE, cardSeconds, signal);
       parts.push(r.abData.slice());
       chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
     }
@@ -387,6 +378,11 @@ export class CcidConnection implements CardChannel {
   }
 
   // ---- timing ---------------------------------------------------------
+
+  /** Two work waiting times: what a T=0 exchange may take on the card's side. */
+  private t0Wait(): number {
+    return 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+  }
 
   private bwt(): number {
     return t1BlockWaitingTime({ bwi: this.atr.bwi ?? 4, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
@@ -407,18 +403,16 @@ export class CcidConnection implements CardChannel {
     const ifsc = this.atr.ifsc ?? 32;
     const ifsd = Math.min(254, this.reader.descriptor.dwMaxIFSD || 32);
     const blocks = Math.ceil(commandLength / ifsc) + Math.ceil(maxResponse / ifsd);
-    const wait =
-      protocol === 1
-        ? this.bwt() * blocks
-        : 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
+    const wait = protocol === 1 ? this.bwt() * blocks : this.t0Wait();
     return wait + this.wire(commandLength + maxResponse + blocks * 4, protocol);
   }
 
-  private opts(cardSeconds: number, signal: AbortSignal | undefined) {
-    return { timeoutMs: this.reader.commandTimeout(cardSeconds), ...(signal ? { signal } : {}) };
+  /** PC_to_RDR_XfrBlock: a TPDU, an APDU or a part of one (wLevelParameter), to the card. */
+  private xfr(abData: Uint8Array, wLevelParameter: number, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
+    return this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter, abData }, cardSeconds, signal);
   }
 
   private command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
-    return this.reader.command(request, this.opts(cardSeconds, signal));
+    return this.reader.command(request, { timeoutMs: this.reader.commandTimeout(cardSeconds), signal });
   }
 }

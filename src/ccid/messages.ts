@@ -161,7 +161,6 @@ const RESPONSES: Record<CcidResponseName, readonly [type: number, field?: string
   Escape: [RDR_to_PC_Escape],
   DataRateAndClockFrequency: [RDR_to_PC_DataRateAndClockFrequency],
 };
-const RESPONSE_NAMES = /* @__PURE__ */ invert(RESPONSES);
 
 /**
  * Which response type answers each command (CCID 1.10 §6.2). Used to reject
@@ -217,12 +216,18 @@ function dataRateAndClock(clock: number, rate: number): Uint8Array {
   return d;
 }
 
-/** Encodes a PC_to_RDR message. Throws `CcidError('ccid/bad-field')` for out-of-range fields. */
-export function encodeCommand(cmd: CcidCommand): Uint8Array {
-  const [type, , ...fields] = COMMANDS[cmd.name];
+/** A command as the transport's callers give it: everything but bSeq, which the transport assigns. */
+export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
+
+/**
+ * Encodes a PC_to_RDR message, with `bSeq` (default: the command's own). Throws
+ * `CcidError('ccid/bad-field')` for out-of-range fields.
+ */
+export function encodeCommand(cmd: CcidRequest & { bSeq?: number }, bSeq = cmd.bSeq!): Uint8Array {
+  const spec = COMMANDS[cmd.name];
   const b = [0, 0, 0];
-  let i = 0;
-  for (const f of fields) {
+  for (let i = 0, k = 2; k < spec.length; k++) {
+    const f = spec[k] as string;
     const v = (cmd as unknown as Record<string, number>)[f]!;
     if (f[0] === 'w') {
       checkWord(f, v);
@@ -235,21 +240,11 @@ export function encodeCommand(cmd: CcidCommand): Uint8Array {
   }
   const data =
     cmd.name === 'SetDataRateAndClockFrequency' ? dataRateAndClock(cmd.dwClockFrequency, cmd.dwDataRate) : (cmd.abData ?? EMPTY);
-  return frame(type, cmd.bSlot, cmd.bSeq, b[0]!, b[1]!, b[2]!, data);
+  return frame(spec[0], cmd.bSlot, bSeq, b[0]!, b[1]!, b[2]!, data);
 }
 
-interface RawFrame {
-  type: number;
-  slot: number;
-  seq: number;
-  b7: number;
-  b8: number;
-  b9: number;
-  data: Uint8Array;
-}
-
-/** Splits a frame, checking that it is complete and that dwLength matches the bytes. */
-function unframe(bytes: Uint8Array, maxLength?: number): RawFrame {
+/** Checks that a frame is complete and that dwLength matches the bytes (and `maxLength`, when given). */
+function checkFrame(bytes: Uint8Array, maxLength?: number): void {
   if (bytes.length < CCID_HEADER_LENGTH) {
     throw new CcidError('ccid/malformed-frame', `A CCID frame needs ${CCID_HEADER_LENGTH} header bytes; got ${bytes.length}.`);
   }
@@ -263,15 +258,10 @@ function unframe(bytes: Uint8Array, maxLength?: number): RawFrame {
       `dwLength says ${dwLength} data bytes but the frame carries ${bytes.length - CCID_HEADER_LENGTH}.`,
     );
   }
-  return {
-    type: bytes[0]!,
-    slot: bytes[5]!,
-    seq: bytes[6]!,
-    b7: bytes[7]!,
-    b8: bytes[8]!,
-    b9: bytes[9]!,
-    data: bytes.subarray(CCID_HEADER_LENGTH),
-  };
+}
+
+function notA(kind: string, type: number): CcidError {
+  return new CcidError('ccid/unexpected-message', `0x${type.toString(16).padStart(2, '0')} is not a ${kind} message type.`);
 }
 
 function need8(name: string, data: Uint8Array): void {
@@ -280,21 +270,19 @@ function need8(name: string, data: Uint8Array): void {
 
 /** Decodes a PC_to_RDR message (used by the virtual reader). */
 export function decodeCommand(bytes: Uint8Array): CcidCommand {
-  const f = unframe(bytes);
-  const name = COMMAND_NAMES.get(f.type);
-  if (name === undefined) {
-    throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a PC_to_RDR message type.`);
-  }
-  const out: Record<string, unknown> = { name, bSlot: f.slot, bSeq: f.seq, abData: f.data };
-  const b = [f.b7, f.b8, f.b9];
-  let i = 0;
+  checkFrame(bytes);
+  const name = COMMAND_NAMES.get(bytes[0]!);
+  if (name === undefined) throw notA('PC_to_RDR', bytes[0]!);
+  const data = bytes.subarray(CCID_HEADER_LENGTH);
+  const out: Record<string, unknown> = { name, bSlot: bytes[5], bSeq: bytes[6], abData: data };
+  let i = 7;
   for (const field of COMMANDS[name].slice(2) as string[]) {
-    out[field] = field[0] === 'w' ? b[i++]! | (b[i++]! << 8) : b[i++];
+    out[field] = field[0] === 'w' ? bytes[i++]! | (bytes[i++]! << 8) : bytes[i++];
   }
   if (name === 'SetDataRateAndClockFrequency') {
-    need8(name, f.data);
-    out['dwClockFrequency'] = readU32LE(f.data, 0);
-    out['dwDataRate'] = readU32LE(f.data, 4);
+    need8(name, data);
+    out['dwClockFrequency'] = readU32LE(data, 0);
+    out['dwDataRate'] = readU32LE(data, 4);
   }
   return out as unknown as CcidCommand;
 }
@@ -313,25 +301,37 @@ export function encodeResponse(r: CcidResponse): Uint8Array {
 /**
  * Decodes a RDR_to_PC bulk-in message. `maxDataLength` (the reader's
  * dwMaxCCIDMessageLength minus the header) bounds dwLength. `abData` is a
- * view into `bytes`, not a copy.
+ * view into `bytes`, not a copy. Every message gets its one object (of the
+ * same shape for a DataBlock every time: the answer to each APDU).
  */
 export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: number }): CcidResponse {
-  const f = unframe(bytes, options?.maxDataLength);
-  const name = RESPONSE_NAMES.get(f.type);
-  if (name === undefined) {
-    throw new CcidError('ccid/unexpected-message', `0x${f.type.toString(16).padStart(2, '0')} is not a RDR_to_PC message type.`);
+  checkFrame(bytes, options?.maxDataLength);
+  const type = bytes[0]!;
+  const abData = bytes.subarray(CCID_HEADER_LENGTH);
+  const bSlot = bytes[5]!;
+  const bSeq = bytes[6]!;
+  const bStatus = bytes[7]!;
+  const bError = bytes[8]!;
+  const b9 = bytes[9]!;
+  switch (type) {
+    case RDR_to_PC_DataBlock:
+      return { name: 'DataBlock', bSlot, bSeq, bStatus, bError, bChainParameter: b9, abData };
+    case RDR_to_PC_SlotStatus:
+      return { name: 'SlotStatus', bSlot, bSeq, bStatus, bError, bClockStatus: b9, abData };
+    case RDR_to_PC_Parameters:
+      return { name: 'Parameters', bSlot, bSeq, bStatus, bError, bProtocolNum: b9, abData };
+    case RDR_to_PC_Escape:
+      return { name: 'Escape', bSlot, bSeq, bStatus, bError, abData };
+    case RDR_to_PC_DataRateAndClockFrequency: {
+      // A failed command may carry no data; only a successful one must carry 8 bytes.
+      if (commandStatus(bStatus) === COMMAND_STATUS_OK) need8('DataRateAndClockFrequency', abData);
+      const full = abData.length >= 8;
+      const dwClockFrequency = full ? readU32LE(abData, 0) : 0;
+      const dwDataRate = full ? readU32LE(abData, 4) : 0;
+      return { name: 'DataRateAndClockFrequency', bSlot, bSeq, bStatus, bError, dwClockFrequency, dwDataRate, abData };
+    }
   }
-  const out: Record<string, unknown> = { name, bSlot: f.slot, bSeq: f.seq, bStatus: f.b7, bError: f.b8, abData: f.data };
-  const field = RESPONSES[name][1];
-  if (field !== undefined) out[field] = f.b9;
-  if (name === 'DataRateAndClockFrequency') {
-    // A failed command may carry no data; only a successful one must carry 8 bytes.
-    if (commandStatus(f.b7) === COMMAND_STATUS_OK) need8(name, f.data);
-    const full = f.data.length >= 8;
-    out['dwClockFrequency'] = full ? readU32LE(f.data, 0) : 0;
-    out['dwDataRate'] = full ? readU32LE(f.data, 4) : 0;
-  }
-  return out as unknown as CcidResponse;
+  throw notA('RDR_to_PC', type);
 }
 
 /** Reads the header fields a dispatcher needs without decoding the rest. */

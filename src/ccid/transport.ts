@@ -23,6 +23,11 @@
  *   once.
  * - At most bMaxCCIDBusySlots commands are in flight at once; callers keep
  *   one command per slot (see CcidReader).
+ *
+ * The path of every command is short on purpose (on a real reader each step costs time, under
+ * QEMU's emulation many times over: docs/testing.md, "QEMU round trips"): one object and one
+ * promise per command, the bulk-in read posted (before the command goes out) and handled by
+ * callbacks made once per transport, no await between the call and the command on the wire.
  */
 import { bytesOf } from '../bytes.js';
 import { AbortError, CcidError, TransportError, WebCcidError } from '../errors.js';
@@ -36,17 +41,16 @@ import {
   commandStatus,
   decodeResponse,
   encodeCommand,
-  peekHeader,
   slotErrorFrom,
-  type CcidCommand,
+  type CcidCommandName,
+  type CcidRequest,
   type CcidResponse,
 } from './messages.js';
 import type { UsbDeviceLike } from '../usb/device.js';
 import { mapUsbError } from '../usb/errors.js';
 import { adaptIncomingFrame, adaptOutgoingFrame, type ReaderQuirks } from './quirks.js';
 
-/** A command as callers give it: everything but bSeq, which the transport assigns. */
-export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
+export type { CcidRequest } from './messages.js';
 
 export interface ExchangeOptions {
   /** How long to wait for the answer, in ms; restarted by each time extension. */
@@ -77,24 +81,51 @@ export interface TransportOptions {
   quirks?: ReaderQuirks;
 }
 
-interface Waiter {
-  slot: number;
-  seq: number;
-  expect: CcidResponse['name'];
-  stale: number;
+/**
+ * One command from the call to its answer: the transport's only object per command. It is
+ * settled by callbacks (the answer, a failed write, the timer, an abort, an unplug), never by
+ * an await, and sent again (new bSeq) once when the slot answers busy after an abort.
+ */
+class Waiter {
+  // (set by each send)
+  stale!: number;
+  seq!: number;
+  allowedMs!: number;
   /**
    * When the answer is due (performance.now() ms: monotonic, so setting the wall clock moves no
    * deadline); moved on by time extensions.
    */
-  deadline: number;
-  deliver(frame: Uint8Array): void;
-  fail(error: WebCcidError): void;
-  /** The deadline passed without an answer. */
-  expire(): void;
+  deadline!: number;
+  /** The bulk-out transfer has completed. */
+  sent!: boolean;
+  done?: boolean;
+  /** Holds one of the bMaxCCIDBusySlots places (a caller's command; the ABORT sequence's does not). */
+  place?: boolean;
+  /** Sent again after a busy answer (once at most). */
+  retried?: boolean;
+  /** The answer, when it came before the bulk-out transfer completed. */
+  early: CcidResponse | undefined;
+  onAbort: (() => void) | undefined;
+  resolve!: (response: CcidResponse) => void;
+  reject!: (error: unknown) => void;
+  readonly answer = new Promise<CcidResponse>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+  constructor(
+    readonly request: CcidRequest,
+    readonly options: ExchangeOptions,
+  ) {}
+
+  get slot(): number {
+    return this.request.bSlot;
+  }
 }
 
 /** Exchanges between two turns given to the event loop (see `exchange`). */
 const YIELD_EVERY = 16;
+
+const ignore = (): void => undefined;
 
 /** Resolves in a later task (setImmediate where it exists, else setTimeout 0), after pending timers and I/O. */
 function yieldToEventLoop(): Promise<void> {
@@ -122,7 +153,11 @@ function isSlotBusy(r: CcidResponse): boolean {
 export class CcidTransport {
   readonly readLength: number;
   private seq = 0;
-  private readonly waiters = new Map<number, Waiter>();
+  /** The command waiting on each slot (indexed by bSlot), and how many wait. */
+  private readonly waiters: Array<Waiter | undefined> = [];
+  private waiting = 0;
+  /** Of those, answered before their write completed: they need no more reads. */
+  private answered = 0;
   /** ABORT sequences in progress, by slot: the next command on the slot waits for it. */
   private readonly aborting = new Map<number, Promise<void>>();
   private reading = false;
@@ -131,6 +166,7 @@ export class CcidTransport {
   private dead: WebCcidError | undefined;
   private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
   private readonly quirks: ReaderQuirks;
+  private readonly decodeLimit: { maxDataLength: number };
   /** Counters for diagnostics and benchmarks. */
   readonly stats = {
     transfersOut: 0,
@@ -159,7 +195,7 @@ export class CcidTransport {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = performance.now();
-    for (const w of [...this.waiters.values()]) if (w.deadline <= now) w.expire();
+    for (const w of this.waiters) if (w && w.deadline <= now) this.expire(w);
     this.scheduleTimer();
   };
 
@@ -170,6 +206,7 @@ export class CcidTransport {
     const { quirks, ...rest } = options;
     this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, abortControlTries: 3, ...rest };
     this.quirks = quirks ?? {};
+    this.decodeLimit = { maxDataLength: options.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH };
     const packet = Math.max(8, options.wMaxPacketSizeIn);
     this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
   }
@@ -180,140 +217,177 @@ export class CcidTransport {
   }
 
   /** Sends one command and returns its answer. */
-  async exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+  exchange(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
+    const w = new Waiter(request, options);
     // A device that answers at once (a virtual one, a card flooding blocks)
     // would let a loop of exchanges run on promise jobs alone and starve
     // timers and events: give the event loop a turn now and then.
     if (++this.exchangesSinceYield >= YIELD_EVERY) {
       this.exchangesSinceYield = 0;
-      await yieldToEventLoop();
+      void yieldToEventLoop().then(() => this.acquire(w));
+    } else {
+      this.acquire(w);
     }
-    const queued = this.acquire(options.signal);
-    if (queued) await queued; // (no await when a place is free: this runs for every command)
-    try {
-      return await this.exchangeUnlocked(request, options);
-    } finally {
-      this.release();
-    }
+    return w.answer;
   }
 
-  private async exchangeUnlocked(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    let response = await this.sendOnce(request, options);
+  /**
+   * Puts the command on the wire (a caller's once its slot is not being aborted); its answer
+   * settles `w`.
+   */
+  private send(w: Waiter, seq?: number): void {
+    const { request, options } = w;
     const slot = request.bSlot;
-    if (isSlotBusy(response) && !this.settled.has(slot)) {
-      // A slot answering busy after an ABORT sequence that did not complete
-      // (or left busy by whoever had the reader before this transport): the
-      // reader still runs, or waits for the other half of, an abort. Repeat
-      // the sequence (CCID 1.10 §5.3.1), then send the command once more.
-      this.startAbort(slot);
-      response = await this.sendOnce(request, options);
+    const aborting = w.place && this.aborting.get(slot);
+    if (aborting) {
+      void aborting.then(() => this.send(w));
+      return;
     }
-    if (!isSlotBusy(response)) this.settled.add(slot);
-    if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !options.allowFailure) {
-      throw slotErrorFrom(response.bStatus, response.bError);
-    }
-    return response;
-  }
-
-  /** One command on the wire and its answer, failed or not. */
-  private async sendOnce(request: CcidRequest, options: ExchangeOptions): Promise<CcidResponse> {
-    const aborting = this.aborting.get(request.bSlot);
-    if (aborting) await aborting;
-    if (this.dead) throw this.dead;
-    if (options.signal?.aborted) throw new AbortError();
-    const seq = this.nextSeq();
-    const command = { ...request, bSeq: seq } as CcidCommand;
-    const frame = encodeCommand(command);
-    if (frame.length > this.opts.dwMaxCCIDMessageLength) {
-      throw new CcidError(
-        'ccid/message-too-long',
-        `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
-      );
-    }
-    if (this.waiters.has(command.bSlot)) {
-      throw new CcidError('ccid/slot-busy', `Slot ${command.bSlot} already has a command in flight.`);
-    }
-    const answer = this.waitFor(command, options);
-    // The answer can fail (an unplug seen on bulk-in or interrupt-in, a stall)
-    // while the write is still pending: observe it now so that the failure is
-    // never an unhandled rejection; it is awaited below.
-    answer.catch(() => undefined);
+    if (this.dead) return this.settle(w, this.dead);
+    if (options.signal?.aborted) return this.settle(w, new AbortError());
+    seq ??= this.nextSeq();
+    let wire: Uint8Array;
     try {
-      await this.write(frame);
+      const frame = encodeCommand(request, seq);
+      if (frame.length > this.opts.dwMaxCCIDMessageLength) {
+        throw new CcidError(
+          'ccid/message-too-long',
+          `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
+        );
+      }
+      if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
+      wire = adaptOutgoingFrame(frame, this.quirks);
     } catch (e) {
-      const error = mapUsbError(e, 'bulk-out transfer');
-      this.waiters.get(command.bSlot)?.fail(error);
-      if (error.code === 'transport/disconnected') this.markDead(error);
+      return this.settle(w, e);
     }
-    return await answer;
+    w.seq = seq;
+    w.stale = 0;
+    w.sent = false;
+    w.early = undefined;
+    w.allowedMs = options.timeoutMs;
+    w.deadline = performance.now() + options.timeoutMs;
+    this.waiters[slot] = w;
+    this.waiting++;
+    const signal = options.signal;
+    if (signal) {
+      w.onAbort = () => {
+        this.settle(w, new AbortError());
+        this.startAbort(slot);
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.scheduleTimer();
+    // the read first: it is waiting when the answer comes
+    this.pump();
+    const writeFailed = (e: unknown) => {
+      const error = mapUsbError(e, 'bulk-out transfer');
+      this.settle(w, error);
+      if (error.code === 'transport/disconnected') this.markDead(error);
+    };
+    try {
+      this.opts.trace?.('out', wire);
+      this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => {
+        this.stats.transfersOut++;
+        if (r.status === 'stall') {
+          void this.device
+            .clearHalt('out', this.opts.bulkOut)
+            .catch(ignore)
+            .then(() => this.settle(w, new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.')));
+        } else if (r.bytesWritten !== wire.length) {
+          this.settle(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${wire.length} bytes reached the reader.`));
+        } else {
+          w.sent = true;
+          if (w.early) this.complete(w, w.early);
+        }
+      }, writeFailed);
+    } catch (e) {
+      writeFailed(e);
+    }
   }
 
-  /** Registers a waiter for `command`'s answer and keeps the bulk-in pump going. */
-  private waitFor(command: CcidCommand, options: ExchangeOptions): Promise<CcidResponse> {
-    return new Promise<CcidResponse>((resolve, reject) => {
-      const cleanup = () => {
-        if (options.signal) options.signal.removeEventListener('abort', onAbort);
-        if (this.waiters.get(command.bSlot) === waiter) this.waiters.delete(command.bSlot);
-        if (this.waiters.size === 0) holdEventLoop(this.timer, false);
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(new AbortError());
-        this.startAbort(command.bSlot);
-      };
-      let allowedMs = options.timeoutMs;
-      const waiter: Waiter = {
-        slot: command.bSlot,
-        seq: command.bSeq,
-        expect: RESPONSE_FOR[command.name],
-        stale: 0,
-        deadline: performance.now() + allowedMs,
-        deliver: (wire) => {
-          let response: CcidResponse;
-          try {
-            const bytes = adaptIncomingFrame(wire, this.quirks, command.name);
-            response = decodeResponse(bytes, { maxDataLength: this.opts.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH });
-          } catch (e) {
-            waiter.fail(e as WebCcidError);
-            return;
-          }
-          if (response.name !== waiter.expect) {
-            waiter.fail(
-              new CcidError('ccid/unexpected-message', `${command.name} was answered with ${response.name}, not ${waiter.expect}.`),
-            );
-            return;
-          }
-          if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
-            this.stats.timeExtensions++;
-            allowedMs = options.timeoutMs * Math.max(1, response.bError);
-            waiter.deadline = performance.now() + allowedMs;
-            this.scheduleTimer();
-            return;
-          }
-          cleanup();
-          resolve(response);
-        },
-        fail: (error) => {
-          cleanup();
-          reject(error);
-        },
-        expire: () => {
-          cleanup();
-          reject(new TransportError('transport/timeout', `The reader did not answer ${command.name} within ${Math.round(allowedMs)} ms.`));
-          this.startAbort(command.bSlot);
-        },
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.set(command.bSlot, waiter);
+  /** Takes the waiter off its slot and its signal. */
+  private unregister(w: Waiter): void {
+    if (this.waiters[w.slot] === w) {
+      this.waiters[w.slot] = undefined;
+      if (w.early) this.answered--;
+      if (--this.waiting === 0) holdEventLoop(this.timer, false);
+    }
+    if (w.onAbort) w.options.signal!.removeEventListener('abort', w.onAbort);
+    w.onAbort = undefined;
+  }
+
+  /** Settles the command (once: with its answer, else its error) and gives its place to the next. */
+  private settle(w: Waiter, error: unknown, response?: CcidResponse): void {
+    if (w.done) return;
+    w.done = true;
+    this.unregister(w);
+    if (w.place) this.release();
+    if (response) w.resolve(response);
+    else w.reject(error);
+  }
+
+  /**
+   * The command's answer, written and read. A slot answering busy after an ABORT sequence that
+   * did not complete (or left busy by whoever had the reader before this transport): the reader
+   * still runs, or waits for the other half of, an abort. Repeat the sequence (CCID 1.10
+   * §5.3.1), then send the command once more.
+   */
+  private complete(w: Waiter, response: CcidResponse): void {
+    if (w.place) {
+      const slot = w.slot;
+      const busy = isSlotBusy(response);
+      if (busy && !w.retried && !this.settled.has(slot)) {
+        w.retried = true;
+        this.unregister(w);
+        this.startAbort(slot);
+        return this.send(w);
+      }
+      if (!busy) this.settled.add(slot);
+      if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !w.options.allowFailure) {
+        return this.settle(w, slotErrorFrom(response.bStatus, response.bError));
+      }
+    }
+    this.settle(w, undefined, response);
+  }
+
+  /** The deadline passed without an answer. */
+  private expire(w: Waiter): void {
+    this.settle(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.startAbort(w.slot);
+  }
+
+  /** The answer to `w`'s command (bSlot and bSeq matched). */
+  private deliver(w: Waiter, wire: Uint8Array): void {
+    const name = w.request.name;
+    let response: CcidResponse;
+    try {
+      response = decodeResponse(adaptIncomingFrame(wire, this.quirks, name), this.decodeLimit);
+    } catch (e) {
+      this.settle(w, e);
+      return;
+    }
+    const expect = RESPONSE_FOR[name];
+    if (response.name !== expect) {
+      this.settle(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
+    } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
+      this.stats.timeExtensions++;
+      w.allowedMs *= Math.max(1, response.bError);
+      w.deadline = performance.now() + w.allowedMs;
       this.scheduleTimer();
-      this.pump();
-    });
+    } else if (!w.sent) {
+      // The caller gets the answer once the write has completed too: the next command's write
+      // must not start before (the `usb` package allows one transfer at a time per endpoint).
+      w.early = response;
+      this.answered++;
+    } else {
+      this.complete(w, response);
+    }
   }
 
   /** Sets the timer for the earliest deadline, unless it is set for that or earlier. */
   private scheduleTimer(): void {
     let next = Infinity;
-    for (const w of this.waiters.values()) if (w.deadline < next) next = w.deadline;
+    for (const w of this.waiters) if (w && w.deadline < next) next = w.deadline;
     if (next === Infinity) return;
     if (next < this.timerAt) {
       if (this.timer !== undefined) clearTimeout(this.timer);
@@ -324,45 +398,47 @@ export class CcidTransport {
     }
   }
 
-  /** Keeps exactly one bulk-in read outstanding while anybody waits. */
+  /** Keeps exactly one bulk-in read outstanding while a command waits for its answer. */
   private pump(): void {
-    if (this.reading || this.dead) return;
+    if (this.reading || this.dead || this.waiting === this.answered) return;
     this.reading = true;
-    void (async () => {
-      try {
-        while (this.waiters.size > 0 && !this.dead) {
-          let result: USBInTransferResult;
-          try {
-            result = await this.device.transferIn(this.opts.bulkIn, this.readLength);
-          } catch (e) {
-            this.failAll(mapUsbError(e, 'bulk-in transfer'));
-            return;
-          }
-          this.stats.transfersIn++;
-          if (result.status === 'stall') {
-            await this.device.clearHalt('in', this.opts.bulkIn).catch(() => undefined);
-            this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
-            continue;
-          }
-          if (result.status === 'babble') {
-            this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
-            continue;
-          }
-          const bytes = bytesOf(result.data);
-          if (bytes.length === 0) {
-            this.stats.zeroLengthReads++;
-            continue;
-          }
-          this.opts.trace?.('in', bytes);
-          this.dispatch(bytes);
-        }
-      } finally {
-        this.reading = false;
-        // A waiter may have registered between the loop's last check and now.
-        if (this.waiters.size > 0 && !this.dead) this.pump();
-      }
-    })();
+    this.device.transferIn(this.opts.bulkIn, this.readLength).then(this.onRead, this.onReadError);
   }
+
+  private readonly onReadError = (e: unknown): void => {
+    this.reading = false;
+    this.failAll(mapUsbError(e, 'bulk-in transfer'));
+    this.pump();
+  };
+
+  private readonly onRead = (result: USBInTransferResult): void => {
+    this.stats.transfersIn++;
+    if (result.status === 'stall') {
+      // (reading stays set: no read is posted until the endpoint is cleared)
+      void this.device
+        .clearHalt('in', this.opts.bulkIn)
+        .catch(ignore)
+        .then(() => {
+          this.reading = false;
+          this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
+          this.pump();
+        });
+      return;
+    }
+    this.reading = false;
+    if (result.status === 'babble') {
+      this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
+    } else {
+      const bytes = bytesOf(result.data);
+      if (bytes.length === 0) {
+        this.stats.zeroLengthReads++;
+      } else {
+        this.opts.trace?.('in', bytes);
+        this.dispatch(bytes);
+      }
+    }
+    this.pump();
+  };
 
   private dispatch(bytes: Uint8Array): void {
     if (bytes.length < CCID_HEADER_LENGTH) {
@@ -370,24 +446,22 @@ export class CcidTransport {
       this.failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
       return;
     }
-    const h = peekHeader(bytes);
-    const waiter = this.waiters.get(h.bSlot);
-    if (!waiter) {
+    const slot = bytes[5]!;
+    const w = this.waiters[slot];
+    if (!w) {
       this.stats.staleFrames++;
-      return;
-    }
-    if (h.bSeq !== waiter.seq) {
+    } else if (bytes[6] !== w.seq) {
       this.stats.staleFrames++;
-      if (++waiter.stale > this.opts.maxStaleFrames) {
-        waiter.fail(new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${h.bSlot}.`));
+      if (++w.stale > this.opts.maxStaleFrames) {
+        this.settle(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
       }
-      return;
+    } else {
+      this.deliver(w, bytes);
     }
-    waiter.deliver(bytes);
   }
 
   private failAll(error: WebCcidError): void {
-    for (const w of [...this.waiters.values()]) w.fail(error);
+    for (const w of this.waiters) if (w) this.settle(w, error);
     if (error.code === 'transport/disconnected') this.markDead(error);
   }
 
@@ -397,7 +471,7 @@ export class CcidTransport {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
-    for (const w of [...this.waiters.values()]) w.fail(error);
+    this.failAll(error);
     for (const go of this.queue.splice(0)) go();
     if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
   }
@@ -405,20 +479,6 @@ export class CcidTransport {
   /** Called by the reader when the backend reports the device gone, or on close. */
   shutDown(error: WebCcidError): void {
     this.markDead(error);
-  }
-
-  private async write(message: Uint8Array): Promise<void> {
-    const frame = adaptOutgoingFrame(message, this.quirks);
-    this.opts.trace?.('out', frame);
-    const r = await this.device.transferOut(this.opts.bulkOut, frame as Uint8Array<ArrayBuffer>);
-    this.stats.transfersOut++;
-    if (r.status === 'stall') {
-      await this.device.clearHalt('out', this.opts.bulkOut).catch(() => undefined);
-      throw new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.');
-    }
-    if (r.bytesWritten !== frame.length) {
-      throw new TransportError('transport/failed', `Only ${r.bytesWritten} of ${frame.length} bytes reached the reader.`);
-    }
   }
 
   private nextSeq(): number {
@@ -467,36 +527,37 @@ export class CcidTransport {
         this.stats.abortControlFailures++;
         if (tries >= this.opts.abortControlTries) break;
       }
-      const command: CcidCommand = { name: 'Abort', bSlot: slot, bSeq: seq };
-      const answer = this.waitFor(command, { timeoutMs: this.opts.abortTimeoutMs, allowFailure: true }).catch(() => undefined);
-      await this.write(encodeCommand(command));
-      await answer;
+      // (a failed write or a disconnect settles the answer: see post)
+      const w = new Waiter({ name: 'Abort', bSlot: slot }, { timeoutMs: this.opts.abortTimeoutMs });
+      this.send(w, seq);
+      await w.answer.catch(ignore);
     } catch (e) {
       const err = mapUsbError(e, 'abort');
       if (err.code === 'transport/disconnected') this.markDead(err);
     }
   }
 
-  /** Takes a place among bMaxCCIDBusySlots: at once (undefined) when one is free, else a promise of one. */
-  private acquire(signal?: AbortSignal): Promise<void> | undefined {
-    if (this.busy < this.opts.bMaxCCIDBusySlots) {
-      this.busy++;
-      return undefined;
-    }
-    return new Promise((resolve, reject) => {
-      const go = () => {
-        signal?.removeEventListener('abort', onAbort);
-        this.busy++;
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.queue.indexOf(go);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(new AbortError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(go);
-    });
+  /** Takes a place among bMaxCCIDBusySlots for `w` (at once when one is free), then sends it. */
+  private acquire(w: Waiter): void {
+    if (this.busy < this.opts.bMaxCCIDBusySlots) return this.take(w);
+    const signal = w.options.signal;
+    const go = () => {
+      signal?.removeEventListener('abort', onAbort);
+      this.take(w);
+    };
+    const onAbort = () => {
+      const i = this.queue.indexOf(go);
+      if (i >= 0) this.queue.splice(i, 1);
+      this.settle(w, new AbortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.queue.push(go);
+  }
+
+  private take(w: Waiter): void {
+    this.busy++;
+    w.place = true;
+    this.send(w);
   }
 
   private release(): void {

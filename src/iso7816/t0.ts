@@ -81,30 +81,21 @@ export class T0Host {
   transmit(apdu: Uint8Array): T0Action {
     this.exchange = undefined;
     const p = parseApdu(apdu);
-    const header = p.header;
-    let tpdu: Uint8Array;
-    let outgoing = false;
     const nc = p.data?.length ?? 0;
     if (nc > 255) {
       throw new ProtocolError('protocol/apdu-too-long', `T=0 cannot carry ${nc} command bytes (at most 255 without ENVELOPE).`);
     }
-    // header + P3 (+ data), built in place: one allocation per TPDU
-    tpdu = new Uint8Array(p.case >= 3 ? 5 + nc : 5);
-    tpdu.set(header);
-    switch (p.case) {
-      case 1:
-        break;
-      case 2: {
-        const le = p.le ?? 256;
-        tpdu[4] = le >= 256 ? 0 : le;
-        outgoing = true;
-        break;
-      }
-      case 3:
-      case 4:
-        tpdu[4] = nc;
-        if (p.data) tpdu.set(p.data, 5);
-        break;
+    // header + P3 (+ data), built in place: one allocation per TPDU. Case 1: P3 = 00;
+    // case 2: P3 = Le (256 and more: 00); cases 3 and 4: P3 = Lc, then the data.
+    const tpdu = new Uint8Array(5 + nc);
+    tpdu.set(p.header);
+    const outgoing = p.case === 2;
+    if (outgoing) {
+      const le = p.le ?? 256;
+      tpdu[4] = le >= 256 ? 0 : le;
+    } else if (p.data) {
+      tpdu[4] = nc;
+      tpdu.set(p.data, 5);
     }
     this.exchange = { cla: p.cla, last: tpdu, outgoing, parts: [], length: 0, getResponses: 0, wrongLength: 0 };
     return { kind: 'send', tpdu };

@@ -76,6 +76,9 @@ function domError(message: string, name: string, cause: unknown): Error {
 }
 
 /** A rejection of the package, as WebUSB would have rejected; stalls are handled by the callers. */
+/** How WebUSB ends a read still waiting when the interface is released or the device closed. */
+const released = (): Error => domError('transferIn: the interface was released or the device closed.', 'AbortError', undefined);
+
 function asWebUsbError(e: unknown, what: string): unknown {
   if (isDisconnect(e)) return domError(`${what}: the device was disconnected.`, 'NotFoundError', e);
   return e;
@@ -202,45 +205,65 @@ class NodeUsbDevice implements UsbDeviceLike {
     }
   }
 
-  async transferIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
+  transferIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
+    if (this.endpointType(endpointNumber, 'in') === 'interrupt') return this.interruptIn(endpointNumber, length);
+    if (this.exclusive || !this.isOpen) return this.bulkInLater(endpointNumber, length, this.generation);
+    return this.bulkIn(endpointNumber, length, this.generation);
+  }
+
+  /**
+   * A bulk-in read, as WebUSB's: posted again each time the package's timeout runs out. Written
+   * with callbacks, not as an async function: this runs for every command's answer.
+   */
+  private bulkIn(endpointNumber: number, length: number, generation: number): Promise<USBInTransferResult> {
+    this.bulkInFlight++;
+    this.shared++;
+    return this.native.transferIn(endpointNumber, length, BULK_IN_SLICE_MS).then(this.bulkEnded, (e: unknown) => {
+      this.bulkEnded();
+      if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
+      if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
+      return this.bulkInLater(endpointNumber, length, generation);
+    });
+  }
+
+  /** A bulk-in read once the device is not held alone (open, claim, release, close). */
+  private async bulkInLater(endpointNumber: number, length: number, generation: number): Promise<USBInTransferResult> {
+    while (this.exclusive) await this.exclusive;
+    if (generation !== this.generation || !this.isOpen) throw released();
+    return this.bulkIn(endpointNumber, length, generation);
+  }
+
+  /** Ends a bulk transfer's share of the device (passes a result through). */
+  private readonly bulkEnded = <T>(result?: T): T => {
+    this.leaveShared();
+    this.bulkDone();
+    return result as T;
+  };
+
+  private async interruptIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
     const generation = this.generation;
-    const interrupt = this.endpointType(endpointNumber, 'in') === 'interrupt';
-    const slice = interrupt ? INTERRUPT_IN_SLICE_MS : BULK_IN_SLICE_MS;
     for (;;) {
-      if (interrupt) await this.interruptQuiet(generation);
-      if (generation !== this.generation || !this.isOpen) {
-        throw domError('transferIn: the interface was released or the device closed.', 'AbortError', undefined);
-      }
-      if (!interrupt) this.bulkInFlight++;
-      // together(), written out: no closure or extra async frame for each transfer
-      while (this.exclusive) await this.exclusive;
-      this.shared++;
+      await this.interruptQuiet(generation);
+      if (generation !== this.generation || !this.isOpen) throw released();
       try {
-        return await this.native.transferIn(endpointNumber, length, slice);
+        return await this.together(() => this.native.transferIn(endpointNumber, length, INTERRUPT_IN_SLICE_MS));
       } catch (e) {
         if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
         if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
-      } finally {
-        this.leaveShared();
-        if (!interrupt) this.bulkDone();
       }
     }
   }
 
-  async transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
+  transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
+    if (this.exclusive) return this.exclusive.then(() => this.transferOut(endpointNumber, data));
     this.bulkInFlight++;
-    while (this.exclusive) await this.exclusive;
     this.shared++;
-    try {
-      return await this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS);
-    } catch (e) {
+    return this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS).then(this.bulkEnded, (e: unknown) => {
+      this.bulkEnded();
       if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
       if (isTimeout(e)) throw domError(`transferOut: the device took no data for ${BULK_OUT_TIMEOUT_MS / 1000} s.`, 'TimeoutError', e);
       throw asWebUsbError(e, 'transferOut');
-    } finally {
-      this.leaveShared();
-      this.bulkDone();
-    }
+    });
   }
 
   private bulkDone(): void {
