@@ -18,7 +18,10 @@
  *       only web bundle ids on Google's managed allowlist (the IwaKeyDistribution component); the
  *       test asserts that exact refusal (docs/iwa.md says what an admin must do).
  *
- * One guest boot runs both (about 4-5 minutes under TCG). `npm run test:qemu-browser`
+ *   (d) the same SELECT MF on the same card and boot by the IWA page (driver, bare WebUSB), then
+ *       pcscd + libccid and our Node driver once Chromium has exited (same-card.ts): figures.
+ *
+ * One guest boot runs them all (about 4-5 minutes under TCG). `npm run test:qemu-browser`
  * (test/qemu-browser/vitest.config.ts). Skipped with the reason when QEMU's lab or Chromium is
  * missing and CI is unset; under CI it fails instead.
  */
@@ -39,7 +42,7 @@ const IN_CI = Boolean(process.env['CI']);
  * budget in seconds. A phase over budget ends the run and the failure names it. The budgets are
  * about twice the times of a run on the 2-core machine at load average 4-5 (figures in
  * test/qemu-browser/README.md), so that the worst case of the whole guest run (boot + every
- * phase + 30 s) stays at 15 minutes of CI. A heavily loaded machine needs
+ * phase + 30 s) stays at 16 minutes of CI. A heavily loaded machine needs
  * WEBCCID_QEMU_BROWSER_BUDGET_SCALE (it multiplies them; at load average 20-30 phases took up to
  * 3.5 times their quiet figures).
  */
