@@ -25,6 +25,7 @@
  * (test/qemu-browser/vitest.config.ts). Skipped with the reason when QEMU's lab or Chromium is
  * missing and CI is unset; under CI it fails instead.
  */
+import { execFileSync } from 'node:child_process';
 import { X509Certificate, randomBytes, verify } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64Url, verifyBinding } from '../../src/server/index.js';
 import { createVirtualHcaCard } from '../../src/virtual/index.js';
-import { execFileSync } from 'node:child_process';
 import { GUEST_DIR, PROJECT_ROOT, buildGuestLibrary, describeRun, diagnose, qemuAvailability, runInGuest, setupQemuLab, type GuestRunResult, type PassthruCard } from '../qemu/harness.js';
 import { compareOnSameCard, type CardLogEntry, type SameCardResults, type Timed } from './same-card.js';
 
