@@ -13,16 +13,21 @@
 //       policy names its web bundle id and an update manifest served from inside the guest
 //       (http://127.0.0.1, which Chromium fetches without TLS); the run records what Chromium's
 //       IWA policy manager answers (chrome://web-app-internals: install_progress / install_results).
+// Then, once Chromium has exited (and so let go of the reader), on the same card in the same boot
+// (phase "same-card", only with QB_RTT): the same SELECT MF QB_RTT times through pcscd + libccid
+// (Debian's, with the C client test/qemu/guest/pcsc-rtt.c --get-response, built on the host:
+// QB_PCSC_RTT) and through our Node driver (openNodeReader from the bundle in QB_LIB).
 // Env: QB_WEB_DIR (web build with qemu-probe/), QB_SWBN (signed bundle), QB_IWA_ORIGIN
 // (isolated-app://<id>), QB_WEB_BUNDLE_ID, QB_IWA_VERSION (the bundle's manifest version),
 // QB_CHALLENGE (the bind challenge the host issued and holds), QB_RTT (round trips to time in the
-// app after the bind, 0 for none), QB_PHASE_BUDGETS (JSON: seconds per
-// phase), WEBCCID_RESULTS. Writes JSON results (steps, phases with their seconds and budgets,
+// app after the bind, 0 for none), QB_PCSC_RTT, QB_PCSC_MISSING (why there is no client),
+// QB_LIB, QB_PHASE_BUDGETS (JSON: seconds per phase), WEBCCID_RESULTS. Writes JSON results (steps, phases with their seconds and budgets,
 // latePhase / failedPhase); logs progress.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const t0 = Date.now();
@@ -134,6 +139,73 @@ function internalsText() {
 async function waitForProbe(page, timeoutMs) {
   await page.waitForFunction(() => document.documentElement.dataset.done === '1', undefined, { timeout: timeoutMs, polling: 500 });
   return JSON.parse((await page.textContent('#result')) ?? 'null');
+}
+
+const RTT = Number(process.env.QB_RTT ?? 0);
+/** The APDU the probe times in the app (SELECT MF), and the APDUs sent before timing on the native clients. */
+const SELECT_MF = '00a40000023f00';
+const NATIVE_WARMUP = 10;
+const PCSCD = '/usr/sbin/pcscd';
+const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** pcscd + libccid: start pcscd, time the APDUs with the C client (61xx -> GET RESPONSE in it), stop pcscd. */
+async function pcscdRoundTrips() {
+  if (!process.env.QB_PCSC_RTT) return { skipped: `no PC/SC client built: ${process.env.QB_PCSC_MISSING || 'QB_PCSC_RTT unset'}` };
+  if (!existsSync(PCSCD)) return { skipped: `${PCSCD} not installed (Debian packages pcscd libccid: scripts/qemu/setup.sh installs them as root)` };
+  mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
+  const daemon = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  daemon.stderr.on('data', (d) => (log += d));
+  let gone = false;
+  const exited = new Promise((resolve) => daemon.on('exit', (code) => {
+    gone = true;
+    resolve(code);
+  }));
+  try {
+    for (let i = 0; !existsSync('/run/pcscd/pcscd.comm'); i++) {
+      if (gone || i > 200) throw new Error(gone ? 'pcscd exited' : 'pcscd made no socket in 20 s');
+      await pause(100);
+    }
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.env.QB_PCSC_RTT, ['--get-response', String(RTT), String(NATIVE_WARMUP), SELECT_MF], { timeout: 60_000 }, (err, stdout, stderr) =>
+        err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const r = JSON.parse(out);
+    if (!r.ok) throw new Error(`pcsc-rtt: ${r.error}`);
+    return { count: RTT, warmup: NATIVE_WARMUP, reader: r.reader, protocol: r.protocol, last: r.answer, transmits: r.transmits, ms: r.times };
+  } catch (e) {
+    return { error: `${e.message}\npcscd stderr:\n${log.slice(-2000)}` };
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited; // it has released the USB device once it has exited
+  }
+}
+
+/** Our driver in Node on the same reader and card: openNodeReader (defaults), connect, the APDUs, close. */
+async function nodeRoundTrips() {
+  if (!process.env.QB_LIB) return { skipped: 'QB_LIB unset' };
+  try {
+    const lib = await import(pathToFileURL(path.join(process.env.QB_LIB, 'node/index.js')).href);
+    const reader = await lib.openNodeReader({ vendorId: 0x08e6, productId: 0x4433 });
+    try {
+      const c = await reader.connect(0);
+      const apdu = Uint8Array.from(SELECT_MF.match(/../g), (h) => parseInt(h, 16));
+      const ms = [];
+      let last;
+      for (let i = 0; i < NATIVE_WARMUP + RTT; i++) {
+        const t = performance.now();
+        last = await c.transmit(apdu);
+        if (i >= NATIVE_WARMUP) ms.push(performance.now() - t);
+      }
+      await c.disconnect('unpower');
+      return { count: RTT, warmup: NATIVE_WARMUP, last: hex(last), ms: ms.map((v) => Math.round(v * 1000) / 1000) };
+    } finally {
+      await reader.close().catch(() => undefined);
+    }
+  } catch (e) {
+    return { error: String(e?.stack ?? e) };
+  }
 }
 
 async function main() {
@@ -325,7 +397,6 @@ async function main() {
       return b;
     });
     step('(b) IWA probe', { ok: results.b.ok, cardNumber: results.b.cardNumber, error: results.b.error });
-    results.ok = true;
   } catch (e) {
     if (results.latePhase === undefined) {
       // for the diagnosis: what Chromium says about its web apps
@@ -344,6 +415,20 @@ async function main() {
     devServer?.close();
     updateServer.close();
   }
+  // the same APDUs on the same card through the native stack and our Node driver, once Chromium
+  // (closed above: its process has exited) has let go of the reader; the order of the clients is
+  // the order of the card's log on the host (real-route.e2e.ts splits it by these counts)
+  if (RTT > 0) {
+    results.sameCard = await phase('same-card', async () => {
+      const out = { order: ['pcscd', 'node'] };
+      out.pcscd = await pcscdRoundTrips();
+      step('pcscd + libccid', { count: out.pcscd.ms?.length, transmits: out.pcscd.transmits, skipped: out.pcscd.skipped, error: out.pcscd.error });
+      out.node = await nodeRoundTrips();
+      step('node driver', { count: out.node.ms?.length, error: out.node.error });
+      return out;
+    });
+  }
+  results.ok = true;
 }
 
 main()

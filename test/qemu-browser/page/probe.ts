@@ -35,8 +35,18 @@ interface ProbeResult {
   signature?: string;
   /** What <hca-bind-card> would POST to the reference server's /api/bind/verify. */
   bindingResponse?: unknown;
-  /** Round trips of SELECT MF through the driver (?rtt=N): each `connection.transmit()` as the page sees it. */
-  rtt?: { apdu: string; count: number; sw: string[]; ms: number[] };
+  /**
+   * Round trips of SELECT MF through the driver (?rtt=N): each `connection.transmit()` as the page
+   * sees it; `bulkOut` counts the driver's `transferOut` calls during the timed loop (CCID messages
+   * sent, one per exchange).
+   */
+  rtt?: { apdu: string; count: number; sw: string[]; last: string; ms: number[]; bulkOut: number };
+  /**
+   * The same APDUs from the page without the driver (after it has released the reader): a bare
+   * WebUSB client that builds each XfrBlock itself, `transferOut`, then `transferIn`, and sends GET
+   * RESPONSE itself on 61xx. Splits the page's figure into Chromium's WebUSB path and our driver.
+   */
+  rawRtt?: { apdu: string; count: number; sw: string[]; last: string; ms: number[]; exchanges: number; error?: string };
 }
 
 const b64 = (u8: Uint8Array): string => btoa(String.fromCharCode(...u8));
@@ -74,6 +84,13 @@ async function run(mode: string): Promise<ProbeResult> {
   step('getDevices');
   const device = devices.find((d) => d.vendorId === QEMU_VID && d.productId === QEMU_PID);
   if (!device) throw new Error(`QEMU's reader is not among the permitted devices (${result.devices.join(', ') || 'none'})`);
+  // count the driver's bulk-out transfers (CCID messages sent) while the round trips are timed
+  let bulkOut = 0;
+  const transferOut = device.transferOut.bind(device);
+  device.transferOut = (endpoint, data) => {
+    bulkOut++;
+    return transferOut(endpoint, data);
+  };
   let reader: CcidReader;
   try {
     reader = await CcidReader.open(device);
@@ -128,13 +145,16 @@ async function run(mode: string): Promise<ProbeResult> {
         const apdu = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00);
         const ms: number[] = [];
         const sw = new Set<string>();
+        const outBefore = bulkOut;
+        let last: Uint8Array = new Uint8Array(0);
         for (let i = 0; i < rttCount; i++) {
           const t = performance.now();
           const answer = await connection.transmit(apdu);
           ms.push(performance.now() - t);
           sw.add(toHex(answer.subarray(answer.length - 2)));
+          last = answer;
         }
-        result.rtt = { apdu: toHex(apdu), count: rttCount, sw: [...sw], ms: ms.map((v) => Math.round(v * 1000) / 1000) };
+        result.rtt = { apdu: toHex(apdu), count: rttCount, sw: [...sw], last: toHex(last), ms: ms.map((v) => Math.round(v * 1000) / 1000), bulkOut: bulkOut - outBefore };
         step('rtt');
       }
     }
@@ -144,7 +164,69 @@ async function run(mode: string): Promise<ProbeResult> {
   } finally {
     await reader.close().catch(() => undefined);
   }
+  const rttCount = Number(new URLSearchParams(location.search).get('rtt') ?? 0);
+  if (mode === 'bind' && rttCount > 0) {
+    device.transferOut = transferOut;
+    result.rawRtt = await rawRoundTrips(device, rttCount).catch((e: unknown) => ({ apdu: '', count: 0, sw: [], last: '', ms: [], exchanges: 0, error: String((e as Error)?.message ?? e) }));
+    step('raw rtt');
+  }
   return result;
+}
+
+/**
+ * SELECT MF from the page on bare WebUSB (no project code): open, claim, IccPowerOn, then per APDU
+ * one XfrBlock (transferOut, then transferIn of the largest message; a zero-length or time-extension
+ * answer is read again) and, on 61xx, GET RESPONSE the same way; IccPowerOff, release, close.
+ */
+async function rawRoundTrips(device: USBDevice, count: number): Promise<NonNullable<ProbeResult['rawRtt']>> {
+  if (!device.opened) await device.open();
+  if (!device.configuration) await device.selectConfiguration(1);
+  const iface = device.configuration!.interfaces.find((i) => i.alternate.interfaceClass === 0x0b);
+  if (!iface) throw new Error('no CCID interface');
+  const eps = iface.alternate.endpoints;
+  const bulkOut = eps.find((e) => e.type === 'bulk' && e.direction === 'out')!.endpointNumber;
+  const bulkIn = eps.find((e) => e.type === 'bulk' && e.direction === 'in')!;
+  await device.claimInterface(iface.interfaceNumber);
+  const readLength = Math.ceil((10 + 65536 + 2) / bulkIn.packetSize) * bulkIn.packetSize;
+  let seq = 0;
+  let exchanges = 0;
+  const exchange = async (type: number, abData: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> => {
+    const msg = new Uint8Array(10 + abData.length);
+    msg[0] = type;
+    new DataView(msg.buffer).setUint32(1, abData.length, true);
+    msg[6] = seq++ & 0xff;
+    msg.set(abData, 10);
+    exchanges++;
+    await device.transferOut(bulkOut, msg);
+    for (;;) {
+      const r = (await device.transferIn(bulkIn.endpointNumber, readLength)).data;
+      const bytes = r ? new Uint8Array(r.buffer, r.byteOffset, r.byteLength) : new Uint8Array(0);
+      // bmCommandStatus 2: time extension, the answer follows
+      if (bytes.length >= 10 && bytes[7]! >> 6 !== 2) return bytes;
+    }
+  };
+  try {
+    await exchange(0x62); // IccPowerOn (automatic voltage)
+    const apdu = Uint8Array.of(0x00, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00);
+    const ms: number[] = [];
+    const sw = new Set<string>();
+    const before = exchanges;
+    let last: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      let answer = (await exchange(0x6f, apdu)).subarray(10);
+      while (answer.length === 2 && answer[0] === 0x61) answer = (await exchange(0x6f, Uint8Array.of(0x00, 0xc0, 0x00, 0x00, answer[1]!))).subarray(10);
+      ms.push(performance.now() - t);
+      sw.add(toHex(answer.subarray(answer.length - 2)));
+      last = answer;
+    }
+    const timed = exchanges - before;
+    await exchange(0x63); // IccPowerOff
+    return { apdu: toHex(apdu), count, sw: [...sw], last: toHex(last), ms: ms.map((v) => Math.round(v * 1000) / 1000), exchanges: timed };
+  } finally {
+    await device.releaseInterface(iface.interfaceNumber).catch(() => undefined);
+    await device.close().catch(() => undefined);
+  }
 }
 
 const mode = new URLSearchParams(location.search).get('mode') ?? 'bind';

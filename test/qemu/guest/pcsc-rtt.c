@@ -1,12 +1,18 @@
 /*
  * Runs INSIDE the QEMU guest, for `npm run bench:qemu` (test/qemu/guest/bench-rtt.mjs starts pcscd,
- * runs this client, stops pcscd). A minimal PC/SC client on Debian's libpcsclite: it connects to the
- * first reader (shared, T=0), sends the same APDU WARMUP + N times with SCardTransmit and prints one
- * JSON object on stdout: the answer of the last APDU and the round trip of each timed APDU in ms
- * (CLOCK_MONOTONIC around SCardTransmit alone: the pcscd socket round trip, libccid and the USB
+ * runs this client, stops pcscd) and for `npm run test:qemu-browser` (test/qemu-browser/guest/
+ * browser-run.mjs, on the VSCard card). A minimal PC/SC client on Debian's libpcsclite: it connects
+ * to the first reader (shared, T=0), sends the same APDU WARMUP + N times with SCardTransmit and
+ * prints one JSON object on stdout: the answer of the last APDU and the round trip of each timed APDU
+ * in ms (CLOCK_MONOTONIC around SCardTransmit alone: the pcscd socket round trip, libccid and the USB
  * transfers). Built on the host by scripts/qemu/bench.ts:
  *   cc -O2 -o pcsc-rtt pcsc-rtt.c $(pkg-config --cflags --libs libpcsclite)
- *   pcsc-rtt N WARMUP APDU-HEX
+ *   pcsc-rtt [--get-response] N WARMUP APDU-HEX
+ * --get-response: does what an application on PC/SC does with a T=0 card, since neither pcsc-lite
+ * nor libccid does it (ISO/IEC 7816-3 §12.2.2 / 7816-4 §5.3.4): an answer 61xx is followed by GET
+ * RESPONSE (00 C0 00 00 xx), again while it says 61xx, and 6Cxx by the same command with Le = xx;
+ * the timed figure of an APDU then covers all its SCardTransmit calls, and "transmits" in the output
+ * counts them (timed APDUs only). Without the option (what bench:qemu uses) one SCardTransmit each.
  */
 #include <PCSC/winscard.h>
 #include <stdio.h>
@@ -26,8 +32,13 @@ static int fail(const char *what, LONG rv) {
 }
 
 int main(int argc, char **argv) {
+  int getResponse = argc > 1 && strcmp(argv[1], "--get-response") == 0;
+  if (getResponse) {
+    argv++;
+    argc--;
+  }
   if (argc != 4) {
-    fprintf(stderr, "usage: %s N WARMUP APDU-HEX\n", argv[0]);
+    fprintf(stderr, "usage: %s [--get-response] N WARMUP APDU-HEX\n", argv[0]);
     return 2;
   }
   int n = atoi(argv[1]), warmup = atoi(argv[2]);
@@ -70,20 +81,45 @@ int main(int argc, char **argv) {
 
   BYTE answer[258];
   DWORD answerLen = 0;
+  long transmits = 0;
   for (int i = 0; i < warmup + n; i++) {
     answerLen = sizeof answer;
     double t = now_ms();
     rv = SCardTransmit(card, pci, apdu, apduLen, NULL, answer, &answerLen);
+    int calls = 1;
+    /* --get-response: 61xx -> GET RESPONSE xx (repeated while 61xx); 6Cxx -> the command again with Le = xx */
+    while (getResponse && rv == SCARD_S_SUCCESS && answerLen == 2 && (answer[0] == 0x61 || answer[0] == 0x6c) && calls < 64) {
+      BYTE again[261];
+      DWORD againLen;
+      if (answer[0] == 0x61) {
+        const BYTE get[5] = {apdu[0] & 0x03, 0xc0, 0x00, 0x00, answer[1]};
+        memcpy(again, get, sizeof get);
+        againLen = sizeof get;
+      } else {
+        /* the command header, its data if any, Le = xx (a case 2 command's Le replaced) */
+        againLen = apduLen == 5 ? 4 : apduLen;
+        memcpy(again, apdu, againLen);
+        if (againLen == apduLen && apduLen > 5 && apduLen == 5u + apdu[4] + 1u) againLen--;
+        if (againLen >= sizeof again) return 2;
+        again[againLen++] = answer[1];
+      }
+      answerLen = sizeof answer;
+      rv = SCardTransmit(card, pci, again, againLen, NULL, answer, &answerLen);
+      calls++;
+    }
     double dt = now_ms() - t;
     if (rv != SCARD_S_SUCCESS) return fail("SCardTransmit", rv);
-    if (i >= warmup) times[i - warmup] = dt;
+    if (i >= warmup) {
+      times[i - warmup] = dt;
+      transmits += calls;
+    }
   }
   SCardDisconnect(card, SCARD_UNPOWER_CARD);
   SCardReleaseContext(ctx);
 
   printf("{\"ok\":true,\"reader\":\"%s\",\"protocol\":%lu,\"answer\":\"", readers, (unsigned long)protocol);
   for (DWORD i = 0; i < answerLen; i++) printf("%02x", answer[i]);
-  printf("\",\"times\":[");
+  printf("\",\"transmits\":%ld,\"times\":[", transmits);
   for (int i = 0; i < n; i++) printf("%s%.4f", i ? "," : "", times[i]);
   printf("]}\n");
   free(times);
