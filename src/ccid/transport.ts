@@ -527,7 +527,7 @@ export class CcidTransport {
         this.stats.abortControlFailures++;
         if (tries >= this.opts.abortControlTries) break;
       }
-      // (a failed write or a disconnect settles the answer: see post)
+      // (a failed write or a disconnect settles the answer: see send)
       const w = new Waiter({ name: 'Abort', bSlot: slot }, { timeoutMs: this.opts.abortTimeoutMs });
       this.send(w, seq);
       await w.answer.catch(ignore);
