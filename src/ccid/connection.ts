@@ -61,6 +61,7 @@ const MAX_WTX_SECONDS = 300;
 export class CcidConnection implements CardChannel {
   #valid = true;
   #removed = false;
+  /** The T=1 engine, at TPDU level with T=1 only. */
   #t1: T1Host | undefined;
   #t1NeedsResynch = false;
 
@@ -121,7 +122,7 @@ export class CcidConnection implements CardChannel {
   get maxUnchainedLe(): number {
     const d = this.#reader.descriptor;
     let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
-    if (d.exchangeLevel === 'tpdu' && this.protocol === 't1' && this.#t1) {
+    if (this.#t1) {
       // prologue (3) and EDC (1 or 2) around the INF field in the same message
       n = Math.min(this.#t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
     }
@@ -243,7 +244,7 @@ export class CcidConnection implements CardChannel {
       // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
       // that never use one (most) do not ship it in their start-up bundle.
       const { securePinExchange } = await import('./pinpad.js');
-      const t1 = this.#reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.#t1 : undefined;
+      const t1 = this.#t1;
       return securePinExchange(
         {
           slot: this.slot,
@@ -251,10 +252,7 @@ export class CcidConnection implements CardChannel {
           t1,
           checkUsable: () => this.#checkUsable(),
           resynchIfNeeded: async () => {
-            if (t1 && this.#t1NeedsResynch) {
-              await this.#runT1(t1.resynch(), signal);
-              this.#t1NeedsResynch = false;
-            }
+            if (t1 && this.#t1NeedsResynch) await this.#resynch(signal);
           },
           needResynch: () => (this.#t1NeedsResynch = true),
           markRemoved: () => this.markRemoved(),
@@ -289,18 +287,20 @@ export class CcidConnection implements CardChannel {
   }
 
   async #transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t1 = this.#t1!;
-    if (this.#t1NeedsResynch) {
-      await this.#runT1(t1.resynch(), signal);
-      this.#t1NeedsResynch = false;
-    }
+    if (this.#t1NeedsResynch) await this.#resynch(signal);
     try {
-      return await this.#runT1(t1.transmit(apdu), signal);
+      return await this.#runT1(this.#t1!.transmit(apdu), signal);
     } catch (e) {
       // After a transport or reader error the card may be mid-chain: resynchronise first next time.
       this.#t1NeedsResynch = true;
       throw e;
     }
+  }
+
+  /** S(RESYNCH) after an exchange that failed midway. */
+  async #resynch(signal: AbortSignal | undefined): Promise<void> {
+    await this.#runT1(this.#t1!.resynch(), signal);
+    this.#t1NeedsResynch = false;
   }
 
   /**
