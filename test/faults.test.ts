@@ -545,8 +545,8 @@ describe('bMaxCCIDBusySlots: commands wait for a place', () => {
   const GET_CHALLENGE = Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08);
 
   it('a waiting command cancelled by its signal leaves the queue; the others keep their order and the next APDU works', async () => {
-    // Two slots, one busy slot at a time (CCID 1.10 §5.1, bMaxCCIDBusySlots 1), 30 ms per USB transfer.
-    const s = await openStack({ preset: 'gemcore-sim-pro', cards: [createHcaLikeCard(), createHcaLikeCard()], latencyMs: 30 }, DRIVER);
+    // Two slots, one busy slot at a time (CCID 1.10 §5.1, bMaxCCIDBusySlots 1), 30 ms per USB transfer, in real time.
+    const s = await openStack({ preset: 'gemcore-sim-pro', cards: [createHcaLikeCard(), createHcaLikeCard()], latencyMs: 30, timeScale: 1 });
     open.push(s);
     const c0 = await s.reader.connect(0);
     const c1 = await s.reader.connect(1);
