@@ -105,6 +105,7 @@ class Waiter {
   retried?: boolean;
   /** The answer, when it came before the bulk-out transfer completed. */
   early: CcidResponse | undefined;
+  /** Its signal's listener: while it waits for a place in the queue, then while it is in flight. */
   onAbort: (() => void) | undefined;
   resolve!: (response: CcidResponse) => void;
   reject!: (error: unknown) => void;
@@ -542,6 +543,7 @@ export class CcidTransport {
     if (this.#busy < this.#opts.bMaxCCIDBusySlots) return this.#take(w);
     const signal = w.options.signal;
     if (signal) {
+      // (#release takes the listener off before the command leaves the queue, so w is in it)
       w.onAbort = () => {
         this.#queue.splice(this.#queue.indexOf(w), 1);
         this.#settle(w, new AbortError());
