@@ -199,8 +199,7 @@ export class CcidTransport {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
   readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+    this.#stopTimer();
     const now = performance.now();
     for (const w of this.#waiters) if (w && w.deadline <= now) this.#expire(w);
     this.#scheduleTimer();
@@ -397,12 +396,18 @@ export class CcidTransport {
     for (const w of this.#waiters) if (w && w.deadline < next) next = w.deadline;
     if (next === Infinity) return;
     if (next < this.#timerAt) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      clearTimeout(this.#timer);
       this.#timerAt = next;
       this.#timer = setTimeout(this.#onTimer, Math.max(0, next - performance.now()));
     } else {
       holdEventLoop(this.#timer, true);
     }
+  }
+
+  #stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 
   /** Keeps exactly one bulk-in read outstanding while a command waits for its answer. */
@@ -473,9 +478,7 @@ export class CcidTransport {
   #markDead(error: WebCcidError): void {
     if (this.#dead) return;
     this.#dead = error;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+    this.#stopTimer();
     this.#failAll(error);
     for (const w of this.#queue.splice(0)) this.#settle(w, error);
     if (error instanceof TransportError && error.code === 'transport/disconnected') this.#opts.onDisconnect?.(error);
