@@ -540,3 +540,28 @@ describe('claim refusals are explained', () => {
     });
   });
 });
+
+describe('bMaxCCIDBusySlots: commands wait for a place', () => {
+  const GET_CHALLENGE = Uint8Array.of(0x00, 0x84, 0x00, 0x00, 0x08);
+
+  it('a waiting command cancelled by its signal leaves the queue; the others keep their order and the next APDU works', async () => {
+    // Two slots, one busy slot at a time (CCID 1.10 §5.1, bMaxCCIDBusySlots 1), 30 ms per USB transfer, in real time.
+    const s = await openStack({ preset: 'gemcore-sim-pro', cards: [createHcaLikeCard(), createHcaLikeCard()], latencyMs: 30, timeScale: 1 });
+    open.push(s);
+    const c0 = await s.reader.connect(0);
+    const c1 = await s.reader.connect(1);
+    expect(sw(await c0.transmit(SELECT_HCA))).toBe(0x9000);
+    expect(sw(await c1.transmit(SELECT_HCA))).toBe(0x9000);
+    const first = c0.transmit(GET_CHALLENGE);
+    await new Promise((r) => setTimeout(r, 5)); // slot 0's command is on the wire
+    const cancelled = new AbortController();
+    const second = c1.transmit(GET_CHALLENGE, { signal: cancelled.signal });
+    const third = c0.transmit(SELECT_HCA);
+    await new Promise((r) => setTimeout(r, 5)); // slot 1's command waits for the place
+    cancelled.abort();
+    await expect(second).rejects.toMatchObject({ name: 'AbortError', code: 'aborted' });
+    expect(sw(await first)).toBe(0x9000);
+    expect(sw(await third)).toBe(0x9000);
+    expect(sw(await c1.transmit(GET_CHALLENGE))).toBe(0x9000);
+  });
+});

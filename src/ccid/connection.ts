@@ -59,38 +59,56 @@ const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4
 const MAX_WTX_SECONDS = 300;
 
 export class CcidConnection implements CardChannel {
-  private valid = true;
-  private removed = false;
-  private t1: T1Host | undefined;
-  private t1NeedsResynch = false;
+  #valid = true;
+  #removed = false;
+  /** The T=1 engine, at TPDU level with T=1 only. */
+  #t1: T1Host | undefined;
+  #t1NeedsResynch = false;
+
+  readonly #reader: SlotPort;
+  readonly #lock: Mutex;
+  /**
+   * The card's timing at the negotiated rate, fixed for the connection: BWT (T=1), two work
+   * waiting times (T=0: what an exchange may take on the card's side), and the wire time of one
+   * character in the connection's protocol.
+   */
+  readonly #bwt: number;
+  readonly #t0Wait: number;
+  readonly #byteSeconds: number;
 
   private constructor(
-    private readonly reader: SlotPort,
+    reader: SlotPort,
     readonly slot: number,
-    private readonly lock: Mutex,
+    lock: Mutex,
     readonly atr: Atr,
     readonly protocol: CardProtocol,
     readonly link: LinkParameters,
-  ) {}
+  ) {
+    this.#reader = reader;
+    this.#lock = lock;
+    this.#bwt = t1BlockWaitingTime({ ...link, bwi: atr.bwi ?? 4 });
+    this.#t0Wait = 2 * t0WorkWaitingTime({ ...link, wi: atr.wi ?? 10 });
+    this.#byteSeconds = wireTimeSeconds({ ...link, bytes: 1, guardEtu: atr.extraGuardTime, protocol: protocol === 't1' ? 1 : 0 });
+  }
 
   /** @internal Used by CcidReader.connect: activates the card under the slot's lock. */
   static establish(port: SlotPort, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
     return lock.run(async () => {
       const { atr, protocol, link } = await activate(port, slot, options);
       const c = new CcidConnection(port, slot, lock, atr, protocol, link);
-      if (port.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.setUpT1(options.signal);
+      if (port.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.#setUpT1(options.signal);
       return c;
     }, options.signal);
   }
 
   /** The exchange level the reader works at. */
   get exchangeLevel() {
-    return this.reader.descriptor.exchangeLevel;
+    return this.#reader.descriptor.exchangeLevel;
   }
 
   /** Negotiated IFSC / IFSD (TPDU-level T=1 only). */
   get t1Sizes(): { ifsc: number; ifsd: number } | undefined {
-    return this.t1 ? { ifsc: this.t1.ifsc, ifsd: this.t1.ifsd } : undefined;
+    return this.#t1 ? { ifsc: this.#t1.ifsc, ifsd: this.#t1.ifsd } : undefined;
   }
 
   /**
@@ -102,19 +120,18 @@ export class CcidConnection implements CardChannel {
    * level, the reader chain its message.
    */
   get maxUnchainedLe(): number {
-    const d = this.reader.descriptor;
+    const d = this.#reader.descriptor;
     let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
-    if (d.exchangeLevel === 'tpdu' && this.protocol === 't1' && this.t1) {
+    if (this.#t1) {
       // prologue (3) and EDC (1 or 2) around the INF field in the same message
-      n = Math.min(this.t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
+      n = Math.min(this.#t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
     }
     return Math.max(1, Math.min(256, n));
   }
 
   /** Sends a command APDU; resolves with response data followed by SW1 SW2. Status words are not checked here. */
   transmit(apdu: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => this.transmitLocked(apdu, options), options.signal);
+    return this.#run(() => this.#transmitLocked(apdu, options.signal), options.signal);
   }
 
   /**
@@ -122,22 +139,26 @@ export class CcidConnection implements CardChannel {
    * the ones `fn` sends through `tx`.
    */
   startTransaction<T>(fn: (tx: CardTransaction) => Promise<T>): Promise<T> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(() => fn({ transmit: (apdu, options = {}) => this.transmitLocked(apdu, options) }));
+    return this.#run(() => fn({ transmit: (apdu, options = {}) => this.#transmitLocked(apdu, options.signal) }));
+  }
+
+  /** Runs `fn` under the slot's lock, unless the reader is closing. */
+  #run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.#reader.isClosing ? Promise.reject(this.#reader.closedError()) : this.#lock.run(fn, signal);
   }
 
   /** PC_to_RDR_Escape: a vendor command to the reader; returns its answer's data. */
   control(data: Uint8Array, options: TransmitOptions = {}): Promise<Uint8Array> {
-    return this.lock.run(async () => {
-      this.checkUsable();
-      const r = await this.command({ name: 'Escape', bSlot: this.slot, abData: data }, 0, options.signal);
+    return this.#lock.run(async () => {
+      this.#checkUsable();
+      const r = await this.#command({ name: 'Escape', bSlot: this.slot, abData: data }, 0, options.signal);
       return r.abData.slice();
     }, options.signal);
   }
 
   /** The reader's pinpad (bPINSupport), or undefined when it has none. */
   get pinpad(): { verify: boolean; modify: boolean } | undefined {
-    const p = this.reader.descriptor.pinpad;
+    const p = this.#reader.descriptor.pinpad;
     return p.verify || p.modify ? { verify: p.verify, modify: p.modify } : undefined;
   }
 
@@ -150,7 +171,7 @@ export class CcidConnection implements CardChannel {
    * was too short or too long; the card saw nothing). Never retried.
    */
   verifyPinSecure(request: SecurePinVerifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    return this.secure({ kind: 'verify', request }, options.signal);
+    return this.#secure({ kind: 'verify', request }, options.signal);
   }
 
   /**
@@ -160,12 +181,12 @@ export class CcidConnection implements CardChannel {
    * 'ccid/pin-mismatch' (6402: the two new PIN entries differed).
    */
   modifyPinSecure(request: SecurePinModifyRequest, options: TransmitOptions = {}): Promise<Uint8Array> {
-    return this.secure({ kind: 'modify', request }, options.signal);
+    return this.#secure({ kind: 'modify', request }, options.signal);
   }
 
   /** The slot's state as the reader reports it now. */
   async status(options: TransmitOptions = {}): Promise<{ state: 'absent' | 'present' | 'active'; atr: Atr; protocol: CardProtocol }> {
-    const s = await this.reader.status(this.slot, options);
+    const s = await this.#reader.status(this.slot, options);
     return { state: s.state, atr: this.atr, protocol: this.protocol };
   }
 
@@ -174,77 +195,70 @@ export class CcidConnection implements CardChannel {
    * or `unpower` it. The connection is unusable afterwards.
    */
   disconnect(disposition: 'leave' | 'reset' | 'unpower' = 'leave', options: TransmitOptions = {}): Promise<void> {
-    return this.lock.run(async () => {
-      if (!this.valid) return;
-      this.valid = false;
-      if (disposition === 'leave' || this.removed || this.reader.isClosed) return;
-      await this.command({ name: 'IccPowerOff', bSlot: this.slot }, 0, options.signal);
-      if (disposition === 'reset') await powerOn(this.reader, this.slot, options.signal);
+    return this.#lock.run(async () => {
+      if (!this.#valid) return;
+      this.#valid = false;
+      if (disposition === 'leave' || this.#removed || this.#reader.isClosed) return;
+      await this.#command({ name: 'IccPowerOff', bSlot: this.slot }, 0, options.signal);
+      if (disposition === 'reset') await powerOn(this.#reader, this.slot, options.signal);
     }, options.signal);
   }
 
   /** @internal The reader replaced, closed or lost this connection. */
   invalidate(): void {
-    this.valid = false;
+    this.#valid = false;
   }
 
   /** @internal The reader saw the card leave. */
   markRemoved(): void {
-    this.removed = true;
+    this.#removed = true;
   }
 
-  private checkUsable(): void {
-    if (this.reader.isClosed) throw this.reader.closedError();
-    if (this.removed) {
+  #checkUsable(): void {
+    if (this.#reader.isClosed) throw this.#reader.closedError();
+    if (this.#removed) {
       throw new SlotError('ccid/card-absent', 'The card was removed; insert it and connect again.', 0x42, CCID_ERROR.ICC_MUTE);
     }
-    if (!this.valid) throw new CcidError('ccid/not-connected', 'This connection was closed; connect to the card again.');
+    if (!this.#valid) throw new CcidError('ccid/not-connected', 'This connection was closed; connect to the card again.');
   }
 
-  private async transmitLocked(apdu: Uint8Array, options: TransmitOptions): Promise<Uint8Array> {
-    this.checkUsable();
+  async #transmitLocked(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    this.#checkUsable();
     if (apdu.length < 4) throw new ProtocolError('protocol/bad-apdu', `A command APDU has at least 4 bytes; got ${apdu.length}.`);
     try {
-      switch (this.reader.descriptor.exchangeLevel) {
-        case 'tpdu':
-          return this.protocol === 't1' ? await this.transmitT1(apdu, options.signal) : await this.transmitT0(apdu, options.signal);
-        case 'short-apdu':
-          return await this.transmitShortApdu(apdu, options.signal);
-        default:
-          return await this.transmitExtendedApdu(apdu, options.signal);
-      }
+      return this.#reader.descriptor.exchangeLevel !== 'tpdu'
+        ? await this.#transmitApdu(apdu, signal)
+        : this.protocol === 't1'
+          ? await this.#transmitT1(apdu, signal)
+          : await this.#transmitT0(apdu, signal);
     } catch (e) {
-      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.removed = true;
+      if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.#removed = true;
       throw e;
     }
   }
 
   // ---- PC_to_RDR_Secure ------------------------------------------------
 
-  private secure(op: PinpadOperation, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (this.reader.isClosing) return Promise.reject(this.reader.closedError());
-    return this.lock.run(async () => {
+  #secure(op: PinpadOperation, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    return this.#run(async () => {
       // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
       // that never use one (most) do not ship it in their start-up bundle.
       const { securePinExchange } = await import('./pinpad.js');
-      const t1 = this.reader.descriptor.exchangeLevel === 'tpdu' && this.protocol === 't1' ? this.t1 : undefined;
+      const t1 = this.#t1;
       return securePinExchange(
         {
           slot: this.slot,
           pinpad: this.pinpad,
           t1,
-          checkUsable: () => this.checkUsable(),
+          checkUsable: () => this.#checkUsable(),
           resynchIfNeeded: async () => {
-            if (t1 && this.t1NeedsResynch) {
-              await this.runT1(t1.resynch(), signal);
-              this.t1NeedsResynch = false;
-            }
+            if (t1 && this.#t1NeedsResynch) await this.#resynch(signal);
           },
-          needResynch: () => (this.t1NeedsResynch = true),
+          needResynch: () => (this.#t1NeedsResynch = true),
           markRemoved: () => this.markRemoved(),
-          apduSeconds: (n, m) => this.apduSeconds(n, m),
-          command: (request, cardSeconds) => this.command(request, cardSeconds, signal),
-          sendT1Block: (action) => this.sendT1Block(action, signal),
+          apduSeconds: (n, m) => this.#apduSeconds(n, m),
+          command: (request, cardSeconds) => this.#command(request, cardSeconds, signal),
+          sendT1Block: (action) => this.#sendT1Block(action, signal),
         },
         op,
       );
@@ -253,18 +267,18 @@ export class CcidConnection implements CardChannel {
 
   // ---- TPDU level, T=1 ------------------------------------------------
 
-  private async setUpT1(signal: AbortSignal | undefined): Promise<void> {
-    const d = this.reader.descriptor;
-    this.t1 = new T1Host({
+  async #setUpT1(signal: AbortSignal | undefined): Promise<void> {
+    const d = this.#reader.descriptor;
+    this.#t1 = new T1Host({
       ifsc: this.atr.ifsc ?? 32,
       ifsd: 32,
       edc: this.atr.edc ?? 'lrc',
-      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / this.bwt())),
+      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / this.#bwt)),
     });
     const wanted = Math.min(254, d.dwMaxIFSD || 254);
     if (!d.features.autoIfsd && wanted !== 32) {
       try {
-        await this.runT1(this.t1.negotiateIfsd(wanted), signal);
+        await this.#runT1(this.#t1.negotiateIfsd(wanted), signal);
       } catch (e) {
         // IFSD stays 32 (the card's default).
         if (e instanceof TransportError || e instanceof AbortError) throw e;
@@ -272,19 +286,21 @@ export class CcidConnection implements CardChannel {
     }
   }
 
-  private async transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t1 = this.t1!;
-    if (this.t1NeedsResynch) {
-      await this.runT1(t1.resynch(), signal);
-      this.t1NeedsResynch = false;
-    }
+  async #transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (this.#t1NeedsResynch) await this.#resynch(signal);
     try {
-      return await this.runT1(t1.transmit(apdu), signal);
+      return await this.#runT1(this.#t1!.transmit(apdu), signal);
     } catch (e) {
       // After a transport or reader error the card may be mid-chain: resynchronise first next time.
-      this.t1NeedsResynch = true;
+      this.#t1NeedsResynch = true;
       throw e;
     }
+  }
+
+  /** S(RESYNCH) after an exchange that failed midway. */
+  async #resynch(signal: AbortSignal | undefined): Promise<void> {
+    await this.#runT1(this.#t1!.resynch(), signal);
+    this.#t1NeedsResynch = false;
   }
 
   /**
@@ -293,38 +309,37 @@ export class CcidConnection implements CardChannel {
    * silent or garbled its answer: the T=1 engine then decides (R-block,
    * retransmission, resynchronisation).
    */
-  private async sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
-    const cardSeconds = this.bwt() * action.bwtMultiplier + this.wire(action.block.length + this.t1!.ifsd + 4, 1);
+  async #sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
+    const cardSeconds = this.#bwt * action.bwtMultiplier + this.#byteSeconds * (action.block.length + this.#t1!.ifsd + 4);
     try {
-      const r = await this.xfr(action.block, 0, cardSeconds, signal);
+      const r = await this.#xfr(action.block, 0, cardSeconds, signal);
       return r.abData;
     } catch (e) {
-      const silent =
-        (e instanceof SlotError && (e.code === 'ccid/icc-mute' || e.code === 'ccid/xfr-parity-error' || e.code === 'ccid/xfr-overrun')) ||
-        (e instanceof TransportError && e.code === 'transport/timeout');
-      if (silent) return null;
+      if (e instanceof SlotError ? /^ccid\/(icc-mute|xfr-parity-error|xfr-overrun)$/.test(e.code) : e instanceof TransportError && e.code === 'transport/timeout') {
+        return null;
+      }
       throw e;
     }
   }
 
-  private async runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t1 = this.t1!;
+  async #runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t1 = this.#t1!;
     let action = first;
     for (;;) {
       if (action.kind === 'done') return action.response;
-      action = t1.receive(await this.sendT1Block(action, signal));
+      action = t1.receive(await this.#sendT1Block(action, signal));
     }
   }
 
   // ---- TPDU level, T=0 ------------------------------------------------
 
-  private async transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const t0 = new T0Host();
     let action = t0.transmit(apdu);
     while (action.kind === 'send') {
       const tpdu = action.tpdu;
-      const cardSeconds = this.t0Wait() + this.wire(tpdu.length + 258, 0);
-      const r = await this.xfr(tpdu, 0, cardSeconds, signal);
+      const cardSeconds = this.#t0Wait + this.#byteSeconds * (tpdu.length + 258);
+      const r = await this.#xfr(tpdu, 0, cardSeconds, signal);
       action = t0.receive(r.abData);
     }
     return action.response;
@@ -332,32 +347,31 @@ export class CcidConnection implements CardChannel {
 
   // ---- APDU levels ----------------------------------------------------
 
-  private async transmitShortApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  /**
+   * The whole APDU in one XfrBlock. At extended APDU level, one that does not fit in
+   * dwMaxCCIDMessageLength goes in parts (wLevelParameter 1, 3..., 2; the reader asks for each
+   * next part with bChainParameter 0x10), and an answer the reader chains (bChainParameter 1 or 3)
+   * is fetched part by part with wLevelParameter 0x10.
+   */
+  async #transmitApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const d = this.#reader.descriptor;
+    const extended = d.exchangeLevel === 'extended-apdu';
     const parsed = parseApdu(apdu);
-    if (parsed.extended) {
-      throw new ProtocolError(
-        'protocol/apdu-too-long',
-        'Extended APDU (Nc > 255 or Ne > 256) on a short-APDU reader.',
-      );
+    if (parsed.extended && !extended) {
+      throw new ProtocolError('protocol/apdu-too-long', 'Extended APDU (Nc > 255 or Ne > 256) on a short-APDU reader.');
     }
-    const cardSeconds = this.apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
-    const r = await this.xfr(apdu, 0, cardSeconds, signal);
-    return r.abData.slice();
-  }
-
-  private async transmitExtendedApdu(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const maxData = this.reader.descriptor.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
-    const cardSeconds = this.apduSeconds(apdu.length, (parseApdu(apdu).le ?? 0) + 2);
+    const maxData = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
+    const cardSeconds = this.#apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
     let r: CcidResponse;
-    if (apdu.length <= maxData) {
-      r = await this.xfr(apdu, LEVEL_SINGLE, cardSeconds, signal);
+    if (!extended || apdu.length <= maxData) {
+      r = await this.#xfr(apdu, LEVEL_SINGLE, cardSeconds, signal);
     } else {
       let offset = 0;
       let level = LEVEL_BEGIN;
       for (;;) {
         const end = Math.min(apdu.length, offset + maxData);
         if (end === apdu.length) level = LEVEL_END;
-        r = await this.xfr(apdu.subarray(offset, end), level, cardSeconds, signal);
+        r = await this.#xfr(apdu.subarray(offset, end), level, cardSeconds, signal);
         offset = end;
         if (level === LEVEL_END) break;
         level = LEVEL_CONTINUE;
@@ -367,29 +381,12 @@ export class CcidConnection implements CardChannel {
       }
     }
     const parts: Uint8Array[] = [r.abData.slice()];
-    let chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
-    for (let steps = 0; chain === LEVEL_BEGIN || chain === LEVEL_CONTINUE; steps++) {
+    for (let steps = 0; extended && r.name === 'DataBlock' && (r.bChainParameter === LEVEL_BEGIN || r.bChainParameter === LEVEL_CONTINUE); steps++) {
       if (steps > MAX_EXTENDED_CHAIN) throw new CcidError('ccid/malformed-frame', 'The reader chained its answer without end.');
-      r = await this.xfr(new Uint8Array(0), LEVEL_EMPTY_CONTINUE, cardSeconds, signal);
+      r = await this.#xfr(new Uint8Array(0), LEVEL_EMPTY_CONTINUE, cardSeconds, signal);
       parts.push(r.abData.slice());
-      chain = r.name === 'DataBlock' ? r.bChainParameter : 0;
     }
-    return concatBytes(...parts);
-  }
-
-  // ---- timing ---------------------------------------------------------
-
-  /** Two work waiting times: what a T=0 exchange may take on the card's side. */
-  private t0Wait(): number {
-    return 2 * t0WorkWaitingTime({ wi: this.atr.wi ?? 10, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
-  }
-
-  private bwt(): number {
-    return t1BlockWaitingTime({ bwi: this.atr.bwi ?? 4, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz });
-  }
-
-  private wire(bytes: number, protocol: 0 | 1): number {
-    return wireTimeSeconds({ bytes, fi: this.link.fi, di: this.link.di, fHz: this.link.fHz, guardEtu: this.atr.extraGuardTime, protocol });
+    return parts.length === 1 ? parts[0]! : concatBytes(...parts);
   }
 
   /**
@@ -398,21 +395,20 @@ export class CcidConnection implements CardChannel {
    * reader's IFSD), or two work waiting times for T=0. A card that needs
    * longer asks for it (WTX, NULL bytes) and the reader sends time extensions.
    */
-  private apduSeconds(commandLength: number, maxResponse: number): number {
-    const protocol = this.protocol === 't1' ? 1 : 0;
+  #apduSeconds(commandLength: number, maxResponse: number): number {
     const ifsc = this.atr.ifsc ?? 32;
-    const ifsd = Math.min(254, this.reader.descriptor.dwMaxIFSD || 32);
+    const ifsd = Math.min(254, this.#reader.descriptor.dwMaxIFSD || 32);
     const blocks = Math.ceil(commandLength / ifsc) + Math.ceil(maxResponse / ifsd);
-    const wait = protocol === 1 ? this.bwt() * blocks : this.t0Wait();
-    return wait + this.wire(commandLength + maxResponse + blocks * 4, protocol);
+    const wait = this.protocol === 't1' ? this.#bwt * blocks : this.#t0Wait;
+    return wait + this.#byteSeconds * (commandLength + maxResponse + blocks * 4);
   }
 
   /** PC_to_RDR_XfrBlock: a TPDU, an APDU or a part of one (wLevelParameter), to the card. */
-  private xfr(abData: Uint8Array, wLevelParameter: number, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
-    return this.command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter, abData }, cardSeconds, signal);
+  #xfr(abData: Uint8Array, wLevelParameter: number, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
+    return this.#command({ name: 'XfrBlock', bSlot: this.slot, bBWI: 0, wLevelParameter, abData }, cardSeconds, signal);
   }
 
-  private command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
-    return this.reader.command(request, { timeoutMs: this.reader.commandTimeout(cardSeconds), signal });
+  #command(request: CcidRequest, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse> {
+    return this.#reader.command(request, { timeoutMs: this.#reader.commandTimeout(cardSeconds), signal });
   }
 }

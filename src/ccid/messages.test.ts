@@ -454,6 +454,13 @@ describe('bStatus and bError (§6.2.6, table 6.2-2)', () => {
     expect(e.iccStatus).toBe(bStatus & 3);
   });
 
+  it('each CCID_ERROR constant gives the error of its name (the constants and the error table agree)', () => {
+    for (const [name, bError] of Object.entries(CCID_ERROR)) {
+      const code = name === 'CMD_NOT_SUPPORTED' ? 'ccid/command-not-supported' : `ccid/${name.toLowerCase().replaceAll('_', '-')}`;
+      expect(slotErrorFrom(0x40, bError).code).toBe(code);
+    }
+  });
+
   it('every bStatus / bError pair gives a SlotError (exhaustive)', () => {
     for (let s = 0; s < 256; s++) for (let b = 0; b < 256; b++) expect(slotErrorFrom(s, b)).toBeInstanceOf(SlotError);
   });

@@ -181,8 +181,8 @@ function invert<K extends string>(table: Record<K, readonly [number, ...unknown[
 const EMPTY = new Uint8Array(0);
 
 function frame(type: number, slot: number, seq: number, b7: number, b8: number, b9: number, data: Uint8Array): Uint8Array {
-  checkByte('bSlot', slot);
-  checkByte('bSeq', seq);
+  checkField('bSlot', slot);
+  checkField('bSeq', seq);
   const out = new Uint8Array(CCID_HEADER_LENGTH + data.length);
   out[0] = type;
   writeU32LE(out, 1, data.length);
@@ -195,21 +195,14 @@ function frame(type: number, slot: number, seq: number, b7: number, b8: number, 
   return out;
 }
 
-function checkByte(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new CcidError('ccid/bad-field', `${field} must be a byte, got ${v}.`);
-}
-
-function checkWord(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new CcidError('ccid/bad-field', `${field} must be 16 bits, got ${v}.`);
-}
-
-function checkU32(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new CcidError('ccid/bad-field', `${field} must be an unsigned 32-bit integer, got ${v}.`);
+/** Checks that a field's value fits its width: 8 bits (b...), 16 (w...) or 32 (dw...). */
+function checkField(field: string, v: number, bits = 8): void {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new CcidError('ccid/bad-field', `${field} must be an unsigned ${bits}-bit integer, got ${v}.`);
 }
 
 function dataRateAndClock(clock: number, rate: number): Uint8Array {
-  checkU32('dwClockFrequency', clock);
-  checkU32('dwDataRate', rate);
+  checkField('dwClockFrequency', clock, 32);
+  checkField('dwDataRate', rate, 32);
   const d = new Uint8Array(8);
   writeU32LE(d, 0, clock);
   writeU32LE(d, 4, rate);
@@ -230,11 +223,11 @@ export function encodeCommand(cmd: CcidRequest & { bSeq?: number }, bSeq = cmd.b
     const f = spec[k] as string;
     const v = (cmd as unknown as Record<string, number>)[f]!;
     if (f[0] === 'w') {
-      checkWord(f, v);
+      checkField(f, v, 16);
       b[i++] = v & 0xff;
       b[i++] = v >> 8;
     } else {
-      checkByte(f, v);
+      checkField(f, v);
       b[i++] = v;
     }
   }
@@ -260,8 +253,14 @@ function checkFrame(bytes: Uint8Array, maxLength?: number): void {
   }
 }
 
+/** A byte as 0xNN. */
+function hex(byte: number): string {
+  return `0x${byte.toString(16).padStart(2, '0')}`;
+}
+
+/** `kind`: 'a PC_to_RDR', 'a RDR_to_PC', 'an interrupt'. */
 function notA(kind: string, type: number): CcidError {
-  return new CcidError('ccid/unexpected-message', `0x${type.toString(16).padStart(2, '0')} is not a ${kind} message type.`);
+  return new CcidError('ccid/unexpected-message', `${hex(type)} is not ${kind} message type.`);
 }
 
 function need8(name: string, data: Uint8Array): void {
@@ -272,7 +271,7 @@ function need8(name: string, data: Uint8Array): void {
 export function decodeCommand(bytes: Uint8Array): CcidCommand {
   checkFrame(bytes);
   const name = COMMAND_NAMES.get(bytes[0]!);
-  if (name === undefined) throw notA('PC_to_RDR', bytes[0]!);
+  if (name === undefined) throw notA('a PC_to_RDR', bytes[0]!);
   const data = bytes.subarray(CCID_HEADER_LENGTH);
   const out: Record<string, unknown> = { name, bSlot: bytes[5], bSeq: bytes[6], abData: data };
   let i = 7;
@@ -290,10 +289,10 @@ export function decodeCommand(bytes: Uint8Array): CcidCommand {
 /** Encodes a RDR_to_PC bulk-in message (used by the virtual reader). */
 export function encodeResponse(r: CcidResponse): Uint8Array {
   const [type, field] = RESPONSES[r.name];
-  checkByte('bStatus', r.bStatus);
-  checkByte('bError', r.bError);
+  checkField('bStatus', r.bStatus);
+  checkField('bError', r.bError);
   const b9 = field === undefined ? 0 : (r as unknown as Record<string, number>)[field]!;
-  if (field !== undefined) checkByte(field, b9);
+  if (field !== undefined) checkField(field, b9);
   const data = r.name === 'DataRateAndClockFrequency' ? dataRateAndClock(r.dwClockFrequency, r.dwDataRate) : r.abData;
   return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, b9, data);
 }
@@ -331,7 +330,7 @@ export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: nu
       return { name: 'DataRateAndClockFrequency', bSlot, bSeq, bStatus, bError, dwClockFrequency, dwDataRate, abData };
     }
   }
-  throw notA('RDR_to_PC', type);
+  throw notA('a RDR_to_PC', type);
 }
 
 /** Reads the header fields a dispatcher needs without decoding the rest. */
@@ -345,9 +344,9 @@ export function peekHeader(bytes: Uint8Array): { bMessageType: number; dwLength:
 /** Encodes an interrupt-in message (used by the virtual reader). */
 export function encodeNotification(n: CcidNotification): Uint8Array {
   if (n.name === 'HardwareError') {
-    checkByte('bSlot', n.bSlot);
-    checkByte('bSeq', n.bSeq);
-    checkByte('bHardwareErrorCode', n.bHardwareErrorCode);
+    checkField('bSlot', n.bSlot);
+    checkField('bSeq', n.bSeq);
+    checkField('bHardwareErrorCode', n.bHardwareErrorCode);
     return Uint8Array.of(RDR_to_PC_HardwareError, n.bSlot, n.bSeq, n.bHardwareErrorCode);
   }
   if (n.slots.length === 0) throw new CcidError('ccid/bad-field', 'RDR_to_PC_NotifySlotChange needs at least one slot.');
@@ -376,7 +375,7 @@ export function decodeNotification(bytes: Uint8Array): CcidNotification {
     if (bytes.length !== 4) throw new CcidError('ccid/malformed-frame', `RDR_to_PC_HardwareError is 4 bytes, got ${bytes.length}.`);
     return { name: 'HardwareError', bSlot: bytes[1]!, bSeq: bytes[2]!, bHardwareErrorCode: bytes[3]! };
   }
-  throw new CcidError('ccid/unexpected-message', `0x${bytes[0]!.toString(16).padStart(2, '0')} is not an interrupt message type.`);
+  throw notA('an interrupt', bytes[0]!);
 }
 
 /** bmCommandStatus: 0 ok, 1 failed, 2 time extension requested. */
@@ -389,23 +388,27 @@ export function iccStatus(bStatus: number): number {
   return bStatus & 0x03;
 }
 
+/**
+ * The failed commands' errors by bError (CCID 1.10 table 6.2-2, the values of CCID_ERROR, each
+ * code its name: messages.test.ts checks the two agree).
+ */
 const ERROR_CODES: Record<number, [string, string]> = {
-  [CCID_ERROR.CMD_ABORTED]: ['ccid/cmd-aborted', 'The reader aborted the command.'],
-  [CCID_ERROR.ICC_MUTE]: ['ccid/icc-mute', 'The card did not answer (ICC mute).'],
-  [CCID_ERROR.XFR_PARITY_ERROR]: ['ccid/xfr-parity-error', 'Parity error while talking to the card.'],
-  [CCID_ERROR.XFR_OVERRUN]: ['ccid/xfr-overrun', 'Buffer overrun while talking to the card.'],
-  [CCID_ERROR.HW_ERROR]: ['ccid/hw-error', 'The reader reported a hardware error.'],
-  [CCID_ERROR.BAD_ATR_TS]: ['ccid/bad-atr-ts', 'The card sent an ATR with an invalid TS byte.'],
-  [CCID_ERROR.BAD_ATR_TCK]: ['ccid/bad-atr-tck', 'The card sent an ATR with a wrong check byte (TCK).'],
-  [CCID_ERROR.ICC_PROTOCOL_NOT_SUPPORTED]: ['ccid/icc-protocol-not-supported', 'The reader does not support the card protocol.'],
-  [CCID_ERROR.ICC_CLASS_NOT_SUPPORTED]: ['ccid/icc-class-not-supported', 'The reader does not support the card voltage class.'],
-  [CCID_ERROR.PROCEDURE_BYTE_CONFLICT]: ['ccid/procedure-byte-conflict', 'The card sent an unexpected T=0 procedure byte.'],
-  [CCID_ERROR.DEACTIVATED_PROTOCOL]: ['ccid/deactivated-protocol', 'The protocol is deactivated in the reader.'],
-  [CCID_ERROR.BUSY_WITH_AUTO_SEQUENCE]: ['ccid/busy-with-auto-sequence', 'The reader is busy with an automatic sequence (PPS or activation).'],
-  [CCID_ERROR.PIN_TIMEOUT]: ['ccid/pin-timeout', 'No PIN was entered on the reader in time.'],
-  [CCID_ERROR.PIN_CANCELLED]: ['ccid/pin-cancelled', 'PIN entry was cancelled on the reader.'],
-  [CCID_ERROR.CMD_SLOT_BUSY]: ['ccid/cmd-slot-busy', 'The slot is busy with another command.'],
-  [CCID_ERROR.CMD_NOT_SUPPORTED]: ['ccid/command-not-supported', 'The reader does not support this command.'],
+  0xff: ['ccid/cmd-aborted', 'The reader aborted the command.'],
+  0xfe: ['ccid/icc-mute', 'The card did not answer (ICC mute).'],
+  0xfd: ['ccid/xfr-parity-error', 'Parity error while talking to the card.'],
+  0xfc: ['ccid/xfr-overrun', 'Buffer overrun while talking to the card.'],
+  0xfb: ['ccid/hw-error', 'The reader reported a hardware error.'],
+  0xf8: ['ccid/bad-atr-ts', 'The card sent an ATR with an invalid TS byte.'],
+  0xf7: ['ccid/bad-atr-tck', 'The card sent an ATR with a wrong check byte (TCK).'],
+  0xf6: ['ccid/icc-protocol-not-supported', 'The reader does not support the card protocol.'],
+  0xf5: ['ccid/icc-class-not-supported', 'The reader does not support the card voltage class.'],
+  0xf4: ['ccid/procedure-byte-conflict', 'The card sent an unexpected T=0 procedure byte.'],
+  0xf3: ['ccid/deactivated-protocol', 'The protocol is deactivated in the reader.'],
+  0xf2: ['ccid/busy-with-auto-sequence', 'The reader is busy with an automatic sequence (PPS or activation).'],
+  0xf0: ['ccid/pin-timeout', 'No PIN was entered on the reader in time.'],
+  0xef: ['ccid/pin-cancelled', 'PIN entry was cancelled on the reader.'],
+  0xe0: ['ccid/cmd-slot-busy', 'The slot is busy with another command.'],
+  0x00: ['ccid/command-not-supported', 'The reader does not support this command.'],
 };
 
 /** The typed error for a failed command's bStatus / bError (CCID 1.10 table 6.2-2). */
@@ -421,7 +424,7 @@ export function slotErrorFrom(bStatus: number, bError: number): SlotError {
   }
   return new SlotError(
     'ccid/slot-error',
-    `Reader error 0x${bError.toString(16).padStart(2, '0')} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
+    `Reader error ${hex(bError)} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
     bStatus,
     bError,
   );

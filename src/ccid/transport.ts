@@ -105,6 +105,7 @@ class Waiter {
   retried?: boolean;
   /** The answer, when it came before the bulk-out transfer completed. */
   early: CcidResponse | undefined;
+  /** Its signal's listener: while it waits for a place in the queue, then while it is in flight. */
   onAbort: (() => void) | undefined;
   resolve!: (response: CcidResponse) => void;
   reject!: (error: unknown) => void;
@@ -146,27 +147,33 @@ function holdEventLoop(timer: ReturnType<typeof setTimeout> | undefined, hold: b
   }
 }
 
+/** The error after a stalled bulk endpoint was cleared. */
+function stalled(direction: 'in' | 'out'): TransportError {
+  return new TransportError('transport/stall', `The reader stalled its bulk-${direction} endpoint; it was reset.`);
+}
+
 function isSlotBusy(r: CcidResponse): boolean {
   return commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && r.bError === CCID_ERROR.CMD_SLOT_BUSY;
 }
 
 export class CcidTransport {
   readonly readLength: number;
-  private seq = 0;
+  #seq = 0;
   /** The command waiting on each slot (indexed by bSlot), and how many wait. */
-  private readonly waiters: Array<Waiter | undefined> = [];
-  private waiting = 0;
+  readonly #waiters: Array<Waiter | undefined> = [];
+  #waiting = 0;
   /** Of those, answered before their write completed: they need no more reads. */
-  private answered = 0;
+  #answered = 0;
   /** ABORT sequences in progress, by slot: the next command on the slot waits for it. */
-  private readonly aborting = new Map<number, Promise<void>>();
-  private reading = false;
-  private busy = 0;
-  private readonly queue: Array<() => void> = [];
-  private dead: WebCcidError | undefined;
-  private readonly opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
-  private readonly quirks: ReaderQuirks;
-  private readonly decodeLimit: { maxDataLength: number };
+  readonly #aborting = new Map<number, Promise<void>>();
+  #reading = false;
+  #busy = 0;
+  /** Commands waiting for one of the bMaxCCIDBusySlots places. */
+  readonly #queue: Waiter[] = [];
+  #dead: WebCcidError | undefined;
+  readonly #opts: Required<Omit<TransportOptions, 'onDisconnect' | 'trace' | 'quirks'>> & Pick<TransportOptions, 'onDisconnect' | 'trace'>;
+  readonly #quirks: ReaderQuirks;
+  readonly #decodeLimit: { maxDataLength: number };
   /** Counters for diagnostics and benchmarks. */
   readonly stats = {
     transfersOut: 0,
@@ -182,38 +189,37 @@ export class CcidTransport {
    * transport opened or since the last ABORT sequence on the slot. A busy
    * answer on any other slot is taken for a leftover and aborted.
    */
-  private readonly settled = new Set<number>();
-  private exchangesSinceYield = 0;
+  readonly #settled = new Set<number>();
+  #exchangesSinceYield = 0;
   /**
    * One timer for all the waiters' deadlines, set for the earliest and left running when that
    * command is answered: a later command re-arms it only when it fires early. Per command this
    * saves a setTimeout and a clearTimeout, measurable on the real-USB path (docs/testing.md).
    */
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Infinity;
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerAt = Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  readonly #onTimer = (): void => {
+    this.#stopTimer();
     const now = performance.now();
-    for (const w of this.waiters) if (w && w.deadline <= now) this.expire(w);
-    this.scheduleTimer();
+    for (const w of this.#waiters) if (w && w.deadline <= now) this.#expire(w);
+    this.#scheduleTimer();
   };
 
-  constructor(
-    private readonly device: UsbDeviceLike,
-    options: TransportOptions,
-  ) {
+  readonly #device: UsbDeviceLike;
+
+  constructor(device: UsbDeviceLike, options: TransportOptions) {
+    this.#device = device;
     const { quirks, ...rest } = options;
-    this.opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, abortControlTries: 3, ...rest };
-    this.quirks = quirks ?? {};
-    this.decodeLimit = { maxDataLength: options.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH };
+    this.#opts = { maxStaleFrames: 8, abortTimeoutMs: 2000, abortControlTries: 3, ...rest };
+    this.#quirks = quirks ?? {};
+    this.#decodeLimit = { maxDataLength: options.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH };
     const packet = Math.max(8, options.wMaxPacketSizeIn);
     this.readLength = Math.ceil(Math.max(options.dwMaxCCIDMessageLength, CCID_HEADER_LENGTH) / packet) * packet;
   }
 
   /** The error that ended this transport, if any (disconnect, close). */
   get closedBy(): WebCcidError | undefined {
-    return this.dead;
+    return this.#dead;
   }
 
   /** Sends one command and returns its answer. */
@@ -222,11 +228,11 @@ export class CcidTransport {
     // A device that answers at once (a virtual one, a card flooding blocks)
     // would let a loop of exchanges run on promise jobs alone and starve
     // timers and events: give the event loop a turn now and then.
-    if (++this.exchangesSinceYield >= YIELD_EVERY) {
-      this.exchangesSinceYield = 0;
-      void yieldToEventLoop().then(() => this.acquire(w));
+    if (++this.#exchangesSinceYield >= YIELD_EVERY) {
+      this.#exchangesSinceYield = 0;
+      void yieldToEventLoop().then(() => this.#acquire(w));
     } else {
-      this.acquire(w);
+      this.#acquire(w);
     }
     return w.answer;
   }
@@ -235,30 +241,30 @@ export class CcidTransport {
    * Puts the command on the wire (a caller's once its slot is not being aborted); its answer
    * settles `w`.
    */
-  private send(w: Waiter, seq?: number): void {
+  #send(w: Waiter, seq?: number): void {
     const { request, options } = w;
     const slot = request.bSlot;
-    const aborting = w.place && this.aborting.get(slot);
+    const aborting = w.place && this.#aborting.get(slot);
     if (aborting) {
-      void aborting.then(() => this.send(w));
+      void aborting.then(() => this.#send(w));
       return;
     }
-    if (this.dead) return this.settle(w, this.dead);
-    if (options.signal?.aborted) return this.settle(w, new AbortError());
-    seq ??= this.nextSeq();
+    if (this.#dead) return this.#settle(w, this.#dead);
+    if (options.signal?.aborted) return this.#settle(w, new AbortError());
+    seq ??= this.#nextSeq();
     let wire: Uint8Array;
     try {
       const frame = encodeCommand(request, seq);
-      if (frame.length > this.opts.dwMaxCCIDMessageLength) {
+      if (frame.length > this.#opts.dwMaxCCIDMessageLength) {
         throw new CcidError(
           'ccid/message-too-long',
-          `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.opts.dwMaxCCIDMessageLength}).`,
+          `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.#opts.dwMaxCCIDMessageLength}).`,
         );
       }
-      if (this.waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
-      wire = adaptOutgoingFrame(frame, this.quirks);
+      if (this.#waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
+      wire = adaptOutgoingFrame(frame, this.#quirks);
     } catch (e) {
-      return this.settle(w, e);
+      return this.#settle(w, e);
     }
     w.seq = seq;
     w.stale = 0;
@@ -266,38 +272,38 @@ export class CcidTransport {
     w.early = undefined;
     w.allowedMs = options.timeoutMs;
     w.deadline = performance.now() + options.timeoutMs;
-    this.waiters[slot] = w;
-    this.waiting++;
+    this.#waiters[slot] = w;
+    this.#waiting++;
     const signal = options.signal;
     if (signal) {
       w.onAbort = () => {
-        this.settle(w, new AbortError());
-        this.startAbort(slot);
+        this.#settle(w, new AbortError());
+        this.#startAbort(slot);
       };
       signal.addEventListener('abort', w.onAbort, { once: true });
     }
-    this.scheduleTimer();
+    this.#scheduleTimer();
     // the read first: it is waiting when the answer comes
-    this.pump();
+    this.#pump();
     const writeFailed = (e: unknown) => {
       const error = mapUsbError(e, 'bulk-out transfer');
-      this.settle(w, error);
-      if (error.code === 'transport/disconnected') this.markDead(error);
+      this.#settle(w, error);
+      if (error.code === 'transport/disconnected') this.#markDead(error);
     };
     try {
-      this.opts.trace?.('out', wire);
-      this.device.transferOut(this.opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => {
+      this.#opts.trace?.('out', wire);
+      this.#device.transferOut(this.#opts.bulkOut, wire as Uint8Array<ArrayBuffer>).then((r) => {
         this.stats.transfersOut++;
         if (r.status === 'stall') {
-          void this.device
-            .clearHalt('out', this.opts.bulkOut)
+          void this.#device
+            .clearHalt('out', this.#opts.bulkOut)
             .catch(ignore)
-            .then(() => this.settle(w, new TransportError('transport/stall', 'The reader stalled its bulk-out endpoint; it was reset.')));
+            .then(() => this.#settle(w, stalled('out')));
         } else if (r.bytesWritten !== wire.length) {
-          this.settle(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${wire.length} bytes reached the reader.`));
+          this.#settle(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${wire.length} bytes reached the reader.`));
         } else {
           w.sent = true;
-          if (w.early) this.complete(w, w.early);
+          if (w.early) this.#complete(w, w.early);
         }
       }, writeFailed);
     } catch (e) {
@@ -306,22 +312,22 @@ export class CcidTransport {
   }
 
   /** Takes the waiter off its slot and its signal. */
-  private unregister(w: Waiter): void {
-    if (this.waiters[w.slot] === w) {
-      this.waiters[w.slot] = undefined;
-      if (w.early) this.answered--;
-      if (--this.waiting === 0) holdEventLoop(this.timer, false);
+  #unregister(w: Waiter): void {
+    if (this.#waiters[w.slot] === w) {
+      this.#waiters[w.slot] = undefined;
+      if (w.early) this.#answered--;
+      if (--this.#waiting === 0) holdEventLoop(this.#timer, false);
     }
     if (w.onAbort) w.options.signal!.removeEventListener('abort', w.onAbort);
     w.onAbort = undefined;
   }
 
   /** Settles the command (once: with its answer, else its error) and gives its place to the next. */
-  private settle(w: Waiter, error: unknown, response?: CcidResponse): void {
+  #settle(w: Waiter, error: unknown, response?: CcidResponse): void {
     if (w.done) return;
     w.done = true;
-    this.unregister(w);
-    if (w.place) this.release();
+    this.#unregister(w);
+    if (w.place) this.#release();
     if (response) w.resolve(response);
     else w.reject(error);
   }
@@ -332,165 +338,167 @@ export class CcidTransport {
    * still runs, or waits for the other half of, an abort. Repeat the sequence (CCID 1.10
    * §5.3.1), then send the command once more.
    */
-  private complete(w: Waiter, response: CcidResponse): void {
+  #complete(w: Waiter, response: CcidResponse): void {
     if (w.place) {
       const slot = w.slot;
       const busy = isSlotBusy(response);
-      if (busy && !w.retried && !this.settled.has(slot)) {
+      if (busy && !w.retried && !this.#settled.has(slot)) {
         w.retried = true;
-        this.unregister(w);
-        this.startAbort(slot);
-        return this.send(w);
+        this.#unregister(w);
+        this.#startAbort(slot);
+        return this.#send(w);
       }
-      if (!busy) this.settled.add(slot);
+      if (!busy) this.#settled.add(slot);
       if (commandStatus(response.bStatus) === COMMAND_STATUS_FAILED && !w.options.allowFailure) {
-        return this.settle(w, slotErrorFrom(response.bStatus, response.bError));
+        return this.#settle(w, slotErrorFrom(response.bStatus, response.bError));
       }
     }
-    this.settle(w, undefined, response);
+    this.#settle(w, undefined, response);
   }
 
   /** The deadline passed without an answer. */
-  private expire(w: Waiter): void {
-    this.settle(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
-    this.startAbort(w.slot);
+  #expire(w: Waiter): void {
+    this.#settle(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.#startAbort(w.slot);
   }
 
   /** The answer to `w`'s command (bSlot and bSeq matched). */
-  private deliver(w: Waiter, wire: Uint8Array): void {
+  #deliver(w: Waiter, wire: Uint8Array): void {
     const name = w.request.name;
     let response: CcidResponse;
     try {
-      response = decodeResponse(adaptIncomingFrame(wire, this.quirks, name), this.decodeLimit);
+      response = decodeResponse(adaptIncomingFrame(wire, this.#quirks, name), this.#decodeLimit);
     } catch (e) {
-      this.settle(w, e);
+      this.#settle(w, e);
       return;
     }
     const expect = RESPONSE_FOR[name];
     if (response.name !== expect) {
-      this.settle(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
+      this.#settle(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
     } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
       this.stats.timeExtensions++;
       w.allowedMs *= Math.max(1, response.bError);
       w.deadline = performance.now() + w.allowedMs;
-      this.scheduleTimer();
+      this.#scheduleTimer();
     } else if (!w.sent) {
       // The caller gets the answer once the write has completed too: the next command's write
       // must not start before (the `usb` package allows one transfer at a time per endpoint).
       w.early = response;
-      this.answered++;
+      this.#answered++;
     } else {
-      this.complete(w, response);
+      this.#complete(w, response);
     }
   }
 
   /** Sets the timer for the earliest deadline, unless it is set for that or earlier. */
-  private scheduleTimer(): void {
+  #scheduleTimer(): void {
     let next = Infinity;
-    for (const w of this.waiters) if (w && w.deadline < next) next = w.deadline;
+    for (const w of this.#waiters) if (w && w.deadline < next) next = w.deadline;
     if (next === Infinity) return;
-    if (next < this.timerAt) {
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timerAt = next;
-      this.timer = setTimeout(this.onTimer, Math.max(0, next - performance.now()));
+    if (next < this.#timerAt) {
+      clearTimeout(this.#timer);
+      this.#timerAt = next;
+      this.#timer = setTimeout(this.#onTimer, Math.max(0, next - performance.now()));
     } else {
-      holdEventLoop(this.timer, true);
+      holdEventLoop(this.#timer, true);
     }
+  }
+
+  #stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
   }
 
   /** Keeps exactly one bulk-in read outstanding while a command waits for its answer. */
-  private pump(): void {
-    if (this.reading || this.dead || this.waiting === this.answered) return;
-    this.reading = true;
-    this.device.transferIn(this.opts.bulkIn, this.readLength).then(this.onRead, this.onReadError);
+  #pump(): void {
+    if (this.#reading || this.#dead || this.#waiting === this.#answered) return;
+    this.#reading = true;
+    this.#device.transferIn(this.#opts.bulkIn, this.readLength).then(this.#onRead, this.#onReadError);
   }
 
-  private readonly onReadError = (e: unknown): void => {
-    this.reading = false;
-    this.failAll(mapUsbError(e, 'bulk-in transfer'));
-    this.pump();
-  };
+  readonly #onReadError = (e: unknown): void => this.#readFailed(mapUsbError(e, 'bulk-in transfer'));
 
-  private readonly onRead = (result: USBInTransferResult): void => {
+  #readFailed(error: WebCcidError): void {
+    this.#reading = false;
+    this.#failAll(error);
+    this.#pump();
+  }
+
+  readonly #onRead = (result: USBInTransferResult): void => {
     this.stats.transfersIn++;
     if (result.status === 'stall') {
       // (reading stays set: no read is posted until the endpoint is cleared)
-      void this.device
-        .clearHalt('in', this.opts.bulkIn)
+      void this.#device
+        .clearHalt('in', this.#opts.bulkIn)
         .catch(ignore)
-        .then(() => {
-          this.reading = false;
-          this.failAll(new TransportError('transport/stall', 'The reader stalled its bulk-in endpoint; it was reset.'));
-          this.pump();
-        });
+        .then(() => this.#readFailed(stalled('in')));
       return;
     }
-    this.reading = false;
+    this.#reading = false;
     if (result.status === 'babble') {
-      this.failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
+      this.#failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
     } else {
       const bytes = bytesOf(result.data);
       if (bytes.length === 0) {
         this.stats.zeroLengthReads++;
       } else {
-        this.opts.trace?.('in', bytes);
-        this.dispatch(bytes);
+        this.#opts.trace?.('in', bytes);
+        this.#dispatch(bytes);
       }
     }
-    this.pump();
+    this.#pump();
   };
 
-  private dispatch(bytes: Uint8Array): void {
+  #dispatch(bytes: Uint8Array): void {
     if (bytes.length < CCID_HEADER_LENGTH) {
       // Cannot tell whose answer this was: every waiting command gets the error.
-      this.failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
+      this.#failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
       return;
     }
     const slot = bytes[5]!;
-    const w = this.waiters[slot];
+    const w = this.#waiters[slot];
     if (!w) {
       this.stats.staleFrames++;
     } else if (bytes[6] !== w.seq) {
       this.stats.staleFrames++;
-      if (++w.stale > this.opts.maxStaleFrames) {
-        this.settle(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
+      if (++w.stale > this.#opts.maxStaleFrames) {
+        this.#settle(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
       }
     } else {
-      this.deliver(w, bytes);
+      this.#deliver(w, bytes);
     }
   }
 
-  private failAll(error: WebCcidError): void {
-    for (const w of this.waiters) if (w) this.settle(w, error);
-    if (error.code === 'transport/disconnected') this.markDead(error);
+  #failAll(error: WebCcidError): void {
+    for (const w of this.#waiters) if (w) this.#settle(w, error);
+    if (error.code === 'transport/disconnected') this.#markDead(error);
   }
 
-  private markDead(error: WebCcidError): void {
-    if (this.dead) return;
-    this.dead = error;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    this.failAll(error);
-    for (const go of this.queue.splice(0)) go();
-    if (error instanceof TransportError && error.code === 'transport/disconnected') this.opts.onDisconnect?.(error);
+  #markDead(error: WebCcidError): void {
+    if (this.#dead) return;
+    this.#dead = error;
+    this.#stopTimer();
+    this.#failAll(error);
+    for (const w of this.#queue.splice(0)) this.#settle(w, error);
+    if (error instanceof TransportError && error.code === 'transport/disconnected') this.#opts.onDisconnect?.(error);
   }
 
   /** Called by the reader when the backend reports the device gone, or on close. */
   shutDown(error: WebCcidError): void {
-    this.markDead(error);
+    this.#markDead(error);
   }
 
-  private nextSeq(): number {
-    const s = this.seq;
-    this.seq = (this.seq + 1) & 0xff;
+  #nextSeq(): number {
+    const s = this.#seq;
+    this.#seq = (this.#seq + 1) & 0xff;
     return s;
   }
 
-  private startAbort(slot: number): void {
-    if (this.aborting.has(slot)) return;
-    const done = this.abort(slot).finally(() => this.aborting.delete(slot));
-    this.aborting.set(slot, done);
+  #startAbort(slot: number): void {
+    if (this.#aborting.has(slot)) return;
+    const done = this.#abort(slot).finally(() => this.#aborting.delete(slot));
+    this.#aborting.set(slot, done);
   }
 
   /**
@@ -504,65 +512,62 @@ export class CcidTransport {
    * makes the next command repeat the whole sequence first. A disconnect is
    * noticed.
    */
-  private async abort(slot: number): Promise<void> {
-    if (this.dead) return;
+  async #abort(slot: number): Promise<void> {
+    if (this.#dead) return;
     this.stats.aborts++;
-    this.settled.delete(slot);
-    const seq = this.nextSeq();
-    try {
-      for (let tries = 1; ; tries++) {
-        try {
-          const r = await this.device.controlTransferOut({
-            requestType: 'class',
-            recipient: 'interface',
-            request: CCID_REQUEST_ABORT,
-            value: (seq << 8) | slot,
-            index: this.opts.interfaceNumber,
-          });
-          if (r.status === 'ok') break;
-        } catch (e) {
-          const error = mapUsbError(e, 'abort');
-          if (error.code === 'transport/disconnected' || error.code === 'transport/closed') throw e;
-        }
-        this.stats.abortControlFailures++;
-        if (tries >= this.opts.abortControlTries) break;
+    this.#settled.delete(slot);
+    const seq = this.#nextSeq();
+    for (let tries = 1; ; tries++) {
+      try {
+        const r = await this.#device.controlTransferOut({
+          requestType: 'class',
+          recipient: 'interface',
+          request: CCID_REQUEST_ABORT,
+          value: (seq << 8) | slot,
+          index: this.#opts.interfaceNumber,
+        });
+        if (r.status === 'ok') break;
+      } catch (e) {
+        const error = mapUsbError(e, 'abort');
+        if (error.code === 'transport/disconnected') return this.#markDead(error);
+        if (error.code === 'transport/closed') return;
       }
-      // (a failed write or a disconnect settles the answer: see send)
-      const w = new Waiter({ name: 'Abort', bSlot: slot }, { timeoutMs: this.opts.abortTimeoutMs });
-      this.send(w, seq);
-      await w.answer.catch(ignore);
-    } catch (e) {
-      const err = mapUsbError(e, 'abort');
-      if (err.code === 'transport/disconnected') this.markDead(err);
+      this.stats.abortControlFailures++;
+      if (tries >= this.#opts.abortControlTries) break;
     }
+    // (a failed write or a disconnect settles the answer: see send)
+    const w = new Waiter({ name: 'Abort', bSlot: slot }, { timeoutMs: this.#opts.abortTimeoutMs });
+    this.#send(w, seq);
+    await w.answer.catch(ignore);
   }
 
   /** Takes a place among bMaxCCIDBusySlots for `w` (at once when one is free), then sends it. */
-  private acquire(w: Waiter): void {
-    if (this.busy < this.opts.bMaxCCIDBusySlots) return this.take(w);
+  #acquire(w: Waiter): void {
+    if (this.#busy < this.#opts.bMaxCCIDBusySlots) return this.#take(w);
     const signal = w.options.signal;
-    const go = () => {
-      signal?.removeEventListener('abort', onAbort);
-      this.take(w);
-    };
-    const onAbort = () => {
-      const i = this.queue.indexOf(go);
-      if (i >= 0) this.queue.splice(i, 1);
-      this.settle(w, new AbortError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.queue.push(go);
+    if (signal) {
+      // (#release takes the listener off before the command leaves the queue, so w is in it)
+      w.onAbort = () => {
+        this.#queue.splice(this.#queue.indexOf(w), 1);
+        this.#settle(w, new AbortError());
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.#queue.push(w);
   }
 
-  private take(w: Waiter): void {
-    this.busy++;
+  #take(w: Waiter): void {
+    this.#busy++;
     w.place = true;
-    this.send(w);
+    this.#send(w);
   }
 
-  private release(): void {
-    this.busy--;
-    const next = this.queue.shift();
-    if (next) next();
+  #release(): void {
+    this.#busy--;
+    const next = this.#queue.shift();
+    if (next) {
+      this.#unregister(next); // (its signal's listener while queued)
+      this.#take(next);
+    }
   }
 }
