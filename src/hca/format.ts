@@ -1,10 +1,10 @@
 /**
- * Pure encoders and parsers of the HCA card operations: PIN / PUK checks and PIN blocks, the
- * pipe-separated files (card info, basic data), the DER header of a certificate file, and the
- * PKCS#1 DigestInfo. No I/O. Every parser returns a result or throws `HcaError`, whatever the
- * input.
+ * Pure encoders and parsers of the HCA card operations every HCA flow uses: PIN / PUK checks and
+ * PIN blocks, the pipe-separated card-info file, the DER header of a certificate file, and the
+ * supported digests' lengths. Those only `HcaCard` uses (basic data, DigestInfo, serial-number
+ * text) are in ./card-format.ts, so that the pages using `HcaCardBase` alone do not load them. No
+ * I/O. Every parser returns a result or throws `HcaError`, whatever the input.
  */
-import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { pinCharAllowed, type PinEncoding } from './profile-data.js';
 import { HcaError } from './errors.js';
 
@@ -80,15 +80,6 @@ export interface CardInfo {
   validTo: string;
 }
 
-/** Basic data, readable without a PIN. */
-export interface BasicData {
-  name: string;
-  /** National ID (or resident certificate) number of the holder; for institution cards the institution code. */
-  idNumber: string;
-  /** Holder category as the card stores it (e.g. the profession). */
-  category: string;
-}
-
 const MAX_TEXT_FILE = 4096;
 
 /** Strips trailing padding (00, FF, spaces) and decodes UTF-8 (invalid sequences become U+FFFD). */
@@ -99,7 +90,8 @@ function textOf(bytes: Uint8Array, what: string): string {
   return new TextDecoder('utf-8').decode(bytes.subarray(0, end));
 }
 
-function fields(bytes: Uint8Array, what: string, count: number): string[] {
+/** The `|`-separated fields of a text file (at least `count`), trimmed. */
+export function fields(bytes: Uint8Array, what: string, count: number): string[] {
   const parts = textOf(bytes, what).split('|').map((s) => s.trim());
   if (parts.length < count) throw new HcaError('hca/bad-file', `The ${what} file does not have ${count} '|'-separated fields.`);
   return parts;
@@ -134,13 +126,6 @@ export function parseCardInfo(bytes: Uint8Array): CardInfo {
   const m = /^([A-Z]{2})(\d{12})$/.exec(number);
   if (!m) throw new HcaError('hca/bad-file', 'The card info file does not start with a card number (two letters and 12 digits).');
   return { cardNumber: m[2]!, printedNumber: number, validFrom: parseCardDate(from), validTo: parseCardDate(to) };
-}
-
-/** Parses the basic-data file: `<name>|<ID number>|<category>`. */
-export function parseBasicData(bytes: Uint8Array): BasicData {
-  const [name, idNumber, category] = fields(bytes, 'basic data', 3) as [string, string, string];
-  if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', 'The basic data file has an empty name or ID number.');
-  return { name, idNumber, category };
 }
 
 /** Card numbers as users type them: 12 digits (an optional two-letter prefix such as "GH" is dropped). */
@@ -181,44 +166,10 @@ export function derTotalLength(head: Uint8Array): number | 'erased' {
 
 // ---- signing ----------------------------------------------------------------------------
 
-/**
- * DER prefixes of the PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2, note 1) by WebCrypto hash name,
- * and the digest length.
- */
-const DIGEST_INFO: Readonly<Record<string, { prefix: string; length: number }>> = {
-  'SHA-1': { prefix: '30 21 30 09 06 05 2B 0E 03 02 1A 05 00 04 14', length: 20 },
-  'SHA-256': { prefix: '30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20', length: 32 },
-  'SHA-384': { prefix: '30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30', length: 48 },
-  'SHA-512': { prefix: '30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40', length: 64 },
-};
+/** Digest lengths in bytes by WebCrypto hash name: the hashes the operations support (the DigestInfo prefixes are in ./card-format.ts). */
+const DIGEST_LENGTHS: Readonly<Record<string, number>> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Digest length in bytes of a hash name the operations support, or undefined. */
 export function digestLength(hash: string): number | undefined {
-  return Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash]!.length : undefined;
-}
-
-/** The DER DigestInfo for a digest. Throws `HcaError('hca/bad-argument')` when the digest has the wrong length. */
-export function digestInfo(hash: string, digest: Uint8Array): Uint8Array {
-  const entry = Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash] : undefined;
-  if (!entry) throw new HcaError('hca/bad-profile', `Hash ${JSON.stringify(hash)} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).`);
-  if (digest.length !== entry.length) {
-    throw new HcaError('hca/bad-argument', `A ${hash} digest has ${entry.length} bytes, not ${digest.length}.`);
-  }
-  return concatBytes(fromHex(entry.prefix), digest);
-}
-
-/** Printable ASCII text of bytes, or undefined when any byte is not printable. */
-export function printableAscii(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0) return undefined;
-  let s = '';
-  for (const b of bytes) {
-    if (b < 0x20 || b > 0x7e) return undefined;
-    s += String.fromCharCode(b);
-  }
-  return s;
-}
-
-/** Hex of bytes without separators (for serial numbers). */
-export function compactHex(bytes: Uint8Array): string {
-  return toHex(bytes, '');
+  return Object.hasOwn(DIGEST_LENGTHS, hash) ? DIGEST_LENGTHS[hash] : undefined;
 }
