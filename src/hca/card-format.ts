@@ -1,6 +1,7 @@
 /**
  * The encoders and parsers only `HcaCard` (./card.ts) and the reports use: the basic-data file,
- * the PKCS#1 DigestInfo, and the text of a certificate's serial number. Apart from ./format.ts
+ * the DER header of a certificate file, the PKCS#1 DigestInfo, and the text of a certificate's
+ * serial number. Apart from ./format.ts
  * so that the pages using `HcaCardBase` alone (the unlock page) do not load them. No I/O. Every
  * parser returns a result or throws `HcaError`, whatever the input.
  */
@@ -23,6 +24,38 @@ export function parseBasicData(bytes: Uint8Array): BasicData {
   if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', 'The basic data file has an empty name or ID number.');
   return { name, idNumber, category };
 }
+
+// ---- certificates -----------------------------------------------------------------------
+
+/** Largest certificate file READ BINARY with a 15-bit offset can reach. */
+export const MAX_CERTIFICATE_LENGTH = 0x8000;
+
+/**
+ * The total length (header + content) of the DER SEQUENCE a certificate file starts with, from
+ * its first bytes; `'erased'` when the file starts with 00 or FF (an empty slot). Throws
+ * `HcaError('hca/bad-file')` for anything else (not a SEQUENCE, indefinite or over-long length,
+ * more than `MAX_CERTIFICATE_LENGTH`), and when `head` is too short to hold the header.
+ */
+export function derTotalLength(head: Uint8Array): number | 'erased' {
+  const bad = (why: string) => new HcaError('hca/bad-file', `The certificate file is not a DER certificate: ${why}.`);
+  if (head.length === 0 || head[0] === 0x00 || head[0] === 0xff) return 'erased';
+  if (head[0] !== 0x30) throw bad('it does not start with a SEQUENCE');
+  if (head.length < 2) throw bad('the header is truncated');
+  const first = head[1]!;
+  if (first < 0x80) return 2 + first;
+  const n = first & 0x7f;
+  if (n === 0) throw bad('indefinite length');
+  if (n > 3) throw bad('length too large');
+  if (head.length < 2 + n) throw bad('the header is truncated');
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + head[2 + i]!;
+  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('length not in minimal DER form');
+  const total = 2 + n + length;
+  if (total > MAX_CERTIFICATE_LENGTH) throw bad(`longer than ${MAX_CERTIFICATE_LENGTH} bytes`);
+  return total;
+}
+
+// ---- signing ----------------------------------------------------------------------------
 
 /**
  * DER prefixes of the PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2, note 1) by WebCrypto hash name; each

@@ -32,7 +32,8 @@ import {
 import { checkSignal, HcaCardBase } from './card-base.js';
 import { CERTIFICATE_NAMES, type CertificateIndex, type HcaOpenOptions, type HcaOperationOptions, type HcaPinpadOptions, type HcaSignOptions, type SerialNumber } from './card-options.js';
 import { changePinRequest, signalOf, verifyPinRequest } from './pinpad.js';
-import { readChunk, readDerFile } from './read-binary.js';
+import { readChunk } from './read-binary.js';
+import { readDerFile } from './read-der.js';
 import { cardStatusError, HcaError, pinStatusError } from './errors.js';
 import { HCA_PROFILE_CANDIDATES, type HcaProfile, type HcaProfileValues } from './profile.js';
 import { encodePinBlock, secretDigits, type Secret } from './format.js';

@@ -1,7 +1,7 @@
 /**
  * Pure encoders and parsers of the HCA card operations every HCA flow uses: PIN / PUK checks and
- * PIN blocks, the pipe-separated card-info file, the DER header of a certificate file, and the
- * supported digests' lengths. Those only `HcaCard` uses (basic data, DigestInfo, serial-number
+ * PIN blocks, the pipe-separated card-info file, and the supported digests' lengths. Those only
+ * `HcaCard` uses (basic data, the DER header of a certificate file, DigestInfo, serial-number
  * text) are in ./card-format.ts, so that the pages using `HcaCardBase` alone do not load them. No
  * I/O. Every parser returns a result or throws `HcaError`, whatever the input.
  */
@@ -132,36 +132,6 @@ export function parseCardInfo(bytes: Uint8Array): CardInfo {
 export function normalizeCardNumber(text: string): string | undefined {
   const m = /^(?:[A-Za-z]{2})?(\d{12})$/.exec(text.trim());
   return m ? m[1] : undefined;
-}
-
-// ---- certificates -----------------------------------------------------------------------
-
-/** Largest certificate file READ BINARY with a 15-bit offset can reach. */
-export const MAX_CERTIFICATE_LENGTH = 0x8000;
-
-/**
- * The total length (header + content) of the DER SEQUENCE a certificate file starts with, from
- * its first bytes; `'erased'` when the file starts with 00 or FF (an empty slot). Throws
- * `HcaError('hca/bad-file')` for anything else (not a SEQUENCE, indefinite or over-long length,
- * more than `MAX_CERTIFICATE_LENGTH`), and when `head` is too short to hold the header.
- */
-export function derTotalLength(head: Uint8Array): number | 'erased' {
-  const bad = (why: string) => new HcaError('hca/bad-file', `The certificate file is not a DER certificate: ${why}.`);
-  if (head.length === 0 || head[0] === 0x00 || head[0] === 0xff) return 'erased';
-  if (head[0] !== 0x30) throw bad('it does not start with a SEQUENCE');
-  if (head.length < 2) throw bad('the header is truncated');
-  const first = head[1]!;
-  if (first < 0x80) return 2 + first;
-  const n = first & 0x7f;
-  if (n === 0) throw bad('indefinite length');
-  if (n > 3) throw bad('length too large');
-  if (head.length < 2 + n) throw bad('the header is truncated');
-  let length = 0;
-  for (let i = 0; i < n; i++) length = length * 256 + head[2 + i]!;
-  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('length not in minimal DER form');
-  const total = 2 + n + length;
-  if (total > MAX_CERTIFICATE_LENGTH) throw bad(`longer than ${MAX_CERTIFICATE_LENGTH} bytes`);
-  return total;
 }
 
 // ---- signing ----------------------------------------------------------------------------

@@ -26,10 +26,8 @@ export {
   parseCardInfo,
   parseCardDate,
   normalizeCardNumber,
-  derTotalLength,
-  MAX_CERTIFICATE_LENGTH,
 } from './format.js';
-export { parseBasicData, digestInfo } from './card-format.js';
+export { parseBasicData, derTotalLength, digestInfo, MAX_CERTIFICATE_LENGTH } from './card-format.js';
 export type { Secret, CardInfo } from './format.js';
 export type { BasicData } from './card-format.js';
 export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES, HCA_PROFILE_VALUES, HCA_PROFILE_CANDIDATE_VALUES, pinCharsetOf } from './profile.js';
