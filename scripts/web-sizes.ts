@@ -106,8 +106,9 @@ function closure(start: string[]): { initial: Set<string>; lazy: Set<string> } {
 export const OTHER_ROUTES: ReadonlyArray<{ chunk: RegExp; route: string }> = [
   // web/app/hardware.ts: the virtual reader and card, test PKI, certificate library, demo panel.
   { chunk: /^demo-(env|panel)-/, route: 'demo mode' },
-  // src/components/locale.ts and web/app/i18n.ts: the English templates and words.
-  { chunk: /^(en|words-en)-/, route: 'English' },
+  // src/components/locale.ts and web/app/i18n.ts: the English templates, the shell's English
+  // words (words-en) and each page's (unlock-words-en, bind-words-en, ...).
+  { chunk: /^(?:en|(?:[a-z]+-)*words-en)-/, route: 'English' },
   // web/app/hardware.ts: the automatic choice with the Web Smart Card session, channel and watcher.
   { chunk: /^auto-session-/, route: 'the Web Smart Card API (navigator.smartCard: an Isolated Web App, ChromeOS)' },
   // web/app/elements.ts: the on-screen keyboard.

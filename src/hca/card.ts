@@ -32,10 +32,12 @@ import {
 import { checkSignal, HcaCardBase } from './card-base.js';
 import { CERTIFICATE_NAMES, type CertificateIndex, type HcaOpenOptions, type HcaOperationOptions, type HcaPinpadOptions, type HcaSignOptions, type SerialNumber } from './card-options.js';
 import { changePinRequest, signalOf, verifyPinRequest } from './pinpad.js';
-import { readChunk, readDerFile } from './read-binary.js';
+import { readChunk } from './read-binary.js';
+import { readDerFile } from './read-der.js';
 import { cardStatusError, HcaError, pinStatusError } from './errors.js';
 import { HCA_PROFILE_CANDIDATES, type HcaProfile, type HcaProfileValues } from './profile.js';
-import { compactHex, digestInfo, encodePinBlock, parseBasicData, printableAscii, secretDigits, type BasicData, type Secret } from './format.js';
+import { encodePinBlock, secretDigits, type Secret } from './format.js';
+import { compactHex, digestInfo, parseBasicData, printableAscii, type BasicData } from './card-format.js';
 
 // The card's options and results, the profile check and the base class live beside this file;
 // importers of './card.js' keep finding them here.

@@ -3,17 +3,8 @@ import fc from 'fast-check';
 import { toHex, fromHex } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
 import { HcaError } from './errors.js';
-import {
-  derTotalLength,
-  digestInfo,
-  encodePinBlock,
-  MAX_CERTIFICATE_LENGTH,
-  normalizeCardNumber,
-  parseBasicData,
-  parseCardDate,
-  parseCardInfo,
-  secretDigits,
-} from './format.js';
+import { encodePinBlock, normalizeCardNumber, parseCardDate, parseCardInfo, secretDigits } from './format.js';
+import { derTotalLength, digestInfo, MAX_CERTIFICATE_LENGTH, parseBasicData } from './card-format.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const PIN_RULE = { minLength: 6, maxLength: 8, code: 'hca/bad-pin-format', what: 'PIN' } as const;

@@ -1,10 +1,10 @@
 /**
- * Pure encoders and parsers of the HCA card operations: PIN / PUK checks and PIN blocks, the
- * pipe-separated files (card info, basic data), the DER header of a certificate file, and the
- * PKCS#1 DigestInfo. No I/O. Every parser returns a result or throws `HcaError`, whatever the
- * input.
+ * Pure encoders and parsers of the HCA card operations every HCA flow uses: PIN / PUK checks and
+ * PIN blocks, the pipe-separated card-info file, and the supported digests' lengths. Those only
+ * `HcaCard` uses (basic data, the DER header of a certificate file, DigestInfo, serial-number
+ * text) are in ./card-format.ts, so that the pages using `HcaCardBase` alone do not load them. No
+ * I/O. Every parser returns a result or throws `HcaError`, whatever the input.
  */
-import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { pinCharAllowed, type PinEncoding } from './profile-data.js';
 import { HcaError } from './errors.js';
 
@@ -80,15 +80,6 @@ export interface CardInfo {
   validTo: string;
 }
 
-/** Basic data, readable without a PIN. */
-export interface BasicData {
-  name: string;
-  /** National ID (or resident certificate) number of the holder; for institution cards the institution code. */
-  idNumber: string;
-  /** Holder category as the card stores it (e.g. the profession). */
-  category: string;
-}
-
 const MAX_TEXT_FILE = 4096;
 
 /** Strips trailing padding (00, FF, spaces) and decodes UTF-8 (invalid sequences become U+FFFD). */
@@ -99,7 +90,8 @@ function textOf(bytes: Uint8Array, what: string): string {
   return new TextDecoder('utf-8').decode(bytes.subarray(0, end));
 }
 
-function fields(bytes: Uint8Array, what: string, count: number): string[] {
+/** The `|`-separated fields of a text file (at least `count`), trimmed. */
+export function fields(bytes: Uint8Array, what: string, count: number): string[] {
   const parts = textOf(bytes, what).split('|').map((s) => s.trim());
   if (parts.length < count) throw new HcaError('hca/bad-file', `The ${what} file does not have ${count} '|'-separated fields.`);
   return parts;
@@ -136,89 +128,18 @@ export function parseCardInfo(bytes: Uint8Array): CardInfo {
   return { cardNumber: m[2]!, printedNumber: number, validFrom: parseCardDate(from), validTo: parseCardDate(to) };
 }
 
-/** Parses the basic-data file: `<name>|<ID number>|<category>`. */
-export function parseBasicData(bytes: Uint8Array): BasicData {
-  const [name, idNumber, category] = fields(bytes, 'basic data', 3) as [string, string, string];
-  if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', 'The basic data file has an empty name or ID number.');
-  return { name, idNumber, category };
-}
-
 /** Card numbers as users type them: 12 digits (an optional two-letter prefix such as "GH" is dropped). */
 export function normalizeCardNumber(text: string): string | undefined {
   const m = /^(?:[A-Za-z]{2})?(\d{12})$/.exec(text.trim());
   return m ? m[1] : undefined;
 }
 
-// ---- certificates -----------------------------------------------------------------------
-
-/** Largest certificate file READ BINARY with a 15-bit offset can reach. */
-export const MAX_CERTIFICATE_LENGTH = 0x8000;
-
-/**
- * The total length (header + content) of the DER SEQUENCE a certificate file starts with, from
- * its first bytes; `'erased'` when the file starts with 00 or FF (an empty slot). Throws
- * `HcaError('hca/bad-file')` for anything else (not a SEQUENCE, indefinite or over-long length,
- * more than `MAX_CERTIFICATE_LENGTH`), and when `head` is too short to hold the header.
- */
-export function derTotalLength(head: Uint8Array): number | 'erased' {
-  const bad = (why: string) => new HcaError('hca/bad-file', `The certificate file is not a DER certificate: ${why}.`);
-  if (head.length === 0 || head[0] === 0x00 || head[0] === 0xff) return 'erased';
-  if (head[0] !== 0x30) throw bad('it does not start with a SEQUENCE');
-  if (head.length < 2) throw bad('the header is truncated');
-  const first = head[1]!;
-  if (first < 0x80) return 2 + first;
-  const n = first & 0x7f;
-  if (n === 0) throw bad('indefinite length');
-  if (n > 3) throw bad('length too large');
-  if (head.length < 2 + n) throw bad('the header is truncated');
-  let length = 0;
-  for (let i = 0; i < n; i++) length = length * 256 + head[2 + i]!;
-  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('length not in minimal DER form');
-  const total = 2 + n + length;
-  if (total > MAX_CERTIFICATE_LENGTH) throw bad(`longer than ${MAX_CERTIFICATE_LENGTH} bytes`);
-  return total;
-}
-
 // ---- signing ----------------------------------------------------------------------------
 
-/**
- * DER prefixes of the PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2, note 1) by WebCrypto hash name,
- * and the digest length.
- */
-const DIGEST_INFO: Readonly<Record<string, { prefix: string; length: number }>> = {
-  'SHA-1': { prefix: '30 21 30 09 06 05 2B 0E 03 02 1A 05 00 04 14', length: 20 },
-  'SHA-256': { prefix: '30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20', length: 32 },
-  'SHA-384': { prefix: '30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30', length: 48 },
-  'SHA-512': { prefix: '30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40', length: 64 },
-};
+/** Digest lengths in bytes by WebCrypto hash name: the hashes the operations support (the DigestInfo prefixes are in ./card-format.ts). */
+const DIGEST_LENGTHS: Readonly<Record<string, number>> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 /** Digest length in bytes of a hash name the operations support, or undefined. */
 export function digestLength(hash: string): number | undefined {
-  return Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash]!.length : undefined;
-}
-
-/** The DER DigestInfo for a digest. Throws `HcaError('hca/bad-argument')` when the digest has the wrong length. */
-export function digestInfo(hash: string, digest: Uint8Array): Uint8Array {
-  const entry = Object.hasOwn(DIGEST_INFO, hash) ? DIGEST_INFO[hash] : undefined;
-  if (!entry) throw new HcaError('hca/bad-profile', `Hash ${JSON.stringify(hash)} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).`);
-  if (digest.length !== entry.length) {
-    throw new HcaError('hca/bad-argument', `A ${hash} digest has ${entry.length} bytes, not ${digest.length}.`);
-  }
-  return concatBytes(fromHex(entry.prefix), digest);
-}
-
-/** Printable ASCII text of bytes, or undefined when any byte is not printable. */
-export function printableAscii(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0) return undefined;
-  let s = '';
-  for (const b of bytes) {
-    if (b < 0x20 || b > 0x7e) return undefined;
-    s += String.fromCharCode(b);
-  }
-  return s;
-}
-
-/** Hex of bytes without separators (for serial numbers). */
-export function compactHex(bytes: Uint8Array): string {
-  return toHex(bytes, '');
+  return Object.hasOwn(DIGEST_LENGTHS, hash) ? DIGEST_LENGTHS[hash] : undefined;
 }

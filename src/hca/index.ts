@@ -24,14 +24,12 @@ export {
   secretDigits,
   encodePinBlock,
   parseCardInfo,
-  parseBasicData,
   parseCardDate,
   normalizeCardNumber,
-  derTotalLength,
-  digestInfo,
-  MAX_CERTIFICATE_LENGTH,
 } from './format.js';
-export type { Secret, CardInfo, BasicData } from './format.js';
+export { parseBasicData, derTotalLength, digestInfo, MAX_CERTIFICATE_LENGTH } from './card-format.js';
+export type { Secret, CardInfo } from './format.js';
+export type { BasicData } from './card-format.js';
 export { HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE_CANDIDATES, HCA_PROFILE_VALUES, HCA_PROFILE_CANDIDATE_VALUES, pinCharsetOf } from './profile.js';
 export type { HcaProfile, HcaProfileValues, ProfileField, Provenance, PinEncoding, PinProtection, PinRule, PinCharset, HcaMiddlewareFacts, MiddlewareDataField } from './profile.js';
 export { MemoryCardChannel } from '../card/memory.js';

@@ -1,6 +1,7 @@
 /**
  * Reading a transparent EF of the HCA card with READ BINARY (ISO/IEC 7816-4:2013 §11.2.3): the
- * small text files to their end, a certificate to the length its DER header gives. The caller
+ * small text files to their end (a certificate, to the length its DER header gives, in
+ * ./read-der.ts: only `HcaCard` reads one). The caller
  * selects the EF first and sends the commands (`Exchange`); these functions decide what to send
  * next from the answers.
  */
@@ -8,7 +9,6 @@ import { concatBytes } from '../bytes.js';
 import type { CommandApdu } from '../iso7816/apdu.js';
 import { INS_READ_BINARY, SW1_WRONG_LE, SW_END_OF_FILE, SW_OK, SW_WRONG_P1P2, sw1Of } from './apdu.js';
 import { cardStatusError, HcaError } from './errors.js';
-import { derTotalLength } from './format.js';
 
 /** Sends one command APDU and gives its answer split into data and status word. */
 export type Exchange = (apdu: CommandApdu) => Promise<{ data: Uint8Array; sw: number }>;
@@ -51,31 +51,4 @@ export async function readToEnd(send: Exchange, cla: number, chunk: number, what
     if (offset > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', `The ${what} file is longer than ${MAX_TEXT_FILE} bytes.`);
   }
   return concatBytes(...parts);
-}
-
-/**
- * Reads the selected EF as one DER object, as long as its header says. `absent()` is thrown for an
- * empty (6B00 at offset 0) or erased file, `truncated()` when the file ends before the DER length.
- */
-export async function readDerFile(send: Exchange, cla: number, chunk: number, errors: { absent: () => Error; truncated: () => Error }): Promise<Uint8Array> {
-  const first = await readBinary(send, cla, 0, chunk);
-  if (first.sw === SW_WRONG_P1P2) throw errors.absent();
-  if (first.sw !== SW_OK && first.sw !== SW_END_OF_FILE) throw cardStatusError(first.sw, first.data);
-  const total = derTotalLength(first.data);
-  if (total === 'erased') throw errors.absent();
-  if (total <= first.data.length) return first.data.slice(0, total);
-  if (first.sw === SW_END_OF_FILE) throw errors.truncated();
-  const out = new Uint8Array(total);
-  out.set(first.data);
-  let offset = first.data.length;
-  while (offset < total) {
-    const r = await readBinary(send, cla, offset, Math.min(chunk, total - offset));
-    if (r.sw === SW_WRONG_P1P2) throw errors.truncated();
-    if (r.sw !== SW_OK && r.sw !== SW_END_OF_FILE) throw cardStatusError(r.sw, r.data);
-    if (r.data.length === 0 || offset + r.data.length > total) throw errors.truncated();
-    out.set(r.data, offset);
-    offset += r.data.length;
-    if (r.sw === SW_END_OF_FILE && offset < total) throw errors.truncated();
-  }
-  return out;
 }

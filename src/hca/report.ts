@@ -55,7 +55,8 @@ import {
   SW_OK,
 } from './apdu.js';
 import { HcaCard } from './card.js';
-import { derTotalLength, parseBasicData, parseCardInfo } from './format.js';
+import { parseCardInfo } from './format.js';
+import { derTotalLength, parseBasicData } from './card-format.js';
 import { memoryPinTrialStore } from './pin-guard.js';
 import { HCA_PROFILE, HCA_PROFILE_CANDIDATES, type HcaProfile, type ProfileField } from './profile.js';
 

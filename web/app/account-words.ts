@@ -1,8 +1,9 @@
 /**
  * Words of the bind page's account parts (password, sign-in, 綁定新憑證 IC 卡, the server's
- * refusals), kept apart from i18n.ts.
+ * refusals), in Traditional Chinese; the English ones (./account-words-en.ts) load when English is
+ * chosen (./i18n.ts).
  */
-import { getLocale } from '../../src/components/locale.js';
+import { pageWords } from './i18n.js';
 
 const zh = {
   password: '密碼',
@@ -24,28 +25,6 @@ const zh = {
   serverProblem: '伺服器沒有回應，請稍後再試。',
 } as const;
 
-type AccountWords = { readonly [K in keyof typeof zh]: string };
+export type AccountWords = { readonly [K in keyof typeof zh]: string };
 
-const en: AccountWords = {
-  password: 'Password',
-  passwordHint: '8 to 128 characters.',
-  rebindIntro: 'Existing account: sign in, verify the new card in "Bind another HCA card", then press "Bind the new HCA card".',
-  signInTitle: 'Sign in',
-  signInIntro: 'Sign in with the account and password you registered. No account yet? Use "Register".',
-  signIn: 'Sign in',
-  signedInAs: 'Signed in as',
-  signOut: 'Sign out',
-  bindNew: 'Bind the new HCA card',
-  bindNewDone: 'The new HCA card is bound.',
-  needPassword: 'Choose a password (8 to 128 characters).',
-  badCredentials: 'The account or the password is wrong.',
-  accountExists: 'This account name is taken: choose another.',
-  tokenInvalid: 'The card verification has expired or was used: press Verify again.',
-  alreadyBound: 'This card is bound to another account.',
-  rateLimited: 'Too many attempts: try again later.',
-  serverProblem: 'The server did not answer: try again later.',
-};
-
-export function accountWords(): AccountWords {
-  return getLocale() === 'en' ? en : zh;
-}
+export const accountWords = pageWords<AccountWords>(zh, () => import('./account-words-en.js').then((m) => m.en));

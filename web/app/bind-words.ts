@@ -1,5 +1,8 @@
-/** The bind page's words (web/bind.html) other than its account parts (./account-words.ts), Traditional Chinese and English. */
-import { getLocale } from '../../src/components/locale.js';
+/**
+ * The bind page's words (web/bind.html) other than its account parts (./account-words.ts), in
+ * Traditional Chinese; the English ones (./bind-words-en.ts) load when English is chosen (./i18n.ts).
+ */
+import { pageWords } from './i18n.js';
 import type { WordsOf } from './words-zh.js';
 
 const zh = {
@@ -38,42 +41,6 @@ const zh = {
   ] as ReadonlyArray<readonly [string, string]>,
 } as const;
 
-const en: WordsOf<typeof zh> = {
-  bindTitle: 'Bind an HCA card',
-  modeRegister: 'Register',
-  modeRebind: 'Account › Card binding',
-  registerIntro: 'New user: fill in the account, verify the card in "Bind your HCA card", then submit.',
-  account: 'Account',
-  accountHint: '3 to 32 letters, digits, dots, underscores or hyphens.',
-  email: 'Email',
-  bindSection: 'Bind your HCA card',
-  rebindSection: 'Bind another HCA card',
-  submitRegister: 'Submit',
-  needVerify: 'Verify your card in "Bind your HCA card" first.',
-  needAccount: 'Fill in the account first (3 to 32 letters, digits, dots, underscores or hyphens).',
-  registered: 'Account created',
-  registeredText: 'The account is created and bound to this HCA card.',
-  currentBinding: 'Bound certificate',
-  noBinding: 'No HCA card is bound to this account yet.',
-  loading: 'Loading…',
-  holder: 'Holder',
-  cardType: 'Card type',
-  cardNumber: 'Card number',
-  validity: 'Certificate valid',
-  boundAt: 'Bound at',
-  personnel: 'Healthcare professional card',
-  institution: 'Healthcare institution card',
-  unbind: 'Unbind',
-  to: 'to',
-  faqTitle: 'Questions',
-  faq: [
-    ['"The verification timed out, please try again"', 'A verification must finish within about 2 minutes. Just press Verify again.'],
-    ['No reader or no card is found', 'Check that the reader is plugged in and the card inserted chip up, chip end first. For a real reader press "Use a real reader" and pick it in the browser\'s window.'],
-    ['Wrong PIN', 'Type the correct PIN. Three wrong PINs in a row lock the card; unlock it on the "Unlock card" page.'],
-    ['The card is locked', 'Go to "Unlock card": get the unlock code with the card number and user code and set a new PIN.'],
-  ],
-};
+export type BindWords = WordsOf<typeof zh>;
 
-export function bindWords(): WordsOf<typeof zh> {
-  return getLocale() === 'en' ? en : zh;
-}
+export const bindWords = pageWords<BindWords>(zh, () => import('./bind-words-en.js').then((m) => m.en));

@@ -1,5 +1,8 @@
-/** The demo panel's words, Traditional Chinese and English: loaded with the panel, in demo mode only. */
-import { getLocale } from '../../src/components/locale.js';
+/**
+ * The demo panel's words in Traditional Chinese, loaded with the panel, in demo mode only; the
+ * English ones (./demo-words-en.ts) load when English is chosen (./i18n.ts, `englishWordsReady`).
+ */
+import { pageWords } from './i18n.js';
 import type { WordsOf } from './words-zh.js';
 
 const zh = {
@@ -52,56 +55,6 @@ const zh = {
   keypadTimeout: '不按（逾時）',
 } as const;
 
-const en: WordsOf<typeof zh> = {
-  demoDataChangedPin: 'Virtual card: number GH000012345678, the PIN you set, user code Demo1234 (PUK 12345678).',
-  cardLock: 'Card',
-  lockUsable: 'usable',
-  lockPinBlocked: 'locked (3 wrong PINs)',
-  lockPukBlocked: 'cannot be unlocked (PUK blocked too)',
-  demoPanelHint: 'Put the virtual card and reader into each situation and see how the page explains and handles it.',
-  demoState: 'Switch to another card or reader (situation)',
-  states: {
-    normal: 'Normal card',
-    locked: 'Locked card (3 wrong PINs)',
-    'puk-blocked': 'PUK blocked too (cannot be unlocked)',
-    'wrong-puk': 'Server gives a wrong PUK (user code maps to another PUK)',
-    pinpad: 'Reader with a PIN pad',
-    slow: 'Slow card',
-    'not-hca': 'Not an HCA card',
-    version1: 'Version 1 card (2 certificates)',
-    institution: 'Institution card',
-    expired: 'Card with an expired certificate',
-    nhi: 'NHI card (not an HCA card)',
-  },
-  removeCard: 'Remove the card',
-  insertCard: 'Insert the card',
-  unplugReader: 'Unplug the reader',
-  plugReader: 'Plug the reader in',
-  resetCard: 'Reset the demo (card and server)',
-  resetDone: "Reset: the virtual card has PIN 123456 again, and the server forgot this demo card's wrong user codes and lock.",
-  resetDoneCardOnly: 'The virtual card is reset (PIN 123456). There is no demo server, so no server lock was cleared.',
-  pinTries: 'PIN tries left',
-  pukTries: 'PUK tries left',
-  cardInReader: 'Card',
-  inReader: 'in the reader',
-  outOfReader: 'removed',
-  readerPlugged: 'Reader',
-  plugged: 'plugged in',
-  unplugged: 'unplugged',
-  preparing: 'Preparing the virtual card (making test certificates)…',
-  keypadTitle: "The reader's keypad (simulated)",
-  keypadIdle: 'The reader is not asking for anything.',
-  keypadAsk: {
-    current: 'The reader asks for the current PIN (or the PUK)',
-    new: 'The reader asks for the new PIN',
-    confirm: 'The reader asks for the new PIN again',
-  },
-  keypadInput: 'Digits keyed on the reader',
-  keypadOk: 'OK key',
-  keypadCancel: 'Cancel key',
-  keypadTimeout: 'No key (time-out)',
-};
+export type DemoWords = WordsOf<typeof zh>;
 
-export function demoWords(): WordsOf<typeof zh> {
-  return getLocale() === 'en' ? en : zh;
-}
+export const demoWords = pageWords<DemoWords>(zh, () => import('./demo-words-en.js').then((m) => m.en));

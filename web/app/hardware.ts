@@ -9,6 +9,7 @@
  *   what a real reader gets, without the code of a route it cannot take.
  */
 import { UsbCardSession, type CardSession } from '../../src/session/card-session.js';
+import { englishWordsReady } from './i18n.js';
 
 /** Whether the Web Smart Card API is there (the same test as `isSmartCardApiAvailable`, without loading its module). */
 export function hasSmartCardApi(nav: unknown = globalThis.navigator): boolean {
@@ -19,6 +20,8 @@ export function hasSmartCardApi(nav: unknown = globalThis.navigator): boolean {
 export async function loadHardware() {
   const loadDemo = async () => {
     const [{ DemoEnvironment }, { renderDemoPanel }] = await Promise.all([import('./demo-env.js'), import('./demo-panel.js')]);
+    // The panel's English words, when English is already chosen: before the panel is first drawn.
+    await englishWordsReady();
     return { DemoEnvironment, renderDemoPanel };
   };
   const createCardSession: () => CardSession = hasSmartCardApi()

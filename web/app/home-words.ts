@@ -1,5 +1,5 @@
-/** The home page's words (web/index.html), Traditional Chinese and English. */
-import { getLocale } from '../../src/components/locale.js';
+/** The home page's words (web/index.html) in Traditional Chinese; the English ones (./home-words-en.ts) load when English is chosen (./i18n.ts). */
+import { pageWords } from './i18n.js';
 import type { WordsOf } from './words-zh.js';
 
 const zh = {
@@ -13,17 +13,6 @@ const zh = {
   demoData: '示範資料',
 } as const;
 
-const en: WordsOf<typeof zh> = {
-  homeIntro:
-    'This is the webccid demo: the card-reader driver runs in the page over WebUSB, so there is no "HCA component" or any other program to install. By default a virtual reader with a virtual healthcare professional card is used; you can switch to a real reader.',
-  unlockDesc: 'The card locked after 3 wrong PINs: get the unlock code (PUK) with the card number and user code, and set a new PIN.',
-  changePinDesc: 'You know the current PIN and want a new one.',
-  bindDesc: 'When registering, or in account management: bind your HCA card to your account.',
-  nhiDesc: 'No PIN: read the basic data of the NHI card (健保卡) and see that the reader works.',
-  open: 'Start',
-  demoData: 'Demo data',
-};
+export type HomeWords = WordsOf<typeof zh>;
 
-export function homeWords(): WordsOf<typeof zh> {
-  return getLocale() === 'en' ? en : zh;
-}
+export const homeWords = pageWords<HomeWords>(zh, () => import('./home-words-en.js').then((m) => m.en));

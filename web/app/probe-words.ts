@@ -1,5 +1,5 @@
-/** The field kit page's words (web/probe.html), Traditional Chinese and English. */
-import { getLocale } from '../../src/components/locale.js';
+/** The field kit page's words (web/probe.html) in Traditional Chinese; the English ones (./probe-words-en.ts) load when English is chosen (./i18n.ts). */
+import { pageWords } from './i18n.js';
 
 const zh = {
   title: '實機檢測工具',
@@ -54,61 +54,6 @@ const zh = {
   vendorClass: '廠商自訂類別 0xFF（一般網頁可以使用）',
 } as const;
 
-type Words = { readonly [K in keyof typeof zh]: (typeof zh)[K] extends (...a: never[]) => string ? (typeof zh)[K] : string };
+export type ProbeWords = { readonly [K in keyof typeof zh]: (typeof zh)[K] extends (...a: never[]) => string ? (typeof zh)[K] : string };
 
-const en: Words = {
-  title: 'Field kit',
-  intro:
-    'Help confirm how the HCA card really works: this page probes your reader and card and makes a report. The report holds no PIN; personal data (name, ID number, card number) is redacted. Download or copy it and send it as the guide says.',
-  step1: 'Step 1: check that the reader works (read the NHI card)',
-  step1Text: 'First try the NHI card (健保卡): no PIN, nothing changes on the card. If it reads, the reader and the driver work.',
-  step2: 'Step 2: probe the card (HCA card or NHI card)',
-  step2Text:
-    'Only commands that cannot harm a card are sent: SELECT of applications and files, reads of public data (EF.DIR, card production data, card number, basic data, certificates). No PIN, no write, no signature.',
-  sentTitle: 'What is sent',
-  neverTitle: 'What is never sent',
-  neverText: 'A PIN, a PUK, a PIN change or unblock, a signature, a write or delete: unless you agree to each of the two steps below.',
-  counterOptIn: 'Also read the PIN retry counter (a VERIFY without a PIN: no try is spent)',
-  run: 'Run the probe',
-  running: 'Probing… keep the card in the reader',
-  again: 'Probe again',
-  guide: 'Guide (docs/field-test.md)',
-  counterTitle: 'PIN tries left',
-  counterText: (left: number, max: number) => `The card says: ${left} of ${max} tries left. Reading the counter spent none.`,
-  verifyWarning:
-    "Warning: this card's PIN format is not confirmed. Even a correct PIN may be counted as wrong and cost a try; when the tries run out the card locks and needs its PUK. Go on only if you accept that risk.",
-  lastTry: 'Only 1 try left: a wrong PIN locks the card. Better not verify here.',
-  verifyOptIn: 'I understand the risk and agree to send one VERIFY carrying the PIN (never retried)',
-  pinLabel: 'PIN',
-  verifyOnce: 'Verify once',
-  verifyPinpad: "Key it on the reader's keypad",
-  skipVerify: 'Do not verify, finish',
-  readerTitle: 'Reader',
-  descriptorTitle: 'CCID descriptor',
-  quirksTitle: 'Quirks in use',
-  none: 'none',
-  atrTitle: 'ATR (answer to reset)',
-  findingsTitle: 'Profile fields the card confirmed, contradicted or left open',
-  confirmed: 'confirmed',
-  contradicted: 'contradicted',
-  open: 'open',
-  field: 'Field',
-  verdict: 'Result',
-  evidence: 'Evidence',
-  download: 'Download the report (JSON)',
-  copy: 'Copy the report',
-  copied: 'Copied to the clipboard',
-  copyFailed: 'Could not copy: please download instead.',
-  reportNote: 'Personal data is redacted in the report (only lengths remain): safe to share.',
-  logTitle: 'Probe log (shown on this screen only)',
-  failed: 'The probe failed',
-  noReader: 'No reader found: choose the reader in step 1 first.',
-  slot: 'Slot',
-  noCard: 'no card',
-  protectedClass: "class 0x0B (Chrome's ordinary pages cannot use it: needs the Isolated Web App)",
-  vendorClass: 'vendor class 0xFF (usable from an ordinary page)',
-};
-
-export function probeWords(): Words {
-  return getLocale() === 'en' ? en : zh;
-}
+export const probeWords = pageWords<ProbeWords>(zh, () => import('./probe-words-en.js').then((m) => m.en));

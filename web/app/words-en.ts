@@ -16,8 +16,6 @@ export const en: Words = {
   language: 'Language',
   driverDesc: "For developers: the reader's descriptors, ATR, an APDU console and the CCID frame log.",
   probeDesc: 'Help confirm how the HCA card works: probe the reader and card, and make a report to share (no PIN, no personal data).',
-  nhiTitle: 'Read the NHI card',
-  nhiIntro: 'Every healthcare professional holds an NHI card (健保卡). Reading it needs no PIN and changes nothing on the card: the safest first test of a reader.',
   demoDataText: 'Virtual card: number GH000012345678, PIN 123456, user code Demo1234 (PUK 12345678).',
   readerSource: 'Reader',
   useVirtual: 'Use the virtual reader',
@@ -26,8 +24,4 @@ export const en: Words = {
   usingReal: 'In use: a real reader (WebUSB)',
   kioskOn: 'Kiosk mode',
   demoPanel: 'Demo panel',
-  unlockTitle: 'Unlock a card (PIN locked)',
-  unlockIntro: 'You need: the HCA card, its number (the 12 digits after GH on the front) and the user code (given with the card; case sensitive).',
-  changePinTitle: 'Change the PIN',
-  changePinIntro: 'Type the current PIN, then the new PIN twice (6 to 8 digits).',
 };

@@ -1,8 +1,9 @@
 /**
- * The web app's shell words (header, navigation, reader source, page titles) in Traditional
- * Chinese (the default; see ./i18n.ts), and their shape. The pages' own words are beside them:
- * ./home-words.ts, ./bind-words.ts, ./account-words.ts, ./probe-words.ts, and the demo panel's
- * ./demo-words.ts (demo mode only).
+ * The web app's shell words (header, navigation, reader source, the links to the driver console
+ * and the field kit, the demo card's data) in Traditional Chinese (the default; see ./i18n.ts),
+ * and their shape. The pages' own words (titles, introductions, forms) are beside them:
+ * ./unlock-words.ts, ./change-pin-words.ts, ./nhi-words.ts, ./home-words.ts, ./bind-words.ts,
+ * ./account-words.ts, ./probe-words.ts, and the demo panel's ./demo-words.ts (demo mode only).
  */
 export const zh = {
   appName: 'HCA 醫事憑證 IC 卡服務',
@@ -19,8 +20,6 @@ export const zh = {
   language: '語言',
   driverDesc: '給開發者：讀卡機描述元、ATR、APDU 主控台與 CCID 封包紀錄。',
   probeDesc: '協助確認醫事憑證 IC 卡的規格：檢測讀卡機與卡片，產生可分享的報告（不含 PIN 碼與個人資料）。',
-  nhiTitle: '讀取健保卡',
-  nhiIntro: '每位醫事人員都有健保卡，讀取它不需要 PIN 碼，也不會改變卡片，是測試讀卡機最安全的第一步。',
   demoDataText: '虛擬卡：卡號 GH000012345678，PIN 碼 123456，用戶代碼 Demo1234（解鎖碼 12345678）。',
   readerSource: '讀卡機',
   useVirtual: '使用虛擬讀卡機',
@@ -29,10 +28,6 @@ export const zh = {
   usingReal: '目前使用：實體讀卡機（WebUSB）',
   kioskOn: '公用電腦（kiosk）模式',
   demoPanel: '示範控制台',
-  unlockTitle: '解鎖卡（PIN 碼鎖住時）',
-  unlockIntro: '準備：醫事憑證 IC 卡、卡號（卡片正面 GH 後 12 位數字）與用戶代碼（申請卡片時取得，大小寫有別）。',
-  changePinTitle: '變更 PIN 碼',
-  changePinIntro: '輸入目前的 PIN 碼，再輸入兩次新的 PIN 碼（6 到 8 位數字）。',
 } as const;
 
 /**

@@ -2,6 +2,7 @@
 import { html } from 'lit';
 import { startPage } from '../shell.js';
 import { words } from '../i18n.js';
+import { nhiWords } from '../nhi-words.js';
 import { loadHardware } from '../hardware.js';
 import { NhiCardReader } from '../../../src/components/nhi-card-reader/nhi-card-reader.js';
 import { defineElements } from '../elements.js';
@@ -12,13 +13,14 @@ startPage(
   'nhi',
   (c) => {
     const w = words();
-    return html`<h1>${w.nhiTitle}</h1>
-      <p class="lead">${w.nhiIntro}</p>
+    const p = nhiWords();
+    return html`<h1>${p.title}</h1>
+      <p class="lead">${p.intro}</p>
       <div class="flow">
         <nhi-card-reader .session=${c.session}></nhi-card-reader>
       </div>
       ${c.kiosk ? '' : html`<p class="driver-link"><a href=${c.href('probe')} data-testid="go-probe">${w.probe}</a> — ${w.probeDesc}</p>`}`;
   },
-  () => `${words().nhiTitle} — ${words().appName}`,
+  () => `${nhiWords().title} — ${words().appName}`,
   loadHardware,
 );

@@ -1,0 +1,12 @@
+/** The nhi.html page's title and introduction in Traditional Chinese; the English ones (./nhi-words-en.ts) load when English is chosen (./i18n.ts). */
+import { pageWords } from './i18n.js';
+import type { WordsOf } from './words-zh.js';
+
+const zh = {
+  title: '讀取健保卡',
+  intro: '每位醫事人員都有健保卡，讀取它不需要 PIN 碼，也不會改變卡片，是測試讀卡機最安全的第一步。',
+} as const;
+
+export type NhiWords = WordsOf<typeof zh>;
+
+export const nhiWords = pageWords<NhiWords>(zh, () => import('./nhi-words-en.js').then((m) => m.en));
