@@ -5,13 +5,16 @@
  * our driver without its interrupt-in watch, and pcscd + libccid (Debian packages, installed by
  * scripts/qemu/setup.sh) timed by a minimal C PC/SC client (test/qemu/guest/pcsc-rtt.c, compiled
  * here with the host's C compiler against libpcsclite). Prints per-APDU p10, median and p90 (ms)
- * and the ratios to the raw client. See docs/testing.md ("QEMU round trips") for what each figure
- * times.
+ * and the ratios to the raw client. Then the cold figures: per client, fresh guest processes
+ * (pcscd: a freshly started pcscd and client), each timing its reader open and its first 30 APDUs
+ * (medians of APDUs 1-10 and 11-30, process start and module loading printed apart, in no APDU
+ * figure). See docs/testing.md ("QEMU round trips") for what each figure times.
  *
  * The npm script holds /tmp/webccid-qemu.lock so that two guests never run at once. Under TCG the
  * absolute figures follow the host's load; the ratios come from interleaved rounds in one boot.
  *
- *   WEBCCID_ROUNDS=8 WEBCCID_PER_ROUND=50 WEBCCID_WARMUP_APDUS=1000 npm run bench:qemu   (the defaults)
+ *   WEBCCID_ROUNDS=8 WEBCCID_PER_ROUND=50 WEBCCID_WARMUP_APDUS=1000 WEBCCID_COLD_PROCESSES=3 \
+ *   WEBCCID_COLD_APDUS=30 npm run bench:qemu   (the defaults; WEBCCID_COLD_PROCESSES=0: no cold figures)
  */
 import path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -20,6 +23,41 @@ import { buildGuestLibrary, diagnose, GUEST_DIR, qemuAvailability, runInGuest, s
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const median = (v: number[]): number => quantile([...v].sort((a, b) => a - b), 0.5);
+const ms = (v: number | undefined, w = 8): string => (v === undefined ? '-' : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)).padStart(w);
+
+/** The cold table: per client, medians over its fresh processes (APDU figures pooled over them). */
+function printCold(cold: { apdus: number; processes: number; runs: Record<string, { startMs?: number; loadMs?: number; openMs?: number; times: number[] }[]> }): void {
+  const rows = Object.entries(cold.runs)
+    .filter(([, runs]) => runs.length > 0)
+    .map(([name, runs]) => {
+      const of = (k: 'startMs' | 'loadMs' | 'openMs') => (runs.every((x) => x[k] !== undefined) ? median(runs.map((x) => x[k]!)) : undefined);
+      return {
+        name,
+        n: runs.length,
+        start: of('startMs'),
+        load: of('loadMs'),
+        open: of('openMs'),
+        first: median(runs.map((x) => x.times[0]!)),
+        early: median(runs.flatMap((x) => x.times.slice(0, 10))),
+        late: median(runs.flatMap((x) => x.times.slice(10, cold.apdus))),
+      };
+    });
+  const raw = rows.find((x) => x.name === 'raw');
+  console.log(
+    `\nCOLD: each client in ${cold.processes} fresh node processes (alternating order; pcscd: a freshly started pcscd and C client), the first ${cold.apdus} APDUs of each, nothing untimed before them.`,
+  );
+  console.log(
+    'start = process start to the script (Node bootstrap), load = the usb package (+ the library for ours), open = find, open, claim, power on the card (ours: openNodeReader + connect); none of them is in an APDU figure. Medians over the processes; APDU figures pooled.',
+  );
+  console.log('client        procs  start ms  load ms  open ms  APDU 1 ms  1-10 ms  11-30 ms  1-10 / raw  11-30 / raw');
+  for (const x of rows) {
+    console.log(
+      `${x.name.padEnd(12)} ${String(x.n).padStart(6)} ${ms(x.start, 9)} ${ms(x.load)} ${ms(x.open)} ${ms(x.first, 10)} ${ms(x.early)} ${ms(x.late, 9)} ${(raw ? (x.early / raw.early).toFixed(2) : '-').padStart(11)} ${(raw ? (x.late / raw.late).toFixed(2) : '-').padStart(12)}`,
+    );
+  }
 }
 
 const lab = qemuAvailability().ok ? qemuAvailability() : setupQemuLab();
@@ -50,12 +88,15 @@ try {
       WEBCCID_ROUNDS: process.env['WEBCCID_ROUNDS'] ?? '8',
       WEBCCID_PER_ROUND: process.env['WEBCCID_PER_ROUND'] ?? '50',
       WEBCCID_WARMUP_APDUS: process.env['WEBCCID_WARMUP_APDUS'] ?? '1000',
+      WEBCCID_COLD_PROCESSES: process.env['WEBCCID_COLD_PROCESSES'] ?? '3',
+      WEBCCID_COLD_APDUS: process.env['WEBCCID_COLD_APDUS'] ?? '30',
       ...(process.env['WEBCCID_PCSCD_DEBUG'] ? { WEBCCID_PCSCD_DEBUG: '1' } : {}),
       ...(pcscClient ? { WEBCCID_PCSC_RTT: pcscClient } : {}),
     },
-    timeoutMs: 480_000,
+    timeoutMs: 600_000,
   });
-  const r = run.results as { ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; warmupApdus: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
+  type ColdRun = { startMs?: number; loadMs?: number; openMs?: number; wallMs?: number; times: number[] };
+  const r = run.results as { cold?: { apdus: number; processes: number; runs: Record<string, ColdRun[]> }; ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; warmupApdus: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
   if (!r?.ok) {
     console.error(`bench-rtt failed: ${r?.error ?? 'no results'}\n${diagnose(run)}`);
     process.exit(1);
@@ -82,6 +123,7 @@ try {
       `${k.padEnd(12)} ${String(s.n).padStart(4)} ${s.p10.toFixed(3).padStart(8)} ${s.median.toFixed(3).padStart(10)} ${s.p90.toFixed(3).padStart(8)} ${(s.p10 / raw.p10).toFixed(2).padStart(11)} ${(s.median / raw.median).toFixed(2).padStart(13)}`,
     );
   }
+  if (r.cold) printCold(r.cold);
   console.log(`(guest boot ${run.bootSeconds?.toFixed(1)} s, whole run ${run.seconds.toFixed(1)} s)`);
 } finally {
   rmSync(lib, { recursive: true, force: true });

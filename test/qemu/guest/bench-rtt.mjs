@@ -17,15 +17,29 @@
 // $WEBCCID_WARMUP_APDUS APDUs per client (default 1000) is not counted: under TCG V8 needs about
 // that many to compile a client's hot path, and the driver has far more code to compile than the
 // raw client. Writes JSON to $WEBCCID_RESULTS.
+// Before that, the COLD figures (what a user's fresh page meets: an unlock or a PIN change is 10-30
+// APDUs): for raw, raw-queued and ours, $WEBCCID_COLD_PROCESSES (default 3) fresh `node` processes
+// each (this script with `--cold <client>`, so no JIT state is shared), the clients in an order that
+// alternates; each process loads its modules, opens the reader (timed apart) and times its first
+// $WEBCCID_COLD_APDUS (default 30) APDUs one by one, nothing untimed before them. One untimed process
+// first fills the guest's file cache. Process start and module loading are timed apart too and are
+// in no APDU figure. For pcscd, cold means a freshly started pcscd and a fresh C client: its first
+// 30 SCardTransmit calls (pcscd's start and the client's SCardConnect not timed).
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawn, execFile } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// time since the process started (performance.timeOrigin) up to this module's first statement:
+// Node's bootstrap and the ESM loader (node: built-ins only); `--cold` reports it
+const scriptStartMs = performance.now();
 const root = process.env.WEBCCID_PROJECT_ROOT ?? process.cwd();
 const require = createRequire(path.join(root, 'package.json'));
 const { WebUSB } = require('usb');
+const usbLoadedMs = performance.now();
+const COLD_APDUS = Number(process.env.WEBCCID_COLD_APDUS ?? 30);
+const COLD_PROCESSES = Number(process.env.WEBCCID_COLD_PROCESSES ?? 3);
 
 const ROUNDS = Number(process.env.WEBCCID_ROUNDS ?? 8);
 const PER_ROUND = Number(process.env.WEBCCID_PER_ROUND ?? 50);
@@ -45,7 +59,9 @@ async function findDevice() {
   return device;
 }
 
-async function rawRound(device, n, queued = false) {
+/** timing (optional) gets openMs: device open, configuration, claim and IccPowerOn. */
+async function rawRound(device, n, queued = false, warmup = WARMUP, timing = undefined) {
+  const t0 = performance.now();
   await device.open();
   if (!device.configuration) await device.selectConfiguration(1);
   const iface = device.configuration.interfaces.find((i) => i.alternate.interfaceClass === 0x0b);
@@ -71,12 +87,13 @@ async function rawRound(device, n, queued = false) {
     }
   };
   await exchange(0x62); // IccPowerOn
+  if (timing) timing.openMs = performance.now() - t0;
   const times = [];
   let answer;
-  for (let i = 0; i < WARMUP + n; i++) {
+  for (let i = 0; i < warmup + n; i++) {
     const t = performance.now();
     answer = await exchange(0x6f, APDU);
-    if (i >= WARMUP) times.push(performance.now() - t);
+    if (i >= warmup) times.push(performance.now() - t);
   }
   results.answers[queued ? 'raw-queued' : 'raw'] = hex(answer.subarray(10));
   await exchange(0x63); // IccPowerOff
@@ -85,16 +102,19 @@ async function rawRound(device, n, queued = false) {
   return times;
 }
 
-async function oursRound(lib, n, watchInterrupt) {
+/** timing (optional) gets openMs: openNodeReader (finding, opening, claiming) and connect(0). */
+async function oursRound(lib, n, watchInterrupt, warmup = WARMUP, timing = undefined) {
+  const t0 = performance.now();
   // as a Node application opens it: the `usb` package's device behind the library's WebUSB view
   const reader = await lib.openNodeReader({ vendorId: 0x08e6, productId: 0x4433, watchInterrupt });
   const c = await reader.connect(0);
+  if (timing) timing.openMs = performance.now() - t0;
   const times = [];
   let answer;
-  for (let i = 0; i < WARMUP + n; i++) {
+  for (let i = 0; i < warmup + n; i++) {
     const t = performance.now();
     answer = await c.transmit(APDU);
-    if (i >= WARMUP) times.push(performance.now() - t);
+    if (i >= warmup) times.push(performance.now() - t);
   }
   results.answers[watchInterrupt ? 'ours' : 'ours-noint'] = hex(answer);
   await c.disconnect('unpower');
@@ -105,7 +125,7 @@ async function oursRound(lib, n, watchInterrupt) {
 const PCSCD = '/usr/sbin/pcscd';
 
 /** One pcscd round: start pcscd in the foreground, time APDUs with the C client, stop pcscd. */
-async function pcscdRound(n) {
+async function pcscdRound(n, warmup = WARMUP) {
   mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
   const daemon = spawn(PCSCD, ['--foreground', ...(process.env.WEBCCID_PCSCD_DEBUG ? ['--debug'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -122,7 +142,7 @@ async function pcscdRound(n) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const out = await new Promise((resolve, reject) =>
-      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(WARMUP), hex(APDU)], { timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(warmup), hex(APDU)], { timeout: 60_000 }, (err, stdout, stderr) =>
         err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
       ),
     );
@@ -139,11 +159,67 @@ async function pcscdRound(n) {
   }
 }
 
+const libUrl = () => pathToFileURL(path.join(process.env.WEBCCID_LIB, 'node/index.js')).href;
+
+/**
+ * `--cold <client>`: in this fresh process, open the reader and time the first COLD_APDUS APDUs.
+ * Prints one JSON line: startMs (process start to this module's first statement), loadMs (the
+ * `usb` package, and for ours the library too), openMs, times (ms per APDU, from the first).
+ */
+async function coldChild(name) {
+  const out = { client: name, startMs: scriptStartMs };
+  let loadMs = usbLoadedMs - scriptStartMs;
+  let times;
+  if (name === 'ours') {
+    const t = performance.now();
+    const lib = await import(libUrl());
+    loadMs += performance.now() - t;
+    times = await oursRound(lib, COLD_APDUS, true, 0, out);
+  } else {
+    const t = performance.now();
+    const device = await findDevice(); // getDevices: counted in the open, as openNodeReader does it
+    const findMs = performance.now() - t;
+    times = await rawRound(device, COLD_APDUS, name === 'raw-queued', 0, out);
+    out.openMs += findMs;
+  }
+  out.loadMs = loadMs;
+  out.times = times;
+  out.answer = results.answers[name];
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** Runs `node bench-rtt.mjs --cold <name>` in the guest and returns its JSON (plus its wall time). */
+function coldProcess(name) {
+  const t = performance.now();
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [process.argv[1], '--cold', name], { timeout: 60_000, env: { ...process.env, WEBCCID_RESULTS: '' } }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`cold ${name}: ${err.message} ${stderr}`));
+      const r = JSON.parse(stdout.trim().split('\n').pop());
+      r.wallMs = performance.now() - t;
+      resolve(r);
+    }),
+  );
+}
+
+async function coldPhase(withPcscd) {
+  const names = ['raw', 'raw-queued', 'ours'];
+  results.cold = { apdus: COLD_APDUS, processes: COLD_PROCESSES, runs: Object.fromEntries([...names, ...(withPcscd ? ['pcscd'] : [])].map((n) => [n, []])) };
+  await coldProcess('ours'); // untimed: fills the guest's file cache (node, the usb package, the library)
+  for (let k = 0; k < COLD_PROCESSES; k++) {
+    const turn = names.map((_, i) => names[(i + k) % names.length]);
+    if (k % 2 === 1) turn.reverse();
+    for (const name of turn) results.cold.runs[name].push(await coldProcess(name));
+    if (withPcscd) results.cold.runs.pcscd.push({ times: await pcscdRound(COLD_APDUS, 0) });
+  }
+}
+
 async function main() {
-  const lib = await import(pathToFileURL(path.join(process.env.WEBCCID_LIB, 'node/index.js')).href);
-  const device = await findDevice();
+  const lib = await import(libUrl());
   const withPcscd = Boolean(process.env.WEBCCID_PCSC_RTT) && existsSync(PCSCD);
   if (!withPcscd) results.pcscdSkipped = process.env.WEBCCID_PCSC_RTT ? `${PCSCD} not installed` : 'no PC/SC client built (WEBCCID_PCSC_RTT)';
+  // cold first, while this process has not yet opened the device
+  if (COLD_PROCESSES > 0) await coldPhase(withPcscd);
+  const device = await findDevice();
   const clients = {
     raw: (n = PER_ROUND) => rawRound(device, n),
     'raw-queued': (n = PER_ROUND) => rawRound(device, n, true),
@@ -165,18 +241,28 @@ async function main() {
   results.ok = true;
 }
 
-const watchdog = setTimeout(() => {
-  results.error = 'watchdog';
-  save();
-  process.exit(3);
-}, Number(process.env.WEBCCID_WATCHDOG_MS ?? 420_000));
-main()
-  .catch((e) => {
-    results.error = String(e?.stack ?? e);
-  })
-  .finally(() => {
-    clearTimeout(watchdog);
+if (process.argv[2] === '--cold') {
+  coldChild(process.argv[3]).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(String(e?.stack ?? e));
+      process.exit(1);
+    },
+  );
+} else {
+  const watchdog = setTimeout(() => {
+    results.error = 'watchdog';
     save();
-    console.log(`bench-rtt ${results.ok ? 'ok' : 'FAILED'}`);
-    setTimeout(() => process.exit(results.ok ? 0 : 1), 100).unref();
-  });
+    process.exit(3);
+  }, Number(process.env.WEBCCID_WATCHDOG_MS ?? 560_000));
+  main()
+    .catch((e) => {
+      results.error = String(e?.stack ?? e);
+    })
+    .finally(() => {
+      clearTimeout(watchdog);
+      save();
+      console.log(`bench-rtt ${results.ok ? 'ok' : 'FAILED'}`);
+      setTimeout(() => process.exit(results.ok ? 0 : 1), 100).unref();
+    });
+}
