@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BULK_IN_SLICE_MS, INTERRUPT_IN_SLICE_MS, INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { onTheClock as onFakeClock } from '../../test/helpers/fake-clock.js';
+import { CcidReader } from '../ccid/reader.js';
+import { concatBytes } from '../bytes.js';
+import { createHcaLikeCard, createVirtualReader, HCA_LIKE_LAYOUT, VirtualUsb } from '../virtual/index.js';
 
 /**
  * A stand-in for a device of the `usb` package 3.1.0, with the behaviours read in its source
@@ -173,6 +176,28 @@ class FakeUsb3Device {
   }
 }
 
+/**
+ * The virtual reader as the package would show it: a transfer on an endpoint (number and
+ * direction) that has one in flight rejects with `... error: endpoint not found`, as in FakeUsb3Device.
+ */
+function likeUsb3(virtual: UsbDeviceLike): UsbDeviceLike {
+  const claimed = new Set<number>();
+  const onEndpoint = <T>(address: number, what: string, run: () => Promise<T>): Promise<T> => {
+    if (claimed.has(address)) return Promise.reject(new Error(`${what} error: endpoint not found`));
+    claimed.add(address);
+    return run().finally(() => claimed.delete(address));
+  };
+  return new Proxy(virtual, {
+    get(target, key) {
+      if (key === 'transferOut')
+        return (n: number, data: BufferSource) => onEndpoint(n, 'transferOut', () => target.transferOut(n, data));
+      if (key === 'transferIn') return (n: number, length: number) => onEndpoint(0x80 | n, 'transferIn', () => target.transferIn(n, length));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 const endpoint = (endpointNumber: number, direction: USBDirection, type: USBEndpointType) =>
   ({ endpointNumber, direction, type, packetSize: 64 }) as USBEndpoint;
 const CONFIGURATION = {
@@ -330,6 +355,25 @@ describe('the usb 3.x device, seen as WebUSB', () => {
     // the second read was posted only once the first had its answer
     const reads = fake.postedLog.filter((p) => p.endpoint === 2);
     expect(reads[1]!.at - start).toBeGreaterThanOrEqual(20);
+  });
+
+  it('through the driver: two slots of a reader with bMaxCCIDBusySlots 2 exchange APDUs at the same time', async () => {
+    // no interrupt endpoint: the proxy passes the package's slice timeout by, and a read that never ends would hold close()
+    const virtual = createVirtualReader({ slots: 2, busySlots: 2, cards: [createHcaLikeCard(), createHcaLikeCard()], interruptEndpoint: false });
+    const reader = await onTheClock(CcidReader.open(wrapNodeUsbDevice(likeUsb3(virtual)), { backend: new VirtualUsb({ devices: [virtual] }) }));
+    try {
+      const select = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
+      const [a, b] = await onTheClock(Promise.all([reader.connect(0), reader.connect(1)]));
+      const answers = await onTheClock(Promise.all([a!.transmit(select), b!.transmit(select), a!.transmit(select), b!.transmit(select)]));
+      expect(answers.map((r) => Array.from(r.subarray(-2)))).toEqual([
+        [0x90, 0],
+        [0x90, 0],
+        [0x90, 0],
+        [0x90, 0],
+      ]);
+    } finally {
+      await onTheClock(reader.close());
+    }
   });
 
   it('the backend hands out one wrapped object per device, in getDevices and in disconnect events', async () => {
