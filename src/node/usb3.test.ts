@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BULK_IN_SLICE_MS, INTERRUPT_IN_SLICE_MS, INTERRUPT_QUIET_MS, wrapNodeUsbBackend, wrapNodeUsbDevice } from './usb3.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { onTheClock as onFakeClock } from '../../test/helpers/fake-clock.js';
+import { CcidReader } from '../ccid/reader.js';
+import { concatBytes } from '../bytes.js';
+import { createHcaLikeCard, createVirtualReader, HCA_LIKE_LAYOUT, VirtualUsb } from '../virtual/index.js';
 
 /**
  * A stand-in for a device of the `usb` package 3.1.0, with the behaviours read in its source
@@ -12,7 +15,10 @@ import { onTheClock as onFakeClock } from '../../test/helpers/fake-clock.js';
  *   control transfers with nusb's Display text (`controlTransferIn error: endpoint stalled`);
  * - the `&mut self` members (open, claim, release, close, the configuration and string getters)
  *   throw "The same native value cannot be borrowed mutably while another borrow is active"
- *   while any other call is in flight.
+ *   while any other call is in flight;
+ * - a transfer on an endpoint (number and direction) that has one in flight rejects at once with
+ *   `transferOut error: endpoint not found` (`get_endpoint` in src/webusb_device.rs drops nusb's
+ *   "endpoint already in use": the endpoint is claimed for the length of a transfer).
  * It keeps time with setTimeout and Date.now(), and every test here runs on vitest's fake clock:
  * a test moves the clock itself and reads the device's log of posted reads, never the machine's time.
  */
@@ -33,7 +39,20 @@ class FakeUsb3Device {
   postedLog: Array<{ endpoint: number; timeout: number; at: number }> = [];
   /** When each bulk transfer (IN on endpoint 2, or OUT) settled (ms since the device was made). */
   bulkEndedAt: number[] = [];
+  /** How long a write takes (ms). */
+  writeMs = 0;
+  /** The writes done, in order: endpoint, first byte, and when posted and ended (ms since the device was made). */
+  written: Array<{ endpoint: number; first: number | undefined; posted: number; ended: number }> = [];
+  /** Endpoints with a transfer in flight: 0x80 | number for IN, the number for OUT. */
+  private claimed = new Set<number>();
   private readonly born = Date.now();
+
+  /** nusb's `Interface::endpoint`, as node-usb-rs 3.1.0 calls it: one transfer per endpoint at a time. */
+  private onEndpoint<T>(address: number, what: string, run: () => Promise<T>): Promise<T> {
+    if (this.claimed.has(address)) return Promise.reject(new Error(`${what} error: endpoint not found`));
+    this.claimed.add(address);
+    return run().finally(() => this.claimed.delete(address));
+  }
 
   private borrowMut(): void {
     if (this.inFlight > 0) {
@@ -117,7 +136,7 @@ class FakeUsb3Device {
     this.timeoutsSeen.push(timeout);
     this.postedIn.push(endpointNumber);
     this.postedLog.push({ endpoint: endpointNumber, timeout, at: Date.now() - this.born });
-    const read = this.shared(async () => {
+    const read = this.onEndpoint(0x80 | endpointNumber, 'transferIn', () => this.shared(async () => {
       const started = Date.now() - this.born;
       const next = this.pendingIn.get(endpointNumber);
       const wait = next ? Math.max(0, next.at - started) : Infinity;
@@ -130,14 +149,20 @@ class FakeUsb3Device {
       if (next?.fail) throw new Error(`transferIn error: ${next.fail}`);
       const data = (next?.data ?? new Uint8Array(0)).slice(0, length);
       return { status: 'ok', data: new DataView(data.buffer) } as USBInTransferResult;
-    });
+    }));
     return endpointNumber === 2 ? read.finally(() => this.bulkEndedAt.push(Date.now() - this.born)) : read;
   }
-  transferOut(_endpointNumber: number, data: BufferSource, timeout = 1000): Promise<USBOutTransferResult> {
+  transferOut(endpointNumber: number, data: BufferSource, timeout = 1000): Promise<USBOutTransferResult> {
     this.timeoutsSeen.push(timeout);
-    return this.shared(async () => ({ status: 'ok', bytesWritten: (data as Uint8Array).byteLength }) as USBOutTransferResult).finally(() =>
-      this.bulkEndedAt.push(Date.now() - this.born),
-    );
+    const bytes = data as Uint8Array;
+    return this.onEndpoint(endpointNumber, 'transferOut', () =>
+      this.shared(async () => {
+        const posted = this.now();
+        if (this.writeMs > 0) await new Promise((r) => setTimeout(r, this.writeMs));
+        this.written.push({ endpoint: endpointNumber, first: bytes[0], posted, ended: this.now() });
+        return { status: 'ok', bytesWritten: bytes.byteLength } as USBOutTransferResult;
+      }),
+    ).finally(() => this.bulkEndedAt.push(Date.now() - this.born));
   }
 
   /** Milliseconds of the clock since the device was made. */
@@ -149,6 +174,28 @@ class FakeUsb3Device {
   willSend(endpoint: number, afterMs: number, what: { data?: Uint8Array; fail?: string }): void {
     this.pendingIn.set(endpoint, { at: Date.now() - this.born + afterMs, ...what });
   }
+}
+
+/**
+ * The virtual reader as the package would show it: a transfer on an endpoint (number and
+ * direction) that has one in flight rejects with `... error: endpoint not found`, as in FakeUsb3Device.
+ */
+function likeUsb3(virtual: UsbDeviceLike): UsbDeviceLike {
+  const claimed = new Set<number>();
+  const onEndpoint = <T>(address: number, what: string, run: () => Promise<T>): Promise<T> => {
+    if (claimed.has(address)) return Promise.reject(new Error(`${what} error: endpoint not found`));
+    claimed.add(address);
+    return run().finally(() => claimed.delete(address));
+  };
+  return new Proxy(virtual, {
+    get(target, key) {
+      if (key === 'transferOut')
+        return (n: number, data: BufferSource) => onEndpoint(n, 'transferOut', () => target.transferOut(n, data));
+      if (key === 'transferIn') return (n: number, length: number) => onEndpoint(0x80 | n, 'transferIn', () => target.transferIn(n, length));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 const endpoint = (endpointNumber: number, direction: USBDirection, type: USBEndpointType) =>
@@ -272,6 +319,61 @@ describe('the usb 3.x device, seen as WebUSB', () => {
     await onTheClock(released);
     await onTheClock(device.close());
     expect(device.opened).toBe(false);
+  });
+
+  it('two writes on one endpoint at the same time both succeed, one after the other, in order (WebUSB queues them; usb 3.1.0 refuses the second)', async () => {
+    const { fake, device } = await opened();
+    fake.writeMs = 5;
+    const first = device.transferOut(1, Uint8Array.of(0x6f, 1));
+    const second = device.transferOut(1, Uint8Array.of(0x65, 2));
+    const third = device.transferOut(1, Uint8Array.of(0x62, 3));
+    const results = await onTheClock(Promise.all([first, second, third]));
+    expect(results.map((r) => [r.status, r.bytesWritten])).toEqual([
+      ['ok', 2],
+      ['ok', 2],
+      ['ok', 2],
+    ]);
+    expect(fake.written.map((w) => w.first)).toEqual([0x6f, 0x65, 0x62]);
+    // each posted once the one before had ended
+    for (let i = 1; i < fake.written.length; i++) expect(fake.written[i]!.posted).toBeGreaterThanOrEqual(fake.written[i - 1]!.ended);
+  });
+
+  it('a queued read keeps its place: two reads on one endpoint get the answers in order, a write on another endpoint does not wait', async () => {
+    const { fake, device } = await opened();
+    fake.writeMs = 5;
+    const start = fake.now();
+    fake.willSend(2, 20, { data: Uint8Array.of(0x80, 1) });
+    const firstRead = device.transferIn(2, 64).then((r) => new Uint8Array(r.data!.buffer)[1]);
+    const secondRead = device.transferIn(2, 64).then((r) => new Uint8Array(r.data!.buffer)[1]);
+    const write = device.transferOut(1, Uint8Array.of(0x6f));
+    await onTheClock(write);
+    // the write ran beside the first read (different endpoint), not after it
+    expect(fake.written[0]!.ended).toBeLessThan(20);
+    expect(await onTheClock(firstRead)).toBe(1);
+    fake.willSend(2, 10, { data: Uint8Array.of(0x80, 2) });
+    expect(await onTheClock(secondRead)).toBe(2);
+    // the second read was posted only once the first had its answer
+    const reads = fake.postedLog.filter((p) => p.endpoint === 2);
+    expect(reads[1]!.at - start).toBeGreaterThanOrEqual(20);
+  });
+
+  it('through the driver: two slots of a reader with bMaxCCIDBusySlots 2 exchange APDUs at the same time', async () => {
+    // no interrupt endpoint: the proxy passes the package's slice timeout by, and a read that never ends would hold close()
+    const virtual = createVirtualReader({ slots: 2, busySlots: 2, cards: [createHcaLikeCard(), createHcaLikeCard()], interruptEndpoint: false });
+    const reader = await onTheClock(CcidReader.open(wrapNodeUsbDevice(likeUsb3(virtual)), { backend: new VirtualUsb({ devices: [virtual] }) }));
+    try {
+      const select = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
+      const [a, b] = await onTheClock(Promise.all([reader.connect(0), reader.connect(1)]));
+      const answers = await onTheClock(Promise.all([a!.transmit(select), b!.transmit(select), a!.transmit(select), b!.transmit(select)]));
+      expect(answers.map((r) => Array.from(r.subarray(-2)))).toEqual([
+        [0x90, 0],
+        [0x90, 0],
+        [0x90, 0],
+        [0x90, 0],
+      ]);
+    } finally {
+      await onTheClock(reader.close());
+    }
   });
 
   it('the backend hands out one wrapped object per device, in getDevices and in disconnect events', async () => {

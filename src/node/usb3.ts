@@ -20,13 +20,24 @@
  *    borrowed mutably while another borrow is active" while any transfer is in flight, and a CCID
  *    driver always has one in flight (the interrupt-in read). Seen in the QEMU lab
  *    (test/qemu/): the first bulk read failed this way.
+ * 5. A transfer on an endpoint that already has one in flight (same number and direction) fails
+ *    at once with `transferOut error: endpoint not found` (or `transferIn ...`), where WebUSB
+ *    (Chromium) queues it behind the first. `src/webusb_device.rs`, `nativeTransferOut` /
+ *    `nativeTransferIn`, get their endpoint from `get_endpoint`, which calls nusb's
+ *    `Interface::endpoint` (nusb 0.2: it claims the endpoint exclusively until the `Endpoint` is
+ *    dropped, at the end of the transfer; otherwise `endpoint already in use`) and drops that
+ *    error with `.ok()`, so a busy endpoint reads as a missing one. Seen in the QEMU lab; the
+ *    transport posts one bulk-in read at a time, but on a reader with several busy slots
+ *    (bMaxCCIDBusySlots > 1) two commands on different slots may write at the same time.
  *
  * `wrapNodeUsbDevice` answers with WebUSB's behaviour: a read is re-posted each time the
  * package's timeout runs out (so it waits as long as a browser's would); a stall becomes
  * `status: 'stall'`; a disconnect a `NotFoundError`; a read still waiting when the interface is
  * released or the device closed ends with an `AbortError` (as WebUSB's do); the getters are read
  * while nothing runs and kept; open, claim, release and close wait for the transfers in flight
- * (at most one read slice) and hold new ones back until done.
+ * (at most one read slice) and hold new ones back until done; a transfer on an endpoint that is
+ * busy waits for the ones queued on it before (`EndpointQueue`: nothing is added while the
+ * endpoint is idle).
  *
  * The interrupt-in read (the card-event watch) is kept off the command exchanges: it is posted in
  * short slices, and a slice is posted only once the bulk pipe has been quiet (and the interface
@@ -84,6 +95,44 @@ function asWebUsbError(e: unknown, what: string): unknown {
   return e;
 }
 
+/**
+ * WebUSB's per-endpoint transfer queue (header, point 5): at most one transfer of an endpoint is
+ * given to the package at a time, the others wait their turn in order. One WebUSB transfer holds
+ * its turn across all the slices it is posted in.
+ */
+class EndpointQueue {
+  /** A transfer holds this endpoint (running, or between two slices, or waiting for `alone`). */
+  busy = false;
+  private waiting: Array<() => void> = [];
+
+  /** Ends a native transfer that ended the WebUSB one with a result (passes it through). */
+  readonly ended: <T>(result: T) => T;
+
+  constructor(transferEnded: () => void) {
+    this.ended = (result) => {
+      transferEnded();
+      this.done();
+      return result;
+    };
+  }
+
+  /** Resolves when this endpoint is the caller's (at once if it is idle). */
+  turn(): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** The transfer holding the endpoint ended: the next one in line gets it. */
+  done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+}
+
 class NodeUsbDevice implements UsbDeviceLike {
   /** Bumped by `releaseInterface()` / `close()`: a read posted before stops at the end of its slice. */
   private generation = 0;
@@ -100,6 +149,8 @@ class NodeUsbDevice implements UsbDeviceLike {
   private endpointTypes: Map<number, USBEndpointType> | undefined;
   private cachedConfiguration: USBConfiguration | null | undefined;
   private cachedConfigurations: USBConfiguration[] | undefined;
+  /** Endpoint queues by (0x10 for IN) | endpoint number (0 to 15). */
+  private readonly queues: EndpointQueue[] = [];
   readonly vendorId: number;
   readonly productId: number;
   readonly deviceVersionMajor: number;
@@ -206,31 +257,48 @@ class NodeUsbDevice implements UsbDeviceLike {
   }
 
   transferIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
-    if (this.endpointType(endpointNumber, 'in') === 'interrupt') return this.interruptIn(endpointNumber, length);
-    if (this.exclusive || !this.isOpen) return this.bulkInLater(endpointNumber, length, this.generation);
-    return this.bulkIn(endpointNumber, length, this.generation);
+    const queue = this.queue(endpointNumber, 0x10);
+    if (this.endpointType(endpointNumber, 'in') === 'interrupt') return this.interruptIn(queue, endpointNumber, length);
+    if (queue.busy || this.exclusive || !this.isOpen) return this.bulkInLater(queue, endpointNumber, length, this.generation, false);
+    queue.busy = true;
+    return this.bulkIn(queue, endpointNumber, length, this.generation);
   }
 
   /**
    * A bulk-in read, as WebUSB's: posted again each time the package's timeout runs out. Written
    * with callbacks, not as an async function: this runs for every command's answer.
    */
-  private bulkIn(endpointNumber: number, length: number, generation: number): Promise<USBInTransferResult> {
+  private bulkIn(queue: EndpointQueue, endpointNumber: number, length: number, generation: number): Promise<USBInTransferResult> {
     this.bulkInFlight++;
     this.shared++;
-    return this.native.transferIn(endpointNumber, length, BULK_IN_SLICE_MS).then(this.bulkEnded, (e: unknown) => {
+    return this.native.transferIn(endpointNumber, length, BULK_IN_SLICE_MS).then(queue.ended, (e: unknown) => {
       this.bulkEnded();
+      // a slice ran out: the read keeps its turn on the endpoint and is posted again
+      if (isTimeout(e)) return this.bulkInLater(queue, endpointNumber, length, generation, true);
+      queue.done();
       if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
-      if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
-      return this.bulkInLater(endpointNumber, length, generation);
+      throw asWebUsbError(e, 'transferIn');
     });
   }
 
-  /** A bulk-in read once the device is not held alone (open, claim, release, close). */
-  private async bulkInLater(endpointNumber: number, length: number, generation: number): Promise<USBInTransferResult> {
+  /**
+   * A bulk-in read once its endpoint is free (unless it already `holds` it) and the device is not
+   * held alone (open, claim, release, close).
+   */
+  private async bulkInLater(
+    queue: EndpointQueue,
+    endpointNumber: number,
+    length: number,
+    generation: number,
+    holds: boolean,
+  ): Promise<USBInTransferResult> {
+    if (!holds) await queue.turn();
     while (this.exclusive) await this.exclusive;
-    if (generation !== this.generation || !this.isOpen) throw released();
-    return this.bulkIn(endpointNumber, length, generation);
+    if (generation !== this.generation || !this.isOpen) {
+      queue.done();
+      throw released();
+    }
+    return this.bulkIn(queue, endpointNumber, length, generation);
   }
 
   /** Ends a bulk transfer's share of the device (passes a result through). */
@@ -240,26 +308,45 @@ class NodeUsbDevice implements UsbDeviceLike {
     return result as T;
   };
 
-  private async interruptIn(endpointNumber: number, length: number): Promise<USBInTransferResult> {
+  private async interruptIn(queue: EndpointQueue, endpointNumber: number, length: number): Promise<USBInTransferResult> {
     const generation = this.generation;
-    for (;;) {
-      await this.interruptQuiet(generation);
-      if (generation !== this.generation || !this.isOpen) throw released();
-      try {
-        return await this.together(() => this.native.transferIn(endpointNumber, length, INTERRUPT_IN_SLICE_MS));
-      } catch (e) {
-        if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
-        if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
+    await queue.turn();
+    try {
+      for (;;) {
+        await this.interruptQuiet(generation);
+        if (generation !== this.generation || !this.isOpen) throw released();
+        try {
+          return await this.together(() => this.native.transferIn(endpointNumber, length, INTERRUPT_IN_SLICE_MS));
+        } catch (e) {
+          if (isStall(e)) return { status: 'stall' } as USBInTransferResult;
+          if (!isTimeout(e)) throw asWebUsbError(e, 'transferIn');
+        }
       }
+    } finally {
+      queue.done();
     }
   }
 
   transferOut(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
-    if (this.exclusive) return this.exclusive.then(() => this.transferOut(endpointNumber, data));
+    const queue = this.queue(endpointNumber, 0);
+    if (queue.busy || this.exclusive) return this.bulkOutLater(queue, endpointNumber, data);
+    queue.busy = true;
+    return this.bulkOut(queue, endpointNumber, data);
+  }
+
+  /** A write once its endpoint is free and the device is not held alone. */
+  private async bulkOutLater(queue: EndpointQueue, endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
+    await queue.turn();
+    while (this.exclusive) await this.exclusive;
+    return this.bulkOut(queue, endpointNumber, data);
+  }
+
+  private bulkOut(queue: EndpointQueue, endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult> {
     this.bulkInFlight++;
     this.shared++;
-    return this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS).then(this.bulkEnded, (e: unknown) => {
+    return this.native.transferOut(endpointNumber, data, BULK_OUT_TIMEOUT_MS).then(queue.ended, (e: unknown) => {
       this.bulkEnded();
+      queue.done();
       if (isStall(e)) return { status: 'stall', bytesWritten: 0 } as USBOutTransferResult;
       if (isTimeout(e)) throw domError(`transferOut: the device took no data for ${BULK_OUT_TIMEOUT_MS / 1000} s.`, 'TimeoutError', e);
       throw asWebUsbError(e, 'transferOut');
@@ -321,6 +408,12 @@ class NodeUsbDevice implements UsbDeviceLike {
 
   private leaveShared(): void {
     if (--this.shared === 0 && this.idle.length > 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** The queue of endpoint `endpointNumber` (direction: 0x10 for IN, 0 for OUT). */
+  private queue(endpointNumber: number, direction: 0x10 | 0): EndpointQueue {
+    const key = direction | (endpointNumber & 0x0f);
+    return (this.queues[key] ??= new EndpointQueue(this.bulkEnded));
   }
 
   private endpointType(endpointNumber: number, direction: USBDirection): USBEndpointType | undefined {
