@@ -23,12 +23,13 @@
 // app after the bind, 0 for none), QB_PCSC_RTT, QB_PCSC_MISSING (why there is no client),
 // QB_LIB, QB_PHASE_BUDGETS (JSON: seconds per phase), WEBCCID_RESULTS. Writes JSON results (steps, phases with their seconds and budgets,
 // latePhase / failedPhase); logs progress.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { PCSCD, runUnderPcscd } from '../../qemu/guest/pcscd-run.mjs';
 
 const t0 = Date.now();
 const up = () => readFileSync('/proc/uptime', 'utf8').split(' ')[0];
@@ -145,40 +146,17 @@ const RTT = Number(process.env.QB_RTT ?? 0);
 /** The APDU the probe times in the app (SELECT MF), and the APDUs sent before timing on the native clients. */
 const SELECT_MF = '00a40000023f00';
 const NATIVE_WARMUP = 10;
-const PCSCD = '/usr/sbin/pcscd';
 const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** pcscd + libccid: start pcscd, time the APDUs with the C client (61xx -> GET RESPONSE in it), stop pcscd. */
 async function pcscdRoundTrips() {
   if (!process.env.QB_PCSC_RTT) return { skipped: `no PC/SC client built: ${process.env.QB_PCSC_MISSING || 'QB_PCSC_RTT unset'}` };
   if (!existsSync(PCSCD)) return { skipped: `${PCSCD} not installed (Debian packages pcscd libccid: scripts/qemu/setup.sh installs them as root)` };
-  mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
-  const daemon = spawn(PCSCD, ['--foreground'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  daemon.stderr.on('data', (d) => (log += d));
-  let gone = false;
-  const exited = new Promise((resolve) => daemon.on('exit', (code) => {
-    gone = true;
-    resolve(code);
-  }));
   try {
-    for (let i = 0; !existsSync('/run/pcscd/pcscd.comm'); i++) {
-      if (gone || i > 200) throw new Error(gone ? 'pcscd exited' : 'pcscd made no socket in 20 s');
-      await pause(100);
-    }
-    const out = await new Promise((resolve, reject) =>
-      execFile(process.env.QB_PCSC_RTT, ['--get-response', String(RTT), String(NATIVE_WARMUP), SELECT_MF], { timeout: 60_000 }, (err, stdout, stderr) =>
-        err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
-      ),
-    );
-    const r = JSON.parse(out);
-    if (!r.ok) throw new Error(`pcsc-rtt: ${r.error}`);
+    const r = await runUnderPcscd(process.env.QB_PCSC_RTT, ['--get-response', String(RTT), String(NATIVE_WARMUP), SELECT_MF], { logTail: 2000 });
     return { count: RTT, warmup: NATIVE_WARMUP, reader: r.reader, protocol: r.protocol, last: r.answer, transmits: r.transmits, ms: r.times };
   } catch (e) {
-    return { error: `${e.message}\npcscd stderr:\n${log.slice(-2000)}` };
-  } finally {
-    daemon.kill('SIGTERM');
-    await exited; // it has released the USB device once it has exited
+    return { error: e.message };
   }
 }
 

@@ -26,10 +26,11 @@
 // in no APDU figure. For pcscd, cold means a freshly started pcscd and a fresh C client: its first
 // 30 SCardTransmit calls (pcscd's start and the client's SCardConnect not timed).
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { spawn, execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PCSCD, runUnderPcscd } from './pcscd-run.mjs';
 
 // time since the process started (performance.timeOrigin) up to this module's first statement:
 // Node's bootstrap and the ESM loader (node: built-ins only); `--cold` reports it
@@ -122,41 +123,14 @@ async function oursRound(lib, n, watchInterrupt, warmup = WARMUP, timing = undef
   return times;
 }
 
-const PCSCD = '/usr/sbin/pcscd';
-
 /** One pcscd round: start pcscd in the foreground, time APDUs with the C client, stop pcscd. */
 async function pcscdRound(n, warmup = WARMUP) {
-  mkdirSync('/run/pcscd', { recursive: true }); // /run is a tmpfs in the guest (the root is read-only)
-  const daemon = spawn(PCSCD, ['--foreground', ...(process.env.WEBCCID_PCSCD_DEBUG ? ['--debug'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  daemon.stderr.on('data', (d) => (log += d));
-  let gone = false;
-  const exited = new Promise((resolve) => daemon.on('exit', (code) => {
-    gone = true;
-    resolve(code);
-  }));
-  try {
-    // the client needs pcscd's socket: wait (up to 20 s) for it
-    for (let i = 0; !existsSync('/run/pcscd/pcscd.comm'); i++) {
-      if (gone || i > 200) throw new Error(gone ? 'pcscd exited' : 'pcscd made no socket in 20 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const out = await new Promise((resolve, reject) =>
-      execFile(process.env.WEBCCID_PCSC_RTT, [String(n), String(warmup), hex(APDU)], { timeout: 60_000 }, (err, stdout, stderr) =>
-        err && !stdout ? reject(new Error(`${err.message} (signal ${err.signal ?? '-'}, code ${err.code ?? '-'}) ${stderr}`)) : resolve(stdout),
-      ),
-    );
-    const r = JSON.parse(out);
-    if (!r.ok) throw new Error(`pcsc-rtt: ${r.error}`);
-    results.answers.pcscd = r.answer;
-    results.pcscReader = r.reader;
-    return r.times;
-  } catch (e) {
-    throw new Error(`${e.message}\npcscd stderr:\n${log}`);
-  } finally {
-    daemon.kill('SIGTERM');
-    await exited; // it has released the USB device once it has exited
-  }
+  const r = await runUnderPcscd(process.env.WEBCCID_PCSC_RTT, [String(n), String(warmup), hex(APDU)], {
+    debug: Boolean(process.env.WEBCCID_PCSCD_DEBUG),
+  });
+  results.answers.pcscd = r.answer;
+  results.pcscReader = r.reader;
+  return r.times;
 }
 
 const libUrl = () => pathToFileURL(path.join(process.env.WEBCCID_LIB, 'node/index.js')).href;
