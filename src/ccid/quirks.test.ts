@@ -20,6 +20,7 @@ import {
   swapLengthByteOrder,
   type ReaderQuirks,
 } from './quirks.js';
+import { NON_COMPLIANT_READER_FILTERS } from './filters.js';
 
 const EZ100PU = { vendorId: 0x0ca6, productId: 0x0010, deviceVersionMajor: 1, deviceVersionMinor: 0, deviceVersionSubminor: 0 };
 const EZ = resolveReaderQuirks(EZ100PU);
@@ -107,6 +108,11 @@ describe('lookup and override', () => {
 
   it('the table is those readers and the EZ100PU, nothing more', () => {
     expect(READER_QUIRKS).toHaveLength(19);
+  });
+
+  it("the chooser's filters for readers without a class descriptor (filters.ts) are the table's rows with a built-in one", () => {
+    const builtIn = READER_QUIRKS.filter((e) => e.quirks.descriptor !== undefined).map(({ vendorId, productId }) => ({ vendorId, productId }));
+    expect(NON_COMPLIANT_READER_FILTERS).toEqual(builtIn);
   });
 
   it('bcdDevice ranges: the Cherry KC 1000 SC row applies to firmware 1.00 only', () => {

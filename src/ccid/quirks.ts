@@ -150,8 +150,8 @@ type QuirkReaderId = number | readonly [vidPid: number, bcdMin: number, bcdMax: 
 /**
  * The quirk table's data (docs/design.md §4.9): what the driver core reads. Each group is the
  * quirks, then the readers that have them. The readers' names and the sources are in
- * `READER_QUIRKS` (same readers, same order), which only tools, docs and the reader filters
- * use, so an application bundle leaves them out.
+ * `READER_QUIRKS` (same readers, same order), which only tools, docs and tests use, so an
+ * application bundle leaves them out.
  */
 const QUIRK_GROUPS: ReadonlyArray<readonly [ReaderQuirks, ...QuirkReaderId[]]> = [
   [{ descriptor: EZCCID_CLASS_DESCRIPTOR, bigEndianLength: true, atrLeadingZero: true }, 0x0ca6_0010],
