@@ -1,0 +1,72 @@
+/**
+ * The English sentences of the driver's errors (`webccid/error-text`), kept out of the driver
+ * core: a driver error is built from a code and named facts (`detail`), and its `message` is
+ * the compact `code (fact value, ...)` unless a formatter is registered (src/errors.ts).
+ *
+ * - `ERROR_TEXT`: code -> template(s). A template names the facts it shows as `{fact}`. Where
+ *   the sites of one code say different things, they carry different facts, and the code has
+ *   a list of templates: the one whose placeholders are exactly the error's fact names is used
+ *   (else the first whose placeholders are all present). A few entries are functions (plural
+ *   forms, the status-word descriptions of src/iso7816/status.ts).
+ * - `errorText(err)`: the English sentence of any error, registered or not.
+ * - `useEnglishErrorText()`: errors created afterwards carry the English sentence as `message`.
+ *   `webccid/node` calls it (Node programs and the probe command line read the messages); the
+ *   browser entry does not (pages show their own localised text, chosen by `code`).
+ *
+ * test/error-codes.test.ts checks that every code here is documented in docs/errors.md, that
+ * every driver code built from facts has an entry, and that the facts at each throw site fill
+ * a template with no placeholder left over.
+ */
+import { setErrorMessageFormatter, compactErrorMessage, WebCcidError, type ErrorDetail } from './errors.js';
+import { describeStatusWord } from './iso7816/status.js';
+
+export type ErrorTemplate = string | readonly string[] | ((detail: ErrorDetail) => string);
+
+/** A status word's description, as the ApduError family says it (`detail.sw`: 4 hex digits). */
+const statusWord = (d: ErrorDetail): string => `${describeStatusWord(parseInt(String(d.sw), 16))} (SW ${d.sw})`;
+
+/** code -> the English sentence(s), `{fact}` for a fact of `detail`. */
+export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
+  // src/errors.ts
+  aborted: 'The operation was cancelled.',
+  'apdu/pin-incorrect': (d) => `Wrong PIN: ${d.retriesLeft} ${d.retriesLeft === 1 ? 'try' : 'tries'} left.`,
+  'apdu/pin-blocked': 'The PIN is blocked: unblock the card with its PUK.',
+};
+
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+/** The `{fact}` names of a template string. */
+export function templateFacts(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+function fill(template: string, detail: ErrorDetail): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => (name in detail ? String(detail[name]) : whole));
+}
+
+/** The English sentence for a code and its facts, or undefined when the table has none. */
+export function englishErrorText(code: string, detail: ErrorDetail): string | undefined {
+  const entry = ERROR_TEXT[code];
+  if (entry === undefined) return undefined;
+  if (typeof entry === 'function') return entry(detail);
+  if (typeof entry === 'string') return fill(entry, detail);
+  const names = Object.keys(detail).sort().join();
+  const exact = entry.find((t) => [...new Set(templateFacts(t))].sort().join() === names);
+  const fits = exact ?? entry.find((t) => templateFacts(t).every((n) => n in detail));
+  return fits === undefined ? undefined : fill(fits, detail);
+}
+
+/**
+ * The English sentence of an error: for a driver error built from facts, the table's sentence
+ * (whether or not `useEnglishErrorText` was called); for any other error, its message.
+ */
+export function errorText(err: unknown): string {
+  if (!(err instanceof WebCcidError)) return err instanceof Error ? err.message : String(err);
+  if (err.message !== compactErrorMessage(err.code, err.detail)) return err.message;
+  return englishErrorText(err.code, err.detail) ?? err.message;
+}
+
+/** From now on, errors built from facts carry the English sentence as `message`. */
+export function useEnglishErrorText(): void {
+  setErrorMessageFormatter(englishErrorText);
+}
