@@ -31,6 +31,48 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   aborted: 'The operation was cancelled.',
   'apdu/pin-incorrect': (d) => `Wrong PIN: ${d.retriesLeft} ${d.retriesLeft === 1 ? 'try' : 'tries'} left.`,
   'apdu/pin-blocked': 'The PIN is blocked: unblock the card with its PUK.',
+
+  // The CCID transport (src/ccid/transport.ts) and messages (src/ccid/messages.ts).
+  'transport/stall': 'The reader stalled its bulk-{direction} endpoint; it was reset.',
+  'ccid/message-too-long': "A {length}-byte message exceeds the reader's dwMaxCCIDMessageLength ({dwMaxCCIDMessageLength}).",
+  'ccid/slot-busy': 'Slot {slot} already has a command in flight.',
+  'transport/timeout': 'The reader did not answer {command} within {ms} ms.',
+  'ccid/unexpected-message': ['{command} was answered with {answer}, not {expected}.', 'Message type {bMessageType} is not one of the {expected} messages.'],
+  'ccid/length-mismatch': [
+    'dwLength says {dwLength} data bytes but the frame carries {carried}.',
+    "dwLength {dwLength} is larger than the reader's maximum message ({max}).",
+  ],
+  'ccid/bad-field': ['{field} must be an unsigned {bits}-bit integer, got {value}.', 'RDR_to_PC_NotifySlotChange needs at least one slot; got {slots}.'],
+  // SlotError (slotErrorFrom): the reader's bError, CCID 1.10 table 6.2-2.
+  'ccid/card-absent': 'No card in the reader.',
+  'ccid/cmd-aborted': 'The reader aborted the command.',
+  'ccid/icc-mute': 'The card did not answer (ICC mute).',
+  'ccid/xfr-parity-error': 'Parity error while talking to the card.',
+  'ccid/xfr-overrun': 'Buffer overrun while talking to the card.',
+  'ccid/hw-error': 'The reader reported a hardware error.',
+  'ccid/bad-atr-ts': 'The card sent an ATR with an invalid TS byte.',
+  'ccid/bad-atr-tck': 'The card sent an ATR with a wrong check byte (TCK).',
+  'ccid/icc-protocol-not-supported': 'The reader does not support the card protocol.',
+  'ccid/icc-class-not-supported': 'The reader does not support the card voltage class.',
+  'ccid/procedure-byte-conflict': 'The card sent an unexpected T=0 procedure byte.',
+  'ccid/deactivated-protocol': 'The protocol is deactivated in the reader.',
+  'ccid/busy-with-auto-sequence': 'The reader is busy with an automatic sequence (PPS or activation).',
+  'ccid/pin-timeout': 'No PIN was entered on the reader in time.',
+  'ccid/pin-cancelled': 'PIN entry was cancelled on the reader.',
+  'ccid/cmd-slot-busy': 'The slot is busy with another command.',
+  'ccid/command-not-supported': 'The reader does not support this command.',
+  'ccid/bad-parameter': "The reader rejected the command's parameter at offset {offset}.",
+  'ccid/slot-error': 'Reader error {bError} ({range}).',
+  'transport/babble': 'The reader sent more data than a CCID message can hold.',
+  'ccid/malformed-frame': [
+    'A CCID frame needs a 10-byte header; got {length} bytes.',
+    '{message} carries 8 data bytes, not {dataBytes}.',
+    'Empty interrupt message ({interruptBytes} bytes).',
+    'RDR_to_PC_NotifySlotChange without bmSlotICCState ({notifySlotChangeBytes} byte).',
+    'RDR_to_PC_HardwareError is 4 bytes, got {hardwareErrorBytes}.',
+  ],
+  'ccid/stale-limit': 'Too many out-of-sequence answers on slot {slot}.',
+  'transport/failed': ['Only {written} of {length} bytes reached the reader.'],
 };
 
 const PLACEHOLDER = /\{(\w+)\}/g;

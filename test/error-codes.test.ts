@@ -33,7 +33,7 @@ const DOC = join(ROOT, 'docs', 'errors.md');
  * the first element of an array literal (`['ccid/x', 'text']`).
  */
 const CODE_TABLES: Record<string, string[]> = {
-  'src/ccid/messages.ts': ['known[0]'],
+  'src/ccid/messages.ts': ['known'],
   'src/iso7816/status.ts': ['exact.code'],
 };
 
