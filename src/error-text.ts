@@ -43,6 +43,30 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     "dwLength {dwLength} is larger than the reader's maximum message ({max}).",
   ],
   'ccid/bad-field': ['{field} must be an unsigned {bits}-bit integer, got {value}.', 'RDR_to_PC_NotifySlotChange needs at least one slot; got {slots}.'],
+  // Descriptors (src/ccid/descriptor.ts, src/usb/config-descriptor.ts) and the reader (src/ccid/reader.ts).
+  'ccid/bad-descriptor': [
+    'CCID class descriptor too short: {length} bytes, bLength {bLength}; need 54.',
+    'Not a CCID class descriptor: bDescriptorType {bDescriptorType}.',
+    '{field} must be an integer 0..{max}, got {value}.',
+    'The reader did not return its configuration descriptor (status {status}, {length} bytes).',
+    'Not a configuration descriptor: {length} bytes, bLength {bLength}, bDescriptorType {bDescriptorType}, wTotalLength {wTotalLength}.',
+    'The descriptor at offset {offset} (bLength {bLength}) runs past wTotalLength {wTotalLength}.',
+    'The descriptor at offset {offset} (type {bDescriptorType}) has bLength {bLength}, below {min}.',
+    "An extra descriptor's bLength ({extraBLength}) must equal its length ({length}), 2..255.",
+    'Configuration descriptor too long: {totalLength} bytes.',
+  ],
+  'ccid/no-interface': [
+    'CCID interface {withoutBulkPair} has no bulk-in/bulk-out pair (ICCD token?).',
+    'No CCID interface (class 0x0B, or 0xFF with a 0x21 descriptor).',
+    'Interface {interfaceNumber} is not a usable CCID interface.',
+  ],
+  'ccid/no-class-descriptor': 'The CCID interface ({interfaceNumber}) carries no CCID class descriptor (type 0x21).',
+  'ccid/unsupported-level':
+    'This reader offers only {exchangeLevel}-level exchanges; this driver drives TPDU, short APDU and extended APDU readers.',
+  'ccid/bad-slot': 'Slot {slot} does not exist: this reader has {slots} slot(s).',
+  'transport/closed': ['The reader was closed.'],
+  'transport/disconnected': ['The reader was unplugged.'],
+
   // SlotError (slotErrorFrom): the reader's bError, CCID 1.10 table 6.2-2.
   'ccid/card-absent': 'No card in the reader.',
   'ccid/cmd-aborted': 'The reader aborted the command.',

@@ -386,7 +386,8 @@ describe('error codes: src/ and docs/errors.md', () => {
 
     it('the scan finds errors built from facts (sanity)', () => {
       expect(fromFacts.length).toBeGreaterThan(40);
-      expect(fromFacts.find((b) => b.codes.includes('ccid/length-mismatch'))?.keys?.sort()).toEqual(['carried', 'dwLength']);
+      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).map((b) => [...b.keys!].sort().join());
+      expect(lengthMismatch).toContain('carried,dwLength');
     });
 
     it('every code of the table is documented in docs/errors.md', () => {
