@@ -64,8 +64,24 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'ccid/unsupported-level':
     'This reader offers only {exchangeLevel}-level exchanges; this driver drives TPDU, short APDU and extended APDU readers.',
   'ccid/bad-slot': 'Slot {slot} does not exist: this reader has {slots} slot(s).',
-  'transport/closed': ['The reader was closed.'],
-  'transport/disconnected': ['The reader was unplugged.'],
+  'transport/closed': ['The reader was closed.', 'The reader was closed during {during}.', 'The reader is not open ({notOpen}).'],
+  'transport/disconnected': ['The reader was unplugged.', '{reader} was unplugged.', 'The reader was unplugged ({what}).'],
+
+  // What WebUSB (or the usb package) rejected with (src/usb/errors.ts, mapUsbError): while opening
+  // or claiming a reader, the cause and the fix (docs/deployment.md).
+  'transport/protected-class':
+    'Chrome keeps ordinary web pages from smart-card readers (USB class 0x0B) such as {reader}. ' +
+    'Run this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
+    'use a reader that is not class 0x0B (the Castles EZ100PU, a vendor-class CCID reader), ' +
+    'or the Web Smart Card API where there is one. See docs/deployment.md.',
+  'transport/no-permission':
+    "This page may not use {reader}: choose the reader again in the browser's chooser; " +
+    'the page must be served over HTTPS (or localhost), and no permissions policy may block "usb".',
+  'transport/os-held':
+    'The operating system holds {reader}, so the browser cannot {stage} it. ' +
+    'Windows: give the reader the WinUSB driver (Zadig, or our INF). ' +
+    'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add our udev rule. ' +
+    "macOS: the system's smart-card service holds CCID readers. All in docs/deployment.md.",
 
   // SlotError (slotErrorFrom): the reader's bError, CCID 1.10 table 6.2-2.
   'ccid/card-absent': 'No card in the reader.',
@@ -96,7 +112,7 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'RDR_to_PC_HardwareError is 4 bytes, got {hardwareErrorBytes}.',
   ],
   'ccid/stale-limit': 'Too many out-of-sequence answers on slot {slot}.',
-  'transport/failed': ['Only {written} of {length} bytes reached the reader.'],
+  'transport/failed': ['Only {written} of {length} bytes reached the reader.', 'Could not {stage} {reader}: {message}', 'USB {what} failed: {message}'],
 };
 
 const PLACEHOLDER = /\{(\w+)\}/g;
