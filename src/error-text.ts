@@ -83,6 +83,44 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add our udev rule. ' +
     "macOS: the system's smart-card service holds CCID readers. All in docs/deployment.md.",
 
+  // ISO/IEC 7816 codecs (src/iso7816/apdu.ts, atr.ts, params.ts, t1-card.ts), src/bytes.ts.
+  'protocol/bad-apdu': [
+    'APDU header bytes must be integers 0..255; got {header}.',
+    'APDU data too long: {nc} bytes (at most {max}).',
+    'APDU Le must be an integer 1..{max}; got {le}.',
+    'APDU too short: {length} bytes (a header is 4).',
+    'Truncated extended APDU length field ({extendedLength} bytes).',
+    'Extended Lc of {lc} is not allowed.',
+    'APDU length {length} does not match Lc {lc} (extended length fields: {extended}).',
+  ],
+  'protocol/bad-response': 'Response too short: {length} bytes (need SW1 SW2).',
+  'protocol/bad-atr': [
+    'Empty ATR ({length} bytes).',
+    'ATR of {length} bytes: at most {max} allowed.',
+    'Bad TS byte {ts}.',
+    'ATR truncated in {truncatedIn}.',
+    'Malformed ATR: {defects}.',
+    'TA1 {ta1} holds a reserved Fi or Di.',
+  ],
+  'protocol/bad-parameters': '{field} must be a byte, got {value}.',
+  'protocol/t1-bad-block': ['{field} must be {min}..{max}.'],
+  'bytes/bad-hex': 'Not a hex byte string: use pairs of 0-9 / A-F digits.',
+  // The card's status words (ApduError, src/iso7816/status.ts: statusError, checkResponse).
+  'apdu/warning': statusWord,
+  'apdu/memory-failure': statusWord,
+  'apdu/wrong-length': statusWord,
+  'apdu/status': statusWord,
+  'apdu/security-not-satisfied': statusWord,
+  'apdu/conditions-not-satisfied': statusWord,
+  'apdu/incorrect-data': statusWord,
+  'apdu/func-not-supported': statusWord,
+  'apdu/file-not-found': statusWord,
+  'apdu/record-not-found': statusWord,
+  'apdu/not-enough-memory': statusWord,
+  'apdu/wrong-p1p2': statusWord,
+  'apdu/ins-not-supported': statusWord,
+  'apdu/cla-not-supported': statusWord,
+
   // SlotError (slotErrorFrom): the reader's bError, CCID 1.10 table 6.2-2.
   'ccid/card-absent': 'No card in the reader.',
   'ccid/cmd-aborted': 'The reader aborted the command.',
@@ -105,6 +143,8 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'ccid/slot-error': 'Reader error {bError} ({range}).',
   'transport/babble': 'The reader sent more data than a CCID message can hold.',
   'ccid/malformed-frame': [
+    'Protocol data structure for T={protocol} is not defined.',
+    'Protocol data structure for T={protocol} has {length} bytes, expected {expected}.',
     'A CCID frame needs a 10-byte header; got {length} bytes.',
     '{message} carries 8 data bytes, not {dataBytes}.',
     'Empty interrupt message ({interruptBytes} bytes).',
