@@ -67,7 +67,8 @@ export class WebCcidError extends Error {
   /** `message`: the text itself, or the facts (the message is then formatted, see above). */
   constructor(code: string, message: string | ErrorDetail, options?: WebCcidErrorOptions) {
     const detail = typeof message === 'string' ? {} : message;
-    super(typeof message === 'string' ? message : (formatter?.(code, detail) ?? compactErrorMessage(code, detail)), options?.cause === undefined ? undefined : options);
+    const text = typeof message === 'string' ? message : (formatter?.(code, detail) ?? compactErrorMessage(code, detail));
+    super(text, options?.cause === undefined ? undefined : options);
     this.code = code;
     this.detail = detail;
     this.name = new.target.name;
