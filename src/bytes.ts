@@ -21,7 +21,7 @@ export function toHex(bytes: Uint8Array, separator = ' '): string {
 export function fromHex(text: string): Uint8Array {
   const clean = text.replace(/0x/gi, '').replace(/[\s:-]/g, '');
   if (clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) {
-    throw new WebCcidError('bytes/bad-hex', 'Not a hex byte string: use pairs of 0-9 / A-F digits.');
+    throw new WebCcidError('bytes/bad-hex', {});
   }
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);

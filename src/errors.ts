@@ -5,12 +5,52 @@
  * the lists below name the codes of this file's classes. The HCA layer adds
  * its own classes in src/hca/errors.ts.
  *
- * Rule for all layers: no PIN, PUK or key material ever goes into a message
- * or a property of an error.
+ * Rule for all layers: no PIN, PUK or key material ever goes into a message,
+ * a `detail` or any other property of an error.
+ *
+ * Two ways to build an error:
+ * - from a code and facts (the driver layers: src/ccid, src/iso7816, src/usb,
+ *   bytes.ts, mutex.ts): `new CcidError('ccid/length-mismatch', { dwLength: 12, carried: 10 })`.
+ *   The facts become `detail`; `message` is made at construction by the
+ *   registered formatter, by default the compact form `ccid/length-mismatch
+ *   (dwLength 12, carried 10)`. The English sentences are a table
+ *   (src/error-text.ts, code -> template with `{fact}` placeholders) that the
+ *   driver core does not contain; `useEnglishErrorText()` registers it
+ *   (webccid/node does), `errorText(err)` reads it for one error.
+ *   To convert a throw site: name the facts the sentence used (numbers,
+ *   strings, booleans; never PIN/PUK bytes), pass them instead of the text,
+ *   and move the sentence into the table under the code with the facts as
+ *   placeholders. Sites of one code that say different things carry different
+ *   fact names; the table's template with exactly those names is used.
+ *   test/error-codes.test.ts checks codes, table entries and placeholders.
+ * - from a code and a message (the layers above: hca, server, cli, virtual):
+ *   `detail` is then empty.
  */
+
+/** The named facts of an error (never PIN/PUK material). */
+export type ErrorDetail = Readonly<Record<string, number | string | boolean>>;
 
 export interface WebCcidErrorOptions {
   cause?: unknown;
+}
+
+/** Makes the `message` of an error built from a code and facts; undefined: the compact form. */
+export type ErrorMessageFormatter = (code: string, detail: ErrorDetail) => string | undefined;
+
+let formatter: ErrorMessageFormatter | undefined;
+
+/**
+ * Sets (or, with undefined, removes) the formatter of the messages of errors created from now on.
+ * `useEnglishErrorText()` (webccid/error-text) sets the English one.
+ */
+export function setErrorMessageFormatter(f: ErrorMessageFormatter | undefined): void {
+  formatter = f;
+}
+
+/** The compact message: the code and the facts, e.g. `ccid/length-mismatch (dwLength 12, carried 10)`. */
+export function compactErrorMessage(code: string, detail: ErrorDetail): string {
+  const facts = Object.entries(detail).map(([k, v]) => `${k} ${v}`);
+  return facts.length ? `${code} (${facts.join(', ')})` : code;
 }
 
 /**
@@ -21,10 +61,16 @@ export interface WebCcidErrorOptions {
 export class WebCcidError extends Error {
   /** Stable machine-readable identifier, `layer/what`, e.g. `ccid/icc-mute`. */
   readonly code: string;
+  /** The facts of this error (empty for errors built from a message). */
+  readonly detail: ErrorDetail;
 
-  constructor(code: string, message: string, options?: WebCcidErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : options);
+  /** `message`: the text itself, or the facts (the message is then formatted, see above). */
+  constructor(code: string, message: string | ErrorDetail, options?: WebCcidErrorOptions) {
+    const detail = typeof message === 'string' ? {} : message;
+    const text = typeof message === 'string' ? message : (formatter?.(code, detail) ?? compactErrorMessage(code, detail));
+    super(text, options?.cause === undefined ? undefined : options);
     this.code = code;
+    this.detail = detail;
     this.name = new.target.name;
   }
 }
@@ -72,7 +118,7 @@ export class SlotError extends CcidError {
   readonly bError: number;
   readonly iccStatus: 0 | 1 | 2;
 
-  constructor(code: string, message: string, bStatus: number, bError: number, options?: WebCcidErrorOptions) {
+  constructor(code: string, message: string | ErrorDetail, bStatus: number, bError: number, options?: WebCcidErrorOptions) {
     super(code, message, options);
     this.bStatus = bStatus;
     this.bError = bError;
@@ -107,7 +153,7 @@ export class ApduError extends WebCcidError {
   readonly sw: number;
   readonly data: Uint8Array;
 
-  constructor(code: string, message: string, sw: number, data: Uint8Array = new Uint8Array(0), options?: WebCcidErrorOptions) {
+  constructor(code: string, message: string | ErrorDetail, sw: number, data: Uint8Array = new Uint8Array(0), options?: WebCcidErrorOptions) {
     super(code, message, options);
     this.sw = sw;
     this.data = data;
@@ -128,7 +174,7 @@ export class PinIncorrectError extends ApduError {
 
   constructor(sw: number, message?: string) {
     const retriesLeft = sw & 0x0f;
-    super('apdu/pin-incorrect', message ?? `Wrong PIN: ${retriesLeft} ${retriesLeft === 1 ? 'try' : 'tries'} left.`, sw);
+    super('apdu/pin-incorrect', message ?? { retriesLeft }, sw);
     this.retriesLeft = retriesLeft;
   }
 }
@@ -136,14 +182,14 @@ export class PinIncorrectError extends ApduError {
 /** 6983 (or 63C0): the PIN is blocked. Code `apdu/pin-blocked`. */
 export class PinBlockedError extends ApduError {
   constructor(sw: number, message?: string) {
-    super('apdu/pin-blocked', message ?? 'The PIN is blocked: unblock the card with its PUK.', sw);
+    super('apdu/pin-blocked', message ?? {}, sw);
   }
 }
 
 /** The caller's AbortSignal fired. Code `aborted`. */
 export class AbortError extends WebCcidError {
-  constructor(message = 'The operation was cancelled.', options?: WebCcidErrorOptions) {
-    super('aborted', message, options);
+  constructor(message?: string, options?: WebCcidErrorOptions) {
+    super('aborted', message ?? {}, options);
   }
 }
 

@@ -20,6 +20,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -28,10 +29,11 @@ const DOC = join(ROOT, 'docs', 'errors.md');
 /**
  * Constructor calls whose code is not a literal but read from a table in the same file, by file
  * and the first argument's source text. The table's codes are the string literals of that file
- * that are a `code:` property value or the first element of an array literal (`['ccid/x', 'text']`).
+ * that are a `code:` property value, the value of a numeric key (`{ 0xfe: 'ccid/icc-mute' }`) or
+ * the first element of an array literal (`['ccid/x', 'text']`).
  */
 const CODE_TABLES: Record<string, string[]> = {
-  'src/ccid/messages.ts': ['known[0]'],
+  'src/ccid/messages.ts': ['known'],
   'src/iso7816/status.ts': ['exact.code'],
 };
 
@@ -51,12 +53,37 @@ const KNOWN_CODES = [
 ];
 const MIN_CODES = 70;
 
+/**
+ * The driver layers build their errors from facts (src/errors.ts); their English sentences are in
+ * src/error-text.ts. PENDING: driver files whose errors are still built from a message, each to be
+ * converted the same way (then removed from this list).
+ */
+const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 'src/mutex.ts', 'src/errors.ts'];
+const PENDING = [
+  'src/ccid/connection.ts',
+  'src/ccid/activation.ts',
+  'src/ccid/secure.ts',
+  'src/ccid/pinpad.ts',
+  'src/iso7816/t0.ts',
+  'src/iso7816/t1.ts',
+  'src/iso7816/pps.ts',
+];
+
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;
 
 interface Site {
   file: string;
   line: number;
   cls: string;
+}
+
+/**
+ * An error built at a site, as to its message: from named facts (`keys`: the property names of the
+ * object literal passed instead of a message) or from a message text (`keys` undefined).
+ */
+interface Built extends Site {
+  codes: string[];
+  keys: string[] | undefined;
 }
 
 function listSources(dir: string): string[] {
@@ -72,6 +99,22 @@ function listSources(dir: string): string[] {
 function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   visit(node);
   node.forEachChild((child) => walk(child, visit));
+}
+
+/** The keys of the object literal `node` is or contains (`message ?? { retriesLeft }`); undefined: none. */
+function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[] | undefined {
+  if (!node) return undefined;
+  if (ts.isObjectLiteralExpression(node)) {
+    return node.properties.map((p) => {
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
+      throw new Error(`${sf.fileName}: facts must be plain named properties, not \`${p.getText(sf)}\``);
+    });
+  }
+  let found: string[] | undefined;
+  node.forEachChild((c) => {
+    found ??= ts.isFunctionLike(c) ? undefined : detailKeys(c, sf);
+  });
+  return found;
 }
 
 function literalText(node: ts.Node | undefined): string | undefined {
@@ -90,6 +133,8 @@ interface Scan {
   /** Code-shaped string literals anywhere in src (comparisons, tables), with where. */
   literals: Map<string, string[]>;
   classes: Set<string>;
+  /** Every constructor call (and every super call fixing a code), with its facts or its message. */
+  built: Built[];
 }
 
 function scanSources(): Scan {
@@ -120,6 +165,7 @@ function scanSources(): Scan {
   }
 
   const produced = new Map<string, Site[]>();
+  const built: Built[] = [];
   const add = (code: string, site: Site) => {
     const sites = produced.get(code) ?? [];
     sites.push(site);
@@ -138,6 +184,7 @@ function scanSources(): Scan {
         if (code !== undefined) {
           fixedCode.set(name, code);
           add(code, { file: d.file, line: lineOf(d.sf, n), cls: name });
+          built.push({ file: d.file, line: lineOf(d.sf, n), cls: name, codes: [code], keys: detailKeys(n.arguments[1], d.sf) });
         }
       }
     });
@@ -152,7 +199,7 @@ function scanSources(): Scan {
   };
 
   const unresolved: string[] = [];
-  const tableUsers = new Map<string, { sf: ts.SourceFile; classes: Set<string>; used: Set<string> }>();
+  const tableUsers = new Map<string, { sf: ts.SourceFile; classes: Set<string>; used: Set<string>; sites: Built[] }>();
   const literals = new Map<string, string[]>();
   for (const { file, sf } of sources) {
     walk(sf, (n) => {
@@ -174,15 +221,18 @@ function scanSources(): Scan {
       }
       const arg = n.arguments?.[0];
       const code = literalText(arg);
+      const keys = detailKeys(n.arguments?.[1], sf);
       if (code !== undefined) {
         add(code, site);
+        built.push({ ...site, codes: [code], keys });
         return;
       }
       const text = arg ? arg.getText(sf) : '<no argument>';
       if (CODE_TABLES[file]?.includes(text)) {
-        const t = tableUsers.get(file) ?? { sf, classes: new Set<string>(), used: new Set<string>() };
+        const t = tableUsers.get(file) ?? { sf, classes: new Set<string>(), used: new Set<string>(), sites: [] };
         t.classes.add(cls);
         t.used.add(text);
+        t.sites.push({ ...site, codes: [], keys });
         tableUsers.set(file, t);
       } else {
         unresolved.push(`${file}:${site.line}: new ${cls}(${text}, ...)`);
@@ -194,17 +244,19 @@ function scanSources(): Scan {
   for (const [file, t] of tableUsers) {
     walk(t.sf, (n) => {
       let code: string | undefined;
-      if (ts.isPropertyAssignment(n) && ts.isIdentifier(n.name) && n.name.text === 'code') code = literalText(n.initializer);
+      if (ts.isPropertyAssignment(n) && ((ts.isIdentifier(n.name) && n.name.text === 'code') || ts.isNumericLiteral(n.name))) code = literalText(n.initializer);
       if (ts.isArrayLiteralExpression(n) && n.elements.length >= 2) code = literalText(n.elements[0]);
       if (code === undefined || !CODE_SHAPE.test(code)) return;
       for (const cls of t.classes) add(code, { file, line: lineOf(t.sf, n), cls });
+      for (const site of t.sites) site.codes.push(code);
     });
+    built.push(...t.sites);
   }
   const unusedTables = Object.entries(CODE_TABLES).flatMap(([file, texts]) =>
     texts.filter((text) => !tableUsers.get(file)?.used.has(text)).map((text) => `${file}: new X(${text}, ...)`),
   );
 
-  return { files: sources.length, produced, unresolved, unusedTables, literals, classes };
+  return { files: sources.length, produced, unresolved, unusedTables, literals, classes, built };
 }
 
 /** The string literal members of `type WebCcidErrorCode = ...` in src/error-codes.ts. */
@@ -325,5 +377,71 @@ describe('error codes: src/ and docs/errors.md', () => {
       .filter(([code]) => prefixes.has(code.split('/')[0]!) && !scan.produced.has(code))
       .map(([code, at]) => `  ${code}  at ${at.join(', ')}`);
     expect(unknown, `String literals that look like error codes but no error is ever created with them (typo?):\n${unknown.join('\n')}`).toEqual([]);
+  });
+
+  describe('the English sentences (src/error-text.ts)', () => {
+    const fromFacts = scan.built.filter((b) => b.keys !== undefined);
+    const inDriver = (file: string) => DRIVER_LAYERS.some((l) => file.startsWith(l));
+
+    it('the scan finds errors built from facts (sanity)', () => {
+      expect(fromFacts.length).toBeGreaterThan(40);
+      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).map((b) => [...b.keys!].sort().join());
+      expect(lengthMismatch).toContain('carried,dwLength');
+    });
+
+    it('every code of the table is documented in docs/errors.md', () => {
+      const missing = Object.keys(ERROR_TEXT).filter((c) => !documented.has(c));
+      expect(missing, 'src/error-text.ts has sentences for codes that docs/errors.md does not list').toEqual([]);
+    });
+
+    it('every code built from facts has an entry', () => {
+      const missing = fromFacts.flatMap((b) => b.codes.filter((c) => ERROR_TEXT[c] === undefined).map((c) => `  ${c}  <- ${b.file}:${b.line}`));
+      expect(missing, `Codes built from facts with no sentence in src/error-text.ts:\n${missing.join('\n')}`).toEqual([]);
+    });
+
+    it('the driver layers build their errors from facts (except the files still PENDING)', () => {
+      const fromText = scan.built.filter((b) => b.keys === undefined && inDriver(b.file) && !PENDING.includes(b.file));
+      expect(
+        fromText.map((b) => `${b.file}:${b.line}: ${b.cls}(${b.codes.join(' | ')})`),
+        'Driver errors built from a message text: pass the facts instead and put the sentence in src/error-text.ts',
+      ).toEqual([]);
+      // A PENDING file that is converted leaves the list.
+      const converted = PENDING.filter((f) => !scan.built.some((b) => b.file === f && b.keys === undefined));
+      expect(converted, 'PENDING lists files with no error built from a message any more').toEqual([]);
+    });
+
+    it("each site's facts fill one of its code's templates exactly: no placeholder left, none missing", () => {
+      const wrong: string[] = [];
+      for (const b of fromFacts) {
+        const keys = b.keys!;
+        const detail = Object.fromEntries(keys.map((k) => [k, 7]));
+        for (const code of b.codes) {
+          const entry = ERROR_TEXT[code];
+          if (entry === undefined) continue; // reported above
+          const at = `${b.file}:${b.line} ${code} {${keys.join(', ')}}`;
+          if (typeof entry !== 'function') {
+            const templates = typeof entry === 'string' ? [entry] : entry;
+            const same = templates.filter((t) => [...new Set(templateFacts(t))].sort().join() === [...keys].sort().join());
+            if (same.length !== 1) wrong.push(`  ${at}: ${same.length} templates with exactly these placeholders`);
+          }
+          const text = englishErrorText(code, detail);
+          if (text === undefined || /\{\w+\}/.test(text)) wrong.push(`  ${at}: "${text}"`);
+        }
+      }
+      expect(wrong, `Throw sites whose facts do not match the sentence's placeholders:\n${wrong.join('\n')}`).toEqual([]);
+    });
+
+    it('every template is used by a site (no sentence left behind)', () => {
+      const unused: string[] = [];
+      for (const [code, entry] of Object.entries(ERROR_TEXT)) {
+        if (typeof entry === 'function') continue;
+        for (const t of typeof entry === 'string' ? [entry] : entry) {
+          const facts = [...new Set(templateFacts(t))].sort().join();
+          const used = fromFacts.some((b) => b.codes.includes(code) && [...b.keys!].sort().join() === facts);
+          if (!used) unused.push(`  ${code}: ${t}`);
+        }
+      }
+      expect(unused, `Templates no throw site fills:\n${unused.join('\n')}`).toEqual([]);
+    });
   });
 });

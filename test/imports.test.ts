@@ -42,6 +42,8 @@ const LAYERS: Layer[] = [
   { name: 'usb',              paths: ['src/usb/'],               uses: ['base'] },
   // ISO/IEC 7816: ATR, rates, PPS, parameters, timing, T=0, T=1, APDU, status words. Pure code.
   { name: 'iso7816',          paths: ['src/iso7816/'],           uses: ['base'] },
+  // The English sentences of the driver's errors (webccid/error-text), outside the driver core.
+  { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816'] },
   // APDU seam: CardChannel (transmit an APDU, get data + SW1 SW2), traces and their replay.
   { name: 'card',             paths: ['src/card/'],              uses: ['base', 'iso7816'] },
   // The CCID driver: descriptors, messages, transport, reader, connection, quirks, filters.
@@ -64,11 +66,11 @@ const LAYERS: Layer[] = [
   // Lit components: use the driver through its entry and the sessions, not its internals.
   { name: 'components',       paths: ['src/components/'],        uses: ['base', 'x509', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'session'] },
   // Node: the `usb` package backend and the command line.
-  { name: 'node',             paths: ['src/node/'],              uses: ['base', 'usb', 'iso7816', 'card', 'ccid', 'driver-entry', 'hca', 'nhi', 'probe'] },
+  { name: 'node',             paths: ['src/node/'],              uses: ['base', 'usb', 'iso7816', 'error-text', 'card', 'ccid', 'driver-entry', 'hca', 'nhi', 'probe'] },
   // The reference server (Node): HTTP, storage; its demo uses a virtual card.
   { name: 'reference-server', paths: ['src/reference-server/'],  uses: ['base', 'x509', 'server', 'virtual'] },
   // The web app's pages.
-  { name: 'web',              paths: ['web/'],                   uses: ['base', 'x509', 'usb', 'iso7816', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'probe', 'virtual', 'session', 'components'] },
+  { name: 'web',              paths: ['web/'],                   uses: ['base', 'x509', 'usb', 'iso7816', 'error-text', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'probe', 'virtual', 'session', 'components'] },
   // The web app's build (Vite config: CSP, the reference server as a dev middleware).
   { name: 'web-build',        paths: ['web/vite.config.ts'],     uses: ['web', 'reference-server'] },
 ];

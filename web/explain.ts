@@ -4,6 +4,7 @@
  * `requestDevice`, on `error.name`), never on message text.
  */
 import { WebCcidError } from '../src/index.js';
+import { errorText } from '../src/error-text.js';
 import { DOCS_BASE, S } from './strings.js';
 
 export interface Explained {
@@ -36,9 +37,10 @@ export function explainError(error: unknown): Explained {
 }
 
 function withMessage(e: WebCcidError, t: { title: string; body?: string }, docs?: Explained['docs']): Explained {
-  // The driver's messages are written for people (they name the cause and the fix); the
-  // fixed text, when there is one, comes first.
-  const body = t.body ? t.body : e.message;
+  // The driver's English sentences (webccid/error-text: the cause and the fix, e.g. for a
+  // protected-class reader); the fixed text, when there is one, comes first. The driver's own
+  // message is the compact form (code and facts), as this page does not register the English text.
+  const body = t.body ? t.body : errorText(e);
   return { title: t.title, body, code: e.code, ...(docs ? { docs } : {}) };
 }
 

@@ -126,10 +126,6 @@ export type CcidClassDescriptorInit = Omit<
 > &
   Partial<Pick<CcidClassDescriptor, 'bDescriptorType'>>;
 
-function bad(message: string): CcidError {
-  return new CcidError('ccid/bad-descriptor', message);
-}
-
 /** CCID_FEATURE.TPDU, the lowest exchange-level bit. */
 const CCID_TPDU_BIT = 0x10000;
 /** The exchange levels of dwFeatures bits 16, 17 and 18 (CCID_TPDU_BIT << i). */
@@ -178,10 +174,10 @@ const FEATURE_BITS: Record<Exclude<keyof CcidFeatures, 'lcdPresent' | 'pinpad'>,
 export function parseCcidClassDescriptor(bytes: Uint8Array): CcidClassDescriptor {
   const [bLength = 0, bDescriptorType = 0] = bytes;
   if (bytes.length < CCID_CLASS_DESCRIPTOR_LENGTH || bLength < CCID_CLASS_DESCRIPTOR_LENGTH) {
-    throw bad(`CCID class descriptor too short: ${bytes.length} bytes, bLength ${bLength}; need 54.`);
+    throw new CcidError('ccid/bad-descriptor', { length: bytes.length, bLength });
   }
   if (bDescriptorType !== CCID_CLASS_DESCRIPTOR_TYPE && bDescriptorType !== 0xff) {
-    throw bad(`Not a CCID class descriptor: bDescriptorType ${bDescriptorType}.`);
+    throw new CcidError('ccid/bad-descriptor', { bDescriptorType });
   }
   // The raw fields, in table order from offset 2, each as wide as its name's prefix says.
   const raw = {} as CcidDescriptorFields;
@@ -257,7 +253,7 @@ export function encodeCcidClassDescriptor(d: CcidClassDescriptorInit): Uint8Arra
   b[0] = CCID_CLASS_DESCRIPTOR_LENGTH;
   let o = 1;
   const put = (name: string, v: number, n: number): void => {
-    if (!Number.isInteger(v) || v < 0 || v >= 2 ** (8 * n)) throw bad(`${name} must be an integer 0..${2 ** (8 * n) - 1}, got ${v}.`);
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** (8 * n)) throw new CcidError('ccid/bad-descriptor', { field: name, max: 2 ** (8 * n) - 1, value: v });
     for (let i = 0; i < n; i++) b[o++] = v >>> (8 * i); // little-endian; the array keeps the low byte
   };
   put('bDescriptorType', d.bDescriptorType ?? CCID_CLASS_DESCRIPTOR_TYPE, 1);

@@ -197,7 +197,7 @@ function frame(type: number, slot: number, seq: number, b7: number, b8: number, 
 
 /** Checks that a field's value fits its width: 8 bits (b...), 16 (w...) or 32 (dw...). */
 function checkField(field: string, v: number, bits = 8): void {
-  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new CcidError('ccid/bad-field', `${field} must be an unsigned ${bits}-bit integer, got ${v}.`);
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new CcidError('ccid/bad-field', { field, bits, value: v });
 }
 
 function dataRateAndClock(clock: number, rate: number): Uint8Array {
@@ -239,17 +239,14 @@ export function encodeCommand(cmd: CcidRequest & { bSeq?: number }, bSeq = cmd.b
 /** Checks that a frame is complete and that dwLength matches the bytes (and `maxLength`, when given). */
 function checkFrame(bytes: Uint8Array, maxLength?: number): void {
   if (bytes.length < CCID_HEADER_LENGTH) {
-    throw new CcidError('ccid/malformed-frame', `A CCID frame needs ${CCID_HEADER_LENGTH} header bytes; got ${bytes.length}.`);
+    throw new CcidError('ccid/malformed-frame', { length: bytes.length });
   }
   const dwLength = readU32LE(bytes, 1);
   if (maxLength !== undefined && dwLength > maxLength) {
-    throw new CcidError('ccid/length-mismatch', `dwLength ${dwLength} is larger than the reader's maximum message (${maxLength}).`);
+    throw new CcidError('ccid/length-mismatch', { dwLength, max: maxLength });
   }
   if (dwLength !== bytes.length - CCID_HEADER_LENGTH) {
-    throw new CcidError(
-      'ccid/length-mismatch',
-      `dwLength says ${dwLength} data bytes but the frame carries ${bytes.length - CCID_HEADER_LENGTH}.`,
-    );
+    throw new CcidError('ccid/length-mismatch', { dwLength, carried: bytes.length - CCID_HEADER_LENGTH });
   }
 }
 
@@ -258,20 +255,20 @@ function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, '0')}`;
 }
 
-/** `kind`: 'a PC_to_RDR', 'a RDR_to_PC', 'an interrupt'. */
+/** `kind`: 'PC_to_RDR', 'RDR_to_PC', 'interrupt'. */
 function notA(kind: string, type: number): CcidError {
-  return new CcidError('ccid/unexpected-message', `${hex(type)} is not ${kind} message type.`);
+  return new CcidError('ccid/unexpected-message', { bMessageType: hex(type), expected: kind });
 }
 
 function need8(name: string, data: Uint8Array): void {
-  if (data.length !== 8) throw new CcidError('ccid/malformed-frame', `${name} carries 8 data bytes, not ${data.length}.`);
+  if (data.length !== 8) throw new CcidError('ccid/malformed-frame', { message: name, dataBytes: data.length });
 }
 
 /** Decodes a PC_to_RDR message (used by the virtual reader). */
 export function decodeCommand(bytes: Uint8Array): CcidCommand {
   checkFrame(bytes);
   const name = COMMAND_NAMES.get(bytes[0]!);
-  if (name === undefined) throw notA('a PC_to_RDR', bytes[0]!);
+  if (name === undefined) throw notA('PC_to_RDR', bytes[0]!);
   const data = bytes.subarray(CCID_HEADER_LENGTH);
   const out: Record<string, unknown> = { name, bSlot: bytes[5], bSeq: bytes[6], abData: data };
   let i = 7;
@@ -330,13 +327,13 @@ export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: nu
       return { name: 'DataRateAndClockFrequency', bSlot, bSeq, bStatus, bError, dwClockFrequency, dwDataRate, abData };
     }
   }
-  throw notA('a RDR_to_PC', type);
+  throw notA('RDR_to_PC', type);
 }
 
 /** Reads the header fields a dispatcher needs without decoding the rest. */
 export function peekHeader(bytes: Uint8Array): { bMessageType: number; dwLength: number; bSlot: number; bSeq: number } {
   if (bytes.length < CCID_HEADER_LENGTH) {
-    throw new CcidError('ccid/malformed-frame', `A CCID frame needs ${CCID_HEADER_LENGTH} header bytes; got ${bytes.length}.`);
+    throw new CcidError('ccid/malformed-frame', { length: bytes.length });
   }
   return { bMessageType: bytes[0]!, dwLength: readU32LE(bytes, 1), bSlot: bytes[5]!, bSeq: bytes[6]! };
 }
@@ -349,7 +346,7 @@ export function encodeNotification(n: CcidNotification): Uint8Array {
     checkField('bHardwareErrorCode', n.bHardwareErrorCode);
     return Uint8Array.of(RDR_to_PC_HardwareError, n.bSlot, n.bSeq, n.bHardwareErrorCode);
   }
-  if (n.slots.length === 0) throw new CcidError('ccid/bad-field', 'RDR_to_PC_NotifySlotChange needs at least one slot.');
+  if (n.slots.length === 0) throw new CcidError('ccid/bad-field', { slots: 0 });
   const out = new Uint8Array(1 + Math.ceil(n.slots.length / 4));
   out[0] = RDR_to_PC_NotifySlotChange;
   n.slots.forEach((s, i) => {
@@ -361,9 +358,9 @@ export function encodeNotification(n: CcidNotification): Uint8Array {
 
 /** Decodes an interrupt-in message. */
 export function decodeNotification(bytes: Uint8Array): CcidNotification {
-  if (bytes.length === 0) throw new CcidError('ccid/malformed-frame', 'Empty interrupt message.');
+  if (bytes.length === 0) throw new CcidError('ccid/malformed-frame', { interruptBytes: 0 });
   if (bytes[0] === RDR_to_PC_NotifySlotChange) {
-    if (bytes.length < 2) throw new CcidError('ccid/malformed-frame', 'RDR_to_PC_NotifySlotChange without bmSlotICCState.');
+    if (bytes.length < 2) throw new CcidError('ccid/malformed-frame', { notifySlotChangeBytes: bytes.length });
     const slots: Array<{ present: boolean; changed: boolean }> = [];
     for (let i = 0; i < (bytes.length - 1) * 4; i++) {
       const bits = (bytes[1 + (i >> 2)]! >> ((i & 3) * 2)) & 3;
@@ -372,10 +369,10 @@ export function decodeNotification(bytes: Uint8Array): CcidNotification {
     return { name: 'NotifySlotChange', slots };
   }
   if (bytes[0] === RDR_to_PC_HardwareError) {
-    if (bytes.length !== 4) throw new CcidError('ccid/malformed-frame', `RDR_to_PC_HardwareError is 4 bytes, got ${bytes.length}.`);
+    if (bytes.length !== 4) throw new CcidError('ccid/malformed-frame', { hardwareErrorBytes: bytes.length });
     return { name: 'HardwareError', bSlot: bytes[1]!, bSeq: bytes[2]!, bHardwareErrorCode: bytes[3]! };
   }
-  throw notA('an interrupt', bytes[0]!);
+  throw notA('interrupt', bytes[0]!);
 }
 
 /** bmCommandStatus: 0 ok, 1 failed, 2 time extension requested. */
@@ -392,39 +389,39 @@ export function iccStatus(bStatus: number): number {
  * The failed commands' errors by bError (CCID 1.10 table 6.2-2, the values of CCID_ERROR, each
  * code its name: messages.test.ts checks the two agree).
  */
-const ERROR_CODES: Record<number, [string, string]> = {
-  0xff: ['ccid/cmd-aborted', 'The reader aborted the command.'],
-  0xfe: ['ccid/icc-mute', 'The card did not answer (ICC mute).'],
-  0xfd: ['ccid/xfr-parity-error', 'Parity error while talking to the card.'],
-  0xfc: ['ccid/xfr-overrun', 'Buffer overrun while talking to the card.'],
-  0xfb: ['ccid/hw-error', 'The reader reported a hardware error.'],
-  0xf8: ['ccid/bad-atr-ts', 'The card sent an ATR with an invalid TS byte.'],
-  0xf7: ['ccid/bad-atr-tck', 'The card sent an ATR with a wrong check byte (TCK).'],
-  0xf6: ['ccid/icc-protocol-not-supported', 'The reader does not support the card protocol.'],
-  0xf5: ['ccid/icc-class-not-supported', 'The reader does not support the card voltage class.'],
-  0xf4: ['ccid/procedure-byte-conflict', 'The card sent an unexpected T=0 procedure byte.'],
-  0xf3: ['ccid/deactivated-protocol', 'The protocol is deactivated in the reader.'],
-  0xf2: ['ccid/busy-with-auto-sequence', 'The reader is busy with an automatic sequence (PPS or activation).'],
-  0xf0: ['ccid/pin-timeout', 'No PIN was entered on the reader in time.'],
-  0xef: ['ccid/pin-cancelled', 'PIN entry was cancelled on the reader.'],
-  0xe0: ['ccid/cmd-slot-busy', 'The slot is busy with another command.'],
-  0x00: ['ccid/command-not-supported', 'The reader does not support this command.'],
+const ERROR_CODES: Record<number, string> = {
+  0xff: 'ccid/cmd-aborted',
+  0xfe: 'ccid/icc-mute',
+  0xfd: 'ccid/xfr-parity-error',
+  0xfc: 'ccid/xfr-overrun',
+  0xfb: 'ccid/hw-error',
+  0xf8: 'ccid/bad-atr-ts',
+  0xf7: 'ccid/bad-atr-tck',
+  0xf6: 'ccid/icc-protocol-not-supported',
+  0xf5: 'ccid/icc-class-not-supported',
+  0xf4: 'ccid/procedure-byte-conflict',
+  0xf3: 'ccid/deactivated-protocol',
+  0xf2: 'ccid/busy-with-auto-sequence',
+  0xf0: 'ccid/pin-timeout',
+  0xef: 'ccid/pin-cancelled',
+  0xe0: 'ccid/cmd-slot-busy',
+  0x00: 'ccid/command-not-supported',
 };
 
 /** The typed error for a failed command's bStatus / bError (CCID 1.10 table 6.2-2). */
 export function slotErrorFrom(bStatus: number, bError: number): SlotError {
   const icc = iccStatus(bStatus);
   if (icc === ICC_STATUS_ABSENT) {
-    return new SlotError('ccid/card-absent', 'No card in the reader.', bStatus, bError);
+    return new SlotError('ccid/card-absent', {}, bStatus, bError);
   }
   const known = ERROR_CODES[bError];
-  if (known) return new SlotError(known[0], known[1], bStatus, bError);
+  if (known) return new SlotError(known, {}, bStatus, bError);
   if (bError >= 0x01 && bError <= 0x7f) {
-    return new SlotError('ccid/bad-parameter', `The reader rejected the command's parameter at offset ${bError}.`, bStatus, bError);
+    return new SlotError('ccid/bad-parameter', { offset: bError }, bStatus, bError);
   }
   return new SlotError(
     'ccid/slot-error',
-    `Reader error ${hex(bError)} (${bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved'}).`,
+    { bError: hex(bError), range: bError >= 0x81 && bError <= 0xc0 ? 'vendor-defined' : 'reserved' },
     bStatus,
     bError,
   );

@@ -101,7 +101,7 @@ export class CcidReader extends EventTarget implements SlotPort {
   #closed = false;
   readonly #backend: UsbBackendLike | undefined;
   readonly #onBackendDisconnect = (event: { device: UsbDeviceLike }): void => {
-    if (event.device === this.device) this.#reportDisconnect(new TransportError('transport/disconnected', 'The reader was unplugged.'));
+    if (event.device === this.device) this.#reportDisconnect(new TransportError('transport/disconnected', {}));
   };
 
   private constructor(
@@ -171,10 +171,7 @@ export class CcidReader extends EventTarget implements SlotPort {
       const info = findQuirkedCcidInterface(config, quirks) ?? findCcidInterface(config);
       const descriptor = applyDescriptorQuirks(parseCcidClassDescriptor(info.classDescriptor), quirks);
       if (descriptor.exchangeLevel === 'character') {
-        throw new CcidError(
-          'ccid/unsupported-level',
-          'This reader offers only character-level exchanges; this driver drives TPDU, short APDU and extended APDU readers.',
-        );
+        throw new CcidError('ccid/unsupported-level', { exchangeLevel: descriptor.exchangeLevel });
       }
       const { bInterfaceNumber, bInterfaceClass } = info.iface;
       await setUp(() => device.claimInterface(bInterfaceNumber), { stage: 'claim', device, interfaceClass: bInterfaceClass });
@@ -264,12 +261,12 @@ export class CcidReader extends EventTarget implements SlotPort {
 
   /** @internal */
   closedError(): WebCcidError {
-    return this.transport.closedBy ?? new TransportError('transport/closed', 'The reader was closed.');
+    return this.transport.closedBy ?? new TransportError('transport/closed', {});
   }
 
   #checkSlot(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.slotCount) {
-      throw new CcidError('ccid/bad-slot', `Slot ${slot} does not exist: this reader has ${this.slotCount} slot(s).`);
+      throw new CcidError('ccid/bad-slot', { slot, slots: this.slotCount });
     }
   }
 
@@ -347,7 +344,7 @@ async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8
   const read = async (length: number): Promise<Uint8Array> => {
     const r = await device.controlTransferIn({ requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200 | index, index: 0 }, length);
     const b = bytesOf(r.data);
-    if (r.status !== 'ok' || b.length < 4) throw new CcidError('ccid/bad-descriptor', 'The reader did not return its configuration descriptor.');
+    if (r.status !== 'ok' || b.length < 4) throw new CcidError('ccid/bad-descriptor', { status: r.status, length: b.length });
     return b;
   };
   return (await read(Math.max(readU16LE(await read(9), 2), 9))).slice();

@@ -149,7 +149,7 @@ function holdEventLoop(timer: ReturnType<typeof setTimeout> | undefined, hold: b
 
 /** The error after a stalled bulk endpoint was cleared. */
 function stalled(direction: 'in' | 'out'): TransportError {
-  return new TransportError('transport/stall', `The reader stalled its bulk-${direction} endpoint; it was reset.`);
+  return new TransportError('transport/stall', { direction });
 }
 
 function isSlotBusy(r: CcidResponse): boolean {
@@ -256,12 +256,9 @@ export class CcidTransport {
     try {
       const frame = encodeCommand(request, seq);
       if (frame.length > this.#opts.dwMaxCCIDMessageLength) {
-        throw new CcidError(
-          'ccid/message-too-long',
-          `A ${frame.length}-byte message exceeds the reader's dwMaxCCIDMessageLength (${this.#opts.dwMaxCCIDMessageLength}).`,
-        );
+        throw new CcidError('ccid/message-too-long', { length: frame.length, dwMaxCCIDMessageLength: this.#opts.dwMaxCCIDMessageLength });
       }
-      if (this.#waiters[slot]) throw new CcidError('ccid/slot-busy', `Slot ${slot} already has a command in flight.`);
+      if (this.#waiters[slot]) throw new CcidError('ccid/slot-busy', { slot });
       wire = adaptOutgoingFrame(frame, this.#quirks);
     } catch (e) {
       return this.#settle(w, e);
@@ -300,7 +297,7 @@ export class CcidTransport {
             .catch(ignore)
             .then(() => this.#settle(w, stalled('out')));
         } else if (r.bytesWritten !== wire.length) {
-          this.#settle(w, new TransportError('transport/failed', `Only ${r.bytesWritten} of ${wire.length} bytes reached the reader.`));
+          this.#settle(w, new TransportError('transport/failed', { written: r.bytesWritten, length: wire.length }));
         } else {
           w.sent = true;
           if (w.early) this.#complete(w, w.early);
@@ -358,7 +355,7 @@ export class CcidTransport {
 
   /** The deadline passed without an answer. */
   #expire(w: Waiter): void {
-    this.#settle(w, new TransportError('transport/timeout', `The reader did not answer ${w.request.name} within ${Math.round(w.allowedMs)} ms.`));
+    this.#settle(w, new TransportError('transport/timeout', { command: w.request.name, ms: Math.round(w.allowedMs) }));
     this.#startAbort(w.slot);
   }
 
@@ -374,7 +371,7 @@ export class CcidTransport {
     }
     const expect = RESPONSE_FOR[name];
     if (response.name !== expect) {
-      this.#settle(w, new CcidError('ccid/unexpected-message', `${name} was answered with ${response.name}, not ${expect}.`));
+      this.#settle(w, new CcidError('ccid/unexpected-message', { command: name, answer: response.name, expected: expect }));
     } else if (commandStatus(response.bStatus) === COMMAND_STATUS_TIME_EXTENSION) {
       this.stats.timeExtensions++;
       w.allowedMs *= Math.max(1, response.bError);
@@ -437,7 +434,7 @@ export class CcidTransport {
     }
     this.#reading = false;
     if (result.status === 'babble') {
-      this.#failAll(new TransportError('transport/babble', 'The reader sent more data than a CCID message can hold.'));
+      this.#failAll(new TransportError('transport/babble', {}));
     } else {
       const bytes = bytesOf(result.data);
       if (bytes.length === 0) {
@@ -453,7 +450,7 @@ export class CcidTransport {
   #dispatch(bytes: Uint8Array): void {
     if (bytes.length < CCID_HEADER_LENGTH) {
       // Cannot tell whose answer this was: every waiting command gets the error.
-      this.#failAll(new CcidError('ccid/malformed-frame', `The reader sent a ${bytes.length}-byte frame, shorter than a CCID header.`));
+      this.#failAll(new CcidError('ccid/malformed-frame', { length: bytes.length }));
       return;
     }
     const slot = bytes[5]!;
@@ -463,7 +460,7 @@ export class CcidTransport {
     } else if (bytes[6] !== w.seq) {
       this.stats.staleFrames++;
       if (++w.stale > this.#opts.maxStaleFrames) {
-        this.#settle(w, new CcidError('ccid/stale-limit', `Too many out-of-sequence answers on slot ${slot}.`));
+        this.#settle(w, new CcidError('ccid/stale-limit', { slot }));
       }
     } else {
       this.#deliver(w, bytes);

@@ -32,10 +32,6 @@ export const EXTENDED_MAX_NC = 65535;
 /** Largest Ne of an extended APDU. */
 export const EXTENDED_MAX_NE = 65536;
 
-function badApdu(message: string): ProtocolError {
-  return new ProtocolError('protocol/bad-apdu', message);
-}
-
 function isByte(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
 }
@@ -48,13 +44,13 @@ function isByte(v: unknown): v is number {
 export function encodeApdu(apdu: CommandApdu, opts?: { extended?: boolean }): Uint8Array {
   const { cla, ins, p1, p2, le } = apdu;
   if (!isByte(cla) || !isByte(ins) || !isByte(p1) || !isByte(p2)) {
-    throw badApdu('APDU header bytes must be integers 0..255.');
+    throw new ProtocolError('protocol/bad-apdu', { header: `${cla} ${ins} ${p1} ${p2}` });
   }
   const data = apdu.data ?? new Uint8Array(0);
   const nc = data.length;
-  if (nc > EXTENDED_MAX_NC) throw badApdu(`APDU data too long: ${nc} bytes (at most ${EXTENDED_MAX_NC}).`);
+  if (nc > EXTENDED_MAX_NC) throw new ProtocolError('protocol/bad-apdu', { nc, max: EXTENDED_MAX_NC });
   if (le !== undefined && !(Number.isInteger(le) && le >= 1 && le <= EXTENDED_MAX_NE)) {
-    throw badApdu(`APDU Le must be an integer 1..${EXTENDED_MAX_NE}.`);
+    throw new ProtocolError('protocol/bad-apdu', { le, max: EXTENDED_MAX_NE });
   }
   const extended = opts?.extended === true || nc > SHORT_MAX_NC || (le !== undefined && le > SHORT_MAX_NE);
   const lcLen = nc === 0 ? 0 : extended ? 3 : 1;
@@ -96,12 +92,12 @@ export function encodeApdu(apdu: CommandApdu, opts?: { extended?: boolean }): Ui
  */
 export function parseApdu(bytes: Uint8Array): ParsedApdu {
   const n = bytes.length;
-  if (n < 4) throw badApdu(`APDU too short: ${n} bytes (a header is 4).`);
+  if (n < 4) throw new ProtocolError('protocol/bad-apdu', { length: n });
   const apdu: ParsedApdu = { cla: bytes[0]!, ins: bytes[1]!, p1: bytes[2]!, p2: bytes[3]!, header: bytes.slice(0, 4), case: 1, extended: false };
   if (n === 4) return apdu;
   // B1 = 00 followed by more bytes opens extended length fields (two bytes after the 00).
   const extended = bytes[4] === 0 && n > 5;
-  if (extended && n < 7) throw badApdu('Truncated extended APDU length field.');
+  if (extended && n < 7) throw new ProtocolError('protocol/bad-apdu', { extendedLength: n });
   const body = extended ? 7 : 5; // where the data (or nothing but Le) starts
   const field = extended ? (bytes[5]! << 8) | bytes[6]! : bytes[4]!;
   const maxNe = extended ? EXTENDED_MAX_NE : SHORT_MAX_NE;
@@ -112,10 +108,10 @@ export function parseApdu(bytes: Uint8Array): ParsedApdu {
     apdu.le = field || maxNe;
     return apdu;
   }
-  if (field === 0) throw badApdu('Extended Lc of 0000 is not allowed.');
+  if (field === 0) throw new ProtocolError('protocol/bad-apdu', { lc: '0000' });
   const leLength = n - body - field; // case 3: none; case 4: 1 (short) or 2 (extended)
   if (leLength !== 0 && leLength !== (extended ? 2 : 1)) {
-    throw badApdu(`APDU length ${n} does not match ${extended ? 'extended ' : ''}Lc ${field}.`);
+    throw new ProtocolError('protocol/bad-apdu', { length: n, lc: field, extended });
   }
   apdu.case = leLength ? 4 : 3;
   apdu.data = bytes.slice(body, body + field);
@@ -129,6 +125,6 @@ export function parseApdu(bytes: Uint8Array): ParsedApdu {
  */
 export function splitResponse(response: Uint8Array): { data: Uint8Array; sw: number } {
   const n = response.length;
-  if (n < 2) throw new ProtocolError('protocol/bad-response', `Response too short: ${n} bytes (need SW1 SW2).`);
+  if (n < 2) throw new ProtocolError('protocol/bad-response', { length: n });
   return { data: response.slice(0, n - 2), sw: (response[n - 2]! << 8) | response[n - 1]! };
 }

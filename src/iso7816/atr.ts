@@ -109,10 +109,6 @@ export function decodeInverseByte(b: number): number {
   return r;
 }
 
-function bad(message: string): ProtocolError {
-  return new ProtocolError('protocol/bad-atr', message);
-}
-
 const hexByte = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
 
 /**
@@ -124,13 +120,13 @@ const hexByte = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
 export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   const strict = opts?.strict;
   const n = input.length;
-  if (n === 0) throw bad('Empty ATR.');
-  if (n > MAX_ATR_LENGTH) throw bad(`ATR of ${n} bytes: at most ${MAX_ATR_LENGTH} allowed.`);
+  if (n === 0) throw new ProtocolError('protocol/bad-atr', { length: 0 });
+  if (n > MAX_ATR_LENGTH) throw new ProtocolError('protocol/bad-atr', { length: n, max: MAX_ATR_LENGTH });
   const ts = input[0]!;
   const decodedFromRaw = ts === 0x03;
-  if (!decodedFromRaw && ts !== 0x3b && ts !== 0x3f) throw bad(`Bad TS byte ${hexByte(ts)}.`);
+  if (!decodedFromRaw && ts !== 0x3b && ts !== 0x3f) throw new ProtocolError('protocol/bad-atr', { ts: hexByte(ts) });
   const bytes = decodedFromRaw ? input.map(decodeInverseByte) : input.slice();
-  if (n < 2) throw bad('ATR truncated: no T0 byte.');
+  if (n < 2) throw new ProtocolError('protocol/bad-atr', { truncatedIn: 'T0' });
 
   const t0 = bytes[1]!;
   let pos = 2;
@@ -143,7 +139,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
     // (bits 0..3 of y here), and they come in that order.
     (['ta', 'tb', 'tc', 'td'] as const).forEach((key, i) => {
       if (!((y >> i) & 1)) return;
-      if (pos >= n) throw bad(`ATR truncated in ${key.toUpperCase()}${groups.length}.`);
+      if (pos >= n) throw new ProtocolError('protocol/bad-atr', { truncatedIn: key.toUpperCase() + groups.length });
       g[key] = bytes[pos++]!;
     });
     if (g.td === undefined) break;
@@ -179,7 +175,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   // (a missing TCK is 'tck-missing' above, not also 'tck-wrong')
   if (tckValid === false && tck !== undefined) defects.push('tck-wrong');
   const fatal = defects.filter((d) => d !== 'tck-wrong');
-  if (strict && fatal.length > 0) throw bad(`Malformed ATR: ${fatal.join(', ')}.`);
+  if (strict && fatal.length > 0) throw new ProtocolError('protocol/bad-atr', { defects: fatal.join(', ') });
 
   // Global bytes.
   const [g1, g2] = groups as [AtrInterfaceGroup, AtrInterfaceGroup?];
@@ -189,7 +185,7 @@ export function parseAtr(input: Uint8Array, opts?: { strict?: boolean }): Atr {
   // Fi and f(max) share one table (RFU at the same indexes). A reserved TA1 leaves the
   // rate fields at their defaults (indexes 1 / 1).
   const ta1Reserved = FI_TABLE[fiIndex] === undefined || DI_TABLE[diIndex] === undefined;
-  if (ta1Reserved && strict) throw bad(`TA1 ${hexByte(ta1!)} holds a reserved Fi or Di.`);
+  if (ta1Reserved && strict) throw new ProtocolError('protocol/bad-atr', { ta1: hexByte(ta1!) });
   const rateIndex = ta1Reserved ? 1 : fiIndex;
 
   const atr: Atr = {

@@ -111,7 +111,7 @@ export function paramsFromAtr(atr: Atr, protocol: 0 | 1, rate?: { fiIndex: numbe
 export function encodeProtocolParams(p: ProtocolParams): Uint8Array {
   return Uint8Array.from(FIELDS[p.protocol], (name) => {
     const v = (p as unknown as Record<string, number>)[name]!;
-    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new ProtocolError('protocol/bad-parameters', `${name} must be a byte.`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new ProtocolError('protocol/bad-parameters', { field: name, value: v });
     return v;
   });
 }
@@ -123,11 +123,11 @@ export function encodeProtocolParams(p: ProtocolParams): Uint8Array {
  */
 export function decodeProtocolParams(protocol: number, bytes: Uint8Array): ProtocolParams {
   if (protocol !== 0 && protocol !== 1) {
-    throw new CcidError('ccid/malformed-frame', `Protocol data structure for T=${protocol} is not defined.`);
+    throw new CcidError('ccid/malformed-frame', { protocol });
   }
   const want = PROTOCOL_PARAMS_LENGTH[protocol];
   if (bytes.length !== want) {
-    throw new CcidError('ccid/malformed-frame', `Protocol data structure for T=${protocol} has ${bytes.length} bytes, expected ${want}.`);
+    throw new CcidError('ccid/malformed-frame', { protocol, length: bytes.length, expected: want });
   }
   return fromValues(protocol, bytes);
 }

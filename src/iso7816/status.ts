@@ -89,12 +89,11 @@ export function statusError(sw: number, data: Uint8Array = new Uint8Array(0)): A
   if (sw === SW_SUCCESS || sw1 === 0x61) return undefined;
   if (sw === 0x6983 || sw === 0x63c0) return new PinBlockedError(sw);
   if ((sw & 0xfff0) === 0x63c0) return new PinIncorrectError(sw);
-  const message = `${describeStatusWord(sw)} (SW ${hex4(sw)})`;
   const exact = EXACT.get(sw);
-  if (exact?.code) return new ApduError(exact.code, message, sw, data);
-  if (sw1 === 0x62 || sw1 === 0x63) return new ApduError('apdu/warning', message, sw, data);
-  if (sw1 === 0x6c) return new ApduError('apdu/wrong-length', message, sw, data);
-  return new ApduError('apdu/status', message, sw, data);
+  if (exact?.code) return new ApduError(exact.code, { sw: hex4(sw) }, sw, data);
+  if (sw1 === 0x62 || sw1 === 0x63) return new ApduError('apdu/warning', { sw: hex4(sw) }, sw, data);
+  if (sw1 === 0x6c) return new ApduError('apdu/wrong-length', { sw: hex4(sw) }, sw, data);
+  return new ApduError('apdu/status', { sw: hex4(sw) }, sw, data);
 }
 
 /**
@@ -105,5 +104,5 @@ export function statusError(sw: number, data: Uint8Array = new Uint8Array(0)): A
 export function checkResponse(response: Uint8Array): Uint8Array {
   const { data, sw } = splitResponse(response);
   if (sw === SW_SUCCESS) return data;
-  throw statusError(sw, data) ?? new ApduError('apdu/status', `${describeStatusWord(sw)} (SW ${hex4(sw)})`, sw, data);
+  throw statusError(sw, data) ?? new ApduError('apdu/status', { sw: hex4(sw) }, sw, data);
 }

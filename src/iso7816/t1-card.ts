@@ -30,7 +30,7 @@ const EMPTY = new Uint8Array(0);
 
 function checkByteValue(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new ProtocolError('protocol/t1-bad-block', `${name} must be ${min}..${max}.`);
+    throw new ProtocolError('protocol/t1-bad-block', { field: name, min, max });
   }
 }
 

@@ -11,6 +11,11 @@ import { TransportError } from '../errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { wrapNodeUsbBackend } from './usb3.js';
 import { mayBeCcid } from '../usb/candidates.js';
+import { useEnglishErrorText } from '../error-text.js';
+
+// Node programs and the probe command line show error messages to developers and technicians:
+// errors created from here on carry the English sentences (webccid/error-text), not the compact form.
+useEnglishErrorText();
 
 let backend: Promise<UsbBackendLike> | undefined;
 

@@ -92,10 +92,6 @@ export interface CcidInterfaceInfo {
   interruptIn?: EndpointDescriptor;
 }
 
-function bad(message: string): CcidError {
-  return new CcidError('ccid/bad-descriptor', message);
-}
-
 const ENDPOINT_TYPES = ['control', 'isochronous', 'bulk', 'interrupt'] as const;
 
 function decodeEndpoint(d: Uint8Array): EndpointDescriptor {
@@ -134,7 +130,7 @@ export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDe
   const [bLength = 0, type] = bytes;
   const wTotalLength = readU16LE(bytes, 2);
   if (bytes.length < Math.max(9, bLength) || type !== TYPE_CONFIGURATION || bLength < 9 || wTotalLength < bLength) {
-    throw bad(`Not a configuration descriptor: ${bytes.length} bytes, bLength ${bLength}, bDescriptorType ${type}, wTotalLength ${wTotalLength}.`);
+    throw new CcidError('ccid/bad-descriptor', { length: bytes.length, bLength, bDescriptorType: type ?? 'none', wTotalLength });
   }
   const truncated = bytes.length < wTotalLength;
   const end = Math.min(wTotalLength, bytes.length);
@@ -157,12 +153,12 @@ export function parseConfigurationDescriptor(bytes: Uint8Array): ConfigurationDe
     // A lone last byte, or a descriptor longer than what is left (a bLength below 2 counts as 2).
     if (offset + Math.max(len, 2) > end) {
       if (truncated) break;
-      throw bad(`The descriptor at offset ${offset} (bLength ${len}) runs past wTotalLength ${wTotalLength}.`);
+      throw new CcidError('ccid/bad-descriptor', { offset, bLength: len, wTotalLength });
     }
     // An endpoint descriptor belongs to the interface before it (one before any interface is just "extra").
     const endpointOwner = type === TYPE_ENDPOINT && current;
     const min = type === TYPE_INTERFACE ? 9 : endpointOwner ? 7 : 2;
-    if (len < min) throw bad(`The descriptor at offset ${offset} (type ${type}) has bLength ${len}, below ${min}.`);
+    if (len < min) throw new CcidError('ccid/bad-descriptor', { offset, bDescriptorType: type, bLength: len, min });
     const d = bytes.slice(offset, offset + len);
     if (type === TYPE_INTERFACE) config.interfaces.push((current = decodeInterface(d)));
     else if (endpointOwner) endpointOwner.endpoints.push(decodeEndpoint(d));
@@ -235,16 +231,12 @@ export function findCcidInterface(config: ConfigurationDescriptor, { interfaceNu
   const found = findCcidInterfaces(config).find((c) => wanted(c.iface));
   if (found) return found;
   const candidates = config.interfaces.filter(wanted);
-  if (candidates.some((i) => mayBeCcidClass(i) && findCcidClassDescriptor(i))) {
-    throw new CcidError('ccid/no-interface', 'CCID interface without a bulk-in/bulk-out pair (ICCD token?).');
-  }
-  if (candidates.some((i) => i.bInterfaceClass === USB_CLASS_CCID)) {
-    throw new CcidError('ccid/no-class-descriptor', 'The CCID interface carries no CCID class descriptor (type 0x21).');
-  }
-  throw new CcidError(
-    'ccid/no-interface',
-    n === undefined ? 'No CCID interface (class 0x0B, or 0xFF with a 0x21 descriptor).' : `Interface ${n} is not a usable CCID interface.`,
-  );
+  const iccd = candidates.find((i) => mayBeCcidClass(i) && findCcidClassDescriptor(i));
+  if (iccd) throw new CcidError('ccid/no-interface', { withoutBulkPair: iccd.bInterfaceNumber });
+  const bare = candidates.find((i) => i.bInterfaceClass === USB_CLASS_CCID);
+  if (bare) throw new CcidError('ccid/no-class-descriptor', { interfaceNumber: bare.bInterfaceNumber });
+  if (n === undefined) throw new CcidError('ccid/no-interface', {});
+  throw new CcidError('ccid/no-interface', { interfaceNumber: n });
 }
 
 /** What `encodeConfigurationDescriptor` takes for one interface (alternate setting). */
@@ -254,7 +246,7 @@ export type InterfaceDescriptorInit = Omit<InterfaceDescriptor, 'bNumEndpoints' 
 };
 
 function checkByte(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw bad(`${name} must be an integer 0..255, got ${v}.`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new CcidError('ccid/bad-descriptor', { field: name, max: 255, value: v });
 }
 
 /**
@@ -308,7 +300,7 @@ export function encodeConfigurationDescriptor(config: {
     );
     for (const d of iface.extra) {
       if (d.length < 2 || d.length > 0xff || d[0] !== d.length) {
-        throw bad(`An extra descriptor's bLength (${d[0] ?? 'none'}) must equal its length (${d.length}), 2..255.`);
+        throw new CcidError('ccid/bad-descriptor', { extraBLength: d[0] ?? 'none', length: d.length });
       }
       parts.push(d.slice());
     }
@@ -317,7 +309,7 @@ export function encodeConfigurationDescriptor(config: {
       checkByte('bmAttributes', ep.bmAttributes);
       checkByte('bInterval', ep.bInterval);
       if (!Number.isInteger(ep.wMaxPacketSize) || ep.wMaxPacketSize < 0 || ep.wMaxPacketSize > 0xffff) {
-        throw bad(`wMaxPacketSize must be an integer 0..65535, got ${ep.wMaxPacketSize}.`);
+        throw new CcidError('ccid/bad-descriptor', { field: 'wMaxPacketSize', max: 65535, value: ep.wMaxPacketSize });
       }
       const e = Uint8Array.of(7, TYPE_ENDPOINT, ep.bEndpointAddress, ep.bmAttributes, 0, 0, ep.bInterval);
       writeU16LE(e, 4, ep.wMaxPacketSize);
@@ -327,7 +319,7 @@ export function encodeConfigurationDescriptor(config: {
   checkByte('bNumInterfaces', numbers.size);
   const header = Uint8Array.of(9, TYPE_CONFIGURATION, 0, 0, numbers.size, config.bConfigurationValue, 0, bmAttributes, bMaxPower);
   const out = concatBytes(header, ...parts);
-  if (out.length > 0xffff) throw bad(`Configuration descriptor too long: ${out.length} bytes.`);
+  if (out.length > 0xffff) throw new CcidError('ccid/bad-descriptor', { totalLength: out.length });
   writeU16LE(out, 2, out.length);
   return out;
 }

@@ -61,8 +61,9 @@ const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0'
 /**
  * Turns what a WebUSB call (or the `usb` package) rejected with into one of our errors (see the
  * module comment). `context` is where the call was; a string is the `what` of a transfer. Our
- * own errors are returned as they are. While opening or claiming, the message names the device,
- * the cause and the fix; otherwise it names what was being done.
+ * own errors are returned as they are. While opening or claiming, the facts (`detail`) name the
+ * device (`reader`) and the stage, and the English sentences (webccid/error-text) the cause and
+ * the fix; otherwise the facts name what was being done (`what`).
  */
 export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebCcidError {
   if (e instanceof WebCcidError) return e;
@@ -70,43 +71,26 @@ export function mapUsbError(e: unknown, context: string | UsbErrorContext): WebC
   const { name = '', message = String(e) } = (e ?? {}) as { name?: string; message?: string };
   const setup = stage === 'open' || stage === 'claim';
   const id = device && `${hex4(device.vendorId)}:${hex4(device.productId)}`;
-  const label = !device ? 'the reader' : device.productName ? `${device.productName} (${id})` : id;
+  const label = !device ? 'the reader' : device.productName ? `${device.productName} (${id})` : id!;
   const cause = { cause: e };
   if ((name === 'SecurityError' || name === 'NotAllowedError') && stage !== 'transfer') {
     if (setup && name === 'SecurityError' && (interfaceClass === USB_CLASS_CCID || /protected class/i.test(message))) {
-      return new TransportError(
-        'transport/protected-class',
-        `Chrome keeps ordinary web pages from smart-card readers (USB class 0x0B) such as ${label}. ` +
-          'Run this page as an Isolated Web App with the usb-unrestricted permission (managed ChromeOS kiosk), ' +
-          'use a reader that is not class 0x0B (the Castles EZ100PU, a vendor-class CCID reader), ' +
-          'or the Web Smart Card API where there is one. See docs/deployment.md.',
-        cause,
-      );
+      return new TransportError('transport/protected-class', { reader: label }, cause);
     }
-    return new TransportError(
-      'transport/no-permission',
-      `This page may not use ${label}: choose the reader again in the browser's chooser; ` +
-        'the page must be served over HTTPS (or localhost), and no permissions policy may block "usb".',
-      cause,
-    );
+    return new TransportError('transport/no-permission', { reader: label }, cause);
   }
   if (name === 'NotFoundError' || UNPLUGGED.test(message)) {
-    return new TransportError('transport/disconnected', setup ? `${label} was unplugged.` : `The reader was unplugged (${what}).`, cause);
+    return setup
+      ? new TransportError('transport/disconnected', { reader: label }, cause)
+      : new TransportError('transport/disconnected', { what }, cause);
   }
   if (setup) {
     if (name === 'NetworkError' || name === 'InvalidStateError' || HELD.test(message)) {
-      return new TransportError(
-        'transport/os-held',
-        `The operating system holds ${label}, so the browser cannot ${stage} it. ` +
-          'Windows: give the reader the WinUSB driver (Zadig, or our INF). ' +
-          'Linux: stop pcscd (sudo systemctl stop pcscd.socket pcscd) and add our udev rule. ' +
-          "macOS: the system's smart-card service holds CCID readers. All in docs/deployment.md.",
-        cause,
-      );
+      return new TransportError('transport/os-held', { reader: label, stage }, cause);
     }
-    return new TransportError('transport/failed', `Could not ${stage} ${label}: ${message}`, cause);
+    return new TransportError('transport/failed', { stage, reader: label, message }, cause);
   }
-  if (name === 'AbortError') return new TransportError('transport/closed', `The reader was closed during ${what}.`, cause);
-  if (name === 'InvalidStateError') return new TransportError('transport/closed', `The reader is not open (${what}).`, cause);
-  return new TransportError('transport/failed', `USB ${what} failed: ${message}`, cause);
+  if (name === 'AbortError') return new TransportError('transport/closed', { during: what }, cause);
+  if (name === 'InvalidStateError') return new TransportError('transport/closed', { notOpen: what }, cause);
+  return new TransportError('transport/failed', { what, message }, cause);
 }

@@ -28,6 +28,8 @@ browserSuite('browser: driver console', (app) => {
     const problem = tab.page.locator('.problem[role="alert"]');
     await problem.waitFor({ state: 'visible' });
     expect(await problem.innerText()).toContain('transport/protected-class');
+    // The advisory itself (webccid/error-text), not the driver's compact message: the page does not register the English text.
+    expect(await problem.innerText()).toContain('Run this page as an Isolated Web App');
     expect(await problem.locator('a[href*="docs/"]').count()).toBeGreaterThan(0);
     await expectAccessible(tab.page, 'driver: protected class');
     await finishTab(tab);

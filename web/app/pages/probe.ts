@@ -22,6 +22,12 @@ import { probeReaders } from '../../../src/probe/engine.js';
 import type { PinConsent, ProbeReaderReport, ProbeReport } from '../../../src/probe/types.js';
 import { createProbeReportFile, type ProbeReportFile } from '../../../src/probe/summary.js';
 import type { UsbBackendLike } from '../../../src/usb/device.js';
+import { useEnglishErrorText } from '../../../src/error-text.js';
+
+// The field kit shows the driver's messages (log, reader and slot errors) and writes them into the
+// report for the developers, as `npx webccid probe` does: in English, with the advisories (OS
+// holding the reader, protected class), not the compact form the other pages leave them in.
+useEnglishErrorText();
 
 defineElements(['nhi-card-reader', NhiCardReader]);
 

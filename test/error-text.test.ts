@@ -1,0 +1,139 @@
+/**
+ * Driver errors are built from a code and facts (src/errors.ts). Without the English text
+ * registered (a browser page: the root entry does not register it), an error thrown by the
+ * driver carries `code`, `detail` and the compact message `code (fact value, ...)`; with it
+ * (webccid/node, this suite's setup), the English sentence of src/error-text.ts. `errorText`
+ * gives the sentence either way. The driver core's bundle carries none of the sentences.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AbortError, CcidError, ccidMessages, CcidReader, mapUsbError, parseAtr, ProtocolError, setErrorMessageFormatter, statusError, TransportError } from '../src/index.js';
+import { ERROR_TEXT, errorText, useEnglishErrorText } from '../src/error-text.js';
+import { openStack, type Stack } from './helpers/stack.js';
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('nothing was thrown');
+}
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.reader.close();
+  stack = undefined;
+});
+
+describe('without the English text (the browser entry)', () => {
+  beforeEach(() => setErrorMessageFormatter(undefined));
+  afterEach(() => useEnglishErrorText());
+
+  it('an error from the reader carries code, detail and the compact message', async () => {
+    stack = await openStack({ preset: 'ideal' });
+    expect(stack.reader.slotCount).toBe(1);
+    const e = await stack.reader.connect(3).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CcidError);
+    expect(e).toMatchObject({ code: 'ccid/bad-slot', detail: { slot: 3, slots: 1 }, message: 'ccid/bad-slot (slot 3, slots 1)' });
+    expect(errorText(e)).toBe('Slot 3 does not exist: this reader has 1 slot(s).');
+  });
+
+  it('codec errors: a truncated ATR, a short CCID frame, a short response', () => {
+    const atr = thrown(() => parseAtr(Uint8Array.of(0x3b)));
+    expect(atr).toBeInstanceOf(ProtocolError);
+    expect(atr).toMatchObject({ code: 'protocol/bad-atr', detail: { truncatedIn: 'T0' }, message: 'protocol/bad-atr (truncatedIn T0)' });
+    expect(errorText(atr)).toBe('ATR truncated in T0.');
+
+    // RDR_to_PC_DataBlock announcing 12 data bytes and carrying 10 (CCID 1.10 §6.2: dwLength counts abData).
+    const frame = Uint8Array.of(0x80, 12, 0, 0, 0, 0, 1, 0, 0, 0, ...new Array<number>(10).fill(0));
+    const mismatch = thrown(() => ccidMessages.decodeResponse(frame));
+    expect(mismatch).toMatchObject({
+      code: 'ccid/length-mismatch',
+      detail: { dwLength: 12, carried: 10 },
+      message: 'ccid/length-mismatch (dwLength 12, carried 10)',
+    });
+    expect(errorText(mismatch)).toBe('dwLength says 12 data bytes but the frame carries 10.');
+  });
+
+  it('a status word: sw as 4 hex digits; the English text is the status-word description', () => {
+    const e = statusError(0x6a82)!;
+    expect(e).toMatchObject({ code: 'apdu/file-not-found', sw: 0x6a82, detail: { sw: '6A82' }, message: 'apdu/file-not-found (sw 6A82)' });
+    expect(errorText(e)).toBe('File or application not found. (SW 6A82)');
+  });
+
+  it("a platform refusal: the compact form names the reader; the English text is the advisory", () => {
+    const device = { vendorId: 0x072f, productId: 0x90cc, productName: 'ACR38U' } as Parameters<typeof CcidReader.open>[0];
+    const e = mapUsbError(new DOMException('The requested interface implements a protected class.', 'SecurityError'), {
+      stage: 'claim',
+      device,
+      interfaceClass: 0x0b,
+    });
+    expect(e).toBeInstanceOf(TransportError);
+    expect(e.message).toBe('transport/protected-class (reader ACR38U (072F:90CC))');
+    expect(errorText(e)).toMatch(/^Chrome keeps ordinary web pages from smart-card readers \(USB class 0x0B\) such as ACR38U \(072F:90CC\)\. .*Isolated Web App/);
+  });
+
+  it('an error without facts is its code; one built from a message keeps the message', () => {
+    expect(new AbortError()).toMatchObject({ code: 'aborted', detail: {}, message: 'aborted' });
+    expect(errorText(new AbortError())).toBe('The operation was cancelled.');
+    const own = new AbortError('PIN entry cancelled.');
+    expect(own).toMatchObject({ code: 'aborted', detail: {}, message: 'PIN entry cancelled.' });
+    expect(errorText(own)).toBe('PIN entry cancelled.');
+  });
+
+  it('webccid/node registers the English text when it loads', async () => {
+    expect(new CcidError('ccid/slot-busy', { slot: 0 }).message).toBe('ccid/slot-busy (slot 0)');
+    await import('../src/node/index.js');
+    expect(new CcidError('ccid/slot-busy', { slot: 0 }).message).toBe('Slot 0 already has a command in flight.');
+  });
+});
+
+describe('with the English text registered (webccid/node, this suite)', () => {
+  it('the message is the sentence, and errorText returns it', async () => {
+    stack = await openStack({ preset: 'ideal' });
+    const e = await stack.reader.connect(3).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ccid/bad-slot', detail: { slot: 3, slots: 1 }, message: 'Slot 3 does not exist: this reader has 1 slot(s).' });
+    expect(errorText(e)).toBe((e as Error).message);
+  });
+});
+
+describe('the driver core bundle', () => {
+  it('carries none of the English sentences', async () => {
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL('../bench/typical-use.ts', import.meta.url))],
+      bundle: true,
+      minify: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'browser',
+      outdir: '/webccid-error-text',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    // What loads at start: the entry chunk and what it imports statically (the pinpad chunk is lazy).
+    const outputs = result.metafile.outputs;
+    const initial = new Set<string>();
+    const pending = Object.keys(outputs).filter((k) => outputs[k]!.entryPoint?.endsWith('typical-use.ts'));
+    for (let k = pending.pop(); k !== undefined; k = pending.pop()) {
+      if (initial.has(k)) continue;
+      initial.add(k);
+      for (const i of outputs[k]!.imports) if (i.kind === 'import-statement') pending.push(i.path);
+    }
+    const code = result.outputFiles
+      .filter((f) => [...initial].some((k) => f.path.endsWith(k.replace(/^.*?webccid-error-text/, ''))))
+      .map((f) => f.text)
+      .join('\n');
+    expect(code).toContain('ccid/length-mismatch'); // the codes are there
+    expect(initial.size).toBeGreaterThan(1);
+    // The longest run of plain words in each template (placeholders split it).
+    const fragments = Object.values(ERROR_TEXT)
+      .flatMap((t) => (typeof t === 'function' ? [] : typeof t === 'string' ? [t] : t))
+      .map((t) => t.split(/\{\w+\}/).sort((a, b) => b.length - a.length)[0]!)
+      .filter((f) => f.length >= 16);
+    expect(fragments.length).toBeGreaterThan(40);
+    expect(fragments.filter((f) => code.includes(f))).toEqual([]);
+  });
+});
