@@ -105,6 +105,14 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'protocol/bad-parameters': '{field} must be a byte, got {value}.',
   'protocol/t1-bad-block': ['{field} must be {min}..{max}.'],
   'bytes/bad-hex': 'Not a hex byte string: use pairs of 0-9 / A-F digits.',
+  // The T=0 host (src/iso7816/t0.ts).
+  'protocol/apdu-too-long': ['T=0 cannot carry {nc} command bytes (at most 255 without ENVELOPE).'],
+  'protocol/t0-bad-response': [
+    'No T=0 exchange in progress.',
+    'T=0 answer too short: {length} bytes.',
+    'The card keeps answering 6Cxx (the command was resent with its Le {resends} times).',
+    'The card keeps answering 61xx: response too long ({length} bytes after {getResponses} GET RESPONSE).',
+  ],
   // The card's status words (ApduError, src/iso7816/status.ts: statusError, checkResponse).
   'apdu/warning': statusWord,
   'apdu/memory-failure': statusWord,

@@ -52,10 +52,6 @@ interface Exchange {
   wrongLength: number;
 }
 
-function badResponse(message: string): ProtocolError {
-  return new ProtocolError('protocol/t0-bad-response', message);
-}
-
 /** Host side of T=0 for a TPDU-level CCID reader: the reader handles procedure bytes; we handle 61xx and 6Cxx. */
 export class T0Host {
   private readonly getResponseCla: number | undefined;
@@ -83,7 +79,7 @@ export class T0Host {
     const p = parseApdu(apdu);
     const nc = p.data?.length ?? 0;
     if (nc > 255) {
-      throw new ProtocolError('protocol/apdu-too-long', `T=0 cannot carry ${nc} command bytes (at most 255 without ENVELOPE).`);
+      throw new ProtocolError('protocol/apdu-too-long', { nc });
     }
     // header + P3 (+ data), built in place: one allocation per TPDU. Case 1: P3 = 00;
     // case 2: P3 = Le (256 and more: 00); cases 3 and 4: P3 = Lc, then the data.
@@ -108,17 +104,17 @@ export class T0Host {
    */
   receive(response: Uint8Array): T0Action {
     const ex = this.exchange;
-    if (!ex) throw badResponse('No T=0 exchange in progress.');
+    if (!ex) throw new ProtocolError('protocol/t0-bad-response', {});
     if (response.length < 2) {
       this.exchange = undefined;
-      throw badResponse(`T=0 answer too short: ${response.length} bytes.`);
+      throw new ProtocolError('protocol/t0-bad-response', { length: response.length });
     }
     const sw1 = response[response.length - 2]!;
     const sw2 = response[response.length - 1]!;
     if (sw1 === 0x6c && ex.outgoing && response.length === 2) {
       if (++ex.wrongLength > this.maxWrongLength) {
         this.exchange = undefined;
-        throw badResponse('The card keeps answering 6Cxx.');
+        throw new ProtocolError('protocol/t0-bad-response', { resends: this.maxWrongLength });
       }
       const tpdu = ex.last.slice();
       tpdu[4] = sw2;
@@ -131,7 +127,7 @@ export class T0Host {
       ex.length += data.length;
       if (++ex.getResponses > this.maxGetResponse || ex.length + (sw2 === 0 ? 256 : sw2) > MAX_RESPONSE_DATA) {
         this.exchange = undefined;
-        throw badResponse('The card keeps answering 61xx: response too long.');
+        throw new ProtocolError('protocol/t0-bad-response', { getResponses: ex.getResponses, length: ex.length });
       }
       const tpdu = Uint8Array.of(this.getResponseCla ?? ex.cla, INS_GET_RESPONSE, 0, 0, sw2);
       ex.last = tpdu;
