@@ -8,6 +8,8 @@
  *   a list of templates: the one whose placeholders are exactly the error's fact names is used
  *   (else the first whose placeholders are all present). A few entries are functions (plural
  *   forms, the status-word descriptions of src/iso7816/status.ts).
+ * - `FACT_WORDS`: facts whose value is a name (a T=1 block's `problem`: `wrong-edc`), with the
+ *   English words a sentence shows for each name.
  * - `errorText(err)`: the English sentence of any error, registered or not.
  * - `useEnglishErrorText()`: errors created afterwards carry the English sentence as `message`.
  *   `webccid/node` calls it (Node programs and the probe command line read the messages); the
@@ -103,7 +105,13 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'TA1 {ta1} holds a reserved Fi or Di.',
   ],
   'protocol/bad-parameters': '{field} must be a byte, got {value}.',
-  'protocol/t1-bad-block': ['{field} must be {min}..{max}.'],
+  'protocol/t1-bad-block': [
+    '{field} must be {min}..{max}.',
+    'I-block INF too long: {infLength} bytes (at most {max}).',
+    'R-block error code must be 0, 1 or 2, not {rBlockError}.',
+    'Bad T=1 block: {problem}.',
+    'Bad T=1 block ({length} bytes): {problem}.',
+  ],
   'bytes/bad-hex': 'Not a hex byte string: use pairs of 0-9 / A-F digits.',
   // The T=0 host (src/iso7816/t0.ts).
   'protocol/apdu-too-long': ['T=0 cannot carry {nc} command bytes (at most 255 without ENVELOPE).'],
@@ -112,6 +120,19 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'T=0 answer too short: {length} bytes.',
     'The card keeps answering 6Cxx (the command was resent with its Le {resends} times).',
     'The card keeps answering 61xx: response too long ({length} bytes after {getResponses} GET RESPONSE).',
+  ],
+  // The T=1 host (src/iso7816/t1.ts).
+  'protocol/t1-unrecoverable': [
+    'No T=1 exchange in progress.',
+    'T=1 resynchronisation failed (S(RESYNCH) sent {maxResynch} times).',
+    'The card sent more than {maxCardRequests} S requests in one exchange.',
+  ],
+  'protocol/t1-aborted': 'The card aborted the T=1 chain (S(ABORT)).',
+  'protocol/t1-resynchronised': 'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
+  'protocol/t1-endless-exchange': [
+    'S(WTX) asked for more than {maxWtxBwt} BWT in one exchange.',
+    'The card chained over {maxResponse} bytes (no APDU response is longer).',
+    'The card sent more than {maxEmptyChained} empty chained I-blocks in a row.',
   ],
   // The card's status words (ApduError, src/iso7816/status.ts: statusError, checkResponse).
   'apdu/warning': statusWord,
@@ -163,6 +184,24 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'transport/failed': ['Only {written} of {length} bytes reached the reader.', 'Could not {stage} {reader}: {message}', 'USB {what} failed: {message}'],
 };
 
+/**
+ * Facts whose value is a name (a short token the driver core carries instead of prose): the
+ * English words that replace the name in a sentence. A name not listed is shown as it is.
+ */
+export const FACT_WORDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // protocol/t1-bad-block (src/iso7816/t1.ts): what makes a T=1 block invalid.
+  problem: {
+    'too-short': 'shorter than prologue and EDC',
+    'len-ff': 'LEN = FF is reserved',
+    'len-mismatch': 'LEN does not match the block length',
+    'wrong-edc': 'wrong EDC',
+    'pcb-rfu': 'PCB has RFU bits set',
+    'r-block-inf': 'R-block with INF',
+    's-block-type': 'unknown S-block type',
+    's-block-inf': 'wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none',
+  },
+};
+
 const PLACEHOLDER = /\{(\w+)\}/g;
 
 /** The `{fact}` names of a template string. */
@@ -171,7 +210,11 @@ export function templateFacts(template: string): string[] {
 }
 
 function fill(template: string, detail: ErrorDetail): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => (name in detail ? String(detail[name]) : whole));
+  return template.replace(PLACEHOLDER, (whole, name: string) => {
+    if (!(name in detail)) return whole;
+    const value = String(detail[name]);
+    return FACT_WORDS[name]?.[value] ?? value;
+  });
 }
 
 /** The English sentence for a code and its facts, or undefined when the table has none. */

@@ -64,7 +64,6 @@ const PENDING = [
   'src/ccid/activation.ts',
   'src/ccid/secure.ts',
   'src/ccid/pinpad.ts',
-  'src/iso7816/t1.ts',
   'src/iso7816/pps.ts',
 ];
 

@@ -9,7 +9,8 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, CcidError, ccidMessages, CcidReader, mapUsbError, parseAtr, ProtocolError, setErrorMessageFormatter, statusError, TransportError } from '../src/index.js';
-import { ERROR_TEXT, errorText, useEnglishErrorText } from '../src/error-text.js';
+import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text.js';
+import { decodeT1Block } from '../src/iso7816/t1.js';
 import { openStack, type Stack } from './helpers/stack.js';
 
 function thrown(fn: () => unknown): unknown {
@@ -61,6 +62,18 @@ describe('without the English text (the browser entry)', () => {
     const e = statusError(0x6a82)!;
     expect(e).toMatchObject({ code: 'apdu/file-not-found', sw: 0x6a82, detail: { sw: '6A82' }, message: 'apdu/file-not-found (sw 6A82)' });
     expect(errorText(e)).toBe('File or application not found. (SW 6A82)');
+  });
+
+  it('a T=1 block problem: its name in the compact form, its words in the English text', () => {
+    // NAD 00, PCB 00 (I-block), LEN 00, LRC 01: the LRC (XOR of the prologue and INF) of 00 00 00 is 00.
+    const e = thrown(() => decodeT1Block(Uint8Array.of(0, 0, 0, 1), 'lrc'));
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e).toMatchObject({
+      code: 'protocol/t1-bad-block',
+      detail: { length: 4, problem: 'wrong-edc' },
+      message: 'protocol/t1-bad-block (length 4, problem wrong-edc)',
+    });
+    expect(errorText(e)).toBe('Bad T=1 block (4 bytes): wrong EDC.');
   });
 
   it("a platform refusal: the compact form names the reader; the English text is the advisory", () => {
@@ -132,6 +145,7 @@ describe('the driver core bundle', () => {
     const fragments = Object.values(ERROR_TEXT)
       .flatMap((t) => (typeof t === 'function' ? [] : typeof t === 'string' ? [t] : t))
       .map((t) => t.split(/\{\w+\}/).sort((a, b) => b.length - a.length)[0]!)
+      .concat(Object.values(FACT_WORDS).flatMap((words) => Object.values(words)))
       .filter((f) => f.length >= 16);
     expect(fragments.length).toBeGreaterThan(40);
     expect(fragments.filter((f) => code.includes(f))).toEqual([]);

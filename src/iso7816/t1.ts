@@ -46,13 +46,9 @@ const enum SBlock {
 }
 const EMPTY = new Uint8Array(0);
 
-function badBlock(message: string): ProtocolError {
-  return new ProtocolError('protocol/t1-bad-block', message);
-}
-
 /** Throws ProtocolError('protocol/t1-bad-block') unless `v` is an integer in min..max. */
 function checkRange(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw badBlock(`${name} must be ${min}..${max}.`);
+  if (!Number.isInteger(v) || v < min || v > max) throw new ProtocolError('protocol/t1-bad-block', { field: name, min, max });
 }
 
 /** LRC: XOR of every byte. */
@@ -107,16 +103,19 @@ const enum Problem {
   SInf,
 }
 
-/** The messages of {@link decodeT1Block} and {@link encodeT1Block} (the host needs none). */
-const PROBLEM_MESSAGES: Record<Exclude<Problem, Problem.None>, string> = {
-  [Problem.TooShort]: 'shorter than prologue and EDC.',
-  [Problem.LenFF]: 'LEN = FF is reserved.',
-  [Problem.LenMismatch]: 'LEN does not match the block length.',
-  [Problem.Edc]: 'wrong EDC.',
-  [Problem.PcbRfu]: 'PCB has RFU bits set.',
-  [Problem.RWithInf]: 'R-block with INF.',
-  [Problem.SType]: 'unknown S-block type.',
-  [Problem.SInf]: 'wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none.',
+/**
+ * The problems' names, as the errors of {@link decodeT1Block} and {@link encodeT1Block} carry them
+ * (`detail.problem`; the English words are in src/error-text.ts). The host needs none.
+ */
+const PROBLEM_NAMES: Record<Exclude<Problem, Problem.None>, string> = {
+  [Problem.TooShort]: 'too-short',
+  [Problem.LenFF]: 'len-ff',
+  [Problem.LenMismatch]: 'len-mismatch',
+  [Problem.Edc]: 'wrong-edc',
+  [Problem.PcbRfu]: 'pcb-rfu',
+  [Problem.RWithInf]: 'r-block-inf',
+  [Problem.SType]: 's-block-type',
+  [Problem.SInf]: 's-block-inf',
 };
 
 /** Problem.SInf unless `inf` is right for an S-block of `type` (index in S_TYPES). */
@@ -147,10 +146,6 @@ function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
   return type > SBlock.Wtx ? Problem.SType : sInfProblem(type, bytes.subarray(3, 3 + len));
 }
 
-function checkProblem(problem: Problem, what: string): void {
-  if (problem !== Problem.None) throw badBlock(`${what}: ${PROBLEM_MESSAGES[problem]}`);
-}
-
 /** A block with its EDC, from a PCB and INF already checked. */
 function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Array {
   const n = inf.length;
@@ -165,15 +160,16 @@ function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Arra
 export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
   checkRange('NAD', block.nad, 0, 0xff);
   if (block.kind === 'I') {
-    if (block.inf.length > T1_MAX_INF) throw badBlock(`I-block INF too long: ${block.inf.length} (at most ${T1_MAX_INF}).`);
+    if (block.inf.length > T1_MAX_INF) throw new ProtocolError('protocol/t1-bad-block', { infLength: block.inf.length, max: T1_MAX_INF });
     return frame(block.nad, ((block.ns & 1) << 6) | (block.more ? 0x20 : 0), block.inf, edc);
   }
   if (block.kind === 'R') {
-    if (![0, 1, 2].includes(block.error)) throw badBlock('R-block error code must be 0, 1 or 2.');
+    if (![0, 1, 2].includes(block.error)) throw new ProtocolError('protocol/t1-bad-block', { rBlockError: block.error });
     return frame(block.nad, Pcb.R | ((block.nr & 1) << 4) | block.error, EMPTY, edc);
   }
   const type = S_TYPES.indexOf(block.type);
-  checkProblem(type < 0 ? Problem.SType : sInfProblem(type, block.inf), 'Bad T=1 block');
+  const problem = type < 0 ? Problem.SType : sInfProblem(type, block.inf);
+  if (problem) throw new ProtocolError('protocol/t1-bad-block', { problem: PROBLEM_NAMES[problem] });
   return frame(block.nad, (block.response ? Pcb.SResponse : Pcb.SRequest) | type, block.inf, edc);
 }
 
@@ -183,7 +179,8 @@ export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
  * unknown type or with a wrong INF.
  */
 export function decodeT1Block(bytes: Uint8Array, edc: T1Edc): T1Block {
-  checkProblem(blockProblem(bytes, edc), `Bad T=1 block (${bytes.length} bytes)`);
+  const problem = blockProblem(bytes, edc);
+  if (problem) throw new ProtocolError('protocol/t1-bad-block', { length: bytes.length, problem: PROBLEM_NAMES[problem] });
   const nad = bytes[0]!;
   const pcb = bytes[1]!;
   const inf = bytes.slice(3, 3 + bytes[2]!);
@@ -356,8 +353,8 @@ export class T1Host {
    */
   receive(block: Uint8Array | null): T1Action {
     const phase = this.#phase;
-    if (phase === Phase.Idle) throw new ProtocolError('protocol/t1-unrecoverable', 'No T=1 exchange in progress.');
-    if (phase === Phase.Aborted) throw this.#end(new ProtocolError('protocol/t1-aborted', 'The card aborted the T=1 chain (S(ABORT)).'));
+    if (phase === Phase.Idle) throw new ProtocolError('protocol/t1-unrecoverable', {});
+    if (phase === Phase.Aborted) throw this.#end(new ProtocolError('protocol/t1-aborted', {}));
     const valid = block !== null && blockProblem(block, this.edc) === Problem.None;
     // PCB of a valid block, -1 when nothing valid arrived.
     const pcb = valid ? block[1]! : -1;
@@ -432,7 +429,7 @@ export class T1Host {
   }
 
   #startResynch(): T1Action {
-    if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end(new ProtocolError('protocol/t1-unrecoverable', 'T=1 resynchronisation failed.'));
+    if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end(new ProtocolError('protocol/t1-unrecoverable', { maxResynch: this.#maxResynch }));
     this.#retries = 0;
     this.#phase = Phase.Resynching;
     return this.#send(Pcb.SRequest | SBlock.Resynch);
@@ -466,12 +463,7 @@ export class T1Host {
    */
   #linkReady(): T1Action {
     if (this.#purpose !== Phase.Sending) return this.#finish(EMPTY);
-    throw this.#end(
-      new ProtocolError(
-        'protocol/t1-resynchronised',
-        'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
-      ),
-    );
+    throw this.#end(new ProtocolError('protocol/t1-resynchronised', {}));
   }
 
   /** An S-block from the card (PCB `pcb`, checked). */
@@ -483,13 +475,13 @@ export class T1Host {
       return this.#send(Pcb.SResponse | SBlock.Abort);
     }
     if (++this.#cardRequests > this.#maxCardRequests) {
-      throw this.#end(new ProtocolError('protocol/t1-unrecoverable', `The card sent more than ${this.#maxCardRequests} S requests in one exchange.`));
+      throw this.#end(new ProtocolError('protocol/t1-unrecoverable', { maxCardRequests: this.#maxCardRequests }));
     }
     let multiplier = 1;
     if (type === SBlock.Wtx) {
       multiplier = Math.max(1, inf[0]!);
       if ((this.#wtxGranted += multiplier) > this.#maxWtxBwt) {
-        throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `S(WTX) asked for more than ${this.#maxWtxBwt} BWT in one exchange.`));
+        throw this.#end(new ProtocolError('protocol/t1-endless-exchange', { maxWtxBwt: this.#maxWtxBwt }));
       }
     } else {
       this.#ifsc = inf[0]!; // S(IFS request)
@@ -515,12 +507,12 @@ export class T1Host {
     // A chained block of ours is acknowledged by an R-block; the card's N(S) must be the one we expect.
     if ((sending && this.#more) || ns !== this.#nr || inf.length > this.#ifsd) return this.#error(2);
     if ((this.#rxLength += inf.length) > MAX_RESPONSE) {
-      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card chained over ${MAX_RESPONSE} bytes (no APDU response is longer).`));
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', { maxResponse: MAX_RESPONSE }));
     }
     if (!more || inf.length) {
       this.#emptyChained = 0;
     } else if (++this.#emptyChained > this.#maxEmptyChained) {
-      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', `The card sent more than ${this.#maxEmptyChained} empty chained I-blocks in a row.`));
+      throw this.#end(new ProtocolError('protocol/t1-endless-exchange', { maxEmptyChained: this.#maxEmptyChained }));
     }
     if (sending) {
       // The card's I-block acknowledges our last I-block.
