@@ -121,6 +121,15 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'The card keeps answering 6Cxx (the command was resent with its Le {resends} times).',
     'The card keeps answering 61xx: response too long ({length} bytes after {getResponses} GET RESPONSE).',
   ],
+  // PPS (src/iso7816/pps.ts).
+  'protocol/pps-failed': [
+    'PPS: {field} must be an integer 0..{max}, got {value}.',
+    'PPS message too short: {length} bytes.',
+    'PPSS is {ppss}, not 0xFF (255).',
+    'PPS0 bit 8 is reserved (PPS0 {pps0}).',
+    'PPS message of {length} bytes, PPS0 says {expected}.',
+    'Bad PCK {pck}: the PPS message does not XOR to 0.',
+  ],
   // The T=1 host (src/iso7816/t1.ts).
   'protocol/t1-unrecoverable': [
     'No T=1 exchange in progress.',

@@ -64,7 +64,6 @@ const PENDING = [
   'src/ccid/activation.ts',
   'src/ccid/secure.ts',
   'src/ccid/pinpad.ts',
-  'src/iso7816/pps.ts',
 ];
 
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;

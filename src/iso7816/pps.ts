@@ -18,13 +18,9 @@ export interface PpsMessage {
   pps3?: number;
 }
 
-function failed(message: string): ProtocolError {
-  return new ProtocolError('protocol/pps-failed', message);
-}
-
-/** Throws `protocol/pps-failed` with `message` unless `v` is an integer 0..max. */
-function checkField(v: number, max: number, message: string): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw failed(message);
+/** Throws `protocol/pps-failed` unless `v` (the option `field`) is an integer 0..max. */
+function checkField(field: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new ProtocolError('protocol/pps-failed', { field, value: v, max });
 }
 
 /**
@@ -40,16 +36,17 @@ export function encodePpsRequest(opts: {
   pps3?: number;
 }): Uint8Array {
   const { protocol, pps2, pps3 } = opts;
-  checkField(protocol, 14, `Cannot negotiate T=${protocol}.`);
+  checkField('protocol', protocol, 14);
   let pps1: number | undefined;
   if (opts.fiIndex !== undefined || opts.diIndex !== undefined) {
     const fi = opts.fiIndex ?? 1;
     const di = opts.diIndex ?? 1;
-    for (const index of [fi, di]) checkField(index, 15, 'Fi and Di indexes are 4-bit values.');
+    checkField('fiIndex', fi, 15);
+    checkField('diIndex', di, 15);
     pps1 = (fi << 4) | di;
   }
-  if (pps2 !== undefined) checkField(pps2, 0xff, 'PPS2 is a byte.');
-  if (pps3 !== undefined) checkField(pps3, 0xff, 'PPS3 is a byte.');
+  if (pps2 !== undefined) checkField('pps2', pps2, 0xff);
+  if (pps3 !== undefined) checkField('pps3', pps3, 0xff);
   const out = [PPSS, protocol];
   // PPS0 bits 5, 6, 7 announce PPS1, PPS2, PPS3.
   [pps1, pps2, pps3].forEach((v, i) => {
@@ -68,10 +65,10 @@ export function encodePpsRequest(opts: {
  */
 export function decodePpsRequest(bytes: Uint8Array): PpsMessage {
   const n = bytes.length;
-  if (n < 3) throw failed('PPS message too short.');
-  if (bytes[0] !== PPSS) throw failed('PPSS is not 0xFF.');
+  if (n < 3) throw new ProtocolError('protocol/pps-failed', { length: n });
+  if (bytes[0] !== PPSS) throw new ProtocolError('protocol/pps-failed', { ppss: bytes[0]! });
   const pps0 = bytes[1]!;
-  if (pps0 & 0x80) throw failed('PPS0 bit 8 is reserved.');
+  if (pps0 & 0x80) throw new ProtocolError('protocol/pps-failed', { pps0 });
   const msg: PpsMessage = { protocol: pps0 & 0x0f };
   let pos = 2;
   if (pps0 & 0x10) {
@@ -80,8 +77,8 @@ export function decodePpsRequest(bytes: Uint8Array): PpsMessage {
   }
   if (pps0 & 0x20) msg.pps2 = bytes[pos++]!;
   if (pps0 & 0x40) msg.pps3 = bytes[pos++]!;
-  if (n !== pos + 1) throw failed(`PPS message of ${n} bytes, PPS0 says ${pos + 1}.`);
-  if (xorBytes(bytes) !== 0) throw failed('Bad PCK.');
+  if (n !== pos + 1) throw new ProtocolError('protocol/pps-failed', { length: n, expected: pos + 1 });
+  if (xorBytes(bytes) !== 0) throw new ProtocolError('protocol/pps-failed', { pck: bytes[n - 1]! });
   return msg;
 }
 
