@@ -44,7 +44,20 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'dwLength says {dwLength} data bytes but the frame carries {carried}.',
     "dwLength {dwLength} is larger than the reader's maximum message ({max}).",
   ],
-  'ccid/bad-field': ['{field} must be an unsigned {bits}-bit integer, got {value}.', 'RDR_to_PC_NotifySlotChange needs at least one slot; got {slots}.'],
+  'ccid/bad-field': [
+    '{field} must be an unsigned {bits}-bit integer, got {value}.',
+    'RDR_to_PC_NotifySlotChange needs at least one slot; got {slots}.',
+    // The PIN structures of PC_to_RDR_Secure (src/ccid/secure.ts).
+    'PIN structure field {pinField} must be an unsigned {bits}-bit integer, got {value}.',
+    'PIN structure field bTeoPrologue must be 3 bytes, not {bTeoPrologueLength}.',
+    'PIN structure field abPINApdu must hold at least CLA INS P1 P2, not {abPINApduLength} bytes.',
+    'bPINOperation {bPINOperation} is not PIN verification (00) or modification (01).',
+    'PIN format {format} needs 1 <= minLength <= maxLength, a block of 1..15 bytes and a pad byte.',
+    'PIN format {format}: {maxLength} digits do not fit in a {blockLength}-byte {encoding} block.',
+    'The PIN command header must be CLA INS P1 P2 (4 bytes), not {headerLength}.',
+    'A PIN modification structure has one format: old and new need the same encoding, block length and pad byte ' +
+      '(old: {oldEncoding}, {oldBlockLength} bytes, pad {oldPadByte}; new: {newEncoding}, {newBlockLength} bytes, pad {newPadByte}).',
+  ],
   // Descriptors (src/ccid/descriptor.ts, src/usb/config-descriptor.ts) and the reader (src/ccid/reader.ts).
   'ccid/bad-descriptor': [
     'CCID class descriptor too short: {length} bytes, bLength {bLength}; need 54.',
@@ -188,6 +201,8 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'Empty interrupt message ({interruptBytes} bytes).',
     'RDR_to_PC_NotifySlotChange without bmSlotICCState ({notifySlotChangeBytes} byte).',
     'RDR_to_PC_HardwareError is 4 bytes, got {hardwareErrorBytes}.',
+    'PC_to_RDR_Secure without bPINOperation ({secureBytes} bytes).',
+    'PIN {structure} structure truncated: {length} bytes after bPINOperation.',
   ],
   'ccid/stale-limit': 'Too many out-of-sequence answers on slot {slot}.',
   'transport/failed': ['Only {written} of {length} bytes reached the reader.', 'Could not {stage} {reader}: {message}', 'USB {what} failed: {message}'],

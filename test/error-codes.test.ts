@@ -62,7 +62,6 @@ const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 
 const PENDING = [
   'src/ccid/connection.ts',
   'src/ccid/activation.ts',
-  'src/ccid/secure.ts',
   'src/ccid/pinpad.ts',
 ];
 

@@ -147,23 +147,23 @@ export function pinLengthRange(wPINMaxExtraDigit: number): { min: number; max: n
 
 // ---- encode -------------------------------------------------------------------
 
-function badField(name: string, why: string): CcidError {
-  return new CcidError('ccid/bad-field', `PIN structure field ${name}: ${why}`);
+/** `v` if it is an unsigned integer of `bits` bits, else CcidError('ccid/bad-field'). */
+function checkUint(pinField: string, v: number, bits: 8 | 16): number {
+  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new CcidError('ccid/bad-field', { pinField, bits, value: v });
+  return v;
 }
 
 function checkByte(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw badField(name, 'must be a byte (0..255).');
-  return v;
+  return checkUint(name, v, 8);
 }
 
 function checkWord(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw badField(name, 'must be a 16-bit value (0..65535).');
-  return v;
+  return checkUint(name, v, 16);
 }
 
 function checkCommon(s: { bTeoPrologue: Uint8Array; abPINApdu: Uint8Array }): void {
-  if (s.bTeoPrologue.length !== 3) throw badField('bTeoPrologue', `must be 3 bytes, not ${s.bTeoPrologue.length}.`);
-  if (s.abPINApdu.length < 4) throw badField('abPINApdu', 'must hold at least CLA INS P1 P2.');
+  if (s.bTeoPrologue.length !== 3) throw new CcidError('ccid/bad-field', { bTeoPrologueLength: s.bTeoPrologue.length });
+  if (s.abPINApdu.length < 4) throw new CcidError('ccid/bad-field', { abPINApduLength: s.abPINApdu.length });
 }
 
 /** abData of a PC_to_RDR_Secure for PIN verification (bPINOperation 0x00 + structure). */
@@ -222,11 +222,10 @@ export function encodePinModify(s: PinModifyStructure): Uint8Array {
  * CcidError('ccid/bad-field') for another bPINOperation.
  */
 export function decodeSecurePinData(abData: Uint8Array): SecurePinData {
-  if (abData.length < 1) throw new CcidError('ccid/malformed-frame', 'PC_to_RDR_Secure without bPINOperation.');
+  if (abData.length < 1) throw new CcidError('ccid/malformed-frame', { secureBytes: abData.length });
   const op = abData[0]!;
   const s = abData.subarray(1);
-  const short = (what: string) =>
-    new CcidError('ccid/malformed-frame', `PIN ${what} structure truncated: ${s.length} bytes after bPINOperation.`);
+  const short = (structure: string) => new CcidError('ccid/malformed-frame', { structure, length: s.length });
   if (op === PIN_OPERATION.VERIFY) {
     if (s.length < PIN_VERIFY_HEADER_LENGTH + 4) throw short('verification');
     return {
@@ -269,7 +268,7 @@ export function decodeSecurePinData(abData: Uint8Array): SecurePinData {
       abPINApdu: s.slice(prologueAt + 3),
     };
   }
-  throw new CcidError('ccid/bad-field', `bPINOperation 0x${op.toString(16).padStart(2, '0')} is not PIN verification (00) or modification (01).`);
+  throw new CcidError('ccid/bad-field', { bPINOperation: `0x${op.toString(16).padStart(2, '0')}` });
 }
 
 // ---- build from the APDU seam's requests ---------------------------------------
@@ -297,13 +296,15 @@ function checkFormat(name: string, f: PinBlockFormat): void {
     Number.isInteger(f.padByte) &&
     f.padByte >= 0 &&
     f.padByte <= 0xff;
-  if (!ok) throw badField(name, 'needs 1 <= minLength <= maxLength, a block of 1..15 bytes and a pad byte.');
+  if (!ok) throw new CcidError('ccid/bad-field', { format: name });
   const needed = f.encoding === 'ascii' ? f.maxLength : Math.ceil(f.maxLength / 2);
-  if (needed > f.blockLength) throw badField(name, `${f.maxLength} digits do not fit in a ${f.blockLength}-byte ${f.encoding} block.`);
+  if (needed > f.blockLength) {
+    throw new CcidError('ccid/bad-field', { format: name, maxLength: f.maxLength, blockLength: f.blockLength, encoding: f.encoding });
+  }
 }
 
 function checkHeader(header: Uint8Array): void {
-  if (header.length !== 4) throw badField('header', `must be CLA INS P1 P2 (4 bytes), not ${header.length}.`);
+  if (header.length !== 4) throw new CcidError('ccid/bad-field', { headerLength: header.length });
 }
 
 /** bmFormatString for a fixed block at data offset 0, left-justified, units bytes. */
@@ -355,7 +356,14 @@ export function buildPinModify(request: SecurePinModifyRequest, options: PinStru
   checkFormat('oldFormat', o);
   checkFormat('newFormat', n);
   if (o.encoding !== n.encoding || o.blockLength !== n.blockLength || o.padByte !== n.padByte) {
-    throw badField('oldFormat/newFormat', 'a PIN modification structure has one format: old and new need the same encoding, block length and pad byte.');
+    throw new CcidError('ccid/bad-field', {
+      oldEncoding: o.encoding,
+      newEncoding: n.encoding,
+      oldBlockLength: o.blockLength,
+      newBlockLength: n.blockLength,
+      oldPadByte: o.padByte,
+      newPadByte: n.padByte,
+    });
   }
   const min = Math.min(o.minLength, n.minLength);
   const max = Math.max(o.maxLength, n.maxLength);
