@@ -1,0 +1,169 @@
+/**
+ * The host side of the card protocol for a TPDU-level reader (CCID rev 1.10 §6.1.4, dwFeatures
+ * 0x00010000): the reader passes each TPDU or T=1 block between us and the card, and we run
+ * T=1 (our `T1Host`: chaining, IFSC / IFSD, WTX, R-block recovery, S(RESYNCH)) or T=0 (our
+ * `T0Host`: 61xx GET RESPONSE, 6Cxx resend) ourselves, one PC_to_RDR_XfrBlock per block or TPDU.
+ *
+ * Loaded by `CcidConnection` with a dynamic import when it connects to a TPDU-level reader, before
+ * the first command: a short or extended APDU-level reader runs T=0 / T=1 itself and never loads
+ * it. It sees the connection only through `TpduPort` (no import of connection.ts).
+ */
+import { AbortError, SlotError, TransportError } from '../errors.js';
+import type { Atr } from '../iso7816/atr.js';
+import { T1Host, type T1Action } from '../iso7816/t1.js';
+import { T0Host } from '../iso7816/t0.js';
+import type { CardProtocol } from '../card/channel.js';
+import type { CcidClassDescriptor } from './descriptor.js';
+import type { CcidResponse } from './messages.js';
+
+/**
+ * Waiting time a T=1 card may ask for by S(WTX) in one exchange. No standard
+ * bounds it; 5 minutes is far beyond any on-card operation (an RSA-2048 key
+ * generation takes well under 2 minutes) and ends a card that asks forever.
+ */
+const MAX_WTX_SECONDS = 300;
+
+/** What the link needs of its connection (the caller holds the slot's lock). */
+export interface TpduPort {
+  /** PC_to_RDR_XfrBlock (wLevelParameter 0) carrying `abData`, with `cardSeconds` of card-side time. */
+  xfr(abData: Uint8Array, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse>;
+}
+
+/** The card's timing at the negotiated rate, as the connection computed it. */
+export interface TpduTiming {
+  /** T=1 block waiting time (s). */
+  bwt: number;
+  /** T=0: what one exchange may take on the card's side (two work waiting times, s). */
+  t0Wait: number;
+  /** Wire time of one character in the connection's protocol (s). */
+  byteSeconds: number;
+}
+
+/** The T=0 or T=1 host of a connection at TPDU level. */
+export type TpduLink = T0Link | T1Link;
+
+/** The link for the protocol activation chose; for T=1, IFSD is negotiated first. */
+export async function openTpduLink(
+  port: TpduPort,
+  descriptor: CcidClassDescriptor,
+  atr: Atr,
+  protocol: CardProtocol,
+  timing: TpduTiming,
+  signal: AbortSignal | undefined,
+): Promise<TpduLink> {
+  if (protocol === 't0') return new T0Link(port, timing);
+  const link = new T1Link(port, atr, timing);
+  await link.negotiateIfsd(descriptor, signal);
+  return link;
+}
+
+/** T=0: each TPDU in an XfrBlock, waiting two work waiting times plus the wire time. */
+export class T0Link {
+  readonly protocol = 't0';
+  readonly #port: TpduPort;
+  readonly #timing: TpduTiming;
+
+  constructor(port: TpduPort, timing: TpduTiming) {
+    this.#port = port;
+    this.#timing = timing;
+  }
+
+  async transmit(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t0 = new T0Host();
+    let action = t0.transmit(apdu);
+    while (action.kind === 'send') {
+      const tpdu = action.tpdu;
+      const cardSeconds = this.#timing.t0Wait + this.#timing.byteSeconds * (tpdu.length + 258);
+      const r = await this.#port.xfr(tpdu, cardSeconds, signal);
+      action = t0.receive(r.abData);
+    }
+    return action.response;
+  }
+}
+
+/** T=1: each block in an XfrBlock; after an exchange that failed midway, S(RESYNCH) first. */
+export class T1Link {
+  readonly protocol = 't1';
+  /** The T=1 engine: IFSC, IFSD, sequence numbers (the pinpad's Secure builds its prologue with it). */
+  readonly engine: T1Host;
+  #needsResynch = false;
+  readonly #port: TpduPort;
+  readonly #timing: TpduTiming;
+
+  constructor(port: TpduPort, atr: Atr, timing: TpduTiming) {
+    this.#port = port;
+    this.#timing = timing;
+    this.engine = new T1Host({
+      ifsc: atr.ifsc ?? 32,
+      ifsd: 32,
+      edc: atr.edc ?? 'lrc',
+      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / timing.bwt)),
+    });
+  }
+
+  /**
+   * S(IFS request) for the reader's dwMaxIFSD (at most 254), unless the reader negotiates IFSD
+   * itself. A card that refuses keeps IFSD 32 (its default); a USB failure or an abort ends the
+   * connect.
+   */
+  async negotiateIfsd(d: CcidClassDescriptor, signal: AbortSignal | undefined): Promise<void> {
+    const wanted = Math.min(254, d.dwMaxIFSD || 254);
+    if (d.features.autoIfsd || wanted === 32) return;
+    try {
+      await this.#run(this.engine.negotiateIfsd(wanted), signal);
+    } catch (e) {
+      if (e instanceof TransportError || e instanceof AbortError) throw e;
+    }
+  }
+
+  async transmit(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    await this.resynchIfNeeded(signal);
+    try {
+      return await this.#run(this.engine.transmit(apdu), signal);
+    } catch (e) {
+      // After a transport or reader error the card may be mid-chain: resynchronise first next time.
+      this.#needsResynch = true;
+      throw e;
+    }
+  }
+
+  /** S(RESYNCH) when an exchange failed midway since the last one. */
+  async resynchIfNeeded(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.#needsResynch) return;
+    await this.#run(this.engine.resynch(), signal);
+    this.#needsResynch = false;
+  }
+
+  /** After a failure outside `transmit` (the pinpad's): the card may be mid-block. */
+  needResynch(): void {
+    this.#needsResynch = true;
+  }
+
+  /**
+   * One T=1 block in an XfrBlock, waiting BWT (times the WTX multiplier) plus
+   * the wire time. Resolves with the card's block, or null when the card was
+   * silent or garbled its answer: the T=1 engine then decides (R-block,
+   * retransmission, resynchronisation).
+   */
+  async sendBlock(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
+    const { bwt, byteSeconds } = this.#timing;
+    const cardSeconds = bwt * action.bwtMultiplier + byteSeconds * (action.block.length + this.engine.ifsd + 4);
+    try {
+      const r = await this.#port.xfr(action.block, cardSeconds, signal);
+      return r.abData;
+    } catch (e) {
+      if (e instanceof SlotError ? /^ccid\/(icc-mute|xfr-parity-error|xfr-overrun)$/.test(e.code) : e instanceof TransportError && e.code === 'transport/timeout') {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  async #run(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    let action = first;
+    for (;;) {
+      if (action.kind === 'done') return action.response;
+      action = this.engine.receive(await this.sendBlock(action, signal));
+    }
+  }
+}
