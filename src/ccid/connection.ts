@@ -101,10 +101,10 @@ export class CcidConnection implements CardChannel {
   static establish(port: SlotPort, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
     return lock.run(async () => {
       // The seam between the exchange levels: an APDU-level reader takes the whole APDU in an
-      // XfrBlock (#transmitApdu); a TPDU-level reader goes through our T=0 / T=1 host, loaded
-      // here on first use, before the first command (a failed load sends nothing).
+      // XfrBlock (#transmitApdu); a TPDU-level reader goes through our PPS and T=0 / T=1 host,
+      // loaded here on first use, before the first command (a failed load sends nothing).
       const tpdu = port.descriptor.exchangeLevel === 'tpdu' ? await loadPart(() => import('./tpdu-link.js'), 'TPDU link') : undefined;
-      const { atr, protocol, link } = await activate(port, slot, options);
+      const { atr, protocol, link } = await activate(port, slot, options, tpdu?.exchangePps);
       const c = new CcidConnection(port, slot, lock, atr, protocol, link);
       if (tpdu) {
         const xfr = { xfr: (abData: Uint8Array, cardSeconds: number, signal?: AbortSignal) => c.#xfr(abData, 0, cardSeconds, signal) };

@@ -2,19 +2,23 @@
  * The host side of the card protocol for a TPDU-level reader (CCID rev 1.10 §6.1.4, dwFeatures
  * 0x00010000): the reader passes each TPDU or T=1 block between us and the card, and we run
  * T=1 (our `T1Host`: chaining, IFSC / IFSD, WTX, R-block recovery, S(RESYNCH)) or T=0 (our
- * `T0Host`: 61xx GET RESPONSE, 6Cxx resend) ourselves, one PC_to_RDR_XfrBlock per block or TPDU.
+ * `T0Host`: 61xx GET RESPONSE, 6Cxx resend) ourselves, one PC_to_RDR_XfrBlock per block or TPDU,
+ * and we send the PPS, unless the reader negotiates the rate itself (activation.ts, `HostPps`).
  *
  * Loaded by `CcidConnection` with a dynamic import when it connects to a TPDU-level reader, before
  * the first command: a short or extended APDU-level reader runs T=0 / T=1 itself and never loads
  * it. It sees the connection only through `TpduPort` (no import of connection.ts).
  */
-import { AbortError, SlotError, TransportError } from '../errors.js';
+import { AbortError, ProtocolError, SlotError, TransportError } from '../errors.js';
 import type { Atr } from '../iso7816/atr.js';
+import type { ChosenRate } from '../iso7816/rates.js';
+import { checkPpsResponse, encodePpsRequest } from '../iso7816/pps.js';
 import { T1Host, type T1Action } from '../iso7816/t1.js';
 import { T0Host } from '../iso7816/t0.js';
 import type { CardProtocol } from '../card/channel.js';
 import type { CcidClassDescriptor } from './descriptor.js';
 import type { CcidResponse } from './messages.js';
+import type { SlotPort } from './slot-port.js';
 
 /**
  * Waiting time a T=1 card may ask for by S(WTX) in one exchange. No standard
@@ -37,6 +41,26 @@ export interface TpduTiming {
   t0Wait: number;
   /** Wire time of one character in the connection's protocol (s). */
   byteSeconds: number;
+}
+
+/**
+ * Our PPS exchange (ISO/IEC 7816-3 §9) in an XfrBlock, for activation.ts (`HostPps`): selects
+ * protocol `t` and, when given, the rate. Resolves true when the card took the rate, false when
+ * it accepted the protocol but kept the default rate (PPS1 left out of its answer); throws
+ * ProtocolError 'protocol/pps-failed' when it refused.
+ */
+export async function exchangePps(
+  port: SlotPort,
+  slot: number,
+  t: 0 | 1,
+  rate: ChosenRate | undefined,
+  options: { timeoutMs: number; signal: AbortSignal | undefined },
+): Promise<boolean> {
+  const request = encodePpsRequest({ protocol: t, fiIndex: rate?.fiIndex, diIndex: rate?.diIndex });
+  const r = await port.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, options);
+  const verdict = checkPpsResponse(request, r.abData);
+  if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', `The card refused the PPS (T=${t}${rate ? `, Fi ${rate.fi}, Di ${rate.di}` : ''}).`);
+  return rate !== undefined && verdict.fiIndex === rate.fiIndex && verdict.diIndex === rate.diIndex;
 }
 
 /** The T=0 or T=1 host of a connection at TPDU level. */
