@@ -17,6 +17,8 @@ import { AbortError } from '../src/errors.js';
 import { PC_to_RDR_IccPowerOn, PC_to_RDR_SetParameters, PC_to_RDR_XfrBlock } from '../src/ccid/messages.js';
 import { createHcaLikeCard, createT0Card, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
+import { loadTpduLink } from '../src/ccid/tpdu-loader.js';
+import { loadTpduLink as loadTpduLinkStatically } from '../src/ccid/tpdu-loader-static.js';
 import { data, echoApdu, openStack, pattern, sw, type Stack } from './helpers/stack.js';
 
 const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
@@ -137,5 +139,13 @@ describe('abort and unplug while connecting', () => {
     const connecting = reader.connect(0);
     device.unplug();
     await expect(connecting).rejects.toMatchObject({ code: 'transport/disconnected' });
+  });
+});
+
+describe('the two loaders of the TPDU link', () => {
+  it('the static one (the web app\'s, web/vite.config.ts) gives the same module as the dynamic import', async () => {
+    const [lazy, linked] = await Promise.all([loadTpduLink(), loadTpduLinkStatically()]);
+    expect(linked.TpduLink).toBe(lazy.TpduLink);
+    expect(linked.exchangePps).toBe(lazy.exchangePps);
   });
 });

@@ -36,6 +36,7 @@ import {
 import type { CcidRequest } from './transport.js';
 import type { PinpadOperation } from './pinpad.js';
 import type { TpduLink } from './tpdu-link.js';
+import { loadTpduLink } from './tpdu-loader.js';
 import type { SlotPort } from './slot-port.js';
 import type { Mutex } from '../mutex.js';
 import { activate, powerOn, type ConnectOptions, type LinkParameters } from './activation.js';
@@ -103,21 +104,16 @@ export class CcidConnection implements CardChannel {
       // The seam between the exchange levels: an APDU-level reader takes the whole APDU in an
       // XfrBlock (#transmitApdu); a TPDU-level reader goes through our PPS and T=0 / T=1 host,
       // loaded here on first use, before the first command (a failed load sends nothing).
-      const tpdu = port.descriptor.exchangeLevel === 'tpdu' ? await loadPart(() => import('./tpdu-link.js'), 'TPDU link') : undefined;
+      const tpdu = port.descriptor.exchangeLevel === 'tpdu' ? await loadPart(loadTpduLink, 'TPDU link') : undefined;
       const { atr, protocol, link } = await activate(port, slot, options, tpdu?.exchangePps);
       const c = new CcidConnection(port, slot, lock, atr, protocol, link);
       if (tpdu) {
-        const xfr = { xfr: (abData: Uint8Array, cardSeconds: number, signal?: AbortSignal) => c.#xfr(abData, 0, cardSeconds, signal) };
+        const xfr = (abData: Uint8Array, cardSeconds: number, signal?: AbortSignal) => c.#xfr(abData, 0, cardSeconds, signal);
         const timing = { bwt: c.#bwt, t0Wait: c.#t0Wait, byteSeconds: c.#byteSeconds };
-        c.#tpdu = await tpdu.openTpduLink(xfr, port.descriptor, atr, protocol, timing, options.signal);
+        c.#tpdu = await tpdu.TpduLink.open(xfr, port.descriptor, atr, protocol, timing, options.signal);
       }
       return c;
     }, options.signal);
-  }
-
-  /** The T=1 host, at TPDU level with T=1 only. */
-  get #t1() {
-    return this.#tpdu?.protocol === 't1' ? this.#tpdu : undefined;
   }
 
   /** The exchange level the reader works at. */
@@ -127,7 +123,7 @@ export class CcidConnection implements CardChannel {
 
   /** Negotiated IFSC / IFSD (TPDU-level T=1 only). */
   get t1Sizes(): { ifsc: number; ifsd: number } | undefined {
-    const t1 = this.#t1?.engine;
+    const t1 = this.#tpdu?.t1;
     return t1 ? { ifsc: t1.ifsc, ifsd: t1.ifsd } : undefined;
   }
 
@@ -142,7 +138,7 @@ export class CcidConnection implements CardChannel {
   get maxUnchainedLe(): number {
     const d = this.#reader.descriptor;
     let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
-    const t1 = this.#t1?.engine;
+    const t1 = this.#tpdu?.t1;
     if (t1) {
       // prologue (3) and EDC (1 or 2) around the INF field in the same message
       n = Math.min(t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
@@ -261,19 +257,16 @@ export class CcidConnection implements CardChannel {
       // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
       // that never use one (most) do not ship it in their start-up bundle.
       const { securePinExchange } = await loadPart(() => import('./pinpad.js'), 'pinpad exchange');
-      const t1 = this.#t1;
       return securePinExchange(
         {
           slot: this.slot,
           pinpad: this.pinpad,
-          t1: t1?.engine,
+          link: this.#tpdu,
+          signal,
           checkUsable: () => this.#checkUsable(),
-          resynchIfNeeded: async () => t1?.resynchIfNeeded(signal),
-          needResynch: () => t1?.needResynch(),
           markRemoved: () => this.markRemoved(),
           apduSeconds: (n, m) => this.#apduSeconds(n, m),
           command: (request, cardSeconds) => this.#command(request, cardSeconds, signal),
-          sendT1Block: (action) => t1!.sendBlock(action, signal),
         },
         op,
       );

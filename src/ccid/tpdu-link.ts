@@ -7,7 +7,7 @@
  *
  * Loaded by `CcidConnection` with a dynamic import when it connects to a TPDU-level reader, before
  * the first command: a short or extended APDU-level reader runs T=0 / T=1 itself and never loads
- * it. It sees the connection only through `TpduPort` (no import of connection.ts).
+ * it. It sees the connection only through `TpduXfr` (no import of connection.ts).
  */
 import { AbortError, ProtocolError, SlotError, TransportError } from '../errors.js';
 import type { Atr } from '../iso7816/atr.js';
@@ -27,11 +27,11 @@ import type { SlotPort } from './slot-port.js';
  */
 const MAX_WTX_SECONDS = 300;
 
-/** What the link needs of its connection (the caller holds the slot's lock). */
-export interface TpduPort {
-  /** PC_to_RDR_XfrBlock (wLevelParameter 0) carrying `abData`, with `cardSeconds` of card-side time. */
-  xfr(abData: Uint8Array, cardSeconds: number, signal: AbortSignal | undefined): Promise<CcidResponse>;
-}
+/**
+ * What the link needs of its connection: PC_to_RDR_XfrBlock (wLevelParameter 0) carrying
+ * `abData`, with `cardSeconds` of card-side time (the caller holds the slot's lock).
+ */
+export type TpduXfr = (abData: Uint8Array, cardSeconds: number, signal: AbortSignal | undefined) => Promise<CcidResponse>;
 
 /** The card's timing at the negotiated rate, as the connection computed it. */
 export interface TpduTiming {
@@ -63,104 +63,75 @@ export async function exchangePps(
   return rate !== undefined && verdict.fiIndex === rate.fiIndex && verdict.diIndex === rate.diIndex;
 }
 
-/** The T=0 or T=1 host of a connection at TPDU level. */
-export type TpduLink = T0Link | T1Link;
-
-/** The link for the protocol activation chose; for T=1, IFSD is negotiated first. */
-export async function openTpduLink(
-  port: TpduPort,
-  descriptor: CcidClassDescriptor,
-  atr: Atr,
-  protocol: CardProtocol,
-  timing: TpduTiming,
-  signal: AbortSignal | undefined,
-): Promise<TpduLink> {
-  if (protocol === 't0') return new T0Link(port, timing);
-  const link = new T1Link(port, atr, timing);
-  await link.negotiateIfsd(descriptor, signal);
-  return link;
-}
-
-/** T=0: each TPDU in an XfrBlock, waiting two work waiting times plus the wire time. */
-export class T0Link {
-  readonly protocol = 't0';
-  readonly #port: TpduPort;
+/**
+ * The host of a connection at TPDU level: T=1 (one block per XfrBlock; after an exchange that
+ * failed midway, S(RESYNCH) first) or T=0 (one TPDU per XfrBlock).
+ */
+export class TpduLink {
+  /** The T=1 engine (IFSC, IFSD, sequence numbers), with T=1 only; the pinpad's Secure uses it. */
+  readonly t1: T1Host | undefined;
+  #t1NeedsResynch = false;
+  readonly #xfr: TpduXfr;
   readonly #timing: TpduTiming;
 
-  constructor(port: TpduPort, timing: TpduTiming) {
-    this.#port = port;
+  private constructor(xfr: TpduXfr, atr: Atr, protocol: CardProtocol, timing: TpduTiming) {
+    this.#xfr = xfr;
     this.#timing = timing;
-  }
-
-  async transmit(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t0 = new T0Host();
-    let action = t0.transmit(apdu);
-    while (action.kind === 'send') {
-      const tpdu = action.tpdu;
-      const cardSeconds = this.#timing.t0Wait + this.#timing.byteSeconds * (tpdu.length + 258);
-      const r = await this.#port.xfr(tpdu, cardSeconds, signal);
-      action = t0.receive(r.abData);
+    if (protocol === 't1') {
+      this.t1 = new T1Host({
+        ifsc: atr.ifsc ?? 32,
+        ifsd: 32,
+        edc: atr.edc ?? 'lrc',
+        maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / timing.bwt)),
+      });
     }
-    return action.response;
-  }
-}
-
-/** T=1: each block in an XfrBlock; after an exchange that failed midway, S(RESYNCH) first. */
-export class T1Link {
-  readonly protocol = 't1';
-  /** The T=1 engine: IFSC, IFSD, sequence numbers (the pinpad's Secure builds its prologue with it). */
-  readonly engine: T1Host;
-  #needsResynch = false;
-  readonly #port: TpduPort;
-  readonly #timing: TpduTiming;
-
-  constructor(port: TpduPort, atr: Atr, timing: TpduTiming) {
-    this.#port = port;
-    this.#timing = timing;
-    this.engine = new T1Host({
-      ifsc: atr.ifsc ?? 32,
-      ifsd: 32,
-      edc: atr.edc ?? 'lrc',
-      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / timing.bwt)),
-    });
   }
 
   /**
-   * S(IFS request) for the reader's dwMaxIFSD (at most 254), unless the reader negotiates IFSD
-   * itself. A card that refuses keeps IFSD 32 (its default); a USB failure or an abort ends the
-   * connect.
+   * The link for the protocol activation chose. For T=1, S(IFS request) for the reader's
+   * dwMaxIFSD (at most 254) unless the reader negotiates IFSD itself: a card that refuses keeps
+   * IFSD 32 (its default); a USB failure or an abort ends the connect.
    */
-  async negotiateIfsd(d: CcidClassDescriptor, signal: AbortSignal | undefined): Promise<void> {
+  static async open(xfr: TpduXfr, d: CcidClassDescriptor, atr: Atr, protocol: CardProtocol, timing: TpduTiming, signal: AbortSignal | undefined): Promise<TpduLink> {
+    const link = new TpduLink(xfr, atr, protocol, timing);
     const wanted = Math.min(254, d.dwMaxIFSD || 254);
-    if (d.features.autoIfsd || wanted === 32) return;
-    try {
-      await this.#run(this.engine.negotiateIfsd(wanted), signal);
-    } catch (e) {
-      if (e instanceof TransportError || e instanceof AbortError) throw e;
+    if (link.t1 && !d.features.autoIfsd && wanted !== 32) {
+      try {
+        await link.#runT1(link.t1.negotiateIfsd(wanted), signal);
+      } catch (e) {
+        if (e instanceof TransportError || e instanceof AbortError) throw e;
+      }
     }
+    return link;
   }
 
-  async transmit(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  transmit(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    return this.t1 ? this.#transmitT1(apdu, signal) : this.#transmitT0(apdu, signal);
+  }
+
+  // ---- T=1 ------------------------------------------------------------
+
+  async #transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     await this.resynchIfNeeded(signal);
     try {
-      return await this.#run(this.engine.transmit(apdu), signal);
+      return await this.#runT1(this.t1!.transmit(apdu), signal);
     } catch (e) {
       // After a transport or reader error the card may be mid-chain: resynchronise first next time.
-      this.#needsResynch = true;
+      this.#t1NeedsResynch = true;
       throw e;
     }
   }
 
   /** S(RESYNCH) when an exchange failed midway since the last one. */
   async resynchIfNeeded(signal: AbortSignal | undefined): Promise<void> {
-    if (!this.#needsResynch) return;
-    await this.#run(this.engine.resynch(), signal);
-    this.#needsResynch = false;
+    if (!this.#t1NeedsResynch) return;
+    await this.#runT1(this.t1!.resynch(), signal);
+    this.#t1NeedsResynch = false;
   }
 
   /** After a failure outside `transmit` (the pinpad's): the card may be mid-block. */
   needResynch(): void {
-    this.#needsResynch = true;
+    this.#t1NeedsResynch = true;
   }
 
   /**
@@ -169,11 +140,10 @@ export class T1Link {
    * silent or garbled its answer: the T=1 engine then decides (R-block,
    * retransmission, resynchronisation).
    */
-  async sendBlock(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
-    const { bwt, byteSeconds } = this.#timing;
-    const cardSeconds = bwt * action.bwtMultiplier + byteSeconds * (action.block.length + this.engine.ifsd + 4);
+  async sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
+    const cardSeconds = this.#timing.bwt * action.bwtMultiplier + this.#timing.byteSeconds * (action.block.length + this.t1!.ifsd + 4);
     try {
-      const r = await this.#port.xfr(action.block, cardSeconds, signal);
+      const r = await this.#xfr(action.block, cardSeconds, signal);
       return r.abData;
     } catch (e) {
       if (e instanceof SlotError ? /^ccid\/(icc-mute|xfr-parity-error|xfr-overrun)$/.test(e.code) : e instanceof TransportError && e.code === 'transport/timeout') {
@@ -183,11 +153,26 @@ export class T1Link {
     }
   }
 
-  async #run(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t1 = this.t1!;
     let action = first;
     for (;;) {
       if (action.kind === 'done') return action.response;
-      action = this.engine.receive(await this.sendBlock(action, signal));
+      action = t1.receive(await this.sendT1Block(action, signal));
     }
+  }
+
+  // ---- T=0 ------------------------------------------------------------
+
+  async #transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const t0 = new T0Host();
+    let action = t0.transmit(apdu);
+    while (action.kind === 'send') {
+      const tpdu = action.tpdu;
+      const cardSeconds = this.#timing.t0Wait + this.#timing.byteSeconds * (tpdu.length + 258);
+      const r = await this.#xfr(tpdu, cardSeconds, signal);
+      action = t0.receive(r.abData);
+    }
+    return action.response;
   }
 }
