@@ -23,6 +23,7 @@ export interface PinpadHost {
   pinpad: { verify: boolean; modify: boolean } | undefined;
   /** The connection's T=0 / T=1 host at TPDU level (its T=1 engine, resynchronisation, blocks), else undefined. */
   link: TpduLink | undefined;
+  /** The caller's signal, for the T=1 blocks exchanged through `link`. */
   signal: AbortSignal | undefined;
   /** Throws when the connection cannot be used (closed, card removed). */
   checkUsable(): void;
