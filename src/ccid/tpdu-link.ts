@@ -1,6 +1,6 @@
 /**
- * The host side of the card protocol for a TPDU-level reader (CCID rev 1.10 §6.1.4, dwFeatures
- * 0x00010000): the reader passes each TPDU or T=1 block between us and the card, and we run
+ * The host side of the card protocol for a TPDU-level reader (CCID rev 1.10 §5.1, dwFeatures
+ * 0x00010000; §6.1.4): the reader passes each TPDU or T=1 block between us and the card, and we run
  * T=1 (our `T1Host`: chaining, IFSC / IFSD, WTX, R-block recovery, S(RESYNCH)) or T=0 (our
  * `T0Host`: 61xx GET RESPONSE, 6Cxx resend) ourselves, one PC_to_RDR_XfrBlock per block or TPDU,
  * and we send the PPS, unless the reader negotiates the rate itself (activation.ts, `HostPps`).
