@@ -64,6 +64,7 @@ const PENDING = [
   'src/ccid/activation.ts',
   'src/ccid/secure.ts',
   'src/ccid/pinpad.ts',
+  'src/ccid/tpdu-link.ts',
   'src/iso7816/t0.ts',
   'src/iso7816/t1.ts',
   'src/iso7816/pps.ts',
