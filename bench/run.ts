@@ -24,7 +24,7 @@ import {
   VirtualUsb,
   type VirtualReaderPresetName,
 } from '../src/virtual/index.js';
-import { measureBundle } from './bundle-size.js';
+import { gzippedBytesWith, measureBundle } from './bundle-size.js';
 import { recordAndReplay } from './replay.js';
 
 const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
@@ -130,4 +130,9 @@ for (const entry of ['bench/typical-use.ts', 'src/index.ts', 'src/virtual/index.
   const b = await measureBundle(entry);
   const label = entry === 'bench/typical-use.ts' ? 'driver core (typical use, tree-shaken)' : entry;
   console.log(`   ${label.padEnd(40)} ${(b.minifiedBytes / 1024).toFixed(1).padStart(6)} KiB minified, ${b.gzippedBytes} B gzipped`);
+  if (entry === 'bench/typical-use.ts') {
+    // What a connect to a TPDU-level reader (Castles EZ100PU, EZCCID) and a first pinpad use add.
+    console.log(`   ${'  with a TPDU-level reader (TPDU link)'.padEnd(40)} ${gzippedBytesWith(b, 'src/ccid/tpdu-link.ts')} B gzipped in all`);
+    console.log(`   ${'  with a pinpad (pinpad exchange)'.padEnd(40)} ${gzippedBytesWith(b, 'src/ccid/pinpad.ts')} B gzipped in all`);
+  }
 }

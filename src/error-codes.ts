@@ -42,6 +42,7 @@ export type WebCcidErrorCode =
   | 'ccid/length-mismatch'
   | 'ccid/malformed-frame'
   | 'ccid/message-too-long'
+  | 'ccid/module-load-failed'
   | 'ccid/no-class-descriptor'
   | 'ccid/no-interface'
   | 'ccid/not-connected'

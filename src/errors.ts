@@ -94,7 +94,8 @@ export class TransportError extends WebCcidError {}
  * `ccid/no-class-descriptor`, `ccid/bad-descriptor`, `ccid/unsupported-level`,
  * `ccid/no-interface`, `ccid/bad-slot`, `ccid/message-too-long`, `ccid/stale-limit`, `ccid/bad-field`,
  * `ccid/slot-busy` (the driver's own check, not bError 0xE0), `ccid/not-connected`,
- * `ccid/pinpad-unsupported`, `ccid/pin-length`, `ccid/pin-mismatch` (the pinpad reader's own answers).
+ * `ccid/pinpad-unsupported`, `ccid/pin-length`, `ccid/pin-mismatch` (the pinpad reader's own answers),
+ * `ccid/module-load-failed` (a part of the driver loaded on first use could not be fetched).
  * Reader-reported failures are SlotError (below).
  */
 export class CcidError extends WebCcidError {}

@@ -3,8 +3,11 @@
  *
  * - The driver core as a typical application ships it (bench/typical-use.ts: open, connect,
  *   transmit, disconnect, close), bundled by esbuild with tree shaking and code splitting,
- *   minified, what loads at start gzipped at level 9. The pinpad exchange with its PIN
- *   structures is a chunk of its own, loaded when a pinpad is used.
+ *   minified, what loads at start gzipped at level 9. Two chunks of their own load on first
+ *   use: the TPDU link (our PPS and T=0 / T=1, at the first connect to a TPDU-level reader such
+ *   as the Castles EZ100PU) and the pinpad exchange with its PIN structures. Bounded: what loads
+ *   at start (DRIVER_CORE_BUDGET), and what a TPDU-level reader loads in all, start plus the
+ *   TPDU link (DRIVER_CORE_TPDU_BUDGET).
  * - What a visit of the unlock page with a real reader (?reader=usb) downloads in the default
  *   language, from a production Vite build (scripts/web-sizes.ts, "real-reader visit"): the
  *   chunks of the other routes (the demo stack, English, the Web Smart Card session, the kiosk
@@ -19,18 +22,36 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildWebAppForProduction } from './helpers/web-build.js';
 import { describe, expect, it } from 'vitest';
-import { measureBundle } from '../bench/bundle-size.js';
+import { gzippedBytesWith, measureBundle } from '../bench/bundle-size.js';
 import { OTHER_ROUTES, pageSizes, realReaderVisitFiles } from '../scripts/web-sizes.js';
 
-const DRIVER_CORE_BUDGET = 17_800;
+const DRIVER_CORE_BUDGET = 16_520;
+const DRIVER_CORE_TPDU_BUDGET = 20_340;
+/** Source files of the TPDU link's chunk: none of them may load at start. */
+const TPDU_LINK_FILES = ['src/ccid/tpdu-link.ts', 'src/iso7816/t1.ts', 'src/iso7816/t0.ts', 'src/iso7816/pps.ts'];
 const UNLOCK_REAL_READER_BUDGET = 71_200;
 
 describe('size budgets', () => {
-  it('driver core (typical use, tree-shaken, gzipped)', async () => {
+  it('driver core (typical use, tree-shaken, gzipped): at start, and with a TPDU-level reader', async () => {
     const size = await measureBundle('bench/typical-use.ts');
     expect(size.gzippedBytes).toBeLessThanOrEqual(DRIVER_CORE_BUDGET);
-    // The pinpad code is there, but loaded on demand.
-    expect(size.lazyGzippedBytes).toBeGreaterThan(1000);
+    const withTpdu = gzippedBytesWith(size, 'src/ccid/tpdu-link.ts');
+    expect(withTpdu).toBeLessThanOrEqual(DRIVER_CORE_TPDU_BUDGET);
+    // The TPDU link is a chunk of its own: the host's PPS, T=0 and T=1 code is in it, loaded on
+    // demand, and nowhere in the start files (so the start figure does not count them).
+    const tpdu = size.chunks.filter((c) => c.inputs.includes('src/ccid/tpdu-link.ts'));
+    expect(tpdu).toHaveLength(1);
+    expect(tpdu[0]!.atStart).toBe(false);
+    expect(tpdu[0]!.inputs).toEqual(expect.arrayContaining(TPDU_LINK_FILES));
+    expect(tpdu[0]!.gzippedBytes).toBeGreaterThan(3000);
+    for (const c of size.chunks.filter((c) => c.atStart)) expect(c.inputs.filter((f) => TPDU_LINK_FILES.includes(f)), c.name).toEqual([]);
+    expect(withTpdu - size.gzippedBytes).toBeGreaterThanOrEqual(tpdu[0]!.gzippedBytes);
+    // So is the pinpad exchange.
+    const pinpad = size.chunks.find((c) => c.inputs.includes('src/ccid/pinpad.ts'))!;
+    expect(pinpad.atStart).toBe(false);
+    expect(pinpad.inputs).toContain('src/ccid/secure.ts');
+    expect(pinpad.gzippedBytes).toBeGreaterThan(1000);
+    expect(size.lazyGzippedBytes).toBeGreaterThanOrEqual(tpdu[0]!.gzippedBytes + pinpad.gzippedBytes);
   });
 
   it('unlock page, real-reader visit: everything downloaded, the demo stack not included', async () => {
@@ -50,6 +71,10 @@ describe('size budgets', () => {
         expect(built.filter((f) => route.chunk.test(f)), route.route).not.toEqual([]);
         expect(visit.filter((f) => route.chunk.test(basename(f))), route.route).toEqual([]);
       }
+      // The web app links the TPDU link into its driver chunk (web/vite.config.ts: the HCA pages'
+      // usual reader is a TPDU reader), so no chunk of its own is fetched at connect.
+      expect(built.filter((f) => /^tpdu-link-/.test(f))).toEqual([]);
+      expect(visit.filter((f) => /\/ccid-[^/]*\.js$/.test(f))).toHaveLength(1);
       // The driver, the components and the unlock flow are in it.
       expect(visit.some((f) => /\/unlock-[^/]*\.js$/.test(f))).toBe(true);
     } finally {

@@ -63,6 +63,7 @@ const PENDING = [
   'src/ccid/connection.ts',
   'src/ccid/activation.ts',
   'src/ccid/pinpad.ts',
+  'src/ccid/tpdu-link.ts',
 ];
 
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;

@@ -204,6 +204,9 @@ export default defineConfig({
     include: ['lit', 'lit/decorators.js', 'lit/directives/live.js', '@lit/localize', 'reflect-metadata', '@peculiar/x509'],
   },
   plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy(), smallPreloadHelper()],
+  // The TPDU link (our PPS, T=0 and T=1) linked into the driver's chunk, not fetched at connect:
+  // the HCA pages' usual reader, the Castles EZ100PU, is a TPDU reader (src/ccid/tpdu-loader.ts).
+  resolve: { alias: [{ find: /^\.\/tpdu-loader\.js$/, replacement: inRepo('src/ccid/tpdu-loader-static.ts') }] },
   // No CORS: Vite's default grants it to every localhost origin, so a page on
   // http://localhost:3000 could read the API's answers (a PUK). The page and the API are one origin.
   server: { port: 5173, strictPort: false, cors: false, fs: fileAccess },

@@ -4,11 +4,12 @@
  * the protocol, negotiate the fastest rate by PPS (ours, or the reader's), and
  * tell the reader with SetParameters. A refused PPS or SetParameters power-
  * cycles the card and goes on at the default rate (ISO/IEC 7816-3 §9.3).
+ * Our own PPS exchange, needed only at TPDU level, is in tpdu-link.ts, which
+ * the connection loads for a TPDU-level reader and hands in (`HostPps`).
  */
 import { AbortError, ProtocolError, TransportError, WebCcidError } from '../errors.js';
 import { parseAtr, type Atr } from '../iso7816/atr.js';
-import { chooseRate, baudRate } from '../iso7816/rates.js';
-import { encodePpsRequest, checkPpsResponse } from '../iso7816/pps.js';
+import { chooseRate, baudRate, type ChosenRate } from '../iso7816/rates.js';
 import { encodeProtocolParams, paramsFromAtr } from '../iso7816/params.js';
 import { atrTimeoutSeconds } from '../iso7816/timing.js';
 import type { CardProtocol } from '../card/channel.js';
@@ -40,8 +41,23 @@ export interface Activation {
   link: LinkParameters;
 }
 
-/** Activates the card in `slot` (the caller holds the slot's lock). */
-export async function activate(port: SlotPort, slot: number, options: ConnectOptions): Promise<Activation> {
+/**
+ * Our PPS exchange (tpdu-link.ts): selects protocol `t` and, when given, `rate`; resolves true
+ * when the card took the rate, false when it kept the default one; throws when it refused.
+ */
+export type HostPps = (
+  port: SlotPort,
+  slot: number,
+  t: 0 | 1,
+  rate: ChosenRate | undefined,
+  options: { timeoutMs: number; signal: AbortSignal | undefined },
+) => Promise<boolean>;
+
+/**
+ * Activates the card in `slot` (the caller holds the slot's lock). `hostPps` is our PPS exchange:
+ * given for a TPDU-level reader, the only kind where we send the PPS ourselves.
+ */
+export async function activate(port: SlotPort, slot: number, options: ConnectOptions, hostPps?: HostPps): Promise<Activation> {
   const signal = options.signal;
   // IccPowerOff, abortable only when given a signal.
   const powerOff = (abortSignal?: AbortSignal) => port.command({ name: 'IccPowerOff', bSlot: slot }, { timeoutMs: port.commandTimeout(0), signal: abortSignal });
@@ -56,14 +72,14 @@ export async function activate(port: SlotPort, slot: number, options: ConnectOpt
   }
   let link: LinkParameters;
   try {
-    link = await negotiate(port, slot, atr, protocol, options.pps ?? true, signal);
+    link = await negotiate(port, slot, atr, protocol, options.pps ?? true, hostPps, signal);
   } catch (e) {
     if (!(e instanceof WebCcidError) || e instanceof TransportError || e instanceof AbortError) throw e;
     // A failed PPS or SetParameters is not fatal (ISO 7816-3 §9.3):
     // power-cycle and go on at the default rate.
     await powerOff(signal);
     atr = await powerOn(port, slot, signal);
-    link = { ...(await negotiate(port, slot, atr, protocol, false, signal)), negotiation: 'pps-failed' };
+    link = { ...(await negotiate(port, slot, atr, protocol, false, hostPps, signal)), negotiation: 'pps-failed' };
   }
   return { atr, protocol, link };
 }
@@ -114,6 +130,7 @@ async function negotiate(
   atr: Atr,
   protocol: CardProtocol,
   wantPps: boolean,
+  hostPps: HostPps | undefined,
   signal: AbortSignal | undefined,
 ): Promise<LinkParameters> {
   const d = port.descriptor;
@@ -124,19 +141,14 @@ async function negotiate(
     ? chooseRate({ ta1: atr.groups[0]?.ta, specificMode: atr.specificMode !== undefined, clockKHz: d.dwDefaultClock, maxDataRate: d.dwMaxDataRate, dataRates: port.dataRates })
     : undefined;
   // Who sets a new rate: the card itself (specific mode), the reader, or we by PPS (TPDU level).
-  const by = atr.specificMode ? 'specific' : d.features.autoPps ? 'reader' : d.exchangeLevel === 'tpdu' ? 'pps' : undefined;
+  const by = atr.specificMode ? 'specific' : d.features.autoPps ? 'reader' : hostPps ? 'pps' : undefined;
   let link: LinkParameters = { fHz, fi: 372, di: 1, baud: Math.floor(baudRate({ fi: 372, di: 1, fHz })), negotiation: 'default' };
   const at = chosen && { fHz, fi: chosen.fi, di: chosen.di, baud: chosen.baud };
   // ISO/IEC 7816-3 §9.1: in negotiable mode the card runs the first protocol it offers (TD1, T=0
   // without TD1, §8.2.3) until a PPS selects another, even at the default rate (libccid does
   // the same: PPS when the protocol is not the default one).
   if (by === 'pps' && (chosen || t !== (atr.groups[0]?.protocol ?? 0))) {
-    const request = encodePpsRequest({ protocol: t, fiIndex: chosen?.fiIndex, diIndex: chosen?.diIndex });
-    const r = await port.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, opts);
-    const verdict = checkPpsResponse(request, r.abData);
-    if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', `The card refused the PPS (T=${t}${chosen ? `, Fi ${chosen.fi}, Di ${chosen.di}` : ''}).`);
-    // A card may accept the protocol but keep the default rate (PPS1 left out of its answer).
-    if (at && verdict.fiIndex === chosen.fiIndex && verdict.diIndex === chosen.diIndex) link = { ...at, negotiation: 'pps' };
+    if ((await hostPps!(port, slot, t, chosen, opts)) && at) link = { ...at, negotiation: 'pps' };
   } else if (at && by) {
     link = { ...at, negotiation: by };
   }

@@ -3,23 +3,24 @@
  * APDU and returns response data + SW1 SW2, whatever the reader's exchange
  * level:
  *
- * - TPDU level, T=1: our T=1 engine, one block per PC_to_RDR_XfrBlock.
- * - TPDU level, T=0: our T=0 engine (61xx GET RESPONSE, 6Cxx resend).
  * - short APDU level: the whole APDU in one XfrBlock; extended APDUs are refused.
  * - extended APDU level: one XfrBlock, or wLevelParameter chaining when the
  *   APDU or the answer does not fit in dwMaxCCIDMessageLength.
+ * - TPDU level: the reader passes TPDUs, and we run the card protocol: our
+ *   T=1 engine (one block per PC_to_RDR_XfrBlock) or T=0 engine (61xx GET
+ *   RESPONSE, 6Cxx resend), in tpdu-link.ts. That module is loaded with a
+ *   dynamic import when a TPDU-level reader connects, so an application whose
+ *   readers all work at APDU level does not load it.
  *
  * Every command's timeout comes from the card's timing at the negotiated
  * rate (ATR time, BWT, WWT, wire time) plus the reader's USB slack.
  * One exchange at a time per slot (a FIFO lock); `startTransaction` holds the
  * lock across several exchanges.
  */
-import { AbortError, CcidError, ProtocolError, SlotError, TransportError } from '../errors.js';
+import { CcidError, ProtocolError, SlotError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import type { Atr } from '../iso7816/atr.js';
 import { t0WorkWaitingTime, t1BlockWaitingTime, wireTimeSeconds } from '../iso7816/timing.js';
-import { T1Host, type T1Action } from '../iso7816/t1.js';
-import { T0Host } from '../iso7816/t0.js';
 import { parseApdu } from '../iso7816/apdu.js';
 import {
   CCID_ERROR,
@@ -34,6 +35,8 @@ import {
 } from './messages.js';
 import type { CcidRequest } from './transport.js';
 import type { PinpadOperation } from './pinpad.js';
+import type { TpduLink } from './tpdu-link.js';
+import { loadTpduLink } from './tpdu-loader.js';
 import type { SlotPort } from './slot-port.js';
 import type { Mutex } from '../mutex.js';
 import { activate, powerOn, type ConnectOptions, type LinkParameters } from './activation.js';
@@ -51,19 +54,23 @@ export interface CardTransaction {
 }
 
 const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4 KB a step)
+
 /**
- * Waiting time a T=1 card may ask for by S(WTX) in one exchange. No standard
- * bounds it; 5 minutes is far beyond any on-card operation (an RSA-2048 key
- * generation takes well under 2 minutes) and ends a card that asks forever.
+ * A part of the driver loaded on first use (the TPDU link, the pinpad exchange): a browser
+ * fetches it then. A failed fetch (the network dropped since the page loaded) is CcidError
+ * 'ccid/module-load-failed', with the browser's error as its cause.
  */
-const MAX_WTX_SECONDS = 300;
+function loadPart<T>(load: () => Promise<T>, part: string): Promise<T> {
+  return load().catch((cause: unknown) => {
+    throw new CcidError('ccid/module-load-failed', `The driver's ${part} could not be loaded; check the network connection and try again.`, { cause });
+  });
+}
 
 export class CcidConnection implements CardChannel {
   #valid = true;
   #removed = false;
-  /** The T=1 engine, at TPDU level with T=1 only. */
-  #t1: T1Host | undefined;
-  #t1NeedsResynch = false;
+  /** At TPDU level, our T=0 or T=1 host (tpdu-link.ts); undefined at the APDU levels. */
+  #tpdu: TpduLink | undefined;
 
   readonly #reader: SlotPort;
   readonly #lock: Mutex;
@@ -94,9 +101,17 @@ export class CcidConnection implements CardChannel {
   /** @internal Used by CcidReader.connect: activates the card under the slot's lock. */
   static establish(port: SlotPort, slot: number, lock: Mutex, options: ConnectOptions): Promise<CcidConnection> {
     return lock.run(async () => {
-      const { atr, protocol, link } = await activate(port, slot, options);
+      // The seam between the exchange levels: an APDU-level reader takes the whole APDU in an
+      // XfrBlock (#transmitApdu); a TPDU-level reader goes through our PPS and T=0 / T=1 host,
+      // loaded here on first use, before the first command (a failed load sends nothing).
+      const tpdu = port.descriptor.exchangeLevel === 'tpdu' ? await loadPart(loadTpduLink, 'TPDU link') : undefined;
+      const { atr, protocol, link } = await activate(port, slot, options, tpdu?.exchangePps);
       const c = new CcidConnection(port, slot, lock, atr, protocol, link);
-      if (port.descriptor.exchangeLevel === 'tpdu' && protocol === 't1') await c.#setUpT1(options.signal);
+      if (tpdu) {
+        const xfr = (abData: Uint8Array, cardSeconds: number, signal?: AbortSignal) => c.#xfr(abData, 0, cardSeconds, signal);
+        const timing = { bwt: c.#bwt, t0Wait: c.#t0Wait, byteSeconds: c.#byteSeconds };
+        c.#tpdu = await tpdu.TpduLink.open(xfr, port.descriptor, atr, protocol, timing, options.signal);
+      }
       return c;
     }, options.signal);
   }
@@ -108,7 +123,8 @@ export class CcidConnection implements CardChannel {
 
   /** Negotiated IFSC / IFSD (TPDU-level T=1 only). */
   get t1Sizes(): { ifsc: number; ifsd: number } | undefined {
-    return this.#t1 ? { ifsc: this.#t1.ifsc, ifsd: this.#t1.ifsd } : undefined;
+    const t1 = this.#tpdu?.t1;
+    return t1 ? { ifsc: t1.ifsc, ifsd: t1.ifsd } : undefined;
   }
 
   /**
@@ -122,9 +138,10 @@ export class CcidConnection implements CardChannel {
   get maxUnchainedLe(): number {
     const d = this.#reader.descriptor;
     let n = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH - 2;
-    if (this.#t1) {
+    const t1 = this.#tpdu?.t1;
+    if (t1) {
       // prologue (3) and EDC (1 or 2) around the INF field in the same message
-      n = Math.min(this.#t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
+      n = Math.min(t1.ifsd - 2, n - 3 - (this.atr.edc === 'crc' ? 2 : 1));
     }
     return Math.max(1, Math.min(256, n));
   }
@@ -226,11 +243,7 @@ export class CcidConnection implements CardChannel {
     this.#checkUsable();
     if (apdu.length < 4) throw new ProtocolError('protocol/bad-apdu', `A command APDU has at least 4 bytes; got ${apdu.length}.`);
     try {
-      return this.#reader.descriptor.exchangeLevel !== 'tpdu'
-        ? await this.#transmitApdu(apdu, signal)
-        : this.protocol === 't1'
-          ? await this.#transmitT1(apdu, signal)
-          : await this.#transmitT0(apdu, signal);
+      return this.#tpdu ? await this.#tpdu.transmit(apdu, signal) : await this.#transmitApdu(apdu, signal);
     } catch (e) {
       if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) this.#removed = true;
       throw e;
@@ -243,106 +256,21 @@ export class CcidConnection implements CardChannel {
     return this.#run(async () => {
       // The pinpad code (pinpad.ts, secure.ts) is loaded when a pinpad is first used: applications
       // that never use one (most) do not ship it in their start-up bundle.
-      const { securePinExchange } = await import('./pinpad.js');
-      const t1 = this.#t1;
+      const { securePinExchange } = await loadPart(() => import('./pinpad.js'), 'pinpad exchange');
       return securePinExchange(
         {
           slot: this.slot,
           pinpad: this.pinpad,
-          t1,
+          link: this.#tpdu,
+          signal,
           checkUsable: () => this.#checkUsable(),
-          resynchIfNeeded: async () => {
-            if (t1 && this.#t1NeedsResynch) await this.#resynch(signal);
-          },
-          needResynch: () => (this.#t1NeedsResynch = true),
           markRemoved: () => this.markRemoved(),
           apduSeconds: (n, m) => this.#apduSeconds(n, m),
           command: (request, cardSeconds) => this.#command(request, cardSeconds, signal),
-          sendT1Block: (action) => this.#sendT1Block(action, signal),
         },
         op,
       );
     }, signal);
-  }
-
-  // ---- TPDU level, T=1 ------------------------------------------------
-
-  async #setUpT1(signal: AbortSignal | undefined): Promise<void> {
-    const d = this.#reader.descriptor;
-    this.#t1 = new T1Host({
-      ifsc: this.atr.ifsc ?? 32,
-      ifsd: 32,
-      edc: this.atr.edc ?? 'lrc',
-      maxWtxBwt: Math.max(1, Math.floor(MAX_WTX_SECONDS / this.#bwt)),
-    });
-    const wanted = Math.min(254, d.dwMaxIFSD || 254);
-    if (!d.features.autoIfsd && wanted !== 32) {
-      try {
-        await this.#runT1(this.#t1.negotiateIfsd(wanted), signal);
-      } catch (e) {
-        // IFSD stays 32 (the card's default).
-        if (e instanceof TransportError || e instanceof AbortError) throw e;
-      }
-    }
-  }
-
-  async #transmitT1(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (this.#t1NeedsResynch) await this.#resynch(signal);
-    try {
-      return await this.#runT1(this.#t1!.transmit(apdu), signal);
-    } catch (e) {
-      // After a transport or reader error the card may be mid-chain: resynchronise first next time.
-      this.#t1NeedsResynch = true;
-      throw e;
-    }
-  }
-
-  /** S(RESYNCH) after an exchange that failed midway. */
-  async #resynch(signal: AbortSignal | undefined): Promise<void> {
-    await this.#runT1(this.#t1!.resynch(), signal);
-    this.#t1NeedsResynch = false;
-  }
-
-  /**
-   * One T=1 block in an XfrBlock, waiting BWT (times the WTX multiplier) plus
-   * the wire time. Resolves with the card's block, or null when the card was
-   * silent or garbled its answer: the T=1 engine then decides (R-block,
-   * retransmission, resynchronisation).
-   */
-  async #sendT1Block(action: Extract<T1Action, { kind: 'send' }>, signal: AbortSignal | undefined): Promise<Uint8Array | null> {
-    const cardSeconds = this.#bwt * action.bwtMultiplier + this.#byteSeconds * (action.block.length + this.#t1!.ifsd + 4);
-    try {
-      const r = await this.#xfr(action.block, 0, cardSeconds, signal);
-      return r.abData;
-    } catch (e) {
-      if (e instanceof SlotError ? /^ccid\/(icc-mute|xfr-parity-error|xfr-overrun)$/.test(e.code) : e instanceof TransportError && e.code === 'transport/timeout') {
-        return null;
-      }
-      throw e;
-    }
-  }
-
-  async #runT1(first: T1Action, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t1 = this.#t1!;
-    let action = first;
-    for (;;) {
-      if (action.kind === 'done') return action.response;
-      action = t1.receive(await this.#sendT1Block(action, signal));
-    }
-  }
-
-  // ---- TPDU level, T=0 ------------------------------------------------
-
-  async #transmitT0(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const t0 = new T0Host();
-    let action = t0.transmit(apdu);
-    while (action.kind === 'send') {
-      const tpdu = action.tpdu;
-      const cardSeconds = this.#t0Wait + this.#byteSeconds * (tpdu.length + 258);
-      const r = await this.#xfr(tpdu, 0, cardSeconds, signal);
-      action = t0.receive(r.abData);
-    }
-    return action.response;
   }
 
   // ---- APDU levels ----------------------------------------------------

@@ -10,6 +10,7 @@
 import { CcidError, ProtocolError, SlotError } from '../errors.js';
 import type { SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import type { T1Action, T1Host } from '../iso7816/t1.js';
+import type { TpduLink } from './tpdu-link.js';
 import { CCID_ERROR, ICC_STATUS_ABSENT, type CcidResponse } from './messages.js';
 import type { CcidRequest } from './transport.js';
 import { buildPinModify, buildPinVerify, encodePinModify, encodePinVerify, PINPAD_SW } from './secure.js';
@@ -20,19 +21,16 @@ export type PinpadOperation = { kind: 'verify'; request: SecurePinVerifyRequest 
 export interface PinpadHost {
   slot: number;
   pinpad: { verify: boolean; modify: boolean } | undefined;
-  /** The T=1 engine at TPDU level with T=1, else undefined. */
-  t1: T1Host | undefined;
+  /** The connection's T=0 / T=1 host at TPDU level (its T=1 engine, resynchronisation, blocks), else undefined. */
+  link: TpduLink | undefined;
+  /** The caller's signal, for the T=1 blocks exchanged through `link`. */
+  signal: AbortSignal | undefined;
   /** Throws when the connection cannot be used (closed, card removed). */
   checkUsable(): void;
-  /** Resynchronises T=1 first when an earlier failure left it unsure. */
-  resynchIfNeeded(): Promise<void>;
-  /** After a failure: the card may be mid-block (resynchronise next time). */
-  needResynch(): void;
   /** The card left the slot. */
   markRemoved(): void;
   apduSeconds(commandLength: number, maxResponse: number): number;
   command(request: CcidRequest, cardSeconds: number): Promise<CcidResponse>;
-  sendT1Block(action: Extract<T1Action, { kind: 'send' }>): Promise<Uint8Array | null>;
 }
 
 /** One PIN verification or modification on the keypad; resolves with the card's answer (data + SW1 SW2). */
@@ -57,10 +55,12 @@ export async function securePinExchange(host: PinpadHost, op: PinpadOperation): 
     encode = (bTeoPrologue) => encodePinModify({ ...s, bTeoPrologue });
   }
   // TPDU-level T=1: the reader builds the I-block from our prologue and answers the card's block.
-  const t1 = host.t1;
+  const link = host.link!; // used only with t1, which only a link has
+  const t1 = host.link?.t1;
   let prologue = new Uint8Array(3);
   if (t1) {
-    await host.resynchIfNeeded();
+    // Resynchronise first when an earlier failure left the T=1 link unsure.
+    await link.resynchIfNeeded(host.signal);
     if (template.length > t1.ifsc) {
       throw new ProtocolError('protocol/apdu-too-long', `The PIN command (${template.length} bytes) does not fit in one T=1 block (IFSC ${t1.ifsc}).`);
     }
@@ -78,13 +78,13 @@ export async function securePinExchange(host: PinpadHost, op: PinpadOperation): 
   } catch (e) {
     if (e instanceof SlotError && e.iccStatus === ICC_STATUS_ABSENT) host.markRemoved();
     // A reader failure other than a user event may have left the card mid-block.
-    if (t1 && !(e instanceof SlotError && (e.code === 'ccid/pin-cancelled' || e.code === 'ccid/pin-timeout'))) host.needResynch();
+    if (t1 && !(e instanceof SlotError && (e.code === 'ccid/pin-cancelled' || e.code === 'ccid/pin-timeout'))) link.needResynch();
     throw e;
   }
   const answer = r.abData.slice();
   if (answer.length === 2) checkPinpadStatus(r, ((answer[0]! << 8) | answer[1]!) >>> 0);
   if (!t1) return answer;
-  return finishSecureT1(host, t1, answer);
+  return finishSecureT1(link, t1, answer, host.signal);
 }
 
 /** The PC/SC part 10 statuses a pinpad reader answers itself (the card saw nothing). */
@@ -107,28 +107,28 @@ function checkPinpadStatus(r: CcidResponse, sw: number): void {
  * through XfrBlock); it must never send our I-block again, since the
  * reader's copy held the PIN and ours only the pad: resynchronise instead.
  */
-async function finishSecureT1(host: PinpadHost, t1: T1Host, block: Uint8Array): Promise<Uint8Array> {
+async function finishSecureT1(link: TpduLink, t1: T1Host, block: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
   let answer: Uint8Array | null = block;
   for (;;) {
     let action: T1Action;
     try {
       action = t1.receive(answer);
     } catch (e) {
-      host.needResynch();
+      link.needResynch();
       throw e;
     }
     if (action.kind === 'done') return action.response;
     if ((action.block[1]! & 0x80) === 0) {
-      host.needResynch();
+      link.needResynch();
       throw new ProtocolError(
         'protocol/t1-unrecoverable',
         'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
       );
     }
     try {
-      answer = await host.sendT1Block(action);
+      answer = await link.sendT1Block(action, signal);
     } catch (e) {
-      host.needResynch();
+      link.needResynch();
       throw e;
     }
   }

@@ -336,7 +336,8 @@ const DESCRIBERS = {
  *   (`bytes/*`, `cli/*`, `report/*`, `replay/*`, `virtual/*`, `server/*`, `components/*`,
  *   `hca/bad-argument`, `hca/bad-profile`, the driver's own argument checks);
  * - failures a user cannot act on beyond "try again, then give support the code": the reader's
- *   rarer slot errors, protocol and PPS failures, status words the flows do not expect;
+ *   rarer slot errors, protocol and PPS failures, status words the flows do not expect, a part
+ *   of the driver the browser could not fetch (the network dropped: trying again fetches it);
  * - `smartcard/unavailable`: the automatic choice then uses WebUSB, so no user meets it.
  */
 type GenericCode =
@@ -350,6 +351,7 @@ type GenericCode =
   | 'ccid/cmd-aborted'
   | 'ccid/command-not-supported'
   | 'ccid/message-too-long'
+  | 'ccid/module-load-failed'
   | 'ccid/slot-busy'
   | 'ccid/slot-error'
   | 'protocol/apdu-too-long'
