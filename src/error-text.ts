@@ -39,7 +39,11 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'ccid/message-too-long': "A {length}-byte message exceeds the reader's dwMaxCCIDMessageLength ({dwMaxCCIDMessageLength}).",
   'ccid/slot-busy': 'Slot {slot} already has a command in flight.',
   'transport/timeout': 'The reader did not answer {command} within {ms} ms.',
-  'ccid/unexpected-message': ['{command} was answered with {answer}, not {expected}.', 'Message type {bMessageType} is not one of the {expected} messages.'],
+  'ccid/unexpected-message': [
+    '{command} was answered with {answer}, not {expected}.',
+    'Message type {bMessageType} is not one of the {expected} messages.',
+    'The reader did not ask for the rest of a chained APDU after {sent} of {length} bytes (bChainParameter 0x10).',
+  ],
   'ccid/length-mismatch': [
     'dwLength says {dwLength} data bytes but the frame carries {carried}.',
     "dwLength {dwLength} is larger than the reader's maximum message ({max}).",
@@ -127,7 +131,11 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   ],
   'bytes/bad-hex': 'Not a hex byte string: use pairs of 0-9 / A-F digits.',
   // The T=0 host (src/iso7816/t0.ts).
-  'protocol/apdu-too-long': ['T=0 cannot carry {nc} command bytes (at most 255 without ENVELOPE).'],
+  'protocol/apdu-too-long': [
+    'T=0 cannot carry {nc} command bytes (at most 255 without ENVELOPE).',
+    'Extended APDU (Nc {nc}, Ne {ne}; a short APDU has Nc 255 and Ne 256 at most) on a short-APDU reader.',
+    'The PIN command ({pinCommandLength} bytes) does not fit in one T=1 block (IFSC {ifsc}).',
+  ],
   'protocol/t0-bad-response': [
     'No T=0 exchange in progress.',
     'T=0 answer too short: {length} bytes.',
@@ -142,12 +150,18 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'PPS0 bit 8 is reserved (PPS0 {pps0}).',
     'PPS message of {length} bytes, PPS0 says {expected}.',
     'Bad PCK {pck}: the PPS message does not XOR to 0.',
+    'The card refused the PPS (T={protocol}).',
+    'The card refused the PPS (T={protocol}, Fi {fi}, Di {di}).',
+    'The reader refused the negotiated parameters (SetParameters for T={bProtocolNum}, negotiation {negotiation}).',
   ],
   // The T=1 host (src/iso7816/t1.ts).
   'protocol/t1-unrecoverable': [
     'No T=1 exchange in progress.',
     'T=1 resynchronisation failed (S(RESYNCH) sent {maxResynch} times).',
     'The card sent more than {maxCardRequests} S requests in one exchange.',
+    'The T=1 engine did not produce the PIN command block (it returned {t1Action}).',
+    'The card did not take the PIN command block from the pinpad (the T=1 engine would send I-block PCB {pcb} again); ' +
+      'it is not sent again (ask the user to enter the PIN again).',
   ],
   'protocol/t1-aborted': 'The card aborted the T=1 chain (S(ABORT)).',
   'protocol/t1-resynchronised': 'T=1 link resynchronised: the command may or may not have run on the card; send it again only if that is safe.',
@@ -173,7 +187,7 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'apdu/cla-not-supported': statusWord,
 
   // SlotError (slotErrorFrom): the reader's bError, CCID 1.10 table 6.2-2.
-  'ccid/card-absent': 'No card in the reader.',
+  'ccid/card-absent': ['No card in the reader.', 'The card in slot {slot} was removed; insert it and connect again.'],
   'ccid/cmd-aborted': 'The reader aborted the command.',
   'ccid/icc-mute': 'The card did not answer (ICC mute).',
   'ccid/xfr-parity-error': 'Parity error while talking to the card.',
@@ -203,8 +217,18 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
     'RDR_to_PC_HardwareError is 4 bytes, got {hardwareErrorBytes}.',
     'PC_to_RDR_Secure without bPINOperation ({secureBytes} bytes).',
     'PIN {structure} structure truncated: {length} bytes after bPINOperation.',
+    'The reader chained its answer without end ({chainedParts} parts).',
   ],
   'ccid/stale-limit': 'Too many out-of-sequence answers on slot {slot}.',
+  // The connection (src/ccid/connection.ts), activation (activation.ts), the TPDU link (tpdu-link.ts)
+  // and the pinpad exchange (pinpad.ts).
+  'ccid/module-load-failed': "The driver's {part} could not be loaded; check the network connection and try again.",
+  'ccid/not-connected': 'This connection was closed; connect to the card again.',
+  'protocol/no-common-protocol':
+    'No protocol in common: the card offers {card} (specific mode: {specificMode}), the reader supports {reader}, the caller accepts {accepted}.',
+  'ccid/pinpad-unsupported': 'This reader has no pinpad for PIN {operation} (bPINSupport); enter the PIN on screen instead.',
+  'ccid/pin-mismatch': 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.',
+  'ccid/pin-length': 'The PIN keyed on the reader was too short or too long; the card was not asked.',
   'transport/failed': ['Only {written} of {length} bytes reached the reader.', 'Could not {stage} {reader}: {message}', 'USB {what} failed: {message}'],
 };
 

@@ -112,11 +112,12 @@ function chooseProtocol(port: SlotPort, atr: Atr, preferred: CardProtocol[] | un
   const t = atr.specificMode ? atr.specificMode.protocol : common.includes(1) ? 1 : 0;
   if (common.includes(t)) return t ? 't1' : 't0';
   const list = (ts: number[]) => ts.map((t) => `T=${t}`).join(', ') || 'none';
-  throw new ProtocolError(
-    'protocol/no-common-protocol',
-    `No protocol in common: the card offers ${list(atr.protocols)}${atr.specificMode ? ` (specific mode: ${list([t])})` : ''}, ` +
-      `the reader supports ${list(d.protocols)}${preferred ? `, the caller accepts ${preferred.join(', ')}` : ''}.`,
-  );
+  throw new ProtocolError('protocol/no-common-protocol', {
+    card: list(atr.protocols),
+    specificMode: atr.specificMode ? list([t]) : 'no',
+    reader: list(d.protocols),
+    accepted: preferred ? preferred.join(', ') || 'none' : 'any',
+  });
 }
 
 /**
@@ -157,7 +158,7 @@ async function negotiate(
     const r = await port.command({ name: 'SetParameters', bSlot: slot, bProtocolNum: t, abData: encodeProtocolParams(params) }, { ...opts, allowFailure: true });
     if (commandStatus(r.bStatus) === COMMAND_STATUS_FAILED && link.negotiation !== 'default') {
       // The card runs at the new rate but the reader would not follow.
-      throw new ProtocolError('protocol/pps-failed', 'The reader refused the negotiated parameters (SetParameters).');
+      throw new ProtocolError('protocol/pps-failed', { bProtocolNum: t, negotiation: link.negotiation });
     }
   }
   return link;

@@ -62,7 +62,7 @@ const MAX_EXTENDED_CHAIN = 4096; // bound on response chaining steps (16 MB at 4
  */
 function loadPart<T>(load: () => Promise<T>, part: string): Promise<T> {
   return load().catch((cause: unknown) => {
-    throw new CcidError('ccid/module-load-failed', `The driver's ${part} could not be loaded; check the network connection and try again.`, { cause });
+    throw new CcidError('ccid/module-load-failed', { part }, { cause });
   });
 }
 
@@ -234,14 +234,14 @@ export class CcidConnection implements CardChannel {
   #checkUsable(): void {
     if (this.#reader.isClosed) throw this.#reader.closedError();
     if (this.#removed) {
-      throw new SlotError('ccid/card-absent', 'The card was removed; insert it and connect again.', 0x42, CCID_ERROR.ICC_MUTE);
+      throw new SlotError('ccid/card-absent', { slot: this.slot }, 0x42, CCID_ERROR.ICC_MUTE);
     }
-    if (!this.#valid) throw new CcidError('ccid/not-connected', 'This connection was closed; connect to the card again.');
+    if (!this.#valid) throw new CcidError('ccid/not-connected', {});
   }
 
   async #transmitLocked(apdu: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     this.#checkUsable();
-    if (apdu.length < 4) throw new ProtocolError('protocol/bad-apdu', `A command APDU has at least 4 bytes; got ${apdu.length}.`);
+    if (apdu.length < 4) throw new ProtocolError('protocol/bad-apdu', { length: apdu.length });
     try {
       return this.#tpdu ? await this.#tpdu.transmit(apdu, signal) : await this.#transmitApdu(apdu, signal);
     } catch (e) {
@@ -286,7 +286,7 @@ export class CcidConnection implements CardChannel {
     const extended = d.exchangeLevel === 'extended-apdu';
     const parsed = parseApdu(apdu);
     if (parsed.extended && !extended) {
-      throw new ProtocolError('protocol/apdu-too-long', 'Extended APDU (Nc > 255 or Ne > 256) on a short-APDU reader.');
+      throw new ProtocolError('protocol/apdu-too-long', { nc: parsed.data?.length ?? 0, ne: parsed.le ?? 0 });
     }
     const maxData = d.dwMaxCCIDMessageLength - CCID_HEADER_LENGTH;
     const cardSeconds = this.#apduSeconds(apdu.length, (parsed.le ?? 0) + 2);
@@ -304,13 +304,13 @@ export class CcidConnection implements CardChannel {
         if (level === LEVEL_END) break;
         level = LEVEL_CONTINUE;
         if (r.name !== 'DataBlock' || r.bChainParameter !== LEVEL_EMPTY_CONTINUE) {
-          throw new CcidError('ccid/unexpected-message', 'The reader did not ask for the rest of a chained APDU (bChainParameter 0x10).');
+          throw new CcidError('ccid/unexpected-message', { sent: end, length: apdu.length });
         }
       }
     }
     const parts: Uint8Array[] = [r.abData.slice()];
     for (let steps = 0; extended && r.name === 'DataBlock' && (r.bChainParameter === LEVEL_BEGIN || r.bChainParameter === LEVEL_CONTINUE); steps++) {
-      if (steps > MAX_EXTENDED_CHAIN) throw new CcidError('ccid/malformed-frame', 'The reader chained its answer without end.');
+      if (steps > MAX_EXTENDED_CHAIN) throw new CcidError('ccid/malformed-frame', { chainedParts: steps });
       r = await this.#xfr(new Uint8Array(0), LEVEL_EMPTY_CONTINUE, cardSeconds, signal);
       parts.push(r.abData.slice());
     }

@@ -37,10 +37,7 @@ export interface PinpadHost {
 export async function securePinExchange(host: PinpadHost, op: PinpadOperation): Promise<Uint8Array> {
   host.checkUsable();
   if (!host.pinpad?.[op.kind]) {
-    throw new CcidError(
-      'ccid/pinpad-unsupported',
-      `This reader has no pinpad for PIN ${op.kind === 'verify' ? 'verification' : 'modification'} (bPINSupport); enter the PIN on screen instead.`,
-    );
+    throw new CcidError('ccid/pinpad-unsupported', { operation: op.kind === 'verify' ? 'verification' : 'modification' });
   }
   let template: Uint8Array;
   let bTimeOut: number;
@@ -62,10 +59,10 @@ export async function securePinExchange(host: PinpadHost, op: PinpadOperation): 
     // Resynchronise first when an earlier failure left the T=1 link unsure.
     await link.resynchIfNeeded(host.signal);
     if (template.length > t1.ifsc) {
-      throw new ProtocolError('protocol/apdu-too-long', `The PIN command (${template.length} bytes) does not fit in one T=1 block (IFSC ${t1.ifsc}).`);
+      throw new ProtocolError('protocol/apdu-too-long', { pinCommandLength: template.length, ifsc: t1.ifsc });
     }
     const first = t1.transmit(template);
-    if (first.kind !== 'send') throw new ProtocolError('protocol/t1-unrecoverable', 'The T=1 engine did not produce the PIN command block.');
+    if (first.kind !== 'send') throw new ProtocolError('protocol/t1-unrecoverable', { t1Action: first.kind });
     prologue = first.block.slice(0, 3);
   }
   const abData = encode(prologue);
@@ -91,13 +88,13 @@ export async function securePinExchange(host: PinpadHost, op: PinpadOperation): 
 function checkPinpadStatus(r: CcidResponse, sw: number): void {
   switch (sw) {
     case PINPAD_SW.TIMEOUT:
-      throw new SlotError('ccid/pin-timeout', 'No PIN was entered on the reader in time.', r.bStatus, CCID_ERROR.PIN_TIMEOUT);
+      throw new SlotError('ccid/pin-timeout', {}, r.bStatus, CCID_ERROR.PIN_TIMEOUT);
     case PINPAD_SW.CANCELLED:
-      throw new SlotError('ccid/pin-cancelled', 'PIN entry was cancelled on the reader.', r.bStatus, CCID_ERROR.PIN_CANCELLED);
+      throw new SlotError('ccid/pin-cancelled', {}, r.bStatus, CCID_ERROR.PIN_CANCELLED);
     case PINPAD_SW.NEW_PIN_MISMATCH:
-      throw new CcidError('ccid/pin-mismatch', 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.');
+      throw new CcidError('ccid/pin-mismatch', {});
     case PINPAD_SW.PIN_LENGTH:
-      throw new CcidError('ccid/pin-length', 'The PIN keyed on the reader was too short or too long; the card was not asked.');
+      throw new CcidError('ccid/pin-length', {});
   }
 }
 
@@ -120,10 +117,7 @@ async function finishSecureT1(link: TpduLink, t1: T1Host, block: Uint8Array, sig
     if (action.kind === 'done') return action.response;
     if ((action.block[1]! & 0x80) === 0) {
       link.needResynch();
-      throw new ProtocolError(
-        'protocol/t1-unrecoverable',
-        'The card did not take the PIN command block from the pinpad; it is not sent again (ask the user to enter the PIN again).',
-      );
+      throw new ProtocolError('protocol/t1-unrecoverable', { pcb: action.block[1]! });
     }
     try {
       answer = await link.sendT1Block(action, signal);

@@ -59,7 +59,11 @@ export async function exchangePps(
   const request = encodePpsRequest({ protocol: t, fiIndex: rate?.fiIndex, diIndex: rate?.diIndex });
   const r = await port.command({ name: 'XfrBlock', bSlot: slot, bBWI: 0, wLevelParameter: 0, abData: request }, options);
   const verdict = checkPpsResponse(request, r.abData);
-  if (!verdict.accepted) throw new ProtocolError('protocol/pps-failed', `The card refused the PPS (T=${t}${rate ? `, Fi ${rate.fi}, Di ${rate.di}` : ''}).`);
+  if (!verdict.accepted) {
+    throw rate
+      ? new ProtocolError('protocol/pps-failed', { protocol: t, fi: rate.fi, di: rate.di })
+      : new ProtocolError('protocol/pps-failed', { protocol: t });
+  }
   return rate !== undefined && verdict.fiIndex === rate.fiIndex && verdict.diIndex === rate.diIndex;
 }
 
