@@ -14,8 +14,9 @@
  *   keyboard) are not part of it.
  *
  * GOALS: driver core ≤ 15 000 B, unlock page ≤ 60 000 B. The budgets below are what the code
- * reaches today, so that nothing grows back unnoticed; they stand above the goals (see
- * docs/testing.md, "Sizes") until the remaining work there is done.
+ * reaches today, so that nothing grows back unnoticed: the driver core's start is under its goal;
+ * the unlock page's budget stands above its goal (see docs/testing.md, "Sizes") until the
+ * remaining work there is done.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +26,8 @@ import { describe, expect, it } from 'vitest';
 import { gzippedBytesWith, measureBundle } from '../bench/bundle-size.js';
 import { OTHER_ROUTES, pageSizes, realReaderVisitFiles } from '../scripts/web-sizes.js';
 
-const DRIVER_CORE_BUDGET = 16_520;
-const DRIVER_CORE_TPDU_BUDGET = 20_340;
+const DRIVER_CORE_BUDGET = 14_885;
+const DRIVER_CORE_TPDU_BUDGET = 18_285;
 /** Source files of the TPDU link's chunk: none of them may load at start. */
 const TPDU_LINK_FILES = ['src/ccid/tpdu-link.ts', 'src/iso7816/t1.ts', 'src/iso7816/t0.ts', 'src/iso7816/pps.ts'];
 const UNLOCK_REAL_READER_BUDGET = 71_200;
