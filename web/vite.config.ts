@@ -109,7 +109,7 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
  * The shared chunks, by what loads them together. Left alone, the bundler makes one chunk per set
  * of pages sharing modules, so a flow page fetched ten small files, each gzipped alone (and the
  * preload helper's chunk carried Lit and the errors). Grouped here, highest priority first:
- * - `app`: Lit, the preload helper and the errors: every page, the driver console too;
+ * - `app`: Lit (its directives apart), the preload helper and the errors: every page, the driver console too;
  * - `shell`: the localisation runtime, the page shell and its words: every page but the console;
  * - `ccid`: the driver core: every flow page, the NHI page, the field kit and the driver console;
  * - `flow`: the card session, the shared messages, the reader status and steps: every flow page;
@@ -123,13 +123,21 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
  * route-specific chunks (demo mode, English, the Web Smart Card API, kiosk mode, the pinpad) keep
  * the bundler's own split (test/browser/visit-size.test.ts and test/bundle-size.test.ts check it).
  */
+/**
+ * Lit's directives (the driver console's `live()`): they stay with the pages that import them, out
+ * of the `app` chunk every page loads (a group takes what its modules import, so `lit/directives/`
+ * is left out too).
+ */
+const LIT_DIRECTIVES = /[\\/](?:lit|lit-html)[\\/](?:directive|directive-helpers|async-directive|directives[\\/][\w-]+)\.js$/;
+
 const CHUNK_GROUPS = [
   {
     name: 'app',
     priority: 6,
     tags: ['$initial' as const],
     test: (id: string) =>
-      /[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) ||
+      (/[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) &&
+        !LIT_DIRECTIVES.test(id)) ||
       under('src', 'errors').test(id),
   },
   {

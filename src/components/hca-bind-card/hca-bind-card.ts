@@ -17,7 +17,7 @@
  * - `hca-unlock-requested` (`{ reason: 'pin-blocked' }`): the user followed "unlock the card" (data-testid "go-unlock").
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state, query } from 'lit/decorators.js';
+import { property, state } from 'lit/decorators.js';
 import { localized, msg, str } from '@lit/localize';
 import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
@@ -123,7 +123,9 @@ export class HcaBindCard extends LitElement {
   /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
   @state() private stopped = false;
 
-  @query('[data-testid="pin"]') private pinInput!: HTMLInputElement | null;
+  private get pinInput(): HTMLInputElement | null {
+    return this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]') ?? null;
+  }
 
   private abort: AbortController | undefined;
   private lostCard = false;
@@ -176,7 +178,7 @@ export class HcaBindCard extends LitElement {
 
 
   private clearPin(): void {
-    const input = this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]');
+    const input = this.pinInput;
     if (input) input.value = '';
   }
 
