@@ -17,8 +17,7 @@
  * - `hca-unlock-requested` (`{ reason: 'pin-blocked' }`): the user followed "unlock the card" (data-testid "go-unlock").
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -71,27 +70,51 @@ function codeOf(error: unknown): string {
 }
 
 /** See the module comment. */
-@localized()
 export class HcaBindCard extends LitElement {
   static override styles = bindCardStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    cardType: { attribute: 'card-type' },
+    apiBase: { attribute: 'api-base' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    getChallenge: { attribute: false },
+    verifyBinding: { attribute: false },
+    phase: { state: true },
+    stage: { state: true },
+    error: { state: true },
+    result: { state: true },
+    pinInvalid: { state: true },
+    stopped: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, back to the first step on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without any input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** The selected card type (the radio buttons change it): 'personnel' (醫事人員卡, default) or 'institution' (醫事機構卡). */
-  @property({ attribute: 'card-type' }) cardType: BindCardType = 'personnel';
+  cardType: BindCardType = 'personnel';
 
   /** Base URL of the reference server's API for the default callbacks (default `/api`). */
-  @property({ attribute: 'api-base' }) apiBase = '/api';
+  apiBase = '/api';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = 'docs/deployment.md';
+  deploymentGuideUrl = 'docs/deployment.md';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -99,13 +122,13 @@ export class HcaBindCard extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
   /** Gets a one-use challenge and the origin it is for. Default: `POST {apiBase}/bind/challenge`. */
-  @property({ attribute: false }) getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
+  getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
 
   /**
    * Verifies the signed response (驗證). Default: `POST {apiBase}/bind/verify` with `{ response }`,
@@ -113,15 +136,15 @@ export class HcaBindCard extends LitElement {
    * (送出申請, or 綁定 in 帳號管理). Resolve with `{ verified: false, code }` for a refusal (shown as
    * `bind/<code>`); throw for a transport failure.
    */
-  @property({ attribute: false }) verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => submitBinding(this.apiBase, payload);
+  verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => submitBinding(this.apiBase, payload);
 
-  @state() private phase: Phase = 'form';
-  @state() private stage: BindStage | undefined;
-  @state() private error: ShownError | undefined;
-  @state() private result: BindBoundDetail | undefined;
-  @state() private pinInvalid = false;
+  private phase: Phase = 'form';
+  private stage: BindStage | undefined;
+  private error: ShownError | undefined;
+  private result: BindBoundDetail | undefined;
+  private pinInvalid = false;
   /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
-  @state() private stopped = false;
+  private stopped = false;
 
   private get pinInput(): HTMLInputElement | null {
     return this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]') ?? null;

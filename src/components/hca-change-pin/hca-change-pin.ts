@@ -17,8 +17,7 @@
  * (with `data-code`), `go-unlock`.
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -47,24 +46,43 @@ type PinInputId = 'old-pin' | 'new-pin' | 'new-pin-confirm';
 const PIN_INPUTS: readonly PinInputId[] = ['old-pin', 'new-pin', 'new-pin-confirm'];
 
 /** See the module comment. */
-@localized()
 export class HcaChangePin extends LitElement {
   static override styles = pinFlowStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    unlockHref: { attribute: 'unlock-href' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    flowState: { state: true },
+    hints: { state: true },
+    padTarget: { state: true },
+    announcement: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, start over on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** Where "unlock the card" leads (a link to the unlock page); without it, only the event is fired. */
-  @property({ attribute: 'unlock-href' }) unlockHref = '';
+  unlockHref = '';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = '';
+  deploymentGuideUrl = '';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -72,16 +90,16 @@ export class HcaChangePin extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
-  @state() private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
-  @state() private hints: Partial<Record<PinInputId, string>> = {};
-  @state() private padTarget: HTMLInputElement | null = null;
+  private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
+  private hints: Partial<Record<PinInputId, string>> = {};
+  private padTarget: HTMLInputElement | null = null;
   /** The polite announcement (steps, progress, success). */
-  @state() private announcement = '';
+  private announcement = '';
 
   private flow: ChangePinFlow | undefined;
   /** The profile the flow was built with. */

@@ -13,8 +13,7 @@
  * Test hooks: `pin-key-0` .. `pin-key-9`, `pin-key-back`, `pin-key-clear`.
  */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg } from '@lit/localize';
+import { updateWhenLocaleChanges, msg } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { pinPadStyles } from './styles.js';
 import { icon } from '../shared/icons.js';
@@ -49,41 +48,60 @@ function cryptoRandom(max: number): number {
   }
 }
 
-@localized()
 export class HcaPinPad extends LitElement {
   static override styles = [sharedStyles, pinPadStyles];
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    for: { attribute: 'for' },
+    target: { attribute: false },
+    shuffle: { type: Boolean, reflect: true },
+    disabled: { type: Boolean, reflect: true },
+    kiosk: { type: Boolean, reflect: true },
+    label: {},
+    layout: {},
+    letters: { type: Boolean, reflect: true },
+    order: { state: true },
+    lettersShown: { state: true },
+    shift: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The id of the input to type into, looked up in the pad's own root (document or shadow root). */
-  @property({ attribute: 'for' }) for = '';
+  for = '';
 
   /** The input to type into (takes precedence over `for`). */
-  @property({ attribute: false }) target: HTMLInputElement | null = null;
+  target: HTMLInputElement | null = null;
 
   /** Digits in a random order (new order on each connect and each `reshuffle()`). */
-  @property({ type: Boolean, reflect: true }) shuffle = false;
+  shuffle = false;
 
   /** Disables every key. */
-  @property({ type: Boolean, reflect: true }) disabled = false;
+  disabled = false;
 
   /** Bigger keys (kiosk layout). */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Accessible name of the keypad. Default 「數字鍵盤」 (「鍵盤」 with letters). */
-  @property() label: string | undefined;
+  label: string | undefined;
 
   /**
    * 'digits' (default): the numeric pad. 'text': a keyboard with digits, letters (a shift key:
    * letters are case-sensitive) and the characters of e-mail addresses and account names
    * (@ . - _), for user codes, accounts and e-mail addresses on a kiosk.
    */
-  @property() layout: 'digits' | 'text' = 'digits';
+  layout: 'digits' | 'text' = 'digits';
 
   /** With the 'digits' layout: an「ABC」key switches to letters (a PIN that may have letters). */
-  @property({ type: Boolean, reflect: true }) letters = false;
+  letters = false;
 
-  @state() private order: number[] = [...DIGITS];
-  @state() private lettersShown = false;
-  @state() private shift = false;
+  private order: number[] = [...DIGITS];
+  private lettersShown = false;
+  private shift = false;
 
   override connectedCallback(): void {
     super.connectedCallback();

@@ -13,8 +13,7 @@
  * Test hooks: `reader-status` (with `data-state` = the state kind), `choose-reader`, `error`.
  */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type DescribeContext } from '../shared/messages.js';
@@ -31,21 +30,33 @@ const ICONS: Record<SessionState['kind'], IconName> = {
   error: 'warning',
 };
 
-@localized()
 export class HcaReaderStatus extends LitElement {
   static override styles = [sharedStyles, readerStatusStyles];
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    noPin: { type: Boolean, attribute: 'no-pin' },
+    messageContext: { attribute: false },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The session to show (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: no chooser button, larger text. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Say nothing about where the PIN is typed (for flows that need no PIN, e.g. reading the NHI card). */
-  @property({ type: Boolean, attribute: 'no-pin' }) noPin = false;
+  noPin = false;
 
   /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
-  @property({ attribute: false }) messageContext: DescribeContext = {};
+  messageContext: DescribeContext = {};
 
   private readonly cardSession = new CardSessionController(this);
 

@@ -18,8 +18,7 @@
  * `submit`, `restart`, `success`, `error` (with `data-code`), `read-card-number`.
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -46,27 +45,48 @@ const PIN_INPUTS = ['new-pin', 'new-pin-confirm'] as const;
 const ALL_INPUTS: readonly InputId[] = ['card-number', 'user-code', ...PIN_INPUTS];
 
 /** See the module comment. */
-@localized()
 export class HcaUnlockCard extends LitElement {
   static override styles = pinFlowStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    pukUrl: { attribute: 'puk-url' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    userCodeHelpHref: { attribute: 'user-code-help-href' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    requestPuk: { attribute: false },
+    flowState: { state: true },
+    hints: { state: true },
+    padTarget: { state: true },
+    announcement: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen number pad, large targets, start over on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** The reference server's PUK endpoint used by the default `requestPuk`. Default `/api/unlock/puk`. */
-  @property({ attribute: 'puk-url' }) pukUrl = '/api/unlock/puk';
+  pukUrl = '/api/unlock/puk';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = '';
+  deploymentGuideUrl = '';
 
   /** Where users look up a forgotten user code (用戶代碼 E-mail 查詢通知); shown as a link when set. */
-  @property({ attribute: 'user-code-help-href' }) userCodeHelpHref = '';
+  userCodeHelpHref = '';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -74,23 +94,23 @@ export class HcaUnlockCard extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
   /**
    * Asks the unlock service for the card's PUK: `(cardNumber, userCode, { signal }) => Promise<puk>`.
    * Default: `POST {pukUrl}` of the reference server (`fetchPuk`). Reject with a `PukServiceError`
    * (or any `WebCcidError`) to have its message shown.
    */
-  @property({ attribute: false }) requestPuk: RequestPuk = (cardNumber, userCode, options) =>
+  requestPuk: RequestPuk = (cardNumber, userCode, options) =>
     fetchPuk(cardNumber, userCode, { url: this.pukUrl, ...(options?.signal ? { signal: options.signal } : {}) });
 
-  @state() private flowState: UnlockState = { step: 'identify', busy: false, pinpad: false };
-  @state() private hints: Partial<Record<InputId, string>> = {};
-  @state() private padTarget: HTMLInputElement | null = null;
-  @state() private announcement = '';
+  private flowState: UnlockState = { step: 'identify', busy: false, pinpad: false };
+  private hints: Partial<Record<InputId, string>> = {};
+  private padTarget: HTMLInputElement | null = null;
+  private announcement = '';
 
   private flow: UnlockFlow | undefined;
   /** The profile the flow was built with. */

@@ -13,8 +13,7 @@
  * `nhi-birth-date`, `nhi-sex`, `nhi-issue-date`, `nhi-works`, `clear-nhi`, `error` (with `data-code`).
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession } from '../../session/card-session.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type ErrorDescription } from '../shared/messages.js';
@@ -64,7 +63,6 @@ export function describeNhiError(error: unknown): ErrorDescription {
 }
 
 /** See the module comment. */
-@localized()
 export class NhiCardReader extends LitElement {
   static override styles = [
     sharedStyles,
@@ -115,12 +113,25 @@ export class NhiCardReader extends LitElement {
     `,
   ];
 
-  /** The card session the component gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    data: { state: true },
+    error: { state: true },
+    busy: { state: true },
+  };
 
-  @state() private data: NhiCardData | undefined;
-  @state() private error: ErrorDescription | undefined;
-  @state() private busy = false;
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
+  /** The card session the component gets its card from (required). */
+  session: CardSession | undefined;
+
+  private data: NhiCardData | undefined;
+  private error: ErrorDescription | undefined;
+  private busy = false;
   private readonly cardSession = new CardSessionController(this, {
     onState: (state) => {
       // The holder's data leaves the screen with the card.
