@@ -165,7 +165,7 @@ const CHUNK_GROUPS = [
     priority: 2,
     tags: ['$initial' as const],
     test: (id: string) =>
-      under('src/hca', 'card-base|format|check-profile|card-pin-guard|errors|pin-guard|read-binary|pinpad|apdu|card-options|profile-data').test(id) ||
+      under('src/hca', 'card-base|format|card-pin-guard|errors|pin-guard|read-binary|pinpad|apdu|card-options|profile-data').test(id) ||
       under('src/components/shared', 'input-messages|pin-entry|flow-common|kiosk-idle|pin-flow|pin-flow-styles').test(id),
   },
   {

@@ -36,7 +36,7 @@
  * the next command; the command that met the reset failed with `smartcard/card-reset` and is not
  * repeated, and a verified PIN is gone (verify again).
  */
-import { bytesEqual, concatBytes, toHex, wipe } from '../bytes.js';
+import { bytesEqual, concatBytes, fromHex, toHex, wipe } from '../bytes.js';
 import { AbortError, ApduError } from '../errors.js';
 import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
@@ -63,7 +63,7 @@ import {
   SW_OK,
   SW_WRONG_P1P2,
 } from './apdu.js';
-import { checkProfile, type CheckedProfile } from './check-profile.js';
+import type { CheckedProfile } from './check-profile.js';
 import type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, PinStatus, ProfileSelection } from './card-options.js';
 import { resetWithPukRequest, setPinRequest, signalOf, verifyPukRequest } from './pinpad.js';
 import { readChunk, readToEnd, type Exchange } from './read-binary.js';
@@ -75,6 +75,21 @@ import { encodePinBlock, parseCardInfo, secretDigits, type CardInfo, type Secret
 /** Throws `AbortError` when `signal` is aborted (for ./card.ts too). */
 export function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
+}
+
+/**
+ * The bytes of one of the library's own profiles (the `defaults` of `open`): they are frozen and
+ * pass `checkProfile` in the tests (src/hca/profile-data.test.ts), so they are not checked again
+ * at run time.
+ */
+function builtInProfileBytes(profile: HcaProfileValues): CheckedProfile {
+  return { aid: fromHex(profile.aid.value), atrs: profile.atrs.value.map((a) => fromHex(a.hex)), cla: profile.commandClass.value };
+}
+
+/** A caller's profiles, checked (./check-profile.ts is loaded the first time a caller gives one). */
+async function checkCallerProfiles(profiles: readonly HcaProfileValues[]): Promise<CheckedProfile[]> {
+  const { checkProfile } = await import('./check-profile.js');
+  return profiles.map((p) => checkProfile(p));
 }
 
 function fidBytes(fid: number): Uint8Array {
@@ -125,7 +140,8 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
    * candidate profiles is tried in order (a SELECT each: harmless) and the first the card accepts
    * is used (`selection` tells which). Throws `HcaError('hca/not-hca-card')` when the card has no
    * such application (the cause holds the card's answer to the first candidate),
-   * `HcaError('hca/bad-profile')` for an unusable profile; transport errors pass through.
+   * `HcaError('hca/bad-profile')` for an unusable profile given in the options (checked before
+   * anything is sent: `checkProfile`); transport errors pass through.
    */
   static open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCardBase> {
     return HcaCardBase.openAs((...args) => new HcaCardBase(...args), HCA_PROFILE_CANDIDATE_VALUES, channel, options);
@@ -143,9 +159,10 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     options: HcaOpenOptions<P>,
   ): Promise<T> {
     const given = options.profile !== undefined;
+    const callers = given || options.candidates !== undefined;
     const profiles = given ? [options.profile!] : [...(options.candidates ?? defaults)];
     if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
-    const checked = profiles.map((p) => checkProfile(p));
+    const checked = callers ? await checkCallerProfiles(profiles) : profiles.map(builtInProfileBytes);
     const pinTrials = options.pinTrials ?? memoryPinTrialStore();
     const tried: ProfileSelection['tried'] = [];
     let firstError: ApduError | undefined;
