@@ -148,7 +148,7 @@ const CHUNK_GROUPS = [
     test: (id: string) =>
       /[\\/]node_modules[\\/]@lit[\\/]localize[\\/]/.test(id) ||
       under('src/components', 'locale').test(id) ||
-      under('web/app', 'shell|i18n|words-zh|demo-states').test(id),
+      under('web/app', 'shell|i18n|words-zh').test(id),
   },
   {
     name: 'ccid',
