@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceServerPlugin } from '../src/reference-server/index.js';
 import { CSP_META, SECURITY_HEADERS } from './csp.js';
-import { minifyCssTemplates } from './minify-css.js';
+import { minifyCssTemplates } from './minify-templates.js';
 import { localizeIds } from './localize-ids.js';
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * The build step that minifies the components' `css` templates (web/minify-css.ts): it removes
+ * The build step that minifies the components' `css` templates (web/minify-templates.ts): it removes
  * only white space and comments CSS does not read, and keeps what separates words and what stands
  * beside an expression. The rules it must keep apart are CSS Syntax Level 3's: white space is
  * insignificant around `{`, `}`, `;`, `,`, the child combinator `>` and after a declaration's `:`,
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAst } from 'vite';
 import { describe, expect, it } from 'vitest';
-import { minifyCssTemplatesIn, minifyCssText } from '../../web/minify-css.js';
+import { minifyCssTemplatesIn, minifyCssText } from '../../web/minify-templates.js';
 
 /** The declarations of a style sheet as [selector, property, value] (white space folded), to compare meaning. */
 function declarations(css: string): string[] {
