@@ -1,8 +1,9 @@
 /**
- * A build step of the web app (web/vite.config.ts): minifies the style sheets the components
- * write in Lit's `css` tagged templates. The JavaScript minifier leaves template text as it is, so
- * the indentation and line breaks of every rule reached the pages (about 320 B gzipped on a flow
- * page). Build only: the dev server serves the sources as they are.
+ * A build step of the web app (web/vite.config.ts): minifies the text of Lit's `css` and `html`
+ * tagged templates, which the JavaScript minifier leaves as it is, so the indentation and line
+ * breaks of every style rule and every line of markup reached the pages (about 320 B gzipped on a
+ * flow page for the styles, 100 B for the markup). Build only: the dev server serves the sources
+ * as they are.
  */
 import type { Plugin } from 'vite';
 
@@ -21,25 +22,39 @@ export function minifyCssText(text: string): string {
     .replace(/;}/g, '}');
 }
 
+/**
+ * One piece of static text of an `html` template with each run of white space that holds a line
+ * break folded to one line break. HTML reads any such run as one space where it reads white space
+ * at all (text, attribute lists), so the page is the same; a run within a line stays as written.
+ * Not used on a template with a `<pre>` or a `<textarea>`, where white space is the content.
+ */
+export function minifyHtmlText(text: string): string {
+  return text.replace(/[ \t\r\n]*\n[ \t\r\n]*/g, '\n');
+}
+
 type Node = { type?: string; start: number; end: number; [key: string]: unknown };
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && typeof (v as Node).type === 'string';
 
 /**
  * `code` (a module, as JavaScript) with the static text of each `css` tagged template minified
- * (`minifyCssText`; the template's first and last piece also trimmed at its outer end); `parse`
- * gives the module's ESTree with source offsets. Undefined when there is nothing to change.
+ * (`minifyCssText`; the template's first and last piece also trimmed at its outer end) and that
+ * of each `html` tagged template folded (`minifyHtmlText`); `parse` gives the module's ESTree with
+ * source offsets. Undefined when there is nothing to change.
  */
-export function minifyCssTemplatesIn(code: string, parse: (code: string) => unknown): string | undefined {
+export function minifyTemplatesIn(code: string, parse: (code: string) => unknown): string | undefined {
   const edits: Array<{ start: number; end: number; text: string }> = [];
   const walk = (node: Node): void => {
     const tag = node['tag'] as Node | undefined;
-    if (node.type === 'TaggedTemplateExpression' && tag?.type === 'Identifier' && tag['name'] === 'css') {
+    const kind = node.type === 'TaggedTemplateExpression' && tag?.type === 'Identifier' ? tag['name'] : undefined;
+    if (kind === 'css' || kind === 'html') {
       const quasis = (node['quasi'] as Node)['quasis'] as Node[];
-      for (const [i, q] of quasis.entries()) {
-        let text = minifyCssText(code.slice(q.start, q.end));
-        if (i === 0) text = text.trimStart();
-        if (i === quasis.length - 1) text = text.trimEnd();
-        edits.push({ start: q.start, end: q.end, text });
+      const texts = quasis.map((q) => code.slice(q.start, q.end));
+      const keep = kind === 'html' && texts.some((t) => /<(?:pre|textarea)\b/i.test(t));
+      for (const [i, q] of keep ? [] : quasis.entries()) {
+        let text = kind === 'css' ? minifyCssText(texts[i]!) : minifyHtmlText(texts[i]!);
+        if (kind === 'css' && i === 0) text = text.trimStart();
+        if (kind === 'css' && i === quasis.length - 1) text = text.trimEnd();
+        if (text !== texts[i]) edits.push({ start: q.start, end: q.end, text });
       }
     }
     for (const value of Object.values(node)) {
@@ -54,15 +69,15 @@ export function minifyCssTemplatesIn(code: string, parse: (code: string) => unkn
   return out;
 }
 
-/** The Vite plugin: `minifyCssTemplatesIn` on the repository's own modules (src/, web/) that have a `css` template. */
-export function minifyCssTemplates(): Plugin {
+/** The Vite plugin: `minifyTemplatesIn` on the repository's own modules (src/, web/) that have a `css` or `html` template. */
+export function minifyTemplates(): Plugin {
   return {
-    name: 'webccid-minify-css-templates',
+    name: 'webccid-minify-templates',
     apply: 'build',
     enforce: 'post',
     transform(code, id) {
-      if (!/[\\/](?:src|web)[\\/][^?]*\.ts$/.test(id) || !code.includes('css`')) return null;
-      const out = minifyCssTemplatesIn(code, (text) => this.parse(text));
+      if (!/[\\/](?:src|web)[\\/][^?]*\.ts$/.test(id) || !/\b(?:css|html)`/.test(code)) return null;
+      const out = minifyTemplatesIn(code, (text) => this.parse(text));
       return out === undefined ? null : { code: out, map: null };
     },
   };

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceServerPlugin } from '../src/reference-server/index.js';
 import { CSP_META, SECURITY_HEADERS } from './csp.js';
-import { minifyCssTemplates } from './minify-templates.js';
+import { minifyTemplates } from './minify-templates.js';
 import { localizeIds } from './localize-ids.js';
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));
@@ -213,7 +213,7 @@ export default defineConfig({
   optimizeDeps: {
     include: ['lit', 'lit/decorators.js', 'lit/directives/live.js', '@lit/localize', 'reflect-metadata', '@peculiar/x509'],
   },
-  plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy(), smallPreloadHelper(), minifyCssTemplates(), localizeIds(inRepo('src/components'))],
+  plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy(), smallPreloadHelper(), minifyTemplates(), localizeIds(inRepo('src/components'))],
   // No CORS: Vite's default grants it to every localhost origin, so a page on
   // http://localhost:3000 could read the API's answers (a PUK). The page and the API are one origin.
   server: { port: 5173, strictPort: false, cors: false, fs: fileAccess },

@@ -1,15 +1,17 @@
 /**
- * The build step that minifies the components' `css` templates (web/minify-templates.ts): it removes
- * only white space and comments CSS does not read, and keeps what separates words and what stands
- * beside an expression. The rules it must keep apart are CSS Syntax Level 3's: white space is
- * insignificant around `{`, `}`, `;`, `,`, the child combinator `>` and after a declaration's `:`,
- * and significant inside values and between compound selectors (the descendant combinator).
+ * The build step that minifies the components' `css` templates and folds the line breaks of
+ * `html` templates (web/minify-templates.ts): it removes only white space and comments CSS does
+ * not read, and keeps what separates words and what stands beside an expression. The rules it
+ * must keep apart are CSS Syntax Level 3's: white space is insignificant around `{`, `}`, `;`,
+ * `,`, the child combinator `>` and after a declaration's `:`, and significant inside values and
+ * between compound selectors (the descendant combinator); and HTML's: a run of white space in
+ * text or between attributes reads as one space, except in `<pre>` and `<textarea>`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAst } from 'vite';
 import { describe, expect, it } from 'vitest';
-import { minifyCssTemplatesIn, minifyCssText } from '../../web/minify-templates.js';
+import { minifyCssText, minifyHtmlText, minifyTemplatesIn } from '../../web/minify-templates.js';
 
 /** The declarations of a style sheet as [selector, property, value] (white space folded), to compare meaning. */
 function declarations(css: string): string[] {
@@ -35,12 +37,23 @@ describe('minifyCssText', () => {
   });
 });
 
-describe('minifyCssTemplatesIn', () => {
-  it('changes only css templates, and keeps one space beside an expression', () => {
-    const code = 'const w = 1;\nconst a = css`\n  .x {\n    margin: ${w}px auto;\n  }\n`;\nconst b = html`<p>\n  keep   this\n</p>`;\n';
-    const out = minifyCssTemplatesIn(code, (c) => parseAst(c));
-    expect(out).toBe('const w = 1;\nconst a = css`.x{margin:${w}px auto}`;\nconst b = html`<p>\n  keep   this\n</p>`;\n');
-    expect(minifyCssTemplatesIn('const x = `a  {  }`;', (c) => parseAst(c))).toBeUndefined();
+describe('minifyHtmlText', () => {
+  it('folds each run of white space holding a line break to one line break, and leaves the rest', () => {
+    expect(minifyHtmlText('<div>\n      <p class="a  b">x  y</p>\n\n    </div>\n  ')).toBe('<div>\n<p class="a  b">x  y</p>\n</div>\n');
+  });
+});
+
+describe('minifyTemplatesIn', () => {
+  it('minifies css templates (one space kept beside an expression), folds html ones, leaves other templates', () => {
+    const code = 'const w = 1;\nconst a = css`\n  .x {\n    margin: ${w}px auto;\n  }\n`;\nconst b = html`<p>\n  keep   this\n</p>`;\nconst c = `\n  x  `;\n';
+    const out = minifyTemplatesIn(code, (c) => parseAst(c));
+    expect(out).toBe('const w = 1;\nconst a = css`.x{margin:${w}px auto}`;\nconst b = html`<p>\nkeep   this\n</p>`;\nconst c = `\n  x  `;\n');
+    expect(minifyTemplatesIn('const x = `a  {  }`;', (c) => parseAst(c))).toBeUndefined();
+  });
+
+  it('leaves an html template with a <pre> or a <textarea> as it is', () => {
+    const code = 'const a = html`<pre>\n  ${log}\n</pre>`;\nconst b = html`<textarea>\n</textarea>`;';
+    expect(minifyTemplatesIn(code, (c) => parseAst(c))).toBeUndefined();
   });
 
   it("the components' style sheets keep every declaration", () => {
@@ -51,7 +64,7 @@ describe('minifyCssTemplatesIn', () => {
       const sheets = [...source.matchAll(/css`([^`]*)`/g)].map((m) => m[1]!).filter((s) => s.includes('{'));
       expect(sheets.length, file).toBeGreaterThan(0);
       for (const sheet of sheets) {
-        const min = minifyCssTemplatesIn(`css\`${sheet}\``, (c) => parseAst(c))!.slice(4, -1);
+        const min = minifyTemplatesIn(`css\`${sheet}\``, (c) => parseAst(c))!.slice(4, -1);
         expect(min.length, file).toBeLessThan(sheet.length * 0.8);
         expect(declarations(min), file).toEqual(declarations(sheet));
       }
