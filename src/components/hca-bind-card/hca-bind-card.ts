@@ -146,33 +146,33 @@ export class HcaBindCard extends LitElement {
   /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
   private stopped = false;
 
-  private get pinInput(): HTMLInputElement | null {
+  get #pinInput(): HTMLInputElement | null {
     return this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]') ?? null;
   }
 
-  private abort: AbortController | undefined;
-  private lostCard = false;
-  private readonly cardSession = new CardSessionController(this, {
-    onState: (s) => this.onSessionState(s),
+  #abort: AbortController | undefined;
+  #lostCard = false;
+  readonly #cardSession = new CardSessionController(this, {
+    onState: (s) => this.#onSessionState(s),
     onRelease: () => {
-      this.abort?.abort();
-      this.clearPin();
+      this.#abort?.abort();
+      this.#clearPin();
     },
   });
-  private readonly idle = new KioskIdleController(this, {
+  readonly #idle = new KioskIdleController(this, {
     busy: () => this.phase === 'working',
     onIdle: () => this.reset(),
     events: ['pointerdown', 'keydown'],
   });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.#idle.arm();
   }
 
   /** Back to the first step: clears the PIN, the result and the message. */
   reset(): void {
-    this.abort?.abort();
-    this.clearPin();
+    this.#abort?.abort();
+    this.#clearPin();
     this.phase = 'form';
     this.stage = undefined;
     this.error = undefined;
@@ -183,7 +183,7 @@ export class HcaBindCard extends LitElement {
 
   // ---- session and kiosk ---------------------------------------------------------------------
 
-  private onSessionState(s: SessionState): void {
+  #onSessionState(s: SessionState): void {
     const gone = s.kind === 'no-card' || s.kind === 'no-reader';
     if (!gone) {
       // The card (or reader) is back: a message about it being missing is out of date.
@@ -192,33 +192,33 @@ export class HcaBindCard extends LitElement {
     }
     if (this.phase === 'working' && s.lostDuringUse) {
       // The running operation fails on its own; it will show "card removed" and start over.
-      this.lostCard = true;
-      this.abort?.abort();
+      this.#lostCard = true;
+      this.#abort?.abort();
     } else if (this.kiosk && this.phase !== 'working') {
       this.reset();
     }
   }
 
 
-  private clearPin(): void {
-    const input = this.pinInput;
+  #clearPin(): void {
+    const input = this.#pinInput;
     if (input) input.value = '';
   }
 
   // ---- the flow --------------------------------------------------------------------------------
 
-  private emit<T>(type: string, detail: T): void {
+  #emit<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
   /** Shows a failure; `inFlow`: the card was held when it happened (a missing card then means "removed during the operation"). */
-  private show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
+  #show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
     const own = describeBindFailure(code, { selected: this.cardType });
     let shown: ShownError;
     if (own) {
       shown = { code, ...own };
     } else if (code.startsWith('input/')) {
-      shown = { code, ...this.inputMessage(code) };
+      shown = { code, ...this.#inputMessage(code) };
     } else {
       shown = describeError(error ?? { code }, {
         inFlow,
@@ -230,10 +230,10 @@ export class HcaBindCard extends LitElement {
     // Never invite another try: the message shows the counter and asks for a field report.
     if (shown.code === 'hca/profile-unconfirmed') this.stopped = true;
     this.error = shown;
-    this.emit('hca-bind-error', { code: shown.code });
+    this.#emit('hca-bind-error', { code: shown.code });
   }
 
-  private inputMessage(code: string): BindMessage | ErrorDescription {
+  #inputMessage(code: string): BindMessage | ErrorDescription {
     switch (code) {
       case 'input/pin-empty': {
         const what = pinRuleText(PIN_RULE);
@@ -244,30 +244,30 @@ export class HcaBindCard extends LitElement {
     }
   }
 
-  private onCardType(event: Event): void {
+  #onCardType(event: Event): void {
     const value = (event.target as HTMLInputElement).value;
     if (value === 'personnel' || value === 'institution') this.cardType = value;
     if (this.error?.code === 'bind/wrong-card-type') this.error = undefined;
   }
 
-  private async onVerify(event: Event): Promise<void> {
+  async #onVerify(event: Event): Promise<void> {
     event.preventDefault();
     if (this.phase === 'working' || this.stopped) return;
     const session = this.session;
-    const pinpadReader = this.cardSession.state?.pinpad === true;
+    const pinpadReader = this.#cardSession.state?.pinpad === true;
     this.error = undefined;
     this.result = undefined;
     this.pinInvalid = false;
 
     let pin: Uint8Array | undefined;
-    const input = this.pinInput;
+    const input = this.#pinInput;
     if (!pinpadReader) {
       const text = input?.value ?? '';
       if (input) input.value = '';
       const problem = pinProblem(text);
       if (problem) {
         this.pinInvalid = true;
-        this.show(problem);
+        this.#show(problem);
         input?.focus();
         return;
       }
@@ -277,13 +277,13 @@ export class HcaBindCard extends LitElement {
     }
     if (!session) {
       pin?.fill(0);
-      this.show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
+      this.#show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
       return;
     }
 
     const abort = new AbortController();
-    this.abort = abort;
-    this.lostCard = false;
+    this.#abort = abort;
+    this.#lostCard = false;
     this.phase = 'working';
     this.stage = 'connecting';
     let held = false;
@@ -308,14 +308,14 @@ export class HcaBindCard extends LitElement {
       pin = undefined;
       await session.release();
       held = false;
-      this.emit<BindPayload>('hca-bind', outcome.payload);
+      this.#emit<BindPayload>('hca-bind', outcome.payload);
       this.stage = undefined;
       const verdict = await this.verifyBinding(outcome.payload);
       if (abort.signal.aborted && !this.isConnected) return;
       if (!verdict.verified) {
         const refusal = bindVerdictError(verdict.code);
         this.phase = 'form';
-        this.show(refusal.code, refusal);
+        this.#show(refusal.code, refusal);
         return;
       }
       const detail: BindBoundDetail = { summary: outcome.summary, payload: outcome.payload };
@@ -323,41 +323,41 @@ export class HcaBindCard extends LitElement {
       if (verdict.bindToken) detail.bindToken = verdict.bindToken;
       this.result = detail;
       this.phase = 'done';
-      this.emit('hca-bound', detail);
+      this.#emit('hca-bound', detail);
     } catch (e) {
       this.phase = 'form';
-      if (this.lostCard) {
-        const lost = this.cardSession.state?.error ?? cardAbsentError();
-        this.show(codeOf(lost), lost, pinpadUsed);
+      if (this.#lostCard) {
+        const lost = this.#cardSession.state?.error ?? cardAbsentError();
+        this.#show(codeOf(lost), lost, pinpadUsed);
       } else {
         // `held` is still false when connect() itself failed: the card was not in the reader to begin with.
-        this.show(codeOf(e), e, pinpadUsed, held);
+        this.#show(codeOf(e), e, pinpadUsed, held);
       }
       if (e instanceof PinIncorrectError || codeOf(e).startsWith('input/')) this.pinInvalid = true;
     } finally {
       pin?.fill(0);
-      this.clearPin();
+      this.#clearPin();
       if (held) await session.release().catch(() => undefined);
       this.stage = undefined;
-      if (this.abort === abort) this.abort = undefined;
-      this.idle.arm();
+      if (this.#abort === abort) this.#abort = undefined;
+      this.#idle.arm();
     }
   }
 
-  private onAction(kind: ErrorAction['kind'] | 'restart'): void {
+  #onAction(kind: ErrorAction['kind'] | 'restart'): void {
     if (kind === 'unlock') {
-      this.emit('hca-unlock-requested', { reason: 'pin-blocked' });
+      this.#emit('hca-unlock-requested', { reason: 'pin-blocked' });
     } else if (kind === 'choose-reader') {
-      this.cardSession.choose();
+      this.#cardSession.choose();
     } else {
       this.reset();
-      void this.updateComplete.then(() => this.pinInput?.focus());
+      void this.updateComplete.then(() => this.#pinInput?.focus());
     }
   }
 
   // ---- rendering -------------------------------------------------------------------------------
 
-  private stepNames(): string[] {
+  #stepNames(): string[] {
     return [
       msg('選擇卡別並輸入 PIN 碼', { id: 'bind.step.form' }),
       msg('讀卡、驗證與簽章', { id: 'bind.step.working' }),
@@ -365,7 +365,7 @@ export class HcaBindCard extends LitElement {
     ];
   }
 
-  private stageText(stage: BindStage | undefined): string {
+  #stageText(stage: BindStage | undefined): string {
     switch (stage) {
       case 'connecting':
         return msg('正在連接卡片…', { id: 'bind.stage.connecting' });
@@ -384,47 +384,47 @@ export class HcaBindCard extends LitElement {
     }
   }
 
-  private announcement(): string {
-    if (this.phase === 'working') return this.stageText(this.stage);
+  #announcement(): string {
+    if (this.phase === 'working') return this.#stageText(this.stage);
     if (this.phase === 'done') return msg('驗證成功', { id: 'bind.success' });
     return msg('步驟 1：選擇憑證 IC 卡類別，輸入 PIN 碼後點選「驗證」。', { id: 'bind.announce.form' });
   }
 
-  private formatDate(d: Date): string {
+  #formatDate(d: Date): string {
     const locale = getLocale() === 'en' ? 'en-GB' : 'zh-TW';
     return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', day: 'numeric' }).format(d);
   }
 
-  private renderErrorArea(): TemplateResult | typeof nothing {
+  #renderErrorArea(): TemplateResult | typeof nothing {
     const e = this.error;
     if (!e) return nothing;
     const hideAction = e.blocked === true || (this.kiosk && e.action?.kind === 'deployment-guide');
-    return html`${renderError(e, { onAction: (a) => this.onAction(a.kind), hideAction })}
+    return html`${renderError(e, { onAction: (a) => this.#onAction(a.kind), hideAction })}
     ${e.blocked
-      ? html`<p><button type="button" data-testid="go-unlock" @click=${() => this.onAction('unlock')}>${msg('前往解鎖卡', { id: 'bind.go-unlock' })}</button></p>`
+      ? html`<p><button type="button" data-testid="go-unlock" @click=${() => this.#onAction('unlock')}>${msg('前往解鎖卡', { id: 'bind.go-unlock' })}</button></p>`
       : nothing}`;
   }
 
-  private renderForm(): TemplateResult {
+  #renderForm(): TemplateResult {
     const working = this.phase === 'working';
     if (this.stopped) {
       return html`<div class="actions">
         <button type="button" class="secondary" data-testid="restart" @click=${() => this.reset()}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
       </div>`;
     }
-    const pinpadReader = this.cardSession.state?.pinpad === true;
-    return html`<form class="panel" @submit=${this.onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
+    const pinpadReader = this.#cardSession.state?.pinpad === true;
+    return html`<form class="panel" @submit=${this.#onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
       <fieldset ?disabled=${working}>
         <legend>${msg('憑證 IC 卡類別', { id: 'bind.card-type' })}</legend>
         <div class="choices" role="radiogroup">
           <label class="choice">
             <input type="radio" name="card-type" value="personnel" data-testid="card-type-personnel"
-              .checked=${this.cardType === 'personnel'} @change=${this.onCardType} />
+              .checked=${this.cardType === 'personnel'} @change=${this.#onCardType} />
             ${cardTypeName('personnel')}
           </label>
           <label class="choice">
             <input type="radio" name="card-type" value="institution" data-testid="card-type-institution"
-              .checked=${this.cardType === 'institution'} @change=${this.onCardType} />
+              .checked=${this.cardType === 'institution'} @change=${this.#onCardType} />
             ${cardTypeName('institution')}
           </label>
         </div>
@@ -445,12 +445,12 @@ export class HcaBindCard extends LitElement {
         <button type="submit" data-testid="verify" ?disabled=${working}>${msg('驗證', { id: 'bind.verify' })}</button>
       </div>
       ${working
-        ? html`<p class="progress" data-testid="progress"><span class="spinner" aria-hidden="true"></span>${this.stageText(this.stage)}</p>`
+        ? html`<p class="progress" data-testid="progress"><span class="spinner" aria-hidden="true"></span>${this.#stageText(this.stage)}</p>`
         : nothing}
     </form>`;
   }
 
-  private renderResult(): TemplateResult {
+  #renderResult(): TemplateResult {
     const r = this.result!;
     const s = r.summary;
     const type = s.cardType ?? r.binding?.cardType;
@@ -465,11 +465,11 @@ export class HcaBindCard extends LitElement {
           <dt>${msg('卡號', { id: 'bind.card-number' })}</dt>
           <dd>GH${r.payload.cardNumber}</dd>
           <dt>${msg('憑證有效期間', { id: 'bind.validity' })}</dt>
-          <dd data-testid="validity">${msg(str`${this.formatDate(s.notBefore)} 至 ${this.formatDate(s.notAfter)}`, { id: 'bind.validity.range' })}</dd>
+          <dd data-testid="validity">${msg(str`${this.#formatDate(s.notBefore)} 至 ${this.#formatDate(s.notAfter)}`, { id: 'bind.validity.range' })}</dd>
         </dl>
       </div>
       <div class="actions">
-        <button type="button" class="secondary" data-testid="restart" @click=${() => this.onAction('restart')}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
+        <button type="button" class="secondary" data-testid="restart" @click=${() => this.#onAction('restart')}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
       </div>
     </div>`;
   }
@@ -478,10 +478,10 @@ export class HcaBindCard extends LitElement {
     const current = this.phase === 'form' ? 0 : this.phase === 'working' ? 1 : 2;
     return html`
       <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>
-      <hca-steps .steps=${this.stepNames()} .current=${current} ?kiosk=${this.kiosk}></hca-steps>
-      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announce">${this.announcement()}</div>
-      <div aria-live="assertive">${this.renderErrorArea()}</div>
-      ${this.phase === 'done' && this.result ? this.renderResult() : this.renderForm()}
+      <hca-steps .steps=${this.#stepNames()} .current=${current} ?kiosk=${this.kiosk}></hca-steps>
+      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announce">${this.#announcement()}</div>
+      <div aria-live="assertive">${this.#renderErrorArea()}</div>
+      ${this.phase === 'done' && this.result ? this.#renderResult() : this.#renderForm()}
     `;
   }
 

@@ -116,7 +116,7 @@ export class HcaPinPad extends LitElement {
     }
   }
 
-  private get textKeys(): boolean {
+  get #textKeys(): boolean {
     return this.layout === 'text' || (this.letters && this.lettersShown);
   }
 
@@ -142,7 +142,7 @@ export class HcaPinPad extends LitElement {
     const input = this.input;
     if (this.disabled || !input || input.disabled || input.readOnly) return;
     let kind: PinKeyDetail['key'];
-    if (/^[0-9]$/.test(key) || (this.textKeys && /^[A-Za-z@._-]$/.test(key))) {
+    if (/^[0-9]$/.test(key) || (this.#textKeys && /^[A-Za-z@._-]$/.test(key))) {
       const max = input.maxLength > 0 ? input.maxLength : Infinity;
       if (input.value.length >= max) return;
       input.value += key;
@@ -163,10 +163,10 @@ export class HcaPinPad extends LitElement {
     );
   }
 
-  private onKeydown(event: KeyboardEvent): void {
+  #onKeydown(event: KeyboardEvent): void {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let key: string | undefined;
-    if (/^[0-9]$/.test(event.key) || (this.textKeys && /^[A-Za-z@._-]$/.test(event.key))) key = event.key;
+    if (/^[0-9]$/.test(event.key) || (this.#textKeys && /^[A-Za-z@._-]$/.test(event.key))) key = event.key;
     else if (event.key === 'Backspace') key = 'back';
     else if (event.key === 'Escape' || event.key === 'Delete') key = 'clear';
     if (key === undefined) return;
@@ -174,13 +174,13 @@ export class HcaPinPad extends LitElement {
     this.press(key);
   }
 
-  private renderText(): TemplateResult {
+  #renderText(): TemplateResult {
     const char = (c: string) => {
       const shown = this.shift ? c.toUpperCase() : c;
       return html`<button type="button" data-testid=${`pin-key-${shown}`} ?disabled=${this.disabled} @click=${() => this.press(shown)}>${shown}</button>`;
     };
     const rows = ['1234567890', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
-    return html`<div class="keyboard" role="group" aria-label=${this.label ?? msg('鍵盤', { id: 'pinpad.keyboard-label' })} @keydown=${this.onKeydown}>
+    return html`<div class="keyboard" role="group" aria-label=${this.label ?? msg('鍵盤', { id: 'pinpad.keyboard-label' })} @keydown=${this.#onKeydown}>
       <div class="row">${[...rows[0]!].map(char)}</div>
       <div class="row">${[...rows[1]!].map(char)}</div>
       <div class="row">${[...rows[2]!].map(char)}${char('-')}</div>
@@ -205,12 +205,12 @@ export class HcaPinPad extends LitElement {
   }
 
   override render(): TemplateResult {
-    if (this.textKeys) return this.renderText();
+    if (this.#textKeys) return this.#renderText();
     const digit = (d: number) =>
       html`<button type="button" data-testid=${`pin-key-${d}`} ?disabled=${this.disabled} @click=${() => this.press(String(d))}>${d}</button>`;
     const first = this.order.slice(0, 9);
     const last = this.order[9]!;
-    return html`<div class="pad" role="group" aria-label=${this.label ?? msg('數字鍵盤', { id: 'pinpad.label' })} @keydown=${this.onKeydown}>
+    return html`<div class="pad" role="group" aria-label=${this.label ?? msg('數字鍵盤', { id: 'pinpad.label' })} @keydown=${this.#onKeydown}>
       ${first.map(digit)}
       <button type="button" class="edit" data-testid="pin-key-clear" ?disabled=${this.disabled} @click=${() => this.press('clear')}>
         ${msg('清除', { id: 'pinpad.clear' })}

@@ -58,19 +58,19 @@ export class HcaReaderStatus extends LitElement {
   /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
   messageContext: DescribeContext = {};
 
-  private readonly cardSession = new CardSessionController(this);
+  readonly #cardSession = new CardSessionController(this);
 
-  private choose(): void {
+  #choose(): void {
     const go = this.dispatchEvent(new CustomEvent('hca-choose-reader', { bubbles: true, composed: true, cancelable: true }));
-    if (go) this.cardSession.choose();
+    if (go) this.#cardSession.choose();
   }
 
-  private showChoose(s: SessionState): boolean {
+  #showChoose(s: SessionState): boolean {
     return !this.kiosk && this.session?.canChoose === true && s.kind !== 'busy' && s.kind !== 'no-webusb' && s.kind !== 'card';
   }
 
   override render(): TemplateResult {
-    const s = this.cardSession.state ?? { kind: 'no-reader' as const };
+    const s = this.#cardSession.state ?? { kind: 'no-reader' as const };
     const name = s.readerName ?? '';
     let headline: string;
     let hint: string | undefined;
@@ -84,7 +84,7 @@ export class HcaReaderStatus extends LitElement {
         hint =
           s.error?.code === 'transport/disconnected'
             ? msg('讀卡機已拔除。請重新插上，網頁會自動重新連線。', { id: 'status.no-reader.unplugged' })
-            : this.showChoose(s)
+            : this.#showChoose(s)
               ? msg('請將讀卡機插上電腦，再按「選擇讀卡機」。', { id: 'status.no-reader.hint-choose' })
               : msg('請將讀卡機插上電腦。', { id: 'status.no-reader.hint' });
         break;
@@ -124,8 +124,8 @@ export class HcaReaderStatus extends LitElement {
               ${hint ? html`<p class="hint">${hint}</p>` : nothing}`}
         ${pinpad}
       </div>
-      ${this.showChoose(s)
-        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => this.choose()}>
+      ${this.#showChoose(s)
+        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => this.#choose()}>
             ${msg('選擇讀卡機', { id: 'err.action.choose-reader' })}
           </button>`
         : nothing}

@@ -132,7 +132,7 @@ export class NhiCardReader extends LitElement {
   private data: NhiCardData | undefined;
   private error: ErrorDescription | undefined;
   private busy = false;
-  private readonly cardSession = new CardSessionController(this, {
+  readonly #cardSession = new CardSessionController(this, {
     onState: (state) => {
       // The holder's data leaves the screen with the card.
       if (state.kind === 'no-card' || state.kind === 'no-reader') this.data = undefined;
@@ -170,13 +170,13 @@ export class NhiCardReader extends LitElement {
     this.error = undefined;
   }
 
-  private sexText(sex: 'M' | 'F'): string {
+  #sexText(sex: 'M' | 'F'): string {
     return sex === 'M' ? msg('男', { id: 'nhi.sex.m' }) : msg('女', { id: 'nhi.sex.f' });
   }
 
   override render(): TemplateResult {
     const d = this.data;
-    const canRead = !this.busy && this.session !== undefined && (this.cardSession.state?.kind === 'card' || this.cardSession.state?.kind === 'no-card');
+    const canRead = !this.busy && this.session !== undefined && (this.#cardSession.state?.kind === 'card' || this.#cardSession.state?.kind === 'no-card');
     return html`<section aria-labelledby="nhi-title">
       <h2 id="nhi-title">${msg('健保卡基本資料', { id: 'nhi.title' })}</h2>
       <p class="intro">${msg('不需要 PIN 碼：只讀取健保卡公開的基本資料，資料只顯示在這個畫面，不會傳送到任何地方。', { id: 'nhi.intro' })}</p>
@@ -205,7 +205,7 @@ export class NhiCardReader extends LitElement {
                 <dt>${msg('出生日期', { id: 'nhi.field.birth-date' })}</dt>
                 <dd data-testid="nhi-birth-date"><time datetime=${d.birthDate}>${d.birthDate}</time></dd>
                 <dt>${msg('性別', { id: 'nhi.field.sex' })}</dt>
-                <dd data-testid="nhi-sex">${this.sexText(d.sex)}</dd>
+                <dd data-testid="nhi-sex">${this.#sexText(d.sex)}</dd>
                 <dt>${msg('發卡日期', { id: 'nhi.field.issue-date' })}</dt>
                 <dd data-testid="nhi-issue-date"><time datetime=${d.issueDate}>${d.issueDate}</time></dd>
               </dl>
