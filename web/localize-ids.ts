@@ -125,8 +125,8 @@ export function rewriteMessageIds(
   return out;
 }
 
-/** The English templates modules: src/components/locales/en-shared.ts and each component's locale-en.ts. */
-const ENGLISH = /[\\/]src[\\/]components[\\/](?:locales[\\/]en-shared|[\w-]+[\\/]locale-en)\.ts$/;
+/** The English templates modules: src/components/locales/en.ts, en-shared.ts and each component's locale-en.ts. */
+const ENGLISH = /[\\/]src[\\/]components[\\/](?:locales[\\/]en(?:-shared)?|[\w-]+[\\/]locale-en)\.ts$/;
 
 /** The Vite plugin (see the module comment); `componentsDir` is src/components. */
 export function localizeIds(componentsDir: string): Plugin {
