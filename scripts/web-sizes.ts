@@ -9,7 +9,7 @@
  * (WebUSB), in the default language, outside kiosk mode: the page, what it loads at once, and
  * every chunk it may fetch later on that route, with what those chunks import. Not counted: the
  * chunks of the other routes (OTHER_ROUTES: demo mode, English, the Web Smart Card API, kiosk
- * mode) and what only they need. Counted although a given visit may not fetch them: the
+ * mode, a profile given by the page) and what only they need. Counted although a given visit may not fetch them: the
  * driver's pinpad code (a reader with a PIN pad) and, on the bind page, the certificate library
  * (when a flow reads a certificate). So the figure is what the visit downloads at most.
  *
@@ -113,6 +113,10 @@ export const OTHER_ROUTES: ReadonlyArray<{ chunk: RegExp; route: string }> = [
   { chunk: /^auto-session-/, route: 'the Web Smart Card API (navigator.smartCard: an Isolated Web App, ChromeOS)' },
   // web/app/elements.ts: the on-screen keyboard.
   { chunk: /^hca-pin-pad-/, route: 'kiosk mode' },
+  // src/hca/card-base.ts: the check of a profile the page gives the flow components (`checkProfile`).
+  // Only demo mode gives one (the virtual card's); with a real reader the card is opened with the
+  // library's own candidates, which the tests check.
+  { chunk: /^check-profile-/, route: 'a profile given by the page (demo mode)' },
 ];
 
 const otherRoute = (f: string) => f.endsWith('.js') && OTHER_ROUTES.some((r) => r.chunk.test(basename(f)));

@@ -4,6 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceServerPlugin } from '../src/reference-server/index.js';
 import { CSP_META, SECURITY_HEADERS } from './csp.js';
+import { minifyTemplates } from './minify-templates.js';
+import { localizeIds } from './localize-ids.js';
 
 const docsDir = fileURLToPath(new URL('../docs/', import.meta.url));
 
@@ -109,7 +111,7 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
  * The shared chunks, by what loads them together. Left alone, the bundler makes one chunk per set
  * of pages sharing modules, so a flow page fetched ten small files, each gzipped alone (and the
  * preload helper's chunk carried Lit and the errors). Grouped here, highest priority first:
- * - `app`: Lit, the preload helper and the errors: every page, the driver console too;
+ * - `app`: Lit (its directives apart), the preload helper and the errors: every page, the driver console too;
  * - `shell`: the localisation runtime, the page shell and its words: every page but the console;
  * - `ccid`: the driver core: every flow page, the NHI page, the field kit and the driver console;
  * - `flow`: the card session, the shared messages, the reader status and steps: every flow page;
@@ -123,13 +125,21 @@ const under = (dir: string, files: string) => new RegExp(`[\\\\/]${dir.replace(/
  * route-specific chunks (demo mode, English, the Web Smart Card API, kiosk mode, the pinpad) keep
  * the bundler's own split (test/browser/visit-size.test.ts and test/bundle-size.test.ts check it).
  */
+/**
+ * Lit's directives (the driver console's `live()`): they stay with the pages that import them, out
+ * of the `app` chunk every page loads (a group takes what its modules import, so `lit/directives/`
+ * is left out too).
+ */
+const LIT_DIRECTIVES = /[\\/](?:lit|lit-html)[\\/](?:directive|directive-helpers|async-directive|directives[\\/][\w-]+)\.js$/;
+
 const CHUNK_GROUPS = [
   {
     name: 'app',
     priority: 6,
     tags: ['$initial' as const],
     test: (id: string) =>
-      /[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) ||
+      (/[\\/]node_modules[\\/](?:lit|lit-html|lit-element|@lit[\\/]reactive-element)[\\/]|vite[\\/]preload-helper/.test(id) &&
+        !LIT_DIRECTIVES.test(id)) ||
       under('src', 'errors').test(id),
   },
   {
@@ -139,7 +149,7 @@ const CHUNK_GROUPS = [
     test: (id: string) =>
       /[\\/]node_modules[\\/]@lit[\\/]localize[\\/]/.test(id) ||
       under('src/components', 'locale').test(id) ||
-      under('web/app', 'shell|i18n|words-zh|demo-states').test(id),
+      under('web/app', 'shell|i18n|words-zh').test(id),
   },
   {
     name: 'ccid',
@@ -157,7 +167,7 @@ const CHUNK_GROUPS = [
     priority: 2,
     tags: ['$initial' as const],
     test: (id: string) =>
-      under('src/hca', 'card-base|format|check-profile|card-pin-guard|errors|pin-guard|read-binary|pinpad|apdu|card-options|profile-data').test(id) ||
+      under('src/hca', 'card-base|format|card-pin-guard|errors|pin-guard|read-binary|pinpad|apdu|card-options|profile-data').test(id) ||
       under('src/components/shared', 'input-messages|pin-entry|flow-common|kiosk-idle|pin-flow|pin-flow-styles').test(id),
   },
   {
@@ -203,7 +213,7 @@ export default defineConfig({
   optimizeDeps: {
     include: ['lit', 'lit/decorators.js', 'lit/directives/live.js', '@lit/localize', 'reflect-metadata', '@peculiar/x509'],
   },
-  plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy(), smallPreloadHelper()],
+  plugins: [serveDocs(), referenceServerPlugin({ dbPath }), contentSecurityPolicy(), smallPreloadHelper(), minifyTemplates(), localizeIds(inRepo('src/components'))],
   // The TPDU link (our PPS, T=0 and T=1) linked into the driver's chunk, not fetched at connect:
   // the HCA pages' usual reader, the Castles EZ100PU, is a TPDU reader (src/ccid/tpdu-loader.ts).
   resolve: { alias: [{ find: /^\.\/tpdu-loader\.js$/, replacement: inRepo('src/ccid/tpdu-loader-static.ts') }] },

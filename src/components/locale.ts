@@ -5,7 +5,7 @@
  *   `msg('…', { id })` or `msg(str`…${x}…`, { id })`); target locale `en` (src/components/locales/en.ts).
  * - Nothing happens on import: the runtime is configured the first time `setLocale` or `getLocale`
  *   is called (before that, `msg` returns the source strings, which is the default locale anyway).
- * - Elements re-render on a switch through `@localized()` (from '@lit/localize').
+ * - Elements re-render on a switch: each calls `updateWhenLocaleChanges(this)` (from '@lit/localize') in its constructor.
  *
  * ```ts
  * import { setLocale } from 'webccid/components';
@@ -64,7 +64,7 @@ export function getLocale(): Locale {
 /**
  * Switches every component to `locale` (loads the English templates on first use) and sets
  * `<html lang>` when there is a document. Rejects `components/bad-locale` for anything else. Resolves when the new strings are ready; elements
- * decorated with `@localized()` re-render then. Needs `window` (a browser; Node tests stub it).
+ * registered with `updateWhenLocaleChanges` re-render then. Needs `window` (a browser; Node tests stub it).
  */
 export async function setLocale(locale: Locale): Promise<void> {
   if (!isLocale(locale)) throw new WebCcidError('components/bad-locale', `Unknown locale: ${String(locale)} (use ${LOCALES.join(' or ')}).`);

@@ -36,7 +36,7 @@
  * the next command; the command that met the reset failed with `smartcard/card-reset` and is not
  * repeated, and a verified PIN is gone (verify again).
  */
-import { bytesEqual, concatBytes, toHex, wipe } from '../bytes.js';
+import { bytesEqual, concatBytes, fromHex, toHex, wipe } from '../bytes.js';
 import { AbortError, ApduError } from '../errors.js';
 import type { CardChannel, SecurePinModifyRequest, SecurePinVerifyRequest } from '../card/channel.js';
 import { encodeApdu, splitResponse, type CommandApdu } from '../iso7816/apdu.js';
@@ -63,7 +63,7 @@ import {
   SW_OK,
   SW_WRONG_P1P2,
 } from './apdu.js';
-import { checkProfile, type CheckedProfile } from './check-profile.js';
+import type { CheckedProfile } from './check-profile.js';
 import type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, PinStatus, ProfileSelection } from './card-options.js';
 import { resetWithPukRequest, setPinRequest, signalOf, verifyPukRequest } from './pinpad.js';
 import { readChunk, readToEnd, type Exchange } from './read-binary.js';
@@ -75,6 +75,21 @@ import { encodePinBlock, parseCardInfo, secretDigits, type CardInfo, type Secret
 /** Throws `AbortError` when `signal` is aborted (for ./card.ts too). */
 export function checkSignal(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
+}
+
+/**
+ * The bytes of one of the library's own profiles (the `defaults` of `open`): they are frozen and
+ * pass `checkProfile` in the tests (src/hca/profile-data.test.ts), so they are not checked again
+ * at run time.
+ */
+function builtInProfileBytes(profile: HcaProfileValues): CheckedProfile {
+  return { aid: fromHex(profile.aid.value), atrs: profile.atrs.value.map((a) => fromHex(a.hex)), cla: profile.commandClass.value };
+}
+
+/** A caller's profiles, checked (./check-profile.ts is loaded the first time a caller gives one). */
+async function checkCallerProfiles(profiles: readonly HcaProfileValues[]): Promise<CheckedProfile[]> {
+  const { checkProfile } = await import('./check-profile.js');
+  return profiles.map((p) => checkProfile(p));
 }
 
 function fidBytes(fid: number): Uint8Array {
@@ -96,11 +111,11 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
   protected readonly aid: Uint8Array;
   protected readonly cla: number;
   protected readonly guard: CardPinGuard;
-  private applicationSelected = true;
+  #applicationSelected = true;
   /** The card number, once read (the key of the PIN trial memory). */
-  private knownCardNumber: string | undefined;
+  #knownCardNumber: string | undefined;
   /** `channel.resetCount` when the application was last known selected. */
-  private resetsSeen: number;
+  #resetsSeen: number;
 
   protected constructor(...[channel, profile, checked, atrKnown, pinTrials, selection]: HcaCardArgs<P>) {
     this.channel = channel;
@@ -112,11 +127,11 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
       profile,
       exchange: (apdu, signal) => this.exchange(apdu, signal),
       ensureApplication: (signal) => this.ensureApplication(signal),
-      trialKey: (signal) => this.trialKey(signal),
+      trialKey: (signal) => this.#trialKey(signal),
     };
     this.guard = new CardPinGuard(guarded, pinTrials);
     this.selection = selection;
-    this.resetsSeen = channel.resetCount ?? 0;
+    this.#resetsSeen = channel.resetCount ?? 0;
   }
 
   /**
@@ -125,7 +140,8 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
    * candidate profiles is tried in order (a SELECT each: harmless) and the first the card accepts
    * is used (`selection` tells which). Throws `HcaError('hca/not-hca-card')` when the card has no
    * such application (the cause holds the card's answer to the first candidate),
-   * `HcaError('hca/bad-profile')` for an unusable profile; transport errors pass through.
+   * `HcaError('hca/bad-profile')` for an unusable profile given in the options (checked before
+   * anything is sent: `checkProfile`); transport errors pass through.
    */
   static open(channel: CardChannel, options: HcaOpenOptions = {}): Promise<HcaCardBase> {
     return HcaCardBase.openAs((...args) => new HcaCardBase(...args), HCA_PROFILE_CANDIDATE_VALUES, channel, options);
@@ -143,9 +159,10 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     options: HcaOpenOptions<P>,
   ): Promise<T> {
     const given = options.profile !== undefined;
+    const callers = given || options.candidates !== undefined;
     const profiles = given ? [options.profile!] : [...(options.candidates ?? defaults)];
     if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
-    const checked = profiles.map((p) => checkProfile(p));
+    const checked = callers ? await checkCallerProfiles(profiles) : profiles.map(builtInProfileBytes);
     const pinTrials = options.pinTrials ?? memoryPinTrialStore();
     const tried: ProfileSelection['tried'] = [];
     let firstError: ApduError | undefined;
@@ -155,7 +172,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
       const selection: ProfileSelection = { profileId: profile.id, given, tried };
       const card = make(channel, profile, c, atrKnown, pinTrials, selection);
       try {
-        await card.selectApplication(options.signal, tried);
+        await card.#selectApplication(options.signal, tried);
         return card;
       } catch (e) {
         if (!(e instanceof ApduError)) throw e;
@@ -202,30 +219,30 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     return r.sw;
   }
 
-  private async selectApplication(signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<void> {
-    this.applicationSelected = false;
+  async #selectApplication(signal: AbortSignal | undefined, log?: ProfileSelection['tried']): Promise<void> {
+    this.#applicationSelected = false;
     this.guard.checkedPinCounter = undefined;
     const app = this.profile.application.value;
     const sw = app.selectBy === 'fid' ? await this.select(SELECT_BY_FILE_ID, fidBytes(app.fid!), signal, log) : await this.select(SELECT_BY_DF_NAME, this.aid, signal, log);
     if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
-    this.applicationSelected = true;
+    this.#applicationSelected = true;
   }
 
   protected async ensureApplication(signal: AbortSignal | undefined): Promise<void> {
     const resets = this.channel.resetCount ?? 0;
-    if (resets !== this.resetsSeen) {
+    if (resets !== this.#resetsSeen) {
       // The card was reset: it is back at the MF with nothing verified.
-      this.resetsSeen = resets;
-      this.applicationSelected = false;
+      this.#resetsSeen = resets;
+      this.#applicationSelected = false;
     }
-    if (!this.applicationSelected) await this.selectApplication(signal);
+    if (!this.#applicationSelected) await this.#selectApplication(signal);
   }
 
   /** Selects an EF of the HCA application (or, with `underMf`, of the MF); returns the SW. */
   protected async selectFile(fid: number, underMf: boolean, signal: AbortSignal | undefined): Promise<number> {
     if (underMf) {
-      this.resetsSeen = this.channel.resetCount ?? 0;
-      this.applicationSelected = false;
+      this.#resetsSeen = this.channel.resetCount ?? 0;
+      this.#applicationSelected = false;
       const sw = await this.select(SELECT_BY_FILE_ID, fidBytes(FID_MASTER_FILE), signal);
       if (sw !== SW_OK) return sw;
     } else {
@@ -255,7 +272,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
   /** Card number and validity (card-info file; no PIN needed). */
   async readCardInfo(options: HcaOperationOptions = {}): Promise<CardInfo> {
     const info = parseCardInfo(await this.readTextFile(this.profile.files.cardInfo.value.fid, 'card info', options.signal));
-    this.knownCardNumber = info.cardNumber;
+    this.#knownCardNumber = info.cardNumber;
     return info;
   }
 
@@ -272,7 +289,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     return { minLength: this.profile.pin.minLength.value, maxLength: this.profile.pin.maxLength.value, code: 'hca/bad-pin-format', what, letters } as const;
   }
 
-  private pukRule() {
+  #pukRule() {
     const n = this.profile.puk.length.value;
     return { minLength: n, maxLength: n, code: 'hca/bad-puk-format', what: 'PUK' } as const;
   }
@@ -280,15 +297,15 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
   // ---- never spend a try on a guess (src/hca/pin-guard.ts) ----------------------------------
 
   /** The key of this card in the PIN trial memory (reads the card number once; 'unknown' if it cannot). */
-  private async trialKey(signal: AbortSignal | undefined): Promise<string> {
-    if (this.knownCardNumber === undefined) {
+  async #trialKey(signal: AbortSignal | undefined): Promise<string> {
+    if (this.#knownCardNumber === undefined) {
       try {
         await this.readCardInfo(signal ? { signal } : {});
       } catch (e) {
         if (!(e instanceof ApduError) && !(e instanceof HcaError)) throw e;
       }
     }
-    return pinTrialKey(this.profile.id, toHex(this.channel.atr.bytes), this.knownCardNumber);
+    return pinTrialKey(this.profile.id, toHex(this.channel.atr.bytes), this.#knownCardNumber);
   }
 
   /**
@@ -328,7 +345,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     const buffers: Uint8Array[] = [];
     const { signal } = options;
     try {
-      const pukDigits = secretDigits(puk, this.pukRule());
+      const pukDigits = secretDigits(puk, this.#pukRule());
       buffers.push(pukDigits);
       const pinDigits = secretDigits(newPin, this.pinRule('new PIN'));
       buffers.push(pinDigits);

@@ -39,9 +39,9 @@ import { HCA_PROFILE_CANDIDATES, type HcaProfile, type HcaProfileValues } from '
 import { encodePinBlock, secretDigits, type Secret } from './format.js';
 import { compactHex, digestInfo, parseBasicData, printableAscii, type BasicData } from './card-format.js';
 
-// The card's options and results, the profile check and the base class live beside this file;
-// importers of './card.js' keep finding them here.
-export { checkProfile } from './check-profile.js';
+// The card's options and results and the base class live beside this file; importers of
+// './card.js' keep finding them here. The profile check (./check-profile.ts) is loaded only when a
+// caller gives a profile (see `HcaCardBase.open`).
 export { CERTIFICATE_NAMES } from './card-options.js';
 export { HcaCardBase } from './card-base.js';
 export type { CertificateIndex, HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, ProfileSelection, SerialNumber } from './card-options.js';

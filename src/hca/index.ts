@@ -9,7 +9,8 @@
  * const signature = await card.sign(message);             // SHA-256 + PKCS#1 v1.5 on the card
  * ```
  */
-export { HcaCard, HcaCardBase, checkProfile, CERTIFICATE_NAMES } from './card.js';
+export { HcaCard, HcaCardBase, CERTIFICATE_NAMES } from './card.js';
+export { checkProfile } from './check-profile.js';
 export type { HcaOpenOptions, HcaOperationOptions, HcaPinpadOptions, HcaSignOptions, PinStatus, SerialNumber, CertificateIndex, ProfileSelection } from './card.js';
 export { HcaError, PukIncorrectError, PukBlockedError, ProfileUnconfirmedError } from './errors.js';
 export type { ProfileUnconfirmedReason } from './errors.js';

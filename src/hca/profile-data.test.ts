@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { MemoryCardChannel } from '../card/memory.js';
 import { createVirtualHcaCard } from '../virtual/hca-card.js';
 import { HcaCard, HcaCardBase } from './card.js';
+import { checkProfile } from './check-profile.js';
+import { HcaError } from './errors.js';
 import { HCA_GPKI_SIBLING_PROFILE, HCA_PROFILE, HCA_PROFILE_CANDIDATES, type HcaProfile } from './profile.js';
 import { HCA_GPKI_SIBLING_VALUES, HCA_PROFILE_CANDIDATE_VALUES, HCA_PROFILE_VALUES, type HcaProfileValues } from './profile-data.js';
 
@@ -62,5 +64,44 @@ describe('HCA profile: values and evidence', () => {
     const full = await HcaCard.open(new MemoryCardChannel(await createVirtualHcaCard()));
     expect(full.profile).toBe(HCA_PROFILE);
     expect(full.profile.aid.source.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the built-in profiles: checked here, not again when a card is opened with them', () => {
+  const builtIn: HcaProfileValues[] = [...HCA_PROFILE_CANDIDATE_VALUES, ...HCA_PROFILE_CANDIDATES];
+
+  it('each passes the profile check', () => {
+    for (const p of builtIn) expect(() => checkProfile(p), p.id).not.toThrow();
+  });
+
+  it('each is frozen to the last field, so nothing changes it after this check', () => {
+    const objects = (node: unknown): object[] =>
+      node !== null && typeof node === 'object' ? [node, ...Object.values(node).flatMap(objects)] : [];
+    for (const p of builtIn) {
+      for (const o of objects(p)) expect(Object.isFrozen(o), p.id).toBe(true);
+      expect(() => {
+        (p.pin.minLength as { value: number }).value = 1;
+      }).toThrow(TypeError);
+      expect(() => {
+        (p.atrs.value as unknown[]).push({ hex: '3B 00', description: '' });
+      }).toThrow(TypeError);
+    }
+    expect(Object.isFrozen(HCA_PROFILE_CANDIDATE_VALUES) && Object.isFrozen(HCA_PROFILE_CANDIDATES)).toBe(true);
+  });
+
+  it("a caller's candidates and a changed copy of a built-in profile are checked before anything is sent", async () => {
+    const card = await createVirtualHcaCard();
+    const channel = new MemoryCardChannel(card);
+    const bad = { ...HCA_PROFILE_VALUES, commandClass: { value: 0xff, status: 'assumed' as const } };
+    for (const options of [{ candidates: [HCA_PROFILE_VALUES, bad] }, { profile: bad }]) {
+      const e = await HcaCardBase.open(channel, options).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(e).toBeInstanceOf(HcaError);
+      expect((e as HcaError).code).toBe('hca/bad-profile');
+      expect((e as HcaError).message).toMatch(/commandClass/);
+    }
+    expect(card.apduCount).toBe(0);
   });
 });

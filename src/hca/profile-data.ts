@@ -26,6 +26,19 @@
 
 export type Provenance = 'confirmed' | 'assumed';
 
+/**
+ * `value` frozen, with every object and array in it. The built-in profiles are: `HcaCardBase.open`
+ * takes its own candidates without checking them again at run time (the tests check them), so
+ * nothing may change them after the tests did (a changed copy is a caller's profile, checked).
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** One profile value with where it comes from. */
 export interface ProfileField<T> {
   value: T;
@@ -197,7 +210,7 @@ export type Unsourced<T> = T extends { status: Provenance; source: string }
     : T;
 
 /** The default profile's values: the public facts, and ISO 7816-4 defaults for the rest (their sources: ./profile.ts). */
-export const HCA_PROFILE_VALUES: HcaProfileValues = {
+export const HCA_PROFILE_VALUES: HcaProfileValues = deepFreeze({
   id: 'hca-default-2026.1',
   atrs: {
     value: [{ hex: '3B F9 18 00 00 81 31 FE 45 50 56 5F 4A 32 44 30 38 31 B6', description: 'HCA personnel card (NXP JCOP, "PV_J2D081")' }],
@@ -265,14 +278,14 @@ export const HCA_PROFILE_VALUES: HcaProfileValues = {
     personnelCard: { value: '2.16.886.1.100.3.1.7', status: 'confirmed' },
     institutionCard: { value: '2.16.886.1.100.3.2.21', status: 'confirmed' },
   },
-};
+});
 
 /**
  * The "GPKI sibling" candidate's values (see `HCA_GPKI_SIBLING_PROFILE` in ./profile.ts): class
  * 0x80, the application in DF 5030, the PIN and PUK padded with FF to 10 bytes and wrapped under
  * the vendor's keys (PIN operations refused with `hca/profile-unconfirmed`).
  */
-export const HCA_GPKI_SIBLING_VALUES: HcaProfileValues = {
+export const HCA_GPKI_SIBLING_VALUES: HcaProfileValues = deepFreeze({
   ...HCA_PROFILE_VALUES,
   id: 'hca-candidate-gpki-sibling-2026.1',
   application: { value: { selectBy: 'fid', fid: 0x5030 }, status: 'assumed' },
@@ -287,10 +300,10 @@ export const HCA_GPKI_SIBLING_VALUES: HcaProfileValues = {
     encoding: { value: { encoding: 'ascii', blockLength: 10, padByte: 0xff }, status: 'assumed' },
     protection: { value: 'vendor-wrapped', status: 'assumed' },
   },
-};
+});
 
 /** The candidates' values, in the order `HcaCardBase.open` tries them (see `HCA_PROFILE_CANDIDATES`). */
-export const HCA_PROFILE_CANDIDATE_VALUES: readonly HcaProfileValues[] = [HCA_PROFILE_VALUES, HCA_GPKI_SIBLING_VALUES];
+export const HCA_PROFILE_CANDIDATE_VALUES: readonly HcaProfileValues[] = deepFreeze([HCA_PROFILE_VALUES, HCA_GPKI_SIBLING_VALUES]);
 
 /**
  * The characters a PIN may have on `profile`, as the card operations and the screens check it:

@@ -17,6 +17,7 @@
  * (`encoding`, `method`) name the variants the operations implement.
  */
 import {
+  deepFreeze,
   HCA_GPKI_SIBLING_VALUES,
   HCA_PROFILE_VALUES,
   type HcaMiddlewareFacts,
@@ -32,7 +33,7 @@ export * from './profile-data.js';
  */
 type Sources<T> = T extends { status: unknown } ? string : T extends object ? { [K in keyof T]?: Sources<T[K]> } : never;
 
-/** `values` with the `source` of each field from `sources`, and the middleware facts. */
+/** `values` with the `source` of each field from `sources`, and the middleware facts; frozen (see `deepFreeze`). */
 function withEvidence(values: HcaProfileValues, sources: Sources<Omit<HcaProfileValues, 'middleware'>>, middleware: HcaMiddlewareFacts): HcaProfile {
   const add = (node: unknown, src: unknown, path: string): unknown => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
@@ -44,7 +45,7 @@ function withEvidence(values: HcaProfileValues, sources: Sources<Omit<HcaProfile
     const s = (src ?? {}) as Record<string, unknown>;
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, add(v, s[k], path ? `${path}.${k}` : k)]));
   };
-  return { ...(add(values, sources, '') as Omit<HcaProfile, 'middleware'>), middleware };
+  return deepFreeze({ ...(add(values, sources, '') as Omit<HcaProfile, 'middleware'>), middleware });
 }
 
 const ISO = 'ISO/IEC 7816-4 default; the HCA card layout is not public';
@@ -217,5 +218,5 @@ export const HCA_GPKI_SIBLING_PROFILE: HcaProfile = withEvidence(
  * first whose SELECT of the application the card accepts is used. Only harmless commands decide
  * (SELECT of a DF, with each candidate's class byte); no PIN is involved.
  */
-export const HCA_PROFILE_CANDIDATES: readonly HcaProfile[] = [HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE];
+export const HCA_PROFILE_CANDIDATES: readonly HcaProfile[] = deepFreeze([HCA_PROFILE, HCA_GPKI_SIBLING_PROFILE]);
 

@@ -86,6 +86,28 @@ describe.skipIf(SKIP)(suiteTitle('browser: what a real-reader visit downloads, a
     }
   });
 
+  it('the production build speaks both languages: its messages are keyed by source text (web/localize-ids.ts)', async () => {
+    const text = async (query: string) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${origin}/unlock.html${query}`);
+      await page.locator('html[data-ready="1"]').waitFor({ state: 'attached', timeout: WAIT });
+      // No reader here: the reader status says so; the unlock card shows its first step.
+      const status = await page.locator('[data-testid="reader-status"]').innerText({ timeout: WAIT });
+      const form = await page.locator('hca-unlock-card form').innerText({ timeout: WAIT });
+      await context.close();
+      return `${status}\n${form}`;
+    };
+    const zh = await text('?reader=usb&lang=zh');
+    expect(zh).toContain('未偵測到讀卡機');
+    expect(zh).toContain('卡號');
+    expect(zh).toContain('檢核用戶代碼');
+    const en = await text('?reader=usb&lang=en');
+    expect(en).toContain('No card reader detected');
+    expect(en).toContain('Card number');
+    for (const word of ['未偵測到讀卡機', '卡號', '檢核用戶代碼']) expect(en).not.toContain(word);
+  });
+
   it('the routes the count leaves out fetch their chunks: kiosk mode the keyboard, English the English words', async () => {
     const chunkOf = (files: string[], route: RegExp) => files.filter((f) => route.test(f.replace(/^assets\//, '')));
     const kiosk = OTHER_ROUTES.find((r) => r.route === 'kiosk mode')!.chunk;

@@ -23,7 +23,7 @@ import {
 import { encodeBase64 } from '../../src/server/base64.js';
 import type { HcaProfile } from '../../src/hca/profile.js';
 
-import type { DemoState } from './demo-states.js';
+import { isDemoState, type DemoState } from './demo-states.js';
 
 export { DEMO_STATES, isDemoState, type DemoState } from './demo-states.js';
 
@@ -53,6 +53,49 @@ export interface DemoCardStatus {
   pukTriesLeft: number;
   /** The PIN is still the demo's 123456 (the panel may say so; a PIN the user set is never shown). */
   defaultPin: boolean;
+}
+
+/** The sessionStorage entry of the virtual card on its way to the next page. */
+const SAVED_CARD = 'webccid-demo-card';
+
+/**
+ * The virtual card goes from page to page as one whole (state, PIN, PUK, tries): written to
+ * sessionStorage when the page is left and taken out again by the next page as it starts, so
+ * it sits in storage only between two pages of this tab. It is the demo card's test data; the
+ * demo never asks for a real card's PIN. Pages with a real reader leave the entry alone.
+ */
+function takeSavedCard(): { state: DemoState; memory?: DemoCardMemory } | undefined {
+  try {
+    const raw = sessionStorage.getItem(SAVED_CARD);
+    sessionStorage.removeItem(SAVED_CARD);
+    if (!raw) return undefined;
+    const v = JSON.parse(raw) as Partial<Record<keyof DemoCardMemory, unknown>>;
+    if (
+      isDemoState(v.state) &&
+      typeof v.pin === 'string' &&
+      typeof v.puk === 'string' &&
+      typeof v.pinTriesLeft === 'number' &&
+      typeof v.pukTriesLeft === 'number'
+    ) {
+      return { state: v.state, memory: { state: v.state, pin: v.pin, puk: v.puk, pinTriesLeft: v.pinTriesLeft, pukTriesLeft: v.pukTriesLeft } };
+    }
+    if (isDemoState(v.state)) return { state: v.state }; // a card other than an HCA card
+  } catch {
+    // Ignore a damaged entry.
+  }
+  return undefined;
+}
+
+function saveCard(env: DemoEnvironment): void {
+  // The NHI card is the NHI and field-kit pages' own: the HCA pages keep the last HCA card.
+  if (env.state === 'nhi') return;
+  try {
+    const memory = env.cardMemory();
+    if (memory) sessionStorage.setItem(SAVED_CARD, JSON.stringify(memory));
+    else sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state }));
+  } catch {
+    // Not saved: the next page starts with a fresh card.
+  }
 }
 
 function readerKindOf(state: DemoState): ReaderKind {
@@ -128,6 +171,31 @@ export class DemoEnvironment extends EventTarget {
   setState(state: DemoState, memory?: DemoCardMemory): Promise<void> {
     this.queue = this.queue.then(() => this.apply(state, memory)).catch((e: unknown) => console.error('demo state', e));
     return this.queue;
+  }
+
+  /**
+   * The first state of a page's demo: `requested` (`?state=`) when it names one; else, on the HCA
+   * pages (`cards: 'hca'`), the card the previous page left (see `takeSavedCard`) or a normal one;
+   * on the NHI and field-kit pages (`cards: 'nhi'`) the NHI card, leaving the HCA card in storage
+   * for the next HCA page. From then on the card is saved for the next page when this one is left,
+   * and the copy dropped when the page comes back from the back-forward cache (its card is the
+   * live one).
+   */
+  async startOnPage(cards: 'hca' | 'nhi', requested: string | null): Promise<void> {
+    addEventListener('pagehide', () => saveCard(this));
+    addEventListener('pageshow', (event) => {
+      if (!event.persisted) return;
+      try {
+        sessionStorage.removeItem(SAVED_CARD);
+      } catch {
+        // Nothing to drop.
+      }
+    });
+    const saved = cards === 'nhi' ? undefined : takeSavedCard();
+    if (isDemoState(requested)) await this.setState(requested);
+    else if (cards === 'nhi') await this.setState('nhi');
+    else if (saved) await this.setState(saved.state, saved.memory);
+    else await this.setState('normal');
   }
 
   /** The current HCA card's memory, to carry over to the next page. */

@@ -81,7 +81,7 @@ export function renderDemoPanel(env: DemoEnvironment, w: Words): TemplateResult 
         : nothing}
     </dl>
     ${env.preparing ? html`<p class="muted" role="status">${d.preparing}</p>` : nothing}
-    <p class="muted small" data-testid="demo-data">${card && !card.defaultPin ? d.demoDataChangedPin : w.demoDataText}</p>
+    <p class="muted small" data-testid="demo-data">${card && !card.defaultPin ? d.demoDataChangedPin : d.demoDataText}</p>
     ${keypad(env)}
   </section>`;
 }

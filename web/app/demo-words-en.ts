@@ -3,6 +3,7 @@
  * Checked against `DemoWords` where ./demo-words.ts loads it (no import back: no import cycle).
  */
 export const en = {
+  demoDataText: 'Virtual card: number GH000012345678, PIN 123456, user code Demo1234 (PUK 12345678).',
   demoDataChangedPin: 'Virtual card: number GH000012345678, the PIN you set, user code Demo1234 (PUK 12345678).',
   cardLock: 'Card',
   lockUsable: 'usable',

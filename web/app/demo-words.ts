@@ -6,6 +6,8 @@ import { pageWords } from './i18n.js';
 import type { WordsOf } from './words-zh.js';
 
 const zh = {
+  /** The demo card's data (the home page shows it too); `demoDataChangedPin` once the PIN was changed. */
+  demoDataText: '虛擬卡：卡號 GH000012345678，PIN 碼 123456，用戶代碼 Demo1234（解鎖碼 12345678）。',
   demoDataChangedPin: '虛擬卡：卡號 GH000012345678，PIN 碼是您設定的新 PIN 碼，用戶代碼 Demo1234（解鎖碼 12345678）。',
   cardLock: '卡片狀態',
   lockUsable: '可以使用',

@@ -11,4 +11,7 @@ export const en = {
   nhiDesc: 'No PIN: read the basic data of the NHI card (健保卡) and see that the reader works.',
   open: 'Start',
   demoData: 'Demo data',
+  driverDesc: "For developers: the reader's descriptors, ATR, an APDU console and the CCID frame log.",
+  probeDesc: 'Help confirm how the HCA card works: probe the reader and card, and make a report to share (no PIN, no personal data).',
+  demoDataText: 'Virtual card: number GH000012345678, PIN 123456, user code Demo1234 (PUK 12345678).',
 };

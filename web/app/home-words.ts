@@ -11,6 +11,9 @@ const zh = {
   nhiDesc: '不需要 PIN 碼：讀取健保卡的基本資料，確認讀卡機可以正常使用。',
   open: '開始',
   demoData: '示範資料',
+  driverDesc: '給開發者：讀卡機描述元、ATR、APDU 主控台與 CCID 封包紀錄。',
+  probeDesc: '協助確認醫事憑證 IC 卡的規格：檢測讀卡機與卡片，產生可分享的報告（不含 PIN 碼與個人資料）。',
+  demoDataText: '虛擬卡：卡號 GH000012345678，PIN 碼 123456，用戶代碼 Demo1234（解鎖碼 12345678）。',
 } as const;
 
 export type HomeWords = WordsOf<typeof zh>;

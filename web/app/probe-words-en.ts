@@ -4,6 +4,7 @@
  */
 export const en = {
   title: 'Field kit',
+  driverDesc: "For developers: the reader's descriptors, ATR, an APDU console and the CCID frame log.",
   intro:
     'Help confirm how the HCA card really works: this page probes your reader and card and makes a report. The report holds no PIN; personal data (name, ID number, card number) is redacted. Download or copy it and send it as the guide says.',
   step1: 'Step 1: check that the reader works (read the NHI card)',

@@ -3,6 +3,8 @@ import { pageWords } from './i18n.js';
 
 const zh = {
   title: '實機檢測工具',
+  /** Beside the link to the driver console (the home page says the same). */
+  driverDesc: '給開發者：讀卡機描述元、ATR、APDU 主控台與 CCID 封包紀錄。',
   intro:
     '幫忙確認醫事憑證 IC 卡實際的規格：這個頁面檢測您的讀卡機與卡片，產生一份報告。報告不含 PIN 碼；姓名、身分證號、卡號等個人資料會被遮蔽。下載或複製後，請依照說明寄給專案。',
   step1: '第 1 步：確認讀卡機可以用（讀健保卡）',

@@ -20,9 +20,8 @@
 import { html, nothing, render, type TemplateResult } from 'lit';
 import type { CardSession, UsbCardSession } from '../../src/session/index.js';
 import type { Locale } from '../../src/components/locale.js';
-import type { DemoCardMemory, DemoEnvironment } from './demo-env.js';
+import type { DemoEnvironment } from './demo-env.js';
 import type { HcaProfile } from '../../src/hca/profile.js';
-import { isDemoState, type DemoState } from './demo-states.js';
 import { applyLanguage, initialLocale, words } from './i18n.js';
 
 export type PageName = 'home' | 'unlock' | 'change-pin' | 'bind' | 'nhi' | 'probe';
@@ -85,48 +84,6 @@ const PAGE_FILES: Record<PageName | 'driver', string> = {
   probe: './probe.html',
   driver: './driver.html',
 };
-
-const SAVED_CARD = 'webccid-demo-card';
-
-/**
- * The virtual card goes from page to page as one whole (state, PIN, PUK, tries): written to
- * sessionStorage when the page is left and taken out again by the next page as it starts, so
- * it sits in storage only between two pages of this tab. It is the demo card's test data; the
- * demo never asks for a real card's PIN.
- */
-function takeSavedCard(): { state: DemoState; memory?: DemoCardMemory } | undefined {
-  try {
-    const raw = sessionStorage.getItem(SAVED_CARD);
-    sessionStorage.removeItem(SAVED_CARD);
-    if (!raw) return undefined;
-    const v = JSON.parse(raw) as Partial<Record<keyof DemoCardMemory, unknown>>;
-    if (
-      isDemoState(v.state) &&
-      typeof v.pin === 'string' &&
-      typeof v.puk === 'string' &&
-      typeof v.pinTriesLeft === 'number' &&
-      typeof v.pukTriesLeft === 'number'
-    ) {
-      return { state: v.state, memory: { state: v.state, pin: v.pin, puk: v.puk, pinTriesLeft: v.pinTriesLeft, pukTriesLeft: v.pukTriesLeft } };
-    }
-    if (isDemoState(v.state)) return { state: v.state }; // a card other than an HCA card
-  } catch {
-    // Ignore a damaged entry.
-  }
-  return undefined;
-}
-
-function saveCard(env: DemoEnvironment | undefined): void {
-  // The NHI card is the NHI and field-kit pages' own: the HCA pages keep the last HCA card.
-  if (!env || env.state === 'nhi') return;
-  try {
-    const memory = env.cardMemory();
-    if (memory) sessionStorage.setItem(SAVED_CARD, JSON.stringify(memory));
-    else sessionStorage.setItem(SAVED_CARD, JSON.stringify({ state: env.state }));
-  } catch {
-    // Not saved: the next page starts with a fresh card.
-  }
-}
 
 /**
  * Starts a page: language, header, and (with `hardware`: the flow pages) the session, the demo
@@ -334,16 +291,6 @@ export function startPage(
   }
 
   document.documentElement.classList.toggle('kiosk', kiosk);
-  addEventListener('pagehide', () => saveCard(ctx.env));
-  // Back from the back-forward cache: this page's card is the live one; drop the copy it left.
-  addEventListener('pageshow', (event) => {
-    if (!event.persisted) return;
-    try {
-      sessionStorage.removeItem(SAVED_CARD);
-    } catch {
-      // Nothing to drop.
-    }
-  });
   window.webccidDemo = ctx;
 
   const locale = initialLocale(params);
@@ -363,13 +310,7 @@ export function startPage(
         const env = new demoModule.DemoEnvironment(undefined, { profile: params.get('profile') === 'assumed' ? 'assumed' : 'confirmed' });
         ctx.env = env;
         env.addEventListener('change', () => ctx.update());
-        const requested = params.get('state');
-        // The NHI and field-kit pages leave the HCA card in storage for the next HCA page.
-        const saved = page === 'nhi' || page === 'probe' ? undefined : takeSavedCard();
-        if (isDemoState(requested)) await env.setState(requested);
-        else if (page === 'nhi' || page === 'probe') await env.setState('nhi');
-        else if (saved) await env.setState(saved.state, saved.memory);
-        else await env.setState('normal');
+        await env.startOnPage(page === 'nhi' || page === 'probe' ? 'nhi' : 'hca', params.get('state'));
         return env;
       })());
     if (params.get('reader') === 'usb') {

@@ -1,9 +1,11 @@
 /**
- * The web app's shell words (header, navigation, reader source, the links to the driver console
- * and the field kit, the demo card's data) in Traditional Chinese (the default; see ./i18n.ts),
- * and their shape. The pages' own words (titles, introductions, forms) are beside them:
- * ./unlock-words.ts, ./change-pin-words.ts, ./nhi-words.ts, ./home-words.ts, ./bind-words.ts,
- * ./account-words.ts, ./probe-words.ts, and the demo panel's ./demo-words.ts (demo mode only).
+ * The web app's shell words (header, navigation, reader source) in Traditional Chinese (the
+ * default; see ./i18n.ts), and their shape. The pages' own words (titles, introductions, forms)
+ * are beside them: ./unlock-words.ts, ./change-pin-words.ts, ./nhi-words.ts, ./home-words.ts,
+ * ./bind-words.ts, ./account-words.ts, ./probe-words.ts, the demo panel's ./demo-words.ts (demo
+ * mode only). The descriptions of the field kit and the driver console beside the links to them,
+ * and the demo card's data, are in the words of each page showing them (home, NHI, field kit,
+ * demo panel), not here: the other pages do not load them.
  */
 export const zh = {
   appName: 'HCA 醫事憑證 IC 卡服務',
@@ -18,9 +20,6 @@ export const zh = {
   nhi: '讀健保卡',
   probe: '實機檢測工具',
   language: '語言',
-  driverDesc: '給開發者：讀卡機描述元、ATR、APDU 主控台與 CCID 封包紀錄。',
-  probeDesc: '協助確認醫事憑證 IC 卡的規格：檢測讀卡機與卡片，產生可分享的報告（不含 PIN 碼與個人資料）。',
-  demoDataText: '虛擬卡：卡號 GH000012345678，PIN 碼 123456，用戶代碼 Demo1234（解鎖碼 12345678）。',
   readerSource: '讀卡機',
   useVirtual: '使用虛擬讀卡機',
   useReal: '使用實體讀卡機',

@@ -17,8 +17,7 @@
  * - `hca-unlock-requested` (`{ reason: 'pin-blocked' }`): the user followed "unlock the card" (data-testid "go-unlock").
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state, query } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import { WebCcidError, PinIncorrectError, TransportError } from '../../errors.js';
 import { describeError, type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -71,27 +70,51 @@ function codeOf(error: unknown): string {
 }
 
 /** See the module comment. */
-@localized()
 export class HcaBindCard extends LitElement {
   static override styles = bindCardStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    cardType: { attribute: 'card-type' },
+    apiBase: { attribute: 'api-base' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    getChallenge: { attribute: false },
+    verifyBinding: { attribute: false },
+    phase: { state: true },
+    stage: { state: true },
+    error: { state: true },
+    result: { state: true },
+    pinInvalid: { state: true },
+    stopped: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, back to the first step on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without any input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** The selected card type (the radio buttons change it): 'personnel' (醫事人員卡, default) or 'institution' (醫事機構卡). */
-  @property({ attribute: 'card-type' }) cardType: BindCardType = 'personnel';
+  cardType: BindCardType = 'personnel';
 
   /** Base URL of the reference server's API for the default callbacks (default `/api`). */
-  @property({ attribute: 'api-base' }) apiBase = '/api';
+  apiBase = '/api';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = 'docs/deployment.md';
+  deploymentGuideUrl = 'docs/deployment.md';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -99,13 +122,13 @@ export class HcaBindCard extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
   /** Gets a one-use challenge and the origin it is for. Default: `POST {apiBase}/bind/challenge`. */
-  @property({ attribute: false }) getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
+  getChallenge: () => Promise<BindChallenge> = () => requestBindChallenge(this.apiBase);
 
   /**
    * Verifies the signed response (驗證). Default: `POST {apiBase}/bind/verify` with `{ response }`,
@@ -113,41 +136,43 @@ export class HcaBindCard extends LitElement {
    * (送出申請, or 綁定 in 帳號管理). Resolve with `{ verified: false, code }` for a refusal (shown as
    * `bind/<code>`); throw for a transport failure.
    */
-  @property({ attribute: false }) verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => submitBinding(this.apiBase, payload);
+  verifyBinding: (payload: BindPayload) => Promise<BindVerifyResult> = (payload) => submitBinding(this.apiBase, payload);
 
-  @state() private phase: Phase = 'form';
-  @state() private stage: BindStage | undefined;
-  @state() private error: ShownError | undefined;
-  @state() private result: BindBoundDetail | undefined;
-  @state() private pinInvalid = false;
+  private phase: Phase = 'form';
+  private stage: BindStage | undefined;
+  private error: ShownError | undefined;
+  private result: BindBoundDetail | undefined;
+  private pinInvalid = false;
   /** hca/profile-unconfirmed: the card's PIN format is not confirmed and it refused a PIN; no PIN entry is offered. */
-  @state() private stopped = false;
+  private stopped = false;
 
-  @query('[data-testid="pin"]') private pinInput!: HTMLInputElement | null;
+  get #pinInput(): HTMLInputElement | null {
+    return this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]') ?? null;
+  }
 
-  private abort: AbortController | undefined;
-  private lostCard = false;
-  private readonly cardSession = new CardSessionController(this, {
-    onState: (s) => this.onSessionState(s),
+  #abort: AbortController | undefined;
+  #lostCard = false;
+  readonly #cardSession = new CardSessionController(this, {
+    onState: (s) => this.#onSessionState(s),
     onRelease: () => {
-      this.abort?.abort();
-      this.clearPin();
+      this.#abort?.abort();
+      this.#clearPin();
     },
   });
-  private readonly idle = new KioskIdleController(this, {
+  readonly #idle = new KioskIdleController(this, {
     busy: () => this.phase === 'working',
     onIdle: () => this.reset(),
     events: ['pointerdown', 'keydown'],
   });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.#idle.arm();
   }
 
   /** Back to the first step: clears the PIN, the result and the message. */
   reset(): void {
-    this.abort?.abort();
-    this.clearPin();
+    this.#abort?.abort();
+    this.#clearPin();
     this.phase = 'form';
     this.stage = undefined;
     this.error = undefined;
@@ -158,7 +183,7 @@ export class HcaBindCard extends LitElement {
 
   // ---- session and kiosk ---------------------------------------------------------------------
 
-  private onSessionState(s: SessionState): void {
+  #onSessionState(s: SessionState): void {
     const gone = s.kind === 'no-card' || s.kind === 'no-reader';
     if (!gone) {
       // The card (or reader) is back: a message about it being missing is out of date.
@@ -167,33 +192,33 @@ export class HcaBindCard extends LitElement {
     }
     if (this.phase === 'working' && s.lostDuringUse) {
       // The running operation fails on its own; it will show "card removed" and start over.
-      this.lostCard = true;
-      this.abort?.abort();
+      this.#lostCard = true;
+      this.#abort?.abort();
     } else if (this.kiosk && this.phase !== 'working') {
       this.reset();
     }
   }
 
 
-  private clearPin(): void {
-    const input = this.renderRoot?.querySelector<HTMLInputElement>('[data-testid="pin"]');
+  #clearPin(): void {
+    const input = this.#pinInput;
     if (input) input.value = '';
   }
 
   // ---- the flow --------------------------------------------------------------------------------
 
-  private emit<T>(type: string, detail: T): void {
+  #emit<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
   /** Shows a failure; `inFlow`: the card was held when it happened (a missing card then means "removed during the operation"). */
-  private show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
+  #show(code: string, error?: unknown, pinpad = false, inFlow = true): void {
     const own = describeBindFailure(code, { selected: this.cardType });
     let shown: ShownError;
     if (own) {
       shown = { code, ...own };
     } else if (code.startsWith('input/')) {
-      shown = { code, ...this.inputMessage(code) };
+      shown = { code, ...this.#inputMessage(code) };
     } else {
       shown = describeError(error ?? { code }, {
         inFlow,
@@ -205,10 +230,10 @@ export class HcaBindCard extends LitElement {
     // Never invite another try: the message shows the counter and asks for a field report.
     if (shown.code === 'hca/profile-unconfirmed') this.stopped = true;
     this.error = shown;
-    this.emit('hca-bind-error', { code: shown.code });
+    this.#emit('hca-bind-error', { code: shown.code });
   }
 
-  private inputMessage(code: string): BindMessage | ErrorDescription {
+  #inputMessage(code: string): BindMessage | ErrorDescription {
     switch (code) {
       case 'input/pin-empty': {
         const what = pinRuleText(PIN_RULE);
@@ -219,30 +244,30 @@ export class HcaBindCard extends LitElement {
     }
   }
 
-  private onCardType(event: Event): void {
+  #onCardType(event: Event): void {
     const value = (event.target as HTMLInputElement).value;
     if (value === 'personnel' || value === 'institution') this.cardType = value;
     if (this.error?.code === 'bind/wrong-card-type') this.error = undefined;
   }
 
-  private async onVerify(event: Event): Promise<void> {
+  async #onVerify(event: Event): Promise<void> {
     event.preventDefault();
     if (this.phase === 'working' || this.stopped) return;
     const session = this.session;
-    const pinpadReader = this.cardSession.state?.pinpad === true;
+    const pinpadReader = this.#cardSession.state?.pinpad === true;
     this.error = undefined;
     this.result = undefined;
     this.pinInvalid = false;
 
     let pin: Uint8Array | undefined;
-    const input = this.pinInput;
+    const input = this.#pinInput;
     if (!pinpadReader) {
       const text = input?.value ?? '';
       if (input) input.value = '';
       const problem = pinProblem(text);
       if (problem) {
         this.pinInvalid = true;
-        this.show(problem);
+        this.#show(problem);
         input?.focus();
         return;
       }
@@ -252,13 +277,13 @@ export class HcaBindCard extends LitElement {
     }
     if (!session) {
       pin?.fill(0);
-      this.show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
+      this.#show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
       return;
     }
 
     const abort = new AbortController();
-    this.abort = abort;
-    this.lostCard = false;
+    this.#abort = abort;
+    this.#lostCard = false;
     this.phase = 'working';
     this.stage = 'connecting';
     let held = false;
@@ -283,14 +308,14 @@ export class HcaBindCard extends LitElement {
       pin = undefined;
       await session.release();
       held = false;
-      this.emit<BindPayload>('hca-bind', outcome.payload);
+      this.#emit<BindPayload>('hca-bind', outcome.payload);
       this.stage = undefined;
       const verdict = await this.verifyBinding(outcome.payload);
       if (abort.signal.aborted && !this.isConnected) return;
       if (!verdict.verified) {
         const refusal = bindVerdictError(verdict.code);
         this.phase = 'form';
-        this.show(refusal.code, refusal);
+        this.#show(refusal.code, refusal);
         return;
       }
       const detail: BindBoundDetail = { summary: outcome.summary, payload: outcome.payload };
@@ -298,41 +323,41 @@ export class HcaBindCard extends LitElement {
       if (verdict.bindToken) detail.bindToken = verdict.bindToken;
       this.result = detail;
       this.phase = 'done';
-      this.emit('hca-bound', detail);
+      this.#emit('hca-bound', detail);
     } catch (e) {
       this.phase = 'form';
-      if (this.lostCard) {
-        const lost = this.cardSession.state?.error ?? cardAbsentError();
-        this.show(codeOf(lost), lost, pinpadUsed);
+      if (this.#lostCard) {
+        const lost = this.#cardSession.state?.error ?? cardAbsentError();
+        this.#show(codeOf(lost), lost, pinpadUsed);
       } else {
         // `held` is still false when connect() itself failed: the card was not in the reader to begin with.
-        this.show(codeOf(e), e, pinpadUsed, held);
+        this.#show(codeOf(e), e, pinpadUsed, held);
       }
       if (e instanceof PinIncorrectError || codeOf(e).startsWith('input/')) this.pinInvalid = true;
     } finally {
       pin?.fill(0);
-      this.clearPin();
+      this.#clearPin();
       if (held) await session.release().catch(() => undefined);
       this.stage = undefined;
-      if (this.abort === abort) this.abort = undefined;
-      this.idle.arm();
+      if (this.#abort === abort) this.#abort = undefined;
+      this.#idle.arm();
     }
   }
 
-  private onAction(kind: ErrorAction['kind'] | 'restart'): void {
+  #onAction(kind: ErrorAction['kind'] | 'restart'): void {
     if (kind === 'unlock') {
-      this.emit('hca-unlock-requested', { reason: 'pin-blocked' });
+      this.#emit('hca-unlock-requested', { reason: 'pin-blocked' });
     } else if (kind === 'choose-reader') {
-      this.cardSession.choose();
+      this.#cardSession.choose();
     } else {
       this.reset();
-      void this.updateComplete.then(() => this.pinInput?.focus());
+      void this.updateComplete.then(() => this.#pinInput?.focus());
     }
   }
 
   // ---- rendering -------------------------------------------------------------------------------
 
-  private stepNames(): string[] {
+  #stepNames(): string[] {
     return [
       msg('選擇卡別並輸入 PIN 碼', { id: 'bind.step.form' }),
       msg('讀卡、驗證與簽章', { id: 'bind.step.working' }),
@@ -340,7 +365,7 @@ export class HcaBindCard extends LitElement {
     ];
   }
 
-  private stageText(stage: BindStage | undefined): string {
+  #stageText(stage: BindStage | undefined): string {
     switch (stage) {
       case 'connecting':
         return msg('正在連接卡片…', { id: 'bind.stage.connecting' });
@@ -359,47 +384,47 @@ export class HcaBindCard extends LitElement {
     }
   }
 
-  private announcement(): string {
-    if (this.phase === 'working') return this.stageText(this.stage);
+  #announcement(): string {
+    if (this.phase === 'working') return this.#stageText(this.stage);
     if (this.phase === 'done') return msg('驗證成功', { id: 'bind.success' });
     return msg('步驟 1：選擇憑證 IC 卡類別，輸入 PIN 碼後點選「驗證」。', { id: 'bind.announce.form' });
   }
 
-  private formatDate(d: Date): string {
+  #formatDate(d: Date): string {
     const locale = getLocale() === 'en' ? 'en-GB' : 'zh-TW';
     return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', day: 'numeric' }).format(d);
   }
 
-  private renderErrorArea(): TemplateResult | typeof nothing {
+  #renderErrorArea(): TemplateResult | typeof nothing {
     const e = this.error;
     if (!e) return nothing;
     const hideAction = e.blocked === true || (this.kiosk && e.action?.kind === 'deployment-guide');
-    return html`${renderError(e, { onAction: (a) => this.onAction(a.kind), hideAction })}
+    return html`${renderError(e, { onAction: (a) => this.#onAction(a.kind), hideAction })}
     ${e.blocked
-      ? html`<p><button type="button" data-testid="go-unlock" @click=${() => this.onAction('unlock')}>${msg('前往解鎖卡', { id: 'bind.go-unlock' })}</button></p>`
+      ? html`<p><button type="button" data-testid="go-unlock" @click=${() => this.#onAction('unlock')}>${msg('前往解鎖卡', { id: 'bind.go-unlock' })}</button></p>`
       : nothing}`;
   }
 
-  private renderForm(): TemplateResult {
+  #renderForm(): TemplateResult {
     const working = this.phase === 'working';
     if (this.stopped) {
       return html`<div class="actions">
         <button type="button" class="secondary" data-testid="restart" @click=${() => this.reset()}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
       </div>`;
     }
-    const pinpadReader = this.cardSession.state?.pinpad === true;
-    return html`<form class="panel" @submit=${this.onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
+    const pinpadReader = this.#cardSession.state?.pinpad === true;
+    return html`<form class="panel" @submit=${this.#onVerify} novalidate aria-busy=${working ? 'true' : 'false'}>
       <fieldset ?disabled=${working}>
         <legend>${msg('憑證 IC 卡類別', { id: 'bind.card-type' })}</legend>
         <div class="choices" role="radiogroup">
           <label class="choice">
             <input type="radio" name="card-type" value="personnel" data-testid="card-type-personnel"
-              .checked=${this.cardType === 'personnel'} @change=${this.onCardType} />
+              .checked=${this.cardType === 'personnel'} @change=${this.#onCardType} />
             ${cardTypeName('personnel')}
           </label>
           <label class="choice">
             <input type="radio" name="card-type" value="institution" data-testid="card-type-institution"
-              .checked=${this.cardType === 'institution'} @change=${this.onCardType} />
+              .checked=${this.cardType === 'institution'} @change=${this.#onCardType} />
             ${cardTypeName('institution')}
           </label>
         </div>
@@ -420,12 +445,12 @@ export class HcaBindCard extends LitElement {
         <button type="submit" data-testid="verify" ?disabled=${working}>${msg('驗證', { id: 'bind.verify' })}</button>
       </div>
       ${working
-        ? html`<p class="progress" data-testid="progress"><span class="spinner" aria-hidden="true"></span>${this.stageText(this.stage)}</p>`
+        ? html`<p class="progress" data-testid="progress"><span class="spinner" aria-hidden="true"></span>${this.#stageText(this.stage)}</p>`
         : nothing}
     </form>`;
   }
 
-  private renderResult(): TemplateResult {
+  #renderResult(): TemplateResult {
     const r = this.result!;
     const s = r.summary;
     const type = s.cardType ?? r.binding?.cardType;
@@ -440,11 +465,11 @@ export class HcaBindCard extends LitElement {
           <dt>${msg('卡號', { id: 'bind.card-number' })}</dt>
           <dd>GH${r.payload.cardNumber}</dd>
           <dt>${msg('憑證有效期間', { id: 'bind.validity' })}</dt>
-          <dd data-testid="validity">${msg(str`${this.formatDate(s.notBefore)} 至 ${this.formatDate(s.notAfter)}`, { id: 'bind.validity.range' })}</dd>
+          <dd data-testid="validity">${msg(str`${this.#formatDate(s.notBefore)} 至 ${this.#formatDate(s.notAfter)}`, { id: 'bind.validity.range' })}</dd>
         </dl>
       </div>
       <div class="actions">
-        <button type="button" class="secondary" data-testid="restart" @click=${() => this.onAction('restart')}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
+        <button type="button" class="secondary" data-testid="restart" @click=${() => this.#onAction('restart')}>${msg('重新驗證', { id: 'bind.action.retry' })}</button>
       </div>
     </div>`;
   }
@@ -453,10 +478,10 @@ export class HcaBindCard extends LitElement {
     const current = this.phase === 'form' ? 0 : this.phase === 'working' ? 1 : 2;
     return html`
       <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>
-      <hca-steps .steps=${this.stepNames()} .current=${current} ?kiosk=${this.kiosk}></hca-steps>
-      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announce">${this.announcement()}</div>
-      <div aria-live="assertive">${this.renderErrorArea()}</div>
-      ${this.phase === 'done' && this.result ? this.renderResult() : this.renderForm()}
+      <hca-steps .steps=${this.#stepNames()} .current=${current} ?kiosk=${this.kiosk}></hca-steps>
+      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announce">${this.#announcement()}</div>
+      <div aria-live="assertive">${this.#renderErrorArea()}</div>
+      ${this.phase === 'done' && this.result ? this.#renderResult() : this.#renderForm()}
     `;
   }
 

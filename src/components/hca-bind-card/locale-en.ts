@@ -55,7 +55,6 @@ export const templates = {
   'bind.stage.verifying': 'The server is verifying…',
   'bind.success': 'Verified',
   'bind.announce.form': 'Step 1: choose the card type, type the PIN and press Verify.',
-  'bind.error-code': str`Error code: ${0}`,
   'bind.card-type': 'Card type',
   'bind.pinpad-note': 'This reader has a keypad: after pressing Verify, type the PIN on the reader and press its OK key. The PIN never passes through the computer.',
   'bind.pin': 'PIN',

@@ -61,7 +61,7 @@ export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileVal
     this.set({ pinpad }, this.begin());
   }
 
-  private blockedError(): FlowError {
+  #blockedError(): FlowError {
     return { code: 'apdu/pin-blocked', error: new PinBlockedError(0x6983), retriesLeft: 0 };
   }
 
@@ -89,7 +89,7 @@ export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileVal
           pinpad,
           retriesLeft: status.retriesLeft,
           blocked: status.blocked,
-          error: status.blocked ? this.blockedError() : this.current.error?.code === 'ccid/card-absent' ? undefined : this.current.error,
+          error: status.blocked ? this.#blockedError() : this.current.error?.code === 'ccid/card-absent' ? undefined : this.current.error,
         },
         generation,
       );
@@ -108,7 +108,7 @@ export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileVal
     const generation = this.begin();
     if (this.current.busy || this.current.step !== 'enter') return false;
     if (this.current.blocked) {
-      this.set({ error: this.blockedError() }, generation);
+      this.set({ error: this.#blockedError() }, generation);
       return false;
     }
     // Stopped: nothing is sent; the error (counter, field report) stays.
@@ -151,7 +151,7 @@ export class ChangePinFlow extends PinFlow<ChangePinState, HcaCard<HcaProfileVal
         return false;
       }
       if (outcome.kind === 'blocked') {
-        this.set({ busy: false, blocked: true, retriesLeft: 0, error: this.blockedError() }, generation);
+        this.set({ busy: false, blocked: true, retriesLeft: 0, error: this.#blockedError() }, generation);
         return false;
       }
       if (!this.isCurrent(generation)) return false;

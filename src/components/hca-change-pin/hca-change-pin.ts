@@ -17,8 +17,7 @@
  * (with `data-code`), `go-unlock`.
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -47,24 +46,43 @@ type PinInputId = 'old-pin' | 'new-pin' | 'new-pin-confirm';
 const PIN_INPUTS: readonly PinInputId[] = ['old-pin', 'new-pin', 'new-pin-confirm'];
 
 /** See the module comment. */
-@localized()
 export class HcaChangePin extends LitElement {
   static override styles = pinFlowStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    unlockHref: { attribute: 'unlock-href' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    flowState: { state: true },
+    hints: { state: true },
+    padTarget: { state: true },
+    announcement: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen PIN pad, large targets, start over on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** Where "unlock the card" leads (a link to the unlock page); without it, only the event is fired. */
-  @property({ attribute: 'unlock-href' }) unlockHref = '';
+  unlockHref = '';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = '';
+  deploymentGuideUrl = '';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -72,50 +90,50 @@ export class HcaChangePin extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
-  @state() private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
-  @state() private hints: Partial<Record<PinInputId, string>> = {};
-  @state() private padTarget: HTMLInputElement | null = null;
+  private flowState: ChangePinState = { step: 'enter', busy: false, pinpad: false, blocked: false, stopped: false };
+  private hints: Partial<Record<PinInputId, string>> = {};
+  private padTarget: HTMLInputElement | null = null;
   /** The polite announcement (steps, progress, success). */
-  @state() private announcement = '';
+  private announcement = '';
 
-  private flow: ChangePinFlow | undefined;
+  #flow: ChangePinFlow | undefined;
   /** The profile the flow was built with. */
-  private flowProfile: HcaProfile | undefined;
+  #flowProfile: HcaProfile | undefined;
   /** The inserted card has been read (reset when it is removed). */
-  private inspected = false;
-  private readonly cardSession = new CardSessionController(this, {
-    onSession: (session) => this.newFlow(session),
-    onState: (s) => this.onSessionState(s),
+  #inspected = false;
+  readonly #cardSession = new CardSessionController(this, {
+    onSession: (session) => this.#newFlow(session),
+    onState: (s) => this.#onSessionState(s),
     // A card already in the reader is read at once.
     replayState: true,
     onRelease: () => {
-      this.flow?.restart();
-      this.clearInputs();
+      this.#flow?.restart();
+      this.#clearInputs();
     },
   });
-  private readonly idle = new KioskIdleController(this, {
-    busy: () => Boolean(this.flow?.state.busy),
+  readonly #idle = new KioskIdleController(this, {
+    busy: () => Boolean(this.#flow?.state.busy),
     onIdle: () => this.restart(),
     events: ['pointerdown', 'keydown', 'input'],
   });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A new profile gives a new flow (a new session does too: the controller calls newFlow).
-    if (this.isConnected && this.flow && this.flowProfile !== this.profile) this.newFlow(this.session, true);
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
+    if (this.isConnected && this.#flow && this.#flowProfile !== this.profile) this.#newFlow(this.session, true);
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.#idle.arm();
   }
 
   /** Back to the start: clears every input and message. */
   restart(): void {
-    this.clearInputs();
+    this.#clearInputs();
     this.hints = {};
-    this.flow?.restart();
-    this.inspectIfCard();
+    this.#flow?.restart();
+    this.#inspectIfCard();
   }
 
   // ---- session, flow, kiosk --------------------------------------------------------------------
@@ -124,34 +142,34 @@ export class HcaChangePin extends LitElement {
    * Builds the flow for `session` (none without a session); the previous flow is restarted.
    * `inspectNow`: read a card already in the reader (the controller does it for a new session).
    */
-  private newFlow(session: CardSession | undefined, inspectNow = false): void {
-    this.flow?.restart();
-    this.flowProfile = this.profile;
-    this.inspected = false;
+  #newFlow(session: CardSession | undefined, inspectNow = false): void {
+    this.#flow?.restart();
+    this.#flowProfile = this.profile;
+    this.#inspected = false;
     if (!session) {
-      this.flow = undefined;
+      this.#flow = undefined;
       return;
     }
-    this.flow = new ChangePinFlow({
+    this.#flow = new ChangePinFlow({
       connector: session,
-      onChange: (s) => this.onFlowState(s),
+      onChange: (s) => this.#onFlowState(s),
       ...(this.profile ? { profile: this.profile } : {}),
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
-    this.flowState = this.flow.state;
-    if (inspectNow) this.onSessionState(session.state);
+    this.flowState = this.#flow.state;
+    if (inspectNow) this.#onSessionState(session.state);
   }
 
-  private onSessionState(s: SessionState): void {
-    const flow = this.flow;
+  #onSessionState(s: SessionState): void {
+    const flow = this.#flow;
     if (!flow) return;
     if (s.kind === 'no-card' || s.kind === 'no-reader') {
-      const hadCard = this.inspected;
-      this.inspected = false;
+      const hadCard = this.#inspected;
+      this.#inspected = false;
       const st = flow.state;
       if (st.busy || (st.step === 'enter' && hadCard) || (st.step === 'done' && this.kiosk)) {
         // Mid-flow (or a kiosk after success): start again from the first step.
-        this.clearInputs();
+        this.#clearInputs();
         this.hints = {};
         const midFlow = st.busy || st.step === 'enter';
         // Taken out while nothing ran on it (st.busy false): "no card", not "removed during the operation".
@@ -163,19 +181,19 @@ export class HcaChangePin extends LitElement {
     // The card is back: a message about it being missing is out of date.
     if (s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) flow.showProblem(undefined);
     if (s.pinpad !== undefined) flow.setReaderPinpad(s.pinpad);
-    this.inspectIfCard();
+    this.#inspectIfCard();
   }
 
-  private inspectIfCard(): void {
-    const flow = this.flow;
-    if (!flow || this.inspected || this.cardSession.state?.kind !== 'card') return;
+  #inspectIfCard(): void {
+    const flow = this.#flow;
+    if (!flow || this.#inspected || this.#cardSession.state?.kind !== 'card') return;
     const st = flow.state;
     if (st.busy || st.step !== 'enter') return;
-    this.inspected = true;
+    this.#inspected = true;
     void flow.inspect();
   }
 
-  private onFlowState(s: ChangePinState): void {
+  #onFlowState(s: ChangePinState): void {
     const before = this.flowState;
     this.flowState = s;
     if (s.busy && !before.busy) {
@@ -187,89 +205,89 @@ export class HcaChangePin extends LitElement {
     } else if (!s.busy && before.busy) {
       this.announcement = '';
     }
-    if (s.step !== before.step || (s.error && s.error !== before.error)) void this.updateComplete.then(() => this.focusAfterChange(s));
+    if (s.step !== before.step || (s.error && s.error !== before.error)) void this.updateComplete.then(() => this.#focusAfterChange(s));
   }
 
 
   // ---- inputs ----------------------------------------------------------------------------------
 
-  private input(id: PinInputId): HTMLInputElement | null {
+  #input(id: PinInputId): HTMLInputElement | null {
     return this.renderRoot?.querySelector<HTMLInputElement>(`[data-testid="${id}"]`) ?? null;
   }
 
   /** Empties every PIN input (their values are never kept). */
-  private clearInputs(): void {
+  #clearInputs(): void {
     for (const id of PIN_INPUTS) {
-      const el = this.input(id);
+      const el = this.#input(id);
       if (el) el.value = '';
     }
   }
 
-  private onPinInput(id: PinInputId, event: Event): void {
+  #onPinInput(id: PinInputId, event: Event): void {
     const value = (event.target as HTMLInputElement).value;
-    const hint = pinHint(checkPin(value, this.flow?.rule ?? pinRuleOf(), { partial: true }), this.flow?.rule ?? pinRuleOf());
+    const hint = pinHint(checkPin(value, this.#flow?.rule ?? pinRuleOf(), { partial: true }), this.#flow?.rule ?? pinRuleOf());
     if (this.hints[id] !== hint) this.hints = { ...this.hints, [id]: hint };
-    if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
+    if (this.flowState.error?.field === id) this.#flow?.showProblem(undefined);
   }
 
-  private onPinFocus(event: Event): void {
+  #onPinFocus(event: Event): void {
     this.padTarget = event.target as HTMLInputElement;
   }
 
-  private focusAfterChange(s: ChangePinState): void {
+  #focusAfterChange(s: ChangePinState): void {
     const field = s.error?.field as PinInputId | undefined;
     if (field && PIN_INPUTS.includes(field)) {
-      this.input(field)?.focus();
+      this.#input(field)?.focus();
       return;
     }
     if (s.step === 'done') {
       this.renderRoot.querySelector<HTMLElement>('[data-testid="success"]')?.focus();
       return;
     }
-    if (s.error?.code === 'apdu/pin-incorrect') this.input('old-pin')?.focus();
+    if (s.error?.code === 'apdu/pin-incorrect') this.#input('old-pin')?.focus();
   }
 
   // ---- actions ---------------------------------------------------------------------------------
 
-  private async onSubmit(event: Event): Promise<void> {
+  async #onSubmit(event: Event): Promise<void> {
     event.preventDefault();
-    const flow = this.flow;
+    const flow = this.#flow;
     if (!flow || this.flowState.busy) return;
     if (this.flowState.pinpad) {
-      this.clearInputs();
-      await this.afterSubmit(await flow.submit());
+      this.#clearInputs();
+      await this.#afterSubmit(await flow.submit());
       return;
     }
     // Read the PINs and empty the inputs at once: nothing stays in the DOM, whatever happens next.
-    const values = { oldPin: this.input('old-pin')?.value ?? '', newPin: this.input('new-pin')?.value ?? '', confirm: this.input('new-pin-confirm')?.value ?? '' };
-    this.clearInputs();
+    const values = { oldPin: this.#input('old-pin')?.value ?? '', newPin: this.#input('new-pin')?.value ?? '', confirm: this.#input('new-pin-confirm')?.value ?? '' };
+    this.#clearInputs();
     this.hints = {};
     const changed = await flow.submit(values);
     values.oldPin = values.newPin = values.confirm = '';
-    await this.afterSubmit(changed);
+    await this.#afterSubmit(changed);
   }
 
-  private async afterSubmit(changed: boolean): Promise<void> {
+  async #afterSubmit(changed: boolean): Promise<void> {
     if (!changed) return;
     this.dispatchEvent(new CustomEvent<PinChangedDetail>('hca-pin-changed', { detail: { pinpad: this.flowState.pinpad }, bubbles: true, composed: true }));
   }
 
-  private onGoUnlock(event: Event): void {
+  #onGoUnlock(event: Event): void {
     const proceed = this.dispatchEvent(
       new CustomEvent<UnlockRequestedDetail>('hca-unlock-requested', { detail: { reason: 'pin-blocked' }, bubbles: true, composed: true, cancelable: true }),
     );
     if (!proceed) event.preventDefault();
   }
 
-  private onErrorAction(action: ErrorAction): void {
+  #onErrorAction(action: ErrorAction): void {
     switch (action.kind) {
       case 'choose-reader':
-        this.cardSession.choose();
+        this.#cardSession.choose();
         break;
       case 'retry':
-        this.flow?.showProblem(undefined);
-        if (this.cardSession.state?.kind === 'card' && !this.inspected) this.inspectIfCard();
-        void this.updateComplete.then(() => (this.flowState.pinpad ? this.renderRoot.querySelector<HTMLElement>('[data-testid="submit"]') : this.input('old-pin'))?.focus());
+        this.#flow?.showProblem(undefined);
+        if (this.#cardSession.state?.kind === 'card' && !this.#inspected) this.#inspectIfCard();
+        void this.updateComplete.then(() => (this.flowState.pinpad ? this.renderRoot.querySelector<HTMLElement>('[data-testid="submit"]') : this.#input('old-pin'))?.focus());
         break;
       default:
         break;
@@ -278,24 +296,24 @@ export class HcaChangePin extends LitElement {
 
   // ---- rendering -------------------------------------------------------------------------------
 
-  private describe(error: FlowError): ErrorDescription {
-    return describeFlowError(error, { rule: this.flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
+  #describe(error: FlowError): ErrorDescription {
+    return describeFlowError(error, { rule: this.#flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
   }
 
-  private renderErrorArea(): TemplateResult | typeof nothing {
+  #renderErrorArea(): TemplateResult | typeof nothing {
     const error = this.flowState.error;
     if (!error) return nothing;
-    const description = this.describe(error);
+    const description = this.#describe(error);
     const blocked = error.code === 'apdu/pin-blocked';
-    return html`${renderError(description, { onAction: (a) => this.onErrorAction(a), hideAction: blocked || (this.kiosk && description.action?.kind === 'deployment-guide') })}
-    ${blocked ? this.renderGoUnlock() : nothing}`;
+    return html`${renderError(description, { onAction: (a) => this.#onErrorAction(a), hideAction: blocked || (this.kiosk && description.action?.kind === 'deployment-guide') })}
+    ${blocked ? this.#renderGoUnlock() : nothing}`;
   }
 
-  private renderGoUnlock(): TemplateResult {
+  #renderGoUnlock(): TemplateResult {
     const label = msg('前往解鎖卡', { id: 'changepin.go-unlock' });
     return this.unlockHref
-      ? html`<p><a class="button" href=${this.unlockHref} data-testid="go-unlock" @click=${(e: Event) => this.onGoUnlock(e)}>${label}</a></p>`
-      : html`<p><button type="button" data-testid="go-unlock" @click=${(e: Event) => this.onGoUnlock(e)}>${label}</button></p>`;
+      ? html`<p><a class="button" href=${this.unlockHref} data-testid="go-unlock" @click=${(e: Event) => this.#onGoUnlock(e)}>${label}</a></p>`
+      : html`<p><button type="button" data-testid="go-unlock" @click=${(e: Event) => this.#onGoUnlock(e)}>${label}</button></p>`;
   }
 
   /**
@@ -303,11 +321,11 @@ export class HcaChangePin extends LitElement {
    * letter keyboard for it. A new PIN is the user's choice: the numeric keyboard suggests digits,
    * as the HCA's own pages do, and a hardware keyboard can still type letters.
    */
-  private pinInputMode(id: PinInputId): 'numeric' | 'text' {
-    return id === 'old-pin' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits' ? 'text' : 'numeric';
+  #pinInputMode(id: PinInputId): 'numeric' | 'text' {
+    return id === 'old-pin' && (this.#flow?.rule ?? pinRuleOf()).charset !== 'digits' ? 'text' : 'numeric';
   }
 
-  private pinField(id: PinInputId, label: string, autofocus = false): TemplateResult {
+  #pinField(id: PinInputId, label: string, autofocus = false): TemplateResult {
     const error = this.flowState.error;
     const invalid = error?.field === id;
     const hint = this.hints[id];
@@ -316,20 +334,20 @@ export class HcaChangePin extends LitElement {
         id=${id}
         data-testid=${id}
         type="password"
-        inputmode=${this.pinInputMode(id)}
+        inputmode=${this.#pinInputMode(id)}
         autocomplete="off"
-        maxlength=${this.flow?.rule.maxLength ?? 8}
+        maxlength=${this.#flow?.rule.maxLength ?? 8}
         aria-describedby=${`${id}-problem`}
         aria-invalid=${invalid || hint ? 'true' : 'false'}
         ?autofocus=${autofocus}
         ?disabled=${this.flowState.busy}
-        @input=${(e: Event) => this.onPinInput(id, e)}
-        @focus=${(e: Event) => this.onPinFocus(e)}
+        @input=${(e: Event) => this.#onPinInput(id, e)}
+        @focus=${(e: Event) => this.#onPinFocus(e)}
       />
       <p class="field-problem" id=${`${id}-problem`}>${hint ?? ''}</p>`;
   }
 
-  private renderRetries(): TemplateResult | typeof nothing {
+  #renderRetries(): TemplateResult | typeof nothing {
     const n = this.flowState.retriesLeft;
     const max = 3;
     if (n === undefined || n >= max || this.flowState.blocked || this.flowState.error) return nothing;
@@ -340,17 +358,17 @@ export class HcaChangePin extends LitElement {
     </p>`;
   }
 
-  private renderEnter(): TemplateResult {
+  #renderEnter(): TemplateResult {
     const s = this.flowState;
-    const max = this.flow?.rule.maxLength ?? 8;
-    const min = this.flow?.rule.minLength ?? 6;
+    const max = this.#flow?.rule.maxLength ?? 8;
+    const min = this.#flow?.rule.minLength ?? 6;
     const disabled = s.busy || s.blocked || s.stopped;
     // A locked card: no PIN can be changed; the error above leads to the unlock flow. Stopped
     // (hca/profile-unconfirmed): no PIN entry at all; the error above shows the counter and asks
     // for a field report.
     if (s.blocked || s.stopped) return html``;
     if (s.pinpad) {
-      return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
+      return html`<form @submit=${(e: Event) => this.#onSubmit(e)} novalidate>
         <p>${msg('這台讀卡機有按鍵：PIN 碼要在讀卡機上輸入，不會經過電腦。', { id: 'changepin.pinpad.intro' })}</p>
         <ol class="guide">
           <li>${msg('按下「開始變更」。', { id: 'changepin.pinpad.step1' })}</li>
@@ -358,21 +376,21 @@ export class HcaChangePin extends LitElement {
           <li>${msg(str`輸入新的 PIN 碼（${min} 到 ${max} 位數字），按確認鍵。`, { id: 'changepin.pinpad.step3' })}</li>
           <li>${msg('再輸入一次新的 PIN 碼，按確認鍵。', { id: 'changepin.pinpad.step4' })}</li>
         </ol>
-        ${this.renderRetries()}
+        ${this.#renderRetries()}
         ${s.busy ? html`<p class="busy">${msg('請在讀卡機上輸入…', { id: 'changepin.pinpad.waiting' })}</p>` : nothing}
         <div class="buttons">
           <button type="submit" data-testid="submit" ?disabled=${disabled}>${msg('開始變更', { id: 'changepin.pinpad.submit' })}</button>
         </div>
       </form>`;
     }
-    return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
+    return html`<form @submit=${(e: Event) => this.#onSubmit(e)} novalidate>
       <p class="intro">${msg(str`PIN 碼為 ${min} 到 ${max} 位數字。連續輸入錯誤 3 次，卡片會被鎖住。`, { id: 'changepin.intro' })}</p>
-      ${this.renderRetries()}
-      ${this.pinField('old-pin', msg('目前的 PIN 碼', { id: 'pinflow.field.old-pin' }))}
-      ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
-      ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
+      ${this.#renderRetries()}
+      ${this.#pinField('old-pin', msg('目前的 PIN 碼', { id: 'pinflow.field.old-pin' }))}
+      ${this.#pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
+      ${this.#pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
       ${this.kiosk
-        ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?letters=${(this.flow?.rule ?? pinRuleOf()).charset !== 'digits'}
+        ? html`<hca-pin-pad kiosk .target=${this.padTarget} ?letters=${(this.#flow?.rule ?? pinRuleOf()).charset !== 'digits'}
             ?disabled=${disabled || !this.padTarget}></hca-pin-pad>`
         : nothing}
       ${s.busy ? html`<p class="busy">${msg('正在變更 PIN 碼，請不要取出卡片…', { id: 'changepin.busy' })}</p>` : nothing}
@@ -382,7 +400,7 @@ export class HcaChangePin extends LitElement {
     </form>`;
   }
 
-  private renderDone(): TemplateResult {
+  #renderDone(): TemplateResult {
     return html`<div class="success" data-testid="success" tabindex="-1">
         <p class="title">${msg('變更PIN碼成功!', { id: 'changepin.success.title' })}</p>
         <p>${msg('請以新的 PIN 碼使用卡片。', { id: 'changepin.success.detail' })}</p>
@@ -400,8 +418,8 @@ export class HcaChangePin extends LitElement {
       <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>
       <hca-steps .steps=${steps} current=${s.step === 'done' ? steps.length : 0} ?kiosk=${this.kiosk}></hca-steps>
       <div class="visually-hidden" aria-live="polite" data-testid="announce">${this.announcement}</div>
-      <div aria-live="assertive">${this.renderErrorArea()}</div>
-      ${s.step === 'done' ? this.renderDone() : this.renderEnter()}
+      <div aria-live="assertive">${this.#renderErrorArea()}</div>
+      ${s.step === 'done' ? this.#renderDone() : this.#renderEnter()}
     </section>`;
   }
 }

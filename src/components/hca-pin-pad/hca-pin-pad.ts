@@ -13,8 +13,7 @@
  * Test hooks: `pin-key-0` .. `pin-key-9`, `pin-key-back`, `pin-key-clear`.
  */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg } from '@lit/localize';
+import { updateWhenLocaleChanges, msg } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { pinPadStyles } from './styles.js';
 import { icon } from '../shared/icons.js';
@@ -49,41 +48,60 @@ function cryptoRandom(max: number): number {
   }
 }
 
-@localized()
 export class HcaPinPad extends LitElement {
   static override styles = [sharedStyles, pinPadStyles];
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    for: { attribute: 'for' },
+    target: { attribute: false },
+    shuffle: { type: Boolean, reflect: true },
+    disabled: { type: Boolean, reflect: true },
+    kiosk: { type: Boolean, reflect: true },
+    label: {},
+    layout: {},
+    letters: { type: Boolean, reflect: true },
+    order: { state: true },
+    lettersShown: { state: true },
+    shift: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The id of the input to type into, looked up in the pad's own root (document or shadow root). */
-  @property({ attribute: 'for' }) for = '';
+  for = '';
 
   /** The input to type into (takes precedence over `for`). */
-  @property({ attribute: false }) target: HTMLInputElement | null = null;
+  target: HTMLInputElement | null = null;
 
   /** Digits in a random order (new order on each connect and each `reshuffle()`). */
-  @property({ type: Boolean, reflect: true }) shuffle = false;
+  shuffle = false;
 
   /** Disables every key. */
-  @property({ type: Boolean, reflect: true }) disabled = false;
+  disabled = false;
 
   /** Bigger keys (kiosk layout). */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Accessible name of the keypad. Default 「數字鍵盤」 (「鍵盤」 with letters). */
-  @property() label: string | undefined;
+  label: string | undefined;
 
   /**
    * 'digits' (default): the numeric pad. 'text': a keyboard with digits, letters (a shift key:
    * letters are case-sensitive) and the characters of e-mail addresses and account names
    * (@ . - _), for user codes, accounts and e-mail addresses on a kiosk.
    */
-  @property() layout: 'digits' | 'text' = 'digits';
+  layout: 'digits' | 'text' = 'digits';
 
   /** With the 'digits' layout: an「ABC」key switches to letters (a PIN that may have letters). */
-  @property({ type: Boolean, reflect: true }) letters = false;
+  letters = false;
 
-  @state() private order: number[] = [...DIGITS];
-  @state() private lettersShown = false;
-  @state() private shift = false;
+  private order: number[] = [...DIGITS];
+  private lettersShown = false;
+  private shift = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -98,7 +116,7 @@ export class HcaPinPad extends LitElement {
     }
   }
 
-  private get textKeys(): boolean {
+  get #textKeys(): boolean {
     return this.layout === 'text' || (this.letters && this.lettersShown);
   }
 
@@ -124,7 +142,7 @@ export class HcaPinPad extends LitElement {
     const input = this.input;
     if (this.disabled || !input || input.disabled || input.readOnly) return;
     let kind: PinKeyDetail['key'];
-    if (/^[0-9]$/.test(key) || (this.textKeys && /^[A-Za-z@._-]$/.test(key))) {
+    if (/^[0-9]$/.test(key) || (this.#textKeys && /^[A-Za-z@._-]$/.test(key))) {
       const max = input.maxLength > 0 ? input.maxLength : Infinity;
       if (input.value.length >= max) return;
       input.value += key;
@@ -145,10 +163,10 @@ export class HcaPinPad extends LitElement {
     );
   }
 
-  private onKeydown(event: KeyboardEvent): void {
+  #onKeydown(event: KeyboardEvent): void {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let key: string | undefined;
-    if (/^[0-9]$/.test(event.key) || (this.textKeys && /^[A-Za-z@._-]$/.test(event.key))) key = event.key;
+    if (/^[0-9]$/.test(event.key) || (this.#textKeys && /^[A-Za-z@._-]$/.test(event.key))) key = event.key;
     else if (event.key === 'Backspace') key = 'back';
     else if (event.key === 'Escape' || event.key === 'Delete') key = 'clear';
     if (key === undefined) return;
@@ -156,13 +174,13 @@ export class HcaPinPad extends LitElement {
     this.press(key);
   }
 
-  private renderText(): TemplateResult {
+  #renderText(): TemplateResult {
     const char = (c: string) => {
       const shown = this.shift ? c.toUpperCase() : c;
       return html`<button type="button" data-testid=${`pin-key-${shown}`} ?disabled=${this.disabled} @click=${() => this.press(shown)}>${shown}</button>`;
     };
     const rows = ['1234567890', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
-    return html`<div class="keyboard" role="group" aria-label=${this.label ?? msg('鍵盤', { id: 'pinpad.keyboard-label' })} @keydown=${this.onKeydown}>
+    return html`<div class="keyboard" role="group" aria-label=${this.label ?? msg('鍵盤', { id: 'pinpad.keyboard-label' })} @keydown=${this.#onKeydown}>
       <div class="row">${[...rows[0]!].map(char)}</div>
       <div class="row">${[...rows[1]!].map(char)}</div>
       <div class="row">${[...rows[2]!].map(char)}${char('-')}</div>
@@ -187,12 +205,12 @@ export class HcaPinPad extends LitElement {
   }
 
   override render(): TemplateResult {
-    if (this.textKeys) return this.renderText();
+    if (this.#textKeys) return this.#renderText();
     const digit = (d: number) =>
       html`<button type="button" data-testid=${`pin-key-${d}`} ?disabled=${this.disabled} @click=${() => this.press(String(d))}>${d}</button>`;
     const first = this.order.slice(0, 9);
     const last = this.order[9]!;
-    return html`<div class="pad" role="group" aria-label=${this.label ?? msg('數字鍵盤', { id: 'pinpad.label' })} @keydown=${this.onKeydown}>
+    return html`<div class="pad" role="group" aria-label=${this.label ?? msg('數字鍵盤', { id: 'pinpad.label' })} @keydown=${this.#onKeydown}>
       ${first.map(digit)}
       <button type="button" class="edit" data-testid="pin-key-clear" ?disabled=${this.disabled} @click=${() => this.press('clear')}>
         ${msg('清除', { id: 'pinpad.clear' })}

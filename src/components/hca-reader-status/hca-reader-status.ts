@@ -13,8 +13,7 @@
  * Test hooks: `reader-status` (with `data-state` = the state kind), `choose-reader`, `error`.
  */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type DescribeContext } from '../shared/messages.js';
@@ -31,35 +30,47 @@ const ICONS: Record<SessionState['kind'], IconName> = {
   error: 'warning',
 };
 
-@localized()
 export class HcaReaderStatus extends LitElement {
   static override styles = [sharedStyles, readerStatusStyles];
 
-  /** The session to show (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    noPin: { type: Boolean, attribute: 'no-pin' },
+    messageContext: { attribute: false },
+  };
 
-  /** Kiosk mode: no chooser button, larger text. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
-
-  /** Say nothing about where the PIN is typed (for flows that need no PIN, e.g. reading the NHI card). */
-  @property({ type: Boolean, attribute: 'no-pin' }) noPin = false;
-
-  /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
-  @property({ attribute: false }) messageContext: DescribeContext = {};
-
-  private readonly cardSession = new CardSessionController(this);
-
-  private choose(): void {
-    const go = this.dispatchEvent(new CustomEvent('hca-choose-reader', { bubbles: true, composed: true, cancelable: true }));
-    if (go) this.cardSession.choose();
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
   }
 
-  private showChoose(s: SessionState): boolean {
+  /** The session to show (required). */
+  session: CardSession | undefined;
+
+  /** Kiosk mode: no chooser button, larger text. */
+  kiosk = false;
+
+  /** Say nothing about where the PIN is typed (for flows that need no PIN, e.g. reading the NHI card). */
+  noPin = false;
+
+  /** Passed to `describeError` for errors (e.g. `deploymentGuideUrl`). */
+  messageContext: DescribeContext = {};
+
+  readonly #cardSession = new CardSessionController(this);
+
+  #choose(): void {
+    const go = this.dispatchEvent(new CustomEvent('hca-choose-reader', { bubbles: true, composed: true, cancelable: true }));
+    if (go) this.#cardSession.choose();
+  }
+
+  #showChoose(s: SessionState): boolean {
     return !this.kiosk && this.session?.canChoose === true && s.kind !== 'busy' && s.kind !== 'no-webusb' && s.kind !== 'card';
   }
 
   override render(): TemplateResult {
-    const s = this.cardSession.state ?? { kind: 'no-reader' as const };
+    const s = this.#cardSession.state ?? { kind: 'no-reader' as const };
     const name = s.readerName ?? '';
     let headline: string;
     let hint: string | undefined;
@@ -73,7 +84,7 @@ export class HcaReaderStatus extends LitElement {
         hint =
           s.error?.code === 'transport/disconnected'
             ? msg('讀卡機已拔除。請重新插上，網頁會自動重新連線。', { id: 'status.no-reader.unplugged' })
-            : this.showChoose(s)
+            : this.#showChoose(s)
               ? msg('請將讀卡機插上電腦，再按「選擇讀卡機」。', { id: 'status.no-reader.hint-choose' })
               : msg('請將讀卡機插上電腦。', { id: 'status.no-reader.hint' });
         break;
@@ -113,8 +124,8 @@ export class HcaReaderStatus extends LitElement {
               ${hint ? html`<p class="hint">${hint}</p>` : nothing}`}
         ${pinpad}
       </div>
-      ${this.showChoose(s)
-        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => this.choose()}>
+      ${this.#showChoose(s)
+        ? html`<button type="button" class="secondary" data-testid="choose-reader" @click=${() => this.#choose()}>
             ${msg('選擇讀卡機', { id: 'err.action.choose-reader' })}
           </button>`
         : nothing}

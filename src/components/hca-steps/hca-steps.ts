@@ -6,27 +6,38 @@
  * Test hooks: `data-testid="steps"` (the list), `step-0`, `step-1`, ... (the items).
  */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { property } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import { sharedStyles } from '../shared/styles.js';
 import { stepsStyles } from './styles.js';
 import { icon } from '../shared/icons.js';
 
-@localized()
 export class HcaSteps extends LitElement {
   static override styles = [sharedStyles, stepsStyles];
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    steps: { attribute: false },
+    current: { type: Number },
+    label: {},
+    kiosk: { type: Boolean, reflect: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The step names, in order (already localised by the caller). */
-  @property({ attribute: false }) steps: string[] = [];
+  steps: string[] = [];
 
   /** The current step, 0-based (`steps.length` or more: every step done). */
-  @property({ type: Number }) current = 0;
+  current = 0;
 
   /** Accessible name of the list. Default 「步驟」. */
-  @property() label: string | undefined;
+  label: string | undefined;
 
   /** Larger marks (kiosk layout). */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   override render(): TemplateResult {
     const total = this.steps.length;

@@ -18,8 +18,7 @@
  * `submit`, `restart`, `success`, `error` (with `data-code`), `read-card-number`.
  */
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession, SessionState } from '../../session/card-session.js';
 import { type ErrorAction, type ErrorDescription } from '../shared/messages.js';
 import { renderError } from '../shared/error-view.js';
@@ -46,27 +45,48 @@ const PIN_INPUTS = ['new-pin', 'new-pin-confirm'] as const;
 const ALL_INPUTS: readonly InputId[] = ['card-number', 'user-code', ...PIN_INPUTS];
 
 /** See the module comment. */
-@localized()
 export class HcaUnlockCard extends LitElement {
   static override styles = pinFlowStyles;
 
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    kiosk: { type: Boolean, reflect: true },
+    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    pukUrl: { attribute: 'puk-url' },
+    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+    userCodeHelpHref: { attribute: 'user-code-help-href' },
+    profile: { attribute: false },
+    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+    requestPuk: { attribute: false },
+    flowState: { state: true },
+    hints: { state: true },
+    padTarget: { state: true },
+    announcement: { state: true },
+  };
+
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
   /** The card session the flow gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  session: CardSession | undefined;
 
   /** Kiosk mode: on-screen number pad, large targets, start over on card removal and after `idleSeconds`. */
-  @property({ type: Boolean, reflect: true }) kiosk = false;
+  kiosk = false;
 
   /** Kiosk only: seconds without input before the flow starts over (default 120). */
-  @property({ type: Number, attribute: 'idle-seconds' }) idleSeconds = 120;
+  idleSeconds = 120;
 
   /** The reference server's PUK endpoint used by the default `requestPuk`. Default `/api/unlock/puk`. */
-  @property({ attribute: 'puk-url' }) pukUrl = '/api/unlock/puk';
+  pukUrl = '/api/unlock/puk';
 
   /** Where the "deployment guide" action of a reader problem points. */
-  @property({ attribute: 'deployment-guide-url' }) deploymentGuideUrl = '';
+  deploymentGuideUrl = '';
 
   /** Where users look up a forgotten user code (用戶代碼 E-mail 查詢通知); shown as a link when set. */
-  @property({ attribute: 'user-code-help-href' }) userCodeHelpHref = '';
+  userCodeHelpHref = '';
 
   /**
    * The card profile (default: chosen among the candidates by the card's answers, every
@@ -74,76 +94,76 @@ export class HcaUnlockCard extends LitElement {
    * deployment that confirmed the profile for its cards passes it here; the demo passes its
    * virtual card's (`confirmedForVirtualCard`).
    */
-  @property({ attribute: false }) profile: HcaProfile | undefined;
+  profile: HcaProfile | undefined;
 
   /** Seconds a pinpad reader waits for the first key (undefined: the reader's default). */
-  @property({ type: Number, attribute: 'pinpad-timeout' }) pinpadTimeoutSeconds: number | undefined;
+  pinpadTimeoutSeconds: number | undefined;
 
   /**
    * Asks the unlock service for the card's PUK: `(cardNumber, userCode, { signal }) => Promise<puk>`.
    * Default: `POST {pukUrl}` of the reference server (`fetchPuk`). Reject with a `PukServiceError`
    * (or any `WebCcidError`) to have its message shown.
    */
-  @property({ attribute: false }) requestPuk: RequestPuk = (cardNumber, userCode, options) =>
+  requestPuk: RequestPuk = (cardNumber, userCode, options) =>
     fetchPuk(cardNumber, userCode, { url: this.pukUrl, ...(options?.signal ? { signal: options.signal } : {}) });
 
-  @state() private flowState: UnlockState = { step: 'identify', busy: false, pinpad: false };
-  @state() private hints: Partial<Record<InputId, string>> = {};
-  @state() private padTarget: HTMLInputElement | null = null;
-  @state() private announcement = '';
+  private flowState: UnlockState = { step: 'identify', busy: false, pinpad: false };
+  private hints: Partial<Record<InputId, string>> = {};
+  private padTarget: HTMLInputElement | null = null;
+  private announcement = '';
 
-  private flow: UnlockFlow | undefined;
+  #flow: UnlockFlow | undefined;
   /** The profile the flow was built with. */
-  private flowProfile: HcaProfile | undefined;
-  private readonly cardSession = new CardSessionController(this, {
-    onSession: (session) => this.newFlow(session),
-    onState: (s) => this.onSessionState(s),
+  #flowProfile: HcaProfile | undefined;
+  readonly #cardSession = new CardSessionController(this, {
+    onSession: (session) => this.#newFlow(session),
+    onState: (s) => this.#onSessionState(s),
     onRelease: () => {
-      this.flow?.restart();
-      this.clearInputs(ALL_INPUTS);
+      this.#flow?.restart();
+      this.#clearInputs(ALL_INPUTS);
     },
   });
-  private readonly idle = new KioskIdleController(this, {
-    busy: () => Boolean(this.flow?.state.busy),
+  readonly #idle = new KioskIdleController(this, {
+    busy: () => Boolean(this.#flow?.state.busy),
     onIdle: () => this.restart(),
     events: ['pointerdown', 'keydown', 'input'],
   });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A new profile gives a new flow (a new session does too: the controller calls newFlow).
-    if (this.isConnected && this.flow && this.flowProfile !== this.profile) this.newFlow(this.session);
-    if (changed.has('kiosk') || changed.has('idleSeconds')) this.idle.arm();
+    if (this.isConnected && this.#flow && this.#flowProfile !== this.profile) this.#newFlow(this.session);
+    if (changed.has('kiosk') || changed.has('idleSeconds')) this.#idle.arm();
   }
 
   /** Back to step 1: clears every input, the PUK and the message. */
   restart(): void {
-    this.clearInputs(ALL_INPUTS);
+    this.#clearInputs(ALL_INPUTS);
     this.hints = {};
-    this.flow?.restart();
+    this.#flow?.restart();
   }
 
   // ---- session, flow, kiosk --------------------------------------------------------------------
 
   /** Builds the flow for `session` (none without a session); the previous flow is restarted. */
-  private newFlow(session: CardSession | undefined): void {
-    this.flow?.restart();
-    this.flowProfile = this.profile;
+  #newFlow(session: CardSession | undefined): void {
+    this.#flow?.restart();
+    this.#flowProfile = this.profile;
     if (!session) {
-      this.flow = undefined;
+      this.#flow = undefined;
       return;
     }
-    this.flow = new UnlockFlow({
+    this.#flow = new UnlockFlow({
       connector: session,
       requestPuk: (cardNumber, userCode, options) => this.requestPuk(cardNumber, userCode, options),
-      onChange: (s) => this.onFlowState(s),
+      onChange: (s) => this.#onFlowState(s),
       ...(this.profile ? { profile: this.profile } : {}),
       ...(this.pinpadTimeoutSeconds === undefined ? {} : { pinpadTimeoutSeconds: this.pinpadTimeoutSeconds }),
     });
-    this.flowState = this.flow.state;
+    this.flowState = this.#flow.state;
   }
 
-  private onSessionState(s: SessionState): void {
-    const flow = this.flow;
+  #onSessionState(s: SessionState): void {
+    const flow = this.#flow;
     if (flow && s.kind === 'card' && !flow.state.busy && flow.state.error && isCardGone(flow.state.error.code)) {
       // The card is back: a message about it being missing is out of date.
       flow.showProblem(undefined);
@@ -153,26 +173,26 @@ export class HcaUnlockCard extends LitElement {
     const midFlow = st.busy !== false || st.step === 'new-pin';
     if (midFlow || (this.kiosk && (st.step === 'done' || st.step === 'identify'))) {
       // Start again from step 1 (the PUK is forgotten); say why when it interrupted the flow.
-      this.clearInputs(ALL_INPUTS);
+      this.#clearInputs(ALL_INPUTS);
       this.hints = {};
       flow.restart(midFlow ? { code: s.error?.code ?? 'ccid/card-absent', ...(s.error ? { error: s.error } : {}) } : undefined);
     }
   }
 
-  private onFlowState(s: UnlockState): void {
+  #onFlowState(s: UnlockState): void {
     const before = this.flowState;
     this.flowState = s;
     if (s.step !== before.step) {
       // PIN inputs never outlive their step.
-      this.clearInputs(PIN_INPUTS);
+      this.#clearInputs(PIN_INPUTS);
       this.hints = {};
-      if (s.step === 'identify') this.clearInputs(['user-code']);
+      if (s.step === 'identify') this.#clearInputs(['user-code']);
     }
-    this.announcement = this.announce(s, before);
-    if (s.step !== before.step || (s.error && s.error !== before.error)) void this.updateComplete.then(() => this.focusAfterChange(s, before));
+    this.announcement = this.#announce(s, before);
+    if (s.step !== before.step || (s.error && s.error !== before.error)) void this.updateComplete.then(() => this.#focusAfterChange(s, before));
   }
 
-  private announce(s: UnlockState, before: UnlockState): string {
+  #announce(s: UnlockState, before: UnlockState): string {
     switch (s.busy) {
       case 'reading-card':
         return msg('正在讀取卡片…', { id: 'unlock.announce.reading' });
@@ -201,77 +221,77 @@ export class HcaUnlockCard extends LitElement {
 
   // ---- inputs ----------------------------------------------------------------------------------
 
-  private input(id: InputId): HTMLInputElement | null {
+  #input(id: InputId): HTMLInputElement | null {
     return this.renderRoot?.querySelector<HTMLInputElement>(`[data-testid="${id}"]`) ?? null;
   }
 
-  private clearInputs(ids: readonly InputId[]): void {
+  #clearInputs(ids: readonly InputId[]): void {
     for (const id of ids) {
-      const el = this.input(id);
+      const el = this.#input(id);
       if (el) el.value = '';
     }
   }
 
-  private setHint(id: InputId, hint: string | undefined): void {
+  #setHint(id: InputId, hint: string | undefined): void {
     if (this.hints[id] !== hint) this.hints = { ...this.hints, [id]: hint };
   }
 
-  private onCardNumberInput(event: Event): void {
+  #onCardNumberInput(event: Event): void {
     const value = (event.target as HTMLInputElement).value;
     const r = checkCardNumber(value, { partial: true });
-    this.setHint('card-number', 'code' in r ? cardNumberHint(r.code) : undefined);
-    if (this.flowState.error?.field === 'card-number') this.flow?.showProblem(undefined);
+    this.#setHint('card-number', 'code' in r ? cardNumberHint(r.code) : undefined);
+    if (this.flowState.error?.field === 'card-number') this.#flow?.showProblem(undefined);
   }
 
-  private onUserCodeInput(): void {
-    if (this.flowState.error?.field === 'user-code' || this.flowState.error?.code === 'unlock/wrong-user-code') this.flow?.showProblem(undefined);
+  #onUserCodeInput(): void {
+    if (this.flowState.error?.field === 'user-code' || this.flowState.error?.code === 'unlock/wrong-user-code') this.#flow?.showProblem(undefined);
   }
 
-  private onPinInput(id: (typeof PIN_INPUTS)[number], event: Event): void {
-    const rule = this.flow?.rule ?? pinRuleOf();
-    this.setHint(id, pinHint(checkPin((event.target as HTMLInputElement).value, rule, { partial: true }), rule));
-    if (this.flowState.error?.field === id) this.flow?.showProblem(undefined);
+  #onPinInput(id: (typeof PIN_INPUTS)[number], event: Event): void {
+    const rule = this.#flow?.rule ?? pinRuleOf();
+    this.#setHint(id, pinHint(checkPin((event.target as HTMLInputElement).value, rule, { partial: true }), rule));
+    if (this.flowState.error?.field === id) this.#flow?.showProblem(undefined);
   }
 
-  private onNumericFocus(event: Event): void {
+  #onNumericFocus(event: Event): void {
     this.padTarget = event.target as HTMLInputElement;
   }
 
-  private focusAfterChange(s: UnlockState, before: UnlockState): void {
+  #focusAfterChange(s: UnlockState, before: UnlockState): void {
     const field = s.error?.field as InputId | undefined;
     if (field && ALL_INPUTS.includes(field)) {
-      this.input(field)?.focus();
+      this.#input(field)?.focus();
       return;
     }
     if (s.step === before.step) return;
     if (s.step === 'done') this.renderRoot.querySelector<HTMLElement>('[data-testid="success"]')?.focus();
-    else if (s.step === 'new-pin') (s.pinpad ? this.renderRoot.querySelector<HTMLElement>('[data-testid="puk-display"]') : this.input('new-pin'))?.focus();
-    else if (!s.error) this.input('card-number')?.focus();
+    else if (s.step === 'new-pin') (s.pinpad ? this.renderRoot.querySelector<HTMLElement>('[data-testid="puk-display"]') : this.#input('new-pin'))?.focus();
+    else if (!s.error) this.#input('card-number')?.focus();
   }
 
   // ---- actions ---------------------------------------------------------------------------------
 
-  private async onNext(event: Event): Promise<void> {
+  async #onNext(event: Event): Promise<void> {
     event.preventDefault();
-    const flow = this.flow;
+    const flow = this.#flow;
     if (!flow || this.flowState.busy) return;
-    const values = { cardNumber: this.input('card-number')?.value ?? '', userCode: this.input('user-code')?.value ?? '' };
+    const values = { cardNumber: this.#input('card-number')?.value ?? '', userCode: this.#input('user-code')?.value ?? '' };
     await flow.submitIdentity(values);
   }
 
-  private async onReadCardNumber(): Promise<void> {
-    const number = await this.flow?.readCardNumber();
-    const input = this.input('card-number');
+  async #onReadCardNumber(): Promise<void> {
+    const number = await this.#flow?.readCardNumber();
+    const input = this.#input('card-number');
     if (number && input) {
       input.value = number;
-      this.setHint('card-number', undefined);
-      this.input('user-code')?.focus();
+      this.#setHint('card-number', undefined);
+      this.#input('user-code')?.focus();
     }
   }
 
-  private async onSubmit(event: Event): Promise<void> {
+  async #onSubmit(event: Event): Promise<void> {
     event.preventDefault();
-    const flow = this.flow;
+    const flow = this.#flow;
     if (!flow || this.flowState.busy) return;
     const cardNumber = this.flowState.cardNumber ?? '';
     let unlocked: boolean;
@@ -279,32 +299,32 @@ export class HcaUnlockCard extends LitElement {
       unlocked = await flow.submitNewPin();
     } else {
       // Read the PINs and empty the inputs at once: nothing stays in the DOM, whatever happens next.
-      const values = { newPin: this.input('new-pin')?.value ?? '', confirm: this.input('new-pin-confirm')?.value ?? '' };
-      this.clearInputs(PIN_INPUTS);
+      const values = { newPin: this.#input('new-pin')?.value ?? '', confirm: this.#input('new-pin-confirm')?.value ?? '' };
+      this.#clearInputs(PIN_INPUTS);
       this.hints = {};
       unlocked = await flow.submitNewPin(values);
       values.newPin = values.confirm = '';
     }
     if (unlocked) {
-      this.clearInputs(ALL_INPUTS);
+      this.#clearInputs(ALL_INPUTS);
       this.dispatchEvent(new CustomEvent<UnlockedDetail>('hca-unlocked', { detail: { cardNumber, pinpad: this.flowState.pinpad }, bubbles: true, composed: true }));
     }
   }
 
-  private onErrorAction(action: ErrorAction): void {
+  #onErrorAction(action: ErrorAction): void {
     switch (action.kind) {
       case 'choose-reader':
-        this.cardSession.choose();
+        this.#cardSession.choose();
         break;
       case 'retry':
-        this.flow?.showProblem(undefined);
+        this.#flow?.showProblem(undefined);
         void this.updateComplete.then(() => {
           const target =
             this.flowState.step === 'identify'
               ? this.renderRoot.querySelector<HTMLElement>('[data-testid="next"]')
               : this.flowState.pinpad
                 ? this.renderRoot.querySelector<HTMLElement>('[data-testid="submit"]')
-                : this.input('new-pin');
+                : this.#input('new-pin');
           target?.focus();
         });
         break;
@@ -315,16 +335,16 @@ export class HcaUnlockCard extends LitElement {
 
   // ---- rendering -------------------------------------------------------------------------------
 
-  private describe(error: FlowError): ErrorDescription {
-    return describeFlowError(error, { rule: this.flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
+  #describe(error: FlowError): ErrorDescription {
+    return describeFlowError(error, { rule: this.#flow?.rule, pinpad: this.flowState.pinpad, deploymentGuideUrl: this.deploymentGuideUrl });
   }
 
-  private renderErrorArea(): TemplateResult | typeof nothing {
+  #renderErrorArea(): TemplateResult | typeof nothing {
     const error = this.flowState.error;
     if (!error) return nothing;
-    const description = this.describe(error);
+    const description = this.#describe(error);
     return renderError(description, {
-      onAction: (a) => this.onErrorAction(a),
+      onAction: (a) => this.#onErrorAction(a),
       hideAction: description.action?.kind === 'unlock' || (this.kiosk && description.action?.kind === 'deployment-guide'),
     });
   }
@@ -334,15 +354,15 @@ export class HcaUnlockCard extends LitElement {
    * (case-sensitive), the numeric pad for the card number, and for a PIN the numeric pad with an
    * 「英文字母」 key when the card's PIN may have letters.
    */
-  private renderPad(busy: boolean): TemplateResult | typeof nothing {
+  #renderPad(busy: boolean): TemplateResult | typeof nothing {
     if (!this.kiosk) return nothing;
     const id = this.padTarget?.dataset['testid'];
     const layout = id === 'user-code' ? 'text' : 'digits';
-    const letters = id !== 'card-number' && id !== 'user-code' && (this.flow?.rule ?? pinRuleOf()).charset !== 'digits';
+    const letters = id !== 'card-number' && id !== 'user-code' && (this.#flow?.rule ?? pinRuleOf()).charset !== 'digits';
     return html`<hca-pin-pad kiosk layout=${layout} ?letters=${letters} .target=${this.padTarget} ?disabled=${busy || !this.padTarget}></hca-pin-pad>`;
   }
 
-  private renderIdentify(): TemplateResult {
+  #renderIdentify(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
     const error = s.error;
@@ -352,7 +372,7 @@ export class HcaUnlockCard extends LitElement {
           id: 'unlock.intro',
         })}
       </p>
-      <form @submit=${(e: Event) => this.onNext(e)} novalidate>
+      <form @submit=${(e: Event) => this.#onNext(e)} novalidate>
         <label for="card-number">${msg('卡號', { id: 'unlock.card-number.label' })}</label>
         <div class="prefixed">
           <span aria-hidden="true">GH</span>
@@ -367,15 +387,15 @@ export class HcaUnlockCard extends LitElement {
             aria-describedby="card-number-hint card-number-problem"
             aria-invalid=${error?.field === 'card-number' || cardHint ? 'true' : 'false'}
             ?disabled=${busy}
-            @input=${(e: Event) => this.onCardNumberInput(e)}
-            @focus=${(e: Event) => this.onNumericFocus(e)}
+            @input=${(e: Event) => this.#onCardNumberInput(e)}
+            @focus=${(e: Event) => this.#onNumericFocus(e)}
           />
         </div>
         <p class="field-hint" id="card-number-hint">${msg('卡片上「GH」之後的 12 位數字（不含 GH）。', { id: 'unlock.card-number.hint' })}</p>
         <p class="field-problem" id="card-number-problem">${cardHint ?? ''}</p>
-        ${this.cardSession.state?.kind === 'card'
+        ${this.#cardSession.state?.kind === 'card'
           ? html`<div>
-              <button type="button" class="secondary" data-testid="read-card-number" ?disabled=${busy} @click=${() => this.onReadCardNumber()}>
+              <button type="button" class="secondary" data-testid="read-card-number" ?disabled=${busy} @click=${() => this.#onReadCardNumber()}>
                 ${msg('從卡片讀取卡號', { id: 'unlock.read-card-number' })}
               </button>
             </div>`
@@ -391,8 +411,8 @@ export class HcaUnlockCard extends LitElement {
           aria-describedby="user-code-hint"
           aria-invalid=${error?.field === 'user-code' || error?.code === 'unlock/wrong-user-code' ? 'true' : 'false'}
           ?disabled=${busy}
-          @input=${() => this.onUserCodeInput()}
-          @focus=${(e: Event) => this.onNumericFocus(e)}
+          @input=${() => this.#onUserCodeInput()}
+          @focus=${(e: Event) => this.#onNumericFocus(e)}
         />
         <p class="field-hint" id="user-code-hint">
           ${msg('申請憑證時所設定的用戶代碼，英文字母有大小寫區別。', { id: 'unlock.user-code.hint' })}
@@ -400,7 +420,7 @@ export class HcaUnlockCard extends LitElement {
             ? html`<a href=${this.userCodeHelpHref} target="_blank" rel="noopener">${msg('忘記用戶代碼？利用「用戶代碼 E-mail 查詢通知」', { id: 'unlock.user-code.help' })}</a>`
             : msg('如遺忘，可利用醫事憑證管理中心的「用戶代碼 E-mail 查詢通知」。', { id: 'unlock.user-code.forgot' })}
         </p>
-        ${this.renderPad(busy)}
+        ${this.#renderPad(busy)}
         ${busy ? html`<p class="busy">${this.announcement}</p>` : nothing}
         <div class="buttons">
           <button type="submit" data-testid="next" ?disabled=${busy}>${msg('檢核用戶代碼', { id: 'unlock.next' })}</button>
@@ -408,13 +428,13 @@ export class HcaUnlockCard extends LitElement {
       </form>`;
   }
 
-  private renderPinpadStep(): TemplateResult {
+  #renderPinpadStep(): TemplateResult {
     const s = this.flowState;
     const busy = s.busy !== false;
-    const rule = this.flow?.rule ?? pinRuleOf();
+    const rule = this.#flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
-    return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
+    return html`<form @submit=${(e: Event) => this.#onSubmit(e)} novalidate>
       <div class="panel">
         <p id="puk-label">${msg('用戶代碼檢核通過。您的解鎖碼（PUK）是：', { id: 'unlock.puk.label' })}</p>
         <p class="puk" data-testid="puk-display" tabindex="-1" aria-labelledby="puk-label">${s.puk ?? ''}</p>
@@ -434,7 +454,7 @@ export class HcaUnlockCard extends LitElement {
     </form>`;
   }
 
-  private pinField(id: (typeof PIN_INPUTS)[number], label: string): TemplateResult {
+  #pinField(id: (typeof PIN_INPUTS)[number], label: string): TemplateResult {
     const invalid = this.flowState.error?.field === id;
     const hint = this.hints[id];
     return html`<label for=${id}>${label}</label>
@@ -444,30 +464,30 @@ export class HcaUnlockCard extends LitElement {
         type="password"
         inputmode="numeric"
         autocomplete="off"
-        maxlength=${this.flow?.rule.maxLength ?? 8}
+        maxlength=${this.#flow?.rule.maxLength ?? 8}
         aria-describedby=${`${id}-problem`}
         aria-invalid=${invalid || hint ? 'true' : 'false'}
         ?disabled=${this.flowState.busy !== false}
-        @input=${(e: Event) => this.onPinInput(id, e)}
-        @focus=${(e: Event) => this.onNumericFocus(e)}
+        @input=${(e: Event) => this.#onPinInput(id, e)}
+        @focus=${(e: Event) => this.#onNumericFocus(e)}
       />
       <p class="field-problem" id=${`${id}-problem`}>${hint ?? ''}</p>`;
   }
 
-  private renderScreenStep(): TemplateResult {
+  #renderScreenStep(): TemplateResult {
     const busy = this.flowState.busy !== false;
-    const rule = this.flow?.rule ?? pinRuleOf();
+    const rule = this.#flow?.rule ?? pinRuleOf();
     const min = rule.minLength;
     const max = rule.maxLength;
-    return html`<form @submit=${(e: Event) => this.onSubmit(e)} novalidate>
+    return html`<form @submit=${(e: Event) => this.#onSubmit(e)} novalidate>
       <p class="intro">
         ${msg(str`用戶代碼檢核通過，已取得解鎖碼（由系統直接送到卡片，不需要輸入）。請設定新的 PIN 碼（${min} 到 ${max} 位數字），並再輸入一次確認。`, {
           id: 'unlock.screen.intro',
         })}
       </p>
-      ${this.pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
-      ${this.pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
-      ${this.renderPad(busy)}
+      ${this.#pinField('new-pin', msg('新 PIN 碼', { id: 'pinflow.field.new-pin' }))}
+      ${this.#pinField('new-pin-confirm', msg('確認新 PIN 碼', { id: 'pinflow.field.new-pin-confirm' }))}
+      ${this.#renderPad(busy)}
       ${busy ? html`<p class="busy">${msg('正在解鎖卡片，請不要取出卡片…', { id: 'unlock.announce.unlocking' })}</p>` : nothing}
       <div class="buttons">
         <button type="submit" data-testid="submit" ?disabled=${busy}>${msg('解鎖並設定新 PIN 碼', { id: 'unlock.submit' })}</button>
@@ -476,7 +496,7 @@ export class HcaUnlockCard extends LitElement {
     </form>`;
   }
 
-  private renderDone(): TemplateResult {
+  #renderDone(): TemplateResult {
     return html`<div class="success" data-testid="success" tabindex="-1">
         <p class="title">${msg('變更PIN碼(解鎖卡)成功!', { id: 'unlock.success.title' })}</p>
         <p>${msg('卡片已解鎖。之後請以新的 PIN 碼使用卡片。', { id: 'unlock.success.detail' })}</p>
@@ -486,7 +506,7 @@ export class HcaUnlockCard extends LitElement {
       </div>`;
   }
 
-  private renderStopped(): TemplateResult {
+  #renderStopped(): TemplateResult {
     return html`<div class="buttons">
       <button type="button" class="secondary" data-testid="restart" @click=${() => this.restart()}>${msg('重新開始', { id: 'pinflow.restart' })}</button>
     </div>`;
@@ -503,20 +523,20 @@ export class HcaUnlockCard extends LitElement {
     // Stopped (hca/profile-unconfirmed): no entry that would invite another try; the error above
     // shows the counter and asks for a field report. "Restart" is for another card.
     const body = s.stopped
-      ? this.renderStopped()
+      ? this.#renderStopped()
       : s.step === 'identify'
-        ? this.renderIdentify()
+        ? this.#renderIdentify()
         : s.step === 'new-pin'
           ? s.pinpad
-            ? this.renderPinpadStep()
-            : this.renderScreenStep()
-          : this.renderDone();
+            ? this.#renderPinpadStep()
+            : this.#renderScreenStep()
+          : this.#renderDone();
     return html`<section aria-labelledby="title">
       <h2 id="title">${msg('解鎖卡', { id: 'unlock.title' })}</h2>
       <hca-reader-status .session=${this.session} ?kiosk=${this.kiosk}></hca-reader-status>
       <hca-steps .steps=${steps} current=${current} ?kiosk=${this.kiosk}></hca-steps>
       <div class="visually-hidden" aria-live="polite" data-testid="announce">${this.announcement}</div>
-      <div aria-live="assertive">${this.renderErrorArea()}</div>
+      <div aria-live="assertive">${this.#renderErrorArea()}</div>
       ${body}
     </section>`;
   }

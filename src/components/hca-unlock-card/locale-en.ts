@@ -30,7 +30,7 @@ export const templates = {
   'pinflow.card-number-format.title': 'The card number has the wrong format',
   'pinflow.card-number-format.detail': 'The card number is the 12 digits after "GH" on the card (without GH). Please check it and type it again.',
   'pinflow.user-code.title': 'Enter the user code',
-  'pinflow.user-code.detail': 'Enter the user code (用戶代碼) you set when you applied for the certificate (upper and lower case letters differ).',
+  'pinflow.user-code.detail': 'Enter the user code you set when applying for the certificate (it is case sensitive).',
   'pinflow.hint.card-number-digits': 'The card number is digits only: type the 12 digits after "GH".',
   'pinflow.hint.card-number-long': 'The card number is 12 digits; this is too long.',
   'pinflow.hint.pin-digits': 'The PIN is digits only.',

@@ -86,24 +86,24 @@ export function checkUserCode(text: string): string | undefined {
 
 /** The unlock flow; one per component. Generations, abort and restart: `PinFlow`. */
 export class UnlockFlow extends PinFlow<UnlockState> {
-  private readonly requestPuk: RequestPuk;
+  readonly #requestPuk: RequestPuk;
   /** The PUK's digits for on-screen unlocking (never shown); wiped on every way out of step 2. */
-  private pukBytes: Uint8Array | undefined;
+  #pukBytes: Uint8Array | undefined;
 
   constructor(options: UnlockFlowOptions) {
     // The unlock flow reads the card number and unblocks: the base class has both (./card-base.ts).
     super(options, { step: 'identify', busy: false, pinpad: false }, ['error', 'puk', 'cardNumber'], (channel, o) => HcaCardBase.open(channel, o));
-    this.requestPuk = options.requestPuk;
+    this.#requestPuk = options.requestPuk;
   }
 
   /** True while the flow holds a PUK (for tests: it must not after the flow ends). */
   get holdsPuk(): boolean {
-    return this.pukBytes !== undefined || this.current.puk !== undefined;
+    return this.#pukBytes !== undefined || this.current.puk !== undefined;
   }
 
-  private forgetPuk(): void {
-    if (this.pukBytes) wipe(this.pukBytes);
-    this.pukBytes = undefined;
+  #forgetPuk(): void {
+    if (this.#pukBytes) wipe(this.#pukBytes);
+    this.#pukBytes = undefined;
   }
 
   /** Reads the card number of the card in the reader (no PIN), e.g. to fill step 1. Undefined on failure (shown). */
@@ -122,7 +122,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
   }
 
   /** The flow error `unlock/card-mismatch` when the card in the reader is not `cardNumber`. */
-  private async checkCard(card: HcaCardBase, cardNumber: string): Promise<FlowError | undefined> {
+  async #checkCard(card: HcaCardBase, cardNumber: string): Promise<FlowError | undefined> {
     const info = await card.readCardInfo({ signal: this.signal });
     if (info.cardNumber === cardNumber) return undefined;
     const error = new WebCcidError(
@@ -156,7 +156,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
     try {
       const signal = this.signal;
       const { mismatch, pinpad } = await this.withCard(async (card) => {
-        const mismatch = await this.checkCard(card, cardNumber);
+        const mismatch = await this.#checkCard(card, cardNumber);
         // Ask the service for a PUK only if the card can be sent one (src/hca/pin-guard.ts).
         if (!mismatch) await card.checkPinOperation('unblock', { signal });
         return { mismatch, pinpad: usesPinpad(card.pinpad, 'unblock', this.profile) };
@@ -166,7 +166,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
         return false;
       }
       this.set({ busy: 'requesting-puk' }, generation);
-      const text = await this.requestPuk(cardNumber, values.userCode, { signal });
+      const text = await this.#requestPuk(cardNumber, values.userCode, { signal });
       if (!this.isCurrent(generation)) return false;
       // Checked now (8 digits), so a bad answer of the service is reported before step 2.
       puk = secretDigits(typeof text === 'string' ? text : '', {
@@ -179,7 +179,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
         this.set({ busy: false, step: 'new-pin', pinpad: true, puk: text, cardNumber, error: undefined }, generation);
         wipe(puk);
       } else {
-        this.pukBytes = puk;
+        this.#pukBytes = puk;
         this.set({ busy: false, step: 'new-pin', pinpad: false, cardNumber, error: undefined }, generation);
       }
       puk = undefined;
@@ -207,7 +207,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
         this.set({ error: { code: problem.code, field: problem.field } }, generation);
         return false;
       }
-      if (!this.pukBytes) {
+      if (!this.#pukBytes) {
         this.restart();
         return false;
       }
@@ -218,7 +218,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
       const signal = this.signal;
       const mismatch = await this.withCard(async (card) => {
         // The card may have been swapped since step 1: never spend a PUK try on another card.
-        const problem = await this.checkCard(card, cardNumber);
+        const problem = await this.#checkCard(card, cardNumber);
         if (problem) return problem;
         if (pinpad) {
           await card.unblockPinOnPinpad({
@@ -228,17 +228,17 @@ export class UnlockFlow extends PinFlow<UnlockState> {
         } else {
           const newPin = secretBytes(values!.newPin);
           buffers.push(newPin);
-          await card.unblockPin(this.pukBytes!, newPin, { signal });
+          await card.unblockPin(this.#pukBytes!, newPin, { signal });
         }
         return undefined;
       });
       if (!this.isCurrent(generation)) return false;
       if (mismatch) {
-        this.forgetPuk();
+        this.#forgetPuk();
         this.set({ busy: false, step: 'identify', puk: undefined, error: mismatch }, generation);
         return false;
       }
-      this.forgetPuk();
+      this.#forgetPuk();
       this.set({ busy: false, step: 'done', puk: undefined, error: undefined }, generation);
       return true;
     } catch (e) {
@@ -252,7 +252,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
   protected failed(error: FlowError, generation: number): void {
     if (isStop(error)) {
       // No PUK goes to this card any more: forget it (and stop showing it on a pinpad).
-      this.forgetPuk();
+      this.#forgetPuk();
       this.set({ busy: false, stopped: true, puk: undefined, error }, generation);
       return;
     }
@@ -262,7 +262,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
       // it is blocked. A wrong PUK sent by the flow came from the service: asking again gives the
       // same PUK, so go back to step 1 (the service or help desk must sort it out).
       if (error.code === 'hca/puk-blocked' || (pukSpent && !this.current.pinpad)) {
-        this.forgetPuk();
+        this.#forgetPuk();
         this.set({ busy: false, step: 'identify', puk: undefined, error }, generation);
         return;
       }
@@ -275,7 +275,7 @@ export class UnlockFlow extends PinFlow<UnlockState> {
    * user's "restart"); `error` is shown there. A card operation under way is aborted.
    */
   restart(error?: FlowError): void {
-    this.forgetPuk();
+    this.#forgetPuk();
     this.startOver({ step: 'identify', busy: false, pinpad: false, ...(error ? { error } : {}) });
   }
 }

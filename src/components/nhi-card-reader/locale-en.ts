@@ -25,6 +25,6 @@ export const templates = {
   'nhi.err.bad-data.detail': "The card's basic data does not have the public NHI layout. Please report the error code and the reader model.",
   'nhi.err.no-big5.title': 'This browser cannot show the name',
   'nhi.err.no-big5.detail': 'The browser has no Big5 (Chinese) text decoder. Please use Chrome or Edge.',
-  'nhi.err.card-absent.title': 'No card in the reader',
+  'nhi.err.card-absent.title': 'There is no card in the reader',
   'nhi.err.card-absent.detail': 'Insert the NHI card into the reader (chip first, facing up), then press "Read the NHI card".',
 } as const;

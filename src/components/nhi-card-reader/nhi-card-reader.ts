@@ -13,8 +13,7 @@
  * `nhi-birth-date`, `nhi-sex`, `nhi-issue-date`, `nhi-works`, `clear-nhi`, `error` (with `data-code`).
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { localized, msg, str } from '@lit/localize';
+import { updateWhenLocaleChanges, msg, str } from '@lit/localize';
 import type { CardSession } from '../../session/card-session.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { describeError, type ErrorDescription } from '../shared/messages.js';
@@ -64,7 +63,6 @@ export function describeNhiError(error: unknown): ErrorDescription {
 }
 
 /** See the module comment. */
-@localized()
 export class NhiCardReader extends LitElement {
   static override styles = [
     sharedStyles,
@@ -115,13 +113,26 @@ export class NhiCardReader extends LitElement {
     `,
   ];
 
-  /** The card session the component gets its card from (required). */
-  @property({ attribute: false }) session: CardSession | undefined;
+  /** The reactive properties (public) and the internal state (`state: true`), declared below. */
+  static override properties = {
+    session: { attribute: false },
+    data: { state: true },
+    error: { state: true },
+    busy: { state: true },
+  };
 
-  @state() private data: NhiCardData | undefined;
-  @state() private error: ErrorDescription | undefined;
-  @state() private busy = false;
-  private readonly cardSession = new CardSessionController(this, {
+  constructor() {
+    super();
+    updateWhenLocaleChanges(this); // re-rendered on a language switch
+  }
+
+  /** The card session the component gets its card from (required). */
+  session: CardSession | undefined;
+
+  private data: NhiCardData | undefined;
+  private error: ErrorDescription | undefined;
+  private busy = false;
+  readonly #cardSession = new CardSessionController(this, {
     onState: (state) => {
       // The holder's data leaves the screen with the card.
       if (state.kind === 'no-card' || state.kind === 'no-reader') this.data = undefined;
@@ -159,13 +170,13 @@ export class NhiCardReader extends LitElement {
     this.error = undefined;
   }
 
-  private sexText(sex: 'M' | 'F'): string {
+  #sexText(sex: 'M' | 'F'): string {
     return sex === 'M' ? msg('男', { id: 'nhi.sex.m' }) : msg('女', { id: 'nhi.sex.f' });
   }
 
   override render(): TemplateResult {
     const d = this.data;
-    const canRead = !this.busy && this.session !== undefined && (this.cardSession.state?.kind === 'card' || this.cardSession.state?.kind === 'no-card');
+    const canRead = !this.busy && this.session !== undefined && (this.#cardSession.state?.kind === 'card' || this.#cardSession.state?.kind === 'no-card');
     return html`<section aria-labelledby="nhi-title">
       <h2 id="nhi-title">${msg('健保卡基本資料', { id: 'nhi.title' })}</h2>
       <p class="intro">${msg('不需要 PIN 碼：只讀取健保卡公開的基本資料，資料只顯示在這個畫面，不會傳送到任何地方。', { id: 'nhi.intro' })}</p>
@@ -194,7 +205,7 @@ export class NhiCardReader extends LitElement {
                 <dt>${msg('出生日期', { id: 'nhi.field.birth-date' })}</dt>
                 <dd data-testid="nhi-birth-date"><time datetime=${d.birthDate}>${d.birthDate}</time></dd>
                 <dt>${msg('性別', { id: 'nhi.field.sex' })}</dt>
-                <dd data-testid="nhi-sex">${this.sexText(d.sex)}</dd>
+                <dd data-testid="nhi-sex">${this.#sexText(d.sex)}</dd>
                 <dt>${msg('發卡日期', { id: 'nhi.field.issue-date' })}</dt>
                 <dd data-testid="nhi-issue-date"><time datetime=${d.issueDate}>${d.issueDate}</time></dd>
               </dl>

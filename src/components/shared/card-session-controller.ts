@@ -32,8 +32,8 @@ export interface CardSessionControllerOptions {
 export class CardSessionController implements ReactiveController {
   /** The state of the session taken up; `undefined` when there is none. */
   state: SessionState | undefined;
-  private watched: CardSession | undefined;
-  private off: (() => void) | undefined;
+  #watched: CardSession | undefined;
+  #off: (() => void) | undefined;
 
   constructor(
     private readonly host: CardSessionHost,
@@ -43,18 +43,18 @@ export class CardSessionController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.takeUp();
+    this.#takeUp();
   }
 
   /** Runs in each host update, after `willUpdate`: a new `session` property is taken up here. */
   hostUpdate(): void {
-    if (this.host.isConnected && (this.host.session !== this.watched || (this.watched && !this.off))) this.takeUp();
+    if (this.host.isConnected && (this.host.session !== this.#watched || (this.#watched && !this.#off))) this.#takeUp();
   }
 
   hostDisconnected(): void {
-    this.off?.();
-    this.off = undefined;
-    this.watched = undefined;
+    this.#off?.();
+    this.#off = undefined;
+    this.#watched = undefined;
     this.options.onRelease?.();
   }
 
@@ -63,22 +63,22 @@ export class CardSessionController implements ReactiveController {
     void this.host.session?.choose();
   }
 
-  private takeUp(): void {
-    this.off?.();
-    this.off = undefined;
+  #takeUp(): void {
+    this.#off?.();
+    this.#off = undefined;
     const session = this.host.session;
-    this.watched = session;
-    this.setState(session?.state);
+    this.#watched = session;
+    this.#setState(session?.state);
     this.options.onSession?.(session);
     if (!session) return;
-    this.off = session.on('statechange', (event) => {
-      this.setState(event.detail.state);
+    this.#off = session.on('statechange', (event) => {
+      this.#setState(event.detail.state);
       this.options.onState?.(event.detail.state);
     });
     if (this.options.replayState) this.options.onState?.(session.state);
   }
 
-  private setState(state: SessionState | undefined): void {
+  #setState(state: SessionState | undefined): void {
     this.state = state;
     this.host.requestUpdate();
   }

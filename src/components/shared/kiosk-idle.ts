@@ -21,8 +21,8 @@ export interface KioskIdleOptions {
 }
 
 export class KioskIdleController implements ReactiveController {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onActivity = (): void => this.arm();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onActivity = (): void => this.arm();
 
   constructor(
     private readonly host: KioskIdleHost,
@@ -32,12 +32,12 @@ export class KioskIdleController implements ReactiveController {
   }
 
   hostConnected(): void {
-    for (const type of this.options.events) this.host.addEventListener(type, this.onActivity);
+    for (const type of this.options.events) this.host.addEventListener(type, this.#onActivity);
     this.arm();
   }
 
   hostDisconnected(): void {
-    for (const type of this.options.events) this.host.removeEventListener(type, this.onActivity);
+    for (const type of this.options.events) this.host.removeEventListener(type, this.#onActivity);
     this.clear();
   }
 
@@ -46,15 +46,15 @@ export class KioskIdleController implements ReactiveController {
     this.clear();
     const host = this.host;
     if (!host.kiosk || !host.isConnected || !(host.idleSeconds > 0)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       if (this.options.busy()) this.arm();
       else this.options.onIdle();
     }, host.idleSeconds * 1000);
   }
 
   clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

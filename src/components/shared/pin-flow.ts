@@ -50,27 +50,27 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
   protected readonly pinpadTimeoutSeconds: number | undefined;
   protected current: S;
   /** The profile given (undefined: the card's answers choose). */
-  private readonly cardProfile: HcaProfileValues | undefined;
-  private readonly pinTrials: PinTrialStore;
-  private readonly onChange: ((state: S) => void) | undefined;
-  private readonly optional: readonly (keyof S)[];
+  readonly #cardProfile: HcaProfileValues | undefined;
+  readonly #pinTrials: PinTrialStore;
+  readonly #onChange: ((state: S) => void) | undefined;
+  readonly #optional: readonly (keyof S)[];
   /** Bumped by every restart: answers of an older generation are dropped. */
-  private generation = 0;
-  private abort = new AbortController();
+  #generation = 0;
+  #abort = new AbortController();
   /** Opens the card with the class whose operations the flow uses. */
-  private readonly open: OpenCard<C>;
+  readonly #open: OpenCard<C>;
 
   protected constructor(options: PinFlowOptions<S>, initial: S, optional: readonly (keyof S)[], open: OpenCard<C>) {
-    this.open = open;
+    this.#open = open;
     this.connector = options.connector;
     this.profile = options.profile ?? HCA_PROFILE_VALUES;
-    this.cardProfile = options.profile;
-    this.pinTrials = options.pinTrials ?? sessionPinTrialStore();
+    this.#cardProfile = options.profile;
+    this.#pinTrials = options.pinTrials ?? sessionPinTrialStore();
     this.rule = pinRuleOf(this.profile);
-    this.onChange = options.onChange;
+    this.#onChange = options.onChange;
     this.pinpadTimeoutSeconds = options.pinpadTimeoutSeconds;
     this.current = initial;
-    this.optional = optional;
+    this.#optional = optional;
   }
 
   /** The current state (a snapshot). */
@@ -80,7 +80,7 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
 
   /** Shows an input problem found by the page (e.g. while typing); undefined clears it. */
   showProblem(error: FlowError | undefined): void {
-    this.set({ error } as Partial<S>, this.generation);
+    this.set({ error } as Partial<S>, this.#generation);
   }
 
   /**
@@ -94,35 +94,35 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
 
   /** The generation an operation starts in (pass it to `set`, `fail`). */
   protected begin(): number {
-    return this.generation;
+    return this.#generation;
   }
 
   /** True while no restart happened since `generation` began. */
   protected isCurrent(generation: number): boolean {
-    return generation === this.generation;
+    return generation === this.#generation;
   }
 
   /** Aborted by the next restart. */
   protected get signal(): AbortSignal {
-    return this.abort.signal;
+    return this.#abort.signal;
   }
 
   /** Applies `patch` and tells `onChange`, unless a restart happened since `generation` began. */
   protected set(patch: Partial<S>, generation: number): void {
-    if (generation !== this.generation) return;
+    if (generation !== this.#generation) return;
     this.current = { ...this.current, ...patch };
-    for (const key of this.optional) if (this.current[key] === undefined) delete this.current[key];
-    this.onChange?.(this.state);
+    for (const key of this.#optional) if (this.current[key] === undefined) delete this.current[key];
+    this.#onChange?.(this.state);
   }
 
   /** Runs `operation` on the card (connect, open the HCA application, always release; see `withCard`). */
   protected withCard<T>(operation: (card: C) => Promise<T>): Promise<T> {
-    return withCard(this.connector, { profile: this.cardProfile, signal: this.abort.signal, pinTrials: this.pinTrials, open: this.open }, operation);
+    return withCard(this.connector, { profile: this.#cardProfile, signal: this.#abort.signal, pinTrials: this.#pinTrials, open: this.#open }, operation);
   }
 
   /** Shows what a card operation of `generation` threw (see the module comment). */
   protected fail(e: unknown, generation: number): void {
-    if (generation !== this.generation) return;
+    if (generation !== this.#generation) return;
     if (isAbort(e)) {
       this.set({ busy: false } as Partial<S>, generation);
       return;
@@ -137,10 +137,10 @@ export abstract class PinFlow<S extends PinFlowState, C extends HcaCardBase = Hc
 
   /** A new generation in `state`: the operation under way is aborted and its answers dropped. */
   protected startOver(state: S): void {
-    this.generation++;
-    this.abort.abort();
-    this.abort = new AbortController();
+    this.#generation++;
+    this.#abort.abort();
+    this.#abort = new AbortController();
     this.current = state;
-    this.onChange?.(this.state);
+    this.#onChange?.(this.state);
   }
 }

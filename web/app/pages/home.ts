@@ -23,11 +23,11 @@ startPage(
       <ul class="flows">
         ${card(ctx, 'unlock', w.unlock, hw.unlockDesc)} ${card(ctx, 'change-pin', w.changePin, hw.changePinDesc)} ${card(ctx, 'bind', w.bind, hw.bindDesc)} ${card(ctx, 'nhi', w.nhi, hw.nhiDesc)}
       </ul>
-      <p class="demo-data"><strong>${hw.demoData}：</strong>${w.demoDataText}</p>
+      <p class="demo-data"><strong>${hw.demoData}：</strong>${hw.demoDataText}</p>
       ${ctx.kiosk
         ? ''
-        : html`<p class="driver-link"><a href=${ctx.href('probe')} data-testid="go-probe">${w.probe}</a> — ${w.probeDesc}</p>
-            <p class="driver-link"><a href=${ctx.href('driver')} data-testid="go-driver">${w.driver}</a> — ${w.driverDesc}</p>`}`;
+        : html`<p class="driver-link"><a href=${ctx.href('probe')} data-testid="go-probe">${w.probe}</a> — ${hw.probeDesc}</p>
+            <p class="driver-link"><a href=${ctx.href('driver')} data-testid="go-driver">${w.driver}</a> — ${hw.driverDesc}</p>`}`;
   },
   () => words().appName,
 );

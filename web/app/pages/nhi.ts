@@ -19,7 +19,7 @@ startPage(
       <div class="flow">
         <nhi-card-reader .session=${c.session}></nhi-card-reader>
       </div>
-      ${c.kiosk ? '' : html`<p class="driver-link"><a href=${c.href('probe')} data-testid="go-probe">${w.probe}</a> — ${w.probeDesc}</p>`}`;
+      ${c.kiosk ? '' : html`<p class="driver-link"><a href=${c.href('probe')} data-testid="go-probe">${w.probe}</a> — ${p.probeDesc}</p>`}`;
   },
   () => `${nhiWords().title} — ${words().appName}`,
   loadHardware,

@@ -295,7 +295,7 @@ startPage(
           : nothing}
         ${resultView(ctx)}
       </section>
-      <p class="driver-link"><a href=${ctx.href('driver')}>${w.driver}</a> — ${w.driverDesc}</p>`;
+      <p class="driver-link"><a href=${ctx.href('driver')}>${w.driver}</a> — ${p.driverDesc}</p>`;
   },
   () => `${probeWords().title} — ${words().appName}`,
   loadHardware,
