@@ -150,6 +150,7 @@ try {
   });
   const r = run.results as { cold?: { apdus: number; processes: number; runs: Record<string, ColdRun[]> }; ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; warmupApdus: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
   if (!r?.ok) {
+    if (r?.cold?.runs && Object.values(r.cold.runs).every((runs) => runs.length === r.cold!.processes)) printCold(r.cold); // a later failure keeps the cold figures
     console.error(`bench-rtt failed: ${r?.error ?? 'no results'}\n${diagnose(run)}`);
     process.exit(1);
   }
