@@ -49,6 +49,13 @@ function logStep(step) {
   coldStep = step;
   if (COLD_CLIENT) writeSync(2, `[cold ${COLD_CLIENT} ${performance.now().toFixed(1)} ms] ${step}\n`);
 }
+/** What the main process is doing (its watchdog's error says it). */
+let mainStep = 'starting';
+/** The main process's step log: which process or round runs (one line to stderr each). */
+function logMainStep(step) {
+  mainStep = step;
+  writeSync(2, `[bench-rtt ${(performance.now() / 1000).toFixed(1)} s] ${step}\n`);
+}
 logStep('started; loading the usb package');
 const root = process.env.WEBCCID_PROJECT_ROOT ?? process.cwd();
 const require = createRequire(path.join(root, 'package.json'));
@@ -310,12 +317,19 @@ function coldProcess(name) {
 async function coldPhase(withPcscd) {
   const names = ['raw', 'raw-queued', 'ours'];
   results.cold = { apdus: COLD_APDUS, processes: COLD_PROCESSES, runs: Object.fromEntries([...names, ...(withPcscd ? ['pcscd'] : [])].map((n) => [n, []])) };
+  logMainStep('cold: untimed ours process (fills the file cache)');
   await coldProcess('ours'); // untimed: fills the guest's file cache (node, the usb package, the library)
   for (let k = 0; k < COLD_PROCESSES; k++) {
     const turn = names.map((_, i) => names[(i + k) % names.length]);
     if (k % 2 === 1) turn.reverse();
-    for (const name of turn) results.cold.runs[name].push(await coldProcess(name));
-    if (withPcscd) results.cold.runs.pcscd.push({ times: await pcscdRound(COLD_APDUS, 0) });
+    for (const name of turn) {
+      logMainStep(`cold: ${name} process ${k + 1} of ${COLD_PROCESSES}`);
+      results.cold.runs[name].push(await coldProcess(name));
+    }
+    if (withPcscd) {
+      logMainStep(`cold: pcscd + C client ${k + 1} of ${COLD_PROCESSES}`);
+      results.cold.runs.pcscd.push({ times: await pcscdRound(COLD_APDUS, 0) });
+    }
   }
 }
 
@@ -335,14 +349,23 @@ async function main() {
   // A first round that is not counted: under TCG the JIT needs far more than WARMUP APDUs to
   // compile a client's hot path (docs/testing.md, "QEMU round trips"), and the first client to
   // run the driver would pay for it.
-  for (const run of Object.values(clients)) await run(WARMUP_APDUS);
+  for (const [name, run] of Object.entries(clients)) {
+    logMainStep(`warm-up round: ${name}`);
+    await run(WARMUP_APDUS);
+  }
   const order = Object.keys(clients);
   for (let round = 0; round < ROUNDS; round++) {
     // each round in another order, so that no client always runs after the same one
     const turn = order.map((_, i) => order[(i + round) % order.length]);
     if (round % 2 === 1) turn.reverse();
-    for (const name of turn) results.samples[name].push(...(await clients[name]()));
-    if (withPcscd) results.samples.pcscd.push(...(await pcscdRound(PER_ROUND)));
+    for (const name of turn) {
+      logMainStep(`round ${round + 1} of ${ROUNDS}: ${name}`);
+      results.samples[name].push(...(await clients[name]()));
+    }
+    if (withPcscd) {
+      logMainStep(`round ${round + 1} of ${ROUNDS}: pcscd`);
+      results.samples.pcscd.push(...(await pcscdRound(PER_ROUND)));
+    }
   }
   results.ok = true;
 }
@@ -368,7 +391,7 @@ if (COLD_CLIENT) {
   );
 } else {
   const watchdog = setTimeout(() => {
-    results.error = 'watchdog';
+    results.error = `watchdog: no end after ${Number(process.env.WEBCCID_WATCHDOG_MS ?? 560_000) / 1000} s, at: ${mainStep}`;
     save();
     process.exit(3);
   }, Number(process.env.WEBCCID_WATCHDOG_MS ?? 560_000));
