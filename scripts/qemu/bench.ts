@@ -28,8 +28,8 @@ function quantile(sorted: number[], q: number): number {
 const median = (v: number[]): number => quantile([...v].sort((a, b) => a - b), 0.5);
 const ms = (v: number | undefined, w = 8): string => (v === undefined ? '-' : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)).padStart(w);
 
-/** A USB call of a cold open, as the guest's step log records it: what, start, end (ms), succeeded. */
-type UsbCall = [string, number, number, boolean];
+/** A USB call of a cold open, as the guest's step log records it: what, start, end (ms), true or the rejection's message. */
+type UsbCall = [string, number, number, true | string];
 type ColdRun = { startMs?: number; loadMs?: number; openMs?: number; wallMs?: number; times: number[]; openT0?: number; openT1?: number; openCalls?: UsbCall[] };
 
 /** Short names of the traced calls: the CCID and USB requests by name. */
@@ -65,7 +65,8 @@ function openSteps(run: ColdRun): { usbMs: number; outsideMs: number; calls: str
   const calls = [...run.openCalls]
     .filter(([, a]) => a < end)
     .sort((x, y) => x[1] - y[1])
-    .map(([what, a, b, ok]) => `${callName(what)} ${(b - a).toFixed(1)}${b > end ? ' (ends after)' : ''}${ok ? '' : ' FAILED'}`)
+    // a read the usb3.ts wrapper posts in slices (the interrupt watch) rejects "Cancelled" when its slice runs out
+    .map(([what, a, b, ok]) => `${callName(what)} ${(b - a).toFixed(1)}${b > end ? ' (ends after)' : ''}${ok === true ? '' : /Cancelled/.test(ok) ? ' (slice ran out)' : ` FAILED (${ok})`}`)
     .join(', ');
   return { usbMs, outsideMs: end - t0 - usbMs, calls };
 }

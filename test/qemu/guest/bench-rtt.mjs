@@ -79,7 +79,7 @@ const save = () => writeFileSync(process.env.WEBCCID_RESULTS ?? '/dev/stdout', `
  * wrapper around each call of its native device class and of its device list). Calls in flight
  * are kept for the report of a hang; while `usbTrace.log` is set each call is logged to stderr
  * as it starts and ends, and a call started while `usbTrace.record` is set is kept (name, start,
- * end, whether it succeeded) once it ends.
+ * end, true or the rejection's message) once it ends.
  */
 const usbTrace = { log: false, record: false, inFlight: new Map(), calls: [], nextId: 0 };
 function traceUsbCalls() {
@@ -100,17 +100,18 @@ function traceUsbCalls() {
       const record = usbTrace.record;
       usbTrace.inFlight.set(id, { what, start });
       if (usbTrace.log) logStep(`usb: ${what} ...`);
+      // ok: true, or the rejection's message (a read the wrapper posts in slices ends "Cancelled")
       const end = (ok) => {
         usbTrace.inFlight.delete(id);
         const t = performance.now();
         if (record) usbTrace.calls.push([what, start, t, ok]);
-        if (usbTrace.log) logStep(`usb: ${what} ${ok ? 'done' : 'failed'} in ${(t - start).toFixed(1)} ms`);
+        if (usbTrace.log) logStep(`usb: ${what} ${ok === true ? 'done' : `failed (${ok})`} in ${(t - start).toFixed(1)} ms`);
       };
       let r;
       try {
         r = original.apply(this, args);
       } catch (e) {
-        end(false);
+        end(String(e?.message ?? e));
         throw e;
       }
       if (!r || typeof r.then !== 'function') {
@@ -120,7 +121,7 @@ function traceUsbCalls() {
       return r.then(
         (v) => (end(true), v),
         (e) => {
-          end(false);
+          end(String(e?.message ?? e));
           throw e;
         },
       );
