@@ -7,21 +7,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // inside the project, so that the bundle resolves `usb` from the project's node_modules
 const outDir = path.join(root, 'node_modules/.cache', `webccid-usb-load-${process.pid}`);
+// outside the project: there `usb` cannot be resolved (as in an install without the optional package)
+const noUsbDir = mkdtempSync(path.join(tmpdir(), 'webccid-no-usb-'));
 
-beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
+/** The library as the Node entry point ships it (ESM), `usb` left to be resolved at run time. */
+async function bundleNodeEntry(dir: string): Promise<void> {
   const esbuild = await import('esbuild');
-  // the library as the Node entry point ships it (ESM), `usb` left to be resolved at run time
   await esbuild.build({
     entryPoints: { index: path.join(root, 'src/node/index.ts') },
-    outdir: outDir,
+    outdir: dir,
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -29,9 +31,18 @@ beforeAll(async () => {
     external: ['usb'],
     logLevel: 'silent',
   });
+}
+
+beforeAll(async () => {
+  mkdirSync(outDir, { recursive: true });
+  await bundleNodeEntry(outDir);
+  await bundleNodeEntry(noUsbDir);
 });
 
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(noUsbDir, { recursive: true, force: true });
+});
 
 describe('getNodeUsb in a fresh process', () => {
   it('loads the usb package without making the ESM loader lex it', () => {
@@ -47,5 +58,15 @@ describe('getNodeUsb in a fresh process', () => {
     expect(r.backend).toBe('function'); // the package loaded and gave its WebUSB object
     expect(r.before).toEqual([]);
     expect(r.after).toEqual([]);
+  });
+
+  it('reports transport/no-webusb when the usb package cannot be loaded', () => {
+    const script = [
+      `const lib = await import(${JSON.stringify(pathToFileURL(path.join(noUsbDir, 'index.js')).href)});`,
+      'const code = await lib.getNodeUsb().then(() => "loaded", (e) => e.code);',
+      'console.log(JSON.stringify({ code }));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: noUsbDir, encoding: 'utf8', timeout: 15_000 });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ code: 'transport/no-webusb' });
   });
 });
