@@ -2,7 +2,7 @@
  * The Node wrapper answers GET_DESCRIPTOR(CONFIGURATION) from the descriptors the Linux kernel read
  * at enumeration (sysfs `descriptors`), as libusb does for libccid, instead of two control
  * transfers on every open. The sysfs folder is a temporary one laid out as the kernel's
- * (Documentation/ABI/stable/sysfs-bus-usb: `<bus>-<port chain>/{busnum,devnum,descriptors}`), the
+ * (the kernel's Documentation/ABI: `<bus>-<port chain>/{busnum,devnum,descriptors}`), the
  * device a virtual reader behind the fields the `usb` package 3.x gives a device (`bus`,
  * `address`, `ports`); its own answer to GET_DESCRIPTOR is what the kernel read.
  */
@@ -99,5 +99,20 @@ describe('usb3.ts: configuration descriptors from the kernel (Linux sysfs)', () 
 
     // no folder for that port at all
     expect((await openCounting(virtual, onBus(virtual, { bus: '3', address: 7, ports: [6] }))).controlTransfers).toBe(2);
+  });
+
+  it('a closed device is not answered from the copy: the request goes to the device, which refuses it (as WebUSB does)', async () => {
+    const virtual = createVirtualReader({ cards: [createHcaLikeCard()] });
+    publish('3-7', await kernelDescriptors(virtual));
+    const device = wrapNodeUsbDevice(onBus(virtual, { bus: '3', address: 7, ports: [7] }));
+    const setup = { requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200, index: 0 } as const;
+    await expect(device.controlTransferIn(setup, 9)).rejects.toMatchObject({ name: 'InvalidStateError' });
+    await device.open();
+    const before = virtual.usbStats.controlTransfers;
+    const r = await device.controlTransferIn(setup, 9);
+    expect(r.status).toBe('ok');
+    expect(r.data?.byteLength).toBe(9);
+    expect(virtual.usbStats.controlTransfers).toBe(before);
+    await device.close();
   });
 });

@@ -78,7 +78,7 @@ export const BULK_OUT_TIMEOUT_MS = 60_000;
 
 /**
  * Where Linux publishes each USB device's descriptors as the kernel read them when it enumerated
- * the device (sysfs, Documentation/ABI/stable/sysfs-bus-usb): `<bus>-<port chain>/descriptors`
+ * the device (sysfs, described in the kernel's Documentation/ABI): `<bus>-<port chain>/descriptors`
  * holds the device descriptor followed by every configuration's descriptors, in index order, and
  * `busnum` and `devnum` say which device the folder is. libusb reads its descriptors there (so
  * libccid does, with no control transfer); undefined off Linux.
@@ -296,10 +296,11 @@ class NodeUsbDevice implements UsbDeviceLike {
   }
 
   async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
-    // GET_DESCRIPTOR(CONFIGURATION) is answered from the kernel's copy where there is one (Linux:
-    // the bytes the device gave at enumeration), as libusb answers it: no control transfer
+    // GET_DESCRIPTOR(CONFIGURATION) on an open device is answered from the kernel's copy where there
+    // is one (Linux: the bytes the device gave at enumeration), as libusb answers it: no control
+    // transfer (a closed device's request goes on, to be refused as WebUSB refuses it)
     const index = configurationDescriptorIndex(setup);
-    if (index !== undefined) {
+    if (index !== undefined && this.isOpen) {
       this.kernelConfigurations ??= kernelConfigurationDescriptors(this.native as object) ?? null;
       const descriptor = this.kernelConfigurations?.[index];
       if (descriptor) return { status: 'ok', data: new DataView(descriptor.slice(0, length).buffer) } as USBInTransferResult;
