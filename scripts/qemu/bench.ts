@@ -28,8 +28,51 @@ function quantile(sorted: number[], q: number): number {
 const median = (v: number[]): number => quantile([...v].sort((a, b) => a - b), 0.5);
 const ms = (v: number | undefined, w = 8): string => (v === undefined ? '-' : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)).padStart(w);
 
+/** A USB call of a cold open, as the guest's step log records it: what, start, end (ms), true or the rejection's message. */
+type UsbCall = [string, number, number, true | string];
+type ColdRun = { startMs?: number; loadMs?: number; openMs?: number; wallMs?: number; times: number[]; openT0?: number; openT1?: number; openCalls?: UsbCall[] };
+
+/** Short names of the traced calls: the CCID and USB requests by name. */
+function callName(what: string): string {
+  return what
+    .replace(/^nativeGetDevices\(\)$/, 'getDevices')
+    .replace(/^controlTransferIn\(request 0x6, value 0x2..\)$/, 'GET_DESCRIPTOR(configuration)')
+    .replace(/^controlTransferIn\(request 0x2, .*$/, 'GET_CLOCK_FREQUENCIES')
+    .replace(/^controlTransferIn\(request 0x3, .*$/, 'GET_DATA_RATES')
+    .replace(/^transferIn\(endpoint (\d+), \d+ bytes\)$/, 'in $1')
+    .replace(/^transferOut\(endpoint (\d+), (\d+) bytes\)$/, 'out $1 ($2 B)')
+    .replace(/\(\)$/, '');
+}
+
+/**
+ * One cold open split by the step log: the time with at least one USB call in flight, the rest
+ * (JavaScript and the event loop), and the calls in the order they started (ms each).
+ */
+function openSteps(run: ColdRun): { usbMs: number; outsideMs: number; calls: string } | undefined {
+  if (run.openT0 === undefined || run.openMs === undefined || !run.openCalls) return undefined;
+  const t0 = run.openT0;
+  const end = run.openT1 ?? t0 + run.openMs;
+  const spans = run.openCalls
+    .filter(([, a]) => a < end)
+    .map(([, a, b]) => [Math.max(a, t0), Math.min(b, end)] as const)
+    .sort((x, y) => x[0] - y[0]);
+  let usbMs = 0;
+  let reached = t0;
+  for (const [a, b] of spans) {
+    if (b > reached) usbMs += b - Math.max(a, reached);
+    reached = Math.max(reached, b);
+  }
+  const calls = [...run.openCalls]
+    .filter(([, a]) => a < end)
+    .sort((x, y) => x[1] - y[1])
+    // a read the usb3.ts wrapper posts in slices (the interrupt watch) rejects "Cancelled" when its slice runs out
+    .map(([what, a, b, ok]) => `${callName(what)} ${(b - a).toFixed(1)}${b > end ? ' (ends after)' : ''}${ok === true ? '' : /Cancelled/.test(ok) ? ' (slice ran out)' : ` FAILED (${ok})`}`)
+    .join(', ');
+  return { usbMs, outsideMs: end - t0 - usbMs, calls };
+}
+
 /** The cold table: per client, medians over its fresh processes (APDU figures pooled over them). */
-function printCold(cold: { apdus: number; processes: number; runs: Record<string, { startMs?: number; loadMs?: number; openMs?: number; times: number[] }[]> }): void {
+function printCold(cold: { apdus: number; processes: number; runs: Record<string, ColdRun[]> }): void {
   const rows = Object.entries(cold.runs)
     .filter(([, runs]) => runs.length > 0)
     .map(([name, runs]) => {
@@ -56,6 +99,17 @@ function printCold(cold: { apdus: number; processes: number; runs: Record<string
   for (const x of rows) {
     console.log(
       `${x.name.padEnd(12)} ${String(x.n).padStart(6)} ${ms(x.start, 9)} ${ms(x.load)} ${ms(x.open)} ${ms(x.first, 10)} ${ms(x.early)} ${ms(x.late, 9)} ${(raw ? (x.early / raw.early).toFixed(2) : '-').padStart(11)} ${(raw ? (x.late / raw.late).toFixed(2) : '-').padStart(12)}`,
+    );
+  }
+  console.log(
+    '\nCOLD OPEN, step by step (from each process\'s step log): usb = time with at least one of the usb package\'s native calls in flight, outside = the rest (JavaScript, the event loop); medians over the processes. Then the calls of the process with the median open, in the order they started (ms each; calls that run in parallel overlap).',
+  );
+  for (const [name, runs] of Object.entries(cold.runs)) {
+    const split = runs.map((r) => ({ r, s: openSteps(r) })).filter((x): x is { r: ColdRun; s: NonNullable<ReturnType<typeof openSteps>> } => x.s !== undefined);
+    if (split.length === 0) continue;
+    const mid = [...split].sort((a, b) => a.r.openMs! - b.r.openMs!)[Math.floor((split.length - 1) / 2)]!;
+    console.log(
+      `${name.padEnd(12)} open ${ms(median(split.map((x) => x.r.openMs!)), 5)} ms = usb ${ms(median(split.map((x) => x.s.usbMs)), 5)} + outside ${ms(median(split.map((x) => x.s.outsideMs)), 5)} | ${mid.s.calls}`,
     );
   }
 }
@@ -95,9 +149,9 @@ try {
     },
     timeoutMs: 600_000,
   });
-  type ColdRun = { startMs?: number; loadMs?: number; openMs?: number; wallMs?: number; times: number[] };
   const r = run.results as { cold?: { apdus: number; processes: number; runs: Record<string, ColdRun[]> }; ok: boolean; error?: string; pcscdSkipped?: string; pcscReader?: string; rounds: number; perRound: number; warmupApdus: number; samples: Record<string, number[]>; answers: Record<string, string> } | undefined;
   if (!r?.ok) {
+    if (r?.cold?.runs && Object.values(r.cold.runs).every((runs) => runs.length === r.cold!.processes)) printCold(r.cold); // a later failure keeps the cold figures
     console.error(`bench-rtt failed: ${r?.error ?? 'no results'}\n${diagnose(run)}`);
     process.exit(1);
   }

@@ -1,11 +1,12 @@
 /**
  * The Node backend: the `usb` package's WebUSB implementation (3.x: over the
  * Rust nusb library), which has no protected-class filter, so every CCID
- * reader works. `usb` is an optional dependency loaded on first use with a
- * dynamic import; this module is never part of the browser bundle. Its
+ * reader works. `usb` is an optional dependency loaded on first use (with
+ * `require`: see `loadUsbPackage`); this module is never part of the browser bundle. Its
  * devices are wrapped (./usb3.ts) so that transfers behave as WebUSB's: no
  * 1-second timeout, stalls as `status: 'stall'`, unplugging as NotFoundError.
  */
+import { createRequire } from 'node:module';
 import { CcidReader, type CcidReaderOptions } from '../ccid/reader.js';
 import { TransportError } from '../errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
@@ -19,12 +20,22 @@ useEnglishErrorText();
 
 let backend: Promise<UsbBackendLike> | undefined;
 
+/**
+ * The `usb` package, loaded with `require`. It is a CommonJS package: an `import()` of it makes
+ * Node's ESM loader read its source again and scan it with cjs-module-lexer (loaded for that) to
+ * find its named exports, which in the QEMU lab cost about 90 to 180 ms of a cold reader open
+ * under TCG (docs/testing.md, "QEMU round trips"); `require` loads it as it is.
+ */
+function loadUsbPackage(): typeof import('usb') {
+  return createRequire(import.meta.url)('usb') as typeof import('usb');
+}
+
 /** The `usb` package's WebUSB object (wrapped), created once. Throws `transport/no-webusb` when the package is missing. */
 export function getNodeUsb(): Promise<UsbBackendLike> {
   backend ??= (async () => {
     let mod: typeof import('usb');
     try {
-      mod = await import('usb');
+      mod = loadUsbPackage();
     } catch (e) {
       throw new TransportError(
         'transport/no-webusb',

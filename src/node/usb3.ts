@@ -39,6 +39,12 @@
  * busy waits for the ones queued on it before (`EndpointQueue`: nothing is added while the
  * endpoint is idle).
  *
+ * On Linux, GET_DESCRIPTOR(CONFIGURATION) is answered from the copy the kernel read at enumeration
+ * (sysfs `descriptors`, the device checked by its bus and device numbers), as libusb answers it
+ * for libccid: `CcidReader.open` reads the configuration descriptor (WebUSB has no class
+ * descriptors) with two control transfers that took about 10 to 20 ms of a cold open in the QEMU
+ * lab. Elsewhere, or when the copy cannot be read for sure, the request goes to the device.
+ *
  * The interrupt-in read (the card-event watch) is kept off the command exchanges: it is posted in
  * short slices, and a slice is posted only once the bulk pipe has been quiet (and the interface
  * claimed) for `INTERRUPT_QUIET_MS`. In the QEMU lab an interrupt read pending beside the exchanges made each
@@ -55,6 +61,7 @@
  * long (the window is about a millisecond in each slice); interrupt messages are one packet,
  * which is never split.
  */
+import { readFileSync } from 'node:fs';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 
 /** How long one bulk-in read waits before it is posted again (ms). */
@@ -68,6 +75,54 @@ export const INTERRUPT_IN_SLICE_MS = 100;
 export const INTERRUPT_QUIET_MS = 50;
 /** How long a bulk-out write may take (ms): a reader that takes no data for this long is broken. */
 export const BULK_OUT_TIMEOUT_MS = 60_000;
+
+/**
+ * Where Linux publishes each USB device's descriptors as the kernel read them when it enumerated
+ * the device (sysfs, described in the kernel's Documentation/ABI): `<bus>-<port chain>/descriptors`
+ * holds the device descriptor followed by every configuration's descriptors, in index order, and
+ * `busnum` and `devnum` say which device the folder is. libusb reads its descriptors there (so
+ * libccid does, with no control transfer); undefined off Linux.
+ */
+let usbDevicesDir: string | undefined = process.platform === 'linux' ? '/sys/bus/usb/devices' : undefined;
+
+/** @internal For tests: a folder laid out as Linux's `/sys/bus/usb/devices` (undefined: none). */
+export function useUsbDevicesDir(dir: string | undefined): void {
+  usbDevicesDir = dir;
+}
+
+/** GET_DESCRIPTOR(CONFIGURATION) (USB 2.0 §9.4.3): its descriptor index, else undefined. */
+function configurationDescriptorIndex(setup: USBControlTransferParameters): number | undefined {
+  const standardToDevice = setup.requestType === 'standard' && setup.recipient === 'device';
+  return standardToDevice && setup.request === 0x06 && setup.value >> 8 === 0x02 && setup.index === 0 ? setup.value & 0xff : undefined;
+}
+
+/**
+ * The configuration descriptors (each with its interfaces, endpoints and class descriptors) the
+ * kernel read from `device` at enumeration, by index; undefined when they cannot be read for sure:
+ * no such folder, another device in it (bus or device number differ), or not the device
+ * descriptor followed by bNumConfigurations well-formed configurations.
+ */
+function kernelConfigurationDescriptors(device: { bus?: unknown; address?: unknown; ports?: unknown }): Uint8Array[] | undefined {
+  const { bus, address, ports } = device;
+  const busNumber = Number(bus);
+  if (!usbDevicesDir || !Number.isInteger(busNumber) || typeof address !== 'number' || !Array.isArray(ports) || ports.length === 0) return undefined;
+  const dir = `${usbDevicesDir}/${busNumber}-${ports.join('.')}`;
+  try {
+    if (Number(readFileSync(`${dir}/busnum`, 'latin1')) !== busNumber || Number(readFileSync(`${dir}/devnum`, 'latin1')) !== address) return undefined;
+    const raw = new Uint8Array(readFileSync(`${dir}/descriptors`));
+    if (raw[0] !== 18 || raw[1] !== 0x01) return undefined;
+    const configurations: Uint8Array[] = [];
+    for (let o = 18; o < raw.length; ) {
+      const total = raw[o + 2]! | (raw[o + 3]! << 8);
+      if (raw[o]! < 9 || raw[o + 1] !== 0x02 || total < 9 || o + total > raw.length) return undefined;
+      configurations.push(raw.slice(o, o + total));
+      o += total;
+    }
+    return configurations.length === raw[17] ? configurations : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The members of a `usb` 3.x device used here: WebUSB's, with the extra `timeout` argument. */
 type NativeDevice = UsbDeviceLike & {
@@ -149,6 +204,8 @@ class NodeUsbDevice implements UsbDeviceLike {
   private endpointTypes: Map<number, USBEndpointType> | undefined;
   private cachedConfiguration: USBConfiguration | null | undefined;
   private cachedConfigurations: USBConfiguration[] | undefined;
+  /** The configuration descriptors as the kernel read them (null: not available), read once. */
+  private kernelConfigurations: Uint8Array[] | null | undefined;
   /** Endpoint queues by (0x10 for IN) | endpoint number (0 to 15). */
   private readonly queues: EndpointQueue[] = [];
   readonly vendorId: number;
@@ -239,6 +296,15 @@ class NodeUsbDevice implements UsbDeviceLike {
   }
 
   async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
+    // GET_DESCRIPTOR(CONFIGURATION) on an open device is answered from the kernel's copy where there
+    // is one (Linux: the bytes the device gave at enumeration), as libusb answers it: no control
+    // transfer (a closed device's request goes on, to be refused as WebUSB refuses it)
+    const index = configurationDescriptorIndex(setup);
+    if (index !== undefined && this.isOpen) {
+      this.kernelConfigurations ??= kernelConfigurationDescriptors(this.native as object) ?? null;
+      const descriptor = this.kernelConfigurations?.[index];
+      if (descriptor) return { status: 'ok', data: new DataView(descriptor.slice(0, length).buffer) } as USBInTransferResult;
+    }
     try {
       return await this.together(() => this.native.controlTransferIn(setup, length));
     } catch (e) {
