@@ -338,9 +338,14 @@ async function setUp(step: () => Promise<unknown>, context: UsbErrorContext): Pr
   }
 }
 
-/** GET_DESCRIPTOR(CONFIGURATION): first the 9-byte header for wTotalLength, then the whole. */
+/**
+ * GET_DESCRIPTOR(CONFIGURATION) of the active configuration: first the 9-byte header for
+ * wTotalLength, then the whole. wValue's low byte is the configuration's index (USB 2.0 §9.4.3),
+ * found by `configurationValue`: the `usb` package hands out new objects on every read.
+ */
 async function readConfigurationDescriptor(device: UsbDeviceLike): Promise<Uint8Array> {
-  const index = Math.max(0, device.configurations.findIndex((c) => c === device.configuration));
+  const value = device.configuration?.configurationValue;
+  const index = Math.max(0, device.configurations.findIndex((c) => c.configurationValue === value));
   const read = async (length: number): Promise<Uint8Array> => {
     const r = await device.controlTransferIn({ requestType: 'standard', recipient: 'device', request: 0x06, value: 0x0200 | index, index: 0 }, length);
     const b = bytesOf(r.data);
