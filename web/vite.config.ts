@@ -158,10 +158,11 @@ const CHUNK_GROUPS = [
     test: (id: string) =>
       /[\\/]src[\\/](?:ccid|iso7816|usb)[\\/][\w-]+\.ts$|[\\/]src[\\/](?:bytes|mutex)\.ts$/.test(id) &&
       // Not the pinpad (loaded on its first use), the virtual card's T=1 side, the status words'
-      // English descriptions (the driver console, the field kit), the field kit's device list.
+      // English descriptions (the driver console, the field kit), the field kit's device list, the
+      // virtual reader's configuration descriptor encoder.
       !under('src/ccid', 'pinpad|secure').test(id) &&
       !under('src/iso7816', 't1-card|status-text').test(id) &&
-      !under('src/usb', 'candidates').test(id),
+      !under('src/usb', 'candidates|config-descriptor-encode').test(id),
   },
   {
     name: 'pin-flow',

@@ -5,7 +5,8 @@ import { isWebCcidError } from '../errors.js';
 import { loadReaderFixture, loadSupportedReaders } from '../../test/helpers/reader-fixture.js';
 import { encodeCcidClassDescriptor, parseCcidClassDescriptor } from './descriptor.js';
 import { encodeCommand, encodeResponse } from './messages.js';
-import { encodeConfigurationDescriptor, parseConfigurationDescriptor } from '../usb/config-descriptor.js';
+import { parseConfigurationDescriptor } from '../usb/config-descriptor.js';
+import { encodeConfigurationDescriptor } from '../usb/config-descriptor-encode.js';
 import {
   adaptIncomingFrame,
   adaptOutgoingFrame,
