@@ -22,7 +22,7 @@ export {
   type CcidExchangeLevel,
   type CcidFeatures,
 } from './ccid/descriptor.js';
-export * as ccidMessages from './ccid/messages.js';
+export * as ccidMessages from './ccid/ccid-messages.js';
 export {
   CcidReader,
   type CcidReaderOptions,
