@@ -157,12 +157,13 @@ const CHUNK_GROUPS = [
     tags: ['$initial' as const],
     test: (id: string) =>
       /[\\/]src[\\/](?:ccid|iso7816|usb)[\\/][\w-]+\.ts$|[\\/]src[\\/](?:bytes|mutex)\.ts$/.test(id) &&
-      // Not the pinpad (loaded on its first use), the virtual card's T=1 side, the status words'
+      // Not the pinpad (loaded on its first use), the virtual card's T=1 side and T=1 blocks as
+      // values (the host's T=1 builds its own), the status words'
       // English descriptions (the driver console, the field kit), the field kit's device list, the
       // reader's side of the CCID messages and of the configuration descriptor (the virtual reader,
       // the driver console).
       !under('src/ccid', 'pinpad|secure|messages-device').test(id) &&
-      !under('src/iso7816', 't1-card|status-text').test(id) &&
+      !under('src/iso7816', 't1-card|t1-block|status-text').test(id) &&
       !under('src/usb', 'candidates|config-descriptor-encode').test(id),
   },
   {
