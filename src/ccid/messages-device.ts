@@ -17,7 +17,6 @@ import {
   RDR_to_PC_Parameters,
   RDR_to_PC_SlotStatus,
   type CcidCommand,
-  type CcidCommandName,
   type CcidNotification,
   type CcidResponse,
   type CcidResponseName,
