@@ -7,7 +7,7 @@
  *   the sites of one code say different things, they carry different facts, and the code has
  *   a list of templates: the one whose placeholders are exactly the error's fact names is used
  *   (else the first whose placeholders are all present). A few entries are functions (plural
- *   forms, the status-word descriptions of src/iso7816/status.ts).
+ *   forms, the status-word descriptions of src/iso7816/status-text.ts).
  * - `FACT_WORDS`: facts whose value is a name (a T=1 block's `problem`: `wrong-edc`), with the
  *   English words a sentence shows for each name.
  * - `errorText(err)`: the English sentence of any error, registered or not.
@@ -20,7 +20,7 @@
  * a template with no placeholder left over.
  */
 import { setErrorMessageFormatter, compactErrorMessage, WebCcidError, type ErrorDetail } from './errors.js';
-import { describeStatusWord } from './iso7816/status.js';
+import { describeStatusWord } from './iso7816/status-text.js';
 
 export type ErrorTemplate = string | readonly string[] | ((detail: ErrorDetail) => string);
 

@@ -22,7 +22,7 @@ export {
   type CcidExchangeLevel,
   type CcidFeatures,
 } from './ccid/descriptor.js';
-export * as ccidMessages from './ccid/messages.js';
+export * as ccidMessages from './ccid/ccid-messages.js';
 export {
   CcidReader,
   type CcidReaderOptions,
@@ -53,4 +53,5 @@ export { CCID_REQUEST_FILTERS } from './ccid/filters.js';
 export { parseAtr, type Atr, type AtrInterfaceGroup } from './iso7816/atr.js';
 export { chooseRate, baudRate, FI_TABLE, DI_TABLE, FMAX_TABLE } from './iso7816/rates.js';
 export { encodeApdu, parseApdu, splitResponse, type CommandApdu, type ParsedApdu } from './iso7816/apdu.js';
-export { statusError, checkResponse, describeStatusWord } from './iso7816/status.js';
+export { statusError, checkResponse } from './iso7816/status.js';
+export { describeStatusWord } from './iso7816/status-text.js';

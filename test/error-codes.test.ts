@@ -34,7 +34,7 @@ const DOC = join(ROOT, 'docs', 'errors.md');
  */
 const CODE_TABLES: Record<string, string[]> = {
   'src/ccid/messages.ts': ['known'],
-  'src/iso7816/status.ts': ['exact.code'],
+  'src/iso7816/status.ts': ['code'],
 };
 
 /** Codes the scan must find (one of each way a code can be written). */

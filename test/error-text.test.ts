@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, CcidError, ccidMessages, CcidReader, mapUsbError, parseAtr, ProtocolError, setErrorMessageFormatter, statusError, TransportError } from '../src/index.js';
 import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text.js';
-import { decodeT1Block } from '../src/iso7816/t1.js';
+import { decodeT1Block } from '../src/iso7816/t1-block.js';
 import { openStack, type Stack } from './helpers/stack.js';
 
 function thrown(fn: () => unknown): unknown {

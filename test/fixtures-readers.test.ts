@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCcidClassDescriptor, encodeCcidClassDescriptor, type CcidClassDescriptor } from '../src/ccid/descriptor.js';
-import { encodeConfigurationDescriptor, findCcidInterface, parseConfigurationDescriptor } from '../src/usb/config-descriptor.js';
+import { findCcidInterface, parseConfigurationDescriptor } from '../src/usb/config-descriptor.js';
+import { encodeConfigurationDescriptor } from '../src/usb/config-descriptor-encode.js';
 import { isWebCcidError } from '../src/errors.js';
 import {
   CCID_CLASS_FIELD_NAMES,

@@ -4,8 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collectVendorClassReaders, renderVendorClassReaders, VENDOR_CLASS_READERS_FILE } from '../scripts/generate-reader-filters.js';
+import {
+  collectVendorClassReaders,
+  renderVendorClassReaderIds,
+  renderVendorClassReaders,
+  VENDOR_CLASS_READER_IDS_FILE,
+  VENDOR_CLASS_READERS_FILE,
+} from '../scripts/generate-reader-filters.js';
 import { VENDOR_CLASS_CCID_READERS } from '../src/usb/vendor-class-readers.js';
+import { VENDOR_CLASS_CCID_READER_IDS } from '../src/usb/vendor-class-reader-ids.js';
 import { CCID_REQUEST_FILTERS, deviceMatchesFilter, EZ100PU_FILTER, isCcidReaderCandidate } from '../src/ccid/filters.js';
 import { createVirtualReader, VIRTUAL_READER_PRESETS } from '../src/virtual/index.js';
 
@@ -14,6 +21,12 @@ describe('vendor-class reader list', () => {
     const readers = collectVendorClassReaders();
     expect(VENDOR_CLASS_CCID_READERS).toEqual(readers);
     expect(readFileSync(VENDOR_CLASS_READERS_FILE, 'utf8')).toBe(renderVendorClassReaders(readers));
+  });
+
+  it('src/usb/vendor-class-reader-ids.ts holds the same readers, VID:PID only (what the filters use)', () => {
+    const readers = collectVendorClassReaders();
+    expect(VENDOR_CLASS_CCID_READER_IDS).toEqual(readers.map((r) => [r.vendorId, r.productId]));
+    expect(readFileSync(VENDOR_CLASS_READER_IDS_FILE, 'utf8')).toBe(renderVendorClassReaderIds(readers));
   });
 
   it('holds the known vendor-class readers, one per VID:PID, and no class 0x0B reader', () => {
@@ -31,6 +44,7 @@ describe('CCID_REQUEST_FILTERS', () => {
     expect(CCID_REQUEST_FILTERS[0]).toEqual({ classCode: 0x0b });
     expect(CCID_REQUEST_FILTERS).toContainEqual(EZ100PU_FILTER);
     expect(CCID_REQUEST_FILTERS).toHaveLength(1 + VENDOR_CLASS_CCID_READERS.length + 1);
+    expect(CCID_REQUEST_FILTERS.slice(1, -1)).toEqual(VENDOR_CLASS_CCID_READERS.map((r) => ({ vendorId: r.vendorId, productId: r.productId })));
     for (const f of CCID_REQUEST_FILTERS) expect(Object.keys(f).length).toBeGreaterThan(0);
   });
 

@@ -157,10 +157,14 @@ const CHUNK_GROUPS = [
     tags: ['$initial' as const],
     test: (id: string) =>
       /[\\/]src[\\/](?:ccid|iso7816|usb)[\\/][\w-]+\.ts$|[\\/]src[\\/](?:bytes|mutex)\.ts$/.test(id) &&
-      // Not the pinpad (loaded on its first use), the virtual card's T=1 side, the field kit's device list.
-      !under('src/ccid', 'pinpad|secure').test(id) &&
-      !under('src/iso7816', 't1-card').test(id) &&
-      !under('src/usb', 'candidates').test(id),
+      // Not the pinpad (loaded on its first use), the virtual card's T=1 side and T=1 blocks as
+      // values (the host's T=1 builds its own), the status words'
+      // English descriptions (the driver console, the field kit), the field kit's device list, the
+      // reader's side of the CCID messages, of PC_to_RDR_Secure and of the configuration descriptor
+      // (the virtual reader and pinpad, the driver console).
+      !under('src/ccid', 'pinpad|secure|secure-device|messages-device').test(id) &&
+      !under('src/iso7816', 't1-card|t1-block|status-text').test(id) &&
+      !under('src/usb', 'candidates|config-descriptor-encode').test(id),
   },
   {
     name: 'pin-flow',

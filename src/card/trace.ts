@@ -33,7 +33,7 @@
 import { toHex, wipe } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
 import { parseApdu } from '../iso7816/apdu.js';
-import { describeStatusWord } from '../iso7816/status.js';
+import { describeStatusWord } from '../iso7816/status-text.js';
 import type { Atr } from '../iso7816/atr.js';
 import type {
   CardChannel,

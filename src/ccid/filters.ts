@@ -5,12 +5,13 @@
  * test applied to devices the page already holds:
  * - any interface of class 0x0B (smart card; usable on a plain page only from
  *   an Isolated Web App with `usb-unrestricted`, or in Node),
- * - the vendor-class (0xFF) CCID readers of libccid's fixtures (generated list,
- *   vendor-class-readers.ts),
+ * - the vendor-class (0xFF) CCID readers of libccid's fixtures (generated lists:
+ *   their VID:PID in vendor-class-reader-ids.ts, with their names in
+ *   vendor-class-readers.ts, which no page needs),
  * - the readers the quirk table gives a built-in class descriptor (the
  *   Castles EZ100PU, 0CA6:0010, vendor class, not CCID-compliant).
  */
-import { VENDOR_CLASS_CCID_READERS } from '../usb/vendor-class-readers.js';
+import { VENDOR_CLASS_CCID_READER_IDS } from '../usb/vendor-class-reader-ids.js';
 import { USB_CLASS_CCID } from '../usb/config-descriptor.js';
 
 /** The Castles EZ100PU. */
@@ -26,7 +27,7 @@ export const NON_COMPLIANT_READER_FILTERS: readonly USBDeviceFilter[] = Object.f
 
 /** VID:PID filters of the vendor-class CCID readers. */
 export const VENDOR_CLASS_READER_FILTERS: readonly USBDeviceFilter[] = Object.freeze(
-  VENDOR_CLASS_CCID_READERS.map((r) => ({ vendorId: r.vendorId, productId: r.productId })),
+  VENDOR_CLASS_CCID_READER_IDS.map(([vendorId, productId]) => ({ vendorId, productId })),
 );
 
 /** Every reader this driver can open: class 0x0B, the vendor-class CCID readers, the EZ100PU. */

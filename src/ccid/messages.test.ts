@@ -25,8 +25,8 @@ import {
   type CcidCommand,
   type CcidNotification,
   type CcidResponse,
-} from './messages.js';
-import * as M from './messages.js';
+} from './ccid-messages.js';
+import * as M from './ccid-messages.js';
 
 function codeOf(f: () => unknown): string | undefined {
   try {

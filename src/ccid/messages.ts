@@ -1,5 +1,8 @@
 /**
- * CCID rev 1.10 bulk and interrupt messages: constants, encoders and decoders.
+ * CCID rev 1.10 bulk and interrupt messages: constants, and the host's side of the codec
+ * (encodes PC_to_RDR, decodes RDR_to_PC). The reader's side (decodes PC_to_RDR, encodes
+ * RDR_to_PC) is in messages-device.ts; the public `ccidMessages` namespace (ccid-messages.ts)
+ * holds both.
  *
  * Every message has a 10-byte header: bMessageType, dwLength (little-endian,
  * length of abData), bSlot, bSeq, then three message-specific bytes; abData
@@ -7,9 +10,10 @@
  * matches the bytes given, and throw `CcidError` otherwise.
  */
 import { CcidError, SlotError } from '../errors.js';
-import { readU32LE, writeU32LE } from '../bytes.js';
+import { readU32LE } from '../bytes.js';
+import { CCID_HEADER_LENGTH, checkField, checkFrame, dataRateAndClock, frame, hex, need8, notA } from './message-frame.js';
 
-export const CCID_HEADER_LENGTH = 10;
+export { CCID_HEADER_LENGTH };
 
 // PC_to_RDR (bulk-out), CCID 1.10 §6.1
 export const PC_to_RDR_SetParameters = 0x61;
@@ -130,9 +134,10 @@ export type CcidResponseName = CcidResponse['name'];
 /**
  * Each PC_to_RDR message (CCID 1.10 §6.1): its bMessageType, the RDR_to_PC message that answers
  * it (§6.2), and the fields in header bytes 7, 8 and 9, in order (a `w` field takes two bytes,
- * little-endian; unnamed bytes are RFU, sent as 0). The encoder and the decoder both read it.
+ * little-endian; unnamed bytes are RFU, sent as 0). The encoder (here) and the decoder (the
+ * reader's side, messages-device.ts) both read it.
  */
-const COMMANDS: Record<CcidCommandName, readonly [type: number, answer: CcidResponseName, ...fields: string[]]> = {
+export const COMMANDS: Readonly<Record<CcidCommandName, readonly [type: number, answer: CcidResponseName, ...fields: string[]]>> = {
   IccPowerOn: [PC_to_RDR_IccPowerOn, 'DataBlock', 'bPowerSelect'],
   IccPowerOff: [PC_to_RDR_IccPowerOff, 'SlotStatus'],
   GetSlotStatus: [PC_to_RDR_GetSlotStatus, 'SlotStatus'],
@@ -148,19 +153,6 @@ const COMMANDS: Record<CcidCommandName, readonly [type: number, answer: CcidResp
   Abort: [PC_to_RDR_Abort, 'SlotStatus'],
   SetDataRateAndClockFrequency: [PC_to_RDR_SetDataRateAndClockFrequency, 'DataRateAndClockFrequency'],
 };
-const COMMAND_NAMES = /* @__PURE__ */ invert(COMMANDS);
-
-/**
- * Each RDR_to_PC bulk-in message (CCID 1.10 §6.2): its bMessageType and the field in header
- * byte 9 (bytes 7 and 8 are bStatus and bError in every one).
- */
-const RESPONSES: Record<CcidResponseName, readonly [type: number, field?: string]> = {
-  DataBlock: [RDR_to_PC_DataBlock, 'bChainParameter'],
-  SlotStatus: [RDR_to_PC_SlotStatus, 'bClockStatus'],
-  Parameters: [RDR_to_PC_Parameters, 'bProtocolNum'],
-  Escape: [RDR_to_PC_Escape],
-  DataRateAndClockFrequency: [RDR_to_PC_DataRateAndClockFrequency],
-};
 
 /**
  * Which response type answers each command (CCID 1.10 §6.2). Used to reject
@@ -172,42 +164,7 @@ export const RESPONSE_FOR: Record<CcidCommandName, CcidResponseName> = /* @__PUR
   return out;
 })();
 
-function invert<K extends string>(table: Record<K, readonly [number, ...unknown[]]>): Map<number, K> {
-  const m = new Map<number, K>();
-  for (const k of Object.keys(table) as K[]) m.set(table[k][0], k);
-  return m;
-}
-
 const EMPTY = new Uint8Array(0);
-
-function frame(type: number, slot: number, seq: number, b7: number, b8: number, b9: number, data: Uint8Array): Uint8Array {
-  checkField('bSlot', slot);
-  checkField('bSeq', seq);
-  const out = new Uint8Array(CCID_HEADER_LENGTH + data.length);
-  out[0] = type;
-  writeU32LE(out, 1, data.length);
-  out[5] = slot;
-  out[6] = seq;
-  out[7] = b7;
-  out[8] = b8;
-  out[9] = b9;
-  out.set(data, CCID_HEADER_LENGTH);
-  return out;
-}
-
-/** Checks that a field's value fits its width: 8 bits (b...), 16 (w...) or 32 (dw...). */
-function checkField(field: string, v: number, bits = 8): void {
-  if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new CcidError('ccid/bad-field', { field, bits, value: v });
-}
-
-function dataRateAndClock(clock: number, rate: number): Uint8Array {
-  checkField('dwClockFrequency', clock, 32);
-  checkField('dwDataRate', rate, 32);
-  const d = new Uint8Array(8);
-  writeU32LE(d, 0, clock);
-  writeU32LE(d, 4, rate);
-  return d;
-}
 
 /** A command as the transport's callers give it: everything but bSeq, which the transport assigns. */
 export type CcidRequest = CcidCommand extends infer C ? (C extends CcidCommand ? Omit<C, 'bSeq'> : never) : never;
@@ -234,64 +191,6 @@ export function encodeCommand(cmd: CcidRequest & { bSeq?: number }, bSeq = cmd.b
   const data =
     cmd.name === 'SetDataRateAndClockFrequency' ? dataRateAndClock(cmd.dwClockFrequency, cmd.dwDataRate) : (cmd.abData ?? EMPTY);
   return frame(spec[0], cmd.bSlot, bSeq, b[0]!, b[1]!, b[2]!, data);
-}
-
-/** Checks that a frame is complete and that dwLength matches the bytes (and `maxLength`, when given). */
-function checkFrame(bytes: Uint8Array, maxLength?: number): void {
-  if (bytes.length < CCID_HEADER_LENGTH) {
-    throw new CcidError('ccid/malformed-frame', { length: bytes.length });
-  }
-  const dwLength = readU32LE(bytes, 1);
-  if (maxLength !== undefined && dwLength > maxLength) {
-    throw new CcidError('ccid/length-mismatch', { dwLength, max: maxLength });
-  }
-  if (dwLength !== bytes.length - CCID_HEADER_LENGTH) {
-    throw new CcidError('ccid/length-mismatch', { dwLength, carried: bytes.length - CCID_HEADER_LENGTH });
-  }
-}
-
-/** A byte as 0xNN. */
-function hex(byte: number): string {
-  return `0x${byte.toString(16).padStart(2, '0')}`;
-}
-
-/** `kind`: 'PC_to_RDR', 'RDR_to_PC', 'interrupt'. */
-function notA(kind: string, type: number): CcidError {
-  return new CcidError('ccid/unexpected-message', { bMessageType: hex(type), expected: kind });
-}
-
-function need8(name: string, data: Uint8Array): void {
-  if (data.length !== 8) throw new CcidError('ccid/malformed-frame', { message: name, dataBytes: data.length });
-}
-
-/** Decodes a PC_to_RDR message (used by the virtual reader). */
-export function decodeCommand(bytes: Uint8Array): CcidCommand {
-  checkFrame(bytes);
-  const name = COMMAND_NAMES.get(bytes[0]!);
-  if (name === undefined) throw notA('PC_to_RDR', bytes[0]!);
-  const data = bytes.subarray(CCID_HEADER_LENGTH);
-  const out: Record<string, unknown> = { name, bSlot: bytes[5], bSeq: bytes[6], abData: data };
-  let i = 7;
-  for (const field of COMMANDS[name].slice(2) as string[]) {
-    out[field] = field[0] === 'w' ? bytes[i++]! | (bytes[i++]! << 8) : bytes[i++];
-  }
-  if (name === 'SetDataRateAndClockFrequency') {
-    need8(name, data);
-    out['dwClockFrequency'] = readU32LE(data, 0);
-    out['dwDataRate'] = readU32LE(data, 4);
-  }
-  return out as unknown as CcidCommand;
-}
-
-/** Encodes a RDR_to_PC bulk-in message (used by the virtual reader). */
-export function encodeResponse(r: CcidResponse): Uint8Array {
-  const [type, field] = RESPONSES[r.name];
-  checkField('bStatus', r.bStatus);
-  checkField('bError', r.bError);
-  const b9 = field === undefined ? 0 : (r as unknown as Record<string, number>)[field]!;
-  if (field !== undefined) checkField(field, b9);
-  const data = r.name === 'DataRateAndClockFrequency' ? dataRateAndClock(r.dwClockFrequency, r.dwDataRate) : r.abData;
-  return frame(type, r.bSlot, r.bSeq, r.bStatus, r.bError, b9, data);
 }
 
 /**
@@ -328,32 +227,6 @@ export function decodeResponse(bytes: Uint8Array, options?: { maxDataLength?: nu
     }
   }
   throw notA('RDR_to_PC', type);
-}
-
-/** Reads the header fields a dispatcher needs without decoding the rest. */
-export function peekHeader(bytes: Uint8Array): { bMessageType: number; dwLength: number; bSlot: number; bSeq: number } {
-  if (bytes.length < CCID_HEADER_LENGTH) {
-    throw new CcidError('ccid/malformed-frame', { length: bytes.length });
-  }
-  return { bMessageType: bytes[0]!, dwLength: readU32LE(bytes, 1), bSlot: bytes[5]!, bSeq: bytes[6]! };
-}
-
-/** Encodes an interrupt-in message (used by the virtual reader). */
-export function encodeNotification(n: CcidNotification): Uint8Array {
-  if (n.name === 'HardwareError') {
-    checkField('bSlot', n.bSlot);
-    checkField('bSeq', n.bSeq);
-    checkField('bHardwareErrorCode', n.bHardwareErrorCode);
-    return Uint8Array.of(RDR_to_PC_HardwareError, n.bSlot, n.bSeq, n.bHardwareErrorCode);
-  }
-  if (n.slots.length === 0) throw new CcidError('ccid/bad-field', { slots: 0 });
-  const out = new Uint8Array(1 + Math.ceil(n.slots.length / 4));
-  out[0] = RDR_to_PC_NotifySlotChange;
-  n.slots.forEach((s, i) => {
-    const bits = (s.present ? 1 : 0) | (s.changed ? 2 : 0);
-    out[1 + (i >> 2)]! |= bits << ((i & 3) * 2);
-  });
-  return out;
 }
 
 /** Decodes an interrupt-in message. */

@@ -4,8 +4,10 @@ import { toHex, writeU32LE } from '../bytes.js';
 import { isWebCcidError } from '../errors.js';
 import { loadReaderFixture, loadSupportedReaders } from '../../test/helpers/reader-fixture.js';
 import { encodeCcidClassDescriptor, parseCcidClassDescriptor } from './descriptor.js';
-import { encodeCommand, encodeResponse } from './messages.js';
-import { encodeConfigurationDescriptor, parseConfigurationDescriptor } from '../usb/config-descriptor.js';
+import { encodeCommand } from './messages.js';
+import { encodeResponse } from './messages-device.js';
+import { parseConfigurationDescriptor } from '../usb/config-descriptor.js';
+import { encodeConfigurationDescriptor } from '../usb/config-descriptor-encode.js';
 import {
   adaptIncomingFrame,
   adaptOutgoingFrame,

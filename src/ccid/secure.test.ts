@@ -6,16 +6,13 @@ import type { PinBlockFormat } from '../card/channel.js';
 import {
   buildPinModify,
   buildPinVerify,
-  decodeSecurePinData,
-  describePinFormat,
   encodePinModify,
   encodePinVerify,
-  insertPin,
   modifyMessageIndexCount,
-  pinLengthRange,
   type PinModifyStructure,
   type PinVerifyStructure,
 } from './secure.js';
+import { decodeSecurePinData, describePinFormat, insertPin, pinLengthRange } from './secure-device.js';
 
 const ASCII8: PinBlockFormat = { encoding: 'ascii', minLength: 6, maxLength: 8, blockLength: 8, padByte: 0xff };
 const PUK8: PinBlockFormat = { encoding: 'ascii', minLength: 8, maxLength: 8, blockLength: 8, padByte: 0xff };

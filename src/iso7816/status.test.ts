@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fromHex } from '../bytes.js';
 import { ApduError, PinBlockedError, PinIncorrectError, ProtocolError } from '../errors.js';
-import { checkResponse, describeStatusWord, statusError } from './status.js';
+import { checkResponse, statusError } from './status.js';
+import { describeStatusWord } from './status-text.js';
 
 const codes: Array<[number, string]> = [
   [0x6982, 'apdu/security-not-satisfied'],

@@ -1,5 +1,6 @@
 /**
- * Status words (ISO/IEC 7816-4 §5.1.3) to typed errors and short English descriptions.
+ * Status words (ISO/IEC 7816-4 §5.1.3) to typed errors. Their short English descriptions
+ * (`describeStatusWord`) are in status-text.ts, out of what the driver loads.
  *
  * Decisions:
  * - 9000 and 61xx are "normal processing": `statusError` returns undefined for both.
@@ -15,68 +16,46 @@ import { splitResponse } from './apdu.js';
 
 const SW_SUCCESS = 0x9000;
 
-/** Exact status words with their error code and description. */
-const EXACT: ReadonlyMap<number, { code?: string; text: string }> = new Map([
-  [0x9000, { text: 'Success.' }],
-  [0x6281, { code: 'apdu/warning', text: 'Warning: part of the returned data may be corrupted.' }],
-  [0x6282, { code: 'apdu/warning', text: 'Warning: end of file or record reached before reading Ne bytes.' }],
-  [0x6283, { code: 'apdu/warning', text: 'Warning: selected file deactivated.' }],
-  [0x6284, { code: 'apdu/warning', text: 'Warning: file control information not formatted correctly.' }],
-  [0x6285, { code: 'apdu/warning', text: 'Warning: selected file in termination state.' }],
-  [0x6300, { code: 'apdu/warning', text: 'Warning: verification failed (no information given).' }],
-  [0x6381, { code: 'apdu/warning', text: 'Warning: file filled up by the last write.' }],
-  [0x6581, { code: 'apdu/memory-failure', text: 'Memory failure.' }],
-  [0x6700, { code: 'apdu/wrong-length', text: 'Wrong length.' }],
-  [0x6881, { code: 'apdu/status', text: 'Logical channel not supported.' }],
-  [0x6882, { code: 'apdu/status', text: 'Secure messaging not supported.' }],
-  [0x6883, { code: 'apdu/status', text: 'Last command of the chain expected.' }],
-  [0x6884, { code: 'apdu/status', text: 'Command chaining not supported.' }],
-  [0x6981, { code: 'apdu/status', text: 'Command incompatible with file structure.' }],
-  [0x6982, { code: 'apdu/security-not-satisfied', text: 'Security status not satisfied.' }],
-  [0x6984, { code: 'apdu/status', text: 'Reference data not usable.' }],
-  [0x6985, { code: 'apdu/conditions-not-satisfied', text: 'Conditions of use not satisfied.' }],
-  [0x6986, { code: 'apdu/status', text: 'Command not allowed (no current EF).' }],
-  [0x6987, { code: 'apdu/status', text: 'Expected secure messaging data objects missing.' }],
-  [0x6988, { code: 'apdu/status', text: 'Incorrect secure messaging data objects.' }],
-  [0x6A80, { code: 'apdu/incorrect-data', text: 'Incorrect parameters in the data field.' }],
-  [0x6A81, { code: 'apdu/func-not-supported', text: 'Function not supported.' }],
-  [0x6A82, { code: 'apdu/file-not-found', text: 'File or application not found.' }],
-  [0x6A83, { code: 'apdu/record-not-found', text: 'Record not found.' }],
-  [0x6A84, { code: 'apdu/not-enough-memory', text: 'Not enough memory space in the file.' }],
-  [0x6A86, { code: 'apdu/wrong-p1p2', text: 'Incorrect parameters P1-P2.' }],
-  [0x6A88, { code: 'apdu/status', text: 'Referenced data not found.' }],
-  [0x6B00, { code: 'apdu/wrong-p1p2', text: 'Wrong parameters P1-P2.' }],
-  [0x6D00, { code: 'apdu/ins-not-supported', text: 'Instruction not supported.' }],
-  [0x6E00, { code: 'apdu/cla-not-supported', text: 'Class not supported.' }],
-  [0x6F00, { code: 'apdu/status', text: 'No precise diagnosis.' }],
-]);
+/**
+ * Status words with an error code of their own (the others take theirs from SW1 in
+ * `statusError`). Their English descriptions are in status-text.ts.
+ */
+const EXACT_CODE: Readonly<Record<number, string>> = {
+  0x6281: 'apdu/warning',
+  0x6282: 'apdu/warning',
+  0x6283: 'apdu/warning',
+  0x6284: 'apdu/warning',
+  0x6285: 'apdu/warning',
+  0x6300: 'apdu/warning',
+  0x6381: 'apdu/warning',
+  0x6581: 'apdu/memory-failure',
+  0x6700: 'apdu/wrong-length',
+  0x6881: 'apdu/status',
+  0x6882: 'apdu/status',
+  0x6883: 'apdu/status',
+  0x6884: 'apdu/status',
+  0x6981: 'apdu/status',
+  0x6982: 'apdu/security-not-satisfied',
+  0x6984: 'apdu/status',
+  0x6985: 'apdu/conditions-not-satisfied',
+  0x6986: 'apdu/status',
+  0x6987: 'apdu/status',
+  0x6988: 'apdu/status',
+  0x6a80: 'apdu/incorrect-data',
+  0x6a81: 'apdu/func-not-supported',
+  0x6a82: 'apdu/file-not-found',
+  0x6a83: 'apdu/record-not-found',
+  0x6a84: 'apdu/not-enough-memory',
+  0x6a86: 'apdu/wrong-p1p2',
+  0x6a88: 'apdu/status',
+  0x6b00: 'apdu/wrong-p1p2',
+  0x6d00: 'apdu/ins-not-supported',
+  0x6e00: 'apdu/cla-not-supported',
+  0x6f00: 'apdu/status',
+};
 
 function hex4(sw: number): string {
   return (sw & 0xffff).toString(16).toUpperCase().padStart(4, '0');
-}
-
-/** A short English description of a status word (never contains data). */
-export function describeStatusWord(sw: number): string {
-  const exact = EXACT.get(sw);
-  if (exact) return exact.text;
-  const sw1 = (sw >> 8) & 0xff;
-  const sw2 = sw & 0xff;
-  if (sw === 0x6983) return 'Authentication method blocked (PIN blocked).';
-  if (sw1 === 0x61) return `Success; ${sw2 === 0 ? 256 : sw2} more bytes available (GET RESPONSE).`;
-  if (sw1 === 0x6c) return `Wrong Le; ${sw2 === 0 ? 256 : sw2} bytes available.`;
-  if ((sw & 0xfff0) === 0x63c0) {
-    const x = sw & 0x0f;
-    return x === 0 ? 'Verification failed; no try left (blocked).' : `Verification failed; ${x} ${x === 1 ? 'try' : 'tries'} left.`;
-  }
-  if (sw1 === 0x62) return 'Warning: state of non-volatile memory unchanged.';
-  if (sw1 === 0x63) return 'Warning: state of non-volatile memory changed.';
-  if (sw1 === 0x64) return 'Execution error: state of non-volatile memory unchanged.';
-  if (sw1 === 0x65) return 'Execution error: state of non-volatile memory changed.';
-  if (sw1 === 0x66) return 'Security-related issue.';
-  if (sw1 === 0x68) return 'Functions in CLA not supported.';
-  if (sw1 === 0x69) return 'Command not allowed.';
-  if (sw1 === 0x6a) return 'Wrong parameters P1-P2.';
-  return `Status ${hex4(sw)}.`;
 }
 
 /**
@@ -89,8 +68,8 @@ export function statusError(sw: number, data: Uint8Array = new Uint8Array(0)): A
   if (sw === SW_SUCCESS || sw1 === 0x61) return undefined;
   if (sw === 0x6983 || sw === 0x63c0) return new PinBlockedError(sw);
   if ((sw & 0xfff0) === 0x63c0) return new PinIncorrectError(sw);
-  const exact = EXACT.get(sw);
-  if (exact?.code) return new ApduError(exact.code, { sw: hex4(sw) }, sw, data);
+  const code = EXACT_CODE[sw];
+  if (code) return new ApduError(code, { sw: hex4(sw) }, sw, data);
   if (sw1 === 0x62 || sw1 === 0x63) return new ApduError('apdu/warning', { sw: hex4(sw) }, sw, data);
   if (sw1 === 0x6c) return new ApduError('apdu/wrong-length', { sw: hex4(sw) }, sw, data);
   return new ApduError('apdu/status', { sw: hex4(sw) }, sw, data);

@@ -8,7 +8,8 @@
  */
 import { concatBytes } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
-import { decodeT1Block, encodeT1Block, hasT1EdcError, T1_DEFAULT_IFS, T1_MAX_INF } from './t1.js';
+import { hasT1EdcError, T1_DEFAULT_IFS, T1_MAX_INF } from './t1.js';
+import { decodeT1Block, encodeT1Block } from './t1-block.js';
 import type { T1Block, T1Edc } from './t1.js';
 
 /** Options of {@link T1Card}. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
-import { crc16, decodeT1Block, encodeT1Block, hasT1EdcError, lrc, T1Host } from './t1.js';
+import { crc16, hasT1EdcError, lrc, T1Host } from './t1.js';
+import { decodeT1Block, encodeT1Block } from './t1-block.js';
 import type { T1Action, T1Block, T1Edc } from './t1.js';
 import { T1Card } from './t1-card.js';
 
@@ -25,6 +26,17 @@ function codeOf(fn: () => unknown): string | undefined {
     return (e as ProtocolError).code;
   }
   return undefined;
+}
+
+/** The ProtocolError `fn` throws. */
+function thrown(fn: () => unknown): ProtocolError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProtocolError);
+    return e as ProtocolError;
+  }
+  throw new Error('nothing thrown');
 }
 
 describe('EDC', () => {
@@ -104,29 +116,39 @@ describe('T=1 block codec table', () => {
 });
 
 describe('decodeT1Block must-fail', () => {
-  const bad: Array<[string, string, T1Edc]> = [
-    ['empty', '', 'lrc'],
-    ['3 bytes with LRC', '000000', 'lrc'],
-    ['4 bytes with CRC', '00000000', 'crc'],
-    ['bad LRC', '00000400A40400A5', 'lrc'],
-    ['LEN larger than the block', '00000500A40400A5', 'lrc'],
-    ['LEN smaller than the block', '00000300A40400A4', 'lrc'],
-    ['LEN FF', '00FFFF00', 'lrc'],
-    ['I-block with RFU bit', '00010001', 'lrc'],
-    ['R-block with INF', '0080010180', 'lrc'],
-    ['R-block error code 3', '00830083', 'lrc'],
-    ['R-block with bit 6 set', '00A000A0', 'lrc'],
-    ['S-block unknown type 4', '00C400C4', 'lrc'],
-    ['S(IFS) with value 00', '00C10100C0', 'lrc'],
-    ['S(IFS) with value FF', '00C101FF3F', 'lrc'],
-    ['S(IFS) without INF', '00C100C1', 'lrc'],
-    ['S(WTX) with two bytes', '00C3020102C2', 'lrc'],
-    ['S(RESYNCH) with INF', '00C00101C0', 'lrc'],
-    ['bad CRC', '00C000C000', 'crc'],
+  // The last column: the problem the error names (`detail.problem`), by ISO/IEC 7816-3 §11.3's rules.
+  const bad: Array<[string, string, T1Edc, string]> = [
+    ['empty', '', 'lrc', 'too-short'],
+    ['3 bytes with LRC', '000000', 'lrc', 'too-short'],
+    ['4 bytes with CRC', '00000000', 'crc', 'too-short'],
+    ['bad LRC', '00000400A40400A5', 'lrc', 'wrong-edc'],
+    ['LEN larger than the block', '00000500A40400A5', 'lrc', 'len-mismatch'],
+    ['LEN smaller than the block', '00000300A40400A4', 'lrc', 'len-mismatch'],
+    ['LEN FF', '00FFFF00', 'lrc', 'len-ff'],
+    ['I-block with RFU bit', '00010001', 'lrc', 'pcb-rfu'],
+    ['R-block with INF', '0080010180', 'lrc', 'r-block-inf'],
+    ['R-block error code 3', '00830083', 'lrc', 'pcb-rfu'],
+    ['R-block with bit 6 set', '00A000A0', 'lrc', 'pcb-rfu'],
+    ['S-block unknown type 4', '00C400C4', 'lrc', 's-block-type'],
+    ['S(IFS) with value 00', '00C10100C0', 'lrc', 's-block-inf'],
+    ['S(IFS) with value FF', '00C101FF3F', 'lrc', 's-block-inf'],
+    ['S(IFS) without INF', '00C100C1', 'lrc', 's-block-inf'],
+    ['S(WTX) with two bytes', '00C3020102C2', 'lrc', 's-block-inf'],
+    ['S(RESYNCH) with INF', '00C00101C0', 'lrc', 's-block-inf'],
+    ['bad CRC', '00C000C000', 'crc', 'wrong-edc'],
   ];
-  for (const [name, hexText, edc] of bad) {
-    it(name, () => expect(codeOf(() => decodeT1Block(fromHex(hexText), edc))).toBe('protocol/t1-bad-block'));
+  for (const [name, hexText, edc, problem] of bad) {
+    it(`${name}: ${problem}`, () => {
+      const e = thrown(() => decodeT1Block(fromHex(hexText), edc));
+      expect(e.code).toBe('protocol/t1-bad-block');
+      expect(e.detail['problem']).toBe(problem);
+    });
   }
+
+  it('encodeT1Block names what makes an S-block impossible', () => {
+    expect(thrown(() => encodeT1Block({ kind: 'S', nad: 0, type: 'IFS', response: false, inf: Uint8Array.of(0) }, 'lrc')).detail['problem']).toBe('s-block-inf');
+    expect(thrown(() => encodeT1Block({ kind: 'S', nad: 0, type: 'X' as 'IFS', response: false, inf: new Uint8Array(0) }, 'lrc')).detail['problem']).toBe('s-block-type');
+  });
 
   it('hasT1EdcError tells an EDC error from other bad blocks', () => {
     expect(hasT1EdcError(fromHex('00000400A40400A5'), 'lrc')).toBe(true);

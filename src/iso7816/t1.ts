@@ -1,5 +1,7 @@
 /**
- * T=1 (ISO/IEC 7816-3 §11): block codec and the interface-device side as a pure state machine.
+ * T=1 (ISO/IEC 7816-3 §11): the block format and its checks, and the interface-device side as a
+ * pure state machine (`T1Host`). Whole blocks as values (`encodeT1Block`, `decodeT1Block`, for
+ * the card's side and tools) are in t1-block.ts: the host builds and checks its blocks itself.
  *
  * Block: NAD | PCB | LEN | INF (0..254 bytes) | EDC (LRC: 1 byte XOR; CRC: 2 bytes).
  * PCB: I-block 0 N(S) M 00000; R-block 10 0 N(R) e3..e0 (0 ok, 1 EDC/parity, 2 other);
@@ -24,30 +26,27 @@ export const T1_MAX_INF = 254;
 /** IFSC / IFSD before any negotiation (7816-3 §11.4.2). */
 export const T1_DEFAULT_IFS = 32;
 
-const S_TYPES: readonly T1SType[] = ['RESYNCH', 'IFS', 'ABORT', 'WTX'];
-/** INF length of each S-block type (same order as S_TYPES). */
+/** INF length of each S-block type (in the order of `SBlock`). */
 const S_INF_LENGTH = [0, 1, 0, 1];
-/**
+/*
  * PCB values: R-block 0x80 | N(R) << 4 | error; S request 0xC0 | type, S response 0xE0 | type.
- * So the block kind is a PCB range: I-block below Pcb.R (b8 = 0), R-block from Pcb.R to below
- * Pcb.SRequest (b8 b7 = 10), S-block from Pcb.SRequest (b8 b7 = 11), a response from Pcb.SResponse.
+ * So the block kind is a PCB range: I-block below PCB_R (b8 = 0), R-block from PCB_R to below
+ * PCB_S_REQUEST (b8 b7 = 10), S-block from PCB_S_REQUEST (b8 b7 = 11), a response from PCB_S_RESPONSE.
  */
-const enum Pcb {
-  R = 0x80,
-  SRequest = 0xc0,
-  SResponse = 0xe0,
-}
-/** S-block types: the low bits of the S-block PCB, and the index in S_TYPES. */
+export const PCB_R = 0x80;
+export const PCB_S_REQUEST = 0xc0;
+export const PCB_S_RESPONSE = 0xe0;
+/** S-block types: the low bits of the S-block PCB (T1SType's names in t1-block.ts, in this order). */
 const enum SBlock {
   Resynch,
   Ifs,
   Abort,
   Wtx,
 }
-const EMPTY = new Uint8Array(0);
+export const EMPTY = new Uint8Array(0);
 
 /** Throws ProtocolError('protocol/t1-bad-block') unless `v` is an integer in min..max. */
-function checkRange(name: string, v: number, min: number, max: number): void {
+export function checkRange(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new ProtocolError('protocol/t1-bad-block', { field: name, min, max });
 }
 
@@ -90,7 +89,11 @@ export function hasT1EdcError(bytes: Uint8Array, edc: T1Edc): boolean {
   return end >= 3 && edcBytes(bytes.subarray(0, end), edc).some((b, i) => b !== bytes[end + i]);
 }
 
-/** What makes bytes an invalid block (`Problem.None`: nothing). */
+/**
+ * What makes bytes an invalid block (`Problem.None`: nothing), as a number: `blockProblem` and
+ * `sInfProblem` return these, and t1-block.ts names them in this order for its errors (the host
+ * needs no names).
+ */
 const enum Problem {
   None,
   TooShort,
@@ -103,23 +106,8 @@ const enum Problem {
   SInf,
 }
 
-/**
- * The problems' names, as the errors of {@link decodeT1Block} and {@link encodeT1Block} carry them
- * (`detail.problem`; the English words are in src/error-text.ts). The host needs none.
- */
-const PROBLEM_NAMES: Record<Exclude<Problem, Problem.None>, string> = {
-  [Problem.TooShort]: 'too-short',
-  [Problem.LenFF]: 'len-ff',
-  [Problem.LenMismatch]: 'len-mismatch',
-  [Problem.Edc]: 'wrong-edc',
-  [Problem.PcbRfu]: 'pcb-rfu',
-  [Problem.RWithInf]: 'r-block-inf',
-  [Problem.SType]: 's-block-type',
-  [Problem.SInf]: 's-block-inf',
-};
-
-/** Problem.SInf unless `inf` is right for an S-block of `type` (index in S_TYPES). */
-function sInfProblem(type: number, inf: Uint8Array): Problem {
+/** Problem.SInf unless `inf` is right for an S-block of `type` (an `SBlock`). */
+export function sInfProblem(type: number, inf: Uint8Array): number {
   const ok = type === SBlock.Ifs ? inf.length === 1 && inf[0] !== 0 && inf[0] !== 0xff : inf.length === S_INF_LENGTH[type];
   return ok ? Problem.None : Problem.SInf;
 }
@@ -129,7 +117,7 @@ function sInfProblem(type: number, inf: Uint8Array): Problem {
  * RFU bits set, an R-block with INF or an unknown error code, an S-block of unknown type or
  * with a wrong INF.
  */
-function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
+export function blockProblem(bytes: Uint8Array, edc: T1Edc): number {
   const n = bytes.length;
   if (n < 3 + edcLength(edc)) return Problem.TooShort;
   const len = bytes[2]!;
@@ -137,8 +125,8 @@ function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
   if (n !== 3 + len + edcLength(edc)) return Problem.LenMismatch;
   if (hasT1EdcError(bytes, edc)) return Problem.Edc;
   const pcb = bytes[1]!;
-  if (pcb < Pcb.R) return pcb & 0x1f ? Problem.PcbRfu : Problem.None;
-  if (pcb < Pcb.SRequest) {
+  if (pcb < PCB_R) return pcb & 0x1f ? Problem.PcbRfu : Problem.None;
+  if (pcb < PCB_S_REQUEST) {
     if (pcb & 0x20 || (pcb & 0x0f) > 2) return Problem.PcbRfu;
     return len ? Problem.RWithInf : Problem.None;
   }
@@ -147,7 +135,7 @@ function blockProblem(bytes: Uint8Array, edc: T1Edc): Problem {
 }
 
 /** A block with its EDC, from a PCB and INF already checked. */
-function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Array {
+export function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Array {
   const n = inf.length;
   const out = new Uint8Array(3 + n + edcLength(edc));
   out.set([nad, pcb, n]);
@@ -156,38 +144,6 @@ function frame(nad: number, pcb: number, inf: Uint8Array, edc: T1Edc): Uint8Arra
   return out;
 }
 
-/** Encodes a T=1 block with its EDC. Throws ProtocolError('protocol/t1-bad-block') on a block that cannot exist. */
-export function encodeT1Block(block: T1Block, edc: T1Edc): Uint8Array {
-  checkRange('NAD', block.nad, 0, 0xff);
-  if (block.kind === 'I') {
-    if (block.inf.length > T1_MAX_INF) throw new ProtocolError('protocol/t1-bad-block', { infLength: block.inf.length, max: T1_MAX_INF });
-    return frame(block.nad, ((block.ns & 1) << 6) | (block.more ? 0x20 : 0), block.inf, edc);
-  }
-  if (block.kind === 'R') {
-    if (![0, 1, 2].includes(block.error)) throw new ProtocolError('protocol/t1-bad-block', { rBlockError: block.error });
-    return frame(block.nad, Pcb.R | ((block.nr & 1) << 4) | block.error, EMPTY, edc);
-  }
-  const type = S_TYPES.indexOf(block.type);
-  const problem = type < 0 ? Problem.SType : sInfProblem(type, block.inf);
-  if (problem) throw new ProtocolError('protocol/t1-bad-block', { problem: PROBLEM_NAMES[problem] });
-  return frame(block.nad, (block.response ? Pcb.SResponse : Pcb.SRequest) | type, block.inf, edc);
-}
-
-/**
- * Decodes a T=1 block. Throws ProtocolError('protocol/t1-bad-block') on a wrong length, LEN = FF,
- * a bad EDC, a PCB with RFU bits set, an R-block with INF or an unknown error code, and S-blocks of
- * unknown type or with a wrong INF.
- */
-export function decodeT1Block(bytes: Uint8Array, edc: T1Edc): T1Block {
-  const problem = blockProblem(bytes, edc);
-  if (problem) throw new ProtocolError('protocol/t1-bad-block', { length: bytes.length, problem: PROBLEM_NAMES[problem] });
-  const nad = bytes[0]!;
-  const pcb = bytes[1]!;
-  const inf = bytes.slice(3, 3 + bytes[2]!);
-  if (pcb < Pcb.R) return { kind: 'I', nad, ns: ((pcb >> 6) & 1) as 0 | 1, more: (pcb & 0x20) !== 0, inf };
-  if (pcb < Pcb.SRequest) return { kind: 'R', nad, nr: ((pcb >> 4) & 1) as 0 | 1, error: (pcb & 0x0f) as 0 | 1 | 2 };
-  return { kind: 'S', nad, type: S_TYPES[pcb & 0x1f]!, response: pcb >= Pcb.SResponse, inf };
-}
 
 /** What the host must do next: send a block and wait (BWT x bwtMultiplier), or hand over the response. */
 export type T1Action =
@@ -359,15 +315,15 @@ export class T1Host {
     // PCB of a valid block, -1 when nothing valid arrived.
     const pcb = valid ? block[1]! : -1;
     const inf = valid ? block.slice(3, 3 + block[2]!) : EMPTY;
-    if (phase === Phase.Resynching) return pcb === (Pcb.SResponse | SBlock.Resynch) ? this.#resynchronised() : this.#startResynch();
+    if (phase === Phase.Resynching) return pcb === (PCB_S_RESPONSE | SBlock.Resynch) ? this.#resynchronised() : this.#startResynch();
     if (phase === Phase.Negotiating) {
-      if (pcb === (Pcb.SResponse | SBlock.Ifs) && inf[0] === this.#requestedIfsd) return this.#negotiated();
+      if (pcb === (PCB_S_RESPONSE | SBlock.Ifs) && inf[0] === this.#requestedIfsd) return this.#negotiated();
       // An S request not answered by its response is sent again (7816-3 §11.6.3.2).
       return this.#tryAgain(this.#lastBlock);
     }
     if (pcb < 0) return this.#error(block !== null && hasT1EdcError(block, this.edc) ? 1 : 2);
-    if (pcb >= Pcb.SRequest) return this.#onCardRequest(pcb, inf);
-    if (pcb >= Pcb.R) return this.#onR((pcb >> 4) & 1);
+    if (pcb >= PCB_S_REQUEST) return this.#onCardRequest(pcb, inf);
+    if (pcb >= PCB_R) return this.#onR((pcb >> 4) & 1);
     return this.#onI((pcb >> 6) & 1, (pcb & 0x20) !== 0, inf);
   }
 
@@ -406,7 +362,7 @@ export class T1Host {
 
   /** Answers an invalid or unexpected block with R(N(R) = the N(S) we expect, `code`). */
   #error(code: 1 | 2): T1Action {
-    return this.#tryAgain(frame(this.nad, Pcb.R | (this.#nr << 4) | code, EMPTY, this.edc));
+    return this.#tryAgain(frame(this.nad, PCB_R | (this.#nr << 4) | code, EMPTY, this.edc));
   }
 
   #finish(response: Uint8Array): T1Action {
@@ -425,14 +381,14 @@ export class T1Host {
 
   #sendIfsRequest(): T1Action {
     this.#phase = Phase.Negotiating;
-    return this.#send(Pcb.SRequest | SBlock.Ifs, Uint8Array.of(this.#requestedIfsd));
+    return this.#send(PCB_S_REQUEST | SBlock.Ifs, Uint8Array.of(this.#requestedIfsd));
   }
 
   #startResynch(): T1Action {
     if (this.#resynchRequests++ >= this.#maxResynch) throw this.#end(new ProtocolError('protocol/t1-unrecoverable', { maxResynch: this.#maxResynch }));
     this.#retries = 0;
     this.#phase = Phase.Resynching;
-    return this.#send(Pcb.SRequest | SBlock.Resynch);
+    return this.#send(PCB_S_REQUEST | SBlock.Resynch);
   }
 
   /** S(RESYNCH response) came: both sequence numbers are 0, IFSC is min(ATR IFSC, current). */
@@ -469,10 +425,10 @@ export class T1Host {
   /** An S-block from the card (PCB `pcb`, checked). */
   #onCardRequest(pcb: number, inf: Uint8Array): T1Action {
     const type = pcb & 0x1f;
-    if (pcb >= Pcb.SResponse || type === SBlock.Resynch) return this.#error(2); // only we send S(RESYNCH request)s
+    if (pcb >= PCB_S_RESPONSE || type === SBlock.Resynch) return this.#error(2); // only we send S(RESYNCH request)s
     if (type === SBlock.Abort) {
       this.#phase = Phase.Aborted;
-      return this.#send(Pcb.SResponse | SBlock.Abort);
+      return this.#send(PCB_S_RESPONSE | SBlock.Abort);
     }
     if (++this.#cardRequests > this.#maxCardRequests) {
       throw this.#end(new ProtocolError('protocol/t1-unrecoverable', { maxCardRequests: this.#maxCardRequests }));
@@ -486,7 +442,7 @@ export class T1Host {
     } else {
       this.#ifsc = inf[0]!; // S(IFS request)
     }
-    return this.#send(Pcb.SResponse | type, inf, multiplier);
+    return this.#send(PCB_S_RESPONSE | type, inf, multiplier);
   }
 
   #onR(nr: number): T1Action {
@@ -522,6 +478,6 @@ export class T1Host {
     this.#rx.push(inf);
     this.#nr ^= 1;
     this.#retries = 0;
-    return more ? this.#send(Pcb.R | (this.#nr << 4)) : this.#finish(concatBytes(...this.#rx));
+    return more ? this.#send(PCB_R | (this.#nr << 4)) : this.#finish(concatBytes(...this.#rx));
   }
 }

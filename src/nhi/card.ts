@@ -24,7 +24,7 @@
  */
 import { bytesEqual, fromHex } from '../bytes.js';
 import type { CardChannel } from '../card/channel.js';
-import { describeStatusWord } from '../iso7816/status.js';
+import { describeStatusWord } from '../iso7816/status-text.js';
 import { NhiError } from './errors.js';
 import { rocDateToIso } from './roc-date.js';
 

@@ -21,7 +21,7 @@
  */
 import { fromHex, toHex } from '../bytes.js';
 import type { CardChannel } from '../card/channel.js';
-import { describeStatusWord } from '../iso7816/status.js';
+import { describeStatusWord } from '../iso7816/status-text.js';
 import { NHI_AID } from '../nhi/card.js';
 import { reportError, type ProbeError } from './error.js';
 

@@ -3,14 +3,13 @@ import fc from 'fast-check';
 import { concatBytes, fromHex, toHex } from '../bytes.js';
 import { CcidError } from '../errors.js';
 import {
-  encodeConfigurationDescriptor,
   findBulkEndpoints,
   findCcidClassDescriptor,
   findCcidInterface,
   findCcidInterfaces,
   parseConfigurationDescriptor,
-  type InterfaceDescriptorInit,
 } from './config-descriptor.js';
+import { encodeConfigurationDescriptor, type InterfaceDescriptorInit } from './config-descriptor-encode.js';
 
 // Hand-written from USB 2.0 §9.6.3/9.6.5/9.6.6 and CCID 1.10 table 5.1-1.
 // The CCID class descriptor of the Castles EZCCID (0CA6:00A0), see fixtures.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bytesOf, fromHex, toHex } from '../bytes.js';
 import { CCID_ERROR, decodeNotification, decodeResponse, encodeCommand } from '../ccid/messages.js';
 import { isWebCcidError } from '../errors.js';
-import { decodeT1Block, encodeT1Block } from '../iso7816/t1.js';
+import { decodeT1Block, encodeT1Block } from '../iso7816/t1-block.js';
 import type { UsbDeviceLike } from '../usb/device.js';
 import { VirtualUsb } from './backend.js';
 import { createHcaLikeCard, createT0Card } from './card.js';

@@ -36,16 +36,8 @@
  */
 import { bytesEqual, wipe } from '../bytes.js';
 import { WebCcidError } from '../errors.js';
-import {
-  CONFIRM_PIN,
-  decodeSecurePinData,
-  describePinFormat,
-  insertPin,
-  PINPAD_SW,
-  pinLengthRange,
-  type PinFormatFields,
-  type SecurePinData,
-} from '../ccid/secure.js';
+import { CONFIRM_PIN, PINPAD_SW, type SecurePinData } from '../ccid/secure.js';
+import { decodeSecurePinData, describePinFormat, insertPin, pinLengthRange, type PinFormatFields } from '../ccid/secure-device.js';
 import type { SecureOutcome, SecureRequest } from './reader/index.js';
 
 /** Which value the reader asks for. */

@@ -5,7 +5,8 @@ import { decodeResponse, encodeCommand, decodeNotification, CCID_ERROR } from '.
 import { parseCcidClassDescriptor } from '../ccid/descriptor.js';
 import { findCcidInterface, parseConfigurationDescriptor } from '../usb/config-descriptor.js';
 import { encodeApdu } from '../iso7816/apdu.js';
-import { decodeT1Block, encodeT1Block, type T1Block } from '../iso7816/t1.js';
+import { decodeT1Block, encodeT1Block } from '../iso7816/t1-block.js';
+import type { T1Block } from '../iso7816/t1.js';
 import { createHcaLikeCard, createT0Card, HCA_ATR, HCA_LIKE_LAYOUT, T0_CARD_ATR, VIRTUAL_TEST_INS } from './card.js';
 import { RawCcidSession } from './raw-session.js';
 import { createVirtualReader, type VirtualReaderOptions } from './reader/index.js';

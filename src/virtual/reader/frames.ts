@@ -7,11 +7,11 @@ import {
   RDR_to_PC_DataRateAndClockFrequency,
   RDR_to_PC_SlotStatus,
   RESPONSE_FOR,
-  encodeResponse,
   type CcidCommand,
   type CcidCommandName,
   type CcidResponse,
 } from '../../ccid/messages.js';
+import { encodeResponse } from '../../ccid/messages-device.js';
 import { encodeProtocolParams } from '../../iso7816/params.js';
 import { clockStatus, EMPTY, iccStatus, type Answer, type SlotState } from './slot.js';
 

@@ -32,7 +32,8 @@
  */
 import { writeU32LE } from '../../bytes.js';
 import { isWebCcidError, WebCcidError } from '../../errors.js';
-import { CCID_ERROR, CCID_HEADER_LENGTH, CCID_REQUEST_ABORT, decodeCommand, encodeNotification, peekHeader, type CcidCommand } from '../../ccid/messages.js';
+import { CCID_ERROR, CCID_HEADER_LENGTH, CCID_REQUEST_ABORT, type CcidCommand } from '../../ccid/messages.js';
+import { decodeCommand, encodeNotification, peekHeader } from '../../ccid/messages-device.js';
 import { encodeCcidClassDescriptor, exchangeLevelOf, type CcidClassDescriptorInit, type CcidExchangeLevel } from '../../ccid/descriptor.js';
 import type { ProtocolParams } from '../../iso7816/params.js';
 import { swapLengthByteOrder } from '../../ccid/quirks.js';

@@ -4,8 +4,8 @@
  * the user and builds the APDU, and gets a `transmit` to the card in the slot.
  */
 import { CCID_ERROR } from '../../ccid/messages.js';
-import { decodeSecurePinData } from '../../ccid/secure.js';
-import { decodeT1Block, encodeT1Block } from '../../iso7816/t1.js';
+import { decodeSecurePinData } from '../../ccid/secure-device.js';
+import { decodeT1Block, encodeT1Block } from '../../iso7816/t1-block.js';
 import { cardTransmit, muteWait, type Answer, type ReaderContext, type SlotState } from './slot.js';
 
 /** Secure: bPINSupport 0 answers "not supported"; without a hook the user cancels (bError 0xEF). */

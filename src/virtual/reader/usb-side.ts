@@ -7,7 +7,7 @@
  */
 import { concatBytes, writeU16LE, writeU32LE } from '../../bytes.js';
 import { CCID_REQUEST_GET_CLOCK_FREQUENCIES, CCID_REQUEST_GET_DATA_RATES } from '../../ccid/messages.js';
-import { encodeConfigurationDescriptor } from '../../usb/config-descriptor.js';
+import { encodeConfigurationDescriptor } from '../../usb/config-descriptor-encode.js';
 import type { ControlInAnswer, VirtualEndpointInit } from '../usb-device.js';
 
 /** Endpoint numbers of the virtual reader. */
