@@ -21,6 +21,7 @@
  */
 import { setErrorMessageFormatter, compactErrorMessage, WebCcidError, type ErrorDetail } from './errors.js';
 import { describeStatusWord } from './iso7816/status.js';
+import { HCA_ERROR_TEXT } from './hca/error-text.js';
 
 export type ErrorTemplate = string | readonly string[] | ((detail: ErrorDetail) => string);
 
@@ -230,6 +231,9 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   'ccid/pin-mismatch': 'The new PIN and its confirmation keyed on the reader differ; nothing was changed.',
   'ccid/pin-length': 'The PIN keyed on the reader was too short or too long; the card was not asked.',
   'transport/failed': ['Only {written} of {length} bytes reached the reader.', 'Could not {stage} {reader}: {message}', 'USB {what} failed: {message}'],
+
+  // The layers above the driver have their tables beside their code.
+  ...HCA_ERROR_TEXT,
 };
 
 /**

@@ -95,9 +95,15 @@ function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
 function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[] | undefined {
   if (!node) return undefined;
   if (ts.isObjectLiteralExpression(node)) {
-    return node.properties.map((p) => {
-      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
-      throw new Error(`${sf.fileName}: facts must be plain named properties, not \`${p.getText(sf)}\``);
+    return node.properties.flatMap((p) => {
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return [p.name.text];
+      // A fact that is there only when known: `...(sw === undefined ? {} : { sw: swHex(sw) })`.
+      const optional = ts.isSpreadAssignment(p) ? ts.skipPartiallyEmittedExpressions(p.expression) : undefined;
+      const inner = optional && ts.isParenthesizedExpression(optional) ? optional.expression : optional;
+      if (inner && ts.isConditionalExpression(inner) && [inner.whenTrue, inner.whenFalse].every(ts.isObjectLiteralExpression)) {
+        return [...detailKeys(inner.whenTrue, sf)!, ...detailKeys(inner.whenFalse, sf)!];
+      }
+      throw new Error(`${sf.fileName}: facts must be plain named properties (or \`...(c ? {} : { fact })\`), not \`${p.getText(sf)}\``);
     });
   }
   let found: string[] | undefined;

@@ -42,8 +42,6 @@ const LAYERS: Layer[] = [
   { name: 'usb',              paths: ['src/usb/'],               uses: ['base'] },
   // ISO/IEC 7816: ATR, rates, PPS, parameters, timing, T=0, T=1, APDU, status words. Pure code.
   { name: 'iso7816',          paths: ['src/iso7816/'],           uses: ['base'] },
-  // The English sentences of the driver's errors (webccid/error-text), outside the driver core.
-  { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816'] },
   // APDU seam: CardChannel (transmit an APDU, get data + SW1 SW2), traces and their replay.
   { name: 'card',             paths: ['src/card/'],              uses: ['base', 'iso7816'] },
   // The CCID driver: descriptors, messages, transport, reader, connection, quirks, filters.
@@ -63,6 +61,9 @@ const LAYERS: Layer[] = [
   { name: 'virtual',          paths: ['src/virtual/'],           uses: ['base', 'x509', 'usb', 'iso7816', 'card', 'ccid', 'smartcard', 'driver-entry', 'hca', 'nhi', 'server'] },
   // Card sessions (USB, Web Smart Card, the automatic choice), no UI.
   { name: 'session',          paths: ['src/session/'],           uses: ['base', 'usb', 'iso7816', 'card', 'ccid', 'smartcard', 'driver-entry', 'hca', 'nhi'] },
+  // The English sentences of the errors (webccid/error-text), outside the driver core and the pages:
+  // the driver's, and the tables of the layers above (src/hca/error-text.ts, src/session/error-text.ts).
+  { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816', 'hca', 'session'] },
   // Lit components: use the driver through its entry and the sessions, not its internals.
   { name: 'components',       paths: ['src/components/'],        uses: ['base', 'x509', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'session'] },
   // Node: the `usb` package backend and the command line.

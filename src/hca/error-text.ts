@@ -1,0 +1,33 @@
+/**
+ * The English sentences of the HCA layer's errors (src/hca), kept out of the pages as the
+ * driver's are (src/error-text.ts, whose `ERROR_TEXT` includes this table): an HCA error is
+ * built from a code and named facts, and pages show their own localised text chosen by `code`.
+ * Same form as the driver's table: code -> template(s) with `{fact}` placeholders, told apart by
+ * their fact names, or a function of the facts (plural forms, the profile check's reasons).
+ * No fact is ever a PIN, a PUK or part of one (src/errors.ts).
+ */
+import type { ErrorDetail } from '../errors.js';
+
+const tries = (n: unknown): string => `${n} ${n === 1 ? 'try' : 'tries'}`;
+
+/** `hca/profile-unconfirmed`: why nothing (more) was sent, for each `reason` (src/hca/pin-guard.ts). */
+function profileUnconfirmed(d: ErrorDetail): string {
+  const what = d.operation === 'unblock' ? 'PUK' : 'PIN';
+  const sw = d.sw === undefined ? '' : ` (status ${d.sw})`;
+  const why: Record<string, string> = {
+    'not-implementable': `The card profile ${d.profileId} sends the ${what} wrapped under the card vendor's keys, which this software does not have: nothing was sent.`,
+    'status-unexpected': `The card did not answer the ${what} status check as the profile ${d.profileId} expects${sw}: no ${what} was sent.`,
+    refused: `The card refused the ${what}${sw}. The ${what} may have been right: the format of this card (profile ${d.profileId}) is not confirmed yet.`,
+    'earlier-refusal': `The card already refused a ${what} in a format that is not confirmed (profile ${d.profileId}): no second ${what} is sent.`,
+  };
+  const left = d.retriesLeft === undefined ? '' : ` The card reports ${d.retriesLeft} ${what} ${d.retriesLeft === 1 ? 'try' : 'tries'} left.`;
+  return `${why[String(d.reason)] ?? String(d.reason)}${left} Stop here and send a field report (docs/field-test.md) so the card format can be confirmed.`;
+}
+
+/** code -> the English sentence(s) of the HCA layer's errors. */
+export const HCA_ERROR_TEXT = {
+  // src/hca/errors.ts
+  'hca/puk-incorrect': (d: ErrorDetail) => `Wrong PUK: ${tries(d.retriesLeft)} left. The PIN was not changed.`,
+  'hca/puk-blocked': 'The PUK is blocked: this card can no longer be unlocked; the holder must apply to the HCA for a new card.',
+  'hca/profile-unconfirmed': profileUnconfirmed,
+} satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;
