@@ -24,10 +24,27 @@ function profileUnconfirmed(d: ErrorDetail): string {
   return `${why[String(d.reason)] ?? String(d.reason)}${left} Stop here and send a field report (docs/field-test.md) so the card format can be confirmed.`;
 }
 
+/** `hca/bad-pin-format`, `hca/bad-puk-format`: the rule the value broke (src/hca/format.ts, secretDigits). */
+function secretRule(d: ErrorDetail): string {
+  const span = d.minLength === d.maxLength ? `${d.minLength}` : `${d.minLength} to ${d.maxLength}`;
+  return d.letters ? `The ${d.what} must be ${span} letters or digits (A-Z, a-z, 0-9).` : `The ${d.what} must be ${span} digits (0-9).`;
+}
+
 /** code -> the English sentence(s) of the HCA layer's errors. */
 export const HCA_ERROR_TEXT = {
   // src/hca/errors.ts
   'hca/puk-incorrect': (d: ErrorDetail) => `Wrong PUK: ${tries(d.retriesLeft)} left. The PIN was not changed.`,
   'hca/puk-blocked': 'The PUK is blocked: this card can no longer be unlocked; the holder must apply to the HCA for a new card.',
   'hca/profile-unconfirmed': profileUnconfirmed,
+
+  // src/hca/format.ts, read-binary.ts: the PIN / PUK rule (never the value), the card's text files.
+  'hca/bad-pin-format': secretRule,
+  'hca/bad-puk-format': secretRule,
+  'hca/bad-profile': ["The profile's PIN block ({blockLength} bytes) cannot hold {pinLength} digits."],
+  'hca/bad-file': [
+    'The card info file does not start with a card number (two letters and 12 digits).',
+    'The {file} file is longer than {maxBytes} bytes.',
+    "The {file} file does not have {fields} '|'-separated fields.",
+    'The {dateIn} file has a date that is not YYYYMMDD.',
+  ],
 } satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;
