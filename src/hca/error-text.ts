@@ -40,6 +40,16 @@ export const HCA_ERROR_TEXT = {
   // src/hca/format.ts, read-binary.ts: the PIN / PUK rule (never the value), the card's text files.
   'hca/bad-pin-format': secretRule,
   'hca/bad-puk-format': secretRule,
+  // src/hca/card-base.ts: opening the card, the pinpad.
+  'hca/not-hca-card': (d: ErrorDetail) =>
+    d.atrKnown
+      ? 'This card has an HCA ATR but no HCA application answered SELECT: the profile\'s AID may be wrong (check with "npx webccid probe").'
+      : 'This is not an HCA card (unknown ATR, and no HCA application). Insert the healthcare card (醫事人員卡 / 醫事機構卡).',
+  'hca/no-pinpad': (d: ErrorDetail) =>
+    d.operation === 'change'
+      ? 'This reader has no pinpad for PIN changes: type the PINs on the screen instead.'
+      : 'This reader has no pinpad for PIN verification: type the PIN on the screen instead.',
+  'hca/bad-argument': ['No candidate profile to open the card with.'],
   'hca/bad-profile': ["The profile's PIN block ({blockLength} bytes) cannot hold {pinLength} digits."],
   'hca/bad-file': [
     'The card info file does not start with a card number (two letters and 12 digits).',
