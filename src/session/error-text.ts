@@ -1,0 +1,16 @@
+/**
+ * The English sentences of the session layer's errors (src/session), as src/hca/error-text.ts
+ * is for the HCA layer: part of `webccid/error-text`'s table, not of the pages (which show
+ * their own localised text, chosen by `code`). No fact is ever a PIN, a PUK or a user code.
+ */
+import type { ErrorDetail } from '../errors.js';
+
+/** code -> the English sentence(s) of the session layer's errors. */
+export const SESSION_ERROR_TEXT = {
+  // src/session/card-session.ts (`transport/disconnected` without facts is the driver's sentence).
+  'transport/no-webusb': (d: ErrorDetail) =>
+    d.reason === 'insecure-context'
+      ? 'WebUSB needs a secure context: serve the page over HTTPS (or from localhost).'
+      : 'This browser has no WebUSB: use Chrome or Edge (version 61 or later) on a desktop or Android.',
+  'transport/no-reader': ['No smart-card reader is connected: plug one in (or choose one).'],
+} satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;
