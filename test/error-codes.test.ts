@@ -69,11 +69,12 @@ interface Site {
 
 /**
  * An error built at a site, as to its message: from named facts (`keys`: the property names of the
- * object literal passed instead of a message) or from a message text (`keys` undefined).
+ * object literal passed instead of a message, one list for each set of facts the site can give when
+ * some are there only when known) or from a message text (`keys` undefined).
  */
 interface Built extends Site {
   codes: string[];
-  keys: string[] | undefined;
+  keys: string[][] | undefined;
 }
 
 function listSources(dir: string): string[] {
@@ -91,22 +92,33 @@ function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   node.forEachChild((child) => walk(child, visit));
 }
 
-/** The keys of the object literal `node` is or contains (`message ?? { retriesLeft }`); undefined: none. */
-function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[] | undefined {
+/**
+ * The keys of the object literal `node` is or contains (`message ?? { retriesLeft }`), for each
+ * set of facts it can give; undefined: none. A fact given only when known,
+ * `...(sw === undefined ? {} : { sw: swHex(sw) })`, makes two sets, one with it and one without.
+ */
+function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[][] | undefined {
   if (!node) return undefined;
   if (ts.isObjectLiteralExpression(node)) {
-    return node.properties.flatMap((p) => {
-      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return [p.name.text];
-      // A fact that is there only when known: `...(sw === undefined ? {} : { sw: swHex(sw) })`.
-      const optional = ts.isSpreadAssignment(p) ? ts.skipPartiallyEmittedExpressions(p.expression) : undefined;
-      const inner = optional && ts.isParenthesizedExpression(optional) ? optional.expression : optional;
-      if (inner && ts.isConditionalExpression(inner) && [inner.whenTrue, inner.whenFalse].every(ts.isObjectLiteralExpression)) {
-        return [...detailKeys(inner.whenTrue, sf)!, ...detailKeys(inner.whenFalse, sf)!];
+    let variants: string[][] = [[]];
+    for (const p of node.properties) {
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+        const name = p.name.text;
+        variants = variants.map((v) => [...v, name]);
+        continue;
+      }
+      const spread = ts.isSpreadAssignment(p) ? p.expression : undefined;
+      const inner = spread && ts.isParenthesizedExpression(spread) ? spread.expression : spread;
+      if (inner && ts.isConditionalExpression(inner) && ts.isObjectLiteralExpression(inner.whenTrue) && ts.isObjectLiteralExpression(inner.whenFalse)) {
+        const branches = [...detailKeys(inner.whenTrue, sf)!, ...detailKeys(inner.whenFalse, sf)!];
+        variants = variants.flatMap((v) => branches.map((b) => [...v, ...b]));
+        continue;
       }
       throw new Error(`${sf.fileName}: facts must be plain named properties (or \`...(c ? {} : { fact })\`), not \`${p.getText(sf)}\``);
-    });
+    }
+    return variants;
   }
-  let found: string[] | undefined;
+  let found: string[][] | undefined;
   node.forEachChild((c) => {
     found ??= ts.isFunctionLike(c) ? undefined : detailKeys(c, sf);
   });
@@ -381,7 +393,7 @@ describe('error codes: src/ and docs/errors.md', () => {
 
     it('the scan finds errors built from facts (sanity)', () => {
       expect(fromFacts.length).toBeGreaterThan(40);
-      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).map((b) => [...b.keys!].sort().join());
+      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).flatMap((b) => b.keys!.map((k) => [...k].sort().join()));
       expect(lengthMismatch).toContain('carried,dwLength');
     });
 
@@ -408,19 +420,20 @@ describe('error codes: src/ and docs/errors.md', () => {
     it("each site's facts fill one of its code's templates exactly: no placeholder left, none missing", () => {
       const wrong: string[] = [];
       for (const b of fromFacts) {
-        const keys = b.keys!;
-        const detail = Object.fromEntries(keys.map((k) => [k, 7]));
-        for (const code of b.codes) {
-          const entry = ERROR_TEXT[code];
-          if (entry === undefined) continue; // reported above
-          const at = `${b.file}:${b.line} ${code} {${keys.join(', ')}}`;
-          if (typeof entry !== 'function') {
-            const templates = typeof entry === 'string' ? [entry] : entry;
-            const same = templates.filter((t) => [...new Set(templateFacts(t))].sort().join() === [...keys].sort().join());
-            if (same.length !== 1) wrong.push(`  ${at}: ${same.length} templates with exactly these placeholders`);
+        for (const keys of b.keys!) {
+          const detail = Object.fromEntries(keys.map((k) => [k, 7]));
+          for (const code of b.codes) {
+            const entry = ERROR_TEXT[code];
+            if (entry === undefined) continue; // reported above
+            const at = `${b.file}:${b.line} ${code} {${keys.join(', ')}}`;
+            if (typeof entry !== 'function') {
+              const templates = typeof entry === 'string' ? [entry] : entry;
+              const same = templates.filter((t) => [...new Set(templateFacts(t))].sort().join() === [...keys].sort().join());
+              if (same.length !== 1) wrong.push(`  ${at}: ${same.length} templates with exactly these placeholders`);
+            }
+            const text = englishErrorText(code, detail);
+            if (text === undefined || /\{\w+\}/.test(text)) wrong.push(`  ${at}: "${text}"`);
           }
-          const text = englishErrorText(code, detail);
-          if (text === undefined || /\{\w+\}/.test(text)) wrong.push(`  ${at}: "${text}"`);
         }
       }
       expect(wrong, `Throw sites whose facts do not match the sentence's placeholders:\n${wrong.join('\n')}`).toEqual([]);
@@ -432,7 +445,7 @@ describe('error codes: src/ and docs/errors.md', () => {
         if (typeof entry === 'function') continue;
         for (const t of typeof entry === 'string' ? [entry] : entry) {
           const facts = [...new Set(templateFacts(t))].sort().join();
-          const used = fromFacts.some((b) => b.codes.includes(code) && [...b.keys!].sort().join() === facts);
+          const used = fromFacts.some((b) => b.codes.includes(code) && b.keys!.some((k) => [...k].sort().join() === facts));
           if (!used) unused.push(`  ${code}: ${t}`);
         }
       }

@@ -13,4 +13,17 @@ export const SESSION_ERROR_TEXT = {
       ? 'WebUSB needs a secure context: serve the page over HTTPS (or from localhost).'
       : 'This browser has no WebUSB: use Chrome or Edge (version 61 or later) on a desktop or Android.',
   'transport/no-reader': ['No smart-card reader is connected: plug one in (or choose one).'],
+
+  // src/session/puk-service.ts: the PUK service's answers (never the PUK, the card number or the user code).
+  'unlock/wrong-user-code': 'The card number or the user code is wrong.',
+  'unlock/card-locked': 'Too many wrong user codes: unlocking this card is suspended for a while.',
+  'unlock/rate-limited': 'Too many attempts: wait before trying again.',
+  'unlock/bad-card-number': 'The card number is missing or not 12 digits.',
+  'unlock/bad-user-code': 'The user code is missing or malformed.',
+  'unlock/network': 'The unlock service could not be reached.',
+  'unlock/server-error': [
+    'The unlock service answered without a PUK.',
+    'The unlock service failed (HTTP {status}).',
+    'The unlock service failed (HTTP {status}, {serverCode}).',
+  ],
 } satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;
