@@ -23,6 +23,7 @@ import { setErrorMessageFormatter, compactErrorMessage, WebCcidError, type Error
 import { describeStatusWord } from './iso7816/status.js';
 import { HCA_ERROR_TEXT } from './hca/error-text.js';
 import { SESSION_ERROR_TEXT } from './session/error-text.js';
+import { COMPONENTS_ERROR_TEXT } from './components/error-text.js';
 
 export type ErrorTemplate = string | readonly string[] | ((detail: ErrorDetail) => string);
 
@@ -236,6 +237,7 @@ export const ERROR_TEXT: Readonly<Record<string, ErrorTemplate>> = {
   // The layers above the driver have their tables beside their code.
   ...HCA_ERROR_TEXT,
   ...SESSION_ERROR_TEXT,
+  ...COMPONENTS_ERROR_TEXT,
 };
 
 /**

@@ -61,11 +61,11 @@ const LAYERS: Layer[] = [
   { name: 'virtual',          paths: ['src/virtual/'],           uses: ['base', 'x509', 'usb', 'iso7816', 'card', 'ccid', 'smartcard', 'driver-entry', 'hca', 'nhi', 'server'] },
   // Card sessions (USB, Web Smart Card, the automatic choice), no UI.
   { name: 'session',          paths: ['src/session/'],           uses: ['base', 'usb', 'iso7816', 'card', 'ccid', 'smartcard', 'driver-entry', 'hca', 'nhi'] },
-  // The English sentences of the errors (webccid/error-text), outside the driver core and the pages:
-  // the driver's, and the tables of the layers above (src/hca/error-text.ts, src/session/error-text.ts).
-  { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816', 'hca', 'session'] },
   // Lit components: use the driver through its entry and the sessions, not its internals.
   { name: 'components',       paths: ['src/components/'],        uses: ['base', 'x509', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'session'] },
+  // The English sentences of the errors (webccid/error-text), outside the driver core and the pages:
+  // the driver's, and the tables of the layers above (src/hca/, src/session/, src/components/error-text.ts).
+  { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816', 'hca', 'session', 'components'] },
   // Node: the `usb` package backend and the command line.
   { name: 'node',             paths: ['src/node/'],              uses: ['base', 'usb', 'iso7816', 'error-text', 'card', 'ccid', 'driver-entry', 'hca', 'nhi', 'probe'] },
   // The reference server (Node): HTTP, storage; its demo uses a virtual card.
