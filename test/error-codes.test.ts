@@ -21,6 +21,9 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text.js';
+import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
+import { SESSION_ERROR_TEXT } from '../src/session/error-text.js';
+import { COMPONENTS_ERROR_TEXT } from '../src/components/error-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -58,6 +61,26 @@ const MIN_CODES = 70;
  * src/error-text.ts.
  */
 const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 'src/mutex.ts', 'src/errors.ts'];
+
+/**
+ * The modules above the driver whose errors are built from facts too: every one the unlock page
+ * loads (their sentences in src/hca/error-text.ts, src/session/error-text.ts,
+ * src/components/error-text.ts, part of src/error-text.ts's table). Checked like the driver layers.
+ */
+const UPPER_FROM_FACTS = [
+  'src/hca/errors.ts',
+  'src/hca/card-base.ts',
+  'src/hca/card-pin-guard.ts',
+  'src/hca/pin-guard.ts',
+  'src/hca/format.ts',
+  'src/hca/read-binary.ts',
+  'src/hca/pinpad.ts',
+  'src/session/card-session.ts',
+  'src/session/puk-service.ts',
+  'src/components/locale.ts',
+  'src/components/hca-unlock-card/',
+  'src/components/shared/',
+];
 
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;
 
@@ -281,6 +304,21 @@ function readUnion(): string[] {
   });
 }
 
+/** The codes written in src/error-text.ts's own `ERROR_TEXT` literal (the driver's; the other tables are spread into it). */
+function driverTableCodes(): string[] {
+  const file = join(SRC, 'error-text.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const codes: string[] = [];
+  walk(sf, (n) => {
+    if (!ts.isVariableDeclaration(n) || !ts.isIdentifier(n.name) || n.name.text !== 'ERROR_TEXT' || !n.initializer) return;
+    if (!ts.isObjectLiteralExpression(n.initializer)) throw new Error('ERROR_TEXT is not an object literal');
+    for (const p of n.initializer.properties) {
+      if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) codes.push(p.name.text);
+    }
+  });
+  return codes;
+}
+
 interface DocRow {
   code: string;
   classCell: string;
@@ -390,6 +428,7 @@ describe('error codes: src/ and docs/errors.md', () => {
   describe('the English sentences (src/error-text.ts)', () => {
     const fromFacts = scan.built.filter((b) => b.keys !== undefined);
     const inDriver = (file: string) => DRIVER_LAYERS.some((l) => file.startsWith(l));
+    const inUpper = (file: string) => UPPER_FROM_FACTS.some((l) => file.startsWith(l));
 
     it('the scan finds errors built from facts (sanity)', () => {
       expect(fromFacts.length).toBeGreaterThan(40);
@@ -413,8 +452,37 @@ describe('error codes: src/ and docs/errors.md', () => {
         fromText.map((b) => `${b.file}:${b.line}: ${b.cls}(${b.codes.join(' | ')})`),
         'Driver errors built from a message text: pass the facts instead and put the sentence in src/error-text.ts',
       ).toEqual([]);
-      // The scan tells the two apart: the layers above (hca, server, cli, virtual) build theirs from a message.
-      expect(scan.built.some((b) => b.keys === undefined && b.file.startsWith('src/hca/'))).toBe(true);
+      // The scan tells the two apart: other modules (server, cli, virtual, ...) build theirs from a message.
+      expect(scan.built.some((b) => b.keys === undefined && b.file.startsWith('src/server/'))).toBe(true);
+    });
+
+    it("the unlock page's modules above the driver build their errors from facts", () => {
+      const fromText = scan.built.filter((b) => b.keys === undefined && inUpper(b.file));
+      expect(
+        fromText.map((b) => `${b.file}:${b.line}: ${b.cls}(${b.codes.join(' | ')})`),
+        'Errors built from a message text: pass the facts instead and put the sentence in the layer\'s error-text.ts',
+      ).toEqual([]);
+      // The list names modules that build errors (sanity: a renamed module is not silently skipped).
+      for (const m of ['src/hca/errors.ts', 'src/hca/card-base.ts', 'src/hca/format.ts', 'src/session/card-session.ts', 'src/session/puk-service.ts', 'src/components/locale.ts']) {
+        expect(scan.built.some((b) => b.file === m && b.keys !== undefined), m).toBe(true);
+      }
+      for (const m of ['src/hca/card-pin-guard.ts', 'src/components/hca-unlock-card/unlock-flow.ts']) {
+        expect(scan.produced.size > 0 && [...scan.produced.values()].flat().some((s) => s.file === m), m).toBe(true);
+      }
+    });
+
+    it('the tables of the layers share no code (a later table would hide an entry)', () => {
+      const tables = { driver: driverTableCodes(), hca: Object.keys(HCA_ERROR_TEXT), session: Object.keys(SESSION_ERROR_TEXT), components: Object.keys(COMPONENTS_ERROR_TEXT) };
+      const seen = new Map<string, string>();
+      const twice: string[] = [];
+      for (const [layer, codes] of Object.entries(tables)) {
+        for (const c of codes) {
+          if (seen.has(c)) twice.push(`${c}: ${seen.get(c)} and ${layer}`);
+          seen.set(c, layer);
+        }
+      }
+      expect(twice).toEqual([]);
+      expect(seen.size).toBe(Object.keys(ERROR_TEXT).length);
     });
 
     it("each site's facts fill one of its code's templates exactly: no placeholder left, none missing", () => {

@@ -169,7 +169,7 @@ export const CLAIM_REFUSALS: ReadonlySet<string> = new Set(['transport/protected
  * bmICCStatus 2, ICC_MUTE), for sessions that learn of the removal some other way.
  */
 export function cardAbsentError(options?: { cause?: unknown }): SlotError {
-  return new SlotError('ccid/card-absent', 'The card was removed from the reader.', 0x42, 0xfe, options);
+  return new SlotError('ccid/card-absent', {}, 0x42, 0xfe, options);
 }
 
 interface OpenReader {
