@@ -1,7 +1,10 @@
 /**
- * The English sentences of the driver's errors (`webccid/error-text`), kept out of the driver
- * core: a driver error is built from a code and named facts (`detail`), and its `message` is
- * the compact `code (fact value, ...)` unless a formatter is registered (src/errors.ts).
+ * The English sentences of the errors built from facts (`webccid/error-text`), kept out of the
+ * driver core and the pages: a driver error (and one of the modules above it that the flow pages
+ * load) is built from a code and named facts (`detail`), and its `message` is the compact
+ * `code (fact value, ...)` unless a formatter is registered (src/errors.ts). The driver's
+ * sentences are here; the layers above have theirs beside their code (src/hca/error-text.ts,
+ * src/session/error-text.ts, src/components/error-text.ts), spread into `ERROR_TEXT`.
  *
  * - `ERROR_TEXT`: code -> template(s). A template names the facts it shows as `{fact}`. Where
  *   the sites of one code say different things, they carry different facts, and the code has
