@@ -24,7 +24,7 @@
  */
 import { setErrorMessageFormatter, compactErrorMessage, WebCcidError, type ErrorDetail } from './errors.js';
 import { describeStatusWord } from './iso7816/status.js';
-import { HCA_ERROR_TEXT } from './hca/error-text.js';
+import { HCA_ERROR_TEXT, HCA_FACT_WORDS } from './hca/error-text.js';
 import { SESSION_ERROR_TEXT } from './session/error-text.js';
 import { COMPONENTS_ERROR_TEXT } from './components/error-text.js';
 
@@ -259,6 +259,7 @@ export const FACT_WORDS: Readonly<Record<string, Readonly<Record<string, string>
     's-block-type': 'unknown S-block type',
     's-block-inf': 'wrong S-block INF: S(IFS) carries one byte 1..254, S(WTX) one byte, the others none',
   },
+  ...HCA_FACT_WORDS,
 };
 
 const PLACEHOLDER = /\{(\w+)\}/g;

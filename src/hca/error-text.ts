@@ -30,6 +30,18 @@ function secretRule(d: ErrorDetail): string {
   return d.letters ? `The ${d.what} must be ${span} letters or digits (A-Z, a-z, 0-9).` : `The ${d.what} must be ${span} digits (0-9).`;
 }
 
+/** Facts whose value is a name: the words a sentence shows for it (part of FACT_WORDS, src/error-text.ts). */
+export const HCA_FACT_WORDS = {
+  // hca/bad-file (src/hca/card-format.ts, derTotalLength): what is wrong with a certificate file's DER header.
+  derProblem: {
+    'no-sequence': 'it does not start with a SEQUENCE',
+    'header-truncated': 'the header is truncated',
+    'indefinite-length': 'indefinite length',
+    'length-too-large': 'length too large',
+    'not-minimal': 'length not in minimal DER form',
+  },
+} satisfies Record<string, Record<string, string>>;
+
 /** code -> the English sentence(s) of the HCA layer's errors. */
 export const HCA_ERROR_TEXT = {
   // src/hca/errors.ts
@@ -49,12 +61,35 @@ export const HCA_ERROR_TEXT = {
     d.operation === 'change'
       ? 'This reader has no pinpad for PIN changes: type the PINs on the screen instead.'
       : 'This reader has no pinpad for PIN verification: type the PIN on the screen instead.',
-  'hca/bad-argument': ['No candidate profile to open the card with.'],
-  'hca/bad-profile': ["The profile's PIN block ({blockLength} bytes) cannot hold {pinLength} digits."],
+  'hca/bad-argument': [
+    'No candidate profile to open the card with.',
+    // src/hca/card.ts, card-format.ts
+    'Certificate index must be 0 (HCA CA), 1 (signature), 2 (encryption) or 3 (GRCA root), not {certificateIndex}.',
+    'The data to sign must be a Uint8Array, not {dataType}.',
+    'A {hash} digest has {expectedBytes} bytes, not {digestBytes}.',
+  ],
+  // src/hca/card.ts: certificates, signing.
+  'hca/certificate-absent': (d: ErrorDetail) =>
+    `Certificate ${d.index} (${d.name}) is not on this card${Number(d.index) >= 2 ? ' (version 1 cards have only certificates 0 and 1)' : ''}.`,
+  'hca/no-webcrypto': 'WebCrypto (crypto.subtle) is not available: hash the data yourself and pass { digest: true }.',
+  'hca/bad-response': 'The card returned a {signatureBytes}-byte signature; a {keyBits}-bit key gives {expectedBytes} bytes.',
+  // src/hca/report.ts
+  'report/unredacted-secret':
+    'Session {session}, entry {entry}: the data of an instruction {ins} is not redacted; this report may hold a PIN and must not be shared or committed.',
+  'hca/bad-profile': [
+    "The profile's PIN block ({blockLength} bytes) cannot hold {pinLength} digits.",
+    'Hash {hash} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).',
+  ],
   'hca/bad-file': [
     'The card info file does not start with a card number (two letters and 12 digits).',
     'The {file} file is longer than {maxBytes} bytes.',
     "The {file} file does not have {fields} '|'-separated fields.",
     'The {dateIn} file has a date that is not YYYYMMDD.',
+    // src/hca/card.ts, card-format.ts
+    'The {emptyFile} file is empty.',
+    'The {file} file has an empty name or ID number.',
+    'Certificate {certificate} ({name}) is shorter than its DER header says.',
+    'The certificate file is not a DER certificate: {derProblem}.',
+    'The certificate file is not a DER certificate: longer than {derMaxBytes} bytes.',
   ],
 } satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;
