@@ -70,8 +70,7 @@ const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 
  */
 const UPPER_FROM_FACTS = [
   'src/hca/',
-  'src/session/card-session.ts',
-  'src/session/puk-service.ts',
+  'src/session/',
   'src/components/locale.ts',
   'src/components/hca-unlock-card/',
   'src/components/shared/',

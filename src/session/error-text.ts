@@ -7,12 +7,20 @@ import type { ErrorDetail } from '../errors.js';
 
 /** code -> the English sentence(s) of the session layer's errors. */
 export const SESSION_ERROR_TEXT = {
-  // src/session/card-session.ts (`transport/disconnected` without facts is the driver's sentence).
+  // src/session/card-session.ts, auto-session.ts, smartcard-session.ts (`transport/disconnected`
+  // and `transport/closed` use the driver's sentences).
   'transport/no-webusb': (d: ErrorDetail) =>
     d.reason === 'insecure-context'
       ? 'WebUSB needs a secure context: serve the page over HTTPS (or from localhost).'
-      : 'This browser has no WebUSB: use Chrome or Edge (version 61 or later) on a desktop or Android.',
-  'transport/no-reader': ['No smart-card reader is connected: plug one in (or choose one).'],
+      : d.reason === 'using-smart-card-api'
+        ? 'This browser has no WebUSB: using the Web Smart Card API.'
+        : 'This browser has no WebUSB: use Chrome or Edge (version 61 or later) on a desktop or Android.',
+  'transport/no-reader': (d: ErrorDetail) =>
+    d.backend === 'smartcard'
+      ? 'No smart-card reader is connected (or the smart-card service sees none).'
+      : 'No smart-card reader is connected: plug one in (or choose one).',
+  'smartcard/failed': 'Smart card {operation} failed.',
+  'smartcard/unavailable': 'The Web Smart Card API (navigator.smartCard) is not available here.',
 
   // src/session/puk-service.ts: the PUK service's answers (never the PUK, the card number or the user code).
   'unlock/wrong-user-code': 'The card number or the user code is wrong.',
