@@ -71,9 +71,7 @@ const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 
 const UPPER_FROM_FACTS = [
   'src/hca/',
   'src/session/',
-  'src/components/locale.ts',
-  'src/components/hca-unlock-card/',
-  'src/components/shared/',
+  'src/components/',
 ];
 
 /** Errors of those modules still built from a message, `file code`, each with its reason. */

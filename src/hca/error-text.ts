@@ -26,6 +26,7 @@ function profileUnconfirmed(d: ErrorDetail): string {
 
 /** `hca/bad-pin-format`, `hca/bad-puk-format`: the rule the value broke (src/hca/format.ts, secretDigits). */
 function secretRule(d: ErrorDetail): string {
+  if (d.missing) return `Enter the ${d.what}.`;
   const span = d.minLength === d.maxLength ? `${d.minLength}` : `${d.minLength} to ${d.maxLength}`;
   return d.letters ? `The ${d.what} must be ${span} letters or digits (A-Z, a-z, 0-9).` : `The ${d.what} must be ${span} digits (0-9).`;
 }
@@ -91,5 +92,7 @@ export const HCA_ERROR_TEXT = {
     'Certificate {certificate} ({name}) is shorter than its DER header says.',
     'The certificate file is not a DER certificate: {derProblem}.',
     'The certificate file is not a DER certificate: longer than {derMaxBytes} bytes.',
+    // src/components/hca-bind-card/bind-flow.ts
+    'The {notX509} certificate on the card is not a DER X.509 certificate.',
   ],
 } satisfies Record<string, string | readonly string[] | ((d: ErrorDetail) => string)>;

@@ -18,7 +18,9 @@ export const SESSION_ERROR_TEXT = {
   'transport/no-reader': (d: ErrorDetail) =>
     d.backend === 'smartcard'
       ? 'No smart-card reader is connected (or the smart-card service sees none).'
-      : 'No smart-card reader is connected: plug one in (or choose one).',
+      : d.cardSession === 'none' // <hca-bind-card> without a card session (src/components)
+        ? 'No card session.'
+        : 'No smart-card reader is connected: plug one in (or choose one).',
   'smartcard/failed': 'Smart card {operation} failed.',
   'smartcard/unavailable': 'The Web Smart Card API (navigator.smartCard) is not available here.',
 
