@@ -20,7 +20,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text.js';
+import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text-all.js';
 import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
 import { SESSION_ERROR_TEXT } from '../src/session/error-text.js';
 import { COMPONENTS_ERROR_TEXT } from '../src/components/error-text.js';

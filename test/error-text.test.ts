@@ -9,8 +9,9 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, CcidError, ccidMessages, CcidReader, mapUsbError, parseAtr, ProtocolError, setErrorMessageFormatter, statusError, TransportError } from '../src/index.js';
-import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text.js';
-import { englishErrorText } from '../src/error-text.js';
+import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text-all.js';
+import { englishErrorText } from '../src/error-text-all.js';
+import * as driverOnly from '../src/error-text.js';
 import { HcaError, PukIncorrectError, ProfileUnconfirmedError, pinStatusError, pukStatusError } from '../src/hca/errors.js';
 import { secretDigits } from '../src/hca/format.js';
 import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
@@ -203,6 +204,21 @@ describe('the layers above the driver (src/hca, src/session, src/components)', (
     expect(errorText(e)).toBe('The unlock service failed (HTTP 502, upstream).');
     expect(errorText(pukServiceErrorFromResponse(500, null))).toBe('The unlock service failed (HTTP 500).');
     expect(errorText(pukServiceErrorFromResponse(401, { error: 'wrong-user-code', attemptsLeft: 3 }))).toBe('The card number or the user code is wrong.');
+  });
+
+  it("webccid/error-text is every layer's table; src/error-text.ts alone (the driver console) is the driver's", () => {
+    const wrong = pukStatusError(0x63c2, new Uint8Array(0));
+    expect(driverOnly.errorText(wrong)).toBe('hca/puk-incorrect (retriesLeft 2)');
+    expect(Object.keys(driverOnly.ERROR_TEXT).filter((c) => /^(hca|unlock|bind|smartcard|components|report)\//.test(c))).toEqual([]);
+    expect(Object.keys(ERROR_TEXT).length).toBe(
+      Object.keys(driverOnly.ERROR_TEXT).length + Object.keys(HCA_ERROR_TEXT).length + Object.keys(SESSION_ERROR_TEXT).length + Object.keys(COMPONENTS_ERROR_TEXT).length,
+    );
+    // Registering the driver's table alone: the driver's sentences, the upper layers' compact form.
+    driverOnly.useEnglishErrorText();
+    expect(new CcidError('ccid/slot-busy', { slot: 0 }).message).toBe('Slot 0 already has a command in flight.');
+    expect(pukStatusError(0x63c1, new Uint8Array(0)).message).toBe('hca/puk-incorrect (retriesLeft 1)');
+    useEnglishErrorText();
+    expect(pukStatusError(0x63c1, new Uint8Array(0)).message).toBe('Wrong PUK: 1 try left. The PIN was not changed.');
   });
 
   it("the unlock page's modules above the driver carry none of their sentences", async () => {
