@@ -78,9 +78,6 @@ const UPPER_FROM_FACTS = [
 const FROM_MESSAGE = [
   // The status word's own sentence (6982: security status not satisfied) would not say what to do.
   'src/hca/card.ts apdu/security-not-satisfied',
-  // A caller's profile: 25 checks, each naming the field and the rule broken; loaded only for a
-  // profile a caller gives (demo mode), never with the library's own candidates.
-  'src/hca/check-profile.ts hca/bad-profile',
 ];
 
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;

@@ -14,6 +14,8 @@ import { englishErrorText } from '../src/error-text-all.js';
 import * as driverOnly from '../src/error-text.js';
 import { HcaError, PukIncorrectError, ProfileUnconfirmedError, pinStatusError, pukStatusError } from '../src/hca/errors.js';
 import { secretDigits } from '../src/hca/format.js';
+import { checkProfile } from '../src/hca/check-profile.js';
+import { HCA_PROFILE_VALUES } from '../src/hca/profile-data.js';
 import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
 import { SESSION_ERROR_TEXT } from '../src/session/error-text.js';
 import { COMPONENTS_ERROR_TEXT } from '../src/components/error-text.js';
@@ -196,6 +198,13 @@ describe('the layers above the driver (src/hca, src/session, src/components)', (
     const first = new ProfileUnconfirmedError({ reason: 'not-implementable', profileId: 'x', operation: 'unblock', fields: [] });
     expect(first.detail).toEqual({ reason: 'not-implementable', operation: 'unblock', profileId: 'x' });
     expect(errorText(first)).toMatch(/^The card profile x sends the PUK wrapped under the card vendor's keys/);
+  });
+
+  it("a caller's profile that breaks a rule: the field and the rule's name, the rule's words in English", () => {
+    const profile = { ...HCA_PROFILE_VALUES, aid: { ...HCA_PROFILE_VALUES.aid, value: 'A000' } };
+    const e = thrown(() => checkProfile(profile));
+    expect(e).toMatchObject({ code: 'hca/bad-profile', detail: { field: 'aid', profileRule: 'aid-length' }, message: 'hca/bad-profile (field aid, profileRule aid-length)' });
+    expect(errorText(e)).toBe('HCA profile field aid: an AID has 5 to 16 bytes.');
   });
 
   it("the PUK service's answers: the server's code and status, and the sentence", () => {

@@ -33,6 +33,30 @@ function secretRule(d: ErrorDetail): string {
 
 /** Facts whose value is a name: the words a sentence shows for it (part of FACT_WORDS, src/error-text.ts). */
 export const HCA_FACT_WORDS = {
+  // hca/bad-profile (src/hca/check-profile.ts): the rule a caller's profile field broke.
+  profileRule: {
+    'not-hex': 'not a hex string',
+    'aid-length': 'an AID has 5 to 16 bytes',
+    'select-by': "selectBy must be 'aid' or 'fid'",
+    'fid': 'fid must be 0..FFFF',
+    'class-byte': 'a class byte without chaining or secure messaging (00..03, 80..FE)',
+    'protection': "must be 'plain' or 'vendor-wrapped'",
+    'not-list': 'not a list',
+    'four-fids': 'four file IDs 0..FFFF',
+    'not-byte': 'not a byte',
+    'pin-lengths': 'need 1 <= min <= max <= 16',
+    'puk-length': 'need 1..16',
+    'encoding': "encoding must be 'ascii' or 'bcd'",
+    'block-length': 'blockLength must be 1..255',
+    'pad-byte': 'padByte must be a byte',
+    'charset': "must be 'digits' or 'letters-and-digits'",
+    'max-tries': 'need 1..15',
+    'status-method': "only 'verify-without-data' is implemented",
+    'method': 'unknown method',
+    'signing-input': "only 'digest-info' is implemented",
+    'hash': 'unsupported hash',
+    'key-bits': 'need a multiple of 8 in 512..8192',
+  },
   // hca/bad-file (src/hca/card-format.ts, derTotalLength): what is wrong with a certificate file's DER header.
   derProblem: {
     'no-sequence': 'it does not start with a SEQUENCE',
@@ -80,6 +104,9 @@ export const HCA_ERROR_TEXT = {
   'hca/bad-profile': [
     "The profile's PIN block ({blockLength} bytes) cannot hold {pinLength} digits.",
     'Hash {hash} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).',
+    // src/hca/check-profile.ts
+    'HCA profile field {field}: {profileRule}.',
+    'HCA profile field {field}: a block of {blockLength} bytes cannot hold {pinLength} digits.',
   ],
   'hca/bad-file': [
     'The card info file does not start with a card number (two letters and 12 digits).',
