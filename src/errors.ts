@@ -23,10 +23,10 @@
  *   placeholders. Sites of one code that say different things carry different
  *   fact names; the table's template with exactly those names is used.
  *   test/error-codes.test.ts checks codes, table entries and placeholders.
- *   The layers above the driver do the same in the modules the flow pages load (src/hca,
- *   src/session, src/components: their tables are src/hca/error-text.ts and the like).
- * - from a code and a message (the other modules above: the rest of hca and session, server,
- *   cli, virtual): `detail` is then empty.
+ *   The layers above the driver that the flow pages load do the same (src/hca, src/session,
+ *   src/components: their tables are src/hca/error-text.ts and the like).
+ * - from a code and a message (the other layers: smartcard, nhi, server, probe, cli, virtual):
+ *   `detail` is then empty.
  */
 
 /** The named facts of an error (never PIN/PUK material). */
