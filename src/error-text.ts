@@ -1,7 +1,11 @@
 /**
- * The English sentences of the driver's errors (`webccid/error-text`), kept out of the driver
- * core: a driver error is built from a code and named facts (`detail`), and its `message` is
- * the compact `code (fact value, ...)` unless a formatter is registered (src/errors.ts).
+ * The English sentences of the driver's errors, kept out of the driver core: a driver error is
+ * built from a code and named facts (`detail`), and its `message` is the compact
+ * `code (fact value, ...)` unless a formatter is registered (src/errors.ts). The layers above
+ * have their tables beside their code (src/hca/error-text.ts, src/session/error-text.ts,
+ * src/components/error-text.ts); src/error-text-all.ts joins them to this one as the entry
+ * `webccid/error-text`. A page showing only the driver's errors in English (the driver console)
+ * imports this module alone.
  *
  * - `ERROR_TEXT`: code -> template(s). A template names the facts it shows as `{fact}`. Where
  *   the sites of one code say different things, they carry different facts, and the code has
@@ -257,37 +261,46 @@ export function templateFacts(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
-function fill(template: string, detail: ErrorDetail): string {
+/** A table of sentences and the words of its named facts. */
+export interface ErrorTextTable {
+  text: Readonly<Record<string, ErrorTemplate>>;
+  words: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** The driver's table. */
+export const DRIVER_ERROR_TEXT: ErrorTextTable = { text: ERROR_TEXT, words: FACT_WORDS };
+
+function fill(template: string, detail: ErrorDetail, words: ErrorTextTable['words']): string {
   return template.replace(PLACEHOLDER, (whole, name: string) => {
     if (!(name in detail)) return whole;
     const value = String(detail[name]);
-    return FACT_WORDS[name]?.[value] ?? value;
+    return words[name]?.[value] ?? value;
   });
 }
 
-/** The English sentence for a code and its facts, or undefined when the table has none. */
-export function englishErrorText(code: string, detail: ErrorDetail): string | undefined {
-  const entry = ERROR_TEXT[code];
+/** The English sentence for a code and its facts, or undefined when the table (default: the driver's) has none. */
+export function englishErrorText(code: string, detail: ErrorDetail, table: ErrorTextTable = DRIVER_ERROR_TEXT): string | undefined {
+  const entry = table.text[code];
   if (entry === undefined) return undefined;
   if (typeof entry === 'function') return entry(detail);
-  if (typeof entry === 'string') return fill(entry, detail);
+  if (typeof entry === 'string') return fill(entry, detail, table.words);
   const names = Object.keys(detail).sort().join();
   const exact = entry.find((t) => [...new Set(templateFacts(t))].sort().join() === names);
   const fits = exact ?? entry.find((t) => templateFacts(t).every((n) => n in detail));
-  return fits === undefined ? undefined : fill(fits, detail);
+  return fits === undefined ? undefined : fill(fits, detail, table.words);
 }
 
 /**
  * The English sentence of an error: for a driver error built from facts, the table's sentence
  * (whether or not `useEnglishErrorText` was called); for any other error, its message.
  */
-export function errorText(err: unknown): string {
+export function errorText(err: unknown, table: ErrorTextTable = DRIVER_ERROR_TEXT): string {
   if (!(err instanceof WebCcidError)) return err instanceof Error ? err.message : String(err);
   if (err.message !== compactErrorMessage(err.code, err.detail)) return err.message;
-  return englishErrorText(err.code, err.detail) ?? err.message;
+  return englishErrorText(err.code, err.detail, table) ?? err.message;
 }
 
 /** From now on, errors built from facts carry the English sentence as `message`. */
-export function useEnglishErrorText(): void {
-  setErrorMessageFormatter(englishErrorText);
+export function useEnglishErrorText(table: ErrorTextTable = DRIVER_ERROR_TEXT): void {
+  setErrorMessageFormatter((code, detail) => englishErrorText(code, detail, table));
 }

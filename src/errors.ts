@@ -23,7 +23,9 @@
  *   placeholders. Sites of one code that say different things carry different
  *   fact names; the table's template with exactly those names is used.
  *   test/error-codes.test.ts checks codes, table entries and placeholders.
- * - from a code and a message (the layers above: hca, server, cli, virtual):
+ *   The layers above the driver that the flow pages load do the same (src/hca, src/session,
+ *   src/components: their tables are src/hca/error-text.ts and the like).
+ * - from a code and a message (the other layers: smartcard, nhi, server, probe, cli, virtual):
  *   `detail` is then empty.
  */
 

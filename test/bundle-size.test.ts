@@ -13,10 +13,10 @@
  *   chunks of the other routes (the demo stack, English, the Web Smart Card session, the kiosk
  *   keyboard) are not part of it.
  *
- * GOALS: driver core ≤ 15 000 B, unlock page ≤ 60 000 B. The budgets below are what the code
- * reaches today, so that nothing grows back unnoticed: the driver core's start is under its goal;
- * the unlock page's budget stands above its goal (see docs/testing.md, "Sizes") until the
- * remaining work there is done.
+ * GOALS: driver core ≤ 15 000 B, unlock page ≤ 60 000 B. Both budgets below are under their
+ * goals, set a little above what the code reaches today so that nothing grows back unnoticed
+ * (docs/testing.md, "Sizes"). The TPDU-reader total has no goal of its own; it is bounded so
+ * that the split cannot hide growth.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ const DRIVER_CORE_BUDGET = 14_885;
 const DRIVER_CORE_TPDU_BUDGET = 18_285;
 /** Source files of the TPDU link's chunk: none of them may load at start. */
 const TPDU_LINK_FILES = ['src/ccid/tpdu-link.ts', 'src/iso7816/t1.ts', 'src/iso7816/t0.ts', 'src/iso7816/pps.ts'];
-const UNLOCK_REAL_READER_BUDGET = 60_610;
+const UNLOCK_REAL_READER_BUDGET = 59_450;
 
 describe('size budgets', () => {
   it('driver core (typical use, tree-shaken, gzipped): at start, and with a TPDU-level reader', async () => {

@@ -20,7 +20,10 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text.js';
+import { ERROR_TEXT, englishErrorText, templateFacts } from '../src/error-text-all.js';
+import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
+import { SESSION_ERROR_TEXT } from '../src/session/error-text.js';
+import { COMPONENTS_ERROR_TEXT } from '../src/components/error-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -59,6 +62,24 @@ const MIN_CODES = 70;
  */
 const DRIVER_LAYERS = ['src/ccid/', 'src/iso7816/', 'src/usb/', 'src/bytes.ts', 'src/mutex.ts', 'src/errors.ts'];
 
+/**
+ * The modules above the driver whose errors are built from facts too: the HCA layer and every
+ * module the unlock page loads (their sentences in src/hca/error-text.ts, src/session/error-text.ts,
+ * src/components/error-text.ts, part of src/error-text.ts's table). Checked like the driver layers,
+ * but for FROM_MESSAGE.
+ */
+const UPPER_FROM_FACTS = [
+  'src/hca/',
+  'src/session/',
+  'src/components/',
+];
+
+/** Errors of those modules still built from a message, `file code`, each with its reason. */
+const FROM_MESSAGE = [
+  // The status word's own sentence (6982: security status not satisfied) would not say what to do.
+  'src/hca/card.ts apdu/security-not-satisfied',
+];
+
 const CODE_SHAPE = /^(aborted|[a-z][a-z0-9]*\/[a-z0-9][a-z0-9-]*)$/;
 
 interface Site {
@@ -69,11 +90,12 @@ interface Site {
 
 /**
  * An error built at a site, as to its message: from named facts (`keys`: the property names of the
- * object literal passed instead of a message) or from a message text (`keys` undefined).
+ * object literal passed instead of a message, one list for each set of facts the site can give when
+ * some are there only when known) or from a message text (`keys` undefined).
  */
 interface Built extends Site {
   codes: string[];
-  keys: string[] | undefined;
+  keys: string[][] | undefined;
 }
 
 function listSources(dir: string): string[] {
@@ -91,16 +113,33 @@ function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
   node.forEachChild((child) => walk(child, visit));
 }
 
-/** The keys of the object literal `node` is or contains (`message ?? { retriesLeft }`); undefined: none. */
-function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[] | undefined {
+/**
+ * The keys of the object literal `node` is or contains (`message ?? { retriesLeft }`), for each
+ * set of facts it can give; undefined: none. A fact given only when known,
+ * `...(sw === undefined ? {} : { sw: swHex(sw) })`, makes two sets, one with it and one without.
+ */
+function detailKeys(node: ts.Node | undefined, sf: ts.SourceFile): string[][] | undefined {
   if (!node) return undefined;
   if (ts.isObjectLiteralExpression(node)) {
-    return node.properties.map((p) => {
-      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
-      throw new Error(`${sf.fileName}: facts must be plain named properties, not \`${p.getText(sf)}\``);
-    });
+    let variants: string[][] = [[]];
+    for (const p of node.properties) {
+      if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+        const name = p.name.text;
+        variants = variants.map((v) => [...v, name]);
+        continue;
+      }
+      const spread = ts.isSpreadAssignment(p) ? p.expression : undefined;
+      const inner = spread && ts.isParenthesizedExpression(spread) ? spread.expression : spread;
+      if (inner && ts.isConditionalExpression(inner) && ts.isObjectLiteralExpression(inner.whenTrue) && ts.isObjectLiteralExpression(inner.whenFalse)) {
+        const branches = [...detailKeys(inner.whenTrue, sf)!, ...detailKeys(inner.whenFalse, sf)!];
+        variants = variants.flatMap((v) => branches.map((b) => [...v, ...b]));
+        continue;
+      }
+      throw new Error(`${sf.fileName}: facts must be plain named properties (or \`...(c ? {} : { fact })\`), not \`${p.getText(sf)}\``);
+    }
+    return variants;
   }
-  let found: string[] | undefined;
+  let found: string[][] | undefined;
   node.forEachChild((c) => {
     found ??= ts.isFunctionLike(c) ? undefined : detailKeys(c, sf);
   });
@@ -263,6 +302,21 @@ function readUnion(): string[] {
   });
 }
 
+/** The codes written in src/error-text.ts's own `ERROR_TEXT` literal (the driver's; the other tables are spread into it). */
+function driverTableCodes(): string[] {
+  const file = join(SRC, 'error-text.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const codes: string[] = [];
+  walk(sf, (n) => {
+    if (!ts.isVariableDeclaration(n) || !ts.isIdentifier(n.name) || n.name.text !== 'ERROR_TEXT' || !n.initializer) return;
+    if (!ts.isObjectLiteralExpression(n.initializer)) throw new Error('ERROR_TEXT is not an object literal');
+    for (const p of n.initializer.properties) {
+      if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) codes.push(p.name.text);
+    }
+  });
+  return codes;
+}
+
 interface DocRow {
   code: string;
   classCell: string;
@@ -372,10 +426,11 @@ describe('error codes: src/ and docs/errors.md', () => {
   describe('the English sentences (src/error-text.ts)', () => {
     const fromFacts = scan.built.filter((b) => b.keys !== undefined);
     const inDriver = (file: string) => DRIVER_LAYERS.some((l) => file.startsWith(l));
+    const inUpper = (file: string) => UPPER_FROM_FACTS.some((l) => file.startsWith(l));
 
     it('the scan finds errors built from facts (sanity)', () => {
       expect(fromFacts.length).toBeGreaterThan(40);
-      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).map((b) => [...b.keys!].sort().join());
+      const lengthMismatch = fromFacts.filter((b) => b.codes.includes('ccid/length-mismatch')).flatMap((b) => b.keys!.map((k) => [...k].sort().join()));
       expect(lengthMismatch).toContain('carried,dwLength');
     });
 
@@ -395,26 +450,59 @@ describe('error codes: src/ and docs/errors.md', () => {
         fromText.map((b) => `${b.file}:${b.line}: ${b.cls}(${b.codes.join(' | ')})`),
         'Driver errors built from a message text: pass the facts instead and put the sentence in src/error-text.ts',
       ).toEqual([]);
-      // The scan tells the two apart: the layers above (hca, server, cli, virtual) build theirs from a message.
-      expect(scan.built.some((b) => b.keys === undefined && b.file.startsWith('src/hca/'))).toBe(true);
+      // The scan tells the two apart: other modules (server, cli, virtual, ...) build theirs from a message.
+      expect(scan.built.some((b) => b.keys === undefined && b.file.startsWith('src/server/'))).toBe(true);
+    });
+
+    it("the unlock page's modules above the driver build their errors from facts", () => {
+      const excused = (b: Built) => b.codes.every((c) => FROM_MESSAGE.includes(`${b.file} ${c}`));
+      const fromText = scan.built.filter((b) => b.keys === undefined && inUpper(b.file) && !excused(b));
+      const stale = FROM_MESSAGE.filter((e) => !scan.built.some((b) => b.keys === undefined && b.codes.some((c) => `${b.file} ${c}` === e)));
+      expect(stale, 'FROM_MESSAGE entries that no longer build an error from a message').toEqual([]);
+      expect(
+        fromText.map((b) => `${b.file}:${b.line}: ${b.cls}(${b.codes.join(' | ')})`),
+        'Errors built from a message text: pass the facts instead and put the sentence in the layer\'s error-text.ts',
+      ).toEqual([]);
+      // The list names modules that build errors (sanity: a renamed module is not silently skipped).
+      for (const m of ['src/hca/errors.ts', 'src/hca/card-base.ts', 'src/hca/format.ts', 'src/session/card-session.ts', 'src/session/puk-service.ts', 'src/components/locale.ts']) {
+        expect(scan.built.some((b) => b.file === m && b.keys !== undefined), m).toBe(true);
+      }
+      for (const m of ['src/hca/card-pin-guard.ts', 'src/components/hca-unlock-card/unlock-flow.ts']) {
+        expect(scan.produced.size > 0 && [...scan.produced.values()].flat().some((s) => s.file === m), m).toBe(true);
+      }
+    });
+
+    it('the tables of the layers share no code (a later table would hide an entry)', () => {
+      const tables = { driver: driverTableCodes(), hca: Object.keys(HCA_ERROR_TEXT), session: Object.keys(SESSION_ERROR_TEXT), components: Object.keys(COMPONENTS_ERROR_TEXT) };
+      const seen = new Map<string, string>();
+      const twice: string[] = [];
+      for (const [layer, codes] of Object.entries(tables)) {
+        for (const c of codes) {
+          if (seen.has(c)) twice.push(`${c}: ${seen.get(c)} and ${layer}`);
+          seen.set(c, layer);
+        }
+      }
+      expect(twice).toEqual([]);
+      expect(seen.size).toBe(Object.keys(ERROR_TEXT).length);
     });
 
     it("each site's facts fill one of its code's templates exactly: no placeholder left, none missing", () => {
       const wrong: string[] = [];
       for (const b of fromFacts) {
-        const keys = b.keys!;
-        const detail = Object.fromEntries(keys.map((k) => [k, 7]));
-        for (const code of b.codes) {
-          const entry = ERROR_TEXT[code];
-          if (entry === undefined) continue; // reported above
-          const at = `${b.file}:${b.line} ${code} {${keys.join(', ')}}`;
-          if (typeof entry !== 'function') {
-            const templates = typeof entry === 'string' ? [entry] : entry;
-            const same = templates.filter((t) => [...new Set(templateFacts(t))].sort().join() === [...keys].sort().join());
-            if (same.length !== 1) wrong.push(`  ${at}: ${same.length} templates with exactly these placeholders`);
+        for (const keys of b.keys!) {
+          const detail = Object.fromEntries(keys.map((k) => [k, 7]));
+          for (const code of b.codes) {
+            const entry = ERROR_TEXT[code];
+            if (entry === undefined) continue; // reported above
+            const at = `${b.file}:${b.line} ${code} {${keys.join(', ')}}`;
+            if (typeof entry !== 'function') {
+              const templates = typeof entry === 'string' ? [entry] : entry;
+              const same = templates.filter((t) => [...new Set(templateFacts(t))].sort().join() === [...keys].sort().join());
+              if (same.length !== 1) wrong.push(`  ${at}: ${same.length} templates with exactly these placeholders`);
+            }
+            const text = englishErrorText(code, detail);
+            if (text === undefined || /\{\w+\}/.test(text)) wrong.push(`  ${at}: "${text}"`);
           }
-          const text = englishErrorText(code, detail);
-          if (text === undefined || /\{\w+\}/.test(text)) wrong.push(`  ${at}: "${text}"`);
         }
       }
       expect(wrong, `Throw sites whose facts do not match the sentence's placeholders:\n${wrong.join('\n')}`).toEqual([]);
@@ -426,7 +514,7 @@ describe('error codes: src/ and docs/errors.md', () => {
         if (typeof entry === 'function') continue;
         for (const t of typeof entry === 'string' ? [entry] : entry) {
           const facts = [...new Set(templateFacts(t))].sort().join();
-          const used = fromFacts.some((b) => b.codes.includes(code) && [...b.keys!].sort().join() === facts);
+          const used = fromFacts.some((b) => b.codes.includes(code) && b.keys!.some((k) => [...k].sort().join() === facts));
           if (!used) unused.push(`  ${code}: ${t}`);
         }
       }

@@ -9,7 +9,17 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, CcidError, ccidMessages, CcidReader, mapUsbError, parseAtr, ProtocolError, setErrorMessageFormatter, statusError, TransportError } from '../src/index.js';
-import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text.js';
+import { ERROR_TEXT, errorText, FACT_WORDS, useEnglishErrorText } from '../src/error-text-all.js';
+import { englishErrorText } from '../src/error-text-all.js';
+import * as driverOnly from '../src/error-text.js';
+import { HcaError, PukIncorrectError, ProfileUnconfirmedError, pinStatusError, pukStatusError } from '../src/hca/errors.js';
+import { secretDigits } from '../src/hca/format.js';
+import { checkProfile } from '../src/hca/check-profile.js';
+import { HCA_PROFILE_VALUES } from '../src/hca/profile-data.js';
+import { HCA_ERROR_TEXT } from '../src/hca/error-text.js';
+import { SESSION_ERROR_TEXT } from '../src/session/error-text.js';
+import { COMPONENTS_ERROR_TEXT } from '../src/components/error-text.js';
+import { pukServiceErrorFromResponse } from '../src/session/puk-service.js';
 import { decodeT1Block } from '../src/iso7816/t1-block.js';
 import { openStack, type Stack } from './helpers/stack.js';
 
@@ -148,6 +158,103 @@ describe('the driver core bundle', () => {
       .concat(Object.values(FACT_WORDS).flatMap((words) => Object.values(words)))
       .filter((f) => f.length >= 16);
     expect(fragments.length).toBeGreaterThan(40);
+    expect(fragments.filter((f) => code.includes(f))).toEqual([]);
+  });
+});
+
+describe('the layers above the driver (src/hca, src/session, src/components)', () => {
+  beforeEach(() => setErrorMessageFormatter(undefined));
+  afterEach(() => useEnglishErrorText());
+
+  it("the card's answers to the PUK: compact without the English text, the sentence from errorText", () => {
+    // RESET RETRY COUNTER answered 63C2 (ISO/IEC 7816-4 §10.1.2: two tries left).
+    const wrong = pukStatusError(0x63c2, new Uint8Array(0));
+    expect(wrong).toBeInstanceOf(PukIncorrectError);
+    expect(wrong).toMatchObject({ code: 'hca/puk-incorrect', retriesLeft: 2, detail: { retriesLeft: 2 }, message: 'hca/puk-incorrect (retriesLeft 2)' });
+    expect(errorText(wrong)).toBe('Wrong PUK: 2 tries left. The PIN was not changed.');
+    const unexpected = pinStatusError(0x6a88, new Uint8Array(0));
+    expect(unexpected).toMatchObject({ code: 'apdu/status', detail: { sw: '6A88' }, message: 'apdu/status (sw 6A88)' });
+  });
+
+  it('a PIN of the wrong format: the facts are the rule, never the value or its length', () => {
+    const pin = '12a4567';
+    const e = thrown(() => secretDigits(pin, { minLength: 6, maxLength: 8, code: 'hca/bad-pin-format', what: 'PIN' }));
+    expect(e).toBeInstanceOf(HcaError);
+    expect(e).toMatchObject({ code: 'hca/bad-pin-format', detail: { what: 'PIN', minLength: 6, maxLength: 8, letters: false } });
+    expect((e as Error).message).toBe('hca/bad-pin-format (what PIN, minLength 6, maxLength 8, letters false)');
+    expect(errorText(e)).toBe('The PIN must be 6 to 8 digits (0-9).');
+    expect(JSON.stringify((e as HcaError).detail)).not.toContain(pin);
+    expect(Object.values((e as HcaError).detail)).not.toContain(pin.length);
+  });
+
+  it("the profile check's refusal names the profile and the card's answer, with the sentence for its reason", () => {
+    const e = new ProfileUnconfirmedError({ reason: 'refused', profileId: 'tw-hca-gpki', operation: 'verify', fields: ['pin.encoding'], retriesLeft: 2, sw: 0x63c2 });
+    expect(e.detail).toEqual({ reason: 'refused', operation: 'verify', profileId: 'tw-hca-gpki', retriesLeft: 2, sw: '63C2' });
+    expect(errorText(e)).toBe(
+      'The card refused the PIN (status 63C2). The PIN may have been right: the format of this card (profile tw-hca-gpki) is not confirmed yet. ' +
+        'The card reports 2 PIN tries left. Stop here and send a field report (docs/field-test.md) so the card format can be confirmed.',
+    );
+    // Without the counter and the status word, the facts leave them out.
+    const first = new ProfileUnconfirmedError({ reason: 'not-implementable', profileId: 'x', operation: 'unblock', fields: [] });
+    expect(first.detail).toEqual({ reason: 'not-implementable', operation: 'unblock', profileId: 'x' });
+    expect(errorText(first)).toMatch(/^The card profile x sends the PUK wrapped under the card vendor's keys/);
+  });
+
+  it("a caller's profile that breaks a rule: the field and the rule's name, the rule's words in English", () => {
+    const profile = { ...HCA_PROFILE_VALUES, aid: { ...HCA_PROFILE_VALUES.aid, value: 'A000' } };
+    const e = thrown(() => checkProfile(profile));
+    expect(e).toMatchObject({ code: 'hca/bad-profile', detail: { field: 'aid', profileRule: 'aid-length' }, message: 'hca/bad-profile (field aid, profileRule aid-length)' });
+    expect(errorText(e)).toBe('HCA profile field aid: an AID has 5 to 16 bytes.');
+  });
+
+  it("the PUK service's answers: the server's code and status, and the sentence", () => {
+    const e = pukServiceErrorFromResponse(502, { error: 'upstream' });
+    expect(e).toMatchObject({ code: 'unlock/server-error', status: 502, serverCode: 'upstream', message: 'unlock/server-error (status 502, serverCode upstream)' });
+    expect(errorText(e)).toBe('The unlock service failed (HTTP 502, upstream).');
+    expect(errorText(pukServiceErrorFromResponse(500, null))).toBe('The unlock service failed (HTTP 500).');
+    expect(errorText(pukServiceErrorFromResponse(401, { error: 'wrong-user-code', attemptsLeft: 3 }))).toBe('The card number or the user code is wrong.');
+  });
+
+  it("webccid/error-text is every layer's table; src/error-text.ts alone (the driver console) is the driver's", () => {
+    const wrong = pukStatusError(0x63c2, new Uint8Array(0));
+    expect(driverOnly.errorText(wrong)).toBe('hca/puk-incorrect (retriesLeft 2)');
+    expect(Object.keys(driverOnly.ERROR_TEXT).filter((c) => /^(hca|unlock|bind|smartcard|components|report)\//.test(c))).toEqual([]);
+    expect(Object.keys(ERROR_TEXT).length).toBe(
+      Object.keys(driverOnly.ERROR_TEXT).length + Object.keys(HCA_ERROR_TEXT).length + Object.keys(SESSION_ERROR_TEXT).length + Object.keys(COMPONENTS_ERROR_TEXT).length,
+    );
+    // Registering the driver's table alone: the driver's sentences, the upper layers' compact form.
+    driverOnly.useEnglishErrorText();
+    expect(new CcidError('ccid/slot-busy', { slot: 0 }).message).toBe('Slot 0 already has a command in flight.');
+    expect(pukStatusError(0x63c1, new Uint8Array(0)).message).toBe('hca/puk-incorrect (retriesLeft 1)');
+    useEnglishErrorText();
+    expect(pukStatusError(0x63c1, new Uint8Array(0)).message).toBe('Wrong PUK: 1 try left. The PIN was not changed.');
+  });
+
+  it("the unlock page's modules above the driver carry none of their sentences", async () => {
+    const entry = [
+      "export { HcaCardBase } from './src/hca/card-base.ts';",
+      "export { fetchPuk } from './src/session/puk-service.ts';",
+      "export { UsbCardSession } from './src/session/card-session.ts';",
+      "export { UnlockFlow } from './src/components/hca-unlock-card/unlock-flow.ts';",
+    ].join('\n');
+    const result = await build({
+      stdin: { contents: entry, resolveDir: fileURLToPath(new URL('..', import.meta.url)), loader: 'ts' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+      external: ['lit', 'lit/*', '@lit/*'],
+    });
+    const code = result.outputFiles.map((f) => f.text).join('\n');
+    expect(code).toContain('hca/puk-incorrect'); // the codes are there
+    const fragments = [HCA_ERROR_TEXT, SESSION_ERROR_TEXT, COMPONENTS_ERROR_TEXT]
+      .flatMap((table) => Object.entries(table))
+      .flatMap(([code, t]) => (typeof t === 'function' ? [englishErrorText(code, {})!] : typeof t === 'string' ? [t] : t))
+      .flatMap((t) => t.split(/\{\w+\}|\$\{[^}]*\}|undefined/))
+      .filter((f) => f.length >= 24);
+    expect(fragments.length).toBeGreaterThan(15);
     expect(fragments.filter((f) => code.includes(f))).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ const LAYERS: Layer[] = [
   { name: 'usb',              paths: ['src/usb/'],               uses: ['base'] },
   // ISO/IEC 7816: ATR, rates, PPS, parameters, timing, T=0, T=1, APDU, status words. Pure code.
   { name: 'iso7816',          paths: ['src/iso7816/'],           uses: ['base'] },
-  // The English sentences of the driver's errors (webccid/error-text), outside the driver core.
+  // The English sentences of the driver's errors, outside the driver core (the driver console reads them alone).
   { name: 'error-text',       paths: ['src/error-text.ts'],      uses: ['base', 'iso7816'] },
   // APDU seam: CardChannel (transmit an APDU, get data + SW1 SW2), traces and their replay.
   { name: 'card',             paths: ['src/card/'],              uses: ['base', 'iso7816'] },
@@ -65,12 +65,15 @@ const LAYERS: Layer[] = [
   { name: 'session',          paths: ['src/session/'],           uses: ['base', 'usb', 'iso7816', 'card', 'ccid', 'smartcard', 'driver-entry', 'hca', 'nhi'] },
   // Lit components: use the driver through its entry and the sessions, not its internals.
   { name: 'components',       paths: ['src/components/'],        uses: ['base', 'x509', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'session'] },
+  // webccid/error-text: the driver's sentences and the tables of the layers above (src/hca/,
+  // src/session/, src/components/error-text.ts) as one table, outside the driver core and the pages.
+  { name: 'error-text-all',   paths: ['src/error-text-all.ts'],  uses: ['base', 'error-text', 'hca', 'session', 'components'] },
   // Node: the `usb` package backend and the command line.
-  { name: 'node',             paths: ['src/node/'],              uses: ['base', 'usb', 'iso7816', 'error-text', 'card', 'ccid', 'driver-entry', 'hca', 'nhi', 'probe'] },
+  { name: 'node',             paths: ['src/node/'],              uses: ['base', 'usb', 'iso7816', 'error-text', 'error-text-all', 'card', 'ccid', 'driver-entry', 'hca', 'nhi', 'probe'] },
   // The reference server (Node): HTTP, storage; its demo uses a virtual card.
   { name: 'reference-server', paths: ['src/reference-server/'],  uses: ['base', 'x509', 'server', 'virtual'] },
   // The web app's pages.
-  { name: 'web',              paths: ['web/'],                   uses: ['base', 'x509', 'usb', 'iso7816', 'error-text', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'probe', 'virtual', 'session', 'components'] },
+  { name: 'web',              paths: ['web/'],                   uses: ['base', 'x509', 'usb', 'iso7816', 'error-text', 'error-text-all', 'card', 'driver-entry', 'hca', 'nhi', 'server', 'probe', 'virtual', 'session', 'components'] },
   // The web app's build (Vite config: CSP, the reference server as a dev middleware).
   { name: 'web-build',        paths: ['web/vite.config.ts'],     uses: ['web', 'reference-server'] },
 ];

@@ -30,7 +30,7 @@ function configured(): ReturnType<typeof configureLocalization> {
     targetLocales: LOCALES.filter((l) => l !== SOURCE_LOCALE),
     loadLocale: async (locale) => {
       if (locale === 'en') return import('./locales/en.js');
-      throw new WebCcidError('components/bad-locale', `No templates for locale ${locale}.`);
+      throw new WebCcidError('components/bad-locale', { noTemplates: locale });
     },
   });
   return runtime;
@@ -67,7 +67,7 @@ export function getLocale(): Locale {
  * registered with `updateWhenLocaleChanges` re-render then. Needs `window` (a browser; Node tests stub it).
  */
 export async function setLocale(locale: Locale): Promise<void> {
-  if (!isLocale(locale)) throw new WebCcidError('components/bad-locale', `Unknown locale: ${String(locale)} (use ${LOCALES.join(' or ')}).`);
+  if (!isLocale(locale)) throw new WebCcidError('components/bad-locale', { locale: String(locale), known: LOCALES.join(' or ') });
   await configured().setLocale(locale);
   if (typeof document !== 'undefined' && document.documentElement) document.documentElement.lang = locale;
 }

@@ -161,7 +161,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
     const given = options.profile !== undefined;
     const callers = given || options.candidates !== undefined;
     const profiles = given ? [options.profile!] : [...(options.candidates ?? defaults)];
-    if (profiles.length === 0) throw new HcaError('hca/bad-argument', 'No candidate profile to open the card with.');
+    if (profiles.length === 0) throw new HcaError('hca/bad-argument', {});
     const checked = callers ? await checkCallerProfiles(profiles) : profiles.map(builtInProfileBytes);
     const pinTrials = options.pinTrials ?? memoryPinTrialStore();
     const tried: ProfileSelection['tried'] = [];
@@ -180,13 +180,7 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
       }
     }
     const atrKnown = checked.some((c) => c.atrs.some((a) => bytesEqual(a, channel.atr.bytes)));
-    throw new HcaError(
-      'hca/not-hca-card',
-      atrKnown
-        ? 'This card has an HCA ATR but no HCA application answered SELECT: the profile\'s AID may be wrong (check with "npx webccid probe").'
-        : 'This is not an HCA card (unknown ATR, and no HCA application). Insert the healthcare card (醫事人員卡 / 醫事機構卡).',
-      { cause: firstError },
-    );
+    throw new HcaError('hca/not-hca-card', { atrKnown }, { cause: firstError });
   }
 
   // ---- low level ---------------------------------------------------------------------------
@@ -381,13 +375,13 @@ export class HcaCardBase<P extends HcaProfileValues = HcaProfileValues> {
 
   protected secureVerify(): (request: SecurePinVerifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
     const c = this.channel;
-    if (!c.pinpad?.verify || !c.verifyPinSecure) throw new HcaError('hca/no-pinpad', 'This reader has no pinpad for PIN verification: type the PIN on the screen instead.');
+    if (!c.pinpad?.verify || !c.verifyPinSecure) throw new HcaError('hca/no-pinpad', { operation: 'verify' });
     return c.verifyPinSecure.bind(c);
   }
 
   protected secureModify(): (request: SecurePinModifyRequest, options?: { signal?: AbortSignal }) => Promise<Uint8Array> {
     const c = this.channel;
-    if (!c.pinpad?.modify || !c.modifyPinSecure) throw new HcaError('hca/no-pinpad', 'This reader has no pinpad for PIN changes: type the PINs on the screen instead.');
+    if (!c.pinpad?.modify || !c.modifyPinSecure) throw new HcaError('hca/no-pinpad', { operation: 'change' });
     return c.modifyPinSecure.bind(c);
   }
 

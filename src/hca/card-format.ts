@@ -21,7 +21,7 @@ export interface BasicData {
 /** Parses the basic-data file: `<name>|<ID number>|<category>`. */
 export function parseBasicData(bytes: Uint8Array): BasicData {
   const [name, idNumber, category] = fields(bytes, 'basic data', 3) as [string, string, string];
-  if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', 'The basic data file has an empty name or ID number.');
+  if (name === '' || idNumber === '') throw new HcaError('hca/bad-file', { file: 'basic data' });
   return { name, idNumber, category };
 }
 
@@ -37,21 +37,22 @@ export const MAX_CERTIFICATE_LENGTH = 0x8000;
  * more than `MAX_CERTIFICATE_LENGTH`), and when `head` is too short to hold the header.
  */
 export function derTotalLength(head: Uint8Array): number | 'erased' {
-  const bad = (why: string) => new HcaError('hca/bad-file', `The certificate file is not a DER certificate: ${why}.`);
+  const bad = (derProblem: 'no-sequence' | 'header-truncated' | 'indefinite-length' | 'length-too-large' | 'not-minimal') =>
+    new HcaError('hca/bad-file', { derProblem });
   if (head.length === 0 || head[0] === 0x00 || head[0] === 0xff) return 'erased';
-  if (head[0] !== 0x30) throw bad('it does not start with a SEQUENCE');
-  if (head.length < 2) throw bad('the header is truncated');
+  if (head[0] !== 0x30) throw bad('no-sequence');
+  if (head.length < 2) throw bad('header-truncated');
   const first = head[1]!;
   if (first < 0x80) return 2 + first;
   const n = first & 0x7f;
-  if (n === 0) throw bad('indefinite length');
-  if (n > 3) throw bad('length too large');
-  if (head.length < 2 + n) throw bad('the header is truncated');
+  if (n === 0) throw bad('indefinite-length');
+  if (n > 3) throw bad('length-too-large');
+  if (head.length < 2 + n) throw bad('header-truncated');
   let length = 0;
   for (let i = 0; i < n; i++) length = length * 256 + head[2 + i]!;
-  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('length not in minimal DER form');
+  if (length < 0x80 || (n > 1 && head[2] === 0)) throw bad('not-minimal');
   const total = 2 + n + length;
-  if (total > MAX_CERTIFICATE_LENGTH) throw bad(`longer than ${MAX_CERTIFICATE_LENGTH} bytes`);
+  if (total > MAX_CERTIFICATE_LENGTH) throw new HcaError('hca/bad-file', { derMaxBytes: MAX_CERTIFICATE_LENGTH });
   return total;
 }
 
@@ -72,10 +73,10 @@ const DIGEST_INFO_PREFIX: Readonly<Record<string, string>> = {
 export function digestInfo(hash: string, digest: Uint8Array): Uint8Array {
   const length = digestLength(hash);
   if (length === undefined || !Object.hasOwn(DIGEST_INFO_PREFIX, hash)) {
-    throw new HcaError('hca/bad-profile', `Hash ${JSON.stringify(hash)} is not supported (SHA-1, SHA-256, SHA-384, SHA-512).`);
+    throw new HcaError('hca/bad-profile', { hash: JSON.stringify(hash) ?? String(hash) });
   }
   if (digest.length !== length) {
-    throw new HcaError('hca/bad-argument', `A ${hash} digest has ${length} bytes, not ${digest.length}.`);
+    throw new HcaError('hca/bad-argument', { hash, expectedBytes: length, digestBytes: digest.length });
   }
   return concatBytes(fromHex(DIGEST_INFO_PREFIX[hash]!), digest);
 }

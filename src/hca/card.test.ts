@@ -247,7 +247,7 @@ describe('PIN', () => {
     expect(card.pinTriesLeft).toBe(0);
     expect(await hca.pinStatus()).toEqual({ retriesLeft: 0, verified: false, blocked: true });
     const e4 = await expectError(hca.verifyPin(PIN), PinBlockedError);
-    expect(e4.message).toMatch(/unlock the card with its PUK/);
+    expect(e4.message).toMatch(/the card with its PUK/);
     for (const s of channel.sent.slice(sentBefore)) expect(s.every((b) => b === 0) || s[1] !== 0x20 || s.length === 4).toBe(true);
   });
 

@@ -70,7 +70,7 @@ export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBas
     const sw = await this.selectFile(this.profile.files.serialNumber.value.fid, true, options.signal);
     if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
     const bytes = await this.readToEnd('serial number', options.signal);
-    if (bytes.length === 0) throw new HcaError('hca/bad-file', 'The serial number file is empty.');
+    if (bytes.length === 0) throw new HcaError('hca/bad-file', { emptyFile: 'serial number' });
     return { bytes, hex: compactHex(bytes), text: printableAscii(bytes) };
   }
 
@@ -82,20 +82,16 @@ export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBas
    */
   async readCertificate(index: CertificateIndex, options: HcaOperationOptions = {}): Promise<Uint8Array> {
     if (!(Number.isInteger(index) && index >= 0 && index <= 3)) {
-      throw new HcaError('hca/bad-argument', 'Certificate index must be 0 (HCA CA), 1 (signature), 2 (encryption) or 3 (GRCA root).');
+      throw new HcaError('hca/bad-argument', { certificateIndex: String(index) });
     }
     const name = CERTIFICATE_NAMES[index];
     const absent = (cause?: unknown) =>
-      new HcaError(
-        'hca/certificate-absent',
-        `Certificate ${index} (${name}) is not on this card${index >= 2 ? ' (version 1 cards have only certificates 0 and 1)' : ''}.`,
-        cause === undefined ? undefined : { cause },
-      );
+      new HcaError('hca/certificate-absent', { index, name }, cause === undefined ? undefined : { cause });
     const { signal } = options;
     const sw = await this.selectFile(this.profile.files.certificates.value[index], false, signal);
     if (sw === SW_FILE_NOT_FOUND) throw absent(cardStatusError(sw, new Uint8Array(0)));
     if (sw !== SW_OK) throw cardStatusError(sw, new Uint8Array(0));
-    const truncated = () => new HcaError('hca/bad-file', `Certificate ${index} (${name}) is shorter than its DER header says.`);
+    const truncated = () => new HcaError('hca/bad-file', { certificate: index, name });
     return readDerFile(this.sender(signal), this.cla, readChunk(this.channel.maxUnchainedLe), { absent: () => absent(), truncated });
   }
 
@@ -151,7 +147,7 @@ export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBas
    */
   async sign(data: Uint8Array, options: HcaSignOptions = {}): Promise<Uint8Array> {
     const { signal } = options;
-    if (!(data instanceof Uint8Array)) throw new HcaError('hca/bad-argument', 'The data to sign must be a Uint8Array.');
+    if (!(data instanceof Uint8Array)) throw new HcaError('hca/bad-argument', { dataType: typeof data });
     const s = this.profile.signing;
     const hash = s.hash.value;
     let digest: Uint8Array;
@@ -159,7 +155,7 @@ export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBas
       digest = data;
     } else {
       const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-      if (!subtle) throw new HcaError('hca/no-webcrypto', 'WebCrypto (crypto.subtle) is not available: hash the data yourself and pass { digest: true }.');
+      if (!subtle) throw new HcaError('hca/no-webcrypto', {});
       checkSignal(signal);
       digest = new Uint8Array(await subtle.digest(hash, data.slice()));
     }
@@ -175,10 +171,11 @@ export class HcaCard<P extends HcaProfileValues = HcaProfile> extends HcaCardBas
     } else {
       r = await this.exchange({ cla: CLA_INTERINDUSTRY, ins: INS_INTERNAL_AUTHENTICATE, p1: P1_NO_ALGORITHM_INFO, p2: s.keyReference.value, data: info, le: signatureLength }, signal);
     }
+    // A message, not facts: the status word's own sentence would not say what to do (test/error-codes.test.ts, FROM_MESSAGE).
     if (r.sw === SW_SECURITY_NOT_SATISFIED) throw new ApduError('apdu/security-not-satisfied', 'The card refused to sign: verify the PIN first.', r.sw, r.data);
     if (r.sw !== SW_OK) throw cardStatusError(r.sw, r.data);
     if (r.data.length !== signatureLength) {
-      throw new HcaError('hca/bad-response', `The card returned a ${r.data.length}-byte signature; a ${s.keyBits.value}-bit key gives ${signatureLength} bytes.`);
+      throw new HcaError('hca/bad-response', { signatureBytes: r.data.length, keyBits: s.keyBits.value, expectedBytes: signatureLength });
     }
     return r.data.slice();
   }

@@ -12,7 +12,7 @@
  * Like every error of webccid, none of them ever carries a PIN or a PUK (not in the message, not
  * in a property).
  */
-import { ApduError, PinBlockedError, PinIncorrectError, WebCcidError, type WebCcidErrorOptions } from '../errors.js';
+import { ApduError, PinBlockedError, PinIncorrectError, WebCcidError, type ErrorDetail, type WebCcidErrorOptions } from '../errors.js';
 import { statusError } from '../iso7816/status.js';
 import { isBlocked, isCounter } from './apdu.js';
 
@@ -22,9 +22,14 @@ import { isBlocked, isCounter } from './apdu.js';
  * `hca/no-webcrypto`.
  */
 export class HcaError extends WebCcidError {
-  constructor(code: string, message: string, options?: WebCcidErrorOptions) {
+  constructor(code: string, message: string | ErrorDetail, options?: WebCcidErrorOptions) {
     super(code, message, options);
   }
+}
+
+/** A status word as the errors' facts carry it: 4 hex digits (`63C2`). */
+export function swHex(sw: number): string {
+  return sw.toString(16).toUpperCase().padStart(4, '0');
 }
 
 /** 63C1..63CF answering an unblock: the PUK was wrong; `retriesLeft` = x. Code `hca/puk-incorrect`. */
@@ -33,7 +38,7 @@ export class PukIncorrectError extends ApduError {
 
   constructor(sw: number) {
     const retriesLeft = sw & 0x0f;
-    super('hca/puk-incorrect', `Wrong PUK: ${retriesLeft} ${retriesLeft === 1 ? 'try' : 'tries'} left. The PIN was not changed.`, sw);
+    super('hca/puk-incorrect', { retriesLeft }, sw);
     this.retriesLeft = retriesLeft;
   }
 }
@@ -41,7 +46,7 @@ export class PukIncorrectError extends ApduError {
 /** 6983 or 63C0 answering an unblock: the PUK is blocked. Code `hca/puk-blocked`. */
 export class PukBlockedError extends ApduError {
   constructor(sw: number) {
-    super('hca/puk-blocked', 'The PUK is blocked: this card can no longer be unlocked; the holder must apply to the HCA for a new card.', sw);
+    super('hca/puk-blocked', {}, sw);
   }
 }
 
@@ -85,16 +90,19 @@ export class ProfileUnconfirmedError extends HcaError {
     sw?: number | undefined;
     cause?: unknown;
   }) {
-    const what = init.operation === 'unblock' ? 'PUK' : 'PIN';
-    const tries = init.retriesLeft === undefined ? '' : ` The card reports ${init.retriesLeft} ${what} ${init.retriesLeft === 1 ? 'try' : 'tries'} left.`;
-    const sw = init.sw === undefined ? '' : ` (status ${init.sw.toString(16).toUpperCase().padStart(4, '0')})`;
-    const why = {
-      'not-implementable': `The card profile ${init.profileId} sends the ${what} wrapped under the card vendor's keys, which this software does not have: nothing was sent.`,
-      'status-unexpected': `The card did not answer the ${what} status check as the profile ${init.profileId} expects${sw}: no ${what} was sent.`,
-      refused: `The card refused the ${what}${sw}. The ${what} may have been right: the format of this card (profile ${init.profileId}) is not confirmed yet.`,
-      'earlier-refusal': `The card already refused a ${what} in a format that is not confirmed (profile ${init.profileId}): no second ${what} is sent.`,
-    }[init.reason];
-    super('hca/profile-unconfirmed', `${why}${tries} Stop here and send a field report (docs/field-test.md) so the card format can be confirmed.`, init.cause === undefined ? undefined : { cause: init.cause });
+    const { reason, operation, profileId, retriesLeft, sw } = init;
+    // The facts name the profile and what the card said; never the PIN or PUK (src/hca/error-text.ts words them).
+    super(
+      'hca/profile-unconfirmed',
+      {
+        reason,
+        operation,
+        profileId,
+        ...(retriesLeft === undefined ? {} : { retriesLeft }),
+        ...(sw === undefined ? {} : { sw: swHex(sw) }),
+      },
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.reason = init.reason;
     this.profileId = init.profileId;
     this.operation = init.operation;
@@ -108,21 +116,19 @@ export class ProfileUnconfirmedError extends HcaError {
 
 /** The error for a status word answering a PIN command (VERIFY / CHANGE REFERENCE DATA). */
 export function pinStatusError(sw: number, data: Uint8Array): ApduError {
-  if (isBlocked(sw)) {
-    return new PinBlockedError(sw, 'The PIN is blocked after too many wrong PINs: unlock the card with its PUK (unlock flow).');
-  }
+  if (isBlocked(sw)) return new PinBlockedError(sw);
   if (isCounter(sw)) return new PinIncorrectError(sw);
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
+  return cardStatusError(sw, data);
 }
 
 /** The error for a status word answering the PUK (RESET RETRY COUNTER, or VERIFY of the PUK). */
 export function pukStatusError(sw: number, data: Uint8Array): ApduError {
   if (isBlocked(sw)) return new PukBlockedError(sw);
   if (isCounter(sw)) return new PukIncorrectError(sw);
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
+  return cardStatusError(sw, data);
 }
 
 /** The error for any other answer that is not 9000 (`statusError`, else `apdu/status`). */
 export function cardStatusError(sw: number, data: Uint8Array): ApduError {
-  return statusError(sw, data) ?? new ApduError('apdu/status', 'Unexpected status word.', sw, data);
+  return statusError(sw, data) ?? new ApduError('apdu/status', { sw: swHex(sw) }, sw, data);
 }

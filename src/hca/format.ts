@@ -24,11 +24,13 @@ export function secretDigits(
   rule: { minLength: number; maxLength: number; code: 'hca/bad-pin-format' | 'hca/bad-puk-format'; what: 'PIN' | 'PUK' | 'new PIN'; letters?: boolean },
 ): Uint8Array {
   const length = typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : -1;
-  const span = rule.minLength === rule.maxLength ? `${rule.minLength}` : `${rule.minLength} to ${rule.maxLength}`;
-  const fail = () => {
-    const message = rule.letters ? `The ${rule.what} must be ${span} letters or digits (A-Z, a-z, 0-9).` : `The ${rule.what} must be ${span} digits (0-9).`;
-    return rule.code === 'hca/bad-puk-format' ? new HcaError('hca/bad-puk-format', message) : new HcaError('hca/bad-pin-format', message);
-  };
+  // The facts are the rule, never the value (nor its length).
+  const { what, minLength, maxLength } = rule;
+  const letters = rule.letters === true;
+  const fail = () =>
+    rule.code === 'hca/bad-puk-format'
+      ? new HcaError('hca/bad-puk-format', { what, minLength, maxLength, letters })
+      : new HcaError('hca/bad-pin-format', { what, minLength, maxLength, letters });
   if (length < rule.minLength || length > rule.maxLength) throw fail();
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) {
@@ -51,7 +53,7 @@ export function secretDigits(
 export function encodePinBlock(digits: Uint8Array, encoding: PinEncoding): Uint8Array {
   const needed = encoding.encoding === 'ascii' ? digits.length : Math.ceil(digits.length / 2);
   if (needed > encoding.blockLength) {
-    throw new HcaError('hca/bad-profile', `The profile's PIN block (${encoding.blockLength} bytes) cannot hold ${digits.length} digits.`);
+    throw new HcaError('hca/bad-profile', { blockLength: encoding.blockLength, pinLength: digits.length });
   }
   const block = new Uint8Array(encoding.blockLength).fill(encoding.padByte & 0xff);
   if (encoding.encoding === 'ascii') {
@@ -84,7 +86,7 @@ const MAX_TEXT_FILE = 4096;
 
 /** Strips trailing padding (00, FF, spaces) and decodes UTF-8 (invalid sequences become U+FFFD). */
 function textOf(bytes: Uint8Array, what: string): string {
-  if (bytes.length > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', `The ${what} file is longer than ${MAX_TEXT_FILE} bytes.`);
+  if (bytes.length > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', { file: what, maxBytes: MAX_TEXT_FILE });
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0xff || bytes[end - 1] === 0x20)) end--;
   return new TextDecoder('utf-8').decode(bytes.subarray(0, end));
@@ -93,7 +95,7 @@ function textOf(bytes: Uint8Array, what: string): string {
 /** The `|`-separated fields of a text file (at least `count`), trimmed. */
 export function fields(bytes: Uint8Array, what: string, count: number): string[] {
   const parts = textOf(bytes, what).split('|').map((s) => s.trim());
-  if (parts.length < count) throw new HcaError('hca/bad-file', `The ${what} file does not have ${count} '|'-separated fields.`);
+  if (parts.length < count) throw new HcaError('hca/bad-file', { file: what, fields: count });
   return parts;
 }
 
@@ -104,7 +106,7 @@ const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * (year + 1911); returns `YYYY-MM-DD`.
  */
 export function parseCardDate(text: string, what = 'card info'): string {
-  const bad = () => new HcaError('hca/bad-file', `The ${what} file has a date that is not YYYYMMDD.`);
+  const bad = () => new HcaError('hca/bad-file', { dateIn: what });
   let m = /^(\d{4})[-/]?(\d{2})[-/]?(\d{2})$/.exec(text);
   let year: number;
   if (m) year = Number(m[1]);
@@ -124,7 +126,7 @@ export function parseCardDate(text: string, what = 'card info'): string {
 export function parseCardInfo(bytes: Uint8Array): CardInfo {
   const [number, from, to] = fields(bytes, 'card info', 3) as [string, string, string];
   const m = /^([A-Z]{2})(\d{12})$/.exec(number);
-  if (!m) throw new HcaError('hca/bad-file', 'The card info file does not start with a card number (two letters and 12 digits).');
+  if (!m) throw new HcaError('hca/bad-file', {});
   return { cardNumber: m[2]!, printedNumber: number, validFrom: parseCardDate(from), validTo: parseCardDate(to) };
 }
 

@@ -48,7 +48,7 @@ export async function readToEnd(send: Exchange, cla: number, chunk: number, what
     parts.push(r.data);
     offset += r.data.length;
     if (r.sw === SW_END_OF_FILE || r.data.length < chunk) break;
-    if (offset > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', `The ${what} file is longer than ${MAX_TEXT_FILE} bytes.`);
+    if (offset > MAX_TEXT_FILE) throw new HcaError('hca/bad-file', { file: what, maxBytes: MAX_TEXT_FILE });
   }
   return concatBytes(...parts);
 }

@@ -145,7 +145,8 @@ export function assertRedacted(sessions: TraceSession[]): void {
       if ((e.kind ?? 'apdu') !== 'apdu') continue;
       const d = decode(e);
       if (d && REDACTED_INS.has(d.ins) && d.data !== undefined && d.data.length > 0) {
-        throw new WebCcidError('report/unredacted-secret', `Session ${i}, entry ${e.index}: the data of an instruction ${d.ins.toString(16).toUpperCase().padStart(2, '0')} is not redacted; this report may hold a PIN and must not be shared or committed.`);
+        // The facts say where, never what: the unredacted data is not in the error.
+        throw new WebCcidError('report/unredacted-secret', { session: i, entry: e.index, ins: d.ins.toString(16).toUpperCase().padStart(2, '0') });
       }
     }
   }

@@ -12,7 +12,7 @@ import { TransportError } from '../errors.js';
 import type { UsbBackendLike, UsbDeviceLike } from '../usb/device.js';
 import { wrapNodeUsbBackend } from './usb3.js';
 import { mayBeCcid } from '../usb/candidates.js';
-import { useEnglishErrorText } from '../error-text.js';
+import { useEnglishErrorText } from '../error-text-all.js';
 
 // Node programs and the probe command line show error messages to developers and technicians:
 // errors created from here on carry the English sentences (webccid/error-text), not the compact form.

@@ -79,7 +79,7 @@ export class AutoCardSession extends EventTarget implements CardSession {
     this.smartCard = options.smartCard === null ? undefined : (options.smartCard ?? defaultSmartCard());
     this.smartCardOptions = options.smartCardOptions ?? {};
     if (!hasWebUsb(options) && this.smartCard) {
-      this.reason = new TransportError('transport/no-webusb', 'This browser has no WebUSB: using the Web Smart Card API.');
+      this.reason = new TransportError('transport/no-webusb', { reason: 'using-smart-card-api' });
       this.active = this.newSmartCardSession();
     } else {
       this.active = new UsbCardSession(options);

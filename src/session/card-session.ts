@@ -136,11 +136,7 @@ function defaultBackend(): UsbBackendLike | undefined {
 
 function noWebUsbError(): TransportError {
   const support = detectWebUsb();
-  const why =
-    !support.supported && support.reason === 'insecure-context'
-      ? 'WebUSB needs a secure context: serve the page over HTTPS (or from localhost).'
-      : 'This browser has no WebUSB: use Chrome or Edge (version 61 or later) on a desktop or Android.';
-  return new TransportError('transport/no-webusb', why);
+  return new TransportError('transport/no-webusb', { reason: support.supported ? 'unsupported-browser' : support.reason });
 }
 
 function readerNameOf(device: UsbDeviceLike): string {
@@ -173,7 +169,7 @@ export const CLAIM_REFUSALS: ReadonlySet<string> = new Set(['transport/protected
  * bmICCStatus 2, ICC_MUTE), for sessions that learn of the removal some other way.
  */
 export function cardAbsentError(options?: { cause?: unknown }): SlotError {
-  return new SlotError('ccid/card-absent', 'The card was removed from the reader.', 0x42, 0xfe, options);
+  return new SlotError('ccid/card-absent', {}, 0x42, 0xfe, options);
 }
 
 interface OpenReader {
@@ -330,7 +326,7 @@ export class UsbCardSession extends EventTarget implements CardSession {
       if (!open || open.reader.isClosed) {
         throw this.state.error?.code === 'transport/disconnected'
           ? this.state.error
-          : new TransportError('transport/no-reader', 'No smart-card reader is connected: plug one in (or choose one).');
+          : new TransportError('transport/no-reader', {});
       }
       this.holder = undefined;
       this.setState({ ...this.readerFields(), kind: 'busy' });
@@ -349,7 +345,7 @@ export class UsbCardSession extends EventTarget implements CardSession {
         throw error;
       }
       if (this.current !== open) {
-        throw this.state.error ?? new TransportError('transport/disconnected', 'The reader was unplugged.');
+        throw this.state.error ?? new TransportError('transport/disconnected', {});
       }
       this.present = true;
       this.holder = connection;

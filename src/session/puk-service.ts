@@ -9,7 +9,7 @@
  * `status` and the server's own code in `serverCode`). Like every error here, none carries the
  * PUK or the user code.
  */
-import { WebCcidError } from '../errors.js';
+import { WebCcidError, type ErrorDetail } from '../errors.js';
 
 /** A failure of the PUK service. */
 export class PukServiceError extends WebCcidError {
@@ -22,9 +22,10 @@ export class PukServiceError extends WebCcidError {
   /** `unlock/card-locked`, `unlock/rate-limited`: seconds before trying again. */
   readonly retryAfterSeconds: number | undefined;
 
+  /** `message`: the text, or the facts of the sentence (src/session/error-text.ts), as for any WebCcidError. */
   constructor(
     code: string,
-    message: string,
+    message: string | ErrorDetail,
     fields: { status?: number; serverCode?: string; attemptsLeft?: number; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(code, message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -55,24 +56,24 @@ export function pukServiceErrorFromResponse(status: number, body: unknown, retry
   const base = { status, ...(serverCode ? { serverCode } : {}) };
   const wait = retryAfterSeconds !== undefined ? { retryAfterSeconds } : {};
   if (serverCode === 'wrong-user-code' || (!serverCode && status === 401)) {
-    return new PukServiceError('unlock/wrong-user-code', 'The card number or the user code is wrong.', {
+    return new PukServiceError('unlock/wrong-user-code', {}, {
       ...base,
       ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
     });
   }
   if (serverCode === 'card-locked' || (!serverCode && status === 423)) {
-    return new PukServiceError('unlock/card-locked', 'Too many wrong user codes: unlocking this card is suspended for a while.', { ...base, ...wait });
+    return new PukServiceError('unlock/card-locked', {}, { ...base, ...wait });
   }
   if (serverCode === 'rate-limited' || (!serverCode && status === 429)) {
-    return new PukServiceError('unlock/rate-limited', 'Too many attempts: wait before trying again.', { ...base, ...wait });
+    return new PukServiceError('unlock/rate-limited', {}, { ...base, ...wait });
   }
   if (serverCode === 'bad-card-number' || (serverCode === 'missing-field' && b.field === 'cardNumber')) {
-    return new PukServiceError('unlock/bad-card-number', 'The card number is missing or not 12 digits.', base);
+    return new PukServiceError('unlock/bad-card-number', {}, base);
   }
   if (serverCode === 'bad-user-code' || (serverCode === 'missing-field' && b.field === 'userCode')) {
-    return new PukServiceError('unlock/bad-user-code', 'The user code is missing or malformed.', base);
+    return new PukServiceError('unlock/bad-user-code', {}, base);
   }
-  return new PukServiceError('unlock/server-error', `The unlock service failed (HTTP ${status}${serverCode ? `, ${serverCode}` : ''}).`, base);
+  return new PukServiceError('unlock/server-error', { status, ...(serverCode ? { serverCode } : {}) }, base);
 }
 
 export interface FetchPukOptions {
@@ -101,7 +102,7 @@ export async function fetchPuk(cardNumber: string, userCode: string, options: Fe
     });
   } catch (e) {
     if ((e as { name?: unknown } | null)?.name === 'AbortError') throw e;
-    throw new PukServiceError('unlock/network', 'The unlock service could not be reached.', { cause: e });
+    throw new PukServiceError('unlock/network', {}, { cause: e });
   }
   let body: unknown;
   try {
@@ -112,7 +113,7 @@ export async function fetchPuk(cardNumber: string, userCode: string, options: Fe
   if (!response.ok) throw pukServiceErrorFromResponse(response.status, body, response.headers.get('Retry-After'));
   const puk = (body as { puk?: unknown } | undefined)?.puk;
   if (typeof puk !== 'string' || !/^\d+$/.test(puk)) {
-    throw new PukServiceError('unlock/server-error', 'The unlock service answered without a PUK.', { status: response.status });
+    throw new PukServiceError('unlock/server-error', {}, { status: response.status });
   }
   return puk;
 }

@@ -49,7 +49,7 @@ export interface SmartCardSessionOptions {
 function sessionError(error: WebCcidError): WebCcidError {
   switch (error.code) {
     case 'smartcard/no-reader':
-      return new TransportError('transport/no-reader', 'No smart-card reader is connected (or the smart-card service sees none).', { cause: error });
+      return new TransportError('transport/no-reader', { backend: 'smartcard' }, { cause: error });
     case 'smartcard/no-card':
     case 'smartcard/card-removed':
       return cardAbsentError({ cause: error });
@@ -60,13 +60,13 @@ function sessionError(error: WebCcidError): WebCcidError {
 
 function toError(e: unknown, operation: string): WebCcidError {
   if (e instanceof WebCcidError) return e;
-  return new TransportError('smartcard/failed', `Smart card ${operation} failed.`, { cause: e });
+  return new TransportError('smartcard/failed', { operation }, { cause: e });
 }
 
 function unavailableError(cause: unknown): WebCcidError {
   return cause instanceof WebCcidError
     ? cause
-    : new TransportError('smartcard/unavailable', 'The Web Smart Card API (navigator.smartCard) is not available here.', { cause });
+    : new TransportError('smartcard/unavailable', {}, { cause });
 }
 
 /** See the module comment. */
@@ -178,7 +178,7 @@ export class SmartCardSession extends EventTarget implements CardSession {
     return this.lock.run(async () => {
       const smartCard = this.smartCard;
       if (!smartCard) throw this.unavailable ?? unavailableError(undefined);
-      if (this.closed) throw new TransportError('transport/closed', 'The card session was closed.');
+      if (this.closed) throw new TransportError('transport/closed', {});
       await this.dropHolder();
       const readerName = this.pickReader()?.name;
       this.setState({ kind: 'busy', pinpad: false, ...(readerName === undefined ? {} : { readerName }) });
@@ -194,7 +194,7 @@ export class SmartCardSession extends EventTarget implements CardSession {
       }
       if (this.closed) {
         await channel.disconnect({ disposition: 'reset' }).catch(() => undefined);
-        throw new TransportError('transport/closed', 'The card session was closed.');
+        throw new TransportError('transport/closed', { during: 'connect' });
       }
       this.holder = channel;
       this.heldReader = channel.readerName;
@@ -273,7 +273,7 @@ export class SmartCardSession extends EventTarget implements CardSession {
     if (what === 'card') {
       this.setState({ kind: 'no-card', readerName, pinpad: false, error: cardAbsentError(), lostDuringUse: true });
     } else {
-      this.setState({ kind: 'no-reader', error: new TransportError('transport/disconnected', `The reader "${readerName}" was unplugged.`), lostDuringUse: true });
+      this.setState({ kind: 'no-reader', error: new TransportError('transport/disconnected', { reader: readerName }), lostDuringUse: true });
     }
   }
 

@@ -42,7 +42,7 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; j
       cache: 'no-store',
     });
   } catch (e) {
-    throw new WebCcidError('bind/network', `The server at ${url} could not be reached.`, { cause: e });
+    throw new WebCcidError('bind/network', { url }, { cause: e });
   }
   let json: Record<string, unknown> = {};
   try {
@@ -65,8 +65,8 @@ export async function requestBindChallenge(apiBase = '/api'): Promise<BindChalle
     return { challenge: json['challenge'], origin: json['origin'] };
   }
   const code = typeof json['error'] === 'string' ? json['error'] : `http-${status}`;
-  if (code === 'origin-not-allowed') throw new WebCcidError('bind/origin-not-allowed', `The server does not accept binding from this page's origin (HTTP ${status}).`);
-  throw new WebCcidError('bind/challenge-failed', `The server gave no challenge (HTTP ${status}, ${code}).`);
+  if (code === 'origin-not-allowed') throw new WebCcidError('bind/origin-not-allowed', { status });
+  throw new WebCcidError('bind/challenge-failed', { status, serverCode: code });
 }
 
 /**
@@ -76,42 +76,41 @@ export async function requestBindChallenge(apiBase = '/api'): Promise<BindChalle
  * the component's own check (`bind/wrong-card-type-server`).
  */
 export function bindVerdictError(code: string): WebCcidError {
-  const message = `The server refused the binding (${code}).`;
   switch (code) {
     case 'wrong-card-type':
-      return new WebCcidError('bind/wrong-card-type-server', message);
+      return new WebCcidError('bind/wrong-card-type-server', { verdict: code });
     case 'origin-not-allowed':
-      return new WebCcidError('bind/origin-not-allowed', message);
+      return new WebCcidError('bind/origin-not-allowed', { verdict: code });
     case 'origin-mismatch':
-      return new WebCcidError('bind/origin-mismatch', message);
+      return new WebCcidError('bind/origin-mismatch', { verdict: code });
     case 'challenge-expired':
-      return new WebCcidError('bind/challenge-expired', message);
+      return new WebCcidError('bind/challenge-expired', { verdict: code });
     case 'challenge-unknown':
-      return new WebCcidError('bind/challenge-unknown', message);
+      return new WebCcidError('bind/challenge-unknown', { verdict: code });
     case 'challenge-replayed':
-      return new WebCcidError('bind/challenge-replayed', message);
+      return new WebCcidError('bind/challenge-replayed', { verdict: code });
     case 'bad-signature':
-      return new WebCcidError('bind/bad-signature', message);
+      return new WebCcidError('bind/bad-signature', { verdict: code });
     case 'unsupported-key':
-      return new WebCcidError('bind/unsupported-key', message);
+      return new WebCcidError('bind/unsupported-key', { verdict: code });
     case 'untrusted-chain':
-      return new WebCcidError('bind/untrusted-chain', message);
+      return new WebCcidError('bind/untrusted-chain', { verdict: code });
     case 'certificate-expired':
-      return new WebCcidError('bind/certificate-expired', message);
+      return new WebCcidError('bind/certificate-expired', { verdict: code });
     case 'certificate-not-yet-valid':
-      return new WebCcidError('bind/certificate-not-yet-valid', message);
+      return new WebCcidError('bind/certificate-not-yet-valid', { verdict: code });
     case 'certificate-not-for-signing':
-      return new WebCcidError('bind/certificate-not-for-signing', message);
+      return new WebCcidError('bind/certificate-not-for-signing', { verdict: code });
     case 'card-number-mismatch':
-      return new WebCcidError('bind/card-number-mismatch', message);
+      return new WebCcidError('bind/card-number-mismatch', { verdict: code });
     case 'already-bound':
-      return new WebCcidError('bind/already-bound', message);
+      return new WebCcidError('bind/already-bound', { verdict: code });
     case 'no-account':
-      return new WebCcidError('bind/no-account', message);
+      return new WebCcidError('bind/no-account', { verdict: code });
     case 'bad-account':
-      return new WebCcidError('bind/bad-account', message);
+      return new WebCcidError('bind/bad-account', { verdict: code });
     default:
-      return new WebCcidError('bind/rejected', message);
+      return new WebCcidError('bind/rejected', { verdict: code });
   }
 }
 

@@ -94,7 +94,7 @@ export async function summarizeCertificate(der: Uint8Array): Promise<Certificate
   try {
     cert = new x509.X509Certificate(der.slice());
   } catch (e) {
-    throw new HcaError('hca/bad-file', 'The signature certificate on the card is not a DER X.509 certificate.', { cause: e });
+    throw new HcaError('hca/bad-file', { notX509: 'signature' }, { cause: e });
   }
   const oids = HCA_PROFILE.oids;
   let cardType: BindCardType | undefined;
@@ -136,22 +136,17 @@ export async function performBinding(options: PerformBindingOptions): Promise<Bi
     const certificate = await card.readCertificate(1, signal ? { signal } : {});
     const summary = await summarizeCertificate(certificate);
     if (summary.cardType === undefined) {
-      throw new WebCcidError('bind/unknown-card-type', 'The signature certificate has no HCA card-type policy: this card cannot be bound.');
+      throw new WebCcidError('bind/unknown-card-type', {});
     }
     if (summary.cardType !== options.cardType) {
-      throw new WebCcidError(
-        'bind/wrong-card-type',
-        summary.cardType === 'institution'
-          ? 'The inserted card is an institution card (醫事機構卡), but personnel card (醫事人員卡) was selected.'
-          : 'The inserted card is a personnel card (醫事人員卡), but institution card (醫事機構卡) was selected.',
-      );
+      throw new WebCcidError('bind/wrong-card-type', { inserted: summary.cardType });
     }
     const now = options.now ?? Date.now();
     if (now > summary.notAfter.getTime()) {
-      throw new WebCcidError('bind/certificate-expired', 'The signature certificate on the card has expired: it cannot be bound.');
+      throw new WebCcidError('bind/certificate-expired', {});
     }
     if (now < summary.notBefore.getTime()) {
-      throw new WebCcidError('bind/certificate-not-yet-valid', 'The signature certificate on the card is not valid yet.');
+      throw new WebCcidError('bind/certificate-not-yet-valid', {});
     }
     const cardNumber = await card.readCardNumber(signal ? { signal } : {});
     if (options.pinpad) {
@@ -162,7 +157,7 @@ export async function performBinding(options: PerformBindingOptions): Promise<Bi
       await card.verifyPinOnPinpad(pinpadOptions);
     } else {
       stage('verifying-pin');
-      if (!pin) throw new HcaError('hca/bad-pin-format', 'Enter the PIN.');
+      if (!pin) throw new HcaError('hca/bad-pin-format', { what: 'PIN', missing: true });
       await card.verifyPin(pin, signal ? { signal } : {});
     }
     if (pin) wipe(pin);

@@ -277,7 +277,7 @@ export class HcaBindCard extends LitElement {
     }
     if (!session) {
       pin?.fill(0);
-      this.#show('transport/no-reader', new TransportError('transport/no-reader', 'No card session.'));
+      this.#show('transport/no-reader', new TransportError('transport/no-reader', { cardSession: 'none' }));
       return;
     }
 

@@ -125,10 +125,8 @@ export class UnlockFlow extends PinFlow<UnlockState> {
   async #checkCard(card: HcaCardBase, cardNumber: string): Promise<FlowError | undefined> {
     const info = await card.readCardInfo({ signal: this.signal });
     if (info.cardNumber === cardNumber) return undefined;
-    const error = new WebCcidError(
-      'unlock/card-mismatch',
-      'The card in the reader does not carry the card number typed: nothing was asked of the service or sent to the card.',
-    );
+    // No facts: neither card number goes into the error.
+    const error = new WebCcidError('unlock/card-mismatch', {});
     return { code: error.code, field: 'card-number', error };
   }
 

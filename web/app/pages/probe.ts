@@ -22,7 +22,7 @@ import { probeReaders } from '../../../src/probe/engine.js';
 import type { PinConsent, ProbeReaderReport, ProbeReport } from '../../../src/probe/types.js';
 import { createProbeReportFile, type ProbeReportFile } from '../../../src/probe/summary.js';
 import type { UsbBackendLike } from '../../../src/usb/device.js';
-import { useEnglishErrorText } from '../../../src/error-text.js';
+import { useEnglishErrorText } from '../../../src/error-text-all.js';
 
 // The field kit shows the driver's messages (log, reader and slot errors) and writes them into the
 // report for the developers, as `npx webccid probe` does: in English, with the advisories (OS
