@@ -164,10 +164,14 @@ async function pcscdRoundTrips() {
 async function nodeRoundTrips() {
   if (!process.env.QB_LIB) return { skipped: 'QB_LIB unset' };
   try {
+    // each step logged, so that a run that stops shows where
     const lib = await import(pathToFileURL(path.join(process.env.QB_LIB, 'node/index.js')).href);
+    log('node driver: library loaded');
     const reader = await lib.openNodeReader({ vendorId: 0x08e6, productId: 0x4433 });
+    log('node driver: reader open');
     try {
       const c = await reader.connect(0);
+      log('node driver: card connected');
       const apdu = Uint8Array.from(SELECT_MF.match(/../g), (h) => parseInt(h, 16));
       const ms = [];
       let last;
@@ -175,6 +179,7 @@ async function nodeRoundTrips() {
         const t = performance.now();
         last = await c.transmit(apdu);
         if (i >= NATIVE_WARMUP) ms.push(performance.now() - t);
+        if ((i + 1) % 100 === 0) log(`node driver: ${i + 1} of ${NATIVE_WARMUP + RTT} APDUs`);
       }
       await c.disconnect('unpower');
       return { count: RTT, warmup: NATIVE_WARMUP, last: hex(last), ms: ms.map((v) => Math.round(v * 1000) / 1000) };

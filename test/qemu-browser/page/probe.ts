@@ -10,8 +10,13 @@
  * the IWA requires Trusted Types for script sinks) and to window.__probe.
  */
 import { CcidReader, WebCcidError, explainClaimError, toHex } from '../../../src/index.js';
+import { useEnglishErrorText } from '../../../src/error-text.js';
 import { HcaCard } from '../../../src/hca/index.js';
 import { bindingMessage, createBindingResponse } from '../../../src/server/message.js';
+
+// This page shows the driver's explanation of a refusal (#explanation) as a person would read it:
+// the driver's English sentences, which application bundles leave out unless registered.
+useEnglishErrorText();
 
 const QEMU_VID = 0x08e6;
 const QEMU_PID = 0x4433;
