@@ -4,14 +4,12 @@
  * and the next APDU works.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { concatBytes } from '../src/bytes.js';
 import { SlotError, TransportError, WebCcidError } from '../src/errors.js';
 import { PC_to_RDR_Abort, PC_to_RDR_XfrBlock, RDR_to_PC_DataBlock } from '../src/ccid/messages.js';
-import { createHcaLikeCard, HCA_LIKE_LAYOUT, VIRTUAL_READER_ENDPOINTS, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
-import { openStack, sw, type Stack } from './helpers/stack.js';
+import { createHcaLikeCard, VIRTUAL_READER_ENDPOINTS, type VirtualFault, type VirtualReaderPresetName } from '../src/virtual/index.js';
+import { openStack, sw, type Stack, SELECT_HCA } from './helpers/stack.js';
 import { NotDoneInTime, onTheClock } from './helpers/fake-clock.js';
 
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
 /** Timeouts scaled down so that a mute card costs a fraction of a second. */
 const DRIVER = { timeoutFactor: 0.1, usbSlackMs: 100 };
 

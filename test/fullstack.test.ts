@@ -3,27 +3,17 @@
  * each protocol, T=1 chaining and IFS negotiation, WTX, time extensions,
  * T=0 61xx / 6Cxx, extended APDUs, PPS, multi-slot.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, concatBytes } from '../src/bytes.js';
 import { ProtocolError } from '../src/errors.js';
 import { PC_to_RDR_XfrBlock, RDR_to_PC_DataBlock } from '../src/ccid/messages.js';
 import { createHcaLikeCard, createT0Card, fakeCertificate, HCA_LIKE_LAYOUT, VIRTUAL_READER_ENDPOINTS } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
-import { data, echoApdu, generateApdu, hcaAtrWithIfsc, openStack, pattern, sw, type Stack } from './helpers/stack.js';
+import { data, echoApdu, generateApdu, hcaAtrWithIfsc, pattern, sw, openStacksClosedAfterEach, SELECT_HCA } from './helpers/stack.js';
 
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
 const SELECT_SIGNATURE_CERT = fromHex('00 A4 02 0C 02 00 11');
 
-let open: Stack[] = [];
-async function stack(...args: Parameters<typeof openStack>): Promise<Stack> {
-  const s = await openStack(...args);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open) await s.reader.close();
-  open = [];
-});
+const stack = openStacksClosedAfterEach();
 
 /** Reads the current EF in chunks of `chunk` bytes with READ BINARY until the card says it ended. */
 async function readFile(transmit: (apdu: Uint8Array) => Promise<Uint8Array>, chunk: number): Promise<Uint8Array> {

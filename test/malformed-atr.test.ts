@@ -6,19 +6,12 @@
  * `connect()` works and `connection.atr.defects` says what was wrong
  * (ATRs that cannot be used are refused by `parseAtr`: src/iso7816/atr.test.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromHex } from '../src/bytes.js';
-import { createHcaLikeCard, createT0Card, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
-import { concatBytes } from '../src/bytes.js';
-import { openStack, sw, type Stack } from './helpers/stack.js';
+import { createHcaLikeCard, createT0Card } from '../src/virtual/index.js';
+import { sw, openStacksClosedAfterEach, SELECT_HCA } from './helpers/stack.js';
 
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
-
-let open: Stack[] = [];
-afterEach(async () => {
-  for (const s of open) await s.reader.close();
-  open = [];
-});
+const stack = openStacksClosedAfterEach();
 
 describe('connect() to cards whose ATR has defects', () => {
   const t1Rows: Array<[string, string, string[]]> = [
@@ -27,8 +20,7 @@ describe('connect() to cards whose ATR has defects', () => {
     ['T=1, two bytes after TCK', '3B FE 96 00 00 81 31 FE 45 80 31 80 66 40 90 A5 10 2E 03 83 01 90 00 6E 90 00', ['trailing-bytes']],
   ];
   it.each(t1Rows)('T=1 card (%s) through a TPDU reader: connected with T=1, APDUs work', async (_name, hex, defects) => {
-    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
-    open.push(s);
+    const s = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
     const c = await s.reader.connect(0);
     expect(c.protocol).toBe('t1');
     expect(c.atr.defects).toEqual(defects);
@@ -40,8 +32,7 @@ describe('connect() to cards whose ATR has defects', () => {
     // In negotiable mode the card runs its first protocol (TD1: T=0) until a PPS selects another,
     // even when the rate stays the default (ISO/IEC 7816-3 §9.1; libccid sends that PPS too).
     const hex = '3B 84 80 01 01 11 20 03 36 90 00';
-    const s = await openStack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
-    open.push(s);
+    const s = await stack({ preset: 'castles-ezccid', card: createHcaLikeCard({ atr: fromHex(hex) }) });
     const c = await s.reader.connect(0);
     expect(c.protocol).toBe('t1');
     expect(c.atr.defects).toEqual(['trailing-bytes']);
@@ -55,8 +46,7 @@ describe('connect() to cards whose ATR has defects', () => {
     ['10 declared, none sent', '3B BA 94 00 40 14'],
   ];
   it.each(t0Rows)('T=0 card (%s): connected with T=0, APDUs work', async (_name, hex) => {
-    const s = await openStack({ preset: 'castles-ezccid', card: createT0Card({ atr: fromHex(hex) }) });
-    open.push(s);
+    const s = await stack({ preset: 'castles-ezccid', card: createT0Card({ atr: fromHex(hex) }) });
     const c = await s.reader.connect(0);
     expect(c.protocol).toBe('t0');
     expect(c.atr.defects).toEqual(['historical-bytes-truncated']);

@@ -5,14 +5,13 @@
  * with the loader's error as its cause, before any command goes out. An APDU-level reader never
  * loads the TPDU link, so it connects and exchanges APDUs as usual.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { concatBytes } from '../src/bytes.js';
+import { describe, expect, it, vi } from 'vitest';
 import { CcidError } from '../src/errors.js';
 import { PC_to_RDR_Secure } from '../src/ccid/messages.js';
 import { HCA_PROFILE } from '../src/hca/profile.js';
-import { createHcaLikeCard, createT0Card, createVirtualPinpad, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
+import { createHcaLikeCard, createT0Card, createVirtualPinpad } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
-import { openStack, sw, type Stack } from './helpers/stack.js';
+import { sw, openStacksClosedAfterEach, SELECT_HCA } from './helpers/stack.js';
 
 vi.mock('../src/ccid/tpdu-link.js', () => {
   throw new TypeError('Failed to fetch dynamically imported module: tpdu-link.js');
@@ -21,18 +20,7 @@ vi.mock('../src/ccid/pinpad.js', () => {
   throw new TypeError('Failed to fetch dynamically imported module: pinpad.js');
 });
 
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
-
-let open: Stack[] = [];
-async function stack(...args: Parameters<typeof openStack>): Promise<Stack> {
-  const s = await openStack(...args);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open) await s.reader.close();
-  open = [];
-});
+const stack = openStacksClosedAfterEach();
 
 async function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(

@@ -13,9 +13,9 @@ import { PC_to_RDR_Secure } from '../src/ccid/messages.js';
 import type { CcidConnection } from '../src/ccid/connection.js';
 import type { PinBlockFormat, SecurePinModifyRequest, SecurePinVerifyRequest } from '../src/card/channel.js';
 import { HCA_PROFILE } from '../src/hca/profile.js';
-import { createHcaLikeCard, createVirtualHcaCard, createVirtualPinpad, HCA_LIKE_LAYOUT, type VirtualCard, type VirtualPinpad } from '../src/virtual/index.js';
+import { createHcaLikeCard, createVirtualHcaCard, createVirtualPinpad, type VirtualCard, type VirtualPinpad } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
-import { openStack, sw, type Stack } from './helpers/stack.js';
+import { openStack, sw, type Stack, SELECT_HCA } from './helpers/stack.js';
 
 const P = HCA_PROFILE;
 const PIN_FORMAT: PinBlockFormat = {
@@ -37,7 +37,6 @@ const VERIFY: SecurePinVerifyRequest = { header: Uint8Array.of(0x00, 0x20, 0x00,
 const CHANGE: SecurePinModifyRequest = { header: Uint8Array.of(0x00, 0x24, 0x00, PIN_REF), oldFormat: PIN_FORMAT, newFormat: PIN_FORMAT, confirm: true };
 const UNBLOCK: SecurePinModifyRequest = { header: Uint8Array.of(0x00, 0x2c, 0x00, PIN_REF), oldFormat: PUK_FORMAT, newFormat: PIN_FORMAT, confirm: true };
 const PIN_STATUS = Uint8Array.of(0x00, 0x20, 0x00, PIN_REF);
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
 
 /** Every PIN / PUK keyed in these tests: none may appear in a frame the host sent, an error or a log line. */
 const SECRETS = ['123456', '654321', '12345678', '87654321', '111111', '99999999', '12345', '123456789', '111112'];

@@ -11,28 +11,17 @@
  * test/bundle-size.test.ts (the bundler's metafile) and test/module-load-failure.test.ts (a
  * failed load breaks a TPDU reader's connect and no APDU-level reader's).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { concatBytes, toHex } from '../src/bytes.js';
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../src/bytes.js';
 import { AbortError } from '../src/errors.js';
 import { PC_to_RDR_IccPowerOn, PC_to_RDR_SetParameters, PC_to_RDR_XfrBlock } from '../src/ccid/messages.js';
-import { createHcaLikeCard, createT0Card, HCA_LIKE_LAYOUT } from '../src/virtual/index.js';
+import { createHcaLikeCard, createT0Card } from '../src/virtual/index.js';
 import type { VirtualReaderPresetName } from '../src/virtual/index.js';
 import { loadTpduLink } from '../src/ccid/tpdu-loader.js';
 import { loadTpduLink as loadTpduLinkStatically } from '../src/ccid/tpdu-loader-static.js';
-import { data, echoApdu, openStack, pattern, sw, type Stack } from './helpers/stack.js';
+import { data, echoApdu, pattern, sw, openStacksClosedAfterEach, SELECT_HCA } from './helpers/stack.js';
 
-const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
-
-let open: Stack[] = [];
-async function stack(...args: Parameters<typeof openStack>): Promise<Stack> {
-  const s = await openStack(...args);
-  open.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open) await s.reader.close().catch(() => undefined);
-  open = [];
-});
+const stack = openStacksClosedAfterEach();
 
 const xfrData = (frames: Uint8Array[]) => frames.filter((f) => f[0] === PC_to_RDR_XfrBlock).map((f) => toHex(f.subarray(10)));
 const lrc = (bytes: number[]) => bytes.reduce((a, b) => a ^ b, 0);

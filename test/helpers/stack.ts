@@ -2,10 +2,14 @@
  * Builds the whole stack for a test: a virtual reader (with its card), the
  * virtual `navigator.usb`, and our driver's CcidReader on top.
  */
+import { afterEach } from 'vitest';
 import { CcidReader, type CcidReaderOptions } from '../../src/ccid/reader.js';
 import { createVirtualReader, VirtualUsb, type VirtualReader, type VirtualReaderOptions } from '../../src/virtual/index.js';
-import { HCA_ATR } from '../../src/virtual/index.js';
+import { HCA_ATR, HCA_LIKE_LAYOUT } from '../../src/virtual/index.js';
 import { concatBytes } from '../../src/bytes.js';
+
+/** SELECT of the HCA-like card's application by its AID (case 3: P2 0C, no answer data). */
+export const SELECT_HCA = concatBytes(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, HCA_LIKE_LAYOUT.aid.length), HCA_LIKE_LAYOUT.aid);
 
 export interface Stack {
   device: VirtualReader;
@@ -27,6 +31,23 @@ export async function openStack(options: VirtualReaderOptions, driver: CcidReade
     ...driver,
   });
   return { device, usb, reader, sent };
+}
+
+/**
+ * `openStack` for a test file whose readers are closed after each test: registers that
+ * `afterEach` where it is called (the file's top level) and returns the opener to use.
+ */
+export function openStacksClosedAfterEach(): typeof openStack {
+  let open: Stack[] = [];
+  afterEach(async () => {
+    for (const s of open) await s.reader.close();
+    open = [];
+  });
+  return async (...args) => {
+    const s = await openStack(...args);
+    open.push(s);
+    return s;
+  };
 }
 
 /** The HCA ATR with another IFSC in TA3 (and the TCK recomputed). */
