@@ -28,7 +28,7 @@ import { getLocale } from '../locale.js';
 import { performBinding, type BindCardType, type BindChallenge, type BindPayload, type BindStage, type CertificateSummary } from './bind-flow.js';
 import { bindVerdictError, requestBindChallenge, submitBinding, type BindVerifyResult, type ServerBinding } from './bind-api.js';
 import { cardTypeName, describeBindFailure, type BindMessage } from './bind-messages.js';
-import { isCardGone } from '../shared/flow-common.js';
+import { CARD_FLOW_PROPERTIES, isCardGone } from '../shared/flow-common.js';
 import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
 import { describeInputProblem, pinRuleText } from '../shared/input-messages.js';
@@ -75,14 +75,9 @@ export class HcaBindCard extends LitElement {
 
   /** The reactive properties (public) and the internal state (`state: true`), declared below. */
   static override properties = {
-    session: { attribute: false },
-    kiosk: { type: Boolean, reflect: true },
-    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    ...CARD_FLOW_PROPERTIES,
     cardType: { attribute: 'card-type' },
     apiBase: { attribute: 'api-base' },
-    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
-    profile: { attribute: false },
-    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
     getChallenge: { attribute: false },
     verifyBinding: { attribute: false },
     phase: { state: true },

@@ -24,7 +24,7 @@ import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { ChangePinFlow, type ChangePinState } from './change-pin-flow.js';
-import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { CARD_FLOW_PROPERTIES, isCardGone, type FlowError } from '../shared/flow-common.js';
 import { describeFlowError, pinHint } from '../shared/input-messages.js';
 import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import type { HcaProfile } from '../../hca/profile.js';
@@ -51,13 +51,8 @@ export class HcaChangePin extends LitElement {
 
   /** The reactive properties (public) and the internal state (`state: true`), declared below. */
   static override properties = {
-    session: { attribute: false },
-    kiosk: { type: Boolean, reflect: true },
-    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    ...CARD_FLOW_PROPERTIES,
     unlockHref: { attribute: 'unlock-href' },
-    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
-    profile: { attribute: false },
-    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
     flowState: { state: true },
     hints: { state: true },
     padTarget: { state: true },

@@ -25,7 +25,7 @@ import { renderError } from '../shared/error-view.js';
 import { KioskIdleController } from '../shared/kiosk-idle.js';
 import { CardSessionController } from '../shared/card-session-controller.js';
 import { fetchPuk } from '../../session/puk-service.js';
-import { isCardGone, type FlowError } from '../shared/flow-common.js';
+import { CARD_FLOW_PROPERTIES, isCardGone, type FlowError } from '../shared/flow-common.js';
 import { cardNumberHint, describeFlowError, pinHint } from '../shared/input-messages.js';
 import { checkPin, pinRuleOf } from '../shared/pin-entry.js';
 import { pinFlowStyles } from '../shared/pin-flow-styles.js';
@@ -50,14 +50,9 @@ export class HcaUnlockCard extends LitElement {
 
   /** The reactive properties (public) and the internal state (`state: true`), declared below. */
   static override properties = {
-    session: { attribute: false },
-    kiosk: { type: Boolean, reflect: true },
-    idleSeconds: { type: Number, attribute: 'idle-seconds' },
+    ...CARD_FLOW_PROPERTIES,
     pukUrl: { attribute: 'puk-url' },
-    deploymentGuideUrl: { attribute: 'deployment-guide-url' },
     userCodeHelpHref: { attribute: 'user-code-help-href' },
-    profile: { attribute: false },
-    pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
     requestPuk: { attribute: false },
     flowState: { state: true },
     hints: { state: true },

@@ -11,6 +11,20 @@ import type { PinTrialStore } from '../../hca/pin-guard.js';
 import type { HcaProfileValues } from '../../hca/profile-data.js';
 import { pinpadStatusCode } from './pin-entry.js';
 
+/**
+ * The reactive properties every card-flow element (`<hca-unlock-card>`, `<hca-change-pin>`,
+ * `<hca-bind-card>`) declares, with their attribute names: one place, so that the elements'
+ * attributes stay the same. Each element spreads it into its `static properties` and adds its own.
+ */
+export const CARD_FLOW_PROPERTIES = {
+  session: { attribute: false },
+  kiosk: { type: Boolean, reflect: true },
+  idleSeconds: { type: Number, attribute: 'idle-seconds' },
+  deploymentGuideUrl: { attribute: 'deployment-guide-url' },
+  profile: { attribute: false },
+  pinpadTimeoutSeconds: { type: Number, attribute: 'pinpad-timeout' },
+} as const;
+
 /** What a flow gets its card from (every `CardSession` satisfies it). */
 export interface CardConnector {
   /** Powers the card and returns its channel; `pinpad`: the reader has a pinpad. */
